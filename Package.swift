@@ -1,0 +1,60 @@
+// swift-tools-version: 6.1
+// nntrain: train multilayer perceptrons on the CPU from a YAML config.
+//
+// Targets, from the bottom up:
+//   COpenBLAS, CZlib  system libraries (cblas.h, zlib.h) found through pkg-config
+//   NNTrain           the engine library: tensors, layers, optimizers, data, training, reporting
+//   nntrain           the command-line tool: arguments and words over NNTrain
+import PackageDescription
+
+let package = Package(
+    name: "nntrain",
+    products: [
+        .executable(name: "nntrain", targets: ["nntrain"]),
+        .library(name: "NNTrain", targets: ["NNTrain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // MARK: System libraries
+
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+
+        // MARK: Engine
+
+        .target(
+            name: "NNTrain",
+            dependencies: [
+                "COpenBLAS",
+                "CZlib",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+
+        // MARK: Command-line tool
+
+        .executableTarget(
+            name: "nntrain",
+            dependencies: [
+                "NNTrain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: Tests
+
+        .testTarget(name: "NNTrainTests", dependencies: ["NNTrain"]),
+        .testTarget(name: "nntrainTests", dependencies: ["nntrain", "NNTrain"]),
+    ]
+)

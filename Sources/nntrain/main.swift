@@ -1,0 +1,2 @@
+import NNTrain
+print(NNTrainVersion.string)
