@@ -1,0 +1,43 @@
+/// Every trainable parameter of a model in one flat buffer, with a gradient buffer of the same
+/// layout (as llm.c does): the optimizer is one loop over contiguous memory, clipping one norm,
+/// and a checkpoint one write.
+public final class ParameterStore {
+    /// One named tensor inside the flat buffers, e.g. `layers.0.weight` of shape [256, 784].
+    public struct Tensor: Equatable, Sendable {
+        public enum Role: String, Sendable { case weight, bias }
+        public var name: String
+        public var shape: [Int]
+        public var role: Role
+        /// Index of the tensor's first element in `values` and `gradients`.
+        public var offset: Int
+        public var count: Int { shape.reduce(1, *) }
+    }
+
+    public let tensors: [Tensor]
+    public let values: FloatBuffer
+    public let gradients: FloatBuffer
+
+    /// Lays out `specs` (name, shape, role) one after another.
+    public init(_ specs: [(name: String, shape: [Int], role: Tensor.Role)]) {
+        var offset = 0
+        var tensors: [Tensor] = []
+        for spec in specs {
+            let tensor = Tensor(name: spec.name, shape: spec.shape, role: spec.role, offset: offset)
+            tensors.append(tensor)
+            offset += tensor.count
+        }
+        self.tensors = tensors
+        values = FloatBuffer(count: offset)
+        gradients = FloatBuffer(count: offset)
+    }
+
+    /// Total number of scalar parameters.
+    public var count: Int { tensors.last.map { $0.offset + $0.count } ?? 0 }
+
+    public func tensor(named name: String) -> Tensor? { tensors.first { $0.name == name } }
+
+    /// The values of one tensor, as an array (for reports and tests; not for the hot path).
+    public func valuesArray(of tensor: Tensor) -> [Float] {
+        Array(UnsafeBufferPointer(start: values.base + tensor.offset, count: tensor.count))
+    }
+}

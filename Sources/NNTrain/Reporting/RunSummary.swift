@@ -1,0 +1,55 @@
+import Foundation
+
+/// summary.json: what a run achieved, for people and scripts. Written once training ends.
+public struct RunSummary: Codable, Equatable, Sendable {
+    public var nntrainVersion: String
+    public var config: String
+    public var runDirectory: String
+    public var dataset: String
+    /// Why training ended: "completed" after all epochs.
+    public var ended: String
+    public var epochsCompleted: Int
+    /// The epoch with the lowest validation loss (training loss when there is no validation split).
+    public var bestEpoch: Int
+    public var bestLoss: Double
+    /// The final model on the test split.
+    public var test: EvaluationMetrics
+    /// For a linear model on the bonus dataset with its true weights beside it: learned against true
+    /// weight of each feature, in the raw (un-normalised) units of the CSV, and the bias last.
+    public var weights: [WeightRecovery]?
+    public var parameters: Int
+    public var layerWidths: [Int]
+    public var loadSeconds: Double
+    public var trainSeconds: Double
+    public var wallSeconds: Double
+    /// Training rows per second over all epochs (training time only).
+    public var samplesPerSecond: Double
+    public var blasKernel: String
+    public var blasThreads: Int
+
+    public struct WeightRecovery: Codable, Equatable, Sendable {
+        public var name: String
+        public var learned: Double
+        public var truth: Double
+        /// |learned − true| / |true|.
+        public var relativeError: Double
+    }
+
+    /// The JSON text: pretty, keys sorted and in snake_case, non-finite numbers as strings.
+    public func json() throws(NNTrainError) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { return try encoder.encode(self) } catch {
+            throw NNTrainError(.internal, "summary.json: cannot encode: \(error)")
+        }
+    }
+
+    public static func decode(_ data: Data) throws -> RunSummary {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(RunSummary.self, from: data)
+    }
+}

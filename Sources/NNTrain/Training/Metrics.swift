@@ -1,0 +1,63 @@
+/// The figures of one pass over a dataset.
+///
+/// Classification: mean cross-entropy and accuracy. Regression: mean squared error, mean absolute
+/// error and the coefficient of determination R² = 1 − Σ(ŷ − y)² / Σ(y − ȳ)², with ȳ the mean target
+/// of the rows evaluated (scikit-learn's r2_score).
+public struct EvaluationMetrics: Equatable, Sendable, Codable {
+    public var rows: Int
+    public var loss: Double
+    public var accuracy: Double?
+    public var meanAbsoluteError: Double?
+    public var r2: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case rows, loss, accuracy
+        case meanAbsoluteError = "mae"
+        case r2
+    }
+}
+
+/// One row of metrics.csv: the figures of one epoch.
+public struct EpochMetrics: Equatable, Sendable {
+    public var epoch: Int
+    /// The learning rate used by the epoch's last step.
+    public var learningRate: Double
+    /// Mean loss over the epoch's training rows, each batch's loss taken as it was computed
+    /// (the model changes during the epoch, as in the usual PyTorch loop).
+    public var trainLoss: Double
+    /// Fraction of training rows predicted right during the epoch (classification only).
+    public var trainAccuracy: Double?
+    /// Figures on the validation split after the epoch; nil when validation_split is 0.
+    public var validation: EvaluationMetrics?
+    /// Training time of the epoch, without validation.
+    public var epochSeconds: Double
+    public var samplesPerSecond: Double
+}
+
+/// Running sums for regression figures beyond the loss.
+struct RegressionSums {
+    var absoluteError: Double = 0
+    var squaredError: Double = 0
+    var targetSum: Double = 0
+    var targetSquareSum: Double = 0
+    var count = 0
+
+    mutating func add(output: MatrixView, targets: UnsafePointer<Float>) {
+        for i in 0..<output.count {
+            let y = Double(targets[i]), diff = Double(output.base[i]) - y
+            absoluteError += abs(diff)
+            squaredError += diff * diff
+            targetSum += y
+            targetSquareSum += y * y
+        }
+        count += output.count
+    }
+
+    var meanAbsoluteError: Double { count == 0 ? 0 : absoluteError / Double(count) }
+
+    /// R² = 1 − SS_res / SS_tot, with SS_tot = Σy² − (Σy)²/n.
+    var r2: Double {
+        let total = targetSquareSum - targetSum * targetSum / Double(max(count, 1))
+        return total > 0 ? 1 - squaredError / total : 0
+    }
+}

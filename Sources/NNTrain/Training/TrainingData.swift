@@ -1,0 +1,56 @@
+import Foundation
+
+/// The three splits of a run, the normalisation fitted on its training split, and for the bonus
+/// dataset the true weights it was generated with.
+///
+/// - fashion-mnist: the official 60,000 training images minus `validation_split` of them (drawn with
+///   the seed) for training, those held-out images for validation, the official 10,000 for test.
+/// - bonus: `test_split` of the CSV's rows held out as the test set (drawn with the seed), then
+///   `validation_split` of the rest for validation (drawn with seed + 1).
+public struct TrainingData: Sendable {
+    public var train: Dataset
+    public var validation: Dataset
+    public var test: Dataset
+    public var normalizer: Normalizer
+    public var bonusTruth: BonusTruth?
+    /// Seconds spent reading and decoding the files and building the splits.
+    public var loadSeconds: Double
+
+    public init(train: Dataset, validation: Dataset, test: Dataset, normalizer: Normalizer,
+                bonusTruth: BonusTruth? = nil, loadSeconds: Double = 0) {
+        self.train = train
+        self.validation = validation
+        self.test = test
+        self.normalizer = normalizer
+        self.bonusTruth = bonusTruth
+        self.loadSeconds = loadSeconds
+    }
+
+    /// Reads the dataset a config names and splits it.
+    public static func load(_ section: Configuration.DataSection, seed: UInt64) throws(NNTrainError) -> TrainingData {
+        let start = Date()
+        let trainAll: Dataset, test: Dataset
+        var truth: BonusTruth?
+        switch section.dataset {
+        case .fashionMNIST:
+            (trainAll, test) = try FashionMNIST.load(folder: section.path)
+        case .bonus:
+            let loaded = try BonusData.load(path: section.path)
+            truth = loaded.truth
+            (trainAll, test) = loaded.dataset.split(holdOut: section.testSplit, seed: seed)
+        }
+        let validationSeed = section.dataset == .bonus ? seed &+ 1 : seed
+        let (train, validation) = trainAll.split(holdOut: section.validationSplit, seed: validationSeed)
+        guard train.count > 0 else {
+            throw NNTrainError(.config, "\(section.path): no training rows are left after holding out "
+                + "validation_split \(section.validationSplit); expected a dataset with more rows or a smaller split")
+        }
+        return TrainingData(train: train, validation: validation, test: test,
+                            normalizer: Normalizer(fitting: train, mode: section.normalize),
+                            bonusTruth: truth, loadSeconds: Date().timeIntervalSince(start))
+    }
+
+    /// Width of the model's output: the number of classes, or 1 for a regression target.
+    public var outputWidth: Int { train.classNames.isEmpty ? 1 : train.classNames.count }
+    public var isClassification: Bool { !train.classNames.isEmpty }
+}

@@ -1,2 +1,0 @@
-import NNTrain
-print(NNTrainVersion.string)

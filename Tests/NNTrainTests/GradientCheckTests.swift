@@ -1,0 +1,74 @@
+import Testing
+@testable import NNTrain
+
+/// Back-propagation against central finite differences, for every activation and both losses:
+/// ∂L/∂θᵢ ≈ (L(θ + h·eᵢ) − L(θ − h·eᵢ)) / 2h, with h = 1e-2 (float32 loss, so a larger h keeps the
+/// rounding error of the difference, ~1e-7/h, far below the tolerance; the truncation error is O(h²)).
+@Suite struct GradientCheckTests {
+    /// A 5-feature, 4-row batch; 3 classes or 2 regression outputs.
+    static func batch(outputs: Int, classification: Bool) -> (x: [Float], classes: [Int32], values: [Float]) {
+        var random = RandomGenerator(seed: 7)
+        let x = (0..<20).map { _ in Float(random.nextGaussian()) }
+        let classes: [Int32] = [0, 2, 1, 2]
+        let values = (0..<(4 * outputs)).map { _ in Float(random.nextGaussian()) }
+        return (x, classes, values)
+    }
+
+    func check(activation: Activation, loss: Loss, hidden: [Int]) {
+        let classification = loss == .crossEntropy
+        let outputs = classification ? 3 : 2
+        let network = Network.mlp(inputWidth: 5, hidden: hidden, outputWidth: outputs, activation: activation)
+        network.reserve(rows: 4)
+        var random = RandomGenerator(seed: 11)
+        Initialization.pytorchLinearDefault(network, random: &random)
+        var (x, classes, values) = Self.batch(outputs: outputs, classification: classification)
+
+        func lossValue(computeGradient: Bool) -> Double {
+            x.withUnsafeMutableBufferPointer { xb in
+                let input = MatrixView(base: xb.baseAddress!, rows: 4, columns: 5)
+                let output = network.forward(input, training: true)
+                var sums = LossSums()
+                classes.withUnsafeBufferPointer { cb in
+                    values.withUnsafeBufferPointer { vb in
+                        let targets: TargetBatch = classification ? .classes(cb.baseAddress!) : .values(vb.baseAddress!)
+                        loss.evaluate(output: output, targets: targets,
+                                      gradient: computeGradient ? network.outputGradient : nil, into: &sums)
+                    }
+                }
+                if computeGradient { network.backward(input: input) }
+                return sums.loss / Double(sums.rows)
+            }
+        }
+
+        _ = lossValue(computeGradient: true)
+        let analytic = Array(network.parameters.gradients.storage.prefix(network.parameters.count))
+        let theta = network.parameters.values.base
+        let h: Float = 1e-2
+        for i in 0..<network.parameters.count {
+            let saved = theta[i]
+            theta[i] = saved + h
+            let plus = lossValue(computeGradient: false)
+            theta[i] = saved - h
+            let minus = lossValue(computeGradient: false)
+            theta[i] = saved
+            let numeric = (plus - minus) / (2 * Double(h))
+            let tolerance = 2e-3 + 2e-2 * abs(numeric)
+            #expect(abs(Double(analytic[i]) - numeric) <= tolerance,
+                    "\(activation) \(loss): parameter \(i): analytic \(analytic[i]), numeric \(numeric)")
+        }
+    }
+
+    @Test(arguments: [Activation.relu, .leakyRelu(slope: 0.01), .gelu, .tanh, .sigmoid])
+    func crossEntropyThroughHiddenLayers(activation: Activation) {
+        check(activation: activation, loss: .crossEntropy, hidden: [6, 4])
+    }
+
+    @Test(arguments: [Activation.relu, .leakyRelu(slope: 0.01), .gelu, .tanh, .sigmoid])
+    func meanSquaredErrorThroughHiddenLayers(activation: Activation) {
+        check(activation: activation, loss: .mse, hidden: [6])
+    }
+
+    @Test func linearModelWithMeanSquaredError() {
+        check(activation: .relu, loss: .mse, hidden: [])
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+/// The nntrain executable as a shell script sees it: exit statuses, one-line errors, files written.
+@Suite struct CommandLineTests {
+    struct Result {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+    }
+
+    /// The executable built beside this test bundle (`swift test` builds it first).
+    static let executable: URL = {
+        if let path = ProcessInfo.processInfo.environment["NNTRAIN_BINARY"] { return URL(fileURLWithPath: path) }
+        var directory = Bundle.main.bundleURL
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("nntrain")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: "nntrain")
+    }()
+
+    static func run(_ arguments: [String], in directory: URL) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
+                      standardError: String(decoding: errData, as: UTF8.self))
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nntrain-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    static func write(_ text: String, to name: String, in directory: URL) throws {
+        try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+
+    /// Asserts a failure: the exit status, and exactly one line on standard error, equal to `message`.
+    static func expectFailure(_ result: Result, status: Int32, message: String) {
+        #expect(result.status == status)
+        #expect(result.standardError == "error: \(message)\n")
+    }
+
+    @Test func versionNamesTheBLASKernelAndThreads() throws {
+        let result = try Self.run(["--version"], in: Self.temporaryDirectory())
+        #expect(result.status == 0)
+        #expect(result.standardOutput.hasPrefix("nntrain "))
+        #expect(result.standardOutput.contains("OpenBLAS kernel "))
+        #expect(result.standardOutput.contains(" threads)"))
+    }
+
+    @Test func aMissingConfigFileExits66() throws {
+        let result = try Self.run(["run", "nowhere.txt"], in: Self.temporaryDirectory())
+        Self.expectFailure(result, status: 66, message: "nowhere.txt: no such file or folder (expected a YAML config file)")
+    }
+
+    @Test func anUnknownFlagIsAUsageErrorOnOneLine() throws {
+        let result = try Self.run(["run", "x.txt", "--epochs", "3"], in: Self.temporaryDirectory())
+        #expect(result.status == 64)
+        #expect(result.standardError.hasPrefix("error: Unknown option '--epochs'"))
+        #expect(result.standardError.filter { $0 == "\n" }.count == 1)
+    }
+
+    @Test func aMissingDatasetExits66AndSaysHowToFetchIt() throws {
+        let directory = try Self.temporaryDirectory()
+        try Self.write("data:\n  dataset: fashion-mnist\n  path: absent\n", to: "c.txt", in: directory)
+        let result = try Self.run(["run", "c.txt"], in: directory)
+        #expect(result.status == 66)
+        #expect(result.standardError.hasPrefix("error: absent"))
+        #expect(result.standardError.contains("fetch-fashion-mnist.sh"))
+        #expect(result.standardError.filter { $0 == "\n" }.count == 1)
+    }
+
+    @Test func configErrorsExit78() throws {
+        let directory = try Self.temporaryDirectory()
+        try Self.write("optimizer:\n  name: adam\n  lr: -0.1\n", to: "bad.txt", in: directory)
+        let result = try Self.run(["run", "bad.txt"], in: directory)
+        Self.expectFailure(result, status: 78, message: "bad.txt:3: optimizer.lr: -0.1 is out of range; expected a number > 0")
+        let override = try Self.run(["run", "bad.txt", "--set", "optimizer.lr=x"], in: directory)
+        #expect(override.status == 78)
+        #expect(override.standardError.hasPrefix("error: --set optimizer.lr=x: "))
+    }
+
+    /// The whole path on the bonus data: generate, train, and find the run directory's three files.
+    @Test func bonusDataTrainsEndToEnd() throws {
+        let directory = try Self.temporaryDirectory()
+        let made = try Self.run(["data", "bonus", "--rows", "2000", "--seed", "1", "--out", "data/b.csv"], in: directory)
+        #expect(made.status == 0, "\(made.standardError)")
+        try Self.write("""
+            data: {dataset: bonus, path: data/b.csv, normalize: standardize}
+            model: {hidden: []}
+            loss: mse
+            optimizer: {name: sgd, lr: 0.05, momentum: 0.9}
+            training: {epochs: 3, batch_size: 32}
+            """, to: "b.txt", in: directory)
+        let result = try Self.run(["run", "b.txt"], in: directory)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardError.isEmpty)
+        let run = directory.appendingPathComponent("runs/b")
+        let metrics = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8)
+        let lines = metrics.split(separator: "\n")
+        #expect(lines.first == "epoch,lr,train_loss,val_loss,val_mae,val_r2,epoch_seconds,samples_per_second")
+        #expect(lines.count == 4)
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("summary.json")))
+        let object = try #require(summary as? [String: Any])
+        #expect(object["epochs_completed"] as? Int == 3)
+        #expect((object["weights"] as? [Any])?.count == 6)  // five features and the bias
+        #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("config.yaml").path))
+        // In a pipe, one plain line per epoch (no progress bar escapes).
+        #expect(result.standardOutput.contains("epoch 3/3"))
+        #expect(!result.standardOutput.contains("\u{1B}"))
+        let quiet = try Self.run(["run", "b.txt", "--quiet"], in: directory)
+        #expect(quiet.status == 0 && quiet.standardOutput.isEmpty)
+    }
+}
