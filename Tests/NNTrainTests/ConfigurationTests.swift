@@ -410,6 +410,83 @@ extension ConfigurationTests {
 }
 
 extension ConfigurationTests {
+    /// The resolved YAML and the run directory.
+    @Suite struct Output {
+        @Test func resolvedYAMLOfTheDefaultsListsEveryKey() {
+            #expect(Configuration().resolvedYAML() == """
+                seed: 42
+                data:
+                  dataset: fashion-mnist
+                  path: "data/fashion-mnist"
+                  validation_split: 0.1
+                  test_split: 0.2
+                  normalize: scale
+                model:
+                  hidden: [256, 128]
+                  activation: relu
+                loss: cross_entropy
+                optimizer:
+                  name: adam
+                  lr: 0.001
+                  # momentum: 0.0 (applies only to sgd)
+                  betas: [0.9, 0.999]
+                  eps: 1e-08
+                  weight_decay: 0.0
+                training:
+                  epochs: 15
+                  batch_size: 128
+                output: {}
+
+                """)
+        }
+
+        @Test(arguments: [
+            // adam, with every other key away from its default and text that needs quoting
+            """
+            seed: 18446744073709551615
+            data: {dataset: bonus, path: "odd: name # \\"x\\"\\ttab", validation_split: 0.3, test_split: 0.1, normalize: none}
+            model: {hidden: [], activation: gelu}
+            loss: mse
+            optimizer: {lr: 0.1234567890123, betas: [0.5, 0.75], eps: 1e-12, weight_decay: 0.01}
+            training: {epochs: 3, batch_size: 7}
+            output: {dir: "null"}
+            """,
+            // sgd, whose resolved YAML comments out adam's betas and eps
+            """
+            model: {hidden: [3, 2, 1], activation: sigmoid}
+            optimizer: {name: sgd, lr: 0.3, momentum: 0.99}
+            output: {dir: runs/x}
+            """,
+        ])
+        func resolvedYAMLReadsBackEqual(yaml: String) throws {
+            let original = try Configuration.parse(yaml: yaml, source: file)
+            #expect(original != Configuration())
+            let readBack = try Configuration.parse(yaml: original.resolvedYAML(), source: "resolved.yaml")
+            #expect(readBack == original)
+        }
+
+        @Test func resolvedYAMLQuotesPathsThatNeedIt() throws {
+            var configuration = Configuration()
+            configuration.data.path = "odd: name # \"x\"\ttab\n"
+            configuration.output.dir = "null"
+            let yaml = configuration.resolvedYAML()
+            #expect(yaml.contains("  path: \"odd: name # \\\"x\\\"\\u0009tab\\u000A\"\n"))
+            #expect(yaml.hasSuffix("output:\n  dir: \"null\"\n"))
+            #expect(try Configuration.parse(yaml: yaml, source: "resolved.yaml") == configuration)
+        }
+
+        @Test func runDirectoryIsOutputDirOrNamedAfterTheConfigFile() {
+            var configuration = Configuration()
+            #expect(configuration.runDirectory(configPath: "configs/fashion.yaml") == "runs/fashion")
+            #expect(configuration.runDirectory(configPath: "small.v2.yml") == "runs/small.v2")
+            #expect(configuration.runDirectory(configPath: "configs/.hidden") == "runs/.hidden")
+            configuration.output.dir = "elsewhere/run1"
+            #expect(configuration.runDirectory(configPath: "configs/fashion.yaml") == "elsewhere/run1")
+        }
+    }
+}
+
+extension ConfigurationTests {
     /// Reading the config from disk.
     @Suite struct Files {
         /// A fresh empty folder for one test.
