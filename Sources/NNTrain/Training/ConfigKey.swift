@@ -1,0 +1,207 @@
+/// One entry of the config's key tables (`Configuration.keys`): a key that holds a value, with
+/// how to read it into a `Configuration` and write it back as YAML, or a section of further keys.
+///
+/// The parser, the `--set` overrides, the error messages ("expected one of: ...") and
+/// `resolvedYAML()` all walk the same tables, so a new key is one entry made by one of the
+/// factories below.
+struct ConfigKey: Sendable {
+    /// Reads a value (already placed for error messages) into the configuration, validating it.
+    typealias Read = @Sendable (ConfigValue, inout Configuration) throws(NNTrainError) -> Void
+    /// The value's YAML text in the resolved config, or nil to leave the key out.
+    typealias Write = @Sendable (Configuration) -> String?
+
+    enum Kind: Sendable {
+        case value(read: Read, write: Write)
+        case section([ConfigKey])
+    }
+
+    let name: String
+    let kind: Kind
+    /// When the key applies, if not always; see `onlyWhen(_:is:)`.
+    private(set) var condition: KeyCondition?
+
+    init(name: String, kind: Kind) {
+        self.name = name
+        self.kind = kind
+    }
+
+    /// This key, applying only while the choice key at `keyPath` is one of `choices`
+    /// (`momentum` only for `optimizer.name: sgd`). Given otherwise, it is refused as a mistake,
+    /// as PyTorch's optimizer constructors refuse arguments they do not take; the resolved YAML
+    /// writes it as a comment.
+    func onlyWhen<Choice: RawRepresentable>(_ keyPath: String, is choices: Choice...) -> ConfigKey
+    where Choice.RawValue == String {
+        var key = self
+        key.condition = KeyCondition(keyPath: keyPath, choices: choices.map(\.rawValue))
+        return key
+    }
+
+    /// The value's YAML text in `configuration`, nil for a section or a value left out.
+    func yamlText(in configuration: Configuration) -> String? {
+        guard case .value(_, let write) = kind else { return nil }
+        return write(configuration)
+    }
+
+    // MARK: Factories, one per kind of value
+
+    /// A section: a mapping of further keys, each optional.
+    static func section(_ name: String, _ keys: [ConfigKey]) -> ConfigKey {
+        ConfigKey(name: name, kind: .section(keys))
+    }
+
+    /// An integer >= `minimum`, written in decimal.
+    static func integer<Integer: FixedWidthInteger & Sendable>(
+        _ name: String, _ field: WritableKeyPath<Configuration, Integer> & Sendable, atLeast minimum: Integer
+    ) -> ConfigKey {
+        value(name, field, read: { value throws(NNTrainError) in try value.integer(atLeast: minimum) }, write: { "\($0)" })
+    }
+
+    /// A number within `bounds`, written with Swift's shortest text that reads back exactly.
+    static func number(
+        _ name: String, _ field: WritableKeyPath<Configuration, Double> & Sendable, _ bounds: NumberBounds
+    ) -> ConfigKey {
+        value(name, field, read: { value throws(NNTrainError) in try value.number(bounds) }, write: { "\($0)" })
+    }
+
+    /// One of an enumeration's raw values.
+    static func choice<Choice: RawRepresentable & CaseIterable & Sendable>(
+        _ name: String, _ field: WritableKeyPath<Configuration, Choice> & Sendable
+    ) -> ConfigKey where Choice.RawValue == String {
+        value(name, field, read: { value throws(NNTrainError) in try value.choice() }, write: \.rawValue)
+    }
+
+    /// A file or folder path, written quoted so that any text reads back unchanged.
+    static func path(_ name: String, _ field: WritableKeyPath<Configuration, String> & Sendable) -> ConfigKey {
+        value(name, field, read: { value throws(NNTrainError) in try value.path() }, write: yamlQuoted)
+    }
+
+    /// A path whose absence (nil) means "work it out", so the resolved YAML leaves it out when unset.
+    static func optionalPath(_ name: String, _ field: WritableKeyPath<Configuration, String?> & Sendable) -> ConfigKey {
+        value(name, field, read: { value throws(NNTrainError) in try value.path() }, write: { $0.map(yamlQuoted) })
+    }
+
+    /// A list of integers, each >= `minimum`; `example` shows the syntax in error messages.
+    static func integerList(
+        _ name: String, _ field: WritableKeyPath<Configuration, [Int]> & Sendable, atLeast minimum: Int, example: String
+    ) -> ConfigKey {
+        value(name, field, read: { value throws(NNTrainError) in
+            try value.list(expecting: "a list of integers >= \(minimum), like \(example)") { element throws(NNTrainError) in
+                try element.integer(atLeast: minimum)
+            }
+        }, write: yamlFlowList)
+    }
+
+    /// A list of exactly `count` numbers within `bounds`; `example` shows the syntax in error messages.
+    static func numberList(
+        _ name: String, _ field: WritableKeyPath<Configuration, [Double]> & Sendable,
+        count: Int, _ bounds: NumberBounds, example: String
+    ) -> ConfigKey {
+        let expectation = "a list of exactly \(count) numbers \(bounds.description), like \(example)"
+        return value(name, field, read: { value throws(NNTrainError) in
+            try value.list(expecting: expectation, count: count) { element throws(NNTrainError) in try element.number(bounds) }
+        }, write: yamlFlowList)
+    }
+
+    /// A key holding the `Configuration` field at `field`: `read` validates a config value into
+    /// the field's type, `write` gives the field's YAML text (nil to leave the key out).
+    private static func value<Value>(
+        _ name: String, _ field: WritableKeyPath<Configuration, Value> & Sendable,
+        read: @escaping @Sendable (ConfigValue) throws(NNTrainError) -> Value,
+        write: @escaping @Sendable (Value) -> String?
+    ) -> ConfigKey {
+        ConfigKey(name: name, kind: .value(
+            read: { value, configuration throws(NNTrainError) in configuration[keyPath: field] = try read(value) },
+            write: { write($0[keyPath: field]) }))
+    }
+}
+
+extension [ConfigKey] {
+    /// The entry called `name` in this table (the keys of `section`, `[]` for the top level), or
+    /// an error at `source` listing the keys there are and suggesting the one probably meant.
+    func entry(named name: String, inSection section: [String], source: ConfigSource) throws(NNTrainError) -> ConfigKey {
+        if let entry = first(where: { $0.name == name }) { return entry }
+        let names = map(\.name)
+        var message = "unknown key \(quoted(name)) \(placeName(section)); expected one of: \(names.joined(separator: ", "))"
+        if let nearest = names.filter({ editDistance($0, name) <= 2 }).min(by: { editDistance($0, name) < editDistance($1, name) }) {
+            message += " (did you mean '\(nearest)'?)"
+        } else if let elsewhere = Configuration.keys.valueEntries.first(where: { $0.key.name == name }) {
+            message += " ('\(name)' belongs \(placeName(elsewhere.path.split(separator: ".").dropLast().map(String.init))))"
+        }
+        throw source.error(message)
+    }
+
+    /// Every key that holds a value with its path, depth first in table order: `seed`, `data.dataset`, ...
+    var valueEntries: [(path: String, key: ConfigKey)] {
+        flatMap { key -> [(path: String, key: ConfigKey)] in
+            switch key.kind {
+            case .value: [(key.name, key)]
+            case .section(let keys): keys.valueEntries.map { ("\(key.name).\($0.path)", $0.key) }
+            }
+        }
+    }
+}
+
+/// The choices of another key for which a key applies: `optimizer.name` is `sgd`.
+struct KeyCondition: Sendable {
+    /// The deciding key's path, like `optimizer.name`.
+    let keyPath: String
+    /// The deciding key's values, as written in YAML, for which the key applies.
+    let choices: [String]
+
+    /// The deciding key's value in `configuration`, as written in YAML.
+    func currentChoice(in configuration: Configuration) -> String? {
+        Configuration.keys.valueEntries.first { $0.path == keyPath }?.key.yamlText(in: configuration)
+    }
+
+    /// True when the deciding key's value in `configuration` is one of `choices`.
+    func holds(in configuration: Configuration) -> Bool {
+        currentChoice(in: configuration).map(choices.contains) ?? false
+    }
+}
+
+/// `text` as a YAML double-quoted scalar, which reads back as exactly `text` whatever it holds
+/// (`: `, `#`, quotes, a leading `[`, words like `null`): backslashes and quotes are escaped, and
+/// so are the characters YAML does not allow in a file or treats as line breaks.
+func yamlQuoted(_ text: String) -> String {
+    var quoted = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": quoted += "\\\""
+        case "\\": quoted += "\\\\"
+        case "\u{0}"..."\u{1F}", "\u{7F}"..."\u{9F}", "\u{2028}", "\u{2029}", "\u{FEFF}", "\u{FFFE}", "\u{FFFF}":
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            quoted += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        default: quoted.unicodeScalars.append(scalar)
+        }
+    }
+    return quoted + "\""
+}
+
+/// A list as a YAML flow sequence, `[256, 128]`, each element written by its description (for a
+/// `Double`, the shortest text that reads back exactly).
+func yamlFlowList(_ elements: [some CustomStringConvertible]) -> String {
+    "[" + elements.map(\.description).joined(separator: ", ") + "]"
+}
+
+/// `at top level` or `in section 'optimizer'`: where a key is, in messages.
+func placeName(_ section: [String]) -> String {
+    section.isEmpty ? "at top level" : "in section '\(section.joined(separator: "."))'"
+}
+
+/// The Levenshtein distance between two strings (insertions, deletions and substitutions of
+/// characters), which picks the key a misspelt key probably meant.
+func editDistance(_ first: String, _ second: String) -> Int {
+    let first = Array(first), second = Array(second)
+    // On entering row i, previousRow[j] is the distance between the first i characters of `first`
+    // and the first j of `second`.
+    var previousRow = Array(0...second.count)
+    for (i, firstCharacter) in first.enumerated() {
+        var row = [i + 1]
+        for (j, secondCharacter) in second.enumerated() {
+            let substitution = previousRow[j] + (firstCharacter == secondCharacter ? 0 : 1)
+            row.append(Swift.min(substitution, previousRow[j + 1] + 1, row[j] + 1))
+        }
+        previousRow = row
+    }
+    return previousRow[second.count]
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Yams
+
+/// Reading the YAML config file (plus `--set` overrides) into a validated `Configuration`.
+///
+/// The text is composed into a Yams node tree, so every value keeps its line number; overrides
+/// replace or add keys in that tree; then the tree is walked against the key tables
+/// (`Configuration.keys`), each entry reading and validating its own value, and finally the rules
+/// between keys are checked. The first problem found stops the reading with a one-line
+/// `NNTrainError` of kind `.config`: `FILE:LINE: key.path: what is wrong; expected what`.
+extension Configuration {
+    /// What a config file has to be, ending the errors for one that is empty or not a mapping.
+    private static let expectedDocument = "expected a YAML mapping with sections like data:, model:, optimizer:, training:"
+
+    /// Reads and validates the config file at `path`, then applies `overrides` (`section.key=value`).
+    public static func load(path: String, overrides: [String] = []) throws(NNTrainError) -> Configuration {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw .missingFile(path, expected: "a YAML config file")
+        }
+        guard !isFolder.boolValue else { throw .config(path, line: nil, "is a folder; expected a YAML config file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .config(path, line: nil, "cannot be read; expected a readable YAML config file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .config(path, line: nil, "is not UTF-8 text; expected a YAML config file")
+        }
+        return try parse(yaml: text, source: path, overrides: overrides)
+    }
+
+    /// Reads and validates config text; `source` is the file name that errors name. Each override
+    /// (`section.key=value`, the value read as YAML so `model.hidden=[64,32]` works) replaces or
+    /// adds its key before validation, so it is checked exactly as if it had been in the file.
+    public static func parse(yaml: String, source: String, overrides: [String] = []) throws(NNTrainError) -> Configuration {
+        let file = ConfigSource.file(path: source, line: nil)
+        guard let document = try YAMLDocument.compose(yaml, source: file), !document.isNull else {
+            throw file.error("the config is empty; \(expectedDocument)")
+        }
+        guard case .mapping(var root) = document else {
+            throw file.atLine(document.mark?.line).error("the config is \(document.describedForMessages); \(expectedDocument)")
+        }
+        var reader = ConfigurationReader(file: source)
+        for argument in overrides {
+            let override = try ConfigOverride(argument)
+            root = root.setting(override.value, at: override.keyPath[...])
+            reader.overrideArguments[override.keyPath.joined(separator: ".")] = argument
+        }
+        try reader.read(root, keys: keys, section: [])
+        var configuration = reader.configuration
+        try configuration.applyRulesBetweenKeys(given: reader.givenValues, file: source)
+        return configuration
+    }
+}
+
+/// Walks a config mapping against the key tables, each table entry reading its own value into
+/// `configuration`, and notes which keys were given, for the rules between keys.
+struct ConfigurationReader {
+    let file: String
+    /// The `--set` argument that gave each overridden key path; errors about it name the argument.
+    var overrideArguments: [String: String] = [:]
+    private(set) var configuration = Configuration()
+    /// Every key path given by the file or an override, with its value.
+    private(set) var givenValues: [String: ConfigValue] = [:]
+
+    init(file: String) {
+        self.file = file
+    }
+
+    /// Reads `mapping`, whose keys belong to `keys`, the table of `section` (`[]` for the top level).
+    mutating func read(_ mapping: Node.Mapping, keys: [ConfigKey], section: [String]) throws(NNTrainError) {
+        for (keyNode, valueNode) in mapping {
+            let keyLine = ConfigSource.file(path: file, line: keyNode.mark?.line)
+            guard case .scalar(let keyScalar) = keyNode else {
+                throw keyLine.error("\(keyNode.describedForMessages) cannot be a key \(placeName(section)); "
+                    + "expected one of: \(keys.map(\.name).joined(separator: ", "))")
+            }
+            let entry = try keys.entry(named: keyScalar.string, inSection: section, source: keyLine)
+            let path = section + [entry.name]
+            let keyPath = path.joined(separator: ".")
+            let source = overrideArguments[keyPath].map { ConfigSource.override(argument: $0) } ?? keyLine
+            let value = ConfigValue(node: valueNode, keyPath: keyPath, source: source)
+            switch entry.kind {
+            case .value(let readValue, _):
+                try readValue(value, &configuration)
+                givenValues[keyPath] = value
+            case .section(let sectionKeys):
+                if case .mapping(let sectionMapping) = valueNode {
+                    try read(sectionMapping, keys: sectionKeys, section: path)
+                } else if !valueNode.isNull {  // an empty section (`data:` alone) is all defaults
+                    let keyNames = sectionKeys.map(\.name).joined(separator: ", ")
+                    throw value.shapeProblem(expecting: "a section (a mapping with some of: \(keyNames))")
+                }
+            }
+        }
+    }
+}
+
+/// One `--set section.key=value` argument, with its key path checked against the key tables and
+/// its value composed as YAML.
+struct ConfigOverride {
+    let keyPath: [String]
+    let value: Node
+
+    private static let expectedForm = "expected section.key=value, like training.epochs=1"
+
+    init(_ argument: String) throws(NNTrainError) {
+        let source = ConfigSource.override(argument: argument)
+        guard let equalsSign = argument.firstIndex(of: "=") else {
+            throw source.error("missing '='; \(Self.expectedForm)")
+        }
+        let keyText = argument[..<equalsSign].trimmingCharacters(in: .whitespaces)
+        guard !keyText.isEmpty else { throw source.error("the key before '=' is empty; \(Self.expectedForm)") }
+        keyPath = keyText.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        try Self.checkNamesValue(keyPath, source: source)
+        let valueText = String(argument[argument.index(after: equalsSign)...])
+        // Nothing after '=' composes to no document: an empty value, refused by the key's reader.
+        value = try YAMLDocument.compose(valueText, source: source) ?? Node("", .implicit, .plain)
+    }
+
+    /// Checks that `keyPath` leads through sections to a key that holds a value.
+    private static func checkNamesValue(_ keyPath: [String], source: ConfigSource) throws(NNTrainError) {
+        var keys = Configuration.keys
+        for (depth, name) in keyPath.enumerated() {
+            let pathSoFar = keyPath[...depth].joined(separator: ".")
+            let entry = try keys.entry(named: name, inSection: Array(keyPath[..<depth]), source: source)
+            let isLast = depth == keyPath.count - 1
+            switch entry.kind {
+            case .value where !isLast:
+                throw source.error("'\(pathSoFar)' holds a value, not keys; expected \(pathSoFar)=value")
+            case .section(let sectionKeys) where isLast:
+                let keyNames = sectionKeys.map(\.name).joined(separator: ", ")
+                throw source.error("'\(pathSoFar)' is a section; expected \(pathSoFar).KEY=value with KEY one of: \(keyNames)")
+            case .section(let sectionKeys):
+                keys = sectionKeys
+            case .value:
+                break
+            }
+        }
+    }
+}
+
+extension Node.Mapping {
+    /// This mapping with `value` at `path` (replacing the key or adding it), creating missing or
+    /// empty sections on the way. A section that is something else is left for the reader to refuse.
+    func setting(_ value: Node, at path: ArraySlice<String>) -> Node.Mapping {
+        guard let name = path.first else { return self }
+        var mapping = self
+        let rest = path.dropFirst()
+        if rest.isEmpty {
+            mapping[name] = value
+        } else if case .mapping(let section)? = mapping[name] {
+            mapping[name] = .mapping(section.setting(value, at: rest))
+        } else if mapping[name]?.isNull ?? true {
+            mapping[name] = .mapping(Node.Mapping([]).setting(value, at: rest))
+        }
+        return mapping
+    }
+}

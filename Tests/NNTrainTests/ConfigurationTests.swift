@@ -1,0 +1,533 @@
+import Foundation
+import Testing
+@testable import NNTrain
+
+/// Reading, validating and writing back the YAML config (`Configuration.parse`, `load`,
+/// `resolvedYAML`), grouped in the nested suites below.
+@Suite struct ConfigurationTests {}
+
+/// The config file name every test's messages use.
+private let file = "configs/x.txt"
+
+/// The message of the config error that parsing `yaml` (with `overrides`) throws, or nil if it parses.
+private func configError(_ yaml: String, overrides: [String] = []) -> String? {
+    do {
+        _ = try Configuration.parse(yaml: yaml, source: file, overrides: overrides)
+        return nil
+    } catch {
+        #expect(error.kind == .config)
+        #expect(error.exitStatus == 78)
+        return error.message
+    }
+}
+
+/// The example config of the README, every key given.
+private let fullExample = """
+    seed: 42
+    data:
+      dataset: fashion-mnist
+      path: data/fashion-mnist
+      validation_split: 0.1
+      test_split: 0.2
+      normalize: scale
+    model:
+      hidden: [256, 128]
+      activation: relu
+    loss: cross_entropy
+    optimizer:
+      name: adam
+      lr: 0.001
+      betas: [0.9, 0.999]
+      eps: 1e-8
+      weight_decay: 0
+    training:
+      epochs: 15
+      batch_size: 128
+    output:
+      dir: runs/fashion-mnist
+
+    """
+
+extension ConfigurationTests {
+    /// Reading values and defaults.
+    @Suite struct Parsing {
+        @Test func fullExampleReadsEveryValue() throws {
+            let configuration = try Configuration.parse(yaml: fullExample, source: file)
+            #expect(configuration.seed == 42)
+            #expect(configuration.data.dataset == .fashionMNIST)
+            #expect(configuration.data.path == "data/fashion-mnist")
+            #expect(configuration.data.validationSplit == 0.1)
+            #expect(configuration.data.testSplit == 0.2)
+            #expect(configuration.data.normalize == .scale)
+            #expect(configuration.model.hidden == [256, 128])
+            #expect(configuration.model.activation == .relu)
+            #expect(configuration.loss == .crossEntropy)
+            #expect(configuration.optimizer.name == .adam)
+            #expect(configuration.optimizer.lr == 0.001)
+            #expect(configuration.optimizer.betas == [0.9, 0.999])
+            #expect(configuration.optimizer.eps == 1e-8)
+            #expect(configuration.optimizer.weightDecay == 0)
+            #expect(configuration.training.epochs == 15)
+            #expect(configuration.training.batchSize == 128)
+            #expect(configuration.output.dir == "runs/fashion-mnist")
+        }
+
+        @Test func nonDefaultValuesAreRead() throws {
+            let configuration = try Configuration.parse(yaml: """
+                seed: 7
+                data: {dataset: bonus, path: "my data.csv", validation_split: 0, test_split: 0.25, normalize: standardize}
+                model:
+                  hidden: []
+                  activation: leaky_relu
+                loss: mse
+                optimizer:
+                  name: sgd
+                  lr: 1e-3
+                  momentum: 0.9
+                  weight_decay: 5e-4
+                training: {epochs: 1, batch_size: 32}
+                """, source: file)
+            var expected = Configuration()
+            expected.seed = 7
+            expected.data.dataset = .bonus
+            expected.data.path = "my data.csv"
+            expected.data.validationSplit = 0
+            expected.data.testSplit = 0.25
+            expected.data.normalize = .standardize
+            expected.model.hidden = []
+            expected.model.activation = .leakyRelu
+            expected.loss = .mse
+            expected.optimizer.name = .sgd
+            expected.optimizer.lr = 0.001
+            expected.optimizer.momentum = 0.9
+            expected.optimizer.weightDecay = 0.0005
+            expected.training.epochs = 1
+            expected.training.batchSize = 32
+            #expect(configuration == expected)
+        }
+
+        @Test func missingKeysAndEmptySectionsTakeTheDefaults() throws {
+            let configuration = try Configuration.parse(yaml: "training:\n  epochs: 15\nmodel:\n", source: file)
+            #expect(configuration == Configuration())
+            #expect(configuration.data.path == "data/fashion-mnist")
+            #expect(configuration.output.dir == nil)
+        }
+
+        @Test func bonusDatasetDefaultsToItsCSVPath() throws {
+            let defaultPath = try Configuration.parse(yaml: "data:\n  dataset: bonus\nloss: mse\n", source: file)
+            #expect(defaultPath.data.path == "data/bonus.csv")
+            let givenPath = try Configuration.parse(yaml: "data:\n  dataset: bonus\n  path: other.csv\nloss: mse\n", source: file)
+            #expect(givenPath.data.path == "other.csv")
+        }
+
+        @Test func everyConditionNamesAChoiceKeyWithThoseChoices() throws {
+            let conditions = Configuration.keys.valueEntries.compactMap(\.key.condition)
+            #expect(conditions.count == 3)
+            for condition in conditions {
+                for choice in condition.choices {
+                    // Setting the deciding key to each choice must make the condition hold.
+                    let configuration = try Configuration.parse(
+                        yaml: "seed: 1\n", source: file, overrides: ["\(condition.keyPath)=\(choice)"])
+                    #expect(condition.holds(in: configuration))
+                }
+            }
+        }
+
+        @Test func integersAreDecimalAndNumbersTakeExponents() throws {
+            let configuration = try Configuration.parse(
+                yaml: "seed: 015\noptimizer:\n  lr: 3E-4\n  weight_decay: 1\n", source: file)
+            #expect(configuration.seed == 15)  // not YAML 1.1's octal 13
+            #expect(configuration.optimizer.lr == 0.0003)
+            #expect(configuration.optimizer.weightDecay == 1)
+        }
+    }
+}
+
+extension ConfigurationTests {
+    /// Every problem is one exact line naming file, line and key.
+    @Suite struct Errors {
+        @Test func unknownTopLevelKeySuggestsTheNearestKey() {
+            #expect(configError("seed: 1\ndata: {}\noptimiser:\n  lr: 0.1\n") ==
+                "configs/x.txt:3: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
+                + "optimizer, training, output (did you mean 'optimizer'?)")
+        }
+
+        @Test func unknownKeyInSectionSuggestsTheNearestKey() {
+            #expect(configError("data:\n  datset: bonus\n") ==
+                "configs/x.txt:2: unknown key 'datset' in section 'data'; expected one of: dataset, path, "
+                + "validation_split, test_split, normalize (did you mean 'dataset'?)")
+        }
+
+        @Test func unknownKeyOfAnotherSectionSaysWhereItBelongs() {
+            #expect(configError("seed: 1\nlr: 0.1\n") ==
+                "configs/x.txt:2: unknown key 'lr' at top level; expected one of: seed, data, model, loss, "
+                + "optimizer, training, output ('lr' belongs in section 'optimizer')")
+            #expect(configError("model:\n  loss: mse\n") ==
+                "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation "
+                + "('loss' belongs at top level)")
+        }
+
+        @Test func unknownKeyFarFromEveryKeyHasNoSuggestion() {
+            #expect(configError("colour: red\n") ==
+                "configs/x.txt:1: unknown key 'colour' at top level; expected one of: seed, data, model, loss, "
+                + "optimizer, training, output")
+        }
+
+        @Test func textWhereAnIntegerBelongs() {
+            let yaml = "seed: 1\n\n\n\n\n\n\ntraining:\n  epochs: ten\n"
+            #expect(configError(yaml) == "configs/x.txt:9: training.epochs: 'ten' is not an integer; expected an integer >= 1")
+        }
+
+        @Test func fractionWhereAnIntegerBelongs() {
+            #expect(configError("training:\n  batch_size: 15.5\n") ==
+                "configs/x.txt:2: training.batch_size: '15.5' is not an integer; expected an integer >= 1")
+        }
+
+        @Test func integerTooLargeIsOutOfRange() {
+            #expect(configError("seed: 99999999999999999999999\n") ==
+                "configs/x.txt:1: seed: 99999999999999999999999 is out of range; expected an integer >= 0")
+            #expect(configError("seed: -1\n") == "configs/x.txt:1: seed: -1 is out of range; expected an integer >= 0")
+        }
+
+        @Test func listWhereANumberBelongs() {
+            #expect(configError("optimizer:\n  lr: [0.1, 0.2]\n") ==
+                "configs/x.txt:2: optimizer.lr: expected a number > 0, not a list")
+        }
+
+        @Test func mappingWhereANumberBelongs() {
+            #expect(configError("optimizer:\n  lr:\n    value: 0.1\n") ==
+                "configs/x.txt:2: optimizer.lr: expected a number > 0, not a mapping")
+        }
+
+        @Test func emptyValue() {
+            #expect(configError("optimizer:\n  lr:\n") == "configs/x.txt:2: optimizer.lr: has no value; expected a number > 0")
+        }
+
+        @Test func singleValueWhereAListBelongs() {
+            #expect(configError("seed: 1\ndata: {}\nloss: cross_entropy\nmodel:\n  hidden: 256\n") ==
+                "configs/x.txt:5: model.hidden: expected a list of integers >= 1, like [256, 128]")
+        }
+
+        @Test func singleValueWhereASectionBelongs() {
+            #expect(configError("training: 5\n") ==
+                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size)")
+            #expect(configError("training: [5]\n") ==
+                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size), not a list")
+        }
+
+        @Test func badListElementIsNamedWithItsLine() {
+            #expect(configError("model:\n  hidden:\n    - 64\n    - 0\n") ==
+                "configs/x.txt:4: model.hidden[1]: 0 is out of range; expected an integer >= 1")
+        }
+
+        @Test func negativeLearningRate() {
+            let yaml = "seed: 1\ndata: {}\nmodel: {}\nloss: cross_entropy\noptimizer:\n  name: adam\n  lr: -0.1\n"
+            #expect(configError(yaml) == "configs/x.txt:7: optimizer.lr: -0.1 is out of range; expected a number > 0")
+        }
+
+        @Test func betaOfOneIsOutOfRange() {
+            #expect(configError("optimizer:\n  betas: [0.9, 1.0]\n") ==
+                "configs/x.txt:2: optimizer.betas[1]: 1.0 is out of range; expected a number >= 0 and < 1")
+        }
+
+        @Test func betasNeedExactlyTwoNumbers() {
+            #expect(configError("optimizer:\n  betas: [0.9]\n") ==
+                "configs/x.txt:2: optimizer.betas: has 1 entries; expected a list of exactly 2 numbers >= 0 and < 1, like [0.9, 0.999]")
+        }
+
+        @Test func zeroEpochsIsOutOfRange() {
+            #expect(configError("training:\n  epochs: 0\n") ==
+                "configs/x.txt:2: training.epochs: 0 is out of range; expected an integer >= 1")
+        }
+
+        @Test func validationSplitOfOneIsOutOfRange() {
+            #expect(configError("data:\n  validation_split: 1\n") ==
+                "configs/x.txt:2: data.validation_split: 1 is out of range; expected a number >= 0 and < 1")
+        }
+
+        @Test func notANumberAndInfinityAreRefused() {
+            #expect(configError("optimizer:\n  lr: .nan\n") ==
+                "configs/x.txt:2: optimizer.lr: '.nan' is not a finite number; expected a number > 0")
+            #expect(configError("optimizer:\n  eps: .inf\n") ==
+                "configs/x.txt:2: optimizer.eps: '.inf' is not a finite number; expected a number >= 0")
+            #expect(configError("optimizer:\n  lr: fast\n") ==
+                "configs/x.txt:2: optimizer.lr: 'fast' is not a number; expected a number > 0")
+        }
+
+        @Test func valueNotAmongTheChoices() {
+            #expect(configError("seed: 1\nmodel:\n  hidden: [8]\n  activation: relu6\n") ==
+                "configs/x.txt:4: model.activation: 'relu6' is not one of: relu, leaky_relu, gelu, tanh, sigmoid")
+        }
+
+        @Test func emptyPathIsRefused() {
+            #expect(configError("output:\n  dir: ''\n") == "configs/x.txt:2: output.dir: is empty; expected a path")
+        }
+
+        @Test func duplicateKeyNamesBothLines() {
+            let yaml = "seed: 1\ndata: {}\nmodel: {}\nloss: mse\noptimizer:\n  lr: 0.1\n  eps: 0\n  lr: 0.2\n"
+            #expect(configError(yaml) == "configs/x.txt:8: duplicate key 'lr' (first at line 6)")
+        }
+
+        @Test func earliestDuplicateInTheDocumentIsReported() {
+            // Yams reports the inner mapping's duplicate (it ends first) and sorts names; nntrain goes by lines.
+            #expect(configError("seed: 1\nseed: 2\noptimizer: {lr: 1, lr: 2}\n") ==
+                "configs/x.txt:2: duplicate key 'seed' (first at line 1)")
+            #expect(configError("loss: mse\nseed: 1\nseed: 2\nloss: mse\n") ==
+                "configs/x.txt:3: duplicate key 'seed' (first at line 2)")
+        }
+
+        @Test func duplicateKeyTwiceOverNamesTheFirstTwoCopies() {
+            #expect(configError("seed: 1\nseed: 2\nloss: mse\nseed: 3\n") == "configs/x.txt:2: duplicate key 'seed' (first at line 1)")
+            #expect(configError("optimizer: {lr: 1,\n  lr: 2}\n") == "configs/x.txt:2: duplicate key 'lr' (first at line 1)")
+        }
+
+        @Test func tabIndentationIsNamed() {
+            #expect(configError("training:\n\tepochs: 3\n") ==
+                "configs/x.txt:2: invalid YAML: this line is indented with a tab; expected spaces (YAML forbids tabs in indentation)")
+            #expect(configError("training:\n  epochs: 3\n\tbatch_size: 4\n") ==
+                "configs/x.txt:3: invalid YAML: this line is indented with a tab; expected spaces (YAML forbids tabs in indentation)")
+        }
+
+        @Test func invalidYAMLIsOneLine() {
+            #expect(configError("model:\n  hidden: [1, 2\n") ==
+                "configs/x.txt:3: invalid YAML: while parsing a flow sequence at line 2: did not find expected ',' or ']'")
+            #expect(configError("seed: 1: 2\n") == "configs/x.txt:1: invalid YAML: mapping values are not allowed in this context")
+        }
+
+        @Test func emptyConfigIsRefused() {
+            let expected = "configs/x.txt: the config is empty; expected a YAML mapping with sections like data:, model:, optimizer:, training:"
+            #expect(configError("") == expected)
+            #expect(configError("# nothing yet\n\n") == expected)
+        }
+
+        @Test func topLevelListIsRefused() {
+            #expect(configError("\n- seed: 1\n- data: {}\n") ==
+                "configs/x.txt:2: the config is a list; expected a YAML mapping with sections like data:, model:, optimizer:, training:")
+        }
+
+        @Test func crossEntropyDoesNotFitTheRegressionDataset() {
+            #expect(configError("data:\n  dataset: bonus\nloss: cross_entropy\n") ==
+                "configs/x.txt:3: loss: cross_entropy does not fit bonus, a regression dataset; expected mse")
+            #expect(configError("data:\n  dataset: bonus\n") ==
+                "configs/x.txt:2: data.dataset: bonus is a regression dataset, but loss is cross_entropy (the default); expected loss: mse")
+        }
+
+        @Test func mseDoesNotFitTheClassificationDataset() {
+            #expect(configError("loss: mse\n") ==
+                "configs/x.txt:1: loss: mse does not fit fashion-mnist (the default dataset), a 10-class dataset; expected cross_entropy")
+        }
+
+        @Test func momentumWithAdamIsRefused() {
+            #expect(configError("optimizer:\n  lr: 0.1\n  momentum: 0.9\n") ==
+                "configs/x.txt:3: optimizer.momentum: applies only to sgd, not adam (the default), which uses betas, eps")
+        }
+
+        @Test func betasWithSGDAreRefused() {
+            #expect(configError("optimizer:\n  name: sgd\n  betas: [0.9, 0.99]\n") ==
+                "configs/x.txt:3: optimizer.betas: applies only to adam, not sgd, which uses momentum")
+        }
+
+        @Test func errorsAreAlwaysOneLine() throws {
+            let message = try #require(configError("optimizer:\n  lr: |\n    not\n    a number\n"))
+            #expect(message == "configs/x.txt:2: optimizer.lr: 'not a number ' is not a number; expected a number > 0")
+        }
+    }
+}
+
+extension ConfigurationTests {
+    /// `--set section.key=value` arguments, checked as if they were in the file.
+    @Suite struct Overrides {
+        @Test func overridesReplaceAndAddKeys() throws {
+            let configuration = try Configuration.parse(
+                yaml: "training:\n  epochs: 15\n",
+                source: file,
+                overrides: ["training.epochs=1", "optimizer.lr=3e-4", "model.hidden=[64,32]", "seed=7",
+                            "data.dataset=bonus", "loss=mse"])
+            #expect(configuration.training.epochs == 1)
+            #expect(configuration.optimizer.lr == 0.0003)  // a section the file does not have
+            #expect(configuration.model.hidden == [64, 32])
+            #expect(configuration.seed == 7)
+            #expect(configuration.data.dataset == .bonus)
+            #expect(configuration.data.path == "data/bonus.csv")
+        }
+
+        @Test func overrideCannotHideASectionThatIsNotAMapping() {
+            #expect(configError("training: 5\n", overrides: ["training.epochs=3"]) ==
+                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size)")
+        }
+
+        @Test func laterOverrideWins() throws {
+            let configuration = try Configuration.parse(
+                yaml: "seed: 1\n", source: file, overrides: ["seed=2", "seed=3"])
+            #expect(configuration.seed == 3)
+        }
+
+        @Test func overrideFixesWhatTheFileGotWrong() throws {
+            let configuration = try Configuration.parse(
+                yaml: "data:\n  dataset: bonus\n", source: file, overrides: ["loss=mse"])
+            #expect(configuration.loss == .mse)
+        }
+
+        @Test func invalidOverrideValueNamesTheOverride() {
+            #expect(configError("seed: 1\n", overrides: ["optimizer.lr=-1"]) ==
+                "--set optimizer.lr=-1: optimizer.lr: -1 is out of range; expected a number > 0")
+            #expect(configError("seed: 1\n", overrides: ["model.hidden=[64, x]"]) ==
+                "--set model.hidden=[64, x]: model.hidden[1]: 'x' is not an integer; expected an integer >= 1")
+            #expect(configError("seed: 1\n", overrides: ["training.epochs="]) ==
+                "--set training.epochs=: training.epochs: has no value; expected an integer >= 1")
+        }
+
+        @Test func overrideBreakingARuleBetweenKeysNamesTheOverride() {
+            #expect(configError("seed: 1\n", overrides: ["optimizer.momentum=0.9"]) ==
+                "--set optimizer.momentum=0.9: optimizer.momentum: applies only to sgd, not adam (the default), which uses betas, eps")
+        }
+
+        @Test func unknownKeyInOverride() {
+            #expect(configError("seed: 1\n", overrides: ["optimiser.lr=1"]) ==
+                "--set optimiser.lr=1: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
+                + "optimizer, training, output (did you mean 'optimizer'?)")
+            #expect(configError("seed: 1\n", overrides: ["training.epoch=1"]) ==
+                "--set training.epoch=1: unknown key 'epoch' in section 'training'; expected one of: epochs, batch_size "
+                + "(did you mean 'epochs'?)")
+        }
+
+        @Test func overrideMustNameAKeyThatHoldsAValue() {
+            #expect(configError("seed: 1\n", overrides: ["training=1"]) ==
+                "--set training=1: 'training' is a section; expected training.KEY=value with KEY one of: epochs, batch_size")
+            #expect(configError("seed: 1\n", overrides: ["seed.value=1"]) ==
+                "--set seed.value=1: 'seed' holds a value, not keys; expected seed=value")
+        }
+
+        @Test func malformedOverrides() {
+            #expect(configError("seed: 1\n", overrides: ["training.epochs"]) ==
+                "--set training.epochs: missing '='; expected section.key=value, like training.epochs=1")
+            #expect(configError("seed: 1\n", overrides: ["=3"]) ==
+                "--set =3: the key before '=' is empty; expected section.key=value, like training.epochs=1")
+            #expect(configError("seed: 1\n", overrides: ["model.hidden=[64,"]) ==
+                "--set model.hidden=[64,: invalid YAML: while parsing a flow node: did not find expected node content")
+        }
+    }
+}
+
+extension ConfigurationTests {
+    /// The resolved YAML and the run directory.
+    @Suite struct Output {
+        @Test func resolvedYAMLOfTheDefaultsListsEveryKey() {
+            #expect(Configuration().resolvedYAML() == """
+                seed: 42
+                data:
+                  dataset: fashion-mnist
+                  path: "data/fashion-mnist"
+                  validation_split: 0.1
+                  test_split: 0.2
+                  normalize: scale
+                model:
+                  hidden: [256, 128]
+                  activation: relu
+                loss: cross_entropy
+                optimizer:
+                  name: adam
+                  lr: 0.001
+                  # momentum: 0.0 (applies only to sgd)
+                  betas: [0.9, 0.999]
+                  eps: 1e-08
+                  weight_decay: 0.0
+                training:
+                  epochs: 15
+                  batch_size: 128
+                output: {}
+
+                """)
+        }
+
+        @Test(arguments: [
+            // adam, with every other key away from its default and text that needs quoting
+            """
+            seed: 18446744073709551615
+            data: {dataset: bonus, path: "odd: name # \\"x\\"\\ttab", validation_split: 0.3, test_split: 0.1, normalize: none}
+            model: {hidden: [], activation: gelu}
+            loss: mse
+            optimizer: {lr: 0.1234567890123, betas: [0.5, 0.75], eps: 1e-12, weight_decay: 0.01}
+            training: {epochs: 3, batch_size: 7}
+            output: {dir: "null"}
+            """,
+            // sgd, whose resolved YAML comments out adam's betas and eps
+            """
+            model: {hidden: [3, 2, 1], activation: sigmoid}
+            optimizer: {name: sgd, lr: 0.3, momentum: 0.99}
+            output: {dir: runs/x}
+            """,
+        ])
+        func resolvedYAMLReadsBackEqual(yaml: String) throws {
+            let original = try Configuration.parse(yaml: yaml, source: file)
+            #expect(original != Configuration())
+            let readBack = try Configuration.parse(yaml: original.resolvedYAML(), source: "resolved.yaml")
+            #expect(readBack == original)
+        }
+
+        @Test func resolvedYAMLQuotesPathsThatNeedIt() throws {
+            var configuration = Configuration()
+            configuration.data.path = "odd: name # \"x\"\ttab\n"
+            configuration.output.dir = "null"
+            let yaml = configuration.resolvedYAML()
+            #expect(yaml.contains("  path: \"odd: name # \\\"x\\\"\\u0009tab\\u000A\"\n"))
+            #expect(yaml.hasSuffix("output:\n  dir: \"null\"\n"))
+            #expect(try Configuration.parse(yaml: yaml, source: "resolved.yaml") == configuration)
+        }
+
+        @Test func runDirectoryIsOutputDirOrNamedAfterTheConfigFile() {
+            var configuration = Configuration()
+            #expect(configuration.runDirectory(configPath: "configs/fashion.yaml") == "runs/fashion")
+            #expect(configuration.runDirectory(configPath: "small.v2.yml") == "runs/small.v2")
+            #expect(configuration.runDirectory(configPath: "configs/.hidden") == "runs/.hidden")
+            configuration.output.dir = "elsewhere/run1"
+            #expect(configuration.runDirectory(configPath: "configs/fashion.yaml") == "elsewhere/run1")
+        }
+    }
+}
+
+extension ConfigurationTests {
+    /// Reading the config from disk.
+    @Suite struct Files {
+        /// A fresh empty folder for one test.
+        private func temporaryFolder() throws -> URL {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nntrain-config-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            return folder
+        }
+
+        @Test func loadReadsTheFileAndAppliesOverrides() throws {
+            let folder = try temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let path = folder.appendingPathComponent("small.yaml").path
+            try Data("training:\n  epochs: 4\n".utf8).write(to: URL(fileURLWithPath: path))
+            let configuration = try Configuration.load(path: path, overrides: ["training.batch_size=16"])
+            #expect(configuration.training.epochs == 4)
+            #expect(configuration.training.batchSize == 16)
+        }
+
+        @Test func missingFile() {
+            #expect(throws: NNTrainError.missingFile("no/such.yaml", expected: "a YAML config file")) {
+                try Configuration.load(path: "no/such.yaml")
+            }
+        }
+
+        @Test func fileThatIsNotUTF8() throws {
+            let folder = try temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            let path = folder.appendingPathComponent("latin1.yaml").path
+            try Data([0x73, 0x65, 0x65, 0x64, 0x3A, 0x20, 0xE9, 0x0A]).write(to: URL(fileURLWithPath: path))
+            #expect(throws: NNTrainError.config(path, line: nil, "is not UTF-8 text; expected a YAML config file")) {
+                try Configuration.load(path: path)
+            }
+        }
+
+        @Test func folderInsteadOfAFile() throws {
+            let folder = try temporaryFolder()
+            defer { try? FileManager.default.removeItem(at: folder) }
+            #expect(throws: NNTrainError.config(folder.path, line: nil, "is a folder; expected a YAML config file")) {
+                try Configuration.load(path: folder.path)
+            }
+        }
+    }
+}
