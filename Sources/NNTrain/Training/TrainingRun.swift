@@ -25,7 +25,9 @@ public enum TrainingRun {
         let configuration = try Configuration.load(path: configPath, overrides: overrides)
         let directory = configuration.runDirectory(configPath: configPath)
         try createDirectory(directory)
-        try write(configuration.resolvedYAML(), to: directory + "/config.yaml")
+        var resolved = configuration
+        resolved.output.dir = directory
+        try write(resolved.resolvedYAML(), to: directory + "/config.yaml")
 
         let data = try TrainingData.load(configuration.data, seed: configuration.seed)
         let trainer = Trainer(configuration: configuration, data: data)
