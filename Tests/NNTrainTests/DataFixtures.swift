@@ -24,6 +24,12 @@ final class TemporaryFolder {
         try Data(bytes).write(to: URL(fileURLWithPath: target))
         return target
     }
+
+    /// Writes `bytes` gzipped to `name` in the folder and returns its path.
+    @discardableResult
+    func writeGzipped(_ bytes: [UInt8], to name: String) throws -> String {
+        try write(try gzipped(bytes), to: name)
+    }
 }
 
 /// `bytes` compressed as one gzip member (zlib's deflate with windowBits 15 + 16, RFC 1952).

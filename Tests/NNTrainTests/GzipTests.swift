@@ -7,11 +7,11 @@ import Testing
         let folder = try TemporaryFolder()
         // 600 KB spans several output buffers of the decoder; the text part compresses well.
         let original = fixtureBytes(300_000) + Array(String(repeating: "nntrain ", count: 40_000).utf8)
-        let path = try folder.write(try gzipped(original), to: "data.gz")
+        let path = try folder.writeGzipped(original, to: "data.gz")
         #expect(try Gzip.decompress(path: path) == original)
         #expect(try Gzip.decompress(path: path, expectedSize: original.count) == original)
 
-        let empty = try folder.write(try gzipped([]), to: "empty.gz")
+        let empty = try folder.writeGzipped([], to: "empty.gz")
         #expect(try Gzip.decompress(path: empty) == [])
     }
 
@@ -103,7 +103,7 @@ import Testing
 
     @Test func outputBeyondTheCallersBoundIsRefused() throws {
         let folder = try TemporaryFolder()
-        let path = try folder.write(try gzipped([UInt8](repeating: 0, count: 1_000_000)), to: "bomb.gz")
+        let path = try folder.writeGzipped([UInt8](repeating: 0, count: 1_000_000), to: "bomb.gz")
         #expect(throws: NNTrainError.data(path, "decodes to more than 999999 bytes; refusing (expected at most 999999)")) {
             try Gzip.decompress(path: path, expectedSize: 999_999)
         }
