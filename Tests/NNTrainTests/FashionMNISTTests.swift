@@ -4,11 +4,17 @@ import Testing
 @testable import NNTrain
 
 @Suite struct FashionMNISTTests {
-    /// A folder with the four files: `trainCount` and `testCount` images of 28×28 with labels.
+    /// Fixture files of one test; a suite instance lives exactly as long as its test.
+    private let folder: TemporaryFolder
+
+    init() throws { folder = try TemporaryFolder() }
+
+    /// Writes the four files to `folder`: `trainCount` and `testCount` images of 28×28 with labels;
+    /// returns the pixels written.
+    @discardableResult
     private func fixture(
         trainCount: Int = 5, testCount: Int = 3, trainLabels: [UInt8]? = nil, testImages: [UInt8]? = nil
-    ) throws -> (folder: TemporaryFolder, trainPixels: [UInt8], testPixels: [UInt8]) {
-        let folder = try TemporaryFolder()
+    ) throws -> (trainPixels: [UInt8], testPixels: [UInt8]) {
         let trainPixels = fixtureBytes(trainCount * 784, seed: 3)
         let testPixels = fixtureBytes(testCount * 784, seed: 4)
         let labels = trainLabels ?? (0..<trainCount).map { UInt8($0 % 10) }
@@ -18,11 +24,11 @@ import Testing
             testImages ?? idxFile(dimensions: [testCount, 28, 28], data: testPixels), to: "t10k-images-idx3-ubyte.gz")
         try folder.writeGzipped(
             idxFile(dimensions: [testCount], data: (0..<testCount).map { UInt8(9 - $0) }), to: "t10k-labels-idx1-ubyte.gz")
-        return (folder, trainPixels, testPixels)
+        return (trainPixels, testPixels)
     }
 
     @Test func loadsBothSplitsToTheExactBytesAndLabels() throws {
-        let (folder, trainPixels, testPixels) = try fixture()
+        let (trainPixels, testPixels) = try fixture()
         let (train, test) = try FashionMNIST.load(folder: folder.path)
         guard case .bytes(let trainFeatures) = train.features, case .classes(let trainLabels) = train.targets,
             case .bytes(let testFeatures) = test.features, case .classes(let testLabels) = test.targets
@@ -40,7 +46,6 @@ import Testing
     }
 
     @Test func missingFolder() throws {
-        let folder = try TemporaryFolder()
         let path = folder.file("nowhere")
         #expect(
             throws: NNTrainError(
@@ -53,7 +58,7 @@ import Testing
     }
 
     @Test func missingFile() throws {
-        let (folder, _, _) = try fixture()
+        try fixture()
         try FileManager.default.removeItem(atPath: folder.file("t10k-labels-idx1-ubyte.gz"))
         #expect(
             throws: NNTrainError(
@@ -66,7 +71,7 @@ import Testing
     }
 
     @Test func imagesOfTheWrongSize() throws {
-        let (folder, _, _) = try fixture(testImages: idxFile(dimensions: [3, 32, 32], data: fixtureBytes(3 * 32 * 32)))
+        try fixture(testImages: idxFile(dimensions: [3, 32, 32], data: fixtureBytes(3 * 32 * 32)))
         #expect(
             throws: NNTrainError.data(folder.file("t10k-images-idx3-ubyte.gz"), "images are 3×32×32 pixels; expected N×28×28")
         ) {
@@ -75,14 +80,14 @@ import Testing
     }
 
     @Test func imageAndLabelCountsDiffer() throws {
-        let (folder, _, _) = try fixture(trainLabels: [0, 1, 2, 3])
+        try fixture(trainLabels: [0, 1, 2, 3])
         #expect(throws: NNTrainError.data(folder.path, "train-images has 5 images but train-labels has 4 labels")) {
             try FashionMNIST.load(folder: folder.path)
         }
     }
 
     @Test func labelOutOfRange() throws {
-        let (folder, _, _) = try fixture(trainLabels: [0, 1, 9, 12, 3])
+        try fixture(trainLabels: [0, 1, 9, 12, 3])
         #expect(
             throws: NNTrainError.data(
                 folder.file("train-labels-idx1-ubyte.gz"), "byte 11: label 12 of item 3 is out of range; expected 0...9")
@@ -92,7 +97,7 @@ import Testing
     }
 
     @Test func aFileErrorIsReportedAsItIs() throws {
-        let (folder, _, _) = try fixture()
+        try fixture()
         let path = try folder.write(Array("not gzip".utf8), to: "train-labels-idx1-ubyte.gz")
         #expect(
             throws: NNTrainError.data(path, "not a gzip file (first bytes 0x6e 0x6f); expected a .gz file starting 1f 8b")

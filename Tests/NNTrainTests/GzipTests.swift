@@ -3,8 +3,12 @@ import Testing
 @testable import NNTrain
 
 @Suite struct GzipTests {
+    /// Fixture files of one test; a suite instance lives exactly as long as its test.
+    private let folder: TemporaryFolder
+
+    init() throws { folder = try TemporaryFolder() }
+
     @Test func roundTripOfRandomTextAndEmptyData() throws {
-        let folder = try TemporaryFolder()
         // 600 KB spans several output buffers of the decoder; the text part compresses well.
         let original = fixtureBytes(300_000) + Array(String(repeating: "nntrain ", count: 40_000).utf8)
         let path = try folder.writeGzipped(original, to: "data.gz")
@@ -16,7 +20,6 @@ import Testing
     }
 
     @Test func concatenatedMembersDecodeToTheirConcatenation() throws {
-        let folder = try TemporaryFolder()
         let first = fixtureBytes(5_000, seed: 1)
         let second = fixtureBytes(7_000, seed: 2)
         let path = try folder.write(try gzipped(first) + gzipped(second), to: "two.gz")
@@ -24,7 +27,6 @@ import Testing
     }
 
     @Test func missingFile() throws {
-        let folder = try TemporaryFolder()
         let path = folder.file("absent.gz")
         #expect(throws: NNTrainError(.missingFile, "\(path): no such file or folder (expected a gzip (.gz) file)")) {
             try Gzip.decompress(path: path)
@@ -32,7 +34,6 @@ import Testing
     }
 
     @Test func aFolderIsNotAFile() throws {
-        let folder = try TemporaryFolder()
         #expect(
             throws: NNTrainError(.missingFile, "\(folder.path): cannot read: not a regular file (expected a gzip (.gz) file)")
         ) {
@@ -41,7 +42,6 @@ import Testing
     }
 
     @Test func bytesThatAreNotGzip() throws {
-        let folder = try TemporaryFolder()
         let text = try folder.write(Array("hello".utf8), to: "text.gz")
         #expect(
             throws: NNTrainError.data(text, "not a gzip file (first bytes 0x68 0x65); expected a .gz file starting 1f 8b")
@@ -56,7 +56,6 @@ import Testing
 
     @Test(arguments: [1, 2, 9, 10, 100, 2_500, -8, -4, -1])
     func truncatedData(cut: Int) throws {
-        let folder = try TemporaryFolder()
         let whole = try gzipped(fixtureBytes(5_000))
         // Positive: keep that many bytes (inside the header, then the data); negative: drop that many
         // from the end (the whole trailer, half of it, its last byte).
@@ -71,7 +70,6 @@ import Testing
     }
 
     @Test func corruptDataNamesZlibsReasonAndTheOffset() throws {
-        let folder = try TemporaryFolder()
         var bytes = try gzipped(fixtureBytes(5_000))
         bytes[bytes.count - 5] ^= 0xFF  // the last byte of the CRC-32 in the trailer
         let badCRC = try folder.write(bytes, to: "crc.gz")
@@ -102,7 +100,6 @@ import Testing
     }
 
     @Test func outputBeyondTheCallersBoundIsRefused() throws {
-        let folder = try TemporaryFolder()
         let path = try folder.writeGzipped([UInt8](repeating: 0, count: 1_000_000), to: "bomb.gz")
         #expect(throws: NNTrainError.data(path, "decodes to more than 999999 bytes; refusing (expected at most 999999)")) {
             try Gzip.decompress(path: path, expectedSize: 999_999)

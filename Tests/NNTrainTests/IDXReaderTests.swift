@@ -3,9 +3,13 @@ import Testing
 @testable import NNTrain
 
 @Suite struct IDXReaderTests {
+    /// Fixture files of one test; a suite instance lives exactly as long as its test.
+    private let folder: TemporaryFolder
+
+    init() throws { folder = try TemporaryFolder() }
+
     @Test func readsImagesAndLabelsToTheExactBytes() throws {
         let pixels = fixtureBytes(5 * 28 * 28)
-        let folder = try TemporaryFolder()
         let images = try folder.writeGzipped(idxFile(dimensions: [5, 28, 28], data: pixels), to: "data.gz")
         #expect(try IDXReader.read(path: images, expectedDimensions: 3) == IDXArray(dimensions: [5, 28, 28], bytes: pixels))
 
@@ -14,13 +18,11 @@ import Testing
     }
 
     @Test func zeroItemsIsAnEmptyArray() throws {
-        let folder = try TemporaryFolder()
         let path = try folder.writeGzipped(idxFile(dimensions: [0, 28, 28], data: []), to: "data.gz")
         #expect(try IDXReader.read(path: path, expectedDimensions: 3) == IDXArray(dimensions: [0, 28, 28], bytes: []))
     }
 
     @Test func tooShortForTheMagicNumber() throws {
-        let folder = try TemporaryFolder()
         let path = try folder.writeGzipped([0, 0], to: "data.gz")
         #expect(throws: NNTrainError.data(path, "decoded data is 2 bytes; an IDX file starts with a 4-byte magic number")) {
             try IDXReader.read(path: path, expectedDimensions: 3)
@@ -29,7 +31,6 @@ import Testing
 
     @Test func wrongMagicNumber() throws {
         // Labels (1 dimension) where images (3) are expected, and a type other than unsigned bytes.
-        let folder = try TemporaryFolder()
         let labels = try folder.writeGzipped(idxFile(dimensions: [5], data: [0, 1, 2, 3, 4]), to: "data.gz")
         #expect(
             throws: NNTrainError.data(
@@ -49,7 +50,6 @@ import Testing
     }
 
     @Test func wrongNumberOfDimensions() throws {
-        let folder = try TemporaryFolder()
         let path = try folder.writeGzipped(idxFile(dimensions: [5, 784], data: fixtureBytes(5 * 784)), to: "data.gz")
         #expect(
             throws: NNTrainError.data(
@@ -61,7 +61,6 @@ import Testing
     }
 
     @Test func headerCutInsideTheSizes() throws {
-        let folder = try TemporaryFolder()
         let path = try folder.writeGzipped(Array(idxFile(dimensions: [5, 28, 28], data: []).prefix(10)), to: "data.gz")
         #expect(
             throws: NNTrainError.data(
@@ -72,7 +71,6 @@ import Testing
     }
 
     @Test func truncatedData() throws {
-        let folder = try TemporaryFolder()
         let path = try folder.writeGzipped(idxFile(dimensions: [5, 28, 28], data: fixtureBytes(4 * 28 * 28 + 100)), to: "data.gz")
         #expect(
             throws: NNTrainError.data(
@@ -83,7 +81,6 @@ import Testing
     }
 
     @Test func trailingBytes() throws {
-        let folder = try TemporaryFolder()
         let path = try folder.writeGzipped(idxFile(dimensions: [5], data: [1, 2, 3, 4, 5, 6, 7]), to: "data.gz")
         #expect(throws: NNTrainError.data(path, "byte 13: 2 trailing bytes after the 5 bytes of data for dimensions 5")) {
             try IDXReader.read(path: path, expectedDimensions: 1)
@@ -92,7 +89,6 @@ import Testing
 
     @Test func sizesWhoseProductOverflows() throws {
         let huge = Int(UInt32.max)
-        let folder = try TemporaryFolder()
         let path = try folder.writeGzipped(idxFile(dimensions: [huge, huge, huge], data: [1, 2, 3]), to: "data.gz")
         #expect(
             throws: NNTrainError.data(
@@ -104,7 +100,6 @@ import Testing
     }
 
     @Test func decodedSizeIsBoundedByMaxBytes() throws {
-        let folder = try TemporaryFolder()
         let path = try folder.writeGzipped(idxFile(dimensions: [5, 28, 28], data: fixtureBytes(5 * 28 * 28)), to: "data.gz")
         #expect(throws: NNTrainError.data(path, "decodes to more than 1000 bytes; refusing (expected at most 1000)")) {
             try IDXReader.read(path: path, expectedDimensions: 3, maxBytes: 1000)
