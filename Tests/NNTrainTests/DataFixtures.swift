@@ -25,6 +25,12 @@ final class TemporaryFolder {
         return target
     }
 
+    /// Writes `text` as UTF-8 to `name` in the folder and returns its path.
+    @discardableResult
+    func write(_ text: String, to name: String) throws -> String {
+        try write(Array(text.utf8), to: name)
+    }
+
     /// Writes `bytes` gzipped to `name` in the folder and returns its path.
     @discardableResult
     func writeGzipped(_ bytes: [UInt8], to name: String) throws -> String {
