@@ -32,7 +32,7 @@ public enum Gzip {
 
         let head = try file.read(at: 0, count: 2)
         guard !head.isEmpty, head.elementsEqual([0x1f, 0x8b].prefix(head.count)) else {
-            let found = head.isEmpty ? "the file is empty" : "first bytes " + head.map(hexByte).joined(separator: " ")
+            let found = head.isEmpty ? "the file is empty" : "first bytes " + head.map { hexadecimal($0, digits: 2) }.joined(separator: " ")
             throw .data(path, "not a gzip file (\(found)); expected a .gz file starting 1f 8b")
         }
         // The smallest member is 20 bytes: header, an empty final block, trailer.
@@ -91,8 +91,10 @@ public enum Gzip {
         }
         return output
     }
+}
 
-    private static func hexByte(_ byte: UInt8) -> String {
-        "0x" + (byte < 16 ? "0" : "") + String(byte, radix: 16)
-    }
+/// `value` as "0x" and `digits` lowercase hexadecimal digits, zero-padded, for messages.
+func hexadecimal(_ value: some BinaryInteger, digits: Int) -> String {
+    let text = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, digits - text.count)) + text
 }

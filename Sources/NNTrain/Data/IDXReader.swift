@@ -46,8 +46,8 @@ public enum IDXReader {
             let plural = expectedDimensions == 1 ? "" : "s"
             throw .data(
                 path,
-                "byte 0: magic number \(hex32(magic)) is not an IDX file of unsigned bytes with "
-                    + "\(expectedDimensions) dimension\(plural); expected \(hex32(expectedMagic))")
+                "byte 0: magic number \(hexadecimal(magic, digits: 8)) is not an IDX file of unsigned bytes with "
+                    + "\(expectedDimensions) dimension\(plural); expected \(hexadecimal(expectedMagic, digits: 8))")
         }
         let headerSize = 4 + 4 * expectedDimensions
         guard bytes.count >= headerSize else {
@@ -88,10 +88,5 @@ public enum IDXReader {
     /// The big-endian `UInt32` at `offset`; the caller has checked `offset + 4 <= bytes.count`.
     private static func bigEndianUInt32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
         bytes[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) }
-    }
-
-    private static func hex32(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
     }
 }
