@@ -2,15 +2,16 @@
 /// model inputs, with `shift` and `scale` fitted on the training split only (so validation and test
 /// rows are mapped with statistics they did not contribute to).
 ///
-/// | mode          | bytes (images)                                   | floats (CSV columns)                         |
-/// |---------------|--------------------------------------------------|----------------------------------------------|
-/// | `none`        | shift 0, scale 1                                 | shift 0, scale 1                             |
-/// | `scale`       | shift 0, scale 1/255                             | shift min_j, scale 1/(max_j − min_j)         |
-/// | `standardize` | one mean μ and std σ over every pixel: shift μ, scale 1/σ | per column: shift mean_j, scale 1/std_j |
+/// | mode          | bytes (images)                              | floats (CSV columns)                      |
+/// |---------------|---------------------------------------------|-------------------------------------------|
+/// | `none`        | shift 0, scale 1                            | shift 0, scale 1                          |
+/// | `scale`       | shift 0, scale 1/255                        | shift min_j, scale 1/(max_j − min_j)      |
+/// | `standardize` | one μ, σ over every pixel: shift μ, scale 1/σ | per column: shift mean_j, scale 1/std_j |
 ///
-/// Standard deviations are population ones (divide by n), as torchvision's per-channel dataset
-/// statistics usually are; sums are taken in Double (exact integers for bytes). A constant column
-/// (or an empty dataset) has no spread: it keeps scale 1, and its shift (min or mean) maps it to 0.
+/// Standard deviations are population ones (divide by n, NumPy's default, with which the usual
+/// per-channel dataset statistics are computed); sums are taken in Double (exact integers for
+/// bytes). A constant column (or an empty dataset) has no spread: it keeps scale 1, and its shift
+/// (min or mean) maps it to 0.
 public struct Normalizer: Sendable, Equatable {
     public var shift: [Float]
     public var scale: [Float]
