@@ -67,6 +67,8 @@ import Testing
 
         let (dataset, loadedTruth) = try BonusData.load(path: path)
         #expect(loadedTruth == truth)
+        #expect(truth.weight(named: "overtime_hours") == 0.02 && truth.weight(named: "bonus") == nil)
+        #expect(BonusData.truthPath(forCSV: path) == folder.file("sub/bonus.weights.json"))
         #expect(dataset.count == 20 && dataset.featureCount == 5)
         #expect(dataset.featureNames == BonusData.featureNames && dataset.targetName == "bonus" && dataset.classNames.isEmpty)
         // The first row as written, parsed back.

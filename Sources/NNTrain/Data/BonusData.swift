@@ -18,6 +18,9 @@ public struct BonusTruth: Codable, Equatable, Sendable {
         self.rows = rows
         self.seed = seed
     }
+
+    /// The true weight of the feature column `name`, if it has one.
+    public func weight(named name: String) -> Double? { weights[name] }
 }
 
 /// A synthetic regression dataset with known weights: the yearly bonus of an employee, in thousands,
@@ -104,12 +107,12 @@ public enum BonusData {
     }
 
     /// The file beside a CSV file that holds its truth: `data/bonus.csv` → `data/bonus.weights.json`.
-    public static func truthPath(for csvPath: String) -> String {
+    public static func truthPath(forCSV csvPath: String) -> String {
         (csvPath as NSString).deletingPathExtension + ".weights.json"
     }
 
     /// Generates `rows` employees and writes the CSV to `path` and the truth (pretty JSON, sorted
-    /// keys) to `truthPath(for: path)`, creating the folder if needed.
+    /// keys) to `truthPath(forCSV: path)`, creating the folder if needed.
     @discardableResult
     public static func write(rows: Int, seed: UInt64, to path: String) throws(NNTrainError) -> BonusTruth {
         let (csv, truth) = generate(rows: rows, seed: seed)
@@ -119,15 +122,15 @@ public enum BonusData {
         do {
             json = try encoder.encode(truth)
         } catch {
-            throw NNTrainError(.internal, "\(truthPath(for: path)): cannot encode the weights: \(error)")
+            throw NNTrainError(.internal, "\(truthPath(forCSV: path)): cannot encode the weights: \(error)")
         }
         try OutputFile.write(Array(csv.utf8), to: path)
-        try OutputFile.write(Array(json) + Array("\n".utf8), to: truthPath(for: path))
+        try OutputFile.write(Array(json) + Array("\n".utf8), to: truthPath(forCSV: path))
         return truth
     }
 
     /// Reads a bonus CSV (the five feature columns and `bonus`; others are ignored) and, if the file
-    /// `truthPath(for: path)` exists, the truth beside it.
+    /// `truthPath(forCSV: path)` exists, the truth beside it.
     public static func load(path: String) throws(NNTrainError) -> (dataset: Dataset, truth: BonusTruth?) {
         let table = try CSVReader.read(path: path, requiredColumns: featureNames + [targetName])
         let width = featureNames.count
@@ -144,7 +147,7 @@ public enum BonusData {
             name: "bonus", features: .floats(features), featureCount: width, featureNames: featureNames,
             targets: .values(targets), targetName: targetName)
 
-        let truthFile = truthPath(for: path)
+        let truthFile = truthPath(forCSV: path)
         guard FileManager.default.fileExists(atPath: truthFile) else { return (dataset, nil) }
         let bytes = try InputFile.readAll(path: truthFile, expected: "the weights file of \(path)")
         let truth: BonusTruth
