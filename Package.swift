@@ -54,7 +54,7 @@ let package = Package(
 
         // MARK: Tests
 
-        .testTarget(name: "NNTrainTests", dependencies: ["NNTrain"]),
+        .testTarget(name: "NNTrainTests", dependencies: ["NNTrain", "CZlib"]),
         .testTarget(name: "nntrainTests", dependencies: ["nntrain", "NNTrain"]),
     ]
 )

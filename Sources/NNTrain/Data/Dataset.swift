@@ -1,0 +1,135 @@
+/// The features of a dataset, row-major: row `i` is elements `i * featureCount ..< (i + 1) * featureCount`.
+public enum FeatureStorage: Sendable {
+    /// Raw pixels (0...255), kept as bytes so Fashion-MNIST's 60,000 images take 47 MB, not 188 MB;
+    /// `Normalizer.gather` turns them into floats one batch at a time.
+    case bytes([UInt8])
+    /// Numbers read from a CSV file.
+    case floats([Float])
+
+    /// The number of stored elements (rows × featureCount).
+    public var elementCount: Int {
+        switch self {
+        case .bytes(let values): values.count
+        case .floats(let values): values.count
+        }
+    }
+}
+
+/// What each row should predict.
+public enum Targets: Sendable {
+    /// A class index per row, in `0..<classNames.count`.
+    case classes([Int32])
+    /// A number per row (regression).
+    case values([Float])
+
+    /// The number of rows.
+    public var count: Int {
+        switch self {
+        case .classes(let labels): labels.count
+        case .values(let values): values.count
+        }
+    }
+}
+
+/// A dataset held in memory: a table of features, one target per row, and the names that explain them.
+public struct Dataset: Sendable {
+    /// What the data is, for messages: "fashion-mnist train", "bonus".
+    public var name: String
+    public var features: FeatureStorage
+    /// Features per row (784 for 28×28 images).
+    public var featureCount: Int
+    /// The CSV column names of the features; `[]` for images.
+    public var featureNames: [String]
+    public var targets: Targets
+    /// Names of the classes by index; `[]` for regression.
+    public var classNames: [String]
+    /// The CSV column name of the target ("bonus"); nil for classes.
+    public var targetName: String?
+
+    /// The number of rows.
+    public var count: Int { targets.count }
+
+    /// The arguments must agree (one target per row, `featureCount` features per row, a name per
+    /// feature if any); the readers check files before building a dataset, so a mismatch is a bug.
+    public init(
+        name: String,
+        features: FeatureStorage,
+        featureCount: Int,
+        featureNames: [String] = [],
+        targets: Targets,
+        classNames: [String] = [],
+        targetName: String? = nil
+    ) {
+        precondition(featureCount >= 0, "Dataset \(name): negative featureCount")
+        precondition(
+            features.elementCount == targets.count * featureCount,
+            "Dataset \(name): \(features.elementCount) feature values for \(targets.count) rows of \(featureCount)")
+        precondition(
+            featureNames.isEmpty || featureNames.count == featureCount,
+            "Dataset \(name): \(featureNames.count) feature names for \(featureCount) features")
+        self.name = name
+        self.features = features
+        self.featureCount = featureCount
+        self.featureNames = featureNames
+        self.targets = targets
+        self.classNames = classNames
+        self.targetName = targetName
+    }
+
+    /// Rows `indices` (in that order) as a new dataset; every index must be in `0..<count`.
+    public func subset(_ indices: [Int32]) -> Dataset {
+        for index in indices { checkRow(index) }
+        let newFeatures: FeatureStorage
+        switch features {
+        case .bytes(let values): newFeatures = .bytes(Dataset.gatherRows(values, indices, featureCount))
+        case .floats(let values): newFeatures = .floats(Dataset.gatherRows(values, indices, featureCount))
+        }
+        let newTargets: Targets
+        switch targets {
+        case .classes(let labels): newTargets = .classes(indices.map { labels[Int($0)] })
+        case .values(let values): newTargets = .values(indices.map { values[Int($0)] })
+        }
+        var result = self
+        result.features = newFeatures
+        result.targets = newTargets
+        return result
+    }
+
+    /// The stream of `RandomGenerator(seed:stream:)` that `split` draws from: the ASCII bytes of
+    /// "split", so that splitting never shifts the numbers of initialisation or shuffling.
+    public static let splitStream: UInt64 = 0x73_70_6C_69_74
+
+    /// Holds out `round(count × fraction)` rows (halves rounded away from zero) as the second result.
+    ///
+    /// The rows held out are the first ones of a permutation of `0..<count` drawn with
+    /// `RandomGenerator(seed: seed, stream: Dataset.splitStream)`, so the same seed always holds out
+    /// the same rows, and a larger fraction holds out a superset of a smaller one. Both results keep
+    /// the original relative order of their rows. `fraction` must be in 0...1; 0 gives an empty
+    /// second set.
+    public func split(holdOut fraction: Double, seed: UInt64) -> (kept: Dataset, heldOut: Dataset) {
+        precondition((0...1).contains(fraction), "Dataset.split: fraction \(fraction) is outside 0...1")
+        let heldOutCount = Int((Double(count) * fraction).rounded())
+        var permutation = (0..<Int32(count)).map { $0 }
+        var generator = RandomGenerator(seed: seed, stream: Dataset.splitStream)
+        generator.shuffle(&permutation)
+        var isHeldOut = [Bool](repeating: false, count: count)
+        for row in permutation.prefix(heldOutCount) { isHeldOut[Int(row)] = true }
+        let kept = (0..<Int32(count)).filter { !isHeldOut[Int($0)] }
+        let heldOut = (0..<Int32(count)).filter { isHeldOut[Int($0)] }
+        return (subset(kept), subset(heldOut))
+    }
+
+    /// Copies whole rows of `width` elements, in the order of `indices` (already checked).
+    private static func gatherRows<T>(_ values: [T], _ indices: [Int32], _ width: Int) -> [T] {
+        [T](unsafeUninitializedCapacity: indices.count * width) { destination, initialized in
+            values.withUnsafeBufferPointer { source in
+                for (position, row) in indices.enumerated() {
+                    let from = UnsafeBufferPointer(rebasing: source[(Int(row) * width)..<(Int(row) * width + width)])
+                    let to = UnsafeMutableBufferPointer(rebasing: destination[(position * width)..<(position * width + width)])
+                    _ = to.initialize(fromContentsOf: from)
+                }
+            }
+            initialized = indices.count * width
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+
+/// An input file opened with POSIX `open(2)` for the data readers, closed when it goes out of scope.
+/// Every failure becomes a one-line `NNTrainError` naming the path: a missing file is
+/// `.missingFile` with what the reader expected there; any other reason it cannot be read
+/// (permissions, a folder) is also `.missingFile` (EX_NOINPUT), with the system's reason.
+struct InputFile: ~Copyable {
+    let path: String
+    /// Size in bytes when the file was opened.
+    let size: Int
+    private let descriptor: Int32
+
+    /// Opens `path` for reading. `expected` completes "no such file or folder (expected ...)".
+    init(path: String, expected: String) throws(NNTrainError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { throw .missingFile(path, expected: expected) }
+            throw InputFile.unreadable(path, code)
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            close(fd)
+            throw InputFile.unreadable(path, code)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw NNTrainError(.missingFile, "\(path): cannot read: not a regular file (expected \(expected))")
+        }
+        self.path = path
+        self.size = Int(info.st_size)
+        self.descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+
+    /// Reads up to `buffer.count` bytes from the current position; 0 means the end of the file.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(NNTrainError) -> Int {
+        while true {
+            let n = Foundation.read(descriptor, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno != EINTR { throw InputFile.unreadable(path, errno) }
+        }
+    }
+
+    /// Reads up to `count` bytes starting at byte `offset`, without moving the current position.
+    func read(at offset: Int, count: Int) throws(NNTrainError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let n = bytes.withUnsafeMutableBytes { buffer in
+                pread(descriptor, buffer.baseAddress.map { $0 + filled }, count - filled, off_t(offset + filled))
+            }
+            if n == 0 { break }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw InputFile.unreadable(path, errno)
+            }
+            filled += n
+        }
+        bytes.removeLast(count - filled)
+        return bytes
+    }
+
+    /// The whole file.
+    static func readAll(path: String, expected: String) throws(NNTrainError) -> [UInt8] {
+        let file = try InputFile(path: path, expected: expected)
+        return try file.read(at: 0, count: file.size)
+    }
+
+    private static func unreadable(_ path: String, _ code: Int32) -> NNTrainError {
+        NNTrainError(.missingFile, "\(path): cannot read: \(String(cString: strerror(code)))")
+    }
+}
+
+/// Writes output files whole: the bytes go to a temporary file beside `path`, which is then renamed
+/// over it, so a reader never sees half a file. The folder is created if needed. Failures are
+/// `.cannotWrite` with the system's reason.
+enum OutputFile {
+    static func write(_ bytes: [UInt8], to path: String) throws(NNTrainError) {
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw .cannotWrite(path, "cannot create the folder \(folder)")
+            }
+        }
+        let temporary = "\(path).partial-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure(path, errno) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { buffer in
+                Foundation.write(fd, buffer.baseAddress.map { $0 + written }, bytes.count - written)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                close(fd)
+                unlink(temporary)
+                throw failure(path, code)
+            }
+            written += n
+        }
+        guard close(fd) == 0, rename(temporary, path) == 0 else {
+            let code = errno
+            unlink(temporary)
+            throw failure(path, code)
+        }
+    }
+
+    private static func failure(_ path: String, _ code: Int32) -> NNTrainError {
+        .cannotWrite(path, String(cString: strerror(code)))
+    }
+}

@@ -1,0 +1,100 @@
+import CZlib
+
+/// Decodes gzip files (RFC 1952, https://www.rfc-editor.org/rfc/rfc1952) with zlib's `inflate`.
+///
+/// A gzip file is a series of members; each is a 10-byte header starting `1f 8b`, a deflate stream
+/// (RFC 1951), and an 8-byte trailer holding the CRC-32 and ISIZE, the decoded size modulo 2^32
+/// (little-endian). zlib parses the header and checks the trailer itself when `inflateInit2` is
+/// given windowBits 15 + 16. The file is read in 1 MiB chunks, inflated into a 256 KiB buffer that
+/// stays in cache, and appended to one output array whose capacity is reserved from the last
+/// member's ISIZE; so a correctly labelled single-member file (every IDX file) is decoded without
+/// regrowth, while a lying ISIZE costs at most untouched address space, never resident memory.
+public enum Gzip {
+    /// Bytes read from the file per `read(2)`.
+    static let chunkSize = 1 << 20
+    /// Bytes inflated per call to `inflate`.
+    static let outputChunkSize = 1 << 18
+    /// The most reserved up front on the word of the trailer, which a malformed file can make up.
+    static let maxReservation = 1 << 30
+
+    /// The decoded bytes of the gzip file at `path` (every member, concatenated, as `gunzip` does).
+    ///
+    /// - Parameter expectedSize: the largest decoded size the caller accepts; decoding stops with an
+    ///   error as soon as the output passes it, so a small malicious file (a "gz bomb") cannot
+    ///   exhaust memory. `nil` accepts any size.
+    /// - Throws: `.missingFile` if the file cannot be opened; `.data` if it is not gzip, is truncated,
+    ///   is corrupt (zlib's reason, and how many compressed bytes zlib had read when it saw the
+    ///   fault: a few bytes past it at most, since zlib reads bits ahead), or decodes to more than
+    ///   `expectedSize` bytes.
+    public static func decompress(path: String, expectedSize: Int? = nil) throws(NNTrainError) -> [UInt8] {
+        precondition((expectedSize ?? 0) >= 0, "Gzip.decompress: expectedSize must not be negative")
+        let file = try InputFile(path: path, expected: "a gzip (.gz) file")
+
+        let head = try file.read(at: 0, count: 2)
+        guard !head.isEmpty, head.elementsEqual([0x1f, 0x8b].prefix(head.count)) else {
+            let found = head.isEmpty ? "the file is empty" : "first bytes " + head.map { hexadecimal($0, digits: 2) }.joined(separator: " ")
+            throw .data(path, "not a gzip file (\(found)); expected a .gz file starting 1f 8b")
+        }
+        // The smallest member is 20 bytes: header, an empty final block, trailer.
+        let trailer = file.size >= 20 ? try file.read(at: file.size - 4, count: 4) : []
+        let claimed = trailer.reversed().reduce(0) { $0 << 8 | Int($1) }
+        var output: [UInt8] = []
+        output.reserveCapacity(min(claimed, maxReservation, expectedSize ?? Int.max))
+
+        var stream = z_stream()
+        guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw NNTrainError(.internal, "\(path): zlib could not start inflating (out of memory?)")
+        }
+        defer { inflateEnd(&stream) }
+
+        let input = UnsafeMutableBufferPointer<Bytef>.allocate(capacity: chunkSize)
+        defer { input.deallocate() }
+        let decoded = UnsafeMutableBufferPointer<Bytef>.allocate(capacity: outputChunkSize)
+        defer { decoded.deallocate() }
+        var consumedBeforeChunk = 0
+        var memberEnded = false
+
+        while true {
+            let count = try file.read(into: UnsafeMutableRawBufferPointer(input))
+            if count == 0 { break }
+            stream.next_in = input.baseAddress
+            stream.avail_in = UInt32(count)
+            repeat {
+                if memberEnded {  // more bytes after a member's trailer: the next member
+                    inflateReset(&stream)
+                    memberEnded = false
+                }
+                stream.next_out = decoded.baseAddress
+                stream.avail_out = UInt32(outputChunkSize)
+                let status = inflate(&stream, Z_NO_FLUSH)
+                let produced = outputChunkSize - Int(stream.avail_out)
+                if let expectedSize, output.count + produced > expectedSize {
+                    throw .data(path, "decodes to more than \(expectedSize) bytes; refusing (expected at most \(expectedSize))")
+                }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: decoded[..<produced]))
+                switch status {
+                case Z_STREAM_END:
+                    memberEnded = true
+                case Z_OK, Z_BUF_ERROR:  // needs more input or more output space
+                    break
+                default:
+                    let offset = consumedBeforeChunk + count - Int(stream.avail_in)
+                    let reason = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+                    throw .data(path, "corrupt gzip data: \(reason) (detected after \(offset) compressed bytes)")
+                }
+                // A full output buffer may mean more output is pending even with no input left.
+            } while stream.avail_in > 0 || (stream.avail_out == 0 && !memberEnded)
+            consumedBeforeChunk += count
+        }
+        guard memberEnded else {
+            throw .data(path, "truncated gzip data: the stream ends after \(consumedBeforeChunk) compressed bytes without its end marker")
+        }
+        return output
+    }
+}
+
+/// `value` as "0x" and `digits` lowercase hexadecimal digits, zero-padded, for messages.
+func hexadecimal(_ value: some BinaryInteger, digits: Int) -> String {
+    let text = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, digits - text.count)) + text
+}
