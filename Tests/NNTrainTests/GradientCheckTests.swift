@@ -2,8 +2,9 @@ import Testing
 @testable import NNTrain
 
 /// Back-propagation against central finite differences, for every activation and both losses:
-/// ∂L/∂θᵢ ≈ (L(θ + h·eᵢ) − L(θ − h·eᵢ)) / 2h, with h = 1e-2 (float32 loss, so a larger h keeps the
-/// rounding error of the difference, ~1e-7/h, far below the tolerance; the truncation error is O(h²)).
+/// ∂L/∂θᵢ ≈ (L(θ + h·eᵢ) − L(θ − h·eᵢ)) / 2h, with h = 1e-3: the loss is float32, so the rounding
+/// error of the difference is about 1e-7/h = 1e-4, well inside the tolerance, while h stays small
+/// enough that no pre-activation of these fixtures crosses the kink of relu or leaky_relu.
 @Suite struct GradientCheckTests {
     /// A 5-feature, 4-row batch; 3 classes or 2 regression outputs.
     static func batch(outputs: Int, classification: Bool) -> (x: [Float], classes: [Int32], values: [Float]) {
@@ -43,7 +44,7 @@ import Testing
         _ = lossValue(computeGradient: true)
         let analytic = Array(network.parameters.gradients.storage.prefix(network.parameters.count))
         let theta = network.parameters.values.base
-        let h: Float = 1e-2
+        let h: Float = 1e-3
         for i in 0..<network.parameters.count {
             let saved = theta[i]
             theta[i] = saved + h
@@ -52,7 +53,7 @@ import Testing
             let minus = lossValue(computeGradient: false)
             theta[i] = saved
             let numeric = (plus - minus) / (2 * Double(h))
-            let tolerance = 2e-3 + 2e-2 * abs(numeric)
+            let tolerance = 1e-3 + 1e-2 * abs(numeric)
             #expect(abs(Double(analytic[i]) - numeric) <= tolerance,
                     "\(activation) \(loss): parameter \(i): analytic \(analytic[i]), numeric \(numeric)")
         }

@@ -48,6 +48,7 @@ import Testing
         }
         // Squared errors 1, 0, 4, 0: mean 5/4; per-row sums (1+0)/2 + (4+0)/2 = 2.5 over 2 rows.
         #expect(sums.loss / Double(sums.rows) == 1.25)
-        #expect(gradient == [2 * 1 / 4, 0, 2 * -2 / 4, 0])
+        let expected: [Float] = [2 * 1 / 4, 0, 2 * -2 / 4, 0]
+        #expect(gradient == expected)
     }
 }
