@@ -33,11 +33,14 @@ let package = Package(
 
         // MARK: Engine
 
+        .target(name: "CFloatingPoint"),
+
         .target(
             name: "NNTrain",
             dependencies: [
                 "COpenBLAS",
                 "CZlib",
+                "CFloatingPoint",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

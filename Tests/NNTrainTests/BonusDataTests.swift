@@ -45,12 +45,12 @@ import Testing
                         "years_experience": 0.5, "performance_rating": 1.2, "projects_completed": 0.3,
                         "overtime_hours": 0.02, "training_hours": 0.05,
                     ],
-                    bias: 2, noiseStd: 0.5, rows: 20, seed: 5))
+                    bias: 5, noiseStd: 0.5, rows: 20, seed: 5))
         #expect(try String(contentsOfFile: path, encoding: .utf8) == BonusData.generate(rows: 20, seed: 5).csv)
         #expect(
             try String(contentsOfFile: folder.file("sub/bonus.weights.json"), encoding: .utf8) == """
                 {
-                  "bias" : 2,
+                  "bias" : 5,
                   "noiseStd" : 0.5,
                   "rows" : 20,
                   "seed" : 5,

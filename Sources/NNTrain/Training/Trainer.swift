@@ -1,3 +1,4 @@
+import CFloatingPoint
 import Foundation
 
 /// The training loop. For each epoch: shuffle the training rows with the seeded generator, then
@@ -50,6 +51,7 @@ public final class Trainer {
     public func train(observer: (any TrainingObserver)?, epochFinished: (EpochMetrics) throws(NNTrainError) -> Void)
         throws(NNTrainError) -> [EpochMetrics]
     {
+        _ = nntrain_flush_subnormals()
         var history: [EpochMetrics] = []
         let epochs = configuration.training.epochs
         for epoch in 1...epochs {
@@ -63,7 +65,7 @@ public final class Trainer {
 
     private func trainEpoch(_ epoch: Int, epochs: Int, observer: (any TrainingObserver)?) throws(NNTrainError) -> EpochMetrics {
         let batches = batchesPerEpoch, batchRows = trainLoader.capacity, rowCount = data.train.count
-        let learningRate = Float(configuration.optimizer.lr)
+        let learningRate = configuration.optimizer.lr
         observer?.epochStarted(epoch: epoch, epochs: epochs, batches: batches)
         shuffleRandom.shuffle(&order)
         var sums = LossSums()
@@ -81,7 +83,7 @@ public final class Trainer {
                     network.backward(input: x)
                     optimizer.step(parameters: network.parameters.values.storage,
                                    gradients: UnsafeBufferPointer(network.parameters.gradients.storage),
-                                   learningRate: learningRate)
+                                   learningRate: Float(learningRate))
                 }
                 observer?.batchFinished(epoch: epoch, batch: batch + 1, batches: batches,
                                         meanLoss: sums.loss / Double(sums.rows))
@@ -89,7 +91,7 @@ public final class Trainer {
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         return EpochMetrics(
-            epoch: epoch, learningRate: Double(learningRate), trainLoss: sums.loss / Double(sums.rows),
+            epoch: epoch, learningRate: learningRate, trainLoss: sums.loss / Double(sums.rows),
             trainAccuracy: data.isClassification ? Double(sums.correct) / Double(sums.rows) : nil,
             validation: data.validation.count > 0 ? evaluate(data.validation) : nil,
             epochSeconds: seconds, samplesPerSecond: Double(rowCount) / max(seconds, 1e-9))
