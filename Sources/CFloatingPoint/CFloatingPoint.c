@@ -1,10 +1,15 @@
 #include "CFloatingPoint.h"
 #if defined(__x86_64__)
 #include <xmmintrin.h>
-int nntrain_flush_subnormals(void) {
-    _mm_setcsr(_mm_getcsr() | 0x8040);
-    return 1;
+
+unsigned int nntrain_flush_subnormals(void) {
+    unsigned int previous = _mm_getcsr();
+    _mm_setcsr(previous | 0x8040);
+    return previous;
 }
+
+void nntrain_restore_floating_point_mode(unsigned int mode) { _mm_setcsr(mode); }
 #else
-int nntrain_flush_subnormals(void) { return 0; }
+unsigned int nntrain_flush_subnormals(void) { return 0; }
+void nntrain_restore_floating_point_mode(unsigned int mode) { (void)mode; }
 #endif
