@@ -15,13 +15,19 @@ import Testing
         return (x, classes, values)
     }
 
-    func check(activation: Activation, loss: Loss, hidden: [Int]) {
-        let classification = loss == .crossEntropy
+    func check(activation: Activation, loss: Loss, hidden: [Int], batchNorm: Bool = false) {
+        let classification = if case .crossEntropy = loss { true } else { false }
         let outputs = classification ? 3 : 2
-        let network = Network.mlp(inputWidth: 5, hidden: hidden, outputWidth: outputs, activation: activation)
+        let network = Network.mlp(Network.MLPShape(inputWidth: 5, hidden: hidden, outputWidth: outputs,
+                                                   activation: activation, batchNorm: batchNorm))
         network.reserve(rows: 4)
         var random = RandomGenerator(seed: 11)
-        Initialization.pytorchLinearDefault(network, random: &random)
+        Initialization().apply(to: network, activation: activation, random: &random)
+        if batchNorm {  // move γ and β off 1 and 0 so that their gradients are checked in general
+            for tensor in network.parameters.tensors where tensor.role.isBatchNorm {
+                for i in 0..<tensor.count { network.parameters.values.base[tensor.offset + i] += Float(random.nextGaussian()) * 0.3 }
+            }
+        }
         var (x, classes, values) = Self.batch(outputs: outputs, classification: classification)
 
         func lossValue(computeGradient: Bool) -> Double {
@@ -59,17 +65,25 @@ import Testing
         }
     }
 
-    @Test(arguments: [Activation.relu, .leakyRelu(slope: 0.01), .gelu, .tanh, .sigmoid])
+    static let activations: [Activation] = [.relu, .leakyRelu(slope: 0.1), .gelu, .silu, .tanh, .sigmoid]
+
+    @Test(arguments: activations)
     func crossEntropyThroughHiddenLayers(activation: Activation) {
-        check(activation: activation, loss: .crossEntropy, hidden: [6, 4])
+        check(activation: activation, loss: .crossEntropy(labelSmoothing: 0), hidden: [6, 4])
     }
 
-    @Test(arguments: [Activation.relu, .leakyRelu(slope: 0.01), .gelu, .tanh, .sigmoid])
+    @Test(arguments: activations)
     func meanSquaredErrorThroughHiddenLayers(activation: Activation) {
         check(activation: activation, loss: .mse, hidden: [6])
     }
 
-    @Test func linearModelWithMeanSquaredError() {
-        check(activation: .relu, loss: .mse, hidden: [])
+    @Test(arguments: [Loss.crossEntropy(labelSmoothing: 0.1), .mae, .huber(delta: 0.5), .mse])
+    func everyLossThroughALinearModel(loss: Loss) {
+        check(activation: .relu, loss: loss, hidden: [])
+    }
+
+    @Test(arguments: [Activation.relu, .tanh, .gelu])
+    func batchNormBetweenProductAndActivation(activation: Activation) {
+        check(activation: activation, loss: .crossEntropy(labelSmoothing: 0), hidden: [6, 4], batchNorm: true)
     }
 }

@@ -14,7 +14,7 @@ import Testing
         logits.withUnsafeMutableBufferPointer { l in
             gradient.withUnsafeMutableBufferPointer { g in
                 labels.withUnsafeBufferPointer { y in
-                    Loss.crossEntropy.evaluate(
+                    Loss.crossEntropy(labelSmoothing: 0).evaluate(
                         output: MatrixView(base: l.baseAddress!, rows: 2, columns: 3), targets: .classes(y.baseAddress!),
                         gradient: MatrixView(base: g.baseAddress!, rows: 2, columns: 3), into: &sums)
                 }
@@ -50,5 +50,64 @@ import Testing
         #expect(sums.loss / Double(sums.rows) == 1.25)
         let expected: [Float] = [2 * 1 / 4, 0, 2 * -2 / 4, 0]
         #expect(gradient == expected)
+    }
+
+    /// Runs `loss` on one batch, returning the summed loss and the gradient.
+    static func run(_ loss: Loss, output: [Float], columns: Int, targets: TargetBatch) -> (LossSums, [Float]) {
+        var output = output, gradient = [Float](repeating: 0, count: output.count), sums = LossSums()
+        output.withUnsafeMutableBufferPointer { o in
+            gradient.withUnsafeMutableBufferPointer { g in
+                loss.evaluate(output: MatrixView(base: o.baseAddress!, rows: o.count / columns, columns: columns),
+                              targets: targets,
+                              gradient: MatrixView(base: g.baseAddress!, rows: o.count / columns, columns: columns), into: &sums)
+            }
+        }
+        return (sums, gradient)
+    }
+
+    @Test func labelSmoothingMatchesPyTorchsDefinition() {
+        // nn.CrossEntropyLoss(label_smoothing=ε): (1 − ε)·nll + ε·mean_c(−log p_c).
+        let logits: [Float] = [0.5, -1, 2], label: [Int32] = [0], epsilon = 0.2
+        let logSumExp = log(exp(0.5) + exp(-1.0) + exp(2.0))
+        let logP = [0.5, -1.0, 2.0].map { $0 - logSumExp }
+        let expected = (1 - epsilon) * -logP[0] + epsilon * logP.map { -$0 }.reduce(0, +) / 3
+        let (sums, gradient) = label.withUnsafeBufferPointer {
+            Self.run(.crossEntropy(labelSmoothing: Float(epsilon)), output: logits, columns: 3, targets: .classes($0.baseAddress!))
+        }
+        #expect(abs(sums.loss - expected) < 1e-5)
+        let q = [1 - epsilon + epsilon / 3, epsilon / 3, epsilon / 3]
+        for c in 0..<3 { #expect(abs(Double(gradient[c]) - (exp(logP[c]) - q[c])) < 1e-6) }
+    }
+
+    @Test func mixupIsTheLambdaWeightedSumOfTheTwoLosses() {
+        let logits: [Float] = [0.5, -1, 2, 1, 1, 0]
+        let a: [Int32] = [0, 2], b: [Int32] = [2, 1], lambda: Float = 0.7
+        func loss(_ labels: [Int32]) -> (LossSums, [Float]) {
+            labels.withUnsafeBufferPointer { Self.run(.crossEntropy(labelSmoothing: 0), output: logits, columns: 3, targets: .classes($0.baseAddress!)) }
+        }
+        let (lossA, gradA) = loss(a), (lossB, gradB) = loss(b)
+        let (mixed, gradMixed) = a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                Self.run(.crossEntropy(labelSmoothing: 0), output: logits, columns: 3,
+                         targets: .mixedClasses(pa.baseAddress!, partners: pb.baseAddress!, lambda: lambda))
+            }
+        }
+        #expect(abs(mixed.loss - (0.7 * lossA.loss + 0.3 * lossB.loss)) < 1e-5)
+        for i in 0..<6 { #expect(abs(gradMixed[i] - (0.7 * gradA[i] + 0.3 * gradB[i])) < 1e-6) }
+        // Row 0 predicts class 2 (b's label, weight 0.3); row 1 predicts class 0 (neither).
+        #expect(abs(mixed.correct - 0.3) < 1e-6)
+    }
+
+    @Test func maeAndHuberMatchTheirDefinitions() {
+        let output: [Float] = [1, 2, 3, 4], target: [Float] = [0, 2, 5, 3.5]  // d = 1, 0, −2, 0.5
+        let (mae, maeGradient) = target.withUnsafeBufferPointer { Self.run(.mae, output: output, columns: 1, targets: .values($0.baseAddress!)) }
+        #expect(mae.loss / Double(mae.rows) == (1 + 0 + 2 + 0.5) / 4)
+        #expect(maeGradient == [0.25, 0, -0.25, 0.25])
+        // δ = 1: h(1) = 1·(1 − 0.5) = 0.5 (|d| = δ is the linear branch), h(0) = 0, h(−2) = 1.5, h(0.5) = 0.125.
+        let (huber, huberGradient) = target.withUnsafeBufferPointer {
+            Self.run(.huber(delta: 1), output: output, columns: 1, targets: .values($0.baseAddress!))
+        }
+        #expect(huber.loss / Double(huber.rows) == (0.5 + 0 + 1.5 + 0.125) / 4)
+        #expect(huberGradient == [0.25, 0, -0.25, 0.125])
     }
 }

@@ -10,6 +10,7 @@ import Foundation
 /// | relu        | max(0, z)                         | 1 if y > 0 else 0              | nn.ReLU                |
 /// | leaky_relu  | z if z > 0 else 0.01·z            | 1 if y > 0 else 0.01           | nn.LeakyReLU(0.01)     |
 /// | gelu        | z·Φ(z) = ½z(1 + erf(z/√2))        | Φ(z) + z·φ(z)                  | nn.GELU() (exact, erf) |
+/// | silu        | z·σ(z)                            | σ(z)(1 + z(1 − σ(z)))          | nn.SiLU                |
 /// | tanh        | tanh z                            | 1 − y²                         | nn.Tanh                |
 /// | sigmoid     | 1 / (1 + e^(−z))                  | y(1 − y)                       | nn.Sigmoid             |
 /// | identity    | z                                 | 1                              | (the output layer)     |
@@ -18,22 +19,24 @@ public enum Activation: Equatable, Sendable {
     case relu
     case leakyRelu(slope: Float)
     case gelu
+    case silu
     case tanh
     case sigmoid
 
-    /// The activation a config names; leaky_relu uses PyTorch's default slope 0.01.
-    public init(_ kind: ActivationKind) {
+    /// The activation a config names; `leakySlope` is leaky_relu's negative slope.
+    public init(_ kind: ActivationKind, leakySlope: Float = 0.01) {
         switch kind {
         case .relu: self = .relu
-        case .leakyRelu: self = .leakyRelu(slope: 0.01)
+        case .leakyRelu: self = .leakyRelu(slope: leakySlope)
         case .gelu: self = .gelu
+        case .silu: self = .silu
         case .tanh: self = .tanh
         case .sigmoid: self = .sigmoid
         }
     }
 
     /// Whether the derivative needs the pre-activation z rather than the output y.
-    var needsPreActivation: Bool { self == .gelu }
+    var needsPreActivation: Bool { self == .gelu || self == .silu }
 
     /// y = f(z + bias) for every row of `z` (rows × width), in place; z is kept in `preActivation`
     /// when the derivative needs it.
@@ -57,6 +60,13 @@ public enum Activation: Equatable, Sendable {
                     let v = y[j] + bias[j]
                     kept[j] = v
                     y[j] = 0.5 * v * (1 + erff(v * Float(0.5).squareRoot()))
+                }
+            case .silu:
+                let kept = preActivation.unsafelyUnwrapped.base + row * width
+                for j in 0..<width {
+                    let v = y[j] + bias[j]
+                    kept[j] = v
+                    y[j] = v / (1 + expf(-v))
                 }
             case .tanh:
                 for j in 0..<width { y[j] = tanhf(y[j] + bias[j]) }
@@ -83,6 +93,12 @@ public enum Activation: Equatable, Sendable {
                 let cdf = 0.5 * (1 + erff(z[i] * invSqrt2))
                 let pdf = invSqrt2Pi * expf(-0.5 * z[i] * z[i])
                 g[i] *= cdf + z[i] * pdf
+            }
+        case .silu:
+            let z = preActivation.unsafelyUnwrapped.base
+            for i in 0..<n {
+                let sigma = 1 / (1 + expf(-z[i]))
+                g[i] *= sigma * (1 + z[i] * (1 - sigma))
             }
         case .tanh:
             for i in 0..<n { g[i] *= 1 - out[i] * out[i] }

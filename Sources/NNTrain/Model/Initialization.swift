@@ -1,19 +1,91 @@
-/// Initial values of the parameters.
+/// Initial values of the parameters, as torch.nn.init computes them, for every linear layer
+/// (fan_in = in_features, fan_out = out_features of its weight [out, in]):
 ///
-/// PyTorch's nn.Linear default (torch/nn/modules/linear.py, `reset_parameters`): the weight is
-/// kaiming_uniform_ with a = √5, which for fan_in = in_features works out to U(−1/√fan_in, 1/√fan_in);
-/// the bias is U(−1/√fan_in, 1/√fan_in) too. Draws go layer by layer, weight then bias, row-major,
-/// from the given generator.
-public enum Initialization {
-    public static func pytorchLinearDefault(_ network: Network, random: inout RandomGenerator) {
+/// | scheme          | weight                                                  | torch.nn.init              |
+/// |-----------------|---------------------------------------------------------|----------------------------|
+/// | default         | U(−1/√fan_in, 1/√fan_in)                                 | nn.Linear.reset_parameters (kaiming_uniform_, a = √5) |
+/// | xavier_uniform  | U(−a, a), a = gain·√(6/(fan_in + fan_out)), gain 1       | xavier_uniform_            |
+/// | xavier_normal   | N(0, std²), std = gain·√(2/(fan_in + fan_out)), gain 1   | xavier_normal_             |
+/// | kaiming_uniform | U(−b, b), b = gain·√(3/fan_in)                           | kaiming_uniform_(mode='fan_in') |
+/// | kaiming_normal  | N(0, std²), std = gain/√fan_in                           | kaiming_normal_(mode='fan_in')  |
+/// | uniform         | U(a, b)                                                  | uniform_                   |
+/// | normal          | N(0, std²)                                               | normal_                    |
+///
+/// Kaiming's gain is the one for the network's activation (nn.init.calculate_gain): relu √2,
+/// leaky_relu √(2/(1 + slope²)), tanh 5/3, sigmoid 1; gelu and silu, which calculate_gain does not
+/// know, take relu's √2. Biases are nn.Linear's U(−1/√fan_in, 1/√fan_in) or zero. Batch norms start
+/// at γ = 1, β = 0. Draws go layer by layer, weight then bias, row-major, from the given generator.
+public struct Initialization: Equatable, Sendable {
+    public var scheme: InitializationKind
+    public var bias: BiasInitialization
+    /// [a, b] of `uniform`.
+    public var range: (Float, Float)
+    /// Standard deviation of `normal`.
+    public var std: Float
+
+    public init(scheme: InitializationKind = .default, bias: BiasInitialization = .default,
+                range: (Float, Float) = (0, 1), std: Float = 1) {
+        self.scheme = scheme
+        self.bias = bias
+        self.range = range
+        self.std = std
+    }
+
+    public static func == (a: Initialization, b: Initialization) -> Bool {
+        a.scheme == b.scheme && a.bias == b.bias && a.range == b.range && a.std == b.std
+    }
+
+    /// nn.init.calculate_gain for the activation.
+    static func gain(for activation: Activation) -> Float {
+        switch activation {
+        case .identity, .sigmoid: 1
+        case .relu, .gelu, .silu: Float(2).squareRoot()
+        case .leakyRelu(let slope): (2 / (1 + slope * slope)).squareRoot()
+        case .tanh: 5.0 / 3
+        }
+    }
+
+    /// Sets every parameter of `network`; `activation` is the hidden layers' activation (for the gain).
+    public func apply(to network: Network, activation: Activation, random: inout RandomGenerator) {
         let values = network.parameters.values.base
-        for case let dense as Dense in network.layers {
-            let bound = 1 / Float(dense.inputWidth).squareRoot()
-            for tensor in [dense.weight, dense.bias] {
-                for i in tensor.offset..<(tensor.offset + tensor.count) {
-                    values[i] = (2 * random.nextUnitFloat() - 1) * bound
+        for layer in network.layers {
+            if let dense = layer as? Dense {
+                let fanIn = Float(dense.inputWidth), fanOut = Float(dense.outputWidth)
+                let weights = values + dense.weight.offset, count = dense.weight.count
+                let gain = Self.gain(for: activation)
+                switch scheme {
+                case .default: Self.fillUniform(weights, count, -1 / fanIn.squareRoot(), 1 / fanIn.squareRoot(), &random)
+                case .xavierUniform:
+                    let a = (6 / (fanIn + fanOut)).squareRoot()
+                    Self.fillUniform(weights, count, -a, a, &random)
+                case .xavierNormal: Self.fillNormal(weights, count, (2 / (fanIn + fanOut)).squareRoot(), &random)
+                case .kaimingUniform:
+                    let b = gain * (3 / fanIn).squareRoot()
+                    Self.fillUniform(weights, count, -b, b, &random)
+                case .kaimingNormal: Self.fillNormal(weights, count, gain / fanIn.squareRoot(), &random)
+                case .uniform: Self.fillUniform(weights, count, range.0, range.1, &random)
+                case .normal: Self.fillNormal(weights, count, std, &random)
                 }
+                let biases = values + dense.bias.offset
+                switch bias {
+                case .default: Self.fillUniform(biases, dense.bias.count, -1 / fanIn.squareRoot(), 1 / fanIn.squareRoot(), &random)
+                case .zero: biases.update(repeating: 0, count: dense.bias.count)
+                }
+            } else if let norm = layer as? BatchNorm {
+                (values + norm.scale.offset).update(repeating: 1, count: norm.scale.count)
+                (values + norm.shift.offset).update(repeating: 0, count: norm.shift.count)
             }
         }
+    }
+
+    /// U(low, high) as torch's uniform_: low + (high − low)·u with u uniform in [0, 1).
+    private static func fillUniform(_ p: UnsafeMutablePointer<Float>, _ count: Int, _ low: Float, _ high: Float,
+                                    _ random: inout RandomGenerator) {
+        for i in 0..<count { p[i] = low + (high - low) * random.nextUnitFloat() }
+    }
+
+    private static func fillNormal(_ p: UnsafeMutablePointer<Float>, _ count: Int, _ std: Float,
+                                   _ random: inout RandomGenerator) {
+        for i in 0..<count { p[i] = std * Float(random.nextGaussian()) }
     }
 }

@@ -4,78 +4,120 @@ import Foundation
 public enum TargetBatch {
     /// Class indices, one per row.
     case classes(UnsafePointer<Int32>)
+    /// Mixup's two labels per row and the weight λ of the first: the target is λ·onehot(a) + (1 − λ)·onehot(b).
+    case mixedClasses(UnsafePointer<Int32>, partners: UnsafePointer<Int32>, lambda: Float)
     /// Regression targets, one per row per output.
     case values(UnsafePointer<Float>)
 }
 
 /// What a loss reports for one batch: the sum over rows (so epoch means weight every row equally,
-/// whatever the batch sizes) and, for classification, how many rows were predicted right.
+/// whatever the batch sizes) and, for classification, how many rows were predicted right (under
+/// mixup, λ for a prediction of the first label plus 1 − λ for the second).
 public struct LossSums: Equatable {
     public var loss: Double = 0
-    public var correct: Int = 0
+    public var correct: Double = 0
     public var rows: Int = 0
 }
 
-/// The training objectives, each fused with its gradient so the output is read once.
+/// The training objectives, each fused with its gradient so the output is read once. B is the
+/// number of rows, K the number of outputs per row, d = ŷ − y.
 public enum Loss: Equatable, Sendable {
-    /// Softmax cross-entropy over class logits z (nn.CrossEntropyLoss, reduction "mean"):
+    /// Softmax cross-entropy over class logits z with label smoothing ε (nn.CrossEntropyLoss with
+    /// label_smoothing, reduction "mean"): the target distribution is q = (1 − ε)·onehot(y) + ε/C,
     ///
-    ///     ℓᵢ = log Σ_c exp(z_ic) − z_i,yᵢ            L = (1/B) Σᵢ ℓᵢ
-    ///     ∂L/∂z_ic = (softmax(zᵢ)_c − [c = yᵢ]) / B
+    ///     ℓᵢ = log Σ_c exp(z_ic) − Σ_c q_ic·z_ic          L = (1/B) Σᵢ ℓᵢ
+    ///     ∂L/∂z_ic = (softmax(zᵢ)_c − q_ic) / B
     ///
-    /// computed with the row maximum subtracted first, so no exp overflows.
-    case crossEntropy
-    /// Mean squared error (nn.MSELoss, reduction "mean") over B rows × K outputs:
-    ///
-    ///     L = (1/(B·K)) Σᵢₖ (ŷ_ik − y_ik)²        ∂L/∂ŷ_ik = 2(ŷ_ik − y_ik) / (B·K)
-    ///
-    /// The sum reported per row is Σₖ(ŷ − y)²/K, so epoch sums divide to the same mean.
+    /// (for ε = 0, ℓᵢ = logsumexp(zᵢ) − z_i,yᵢ), with the row maximum subtracted before exp. Under
+    /// mixup, onehot(y) is λ·onehot(a) + (1 − λ)·onehot(b), which equals λ·ℓ(a) + (1 − λ)·ℓ(b).
+    case crossEntropy(labelSmoothing: Float)
+    /// Mean squared error (nn.MSELoss): L = (1/(B·K)) Σ d²,  ∂L/∂ŷ = 2d/(B·K).
     case mse
+    /// Mean absolute error (nn.L1Loss): L = (1/(B·K)) Σ |d|,  ∂L/∂ŷ = sign(d)/(B·K), sign(0) = 0.
+    case mae
+    /// Huber loss (nn.HuberLoss) with threshold δ: h(d) = ½d² if |d| < δ, else δ(|d| − ½δ);
+    /// L = (1/(B·K)) Σ h(d),  ∂L/∂ŷ = (d if |d| < δ, else δ·sign(d)) / (B·K).
+    case huber(delta: Float)
 
-    public init(_ kind: LossKind) {
+    public init(_ kind: LossKind, labelSmoothing: Double = 0, huberDelta: Double = 1) {
         switch kind {
-        case .crossEntropy: self = .crossEntropy
+        case .crossEntropy: self = .crossEntropy(labelSmoothing: Float(labelSmoothing))
         case .mse: self = .mse
+        case .mae: self = .mae
+        case .huber: self = .huber(delta: Float(huberDelta))
         }
     }
 
     /// Adds this batch's sums to `sums`, and writes ∂L/∂output (of the batch-mean loss) into
-    /// `gradient` when it is given (same shape as `output`).
+    /// `gradient` when it is given (same shape as `output`). Each row's reported loss is its mean
+    /// over the K outputs, so that epoch sums divide to the same mean as L.
     public func evaluate(output: MatrixView, targets: TargetBatch, gradient: MatrixView?, into sums: inout LossSums) {
-        let rows = output.rows, width = output.columns
-        let invRows = 1 / Float(rows)
         switch (self, targets) {
-        case (.crossEntropy, .classes(let labels)):
-            for i in 0..<rows {
-                let z = output.base + i * width
-                let label = Int(labels[i])
-                var maxValue = z[0], argmax = 0
-                for c in 1..<width where z[c] > maxValue { maxValue = z[c]; argmax = c }
-                var sumExp: Float = 0
-                for c in 0..<width { sumExp += expf(z[c] - maxValue) }
-                let logSumExp = maxValue + logf(sumExp)
-                sums.loss += Double(logSumExp - z[label])
-                if argmax == label { sums.correct += 1 }
-                if let gradient {
-                    let g = gradient.base + i * width
-                    for c in 0..<width { g[c] = expf(z[c] - logSumExp) * invRows }
-                    g[label] -= invRows
-                }
-            }
+        case (.crossEntropy(let smoothing), .classes(let labels)):
+            Self.crossEntropy(output, labels, labels, lambda: 1, smoothing: smoothing, gradient, &sums)
+        case (.crossEntropy(let smoothing), .mixedClasses(let labels, let partners, let lambda)):
+            Self.crossEntropy(output, labels, partners, lambda: lambda, smoothing: smoothing, gradient, &sums)
         case (.mse, .values(let y)):
-            let scale = 2 / Float(rows * width)
-            for i in 0..<rows {
-                var rowSum: Float = 0
-                for k in 0..<width {
-                    let diff = output.base[i * width + k] - y[i * width + k]
-                    rowSum += diff * diff
-                    gradient?.base[i * width + k] = scale * diff
-                }
-                sums.loss += Double(rowSum) / Double(width)
+            Self.elementwise(output, y, gradient, &sums) { d in (d * d, 2 * d) }
+        case (.mae, .values(let y)):
+            Self.elementwise(output, y, gradient, &sums) { d in (abs(d), d > 0 ? 1 : (d < 0 ? -1 : 0)) }
+        case (.huber(let delta), .values(let y)):
+            Self.elementwise(output, y, gradient, &sums) { d in
+                abs(d) < delta ? (0.5 * d * d, d) : (delta * (abs(d) - 0.5 * delta), d > 0 ? delta : -delta)
             }
-        case (.crossEntropy, .values), (.mse, .classes):
+        case (.crossEntropy, .values), (.mse, _), (.mae, _), (.huber, _):
             preconditionFailure("loss and targets disagree; Configuration validation rules this out")
         }
-        sums.rows += rows
+        sums.rows += output.rows
+    }
+
+    private static func crossEntropy(
+        _ output: MatrixView, _ labels: UnsafePointer<Int32>, _ partners: UnsafePointer<Int32>, lambda: Float,
+        smoothing: Float, _ gradient: MatrixView?, _ sums: inout LossSums
+    ) {
+        let rows = output.rows, width = output.columns
+        let invRows = 1 / Float(rows), uniform = smoothing / Float(width), keep = 1 - smoothing
+        for i in 0..<rows {
+            let z = output.base + i * width
+            let a = Int(labels[i]), b = Int(partners[i])
+            var maxValue = z[0], argmax = 0
+            for c in 1..<max(width, 1) where z[c] > maxValue { maxValue = z[c]; argmax = c }
+            var sumExp: Float = 0, sumLogits: Float = 0
+            for c in 0..<width {
+                sumExp += expf(z[c] - maxValue)
+                sumLogits += z[c]
+            }
+            let logSumExp = maxValue + logf(sumExp)
+            // Σ_c q_c z_c with q = keep·(λ·onehot(a) + (1 − λ)·onehot(b)) + uniform.
+            let targetLogit = keep * (lambda * z[a] + (1 - lambda) * z[b]) + uniform * sumLogits
+            sums.loss += Double(logSumExp - targetLogit)
+            if argmax == a { sums.correct += Double(lambda) }
+            if argmax == b { sums.correct += Double(1 - lambda) }
+            if let gradient {
+                let g = gradient.base + i * width
+                for c in 0..<width { g[c] = (expf(z[c] - logSumExp) - uniform) * invRows }
+                g[a] -= keep * lambda * invRows
+                g[b] -= keep * (1 - lambda) * invRows
+            }
+        }
+    }
+
+    /// A loss that is a mean of per-element terms: `term(d)` gives (value, ∂value/∂d).
+    @inline(__always)
+    private static func elementwise(
+        _ output: MatrixView, _ y: UnsafePointer<Float>, _ gradient: MatrixView?, _ sums: inout LossSums,
+        _ term: (Float) -> (value: Float, derivative: Float)
+    ) {
+        let rows = output.rows, width = output.columns, scale = 1 / Float(rows * width)
+        for i in 0..<rows {
+            var rowSum: Float = 0
+            for k in 0..<width {
+                let index = i * width + k
+                let (value, derivative) = term(output.base[index] - y[index])
+                rowSum += value
+                gradient?.base[index] = scale * derivative
+            }
+            sums.loss += Double(rowSum) / Double(width)
+        }
     }
 }

@@ -18,19 +18,61 @@ public final class Network {
         self.layers = layers
     }
 
-    /// An MLP with PyTorch's parameter names (`layers.<i>.weight` [out, in], `layers.<i>.bias`
-    /// [out]); parameters are zero until initialised (see `Initialization`).
-    public static func mlp(inputWidth: Int, hidden: [Int], outputWidth: Int, activation: Activation) -> Network {
-        let widths = [inputWidth] + hidden + [outputWidth]
+    /// The shape of a multilayer perceptron, as a config describes it.
+    public struct MLPShape: Equatable, Sendable {
+        public var inputWidth: Int
+        public var hidden: [Int]
+        public var outputWidth: Int
+        public var activation: Activation
+        /// Dropout probability after each hidden layer (0: no dropout layers).
+        public var dropout: Float = 0
+        /// Batch normalisation between each hidden layer's product and its activation.
+        public var batchNorm = false
+
+        public init(inputWidth: Int, hidden: [Int], outputWidth: Int, activation: Activation,
+                    dropout: Float = 0, batchNorm: Bool = false) {
+            self.inputWidth = inputWidth
+            self.hidden = hidden
+            self.outputWidth = outputWidth
+            self.activation = activation
+            self.dropout = dropout
+            self.batchNorm = batchNorm
+        }
+    }
+
+    /// An MLP: for each hidden width, Dense → [BatchNorm] → activation → [Dropout], then a Dense
+    /// output layer with no activation. Parameter names follow PyTorch's: `layers.<i>.weight`
+    /// [out, in] and `layers.<i>.bias` [out] for the linear layers, `norms.<i>.weight` (γ) and
+    /// `norms.<i>.bias` (β) for batch norms. Parameters are zero until initialised (see
+    /// `Initialization`); dropout masks come from streams of `dropoutSeed`, one per dropout layer.
+    public static func mlp(_ shape: MLPShape, dropoutSeed: UInt64 = 0) -> Network {
+        let widths = [shape.inputWidth] + shape.hidden + [shape.outputWidth]
+        let linearCount = widths.count - 1
         var specs: [(name: String, shape: [Int], role: ParameterStore.Tensor.Role)] = []
-        for i in 0..<(widths.count - 1) {
+        for i in 0..<linearCount {
             specs.append(("layers.\(i).weight", [widths[i + 1], widths[i]], .weight))
             specs.append(("layers.\(i).bias", [widths[i + 1]], .bias))
+            if shape.batchNorm, i < linearCount - 1 {
+                specs.append(("norms.\(i).weight", [widths[i + 1]], .normScale))
+                specs.append(("norms.\(i).bias", [widths[i + 1]], .normShift))
+            }
         }
         let store = ParameterStore(specs)
-        let layers: [any Layer] = (0..<(widths.count - 1)).map { i in
-            Dense(parameters: store, weight: store.tensors[2 * i], bias: store.tensors[2 * i + 1],
-                  activation: i == widths.count - 2 ? .identity : activation)
+        var layers: [any Layer] = []
+        var tensors = store.tensors.makeIterator()
+        for i in 0..<linearCount {
+            let isHidden = i < linearCount - 1
+            guard let weight = tensors.next(), let bias = tensors.next() else { break }
+            let denseActivation: Activation = !isHidden || shape.batchNorm ? .identity : shape.activation
+            layers.append(Dense(parameters: store, weight: weight, bias: bias, activation: denseActivation))
+            guard isHidden else { continue }
+            if shape.batchNorm, let gamma = tensors.next(), let beta = tensors.next() {
+                layers.append(BatchNorm(parameters: store, scale: gamma, shift: beta, activation: shape.activation))
+            }
+            if shape.dropout > 0 {
+                layers.append(Dropout(width: widths[i + 1], probability: shape.dropout,
+                                      random: RandomGenerator(seed: dropoutSeed, stream: UInt64(i))))
+            }
         }
         return Network(parameters: store, layers: layers)
     }

@@ -4,7 +4,11 @@
 public final class ParameterStore {
     /// One named tensor inside the flat buffers, e.g. `layers.0.weight` of shape [256, 784].
     public struct Tensor: Equatable, Sendable {
-        public enum Role: String, Sendable { case weight, bias }
+        /// What the tensor is: a linear layer's weight or bias, or a batch norm's scale γ or shift β.
+        public enum Role: String, Sendable {
+            case weight, bias, normScale, normShift
+            public var isBatchNorm: Bool { self == .normScale || self == .normShift }
+        }
         public var name: String
         public var shape: [Int]
         public var role: Role
@@ -35,6 +39,23 @@ public final class ParameterStore {
     public var count: Int { tensors.last.map { $0.offset + $0.count } ?? 0 }
 
     public func tensor(named name: String) -> Tensor? { tensors.first { $0.name == name } }
+
+    /// The runs of the flat buffer for an optimizer: weight decay (and the L1 penalty) apply to
+    /// linear layers' weights and biases, and to batch-norm parameters only when `decayBatchNorm`.
+    /// Consecutive tensors with the same answer are merged into one run.
+    public func groups(decayBatchNorm: Bool) -> [ParameterGroup] {
+        var groups: [ParameterGroup] = []
+        for tensor in tensors {
+            let decays = decayBatchNorm || !tensor.role.isBatchNorm
+            let range = tensor.offset..<(tensor.offset + tensor.count)
+            if let last = groups.last, last.weightDecay == decays, last.range.upperBound == range.lowerBound {
+                groups[groups.count - 1].range = last.range.lowerBound..<range.upperBound
+            } else {
+                groups.append(ParameterGroup(range: range, weightDecay: decays))
+            }
+        }
+        return groups
+    }
 
     /// The values of one tensor, as an array (for reports and tests; not for the hot path).
     public func valuesArray(of tensor: Tensor) -> [Float] {

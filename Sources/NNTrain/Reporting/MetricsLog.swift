@@ -3,10 +3,11 @@ import Foundation
 /// metrics.csv: a header once, then one row per epoch, appended and flushed as each epoch ends so a
 /// run stopped at any moment keeps every finished epoch.
 ///
-/// Columns, classification: epoch, lr, train_loss, train_acc, val_loss, val_acc, epoch_seconds,
-/// samples_per_second. Regression: epoch, lr, train_loss, val_loss, val_mae, val_r2, epoch_seconds,
-/// samples_per_second (losses are mean squared errors). A validation figure is empty when
-/// validation_split is 0. Numbers are written in full precision (Swift's shortest round-trip form),
+/// Columns, classification: epoch, lr, train_loss, train_acc, val_loss, val_acc, grad_norm_mean,
+/// grad_norm_max, epoch_seconds, samples_per_second. Regression: epoch, lr, train_loss, val_loss,
+/// val_mae, val_r2, grad_norm_mean, grad_norm_max, epoch_seconds, samples_per_second. `lr` is the
+/// learning rate of the epoch's last step; the gradient norms are global L2 norms before clipping.
+/// A validation figure is empty when validation_split is 0. Numbers are written in full precision (Swift's shortest round-trip form),
 /// so equal runs give equal files apart from the two timing columns.
 public final class MetricsLog {
     public let path: String
@@ -15,8 +16,8 @@ public final class MetricsLog {
 
     public static func header(classification: Bool) -> String {
         classification
-            ? "epoch,lr,train_loss,train_acc,val_loss,val_acc,epoch_seconds,samples_per_second"
-            : "epoch,lr,train_loss,val_loss,val_mae,val_r2,epoch_seconds,samples_per_second"
+            ? "epoch,lr,train_loss,train_acc,val_loss,val_acc,grad_norm_mean,grad_norm_max,epoch_seconds,samples_per_second"
+            : "epoch,lr,train_loss,val_loss,val_mae,val_r2,grad_norm_mean,grad_norm_max,epoch_seconds,samples_per_second"
     }
 
     /// Creates (or empties) the file at `path` and writes the header.
@@ -38,7 +39,8 @@ public final class MetricsLog {
         let figures = classification
             ? [text(m.trainLoss), text(m.trainAccuracy), text(validation?.loss), text(validation?.accuracy)]
             : [text(m.trainLoss), text(validation?.loss), text(validation?.meanAbsoluteError), text(validation?.r2)]
-        return (["\(m.epoch)", text(m.learningRate)] + figures + [text(m.epochSeconds), text(m.samplesPerSecond)])
+        return (["\(m.epoch)", text(m.learningRate)] + figures
+            + [text(m.gradientNormMean), text(m.gradientNormMax), text(m.epochSeconds), text(m.samplesPerSecond)])
             .joined(separator: ",")
     }
 

@@ -63,6 +63,51 @@ struct ConfigKey: Sendable {
         value(name, field, read: { value throws(NNTrainError) in try value.number(bounds) }, write: { "\($0)" })
     }
 
+    /// An integer >= `minimum` whose absence (nil) means "work it out from other keys", so the
+    /// resolved YAML leaves it out when unset.
+    static func optionalInteger(
+        _ name: String, _ field: WritableKeyPath<Configuration, Int?> & Sendable, atLeast minimum: Int
+    ) -> ConfigKey {
+        value(name, field, read: { value throws(NNTrainError) in try value.integer(atLeast: minimum) },
+              write: { $0.map { "\($0)" } })
+    }
+
+    /// A number within `bounds` whose absence (nil) means "work it out" (or "off"), left out of
+    /// the resolved YAML when unset.
+    static func optionalNumber(
+        _ name: String, _ field: WritableKeyPath<Configuration, Double?> & Sendable, _ bounds: NumberBounds
+    ) -> ConfigKey {
+        value(name, field, read: { value throws(NNTrainError) in try value.number(bounds) }, write: { $0.map { "\($0)" } })
+    }
+
+    /// `true` or `false`.
+    static func boolean(_ name: String, _ field: WritableKeyPath<Configuration, Bool> & Sendable) -> ConfigKey {
+        value(name, field, read: { value throws(NNTrainError) in try value.boolean() }, write: { "\($0)" })
+    }
+
+    /// Rows per batch: an integer >= 1 or `full`.
+    static func batchSize(_ name: String, _ field: WritableKeyPath<Configuration, BatchSize> & Sendable) -> ConfigKey {
+        value(name, field, read: { value throws(NNTrainError) in try value.batchSize() }, write: { size in
+            switch size {
+            case .full: "full"
+            case .rows(let rows): "\(rows)"
+            }
+        })
+    }
+
+    /// One of an enumeration's raw values, or nil (left out of the resolved YAML) when unset.
+    static func optionalChoice<Choice: RawRepresentable & CaseIterable & Sendable>(
+        _ name: String, _ field: WritableKeyPath<Configuration, Choice?> & Sendable
+    ) -> ConfigKey where Choice.RawValue == String {
+        value(name, field, read: { value throws(NNTrainError) in try value.choice() }, write: { $0?.rawValue })
+    }
+
+    /// A word whose allowed values depend on another key (`scheduler.mode`); checked by the rules
+    /// between keys, left out of the resolved YAML when unset.
+    static func word(_ name: String, _ field: WritableKeyPath<Configuration, String?> & Sendable) -> ConfigKey {
+        value(name, field, read: { value throws(NNTrainError) in try value.path() }, write: { $0 })
+    }
+
     /// One of an enumeration's raw values.
     static func choice<Choice: RawRepresentable & CaseIterable & Sendable>(
         _ name: String, _ field: WritableKeyPath<Configuration, Choice> & Sendable

@@ -37,6 +37,9 @@ struct NumberBounds: Sendable {
     static let nonNegative = NumberBounds(description: ">= 0") { $0 >= 0 }
     static let atLeastZeroBelowOne = NumberBounds(description: ">= 0 and < 1") { $0 >= 0 && $0 < 1 }
     static let aboveZeroBelowOne = NumberBounds(description: "> 0 and < 1") { $0 > 0 && $0 < 1 }
+    static let aboveZeroAtMostOne = NumberBounds(description: "> 0 and <= 1") { $0 > 0 && $0 <= 1 }
+    static let atLeastZeroAtMostOne = NumberBounds(description: ">= 0 and <= 1") { $0 >= 0 && $0 <= 1 }
+    static let any = NumberBounds(description: "(any finite value)") { _ in true }
 }
 
 /// One value of the config (a YAML node from the file or from a `--set` argument) with the key
@@ -96,6 +99,26 @@ struct ConfigValue {
         }
         guard bounds.contains(value) else { throw problem("\(shown(text)) is out of range; expected \(expectation)") }
         return value
+    }
+
+    /// `true` or `false` (YAML 1.2's booleans; yes/no/on/off are refused as ambiguous).
+    func boolean() throws(NNTrainError) -> Bool {
+        let text = try scalarText(expecting: "true or false")
+        switch text {
+        case "true", "True", "TRUE": return true
+        case "false", "False", "FALSE": return false
+        default: throw problem("\(quoted(text)) is not true or false; expected true or false")
+        }
+    }
+
+    /// A number of rows per batch: an integer >= 1, or `full` for the whole training split.
+    func batchSize() throws(NNTrainError) -> BatchSize {
+        let expectation = "an integer >= 1, or full"
+        let text = try scalarText(expecting: expectation)
+        if text == "full" { return .full }
+        guard let rows = Int(text) else { throw problem("\(quoted(text)) is not an integer or full; expected \(expectation)") }
+        guard rows >= 1 else { throw problem("\(shown(text)) is out of range; expected \(expectation)") }
+        return .rows(rows)
     }
 
     /// One of an enumeration's spellings, exactly as written in `Configuration.swift`.

@@ -9,8 +9,13 @@ public struct Configuration: Equatable, Sendable {
     public var data = DataSection()
     public var model = ModelSection()
     public var loss: LossKind = .crossEntropy
+    /// δ of the huber loss (nn.HuberLoss's delta, default 1.0), > 0.
+    public var huberDelta: Double = 1.0
+    public var regularization = RegularizationSection()
     public var optimizer = OptimizerSection()
+    public var scheduler = SchedulerSection()
     public var training = TrainingSection()
+    public var logging = LoggingSection()
     public var output = OutputSection()
 
     public init() {}
@@ -25,6 +30,21 @@ public struct Configuration: Equatable, Sendable {
         /// Fraction of a CSV dataset held out as the test set (Fashion-MNIST ships its own); 0 < x < 1.
         public var testSplit: Double = 0.2
         public var normalize: Normalization = .scale
+        /// Random changes to training images (never to validation or test data).
+        public var augment = AugmentSection()
+        public init() {}
+    }
+
+    public struct AugmentSection: Equatable, Sendable {
+        /// Flip each training image left-right with probability 0.5 (RandomHorizontalFlip).
+        public var hflip = false
+        /// Shift each training image by up to this many pixels each way, padding with black
+        /// (RandomCrop(28, padding=shift)); 0 is off.
+        public var shift = 0
+        /// Probability of erasing a random rectangle of each training image (RandomErasing); 0 is off.
+        public var erasing: Double = 0
+        /// α of mixup's Beta(α, α) mixing weight; 0 is off.
+        public var mixup: Double = 0
         public init() {}
     }
 
@@ -32,30 +52,136 @@ public struct Configuration: Equatable, Sendable {
         /// Widths of the hidden layers; `[]` is a linear model.
         public var hidden: [Int] = [256, 128]
         public var activation: ActivationKind = .relu
+        /// Negative slope of leaky_relu (nn.LeakyReLU's negative_slope, default 0.01), > 0.
+        public var leakySlope: Double = 0.01
+        /// Initialisation of the weights; `default` is nn.Linear's own.
+        public var initialization: InitializationKind = .default
+        /// `[a, b]` of `init: uniform` (nn.init.uniform_, default [0, 1]).
+        public var initRange: [Double] = [0, 1]
+        /// Standard deviation of `init: normal` (nn.init.normal_ with mean 0, default 1), > 0.
+        public var initStd: Double = 1
+        /// Initialisation of the biases: nn.Linear's own U(±1/√fan_in), or zero.
+        public var biasInit: BiasInitialization = .default
+        /// Dropout probability after each hidden layer's activation (nn.Dropout, inverted), 0 ≤ p < 1.
+        public var dropout: Double = 0
+        /// Batch normalisation (nn.BatchNorm1d) between each hidden layer's product and its activation.
+        public var batchNorm = false
         public init() {}
     }
 
+    public struct RegularizationSection: Equatable, Sendable {
+        /// λ of an L1 penalty λ·Σ|θ| on the parameters that take weight decay, ≥ 0.
+        public var l1: Double = 0
+        /// ε of cross-entropy label smoothing (nn.CrossEntropyLoss's label_smoothing), 0 ≤ ε < 1.
+        public var labelSmoothing: Double = 0
+        public init() {}
+    }
+
+    /// The optimizer and its hyperparameters, named and defaulted as torch.optim's. `lr`, `eps` and
+    /// `weight_decay` default to the chosen optimizer's PyTorch default (`OptimizerKind`).
     public struct OptimizerSection: Equatable, Sendable {
         public var name: OptimizerKind = .adam
-        /// Learning rate γ, > 0. Default 0.001 (Adam's PyTorch default; SGD has none in PyTorch).
+        /// Learning rate γ, > 0.
         public var lr: Double = 0.001
-        /// SGD momentum μ, 0 ≤ μ < 1 (PyTorch default 0).
+        /// Momentum μ of sgd and rmsprop, 0 ≤ μ < 1 (default 0).
         public var momentum: Double = 0
-        /// Adam's (β1, β2), each in [0, 1) (PyTorch default (0.9, 0.999)).
+        /// Dampening τ of sgd's momentum, 0 ≤ τ < 1 (default 0).
+        public var dampening: Double = 0
+        /// Nesterov momentum for sgd (needs momentum > 0 and dampening 0).
+        public var nesterov = false
+        /// (β1, β2) of adam, adamw and nadam, each in [0, 1) (default (0.9, 0.999)).
         public var betas: [Double] = [0.9, 0.999]
-        /// Adam's ε, ≥ 0 (PyTorch default 1e-8).
+        /// ε added to the denominator, ≥ 0.
         public var eps: Double = 1e-8
-        /// L2 penalty λ added to the gradient (g + λθ), ≥ 0 (PyTorch default 0).
+        /// λ ≥ 0: L2 added to the gradient (g + λθ), or decoupled θ ← θ(1 − γλ) for adamw.
         public var weightDecay: Double = 0
+        /// Whether weight decay (and the L1 penalty) also applies to batch-norm parameters.
+        public var decayBatchNorm = false
+        /// AMSGrad variant of adam and adamw.
+        public var amsgrad = false
+        /// Smoothing constant α of rmsprop (default 0.99), 0 ≤ α < 1.
+        public var alpha: Double = 0.99
+        /// Centered rmsprop (normalise by the estimated variance of the gradient).
+        public var centered = false
+        /// Learning-rate decay of adagrad (default 0), ≥ 0.
+        public var lrDecay: Double = 0
+        /// Initial accumulator value of adagrad (default 0), ≥ 0.
+        public var initialAccumulatorValue: Double = 0
+        /// ψ of nadam's momentum schedule (default 0.004), ≥ 0.
+        public var momentumDecay: Double = 0.004
+        /// Decoupled (AdamW-style) weight decay for nadam.
+        public var decoupledWeightDecay = false
+        public init() {}
+    }
+
+    /// The learning-rate schedule (torch.optim.lr_scheduler), with an optional linear warm-up in front.
+    /// Keys that a schedule needs and PyTorch has no default for are required when it is chosen.
+    public struct SchedulerSection: Equatable, Sendable {
+        public var name: ScheduleKind = .constant
+        public var stepSize: Int? = nil
+        public var gamma: Double? = nil
+        public var milestones: [Int] = []
+        /// Cosine period in epochs; default training.epochs.
+        public var tMax: Int? = nil
+        public var etaMin: Double = 0
+        public var t0: Int? = nil
+        public var tMult: Int = 1
+        public var startFactor: Double = 1.0 / 3
+        public var endFactor: Double = 1.0
+        public var totalIters: Int = 5
+        /// Peak lr of one_cycle and cyclic; default optimizer.lr.
+        public var maxLR: Double? = nil
+        /// Lower lr of cyclic; default optimizer.lr / 10.
+        public var baseLR: Double? = nil
+        public var pctStart: Double = 0.3
+        public var divFactor: Double = 25
+        public var finalDivFactor: Double = 1e4
+        public var annealStrategy: AnnealStrategy = .cos
+        public var threePhase = false
+        public var cycleMomentum = true
+        /// Momentum (or β1) bounds of one_cycle (defaults 0.85, 0.95) and cyclic (0.8, 0.9).
+        public var baseMomentum: Double? = nil
+        public var maxMomentum: Double? = nil
+        public var stepSizeUp: Int = 2000
+        public var stepSizeDown: Int? = nil
+        /// cyclic: triangular | triangular2 | exp_range; reduce_on_plateau: min | max.
+        public var mode: String? = nil
+        public var factor: Double = 0.1
+        public var patience: Int = 10
+        public var threshold: Double = 1e-4
+        public var thresholdMode: ThresholdMode = .rel
+        public var cooldown: Int = 0
+        public var minLR: Double = 0
+        /// The metric reduce_on_plateau watches; default val_loss (train_loss without a validation split).
+        public var monitor: MonitoredMetric? = nil
+        /// Linear warm-up length in optimizer steps or in epochs (at most one of the two), ≥ 0.
+        public var warmupSteps: Int = 0
+        public var warmupEpochs: Int = 0
         public init() {}
     }
 
     public struct TrainingSection: Equatable, Sendable {
         /// Passes over the training split, ≥ 1.
         public var epochs: Int = 15
-        /// Rows per optimizer step, ≥ 1. The last batch of an epoch may be smaller (PyTorch's
-        /// DataLoader with drop_last=False).
-        public var batchSize: Int = 128
+        /// Rows per optimizer step: `full` (batch gradient descent), N ≥ 1 (mini-batch; 1 is
+        /// stochastic). The last batch of an epoch may be smaller (DataLoader's drop_last=False).
+        public var batchSize: BatchSize = .rows(128)
+        /// Gradient clipping, applied before the optimizer step.
+        public var clip = ClipSection()
+        public init() {}
+    }
+
+    public struct ClipSection: Equatable, Sendable {
+        /// Rescale all gradients together when their global L2 norm exceeds this (clip_grad_norm_).
+        public var norm: Double? = nil
+        /// Clamp every gradient element to [−value, value] (clip_grad_value_).
+        public var value: Double? = nil
+        public init() {}
+    }
+
+    public struct LoggingSection: Equatable, Sendable {
+        /// Also write every N-th optimizer step to steps.csv; 0 is off.
+        public var everyNSteps: Int = 0
         public init() {}
     }
 
@@ -85,8 +211,52 @@ public enum ActivationKind: String, CaseIterable, Sendable {
     case relu
     case leakyRelu = "leaky_relu"
     case gelu
+    case silu
     case tanh
     case sigmoid
+}
+
+public enum InitializationKind: String, CaseIterable, Sendable {
+    case `default`
+    case xavierUniform = "xavier_uniform"
+    case xavierNormal = "xavier_normal"
+    case kaimingUniform = "kaiming_uniform"
+    case kaimingNormal = "kaiming_normal"
+    case uniform
+    case normal
+}
+
+public enum BiasInitialization: String, CaseIterable, Sendable {
+    case `default`
+    case zero
+}
+
+/// Rows per optimizer step.
+public enum BatchSize: Equatable, Sendable {
+    /// The whole training split: one step per epoch (batch gradient descent).
+    case full
+    case rows(Int)
+}
+
+public enum ScheduleKind: String, CaseIterable, Sendable {
+    case constant, step, multistep, exponential, cosine
+    case cosineRestarts = "cosine_restarts"
+    case linear
+    case oneCycle = "one_cycle"
+    case cyclic
+    case reduceOnPlateau = "reduce_on_plateau"
+}
+
+public enum AnnealStrategy: String, CaseIterable, Sendable { case cos, linear }
+
+public enum ThresholdMode: String, CaseIterable, Sendable { case rel, abs }
+
+/// An epoch figure that a schedule (or, later, early stopping and checkpointing) can watch.
+public enum MonitoredMetric: String, CaseIterable, Sendable {
+    case valLoss = "val_loss"
+    case valAcc = "val_acc"
+    case trainLoss = "train_loss"
+    case trainAcc = "train_acc"
 }
 
 public enum LossKind: String, CaseIterable, Sendable {
@@ -94,9 +264,27 @@ public enum LossKind: String, CaseIterable, Sendable {
     case crossEntropy = "cross_entropy"
     /// Mean squared error over every output of every row (nn.MSELoss, reduction "mean").
     case mse
+    /// Mean absolute error (nn.L1Loss).
+    case mae
+    /// Huber loss with `huber_delta` (nn.HuberLoss).
+    case huber
 }
 
 public enum OptimizerKind: String, CaseIterable, Sendable {
-    case sgd
-    case adam
+    case sgd, adam, adamw, rmsprop, adagrad, nadam
+
+    /// torch.optim's default learning rate.
+    public var defaultLR: Double {
+        switch self {
+        case .sgd, .adam, .adamw: 1e-3
+        case .rmsprop, .adagrad: 1e-2
+        case .nadam: 2e-3
+        }
+    }
+
+    /// torch.optim's default ε.
+    public var defaultEps: Double { self == .adagrad ? 1e-10 : 1e-8 }
+
+    /// torch.optim's default weight decay (AdamW decays by default).
+    public var defaultWeightDecay: Double { self == .adamw ? 0.01 : 0 }
 }

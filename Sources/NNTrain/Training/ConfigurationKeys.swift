@@ -9,26 +9,116 @@ extension Configuration {
             .number("validation_split", \.data.validationSplit, .atLeastZeroBelowOne),
             .number("test_split", \.data.testSplit, .aboveZeroBelowOne),
             .choice("normalize", \.data.normalize),
+            .section("augment", [
+                .boolean("hflip", \.data.augment.hflip),
+                .integer("shift", \.data.augment.shift, atLeast: 0),
+                .number("erasing", \.data.augment.erasing, .atLeastZeroAtMostOne),
+                .number("mixup", \.data.augment.mixup, .nonNegative),
+            ]),
         ]),
         .section("model", [
             .integerList("hidden", \.model.hidden, atLeast: 1, example: "[256, 128]"),
             .choice("activation", \.model.activation),
+            .number("leaky_slope", \.model.leakySlope, .positive)
+                .onlyWhen("model.activation", is: ActivationKind.leakyRelu),
+            .choice("init", \.model.initialization),
+            .numberList("init_range", \.model.initRange, count: 2, .any, example: "[-0.05, 0.05]")
+                .onlyWhen("model.init", is: InitializationKind.uniform),
+            .number("init_std", \.model.initStd, .positive)
+                .onlyWhen("model.init", is: InitializationKind.normal),
+            .choice("bias_init", \.model.biasInit),
+            .number("dropout", \.model.dropout, .atLeastZeroBelowOne),
+            .boolean("batch_norm", \.model.batchNorm),
         ]),
         .choice("loss", \.loss),
+        .number("huber_delta", \.huberDelta, .positive).onlyWhen("loss", is: LossKind.huber),
+        .section("regularization", [
+            .number("l1", \.regularization.l1, .nonNegative),
+            .number("label_smoothing", \.regularization.labelSmoothing, .atLeastZeroBelowOne)
+                .onlyWhen("loss", is: LossKind.crossEntropy),
+        ]),
         .section("optimizer", [
             .choice("name", \.optimizer.name),
             .number("lr", \.optimizer.lr, .positive),
             .number("momentum", \.optimizer.momentum, .atLeastZeroBelowOne)
+                .onlyWhen("optimizer.name", is: OptimizerKind.sgd, .rmsprop),
+            .number("dampening", \.optimizer.dampening, .atLeastZeroBelowOne)
                 .onlyWhen("optimizer.name", is: OptimizerKind.sgd),
+            .boolean("nesterov", \.optimizer.nesterov).onlyWhen("optimizer.name", is: OptimizerKind.sgd),
             .numberList("betas", \.optimizer.betas, count: 2, .atLeastZeroBelowOne, example: "[0.9, 0.999]")
-                .onlyWhen("optimizer.name", is: OptimizerKind.adam),
+                .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .nadam),
             .number("eps", \.optimizer.eps, .nonNegative)
-                .onlyWhen("optimizer.name", is: OptimizerKind.adam),
+                .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .rmsprop, .adagrad, .nadam),
             .number("weight_decay", \.optimizer.weightDecay, .nonNegative),
+            .boolean("decay_batch_norm", \.optimizer.decayBatchNorm),
+            .boolean("amsgrad", \.optimizer.amsgrad).onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw),
+            .number("alpha", \.optimizer.alpha, .atLeastZeroBelowOne).onlyWhen("optimizer.name", is: OptimizerKind.rmsprop),
+            .boolean("centered", \.optimizer.centered).onlyWhen("optimizer.name", is: OptimizerKind.rmsprop),
+            .number("lr_decay", \.optimizer.lrDecay, .nonNegative).onlyWhen("optimizer.name", is: OptimizerKind.adagrad),
+            .number("initial_accumulator_value", \.optimizer.initialAccumulatorValue, .nonNegative)
+                .onlyWhen("optimizer.name", is: OptimizerKind.adagrad),
+            .number("momentum_decay", \.optimizer.momentumDecay, .nonNegative)
+                .onlyWhen("optimizer.name", is: OptimizerKind.nadam),
+            .boolean("decoupled_weight_decay", \.optimizer.decoupledWeightDecay)
+                .onlyWhen("optimizer.name", is: OptimizerKind.nadam),
+        ]),
+        .section("scheduler", [
+            .choice("name", \.scheduler.name),
+            .optionalInteger("step_size", \.scheduler.stepSize, atLeast: 1).onlyWhen("scheduler.name", is: ScheduleKind.step),
+            .optionalNumber("gamma", \.scheduler.gamma, .positive)
+                .onlyWhen("scheduler.name", is: ScheduleKind.step, .multistep, .exponential, .cyclic),
+            .integerList("milestones", \.scheduler.milestones, atLeast: 1, example: "[10, 20]")
+                .onlyWhen("scheduler.name", is: ScheduleKind.multistep),
+            .optionalInteger("t_max", \.scheduler.tMax, atLeast: 1).onlyWhen("scheduler.name", is: ScheduleKind.cosine),
+            .number("eta_min", \.scheduler.etaMin, .nonNegative)
+                .onlyWhen("scheduler.name", is: ScheduleKind.cosine, .cosineRestarts),
+            .optionalInteger("t_0", \.scheduler.t0, atLeast: 1).onlyWhen("scheduler.name", is: ScheduleKind.cosineRestarts),
+            .integer("t_mult", \.scheduler.tMult, atLeast: 1).onlyWhen("scheduler.name", is: ScheduleKind.cosineRestarts),
+            .number("start_factor", \.scheduler.startFactor, .aboveZeroAtMostOne)
+                .onlyWhen("scheduler.name", is: ScheduleKind.linear),
+            .number("end_factor", \.scheduler.endFactor, .atLeastZeroAtMostOne)
+                .onlyWhen("scheduler.name", is: ScheduleKind.linear),
+            .integer("total_iters", \.scheduler.totalIters, atLeast: 1).onlyWhen("scheduler.name", is: ScheduleKind.linear),
+            .optionalNumber("max_lr", \.scheduler.maxLR, .positive)
+                .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic),
+            .optionalNumber("base_lr", \.scheduler.baseLR, .positive).onlyWhen("scheduler.name", is: ScheduleKind.cyclic),
+            .number("pct_start", \.scheduler.pctStart, .aboveZeroBelowOne).onlyWhen("scheduler.name", is: ScheduleKind.oneCycle),
+            .number("div_factor", \.scheduler.divFactor, .positive).onlyWhen("scheduler.name", is: ScheduleKind.oneCycle),
+            .number("final_div_factor", \.scheduler.finalDivFactor, .positive)
+                .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle),
+            .choice("anneal_strategy", \.scheduler.annealStrategy).onlyWhen("scheduler.name", is: ScheduleKind.oneCycle),
+            .boolean("three_phase", \.scheduler.threePhase).onlyWhen("scheduler.name", is: ScheduleKind.oneCycle),
+            .boolean("cycle_momentum", \.scheduler.cycleMomentum)
+                .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic),
+            .optionalNumber("base_momentum", \.scheduler.baseMomentum, .atLeastZeroBelowOne)
+                .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic),
+            .optionalNumber("max_momentum", \.scheduler.maxMomentum, .atLeastZeroBelowOne)
+                .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic),
+            .integer("step_size_up", \.scheduler.stepSizeUp, atLeast: 1).onlyWhen("scheduler.name", is: ScheduleKind.cyclic),
+            .optionalInteger("step_size_down", \.scheduler.stepSizeDown, atLeast: 1)
+                .onlyWhen("scheduler.name", is: ScheduleKind.cyclic),
+            .word("mode", \.scheduler.mode).onlyWhen("scheduler.name", is: ScheduleKind.cyclic, .reduceOnPlateau),
+            .number("factor", \.scheduler.factor, .aboveZeroBelowOne).onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
+            .integer("patience", \.scheduler.patience, atLeast: 0).onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
+            .number("threshold", \.scheduler.threshold, .nonNegative)
+                .onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
+            .choice("threshold_mode", \.scheduler.thresholdMode).onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
+            .integer("cooldown", \.scheduler.cooldown, atLeast: 0).onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
+            .number("min_lr", \.scheduler.minLR, .nonNegative).onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
+            .optionalChoice("monitor", \.scheduler.monitor).onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
+            .integer("warmup_steps", \.scheduler.warmupSteps, atLeast: 0),
+            .integer("warmup_epochs", \.scheduler.warmupEpochs, atLeast: 0),
         ]),
         .section("training", [
             .integer("epochs", \.training.epochs, atLeast: 1),
-            .integer("batch_size", \.training.batchSize, atLeast: 1),
+            .batchSize("batch_size", \.training.batchSize),
+            .section("clip", [
+                .optionalNumber("norm", \.training.clip.norm, .positive),
+                .optionalNumber("value", \.training.clip.value, .positive),
+            ]),
+        ]),
+        .section("logging", [
+            .integer("every_n_steps", \.logging.everyNSteps, atLeast: 0),
         ]),
         .section("output", [
             .optionalPath("dir", \.output.dir),
@@ -40,22 +130,96 @@ extension Configuration {
     /// place an error names); `file` is the config file, for an error no key can be blamed for.
     mutating func applyRulesBetweenKeys(given: [String: ConfigValue], file: String) throws(NNTrainError) {
         if given["data.path"] == nil { data.path = data.dataset.defaultPath }
+        if given["optimizer.lr"] == nil { optimizer.lr = optimizer.name.defaultLR }
+        if given["optimizer.eps"] == nil { optimizer.eps = optimizer.name.defaultEps }
+        if given["optimizer.weight_decay"] == nil { optimizer.weightDecay = optimizer.name.defaultWeightDecay }
         try checkLossFitsDataset(given: given, file: file)
         try checkConditionalKeysApply(given: given)
+        try checkOptimizer(given: given)
+        try checkAugmentation(given: given)
+        try resolveScheduler(given: given, file: file)
+    }
+
+    /// PyTorch's SGD refuses Nesterov momentum without momentum or with dampening.
+    private func checkOptimizer(given: [String: ConfigValue]) throws(NNTrainError) {
+        if optimizer.nesterov, optimizer.momentum <= 0 || optimizer.dampening != 0, let value = given["optimizer.nesterov"] {
+            throw value.problem("nesterov momentum requires momentum > 0 and dampening 0 (as torch.optim.SGD); "
+                + "expected optimizer.momentum: 0.9 or nesterov: false")
+        }
+    }
+
+    /// Augmentation changes images, so it needs an image dataset.
+    private func checkAugmentation(given: [String: ConfigValue]) throws(NNTrainError) {
+        guard data.dataset != .fashionMNIST else { return }
+        for key in ["hflip", "shift", "erasing", "mixup"] {
+            if let value = given["data.augment.\(key)"] {
+                throw value.problem("applies to image datasets, not \(data.dataset.rawValue); expected no data.augment section")
+            }
+        }
+    }
+
+    /// Fills in the scheduler's defaults that depend on other keys (t_max = epochs, max_lr = lr,
+    /// the mode and monitored metric), and refuses a schedule missing a key PyTorch requires, a
+    /// mode that does not fit it, or momentum cycling for an optimizer without momentum.
+    private mutating func resolveScheduler(given: [String: ConfigValue], file: String) throws(NNTrainError) {
+        let place = given["scheduler.name"] ?? given["scheduler"]
+        func missing(_ key: String, _ example: String) -> NNTrainError {
+            let source = place?.source ?? ConfigSource.file(path: file, line: nil)
+            return source.error("scheduler.\(key) is required for scheduler \(scheduler.name.rawValue); expected e.g. \(key): \(example)")
+        }
+        switch scheduler.name {
+        case .step where scheduler.stepSize == nil: throw missing("step_size", "10")
+        case .multistep where scheduler.milestones.isEmpty: throw missing("milestones", "[10, 20]")
+        case .exponential where scheduler.gamma == nil: throw missing("gamma", "0.95")
+        case .cosineRestarts where scheduler.t0 == nil: throw missing("t_0", "10")
+        default: break
+        }
+        if scheduler.name == .multistep, zip(scheduler.milestones, scheduler.milestones.dropFirst()).contains(where: { $0 >= $1 }),
+           let value = given["scheduler.milestones"] {
+            throw value.problem("\(yamlFlowList(scheduler.milestones)) is not increasing; expected epochs in increasing order")
+        }
+        if scheduler.warmupSteps > 0, scheduler.warmupEpochs > 0, let value = given["scheduler.warmup_epochs"] {
+            throw value.problem("given together with warmup_steps; expected one of the two")
+        }
+        let modes: [String] = switch scheduler.name {
+        case .cyclic: ["triangular", "triangular2", "exp_range"]
+        case .reduceOnPlateau: ["min", "max"]
+        default: []
+        }
+        if let mode = scheduler.mode, !modes.contains(mode), let value = given["scheduler.mode"] {
+            throw value.problem("\(quoted(mode)) is not one of: \(modes.joined(separator: ", "))")
+        }
+        if scheduler.name == .reduceOnPlateau {
+            let monitor = scheduler.monitor ?? (data.validationSplit > 0 ? .valLoss : .trainLoss)
+            if monitor.needsValidation, data.validationSplit == 0 {
+                let source = given["scheduler.monitor"]?.source ?? ConfigSource.file(path: file, line: nil)
+                throw source.error("scheduler.monitor: \(monitor.rawValue) needs a validation split; "
+                    + "expected data.validation_split > 0 or monitor: train_loss")
+            }
+            scheduler.monitor = monitor
+            scheduler.mode = scheduler.mode ?? (monitor.higherIsBetter ? "max" : "min")
+        }
+        if scheduler.name == .cyclic { scheduler.mode = scheduler.mode ?? "triangular" }
+        if [.oneCycle, .cyclic].contains(scheduler.name), scheduler.cycleMomentum, optimizer.name == .adagrad,
+           let value = given["optimizer.name"] ?? place {
+            throw value.problem("adagrad has no momentum for scheduler \(scheduler.name.rawValue) to cycle; "
+                + "expected scheduler.cycle_momentum: false or another optimizer")
+        }
     }
 
     /// Cross-entropy needs class labels and MSE needs real-valued targets, so each dataset fits one
     /// loss. The error names the loss key if it was given, else the dataset key.
     private func checkLossFitsDataset(given: [String: ConfigValue], file: String) throws(NNTrainError) {
-        let fittingLoss = data.dataset.fittingLoss
-        guard loss != fittingLoss else { return }
+        let fittingLosses = data.dataset.fittingLosses
+        guard !fittingLosses.contains(loss) else { return }
+        let fittingLoss = fittingLosses.map(\.rawValue).joined(separator: " or ")
         let dataset = data.dataset.rawValue + (given["data.dataset"] == nil ? " (the default dataset)" : "")
         if let lossValue = given["loss"] {
             throw lossValue.problem("\(loss.rawValue) does not fit \(dataset), \(data.dataset.summary); "
-                + "expected \(fittingLoss.rawValue)")
+                + "expected \(fittingLoss)")
         }
         let problem = "\(data.dataset.rawValue) is \(data.dataset.summary), but loss is \(loss.rawValue) (the default); "
-            + "expected loss: \(fittingLoss.rawValue)"
+            + "expected loss: \(fittingLoss)"
         // The default loss fits the default dataset, so a mismatch without a loss key means the dataset was given.
         throw given["data.dataset"]?.problem(problem) ?? ConfigSource.file(path: file, line: nil).error("data.dataset: \(problem)")
     }
@@ -87,11 +251,11 @@ extension DatasetKind {
         }
     }
 
-    /// The loss this dataset's targets call for.
-    var fittingLoss: LossKind {
+    /// The losses this dataset's targets call for, the usual one first.
+    var fittingLosses: [LossKind] {
         switch self {
-        case .fashionMNIST: .crossEntropy
-        case .bonus: .mse
+        case .fashionMNIST: [.crossEntropy]
+        case .bonus: [.mse, .mae, .huber]
         }
     }
 
@@ -102,4 +266,11 @@ extension DatasetKind {
         case .bonus: "a regression dataset"
         }
     }
+}
+
+extension MonitoredMetric {
+    /// Whether the metric is computed on the validation split.
+    var needsValidation: Bool { self == .valLoss || self == .valAcc }
+    /// Accuracies improve upwards, losses downwards.
+    var higherIsBetter: Bool { self == .valAcc || self == .trainAcc }
 }

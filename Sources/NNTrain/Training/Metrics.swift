@@ -29,9 +29,25 @@ public struct EpochMetrics: Equatable, Sendable {
     public var trainAccuracy: Double?
     /// Figures on the validation split after the epoch; nil when validation_split is 0.
     public var validation: EvaluationMetrics?
+    /// Mean and maximum over the epoch's steps of the global L2 norm of the gradient, before clipping.
+    public var gradientNormMean: Double
+    public var gradientNormMax: Double
     /// Training time of the epoch, without validation.
     public var epochSeconds: Double
     public var samplesPerSecond: Double
+}
+
+extension EpochMetrics {
+    /// The figure a schedule, early stopping or checkpoint policy watches; nil when the epoch has
+    /// none (no validation split, or accuracy of a regression).
+    public func value(of metric: MonitoredMetric) -> Double? {
+        switch metric {
+        case .valLoss: validation?.loss
+        case .valAcc: validation?.accuracy
+        case .trainLoss: trainLoss
+        case .trainAcc: trainAccuracy
+        }
+    }
 }
 
 /// Running sums for regression figures beyond the loss.

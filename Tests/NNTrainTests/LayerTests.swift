@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+@testable import NNTrain
+
+@Suite struct DropoutTests {
+    @Test func trainingZeroesAboutPAndScalesTheRestEvalPassesThrough() {
+        let rows = 200, width = 50, p: Float = 0.3
+        let layer = Dropout(width: width, probability: p, random: RandomGenerator(seed: 1))
+        layer.reserve(rows: rows)
+        let x = FloatBuffer(count: rows * width), y = FloatBuffer(count: rows * width)
+        for i in 0..<x.count { x.base[i] = Float(i % 7) + 1 }
+        layer.forward(x.matrix(rows: rows, columns: width), into: y.matrix(rows: rows, columns: width), training: true)
+        var zeros = 0
+        for i in 0..<y.count {
+            if y.base[i] == 0 { zeros += 1 } else { #expect(abs(y.base[i] - x.base[i] / (1 - p)) < 1e-5) }
+        }
+        // 10,000 Bernoulli(0.3) draws: mean 3000, standard deviation 46.
+        #expect(abs(zeros - 3000) < 200)
+        // Backward multiplies by the same mask.
+        let dy = FloatBuffer(count: rows * width), dx = FloatBuffer(count: rows * width)
+        for i in 0..<dy.count { dy.base[i] = 1 }
+        layer.backward(input: x.matrix(rows: rows, columns: width), output: y.matrix(rows: rows, columns: width),
+                       outputGradient: dy.matrix(rows: rows, columns: width), inputGradient: dx.matrix(rows: rows, columns: width))
+        for i in 0..<dx.count { #expect(dx.base[i] == (y.base[i] == 0 ? 0 : 1 / (1 - p))) }
+        layer.forward(x.matrix(rows: rows, columns: width), into: y.matrix(rows: rows, columns: width), training: false)
+        for i in 0..<y.count { #expect(y.base[i] == x.base[i]) }
+    }
+}
+
+@Suite struct BatchNormTests {
+    /// One feature, batch (1, 2, 3, 6): μ = 3, biased σ² = 3.5, unbiased 14/3.
+    @Test func normalisesWithBatchStatisticsAndTracksRunningOnes() {
+        let network = Network.mlp(Network.MLPShape(inputWidth: 1, hidden: [1], outputWidth: 1, activation: .relu, batchNorm: true))
+        network.reserve(rows: 4)
+        let norm = network.layers.compactMap { $0 as? BatchNorm }[0]
+        var random = RandomGenerator(seed: 0)
+        Initialization().apply(to: network, activation: .relu, random: &random)
+        let values = network.parameters.values.base
+        values[network.parameters.tensor(named: "layers.0.weight")!.offset] = 1  // the product passes x through
+        values[network.parameters.tensor(named: "layers.0.bias")!.offset] = 0
+        values[network.parameters.tensor(named: "norms.0.weight")!.offset] = 2  // γ
+        values[network.parameters.tensor(named: "norms.0.bias")!.offset] = 0.5  // β
+        let x = FloatBuffer(count: 4)
+        for (i, v) in [Float(1), 2, 3, 6].enumerated() { x.base[i] = v }
+        _ = network.forward(x.matrix(rows: 4, columns: 1), training: true)
+        let inverseStd = 1 / (3.5 + 1e-5).squareRoot()
+        #expect(abs(Double(norm.runningMean[0]) - 0.3) < 1e-6)  // 0.9·0 + 0.1·3
+        #expect(abs(Double(norm.runningVariance[0]) - (0.9 + 0.1 * 14.0 / 3)) < 1e-6)
+        // The second layer's input is relu(γ·x̂ + β): for x = 6, 2·3·inverseStd + 0.5.
+        let hidden = network.layers[1]
+        let y = FloatBuffer(count: 4)
+        hidden.forward(x.matrix(rows: 4, columns: 1), into: y.matrix(rows: 4, columns: 1), training: false)
+        // Eval mode uses the running statistics instead: (6 − 0.3)/√(running var + ε)·2 + 0.5.
+        let runningStd = (Double(norm.runningVariance[0]) + 1e-5).squareRoot()
+        #expect(abs(Double(y.base[3]) - ((6 - 0.3) / runningStd * 2 + 0.5)) < 1e-5)
+        hidden.forward(x.matrix(rows: 4, columns: 1), into: y.matrix(rows: 4, columns: 1), training: true)
+        #expect(abs(Double(y.base[3]) - (2 * 3 * inverseStd + 0.5)) < 1e-5)
+        #expect(y.base[0] == 0)  // 2·(−2)·inverseStd + 0.5 < 0, cut by relu
+    }
+
+    @Test func batchNormParametersTakeNoWeightDecayByDefault() {
+        let network = Network.mlp(Network.MLPShape(inputWidth: 3, hidden: [4], outputWidth: 2, activation: .relu, batchNorm: true))
+        // layers.0.weight [4,3] = 0..<12, layers.0.bias 12..<16, norms.0.* 16..<24, layers.1.* 24..<34.
+        #expect(network.parameters.groups(decayBatchNorm: false) == [
+            ParameterGroup(range: 0..<16, weightDecay: true), ParameterGroup(range: 16..<24, weightDecay: false),
+            ParameterGroup(range: 24..<34, weightDecay: true),
+        ])
+        #expect(network.parameters.groups(decayBatchNorm: true) == [ParameterGroup(range: 0..<34, weightDecay: true)])
+    }
+}
+
+@Suite struct InitializationTests {
+    /// Sample statistics of one 200×300 weight against each scheme's distribution.
+    @Test(arguments: [
+        (InitializationKind.default, 1 / 300.0.squareRoot() / 3.0.squareRoot()),  // U(±1/√fan_in): std b/√3
+        (.xavierUniform, (2.0 / 500).squareRoot()),  // U(±√(6/(in+out))): std √(2/(in+out))
+        (.xavierNormal, (2.0 / 500).squareRoot()),
+        (.kaimingUniform, (2.0 / 300).squareRoot()),  // relu gain √2: std √2/√fan_in
+        (.kaimingNormal, (2.0 / 300).squareRoot()),
+        (.normal, 0.05),
+    ])
+    func weightsHaveTheSchemesStandardDeviation(scheme: InitializationKind, std: Double) throws {
+        let network = Network.mlp(Network.MLPShape(inputWidth: 300, hidden: [], outputWidth: 200, activation: .relu))
+        var random = RandomGenerator(seed: 9)
+        Initialization(scheme: scheme, bias: .zero, std: 0.05).apply(to: network, activation: .relu, random: &random)
+        let weight = try #require(network.parameters.tensor(named: "layers.0.weight"))
+        let values = network.parameters.valuesArray(of: weight).map(Double.init)
+        let mean = values.reduce(0, +) / Double(values.count)
+        let sampleStd = (values.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(values.count)).squareRoot()
+        // 60,000 draws: the sample std is within 1% of the true one with overwhelming probability.
+        #expect(abs(sampleStd / std - 1) < 0.01, "\(scheme): std \(sampleStd), expected \(std)")
+        #expect(abs(mean) < 4 * std / 60_000.0.squareRoot())
+        let bias = try #require(network.parameters.tensor(named: "layers.0.bias"))
+        #expect(network.parameters.valuesArray(of: bias).allSatisfy { $0 == 0 })
+    }
+
+    @Test func uniformRangeAndGains() throws {
+        let network = Network.mlp(Network.MLPShape(inputWidth: 10, hidden: [], outputWidth: 10, activation: .tanh))
+        var random = RandomGenerator(seed: 2)
+        Initialization(scheme: .uniform, range: (-0.2, 0.3)).apply(to: network, activation: .tanh, random: &random)
+        let weight = try #require(network.parameters.tensor(named: "layers.0.weight"))
+        #expect(network.parameters.valuesArray(of: weight).allSatisfy { $0 >= -0.2 && $0 < 0.3 })
+        #expect(Initialization.gain(for: .tanh) == 5.0 / 3)
+        #expect(abs(Initialization.gain(for: .leakyRelu(slope: 0.01)) - (2 / 1.0001).squareRoot()) < 1e-6)
+        #expect(Initialization.gain(for: .sigmoid) == 1)
+    }
+}
+
+@Suite struct GradientClippingTests {
+    @Test func normClippingRescalesToMaxNormAndReportsThePreClipNorm() {
+        var g: [Float] = [3, 4, 0]  // ‖g‖ = 5
+        let norm = g.withUnsafeMutableBufferPointer { GradientClipping(maxNorm: 1).clip($0) }
+        #expect(norm == 5)
+        let coefficient = Float(1 / (5 + 1e-6))
+        #expect(g == [3 * coefficient, 4 * coefficient, 0])
+        var small: [Float] = [0.3, 0.4]  // ‖g‖ = 0.5 < 1: unchanged
+        _ = small.withUnsafeMutableBufferPointer { GradientClipping(maxNorm: 1).clip($0) }
+        #expect(small == [0.3, 0.4])
+    }
+
+    @Test func valueClippingClampsEachElement() {
+        var g: [Float] = [-3, 0.5, 2, -0.1]
+        _ = g.withUnsafeMutableBufferPointer { GradientClipping(maxValue: 1).clip($0) }
+        #expect(g == [-1, 0.5, 1, -0.1])
+    }
+
+    @Test func l1AddsLambdaTimesSignOnlyToDecayedGroups() {
+        let theta: [Float] = [2, -3, 0, 5, -1]
+        var g: [Float] = [0, 0, 0, 0, 0]
+        theta.withUnsafeBufferPointer { t in
+            g.withUnsafeMutableBufferPointer { gb in
+                L1Penalty.addGradient(lambda: 0.1, parameters: t.baseAddress!, gradients: gb.baseAddress!,
+                                      groups: [ParameterGroup(range: 0..<3, weightDecay: true),
+                                               ParameterGroup(range: 3..<5, weightDecay: false)])
+            }
+        }
+        #expect(g == [0.1, -0.1, 0, 0, 0])
+    }
+}
