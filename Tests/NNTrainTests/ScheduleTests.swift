@@ -1,0 +1,339 @@
+import Foundation
+import Testing
+@testable import NNTrain
+
+/// Every schedule against torch.optim.lr_scheduler, with the expected values computed here
+/// independently of the implementation: either by hand from the class's documented formula at points
+/// where it is exact (a restart, a peak, a phase's midpoint), or by transcribing the way PyTorch itself
+/// produces them in the usual loop (the recursive `get_lr` chain of the per-epoch classes, OneCycleLR's
+/// list of phases, the triangle of CyclicLR measured from the cycle start, SGDR's cycles found by
+/// subtraction instead of a logarithm).
+@Suite struct ScheduleTests {
+    static let stepsPerEpoch = 7
+
+    /// The position of batch `batch` of epoch `epoch`.
+    static func at(epoch: Int, batch: Int = 0, stepsPerEpoch: Int = stepsPerEpoch) -> SchedulePosition {
+        SchedulePosition(epoch: epoch, step: epoch * stepsPerEpoch + batch, stepsPerEpoch: stepsPerEpoch)
+    }
+
+    /// The position of the `step`-th optimizer step of the run.
+    static func at(step: Int, stepsPerEpoch: Int = stepsPerEpoch) -> SchedulePosition {
+        SchedulePosition(epoch: step / stepsPerEpoch, step: step, stepsPerEpoch: stepsPerEpoch)
+    }
+
+    static func expectClose(_ actual: Double?, _ expected: Double, _ what: String,
+                            sourceLocation: SourceLocation = #_sourceLocation) {
+        guard let actual else {
+            Issue.record("\(what): nil, expected \(expected)", sourceLocation: sourceLocation)
+            return
+        }
+        #expect(abs(actual - expected) <= 1e-12 * abs(expected) + 1e-15, "\(what): \(actual) vs \(expected)",
+                sourceLocation: sourceLocation)
+    }
+
+    /// The rates of epochs 0..<count as PyTorch's per-epoch loop produces them: the constructor's
+    /// `step()` computes epoch 0's rate from the configured one, and each `scheduler.step()` at the end
+    /// of epoch e − 1 computes epoch e's from the current one (`get_lr` with `last_epoch = e`).
+    static func torchChain(base: Double, epochs count: Int, getLR: (_ lastEpoch: Int, _ lr: Double) -> Double) -> [Double] {
+        var lr = getLR(0, base)
+        var rates = [lr]
+        for epoch in 1..<count {
+            lr = getLR(epoch, lr)
+            rates.append(lr)
+        }
+        return rates
+    }
+
+    /// Checks that every step of each epoch (its first and last batch) runs at the epoch's expected rate.
+    static func expectPerEpoch(_ schedule: LearningRateSchedule, base: Double, _ expected: [Double],
+                               sourceLocation: SourceLocation = #_sourceLocation) {
+        for (epoch, rate) in expected.enumerated() {
+            for batch in [0, stepsPerEpoch - 1] {
+                let values = schedule.values(at: at(epoch: epoch, batch: batch), baseLR: base)
+                expectClose(values.learningRate, rate, "\(schedule) epoch \(epoch) batch \(batch)",
+                            sourceLocation: sourceLocation)
+                #expect(values.momentum == nil, sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    // MARK: Per-epoch schedules
+
+    @Test func constantIsTheConfiguredRate() {
+        Self.expectPerEpoch(.constant, base: 0.03, [0.03, 0.03, 0.03])
+    }
+
+    @Test func stepDecaysEveryStepSizeEpochs() {
+        // StepLR.get_lr: lr·gamma when last_epoch is a non-zero multiple of step_size, else unchanged.
+        let expected = Self.torchChain(base: 0.05, epochs: 95) { epoch, lr in
+            epoch != 0 && epoch % 30 == 0 ? lr * 0.1 : lr
+        }
+        Self.expectPerEpoch(.step(stepSize: 30), base: 0.05, expected)
+        // StepLR's docstring: 0.05 before epoch 30, 0.005 from 30, 0.0005 from 60.
+        let schedule = LearningRateSchedule.step(stepSize: 30)
+        for (epoch, rate) in [(29, 0.05), (30, 0.005), (59, 0.005), (60, 0.0005), (89, 0.0005), (90, 0.00005)] {
+            Self.expectClose(schedule.values(at: Self.at(epoch: epoch), baseLR: 0.05).learningRate, rate, "epoch \(epoch)")
+        }
+    }
+
+    @Test func multiStepDecaysAtEachMilestone() {
+        // MultiStepLR.get_lr: lr·gamma when last_epoch is a milestone, else unchanged.
+        let milestones = [2, 5, 6]
+        let expected = Self.torchChain(base: 0.2, epochs: 9) { epoch, lr in
+            milestones.contains(epoch) ? lr * 0.5 : lr
+        }
+        #expect(expected.map { ($0 * 1000).rounded() } == [200, 200, 100, 100, 100, 50, 25, 25, 25])
+        Self.expectPerEpoch(.multiStep(milestones: milestones, gamma: 0.5), base: 0.2, expected)
+    }
+
+    @Test func exponentialMultipliesByGammaEachEpoch() {
+        let expected = Self.torchChain(base: 0.1, epochs: 40) { epoch, lr in epoch == 0 ? lr : lr * 0.9 }
+        Self.expectPerEpoch(.exponential(gamma: 0.9), base: 0.1, expected)
+    }
+
+    @Test func cosineFollowsTorchRecursion() {
+        // CosineAnnealingLR.get_lr in the loop, including its branch at the bottom of the cosine.
+        let base = 0.1, etaMin = 0.001, tMax = 10
+        let t = Double(tMax)
+        let expected = Self.torchChain(base: base, epochs: 3 * tMax + 1) { epoch, lr in
+            if epoch == 0 { return lr }
+            if (epoch - 1 - tMax) % (2 * tMax) == 0 { return lr + (base - etaMin) * (1 - cos(.pi / t)) / 2 }
+            return (1 + cos(.pi * Double(epoch) / t)) / (1 + cos(.pi * Double(epoch - 1) / t)) * (lr - etaMin) + etaMin
+        }
+        Self.expectPerEpoch(.cosine(tMax: tMax, etaMin: etaMin), base: base, expected)
+        // The closed form by hand: base at 0, halfway at T_max / 2, η_min at T_max, back up after.
+        let schedule = LearningRateSchedule.cosine(tMax: tMax, etaMin: etaMin)
+        let rate = { (epoch: Int) in schedule.values(at: Self.at(epoch: epoch), baseLR: base).learningRate }
+        Self.expectClose(rate(0), base, "epoch 0")
+        Self.expectClose(rate(5), (base + etaMin) / 2, "epoch T_max/2")
+        Self.expectClose(rate(10), etaMin, "epoch T_max")
+        Self.expectClose(rate(11), rate(9), "epoch T_max + 1 mirrors T_max − 1")
+    }
+
+    @Test func linearInterpolatesFactorOverTotalIters() {
+        // LinearLR.get_lr: start_factor at epoch 0, then the multiplicative step below until total_iters.
+        let (start, end, iters) = (0.25, 1.0, 4)
+        let expected = Self.torchChain(base: 0.08, epochs: 8) { epoch, lr in
+            if epoch == 0 { return lr * start }
+            if epoch > iters { return lr }
+            return lr * (1 + (end - start) / (Double(iters) * start + Double(epoch - 1) * (end - start)))
+        }
+        Self.expectPerEpoch(.linear(startFactor: start, endFactor: end, totalIters: iters), base: 0.08, expected)
+        // By hand: factors 0.25, 0.4375, 0.625, 0.8125, then 1.
+        let byHand = [0.25, 0.4375, 0.625, 0.8125, 1, 1, 1, 1].map { 0.08 * $0 }
+        Self.expectPerEpoch(.linear(startFactor: start, endFactor: end, totalIters: iters), base: 0.08, byHand)
+        // PyTorch's defaults: 1/3 rising to 1 over 5 epochs.
+        Self.expectPerEpoch(.linear(), base: 0.3, [0.1, 0.14, 0.18, 0.22, 0.26, 0.3, 0.3])
+    }
+
+    // MARK: CosineAnnealingWarmRestarts
+
+    /// SGDR's T_cur and T_i at fractional epoch t, finding the cycle by walking the cycle lengths.
+    static func sgdrCycle(at t: Double, t0: Int, tMult: Int) -> (tCur: Double, tI: Double) {
+        var start = 0.0, length = Double(t0)
+        while t >= start + length {
+            start += length
+            length *= Double(tMult)
+        }
+        return (t - start, length)
+    }
+
+    @Test(arguments: [(3, 1), (1, 2), (2, 3)])
+    func cosineRestartsFollowsDocumentedLoop(t0: Int, tMult: Int) {
+        // PyTorch's documented loop runs batch i with the rate scheduler.step(epoch + i / iters) set after
+        // the batch before it: step s at fractional epoch (s − 1) / iters, step 0 at epoch 0.
+        let base = 0.1, etaMin = 0.002, perEpoch = 5
+        let schedule = LearningRateSchedule.cosineRestarts(t0: t0, tMult: tMult, etaMin: etaMin)
+        for step in 0..<(perEpoch * 40) {
+            let t = Double(max(step - 1, 0)) / Double(perEpoch)
+            let (tCur, tI) = Self.sgdrCycle(at: t, t0: t0, tMult: tMult)
+            let expected = etaMin + (base - etaMin) * (1 + cos(.pi * tCur / tI)) / 2
+            let actual = schedule.values(at: Self.at(step: step, stepsPerEpoch: perEpoch), baseLR: base)
+            Self.expectClose(actual.learningRate, expected, "t_0 \(t0) t_mult \(tMult) step \(step)")
+            #expect(actual.momentum == nil)
+        }
+    }
+
+    @Test func cosineRestartsAroundEachRestart() {
+        let half = { (angle: Double) in 0.05 * (1 + cos(angle)) }  // base 0.1, η_min 0
+        // T_0 = 2 epochs of 4 batches, T_mult = 1: restarts at fractional epochs 2, 4, ...
+        let constant = LearningRateSchedule.cosineRestarts(t0: 2)
+        let rate1 = { (epoch: Int, batch: Int) in
+            constant.values(at: Self.at(epoch: epoch, batch: batch, stepsPerEpoch: 4), baseLR: 0.1).learningRate
+        }
+        Self.expectClose(rate1(0, 0), 0.1, "first step")
+        Self.expectClose(rate1(0, 1), 0.1, "second step, still at epoch 0")
+        Self.expectClose(rate1(0, 2), half(.pi * 0.25 / 2), "epoch 0.25")
+        Self.expectClose(rate1(2, 0), half(.pi * 1.75 / 2), "epoch 2 batch 0 runs at epoch 1.75")
+        Self.expectClose(rate1(2, 1), 0.1, "restart at epoch 2.0")
+        Self.expectClose(rate1(2, 2), half(.pi * 0.25 / 2), "epoch 2.25")
+        Self.expectClose(rate1(4, 1), 0.1, "restart at epoch 4.0")
+
+        // T_0 = 1, T_mult = 2, 2 batches per epoch: cycles [0, 1), [1, 3), [3, 7), [7, 15).
+        let doubling = LearningRateSchedule.cosineRestarts(t0: 1, tMult: 2)
+        let rate2 = { (step: Int) in doubling.values(at: Self.at(step: step, stepsPerEpoch: 2), baseLR: 0.1).learningRate }
+        Self.expectClose(rate2(2), 0.05, "epoch 0.5, halfway through T_i = 1")
+        Self.expectClose(rate2(3), 0.1, "restart at epoch 1")
+        Self.expectClose(rate2(5), 0.05, "epoch 2, halfway through T_i = 2")
+        Self.expectClose(rate2(6), half(.pi * 1.5 / 2), "epoch 2.5")
+        Self.expectClose(rate2(7), 0.1, "restart at epoch 3")
+        Self.expectClose(rate2(11), 0.05, "epoch 5, halfway through T_i = 4")
+        Self.expectClose(rate2(15), 0.1, "restart at epoch 7")
+
+        // PyTorch counts cycles with a logarithm: for T_0 = 1, T_mult = 3 the fifth cycle starts at epoch
+        // 1 + 3 + 9 + 27 + 81 = 121, but Python's math.log(243, 3) is 4.999999999999999, so PyTorch puts
+        // epoch 121.0 at the end of the fourth cycle (T_cur = T_i = 81): η_min, and the restart a step later.
+        let tripling = LearningRateSchedule.cosineRestarts(t0: 1, tMult: 3)
+        let rate4 = { (step: Int) in tripling.values(at: Self.at(step: step, stepsPerEpoch: 2), baseLR: 0.1).learningRate }
+        Self.expectClose(rate4(2 * 121 + 1), 0, "epoch 121.0, as PyTorch rounds it")
+        Self.expectClose(rate4(2 * 121 + 2), half(.pi * 0.5 / 243), "epoch 121.5, in the fifth cycle")
+
+        // A fractional epoch with η_min: 3 batches per epoch, step 5 runs at epoch 1 + 1/3 of T_0 = 2.
+        let fractional = LearningRateSchedule.cosineRestarts(t0: 2, etaMin: 0.01)
+        let rate3 = fractional.values(at: Self.at(epoch: 1, batch: 2, stepsPerEpoch: 3), baseLR: 0.1).learningRate
+        Self.expectClose(rate3, 0.01 + 0.09 * (1 + cos(2 * .pi / 3)) / 2, "epoch 4/3")
+        Self.expectClose(rate3, 0.0325, "epoch 4/3 by hand")
+    }
+
+    // MARK: OneCycleLR
+
+    /// OneCycleLR.get_lr transcribed: walk the list of phases to the first whose end_step ≥ step.
+    static func torchOneCycle(_ s: LearningRateSchedule.OneCycle, step: Int) -> (lr: Double, momentum: Double) {
+        let total = Double(s.totalSteps), initial = s.maxLR / s.divFactor, minLR = initial / s.finalDivFactor
+        typealias Phase = (endStep: Double, startLR: Double, endLR: Double, startMomentum: Double, endMomentum: Double)
+        let phases: [Phase] = s.threePhase
+            ? [(s.pctStart * total - 1, initial, s.maxLR, s.maxMomentum, s.baseMomentum),
+               (2 * s.pctStart * total - 2, s.maxLR, initial, s.baseMomentum, s.maxMomentum),
+               (total - 1, initial, minLR, s.maxMomentum, s.maxMomentum)]
+            : [(s.pctStart * total - 1, initial, s.maxLR, s.maxMomentum, s.baseMomentum),
+               (total - 1, s.maxLR, minLR, s.baseMomentum, s.maxMomentum)]
+        let anneal = { (start: Double, end: Double, pct: Double) -> Double in
+            s.annealing == .cos ? end + (start - end) / 2 * (cos(.pi * pct) + 1) : (end - start) * pct + start
+        }
+        var startStep = 0.0
+        for (i, phase) in phases.enumerated() {
+            if Double(step) <= phase.endStep || i == phases.count - 1 {
+                let pct = (Double(step) - startStep) / (phase.endStep - startStep)
+                return (anneal(phase.startLR, phase.endLR, pct), anneal(phase.startMomentum, phase.endMomentum, pct))
+            }
+            startStep = phase.endStep
+        }
+        return (.nan, .nan)
+    }
+
+    static func expectOneCycle(_ cycle: LearningRateSchedule.OneCycle, step: Int, lr: Double, momentum: Double,
+                               sourceLocation: SourceLocation = #_sourceLocation) {
+        let values = LearningRateSchedule.oneCycle(cycle).values(at: at(step: step), baseLR: 123)
+        expectClose(values.learningRate, lr, "lr at step \(step)", sourceLocation: sourceLocation)
+        expectClose(values.momentum, momentum, "momentum at step \(step)", sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: [false, true], [LearningRateSchedule.OneCycle.Annealing.cos, .linear])
+    func oneCycleMatchesTorchPhases(threePhase: Bool, annealing: LearningRateSchedule.OneCycle.Annealing) {
+        for (total, pct) in [(25, 0.2), (100, 0.3), (37, 0.45), (10, 0.05)] {
+            let cycle = LearningRateSchedule.OneCycle(maxLR: 0.4, totalSteps: total, pctStart: pct,
+                                                      annealing: annealing, threePhase: threePhase)
+            for step in 0..<total {
+                let expected = Self.torchOneCycle(cycle, step: step)
+                Self.expectOneCycle(cycle, step: step, lr: expected.lr, momentum: expected.momentum)
+            }
+        }
+    }
+
+    @Test func oneCycleTwoPhasesByHand() {
+        // 25 steps, pct_start 0.2: the rise ends at step 0.2·25 − 1 = 4, the fall at 24.
+        let cycle = LearningRateSchedule.OneCycle(maxLR: 0.5, totalSteps: 25, pctStart: 0.2)
+        let initial = 0.5 / 25, minLR = initial / 1e4
+        Self.expectOneCycle(cycle, step: 0, lr: initial, momentum: 0.95)
+        Self.expectOneCycle(cycle, step: 2, lr: (initial + 0.5) / 2, momentum: 0.9)
+        Self.expectOneCycle(cycle, step: 4, lr: 0.5, momentum: 0.85)
+        Self.expectOneCycle(cycle, step: 14, lr: (0.5 + minLR) / 2, momentum: 0.9)
+        Self.expectOneCycle(cycle, step: 24, lr: minLR, momentum: 0.95)
+        // PyTorch raises past the last step; here the schedule stays at the last step's values.
+        Self.expectOneCycle(cycle, step: 25, lr: minLR, momentum: 0.95)
+        Self.expectOneCycle(cycle, step: 1000, lr: minLR, momentum: 0.95)
+        // Linear annealing: a quarter of the way up the rise, a quarter of the way down the fall.
+        var linear = cycle
+        linear.annealing = .linear
+        Self.expectOneCycle(linear, step: 1, lr: initial + (0.5 - initial) / 4, momentum: 0.925)
+        Self.expectOneCycle(linear, step: 9, lr: 0.5 - (0.5 - minLR) / 4, momentum: 0.875)
+    }
+
+    @Test func oneCycleThreePhasesByHand() {
+        // 25 steps, pct_start 0.2: phases end at 4, 2·0.2·25 − 2 = 8 and 24.
+        let cycle = LearningRateSchedule.OneCycle(maxLR: 0.5, totalSteps: 25, pctStart: 0.2, threePhase: true)
+        let initial = 0.02, minLR = initial / 1e4
+        Self.expectOneCycle(cycle, step: 0, lr: initial, momentum: 0.95)
+        Self.expectOneCycle(cycle, step: 2, lr: (initial + 0.5) / 2, momentum: 0.9)
+        Self.expectOneCycle(cycle, step: 4, lr: 0.5, momentum: 0.85)
+        Self.expectOneCycle(cycle, step: 6, lr: (initial + 0.5) / 2, momentum: 0.9)
+        Self.expectOneCycle(cycle, step: 8, lr: initial, momentum: 0.95)
+        Self.expectOneCycle(cycle, step: 16, lr: (initial + minLR) / 2, momentum: 0.95)
+        Self.expectOneCycle(cycle, step: 24, lr: minLR, momentum: 0.95)
+    }
+
+    @Test func oneCycleIgnoresConfiguredRateAndCanLeaveMomentum() {
+        let cycle = LearningRateSchedule.OneCycle(maxLR: 0.5, totalSteps: 25, pctStart: 0.2, cycleMomentum: false)
+        let schedule = LearningRateSchedule.oneCycle(cycle)
+        #expect(schedule.values(at: Self.at(step: 3), baseLR: 1) == schedule.values(at: Self.at(step: 3), baseLR: 0.001))
+        #expect(schedule.values(at: Self.at(step: 4), baseLR: 1) == ScheduledValues(learningRate: 0.5, momentum: nil))
+    }
+
+    // MARK: CyclicLR
+
+    /// CyclicLR's triangle measured from the start of the cycle: 0 at the start, 1 after `up` steps,
+    /// back to 0 after `down` more.
+    static func triangle(step: Int, up: Int, down: Int) -> (height: Double, cycle: Int) {
+        let k = step % (up + down)
+        return (k <= up ? Double(k) / Double(up) : Double(up + down - k) / Double(down), step / (up + down) + 1)
+    }
+
+    @Test(arguments: [LearningRateSchedule.Cyclic.Mode.triangular, .triangular2, .expRange])
+    func cyclicFollowsTriangle(mode: LearningRateSchedule.Cyclic.Mode) {
+        for (up, down) in [(4, 4), (3, 5), (5, nil as Int?)] {
+            let cyclic = LearningRateSchedule.Cyclic(baseLR: 0.01, maxLR: 0.1, stepSizeUp: up, stepSizeDown: down,
+                                                     mode: mode, gamma: 0.97)
+            for step in 0..<60 {
+                let (height, cycle) = Self.triangle(step: step, up: up, down: down ?? up)
+                let scale = switch mode {
+                case .triangular: 1.0
+                case .triangular2: 1 / pow(2, Double(cycle - 1))
+                case .expRange: pow(0.97, Double(step))
+                }
+                let values = LearningRateSchedule.cyclic(cyclic).values(at: Self.at(step: step), baseLR: 5)
+                Self.expectClose(values.learningRate, 0.01 + 0.09 * height * scale, "\(mode) lr at step \(step)")
+                Self.expectClose(values.momentum, 0.9 - 0.1 * height * scale, "\(mode) momentum at step \(step)")
+            }
+        }
+    }
+
+    @Test func cyclicByHand() {
+        func values(_ cyclic: LearningRateSchedule.Cyclic, _ step: Int) -> ScheduledValues {
+            LearningRateSchedule.cyclic(cyclic).values(at: Self.at(step: step), baseLR: 5)
+        }
+        let triangular = LearningRateSchedule.Cyclic(baseLR: 0.1, maxLR: 1.0, stepSizeUp: 4)
+        for (step, lr, momentum) in [(0, 0.1, 0.9), (2, 0.55, 0.85), (4, 1.0, 0.8), (6, 0.55, 0.85), (8, 0.1, 0.9),
+                                     (12, 1.0, 0.8)] {
+            Self.expectClose(values(triangular, step).learningRate, lr, "triangular lr at \(step)")
+            Self.expectClose(values(triangular, step).momentum, momentum, "triangular momentum at \(step)")
+        }
+        // triangular2 halves the amplitude every cycle: peaks at 0.1 + 0.9, 0.1 + 0.45, 0.1 + 0.225.
+        var halving = triangular
+        halving.mode = .triangular2
+        for (step, lr, momentum) in [(4, 1.0, 0.8), (12, 0.55, 0.85), (20, 0.325, 0.875), (16, 0.1, 0.9)] {
+            Self.expectClose(values(halving, step).learningRate, lr, "triangular2 lr at \(step)")
+            Self.expectClose(values(halving, step).momentum, momentum, "triangular2 momentum at \(step)")
+        }
+        // exp_range scales by gamma^step.
+        var exponential = triangular
+        exponential.mode = .expRange
+        exponential.gamma = 0.9
+        Self.expectClose(values(exponential, 4).learningRate, 0.1 + 0.9 * pow(0.9, 4), "exp_range peak")
+        Self.expectClose(values(exponential, 2).momentum, 0.9 - 0.1 * 0.5 * pow(0.9, 2), "exp_range momentum")
+        // Uneven halves: up 2, down 6, so step 5 is halfway down.
+        let uneven = LearningRateSchedule.Cyclic(baseLR: 0.1, maxLR: 1.0, stepSizeUp: 2, stepSizeDown: 6,
+                                                 cycleMomentum: false)
+        #expect(values(uneven, 2) == ScheduledValues(learningRate: 1.0, momentum: nil))
+        Self.expectClose(values(uneven, 5).learningRate, 0.55, "halfway down")
+    }
+}
