@@ -336,4 +336,50 @@ import Testing
         #expect(values(uneven, 2) == ScheduledValues(learningRate: 1.0, momentum: nil))
         Self.expectClose(values(uneven, 5).learningRate, 0.55, "halfway down")
     }
+
+    // MARK: Warm-up
+
+    @Test func warmupRampsToCosineThenStartsItsClock() {
+        // 5 warm-up steps in front of a cosine over 10 epochs of 4 steps.
+        let base = 0.2, perEpoch = 4
+        let warmup = Warmup(.steps(5), then: .cosine(tMax: 10))
+        let rate = { (step: Int) in
+            warmup.values(at: Self.at(step: step, stepsPerEpoch: perEpoch), baseLR: base).learningRate
+        }
+        Self.expectClose(rate(0), base / 5, "first warm-up step")
+        Self.expectClose(rate(2), base * 3 / 5, "third warm-up step")
+        Self.expectClose(rate(4), base, "last warm-up step")
+        Self.expectClose(rate(5), base, "first step after: cosine epoch 0")
+        Self.expectClose(rate(8), base, "cosine epoch 0, last batch")
+        Self.expectClose(rate(9), base * (1 + cos(.pi / 10)) / 2, "cosine epoch 1")
+        Self.expectClose(rate(5 + 5 * perEpoch), base / 2, "cosine epoch 5 = T_max / 2")
+        Self.expectClose(rate(5 + 10 * perEpoch), 0, "cosine epoch 10 = T_max")
+    }
+
+    @Test func warmupInEpochsShiftsWholeEpochs() {
+        let warmup = Warmup(.epochs(2), then: .step(stepSize: 1, gamma: 0.5))
+        #expect(warmup.steps(stepsPerEpoch: 3) == 6)
+        let rate = { (epoch: Int, batch: Int) in
+            warmup.values(at: Self.at(epoch: epoch, batch: batch, stepsPerEpoch: 3), baseLR: 0.6).learningRate
+        }
+        Self.expectClose(rate(0, 0), 0.1, "step 0 of 6")
+        Self.expectClose(rate(1, 2), 0.6, "step 5 of 6")
+        Self.expectClose(rate(2, 0), 0.6, "StepLR epoch 0")
+        Self.expectClose(rate(3, 2), 0.3, "StepLR epoch 1")
+        Self.expectClose(rate(4, 1), 0.15, "StepLR epoch 2")
+    }
+
+    @Test func warmupKeepsWrappedMomentumAndZeroLengthIsTransparent() {
+        let cycle = LearningRateSchedule.oneCycle(.init(maxLR: 0.5, totalSteps: 25, pctStart: 0.2))
+        let warmup = Warmup(.steps(4), then: cycle)
+        let first = warmup.values(at: Self.at(step: 1), baseLR: 1)
+        Self.expectClose(first.learningRate, 0.02 * 2 / 4, "OneCycle's initial rate, half warmed up")
+        Self.expectClose(first.momentum, 0.95, "OneCycle's initial momentum")
+        #expect(warmup.values(at: Self.at(step: 8), baseLR: 1) == cycle.values(at: Self.at(step: 4), baseLR: 1))
+        let none = Warmup(.steps(0), then: .cosine(tMax: 3))
+        for step in 0..<30 {
+            #expect(none.values(at: Self.at(step: step), baseLR: 0.1)
+                == LearningRateSchedule.cosine(tMax: 3).values(at: Self.at(step: step), baseLR: 0.1))
+        }
+    }
 }
