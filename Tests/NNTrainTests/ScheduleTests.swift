@@ -382,4 +382,86 @@ import Testing
                 == LearningRateSchedule.cosine(tMax: 3).values(at: Self.at(step: step), baseLR: 0.1))
         }
     }
+
+    // MARK: ReduceLROnPlateau
+
+    /// Steps `scheduler` once per metric, returning the rate after each step.
+    static func rates(_ scheduler: inout ReduceLROnPlateau, _ metrics: [Double]) -> [Double] {
+        metrics.map { metric in
+            scheduler.step(metric: metric)
+            return scheduler.learningRate
+        }
+    }
+
+    static func expectRates(_ actual: [Double], _ expected: [Double], sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(actual.count == expected.count, sourceLocation: sourceLocation)
+        for (epoch, (a, e)) in zip(actual, expected).enumerated() {
+            expectClose(a, e, "after epoch \(epoch + 1)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func plateauCutsAfterPatienceBadEpochs() {
+        // patience 2: the third bad epoch in a row cuts the rate at its end.
+        var plateau = ReduceLROnPlateau(learningRate: 0.1, patience: 2)
+        let metrics = [1.0, 0.9, 0.95, 0.92, 0.91, 0.85, 0.86, 0.87, 0.88, 0.89]
+        //             best  best  bad1  bad2  cut   best  bad1  bad2  cut   bad1
+        Self.expectRates(Self.rates(&plateau, metrics),
+                         [0.1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 0.01, 0.001, 0.001])
+        #expect(plateau.best == 0.85 && plateau.badEpochs == 1 && plateau.cooldownCounter == 0)
+    }
+
+    @Test func plateauDefaultsNeedElevenBadEpochs() {
+        var plateau = ReduceLROnPlateau(learningRate: 1)
+        let rates = Self.rates(&plateau, [5] + Array(repeating: 6, count: 11))
+        Self.expectRates(rates, Array(repeating: 1, count: 11) + [0.1])
+    }
+
+    @Test func plateauHonoursRelativeAndAbsoluteThresholds() {
+        // Relative 1e-4: from best 1.0 a metric must be below 0.9999 to count.
+        var relative = ReduceLROnPlateau(learningRate: 0.1, patience: 0)
+        Self.expectRates(Self.rates(&relative, [1.0, 0.99995, 0.9998]), [0.1, 0.01, 0.01])
+        #expect(relative.best == 0.9998)
+        // Absolute 0.1: from best 1.0 a metric must be below 0.9.
+        var absolute = ReduceLROnPlateau(learningRate: 0.1, patience: 1, threshold: 0.1, thresholdMode: .absolute)
+        Self.expectRates(Self.rates(&absolute, [1.0, 0.95, 0.91, 0.89, 0.85]), [0.1, 0.1, 0.01, 0.01, 0.01])
+        #expect(absolute.best == 0.89 && absolute.badEpochs == 1)
+        // With no threshold, a metric equal to the best is not an improvement.
+        var strict = ReduceLROnPlateau(learningRate: 0.1, patience: 0, threshold: 0, thresholdMode: .absolute)
+        Self.expectRates(Self.rates(&strict, [1.0, 1.0]), [0.1, 0.01])
+    }
+
+    @Test func plateauCooldownIgnoresBadEpochs() {
+        var plateau = ReduceLROnPlateau(learningRate: 0.1, patience: 0, cooldown: 2)
+        let cuts = [1.0, 2, 2, 2, 2, 2].map { plateau.step(metric: $0) }
+        #expect(cuts == [false, true, false, false, true, false])
+        #expect(plateau.cooldownCounter == 1)
+        Self.expectClose(plateau.learningRate, 0.001, "two cuts")
+    }
+
+    @Test func plateauStopsAtMinLRAndSkipsCutsBelowEps() {
+        var floored = ReduceLROnPlateau(learningRate: 0.1, factor: 0.5, patience: 0, minLR: 0.04)
+        Self.expectRates(Self.rates(&floored, [1, 2, 2, 2]), [0.1, 0.05, 0.04, 0.04])
+        // A cut of 1.35e-8 exceeds eps = 1e-8; the next, of 1.35e-9, does not.
+        var tiny = ReduceLROnPlateau(learningRate: 1.5e-8, patience: 0)
+        let cuts = [1.0, 2, 2].map { tiny.step(metric: $0) }
+        #expect(cuts == [false, true, false])
+        Self.expectClose(tiny.learningRate, 1.5e-9, "one cut")
+    }
+
+    @Test func plateauInMaxMode() {
+        var plateau = ReduceLROnPlateau(learningRate: 0.1, mode: .max, patience: 1)
+        // 0.60005 is not above 0.6 · (1 + 1e-4) = 0.60006.
+        Self.expectRates(Self.rates(&plateau, [0.5, 0.6, 0.60005, 0.59, 0.7]), [0.1, 0.1, 0.1, 0.01, 0.01])
+        #expect(plateau.best == 0.7 && plateau.badEpochs == 0)
+        var fresh = ReduceLROnPlateau(learningRate: 0.1, mode: .max)
+        #expect(fresh.best == -.infinity)
+        fresh.step(metric: -1e300)
+        #expect(fresh.best == -1e300)
+    }
+
+    @Test func plateauNaNIsNeverBetter() {
+        var plateau = ReduceLROnPlateau(learningRate: 0.1, patience: 1)
+        Self.expectRates(Self.rates(&plateau, [1, .nan, .nan]), [0.1, 0.1, 0.01])
+        #expect(plateau.best == 1)
+    }
 }
