@@ -464,4 +464,123 @@ import Testing
         Self.expectRates(Self.rates(&plateau, [1, .nan, .nan]), [0.1, 0.1, 0.01])
         #expect(plateau.best == 1)
     }
+
+    // MARK: Validation
+
+    @Test func validSchedulesPass() {
+        let schedules: [LearningRateSchedule] = [
+            .constant, .step(stepSize: 1), .multiStep(milestones: [1, 5]), .exponential(gamma: 0.9),
+            .cosine(tMax: 1), .cosineRestarts(t0: 1, tMult: 2), .linear(),
+            .oneCycle(.init(maxLR: 0.1, totalSteps: 1)), .cyclic(.init(baseLR: 0, maxLR: 0.1, stepSizeDown: 0)),
+        ]
+        for schedule in schedules {
+            #expect(schedule.validate() == nil, "\(schedule)")
+        }
+        #expect(Warmup(.epochs(0), then: .constant).validate() == nil)
+        #expect(ReduceLROnPlateau(learningRate: 0.1, threshold: 2, thresholdMode: .absolute).validate() == nil)
+    }
+
+    @Test func validationNamesTheKey() {
+        let cases: [(String?, String)] = [
+            (LearningRateSchedule.step(stepSize: 0).validate(),
+             "scheduler.step_size: 0 is out of range; expected an integer >= 1"),
+            (LearningRateSchedule.step(stepSize: 3, gamma: 0).validate(),
+             "scheduler.gamma: 0.0 is out of range; expected a number > 0"),
+            (LearningRateSchedule.multiStep(milestones: []).validate(),
+             "scheduler.milestones: is empty; expected increasing epochs such as [30, 60, 90]"),
+            (LearningRateSchedule.multiStep(milestones: [0, 3]).validate(),
+             "scheduler.milestones: [0, 3] is out of range; expected epochs >= 1"),
+            (LearningRateSchedule.multiStep(milestones: [5, 5]).validate(),
+             "scheduler.milestones: [5, 5] is not strictly increasing; expected increasing epochs such as [30, 60, 90]"),
+            (LearningRateSchedule.exponential(gamma: .nan).validate(),
+             "scheduler.gamma: nan is out of range; expected a number > 0"),
+            (LearningRateSchedule.cosine(tMax: 0).validate(),
+             "scheduler.t_max: 0 is out of range; expected an integer >= 1"),
+            (LearningRateSchedule.cosine(tMax: 5, etaMin: -1).validate(),
+             "scheduler.eta_min: -1.0 is out of range; expected a number >= 0"),
+            (LearningRateSchedule.cosineRestarts(t0: 0).validate(),
+             "scheduler.t_0: 0 is out of range; expected an integer >= 1"),
+            (LearningRateSchedule.cosineRestarts(t0: 1, tMult: 0).validate(),
+             "scheduler.t_mult: 0 is out of range; expected an integer >= 1"),
+            (LearningRateSchedule.linear(startFactor: 0).validate(),
+             "scheduler.start_factor: 0.0 is out of range; expected a number in (0, 1]"),
+            (LearningRateSchedule.linear(endFactor: 1.5).validate(),
+             "scheduler.end_factor: 1.5 is out of range; expected a number in [0, 1]"),
+            (LearningRateSchedule.linear(totalIters: 0).validate(),
+             "scheduler.total_iters: 0 is out of range; expected an integer >= 1"),
+            (LearningRateSchedule.oneCycle(.init(maxLR: 0.1, totalSteps: 0)).validate(),
+             "scheduler: one_cycle spans 0 steps (epochs × batches per epoch); expected at least 1"),
+            (LearningRateSchedule.oneCycle(.init(maxLR: 0, totalSteps: 10)).validate(),
+             "scheduler.max_lr: 0.0 is out of range; expected a number > 0"),
+            (LearningRateSchedule.oneCycle(.init(maxLR: 0.1, totalSteps: 10, pctStart: 1)).validate(),
+             "scheduler.pct_start: 1.0 is out of range; expected a number in (0, 1)"),
+            (LearningRateSchedule.oneCycle(.init(maxLR: 0.1, totalSteps: 10, divFactor: 0)).validate(),
+             "scheduler.div_factor: 0.0 is out of range; expected a number > 0"),
+            (LearningRateSchedule.oneCycle(.init(maxLR: 0.1, totalSteps: 10, finalDivFactor: -2)).validate(),
+             "scheduler.final_div_factor: -2.0 is out of range; expected a number > 0"),
+            (LearningRateSchedule.oneCycle(.init(maxLR: 0.1, totalSteps: 10, maxMomentum: 1)).validate(),
+             "scheduler.max_momentum: 1.0 is out of range; expected a number in [0, 1)"),
+            (LearningRateSchedule.oneCycle(.init(maxLR: 0.1, totalSteps: 10, pctStart: 0.1)).validate(),
+             "scheduler.pct_start: 0.1 × 10 steps is exactly 1, a rising phase of no length (PyTorch divides by zero); "
+                + "expected a pct_start with pct_start × total steps ≠ 1"),
+            (LearningRateSchedule.cyclic(.init(baseLR: -1, maxLR: 0.1)).validate(),
+             "scheduler.base_lr: -1.0 is out of range; expected a number >= 0"),
+            (LearningRateSchedule.cyclic(.init(baseLR: 0.01, maxLR: 0)).validate(),
+             "scheduler.max_lr: 0.0 is out of range; expected a number > 0"),
+            (LearningRateSchedule.cyclic(.init(baseLR: 0.01, maxLR: 0.1, stepSizeUp: 0)).validate(),
+             "scheduler.step_size_up: 0 is out of range; expected an integer >= 1"),
+            (LearningRateSchedule.cyclic(.init(baseLR: 0.01, maxLR: 0.1, stepSizeDown: -1)).validate(),
+             "scheduler.step_size_down: -1 is out of range; expected an integer >= 0"),
+            (LearningRateSchedule.cyclic(.init(baseLR: 0.01, maxLR: 0.1, mode: .expRange, gamma: 0)).validate(),
+             "scheduler.gamma: 0.0 is out of range; expected a number > 0"),
+            (LearningRateSchedule.cyclic(.init(baseLR: 0.01, maxLR: 0.1, baseMomentum: -0.1)).validate(),
+             "scheduler.base_momentum: -0.1 is out of range; expected a number in [0, 1)"),
+            (Warmup(.steps(-1), then: .constant).validate(),
+             "scheduler.warmup_steps: -1 is out of range; expected an integer >= 0"),
+            (Warmup(.epochs(-2), then: .constant).validate(),
+             "scheduler.warmup_epochs: -2 is out of range; expected an integer >= 0"),
+            (Warmup(.epochs(1), then: .cosine(tMax: 0)).validate(),
+             "scheduler.t_max: 0 is out of range; expected an integer >= 1"),
+            (ReduceLROnPlateau(learningRate: 0.1, factor: 1).validate(),
+             "scheduler.factor: 1.0 is out of range; expected a number in (0, 1)"),
+            (ReduceLROnPlateau(learningRate: 0.1, patience: -1).validate(),
+             "scheduler.patience: -1 is out of range; expected an integer >= 0"),
+            (ReduceLROnPlateau(learningRate: 0.1, threshold: 1).validate(),
+             "scheduler.threshold: 1.0 is out of range; expected a number in [0, 1)"),
+            (ReduceLROnPlateau(learningRate: 0.1, threshold: -1, thresholdMode: .absolute).validate(),
+             "scheduler.threshold: -1.0 is out of range; expected a number >= 0"),
+            (ReduceLROnPlateau(learningRate: 0.1, cooldown: -1).validate(),
+             "scheduler.cooldown: -1 is out of range; expected an integer >= 0"),
+            (ReduceLROnPlateau(learningRate: 0.1, minLR: -1).validate(),
+             "scheduler.min_lr: -1.0 is out of range; expected a number >= 0"),
+            (ReduceLROnPlateau(learningRate: 0.1, eps: -1).validate(),
+             "scheduler.eps: -1.0 is out of range; expected a number >= 0"),
+        ]
+        for (actual, expected) in cases {
+            #expect(actual == expected)
+        }
+    }
+
+    @Test func invalidParametersAndPositionsNeverTrap() {
+        let schedules: [LearningRateSchedule] = [
+            .step(stepSize: 0), .step(stepSize: -3), .cosine(tMax: 0), .cosineRestarts(t0: 0, tMult: 0),
+            .cosineRestarts(t0: -1, tMult: -5), .linear(totalIters: 0),
+            .oneCycle(.init(maxLR: 0.1, totalSteps: 0)), .oneCycle(.init(maxLR: 0.1, totalSteps: -4)),
+            .oneCycle(.init(maxLR: 0.1, totalSteps: 10, pctStart: 0.1)),
+            .cyclic(.init(baseLR: 0.01, maxLR: 0.1, stepSizeUp: 0, stepSizeDown: -2)),
+        ]
+        let positions = [SchedulePosition(epoch: 0, step: 0, stepsPerEpoch: 0),
+                         SchedulePosition(epoch: -2, step: -9, stepsPerEpoch: -1),
+                         SchedulePosition(epoch: 3, step: 40, stepsPerEpoch: 0),
+                         SchedulePosition(epoch: Int.max, step: Int.max, stepsPerEpoch: Int.max)]
+        for schedule in schedules {
+            for position in positions {
+                let lr = schedule.values(at: position, baseLR: 0.1).learningRate
+                #expect(lr.isFinite, "\(schedule) at \(position): \(lr)")
+            }
+        }
+        let warmup = Warmup(.epochs(Int.max), then: .constant)
+        #expect(warmup.steps(stepsPerEpoch: 2) == Int.max)
+        #expect(warmup.values(at: SchedulePosition(epoch: 5, step: 10, stepsPerEpoch: 2), baseLR: 1).learningRate.isFinite)
+    }
 }
