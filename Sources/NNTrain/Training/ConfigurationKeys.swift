@@ -150,6 +150,7 @@ extension Configuration {
 
     /// Augmentation changes images, so it needs an image dataset.
     private func checkAugmentation(given: [String: ConfigValue]) throws(NNTrainError) {
+
         guard data.dataset != .fashionMNIST else { return }
         for key in ["hflip", "shift", "erasing", "mixup"] {
             if let value = given["data.augment.\(key)"] {

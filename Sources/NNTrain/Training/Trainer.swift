@@ -57,12 +57,12 @@ public final class Trainer {
         evaluationLoss = Loss(configuration.loss, huberDelta: configuration.huberDelta)
         groups = network.parameters.groups(decayBatchNorm: configuration.optimizer.decayBatchNorm)
         optimizer = configuration.optimizer.makeOptimizer(groups: groups)
-        schedule = configuration.makeSchedule()
         plateau = configuration.makePlateau()
         clipping = GradientClipping(maxNorm: configuration.training.clip.norm.map(Float.init),
                                     maxValue: configuration.training.clip.value.map(Float.init))
         l1 = Float(configuration.regularization.l1)
         trainLoader = BatchLoader(dataset: data.train, normalizer: data.normalizer, capacity: batchRows)
+        schedule = configuration.makeSchedule(stepsPerEpoch: (data.train.count + batchRows - 1) / batchRows)
         augmenter = configuration.makeAugmenter(normalizer: data.normalizer, batchCapacity: batchRows)
         shuffleRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.shuffle.rawValue)
         augmentRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.augmentation.rawValue)

@@ -1,0 +1,88 @@
+/// The engine's pieces built from a validated configuration: what each config section means in
+/// terms of the engine's types.
+extension Configuration.OptimizerSection {
+    /// The torch.optim optimizer this section names, over the parameter runs `groups`.
+    public func makeOptimizer(groups: [ParameterGroup]) -> any Optimizer {
+        switch name {
+        case .sgd:
+            SGD(groups: groups, momentum: momentum, dampening: dampening, nesterov: nesterov, weightDecay: weightDecay)
+        case .adam:
+            Adam(groups: groups, beta1: betas[0], beta2: betas[1], eps: eps, weightDecay: weightDecay, amsgrad: amsgrad)
+        case .adamw:
+            AdamW(groups: groups, beta1: betas[0], beta2: betas[1], eps: eps, weightDecay: weightDecay, amsgrad: amsgrad)
+        case .rmsprop:
+            RMSprop(groups: groups, alpha: alpha, eps: eps, weightDecay: weightDecay, momentum: momentum, centered: centered)
+        case .adagrad:
+            Adagrad(groups: groups, lrDecay: lrDecay, weightDecay: weightDecay,
+                    initialAccumulatorValue: initialAccumulatorValue, eps: eps)
+        case .nadam:
+            NAdam(groups: groups, beta1: betas[0], beta2: betas[1], eps: eps, weightDecay: weightDecay,
+                  momentumDecay: momentumDecay, decoupledWeightDecay: decoupledWeightDecay)
+        }
+    }
+}
+
+extension Configuration {
+    /// The weight initialisation of `model`.
+    var initialization: Initialization {
+        Initialization(scheme: model.initialization, bias: model.biasInit,
+                       range: (Float(model.initRange[0]), Float(model.initRange[1])), std: Float(model.initStd))
+    }
+
+    /// The learning-rate schedule of the `scheduler` section behind its warm-up (of length 0 when
+    /// none is set), for an epoch of `stepsPerEpoch` steps. one_cycle spans the steps after the
+    /// warm-up; reduce_on_plateau is constant here, its lr coming from `makePlateau()`.
+    public func makeSchedule(stepsPerEpoch: Int) -> Warmup {
+        let s = scheduler
+        let warmup: Warmup.Length = s.warmupEpochs > 0 ? .epochs(s.warmupEpochs) : .steps(s.warmupSteps)
+        let (totalSteps, overflow) = training.epochs.multipliedReportingOverflow(by: stepsPerEpoch)
+        let warmupSteps = Warmup(warmup, then: .constant).steps(stepsPerEpoch: stepsPerEpoch)
+        let schedule: LearningRateSchedule = switch s.name {
+        case .constant, .reduceOnPlateau: .constant
+        case .step: .step(stepSize: s.stepSize ?? 1, gamma: s.gamma ?? 0.1)
+        case .multistep: .multiStep(milestones: s.milestones, gamma: s.gamma ?? 0.1)
+        case .exponential: .exponential(gamma: s.gamma ?? 1)
+        case .cosine: .cosine(tMax: s.tMax ?? training.epochs, etaMin: s.etaMin)
+        case .cosineRestarts: .cosineRestarts(t0: s.t0 ?? 1, tMult: s.tMult, etaMin: s.etaMin)
+        case .linear: .linear(startFactor: s.startFactor, endFactor: s.endFactor, totalIters: s.totalIters)
+        case .oneCycle:
+            .oneCycle(.init(maxLR: s.maxLR ?? optimizer.lr, totalSteps: overflow ? Int.max : max(totalSteps - warmupSteps, 0),
+                            pctStart: s.pctStart, annealing: s.annealStrategy == .cos ? .cos : .linear,
+                            cycleMomentum: s.cycleMomentum, baseMomentum: s.baseMomentum ?? 0.85,
+                            maxMomentum: s.maxMomentum ?? 0.95, divFactor: s.divFactor,
+                            finalDivFactor: s.finalDivFactor, threePhase: s.threePhase))
+        case .cyclic:
+            .cyclic(.init(baseLR: s.baseLR ?? optimizer.lr / 10, maxLR: s.maxLR ?? optimizer.lr,
+                          stepSizeUp: s.stepSizeUp, stepSizeDown: s.stepSizeDown,
+                          mode: LearningRateSchedule.Cyclic.Mode(rawValue: s.mode ?? "") ?? .triangular,
+                          gamma: s.gamma ?? 1, cycleMomentum: s.cycleMomentum,
+                          baseMomentum: s.baseMomentum ?? 0.8, maxMomentum: s.maxMomentum ?? 0.9))
+        }
+        return Warmup(warmup, then: schedule)
+    }
+
+    /// reduce_on_plateau's state, starting at optimizer.lr; nil for the other schedules.
+    func makePlateau() -> ReduceLROnPlateau? {
+        guard scheduler.name == .reduceOnPlateau else { return nil }
+        let s = scheduler
+        return ReduceLROnPlateau(learningRate: optimizer.lr, mode: s.mode == "max" ? .max : .min, factor: s.factor,
+                                 patience: s.patience, threshold: s.threshold,
+                                 thresholdMode: s.thresholdMode == .rel ? .relative : .absolute,
+                                 cooldown: s.cooldown, minLR: s.minLR)
+    }
+
+    /// The augmentation settings of `data.augment`.
+    var augmentation: AugmentationSettings {
+        AugmentationSettings(hflip: data.augment.hflip, shift: data.augment.shift,
+                             erasingProbability: data.augment.erasing, mixupAlpha: data.augment.mixup)
+    }
+
+    /// The training-batch augmenter, for an image dataset with augmentation on; `fill` is the
+    /// normalised value of a black pixel, which shifted-in pixels take.
+    func makeAugmenter(normalizer: Normalizer, batchCapacity: Int) -> BatchAugmenter? {
+        guard augmentation.isEnabled, data.dataset == .fashionMNIST else { return nil }
+        let fill = normalizer.shift.isEmpty ? 0 : (0 - normalizer.shift[0]) * normalizer.scale[0]
+        return BatchAugmenter(settings: augmentation, imageHeight: FashionMNIST.imageRows,
+                              imageWidth: FashionMNIST.imageColumns, batchCapacity: batchCapacity, fill: fill)
+    }
+}
