@@ -89,7 +89,7 @@ public final class Trainer {
                     network.backward(input: x)
                     optimizer.step(parameters: network.parameters.values.storage,
                                    gradients: UnsafeBufferPointer(network.parameters.gradients.storage),
-                                   learningRate: Float(learningRate))
+                                   learningRate: Float(learningRate), momentum: nil)
                 }
                 observer?.batchFinished(epoch: epoch, batch: batch + 1, batches: batches,
                                         meanLoss: sums.loss / Double(sums.rows))
