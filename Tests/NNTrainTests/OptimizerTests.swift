@@ -111,10 +111,22 @@ import Testing
         Self.expectClose(Self.trajectory(adam, lr: 0.1), expected)
     }
 
+    /// AdamW's default λ = 0.01, a larger λ, and amsgrad (β2 = 0.9 as for Adam).
+    @Test(arguments: [(nil, false), (0.1, false), (nil, true)] as [(Double?, Bool)])
+    func adamWFollowsTorchRule(weightDecay: Double?, amsgrad: Bool) {
+        let beta2 = amsgrad ? 0.9 : 0.999
+        let adamW = weightDecay.map { AdamW(groups: Self.oneGroup, beta2: beta2, weightDecay: $0, amsgrad: amsgrad) }
+            ?? AdamW(groups: Self.oneGroup, beta2: beta2, amsgrad: amsgrad)
+        #expect(adamW.weightDecay == (weightDecay ?? 0.01))
+        let expected = Self.adamReference(beta2: beta2, weightDecay: weightDecay ?? 0.01, amsgrad: amsgrad,
+                                          decoupled: true)
+        Self.expectClose(Self.trajectory(adamW, lr: 0.1), expected)
+    }
+
     // MARK: Parameter groups and momentum cycling, for every optimizer
 
     enum Kind: CaseIterable, Sendable {
-        case sgd, adam
+        case sgd, adam, adamW
 
         var lr: Float { self == .sgd ? 0.05 : 0.1 }
 
@@ -124,6 +136,7 @@ import Testing
             switch self {
             case .sgd: SGD(groups: groups, momentum: momentum, weightDecay: weightDecay)
             case .adam: Adam(groups: groups, beta1: momentum, weightDecay: weightDecay)
+            case .adamW: AdamW(groups: groups, beta1: momentum, weightDecay: weightDecay)
             }
         }
     }
