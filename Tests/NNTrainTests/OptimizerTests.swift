@@ -123,12 +123,39 @@ import Testing
         Self.expectClose(Self.trajectory(adamW, lr: 0.1), expected)
     }
 
+    @Test(arguments: [(false, 0.0, 0.0), (true, 0.0, 0.0), (false, 0.9, 0.0), (true, 0.9, 0.0), (false, 0.0, 0.1)])
+    func rmspropFollowsTorchRule(centered: Bool, momentum mu: Double, weightDecay: Double) {
+        let lr = 0.01, alpha = 0.99, eps = 1e-8
+        // torch.optim.RMSprop: g ← g + λθ; v ← αv + (1−α)g²; ṽ ← v, or v − ḡ² with ḡ ← αḡ + (1−α)g when
+        // centered; b ← μb + g/(√ṽ + ε) and θ ← θ − γb if μ > 0, else θ ← θ − γ g/(√ṽ + ε).
+        var v = [Double](repeating: 0, count: 5), gBar = v, b = v
+        let expected = Self.reference { _, theta, grad in
+            for i in theta.indices {
+                let g = grad[i] + weightDecay * theta[i]
+                v[i] = alpha * v[i] + (1 - alpha) * g * g
+                var vTilde = v[i]
+                if centered {
+                    gBar[i] = alpha * gBar[i] + (1 - alpha) * g
+                    vTilde -= gBar[i] * gBar[i]
+                }
+                if mu > 0 {
+                    b[i] = mu * b[i] + g / (vTilde.squareRoot() + eps)
+                    theta[i] -= lr * b[i]
+                } else {
+                    theta[i] -= lr * g / (vTilde.squareRoot() + eps)
+                }
+            }
+        }
+        let rmsprop = RMSprop(groups: Self.oneGroup, weightDecay: weightDecay, momentum: mu, centered: centered)
+        Self.expectClose(Self.trajectory(rmsprop, lr: Float(lr)), expected)
+    }
+
     // MARK: Parameter groups and momentum cycling, for every optimizer
 
     enum Kind: CaseIterable, Sendable {
-        case sgd, adam, adamW
+        case sgd, adam, adamW, rmsprop
 
-        var lr: Float { self == .sgd ? 0.05 : 0.1 }
+        var lr: Float { self == .sgd ? 0.05 : self == .rmsprop ? 0.01 : 0.1 }
 
         /// The optimizer with weight decay λ and momentum (or β1) μ, with its other options at their
         /// defaults.
@@ -137,6 +164,7 @@ import Testing
             case .sgd: SGD(groups: groups, momentum: momentum, weightDecay: weightDecay)
             case .adam: Adam(groups: groups, beta1: momentum, weightDecay: weightDecay)
             case .adamW: AdamW(groups: groups, beta1: momentum, weightDecay: weightDecay)
+            case .rmsprop: RMSprop(groups: groups, weightDecay: weightDecay, momentum: momentum)
             }
         }
     }
