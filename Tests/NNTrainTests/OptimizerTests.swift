@@ -150,21 +150,41 @@ import Testing
         Self.expectClose(Self.trajectory(rmsprop, lr: Float(lr)), expected)
     }
 
+    @Test(arguments: [(0.0, 0.0, 0.0), (0.1, 0.0, 0.0), (0.0, 0.5, 0.0), (0.0, 0.0, 0.1)])
+    func adagradFollowsTorchRule(lrDecay: Double, initialAccumulator: Double, weightDecay: Double) {
+        let lr = 0.1, eps = 1e-10
+        // torch.optim.Adagrad: γ̃ ← γ / (1 + (t − 1)η); g ← g + λθ; s ← s + g² (s₀ = initial_accumulator_value);
+        // θ ← θ − γ̃ g / (√s + ε).
+        var s = [Double](repeating: initialAccumulator, count: 5)
+        let expected = Self.reference { t, theta, grad in
+            let clr = lr / (1 + (t - 1) * lrDecay)
+            for i in theta.indices {
+                let g = grad[i] + weightDecay * theta[i]
+                s[i] += g * g
+                theta[i] -= clr * g / (s[i].squareRoot() + eps)
+            }
+        }
+        let adagrad = Adagrad(groups: Self.oneGroup, lrDecay: lrDecay, weightDecay: weightDecay,
+                              initialAccumulatorValue: initialAccumulator)
+        Self.expectClose(Self.trajectory(adagrad, lr: Float(lr)), expected)
+    }
+
     // MARK: Parameter groups and momentum cycling, for every optimizer
 
     enum Kind: CaseIterable, Sendable {
-        case sgd, adam, adamW, rmsprop
+        case sgd, adam, adamW, rmsprop, adagrad
 
         var lr: Float { self == .sgd ? 0.05 : self == .rmsprop ? 0.01 : 0.1 }
 
         /// The optimizer with weight decay λ and momentum (or β1) μ, with its other options at their
-        /// defaults.
+        /// defaults; Adagrad has no momentum.
         func make(_ groups: [ParameterGroup], weightDecay: Double, momentum: Double) -> any Optimizer {
             switch self {
             case .sgd: SGD(groups: groups, momentum: momentum, weightDecay: weightDecay)
             case .adam: Adam(groups: groups, beta1: momentum, weightDecay: weightDecay)
             case .adamW: AdamW(groups: groups, beta1: momentum, weightDecay: weightDecay)
             case .rmsprop: RMSprop(groups: groups, weightDecay: weightDecay, momentum: momentum)
+            case .adagrad: Adagrad(groups: groups, weightDecay: weightDecay)
             }
         }
     }
@@ -187,7 +207,7 @@ import Testing
     /// bit for bit, one built with `other` and stepped with `built` on steps 1, 3 and 5: the override
     /// replaces the momentum for its step only. (0, 0.9) is a one_cycle schedule driving SGD or RMSprop
     /// built without momentum.
-    @Test(arguments: Kind.allCases, [(0.9, 0.5), (0.0, 0.9)])
+    @Test(arguments: Kind.allCases.filter { $0 != .adagrad }, [(0.9, 0.5), (0.0, 0.9)])
     func momentumOverrideReplacesMomentumForItsStep(kind: Kind, momenta: (built: Double, other: Double)) {
         let (built, other) = momenta
         let optimizer = kind.make(Self.oneGroup, weightDecay: 0, momentum: built)
@@ -197,5 +217,12 @@ import Testing
         #expect(overridden == Self.trajectory(twin, lr: kind.lr, momenta: [built, nil, built, nil, built]))
         let unchanged = Self.trajectory(kind.make(Self.oneGroup, weightDecay: 0, momentum: built), lr: kind.lr)
         #expect(overridden != unchanged, "the override must change the trajectory")
+    }
+
+    @Test func adagradHasNoMomentumToCycle() {
+        let adagrad = Adagrad(groups: Self.oneGroup)
+        #expect(!adagrad.supportsMomentumCycling)
+        #expect(Self.trajectory(adagrad, lr: 0.1, momenta: [0.5, 0.9, 0.5, 0.9, 0.5])
+            == Self.trajectory(Adagrad(groups: Self.oneGroup), lr: 0.1))
     }
 }
