@@ -169,10 +169,35 @@ import Testing
         Self.expectClose(Self.trajectory(adagrad, lr: Float(lr)), expected)
     }
 
+    @Test(arguments: [(0.0, false), (0.1, false), (0.1, true)])
+    func nadamFollowsTorchRule(weightDecay: Double, decoupled: Bool) {
+        let lr = 0.1, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, psi = 4e-3
+        // torch.optim.NAdam: θ ← θ(1 − γλ) (decoupled) or g ← g + λθ; μ_t = β1(1 − ½·0.96^(tψ));
+        // m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
+        // m̂ = μ_{t+1} m / (1 − Π_{i≤t+1} μ_i) + (1 − μ_t) g / (1 − Π_{i≤t} μ_i); v̂ = v / (1 − β2ᵗ);
+        // θ ← θ − γ m̂ / (√v̂ + ε).
+        var m = [Double](repeating: 0, count: 5), v = m, product = 1.0
+        let expected = Self.reference { t, theta, grad in
+            let mu = beta1 * (1 - 0.5 * pow(0.96, t * psi)), muNext = beta1 * (1 - 0.5 * pow(0.96, (t + 1) * psi))
+            product *= mu
+            for i in theta.indices {
+                var g = grad[i]
+                if decoupled { theta[i] *= 1 - lr * weightDecay } else { g += weightDecay * theta[i] }
+                m[i] = beta1 * m[i] + (1 - beta1) * g
+                v[i] = beta2 * v[i] + (1 - beta2) * g * g
+                let mHat = muNext * m[i] / (1 - product * muNext) + (1 - mu) * g / (1 - product)
+                let vHat = v[i] / (1 - pow(beta2, t))
+                theta[i] -= lr * mHat / (vHat.squareRoot() + eps)
+            }
+        }
+        let nadam = NAdam(groups: Self.oneGroup, weightDecay: weightDecay, decoupledWeightDecay: decoupled)
+        Self.expectClose(Self.trajectory(nadam, lr: Float(lr)), expected)
+    }
+
     // MARK: Parameter groups and momentum cycling, for every optimizer
 
     enum Kind: CaseIterable, Sendable {
-        case sgd, adam, adamW, rmsprop, adagrad
+        case sgd, adam, adamW, rmsprop, adagrad, nadam, nadamDecoupled
 
         var lr: Float { self == .sgd ? 0.05 : self == .rmsprop ? 0.01 : 0.1 }
 
@@ -185,6 +210,9 @@ import Testing
             case .adamW: AdamW(groups: groups, beta1: momentum, weightDecay: weightDecay)
             case .rmsprop: RMSprop(groups: groups, weightDecay: weightDecay, momentum: momentum)
             case .adagrad: Adagrad(groups: groups, weightDecay: weightDecay)
+            case .nadam: NAdam(groups: groups, beta1: momentum, weightDecay: weightDecay)
+            case .nadamDecoupled:
+                NAdam(groups: groups, beta1: momentum, weightDecay: weightDecay, decoupledWeightDecay: true)
             }
         }
     }
