@@ -46,7 +46,7 @@ public final class Adagrad: Optimizer {
                 for i in group.range {
                     let g = grad[i] + wd * theta[i]
                     s[i] += g * g
-                    theta[i] -= clr * g / (s[i].squareRoot() + eps)
+                    theta[i] -= clr * g / (squareRoot(s[i]) + eps)
                 }
             }
         }

@@ -100,7 +100,7 @@ public class Adam: Optimizer {
                 second = max(second, vMax.unsafelyUnwrapped[i])  // a NaN in v propagates, as in torch.maximum
                 vMax.unsafelyUnwrapped[i] = second
             }
-            theta[i] = decayed - s.stepSize * m[i] / (second.squareRoot() / s.correction2Sqrt + s.eps)
+            theta[i] = decayed - s.stepSize * m[i] / (squareRoot(second) / s.correction2Sqrt + s.eps)
         }
     }
 }

@@ -76,7 +76,7 @@ public final class NAdam: Optimizer {
                         let g = grad[i] + decay.l2 * decayed
                         m[i] = lerp(m[i], g)
                         v[i] = beta2f * v[i] + oneMinusBeta2 * g * g
-                        let d = (v[i] / correction2).squareRoot() + eps
+                        let d = squareRoot(v[i] / correction2) + eps
                         let afterGradient = decayed + gradStep * g / d
                         theta[i] = afterGradient + momentStep * m[i] / d
                     }

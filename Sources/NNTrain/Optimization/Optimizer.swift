@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 /// A contiguous run of the flat parameter buffer and whether weight decay applies to it (batch-norm
 /// parameters are excluded from decay by default, as a PyTorch user does with two param groups).
 public struct ParameterGroup: Equatable, Sendable {
@@ -102,3 +106,14 @@ struct Lerp {
     }
 }
 
+/// √x, correctly rounded like `Float.squareRoot()`. On Linux, `squareRoot()` calls libm's `sqrtf` for
+/// negative or NaN inputs (to set errno), and that call stops LLVM from vectorising any loop holding it;
+/// SSE's sqrtss gives the same value with no call, so the optimizer loops run four lanes at a time.
+@inline(__always)
+func squareRoot(_ x: Float) -> Float {
+    #if arch(x86_64)
+    _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x)))
+    #else
+    x.squareRoot()
+    #endif
+}

@@ -98,9 +98,9 @@ public final class RMSprop: Optimizer {
             if centered {
                 let mean = s.lerp(gBar.unsafelyUnwrapped[i], g)
                 gBar.unsafelyUnwrapped[i] = mean
-                d = (v[i] - mean * mean).squareRoot()
+                d = squareRoot(v[i] - mean * mean)
             } else {
-                d = v[i].squareRoot()
+                d = squareRoot(v[i])
             }
             d += s.eps
             if momentum {
