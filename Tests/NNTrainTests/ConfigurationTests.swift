@@ -68,7 +68,7 @@ extension ConfigurationTests {
             #expect(configuration.optimizer.eps == 1e-8)
             #expect(configuration.optimizer.weightDecay == 0)
             #expect(configuration.training.epochs == 15)
-            #expect(configuration.training.batchSize == 128)
+            #expect(configuration.training.batchSize == .rows(128))
             #expect(configuration.output.dir == "runs/fashion-mnist")
         }
 
@@ -102,7 +102,7 @@ extension ConfigurationTests {
             expected.optimizer.momentum = 0.9
             expected.optimizer.weightDecay = 0.0005
             expected.training.epochs = 1
-            expected.training.batchSize = 32
+            expected.training.batchSize = .rows(32)
             #expect(configuration == expected)
         }
 
@@ -122,12 +122,17 @@ extension ConfigurationTests {
 
         @Test func everyConditionNamesAChoiceKeyWithThoseChoices() throws {
             let conditions = Configuration.keys.valueEntries.compactMap(\.key.condition)
-            #expect(conditions.count == 3)
+            #expect(Set(conditions.map(\.keyPath)) == ["model.activation", "model.init", "loss", "optimizer.name", "scheduler.name"])
             for condition in conditions {
                 for choice in condition.choices {
-                    // Setting the deciding key to each choice must make the condition hold.
-                    let configuration = try Configuration.parse(
-                        yaml: "seed: 1\n", source: file, overrides: ["\(condition.keyPath)=\(choice)"])
+                    // Setting the deciding key to each choice must make the condition hold (a
+                    // regression loss needs the regression dataset; a few schedules a required key).
+                    var overrides = ["\(condition.keyPath)=\(choice)"]
+                    if condition.keyPath == "loss", choice != "cross_entropy" { overrides.append("data.dataset=bonus") }
+                    let required = ["step": "step_size=2", "multistep": "milestones=[2]", "exponential": "gamma=0.9",
+                                    "cosine_restarts": "t_0=2"]
+                    if condition.keyPath == "scheduler.name", let key = required[choice] { overrides.append("scheduler.\(key)") }
+                    let configuration = try Configuration.parse(yaml: "seed: 1\n", source: file, overrides: overrides)
                     #expect(condition.holds(in: configuration))
                 }
             }
@@ -149,28 +154,28 @@ extension ConfigurationTests {
         @Test func unknownTopLevelKeySuggestsTheNearestKey() {
             #expect(configError("seed: 1\ndata: {}\noptimiser:\n  lr: 0.1\n") ==
                 "configs/x.txt:3: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
-                + "optimizer, training, output (did you mean 'optimizer'?)")
+                + "huber_delta, regularization, optimizer, scheduler, training, logging, output (did you mean 'optimizer'?)")
         }
 
         @Test func unknownKeyInSectionSuggestsTheNearestKey() {
             #expect(configError("data:\n  datset: bonus\n") ==
                 "configs/x.txt:2: unknown key 'datset' in section 'data'; expected one of: dataset, path, "
-                + "validation_split, test_split, normalize (did you mean 'dataset'?)")
+                + "validation_split, test_split, normalize, augment (did you mean 'dataset'?)")
         }
 
         @Test func unknownKeyOfAnotherSectionSaysWhereItBelongs() {
             #expect(configError("seed: 1\nlr: 0.1\n") ==
                 "configs/x.txt:2: unknown key 'lr' at top level; expected one of: seed, data, model, loss, "
-                + "optimizer, training, output ('lr' belongs in section 'optimizer')")
+                + "huber_delta, regularization, optimizer, scheduler, training, logging, output ('lr' belongs in section 'optimizer')")
             #expect(configError("model:\n  loss: mse\n") ==
-                "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation "
+                "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation, leaky_slope, init, init_range, init_std, bias_init, dropout, batch_norm "
                 + "('loss' belongs at top level)")
         }
 
         @Test func unknownKeyFarFromEveryKeyHasNoSuggestion() {
             #expect(configError("colour: red\n") ==
                 "configs/x.txt:1: unknown key 'colour' at top level; expected one of: seed, data, model, loss, "
-                + "optimizer, training, output")
+                + "huber_delta, regularization, optimizer, scheduler, training, logging, output")
         }
 
         @Test func textWhereAnIntegerBelongs() {
@@ -179,8 +184,8 @@ extension ConfigurationTests {
         }
 
         @Test func fractionWhereAnIntegerBelongs() {
-            #expect(configError("training:\n  batch_size: 15.5\n") ==
-                "configs/x.txt:2: training.batch_size: '15.5' is not an integer; expected an integer >= 1")
+            #expect(configError("training:\n  epochs: 15.5\n") ==
+                "configs/x.txt:2: training.epochs: '15.5' is not an integer; expected an integer >= 1")
         }
 
         @Test func integerTooLargeIsOutOfRange() {
@@ -210,9 +215,9 @@ extension ConfigurationTests {
 
         @Test func singleValueWhereASectionBelongs() {
             #expect(configError("training: 5\n") ==
-                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size)")
+                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, clip)")
             #expect(configError("training: [5]\n") ==
-                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size), not a list")
+                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, clip), not a list")
         }
 
         @Test func badListElementIsNamedWithItsLine() {
@@ -256,7 +261,7 @@ extension ConfigurationTests {
 
         @Test func valueNotAmongTheChoices() {
             #expect(configError("seed: 1\nmodel:\n  hidden: [8]\n  activation: relu6\n") ==
-                "configs/x.txt:4: model.activation: 'relu6' is not one of: relu, leaky_relu, gelu, tanh, sigmoid")
+                "configs/x.txt:4: model.activation: 'relu6' is not one of: relu, leaky_relu, gelu, silu, tanh, sigmoid")
         }
 
         @Test func emptyPathIsRefused() {
@@ -307,9 +312,9 @@ extension ConfigurationTests {
 
         @Test func crossEntropyDoesNotFitTheRegressionDataset() {
             #expect(configError("data:\n  dataset: bonus\nloss: cross_entropy\n") ==
-                "configs/x.txt:3: loss: cross_entropy does not fit bonus, a regression dataset; expected mse")
+                "configs/x.txt:3: loss: cross_entropy does not fit bonus, a regression dataset; expected mse or mae or huber")
             #expect(configError("data:\n  dataset: bonus\n") ==
-                "configs/x.txt:2: data.dataset: bonus is a regression dataset, but loss is cross_entropy (the default); expected loss: mse")
+                "configs/x.txt:2: data.dataset: bonus is a regression dataset, but loss is cross_entropy (the default); expected loss: mse or mae or huber")
         }
 
         @Test func mseDoesNotFitTheClassificationDataset() {
@@ -319,12 +324,12 @@ extension ConfigurationTests {
 
         @Test func momentumWithAdamIsRefused() {
             #expect(configError("optimizer:\n  lr: 0.1\n  momentum: 0.9\n") ==
-                "configs/x.txt:3: optimizer.momentum: applies only to sgd, not adam (the default), which uses betas, eps")
+                "configs/x.txt:3: optimizer.momentum: applies only to sgd, rmsprop, not adam (the default), which uses betas, eps, amsgrad")
         }
 
         @Test func betasWithSGDAreRefused() {
             #expect(configError("optimizer:\n  name: sgd\n  betas: [0.9, 0.99]\n") ==
-                "configs/x.txt:3: optimizer.betas: applies only to adam, not sgd, which uses momentum")
+                "configs/x.txt:3: optimizer.betas: applies only to adam, adamw, nadam, not sgd, which uses momentum, dampening, nesterov")
         }
 
         @Test func errorsAreAlwaysOneLine() throws {
@@ -353,7 +358,7 @@ extension ConfigurationTests {
 
         @Test func overrideCannotHideASectionThatIsNotAMapping() {
             #expect(configError("training: 5\n", overrides: ["training.epochs=3"]) ==
-                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size)")
+                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, clip)")
         }
 
         @Test func laterOverrideWins() throws {
@@ -379,21 +384,21 @@ extension ConfigurationTests {
 
         @Test func overrideBreakingARuleBetweenKeysNamesTheOverride() {
             #expect(configError("seed: 1\n", overrides: ["optimizer.momentum=0.9"]) ==
-                "--set optimizer.momentum=0.9: optimizer.momentum: applies only to sgd, not adam (the default), which uses betas, eps")
+                "--set optimizer.momentum=0.9: optimizer.momentum: applies only to sgd, rmsprop, not adam (the default), which uses betas, eps, amsgrad")
         }
 
         @Test func unknownKeyInOverride() {
             #expect(configError("seed: 1\n", overrides: ["optimiser.lr=1"]) ==
                 "--set optimiser.lr=1: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
-                + "optimizer, training, output (did you mean 'optimizer'?)")
+                + "huber_delta, regularization, optimizer, scheduler, training, logging, output (did you mean 'optimizer'?)")
             #expect(configError("seed: 1\n", overrides: ["training.epoch=1"]) ==
-                "--set training.epoch=1: unknown key 'epoch' in section 'training'; expected one of: epochs, batch_size "
+                "--set training.epoch=1: unknown key 'epoch' in section 'training'; expected one of: epochs, batch_size, clip "
                 + "(did you mean 'epochs'?)")
         }
 
         @Test func overrideMustNameAKeyThatHoldsAValue() {
             #expect(configError("seed: 1\n", overrides: ["training=1"]) ==
-                "--set training=1: 'training' is a section; expected training.KEY=value with KEY one of: epochs, batch_size")
+                "--set training=1: 'training' is a section; expected training.KEY=value with KEY one of: epochs, batch_size, clip")
             #expect(configError("seed: 1\n", overrides: ["seed.value=1"]) ==
                 "--set seed.value=1: 'seed' holds a value, not keys; expected seed=value")
         }
@@ -421,20 +426,72 @@ extension ConfigurationTests {
                   validation_split: 0.1
                   test_split: 0.2
                   normalize: scale
+                  augment:
+                    hflip: false
+                    shift: 0
+                    erasing: 0.0
+                    mixup: 0.0
                 model:
                   hidden: [256, 128]
                   activation: relu
+                  # leaky_slope: 0.01 (applies only to leaky_relu)
+                  init: default
+                  # init_range: [0.0, 1.0] (applies only to uniform)
+                  # init_std: 1.0 (applies only to normal)
+                  bias_init: default
+                  dropout: 0.0
+                  batch_norm: false
                 loss: cross_entropy
+                # huber_delta: 1.0 (applies only to huber)
+                regularization:
+                  l1: 0.0
+                  label_smoothing: 0.0
                 optimizer:
                   name: adam
                   lr: 0.001
-                  # momentum: 0.0 (applies only to sgd)
+                  # momentum: 0.0 (applies only to sgd, rmsprop)
+                  # dampening: 0.0 (applies only to sgd)
+                  # nesterov: false (applies only to sgd)
                   betas: [0.9, 0.999]
                   eps: 1e-08
                   weight_decay: 0.0
+                  decay_batch_norm: false
+                  amsgrad: false
+                  # alpha: 0.99 (applies only to rmsprop)
+                  # centered: false (applies only to rmsprop)
+                  # lr_decay: 0.0 (applies only to adagrad)
+                  # initial_accumulator_value: 0.0 (applies only to adagrad)
+                  # momentum_decay: 0.004 (applies only to nadam)
+                  # decoupled_weight_decay: false (applies only to nadam)
+                scheduler:
+                  name: constant
+                  # milestones: [] (applies only to multistep)
+                  # eta_min: 0.0 (applies only to cosine, cosine_restarts)
+                  # t_mult: 1 (applies only to cosine_restarts)
+                  # start_factor: 0.3333333333333333 (applies only to linear)
+                  # end_factor: 1.0 (applies only to linear)
+                  # total_iters: 5 (applies only to linear)
+                  # pct_start: 0.3 (applies only to one_cycle)
+                  # div_factor: 25.0 (applies only to one_cycle)
+                  # final_div_factor: 10000.0 (applies only to one_cycle)
+                  # anneal_strategy: cos (applies only to one_cycle)
+                  # three_phase: false (applies only to one_cycle)
+                  # cycle_momentum: true (applies only to one_cycle, cyclic)
+                  # step_size_up: 2000 (applies only to cyclic)
+                  # factor: 0.1 (applies only to reduce_on_plateau)
+                  # patience: 10 (applies only to reduce_on_plateau)
+                  # threshold: 0.0001 (applies only to reduce_on_plateau)
+                  # threshold_mode: rel (applies only to reduce_on_plateau)
+                  # cooldown: 0 (applies only to reduce_on_plateau)
+                  # min_lr: 0.0 (applies only to reduce_on_plateau)
+                  warmup_steps: 0
+                  warmup_epochs: 0
                 training:
                   epochs: 15
                   batch_size: 128
+                  clip: {}
+                logging:
+                  every_n_steps: 0
                 output: {}
 
                 """)
@@ -503,7 +560,7 @@ extension ConfigurationTests {
             try Data("training:\n  epochs: 4\n".utf8).write(to: URL(fileURLWithPath: path))
             let configuration = try Configuration.load(path: path, overrides: ["training.batch_size=16"])
             #expect(configuration.training.epochs == 4)
-            #expect(configuration.training.batchSize == 16)
+            #expect(configuration.training.batchSize == .rows(16))
         }
 
         @Test func missingFile() {

@@ -101,13 +101,17 @@ import Testing
     @Test func maeAndHuberMatchTheirDefinitions() {
         let output: [Float] = [1, 2, 3, 4], target: [Float] = [0, 2, 5, 3.5]  // d = 1, 0, −2, 0.5
         let (mae, maeGradient) = target.withUnsafeBufferPointer { Self.run(.mae, output: output, columns: 1, targets: .values($0.baseAddress!)) }
-        #expect(mae.loss / Double(mae.rows) == (1 + 0 + 2 + 0.5) / 4)
-        #expect(maeGradient == [0.25, 0, -0.25, 0.25])
+        let meanAbsolute: Double = (1 + 0 + 2 + 0.5) / 4
+        let expectedMAEGradient: [Float] = [0.25, 0, -0.25, 0.25]
+        #expect(mae.loss / Double(mae.rows) == meanAbsolute)
+        #expect(maeGradient == expectedMAEGradient)
         // δ = 1: h(1) = 1·(1 − 0.5) = 0.5 (|d| = δ is the linear branch), h(0) = 0, h(−2) = 1.5, h(0.5) = 0.125.
         let (huber, huberGradient) = target.withUnsafeBufferPointer {
             Self.run(.huber(delta: 1), output: output, columns: 1, targets: .values($0.baseAddress!))
         }
-        #expect(huber.loss / Double(huber.rows) == (0.5 + 0 + 1.5 + 0.125) / 4)
-        #expect(huberGradient == [0.25, 0, -0.25, 0.125])
+        let meanHuber: Double = (0.5 + 0 + 1.5 + 0.125) / 4
+        let expectedHuberGradient: [Float] = [0.25, 0, -0.25, 0.125]
+        #expect(huber.loss / Double(huber.rows) == meanHuber)
+        #expect(huberGradient == expectedHuberGradient)
     }
 }

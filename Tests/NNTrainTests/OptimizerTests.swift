@@ -3,25 +3,42 @@ import Testing
 @testable import NNTrain
 
 /// The first five steps of each optimizer on a fixed quadratic, f(θ) = Σᵢ aᵢ(θᵢ − cᵢ)², against the
-/// update rules of torch.optim's documentation written out here in double precision.
+/// update rules of torch.optim's documentation written out here in double precision; then the
+/// behaviour of parameter groups and of the momentum a cycling schedule overrides.
 @Suite struct OptimizerTests {
     static let start: [Double] = [0.5, -1.5, 2.0, 0.0, -0.25]
     static let a: [Double] = [1.0, 0.5, 2.0, 0.1, 3.0]
     static let c: [Double] = [1.0, 1.0, -1.0, 0.5, 0.0]
+    static let oneGroup = [ParameterGroup(range: 0..<5, weightDecay: true)]
 
     static func gradient(_ theta: [Double]) -> [Double] {
         (0..<theta.count).map { 2 * a[$0] * (theta[$0] - c[$0]) }
     }
 
-    /// Runs `optimizer` for five steps, returning θ after each step.
-    static func trajectory(_ optimizer: any Optimizer, lr: Float) -> [[Float]] {
+    /// Runs `optimizer` for five steps, returning θ after each step; `momenta[k]` is the momentum
+    /// override of step k + 1.
+    static func trajectory(_ optimizer: any Optimizer, lr: Float,
+                           momenta: [Double?] = [nil, nil, nil, nil, nil]) -> [[Float]] {
         var theta = start.map(Float.init)
         var steps: [[Float]] = []
-        for _ in 0..<5 {
+        for momentum in momenta {
             let g = gradient(theta.map(Double.init)).map(Float.init)
             theta.withUnsafeMutableBufferPointer { p in
-                g.withUnsafeBufferPointer { optimizer.step(parameters: p, gradients: $0, learningRate: lr) }
+                g.withUnsafeBufferPointer {
+                    optimizer.step(parameters: p, gradients: $0, learningRate: lr, momentum: momentum)
+                }
             }
+            steps.append(theta)
+        }
+        return steps
+    }
+
+    /// Five steps of a written-out rule in double precision: `update(t, &θ, g)` is step t.
+    static func reference(_ update: (Double, inout [Double], [Double]) -> Void) -> [[Double]] {
+        var theta = start
+        var steps: [[Double]] = []
+        for t in 1...5 {
+            update(Double(t), &theta, gradient(theta))
             steps.append(theta)
         }
         return steps
@@ -35,46 +52,205 @@ import Testing
         }
     }
 
-    @Test(arguments: [(0.0, 0.0), (0.9, 0.0), (0.9, 0.01)])
-    func sgdFollowsTorchRule(momentum: Double, weightDecay: Double) {
+    // MARK: Each optimizer against PyTorch's documented rule
+
+    @Test(arguments: [
+        (0.0, 0.0, false, 0.0), (0.9, 0.0, false, 0.0), (0.9, 0.5, false, 0.0), (0.9, 0.0, true, 0.0),
+        (0.0, 0.0, false, 0.01), (0.9, 0.0, false, 0.01), (0.9, 0.0, true, 0.01),
+    ])
+    func sgdFollowsTorchRule(momentum mu: Double, dampening tau: Double, nesterov: Bool, weightDecay: Double) {
         let lr = 0.05
-        // torch.optim.SGD: g ← g + λθ; b ← g (first step) or μb + g; θ ← θ − γb.
-        var theta = Self.start, buffer: [Double] = []
-        var expected: [[Double]] = []
-        for step in 0..<5 {
-            var g = Self.gradient(theta)
+        // torch.optim.SGD: g ← g + λθ; b ← g (first step) or μb + (1 − τ)g; g ← g + μb (nesterov) or b;
+        // θ ← θ − γg.
+        var b: [Double] = []
+        let expected = Self.reference { t, theta, grad in
+            var g = grad
             for i in g.indices { g[i] += weightDecay * theta[i] }
-            if momentum != 0 {
-                buffer = step == 0 ? g : (0..<g.count).map { momentum * buffer[$0] + g[$0] }
-                g = buffer
+            if mu != 0 {
+                b = t == 1 ? g : (0..<5).map { mu * b[$0] + (1 - tau) * g[$0] }
+                g = nesterov ? (0..<5).map { g[$0] + mu * b[$0] } : b
             }
             for i in theta.indices { theta[i] -= lr * g[i] }
-            expected.append(theta)
         }
-        let sgd = SGD(parameterCount: 5, momentum: Float(momentum), weightDecay: Float(weightDecay))
+        let sgd = SGD(groups: Self.oneGroup, momentum: mu, dampening: tau, nesterov: nesterov,
+                      weightDecay: weightDecay)
         Self.expectClose(Self.trajectory(sgd, lr: Float(lr)), expected)
     }
 
-    @Test(arguments: [0.0, 0.1])
-    func adamFollowsTorchRule(weightDecay: Double) {
-        let lr = 0.1, beta1 = 0.9, beta2 = 0.999, eps = 1e-8
-        // torch.optim.Adam: g ← g + λθ; m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
-        // m̂ = m / (1 − β1ᵗ); v̂ = v / (1 − β2ᵗ); θ ← θ − γ m̂ / (√v̂ + ε).
-        var theta = Self.start
-        var m = [Double](repeating: 0, count: 5), v = m
-        var expected: [[Double]] = []
-        for t in 1...5 {
-            var g = Self.gradient(theta)
-            for i in g.indices { g[i] += weightDecay * theta[i] }
+    /// The written-out Adam of torch.optim.Adam and AdamW (decoupled), five steps at γ = 0.1:
+    /// θ ← θ(1 − γλ) (decoupled) or g ← g + λθ; m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
+    /// v̂max ← max(v̂max, v) with amsgrad; θ ← θ − γ (m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε), v̂max for v
+    /// with amsgrad. torch's documentation takes the maximum of the bias-corrected v, but its code (and
+    /// so this rule) takes the maximum of v and divides it by √(1 − β2ᵗ).
+    static func adamReference(beta2: Double, weightDecay: Double, amsgrad: Bool, decoupled: Bool) -> [[Double]] {
+        let lr = 0.1, beta1 = 0.9, eps = 1e-8
+        var m = [Double](repeating: 0, count: 5), v = m, vMax = m
+        return reference { t, theta, grad in
             for i in theta.indices {
-                m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-                v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-                let mHat = m[i] / (1 - pow(beta1, Double(t))), vHat = v[i] / (1 - pow(beta2, Double(t)))
+                var g = grad[i]
+                if decoupled { theta[i] *= 1 - lr * weightDecay } else { g += weightDecay * theta[i] }
+                m[i] = beta1 * m[i] + (1 - beta1) * g
+                v[i] = beta2 * v[i] + (1 - beta2) * g * g
+                vMax[i] = max(vMax[i], v[i])
+                let mHat = m[i] / (1 - pow(beta1, t)), vHat = (amsgrad ? vMax[i] : v[i]) / (1 - pow(beta2, t))
                 theta[i] -= lr * mHat / (vHat.squareRoot() + eps)
             }
-            expected.append(theta)
         }
-        let adam = Adam(parameterCount: 5, beta1: beta1, beta2: beta2, eps: Float(eps), weightDecay: Float(weightDecay))
-        Self.expectClose(Self.trajectory(adam, lr: Float(lr)), expected)
+    }
+
+    /// With amsgrad, β2 = 0.9 so that v falls within five steps and its running maximum matters.
+    @Test(arguments: [(0.0, false), (0.1, false), (0.0, true), (0.1, true)])
+    func adamFollowsTorchRule(weightDecay: Double, amsgrad: Bool) {
+        let beta2 = amsgrad ? 0.9 : 0.999
+        let expected = Self.adamReference(beta2: beta2, weightDecay: weightDecay, amsgrad: amsgrad, decoupled: false)
+        if amsgrad {
+            let plain = Self.adamReference(beta2: beta2, weightDecay: weightDecay, amsgrad: false, decoupled: false)
+            #expect(expected != plain, "v must fall within five steps for the maximum to matter")
+        }
+        let adam = Adam(groups: Self.oneGroup, beta2: beta2, weightDecay: weightDecay, amsgrad: amsgrad)
+        Self.expectClose(Self.trajectory(adam, lr: 0.1), expected)
+    }
+
+    /// AdamW's default λ = 0.01, a larger λ, and amsgrad (β2 = 0.9 as for Adam).
+    @Test(arguments: [(nil, false), (0.1, false), (nil, true)] as [(Double?, Bool)])
+    func adamWFollowsTorchRule(weightDecay: Double?, amsgrad: Bool) {
+        let beta2 = amsgrad ? 0.9 : 0.999
+        let adamW = weightDecay.map { AdamW(groups: Self.oneGroup, beta2: beta2, weightDecay: $0, amsgrad: amsgrad) }
+            ?? AdamW(groups: Self.oneGroup, beta2: beta2, amsgrad: amsgrad)
+        #expect(adamW.weightDecay == (weightDecay ?? 0.01))
+        let expected = Self.adamReference(beta2: beta2, weightDecay: weightDecay ?? 0.01, amsgrad: amsgrad,
+                                          decoupled: true)
+        Self.expectClose(Self.trajectory(adamW, lr: 0.1), expected)
+    }
+
+    @Test(arguments: [(false, 0.0, 0.0), (true, 0.0, 0.0), (false, 0.9, 0.0), (true, 0.9, 0.0), (false, 0.0, 0.1)])
+    func rmspropFollowsTorchRule(centered: Bool, momentum mu: Double, weightDecay: Double) {
+        let lr = 0.01, alpha = 0.99, eps = 1e-8
+        // torch.optim.RMSprop: g ← g + λθ; v ← αv + (1−α)g²; ṽ ← v, or v − ḡ² with ḡ ← αḡ + (1−α)g when
+        // centered; b ← μb + g/(√ṽ + ε) and θ ← θ − γb if μ > 0, else θ ← θ − γ g/(√ṽ + ε).
+        var v = [Double](repeating: 0, count: 5), gBar = v, b = v
+        let expected = Self.reference { _, theta, grad in
+            for i in theta.indices {
+                let g = grad[i] + weightDecay * theta[i]
+                v[i] = alpha * v[i] + (1 - alpha) * g * g
+                var vTilde = v[i]
+                if centered {
+                    gBar[i] = alpha * gBar[i] + (1 - alpha) * g
+                    vTilde -= gBar[i] * gBar[i]
+                }
+                if mu > 0 {
+                    b[i] = mu * b[i] + g / (vTilde.squareRoot() + eps)
+                    theta[i] -= lr * b[i]
+                } else {
+                    theta[i] -= lr * g / (vTilde.squareRoot() + eps)
+                }
+            }
+        }
+        let rmsprop = RMSprop(groups: Self.oneGroup, weightDecay: weightDecay, momentum: mu, centered: centered)
+        Self.expectClose(Self.trajectory(rmsprop, lr: Float(lr)), expected)
+    }
+
+    @Test(arguments: [(0.0, 0.0, 0.0), (0.1, 0.0, 0.0), (0.0, 0.5, 0.0), (0.0, 0.0, 0.1)])
+    func adagradFollowsTorchRule(lrDecay: Double, initialAccumulator: Double, weightDecay: Double) {
+        let lr = 0.1, eps = 1e-10
+        // torch.optim.Adagrad: γ̃ ← γ / (1 + (t − 1)η); g ← g + λθ; s ← s + g² (s₀ = initial_accumulator_value);
+        // θ ← θ − γ̃ g / (√s + ε).
+        var s = [Double](repeating: initialAccumulator, count: 5)
+        let expected = Self.reference { t, theta, grad in
+            let clr = lr / (1 + (t - 1) * lrDecay)
+            for i in theta.indices {
+                let g = grad[i] + weightDecay * theta[i]
+                s[i] += g * g
+                theta[i] -= clr * g / (s[i].squareRoot() + eps)
+            }
+        }
+        let adagrad = Adagrad(groups: Self.oneGroup, lrDecay: lrDecay, weightDecay: weightDecay,
+                              initialAccumulatorValue: initialAccumulator)
+        Self.expectClose(Self.trajectory(adagrad, lr: Float(lr)), expected)
+    }
+
+    @Test(arguments: [(0.0, false), (0.1, false), (0.1, true)])
+    func nadamFollowsTorchRule(weightDecay: Double, decoupled: Bool) {
+        let lr = 0.1, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, psi = 4e-3
+        // torch.optim.NAdam: θ ← θ(1 − γλ) (decoupled) or g ← g + λθ; μ_t = β1(1 − ½·0.96^(tψ));
+        // m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
+        // m̂ = μ_{t+1} m / (1 − Π_{i≤t+1} μ_i) + (1 − μ_t) g / (1 − Π_{i≤t} μ_i); v̂ = v / (1 − β2ᵗ);
+        // θ ← θ − γ m̂ / (√v̂ + ε).
+        var m = [Double](repeating: 0, count: 5), v = m, product = 1.0
+        let expected = Self.reference { t, theta, grad in
+            let mu = beta1 * (1 - 0.5 * pow(0.96, t * psi)), muNext = beta1 * (1 - 0.5 * pow(0.96, (t + 1) * psi))
+            product *= mu
+            for i in theta.indices {
+                var g = grad[i]
+                if decoupled { theta[i] *= 1 - lr * weightDecay } else { g += weightDecay * theta[i] }
+                m[i] = beta1 * m[i] + (1 - beta1) * g
+                v[i] = beta2 * v[i] + (1 - beta2) * g * g
+                let mHat = muNext * m[i] / (1 - product * muNext) + (1 - mu) * g / (1 - product)
+                let vHat = v[i] / (1 - pow(beta2, t))
+                theta[i] -= lr * mHat / (vHat.squareRoot() + eps)
+            }
+        }
+        let nadam = NAdam(groups: Self.oneGroup, weightDecay: weightDecay, decoupledWeightDecay: decoupled)
+        Self.expectClose(Self.trajectory(nadam, lr: Float(lr)), expected)
+    }
+
+    // MARK: Parameter groups and momentum cycling, for every optimizer
+
+    enum Kind: CaseIterable, Sendable {
+        case sgd, adam, adamW, rmsprop, adagrad, nadam, nadamDecoupled
+
+        var lr: Float { self == .sgd ? 0.05 : self == .rmsprop ? 0.01 : 0.1 }
+
+        /// The optimizer with weight decay λ and momentum (or β1) μ, with its other options at their
+        /// defaults; Adagrad has no momentum.
+        func make(_ groups: [ParameterGroup], weightDecay: Double, momentum: Double) -> any Optimizer {
+            switch self {
+            case .sgd: SGD(groups: groups, momentum: momentum, weightDecay: weightDecay)
+            case .adam: Adam(groups: groups, beta1: momentum, weightDecay: weightDecay)
+            case .adamW: AdamW(groups: groups, beta1: momentum, weightDecay: weightDecay)
+            case .rmsprop: RMSprop(groups: groups, weightDecay: weightDecay, momentum: momentum)
+            case .adagrad: Adagrad(groups: groups, weightDecay: weightDecay)
+            case .nadam: NAdam(groups: groups, beta1: momentum, weightDecay: weightDecay)
+            case .nadamDecoupled:
+                NAdam(groups: groups, beta1: momentum, weightDecay: weightDecay, decoupledWeightDecay: true)
+            }
+        }
+    }
+
+    /// Two groups, θ[0..<2] decayed and θ[2..<5] not: each follows, bit for bit, the trajectory of the
+    /// same optimizer with decay everywhere or nowhere.
+    @Test(arguments: Kind.allCases)
+    func weightDecayOnlyInDecayGroups(kind: Kind) {
+        let split = [ParameterGroup(range: 0..<2, weightDecay: true),
+                     ParameterGroup(range: 2..<5, weightDecay: false)]
+        let mixed = Self.trajectory(kind.make(split, weightDecay: 0.1, momentum: 0.9), lr: kind.lr)
+        let decayed = Self.trajectory(kind.make(Self.oneGroup, weightDecay: 0.1, momentum: 0.9), lr: kind.lr)
+        let plain = Self.trajectory(kind.make(Self.oneGroup, weightDecay: 0, momentum: 0.9), lr: kind.lr)
+        #expect(decayed.map { $0[2...] } != plain.map { $0[2...] }, "decay must change the excluded group's path")
+        #expect(mixed.map { $0[..<2] } == decayed.map { $0[..<2] })
+        #expect(mixed.map { $0[2...] } == plain.map { $0[2...] })
+    }
+
+    /// An optimizer built with momentum (β1) `built` and stepped with `other` on steps 2 and 4 follows,
+    /// bit for bit, one built with `other` and stepped with `built` on steps 1, 3 and 5: the override
+    /// replaces the momentum for its step only. (0, 0.9) is a one_cycle schedule driving SGD or RMSprop
+    /// built without momentum.
+    @Test(arguments: Kind.allCases.filter { $0 != .adagrad }, [(0.9, 0.5), (0.0, 0.9)])
+    func momentumOverrideReplacesMomentumForItsStep(kind: Kind, momenta: (built: Double, other: Double)) {
+        let (built, other) = momenta
+        let optimizer = kind.make(Self.oneGroup, weightDecay: 0, momentum: built)
+        let twin = kind.make(Self.oneGroup, weightDecay: 0, momentum: other)
+        #expect(optimizer.supportsMomentumCycling)
+        let overridden = Self.trajectory(optimizer, lr: kind.lr, momenta: [nil, other, nil, other, nil])
+        #expect(overridden == Self.trajectory(twin, lr: kind.lr, momenta: [built, nil, built, nil, built]))
+        let unchanged = Self.trajectory(kind.make(Self.oneGroup, weightDecay: 0, momentum: built), lr: kind.lr)
+        #expect(overridden != unchanged, "the override must change the trajectory")
+    }
+
+    @Test func adagradHasNoMomentumToCycle() {
+        let adagrad = Adagrad(groups: Self.oneGroup)
+        #expect(!adagrad.supportsMomentumCycling)
+        #expect(Self.trajectory(adagrad, lr: 0.1, momenta: [0.5, 0.9, 0.5, 0.9, 0.5])
+            == Self.trajectory(Adagrad(groups: Self.oneGroup), lr: 0.1))
     }
 }

@@ -21,7 +21,7 @@ import Testing
         config.model.hidden = [64]
         config.optimizer.lr = 0.01
         config.training.epochs = 150
-        config.training.batchSize = 16
+        config.training.batchSize = .rows(16)
         return config
     }
 

@@ -111,7 +111,7 @@ import Testing
         let run = directory.appendingPathComponent("runs/b")
         let metrics = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8)
         let lines = metrics.split(separator: "\n")
-        #expect(lines.first == "epoch,lr,train_loss,val_loss,val_mae,val_r2,epoch_seconds,samples_per_second")
+        #expect(lines.first == "epoch,lr,train_loss,val_loss,val_mae,val_r2,grad_norm_mean,grad_norm_max,epoch_seconds,samples_per_second")
         #expect(lines.count == 4)
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("summary.json")))
         let object = try #require(summary as? [String: Any])

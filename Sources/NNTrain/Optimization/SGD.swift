@@ -1,43 +1,79 @@
-/// Stochastic gradient descent with momentum, as torch.optim.SGD (dampening 0, no Nesterov):
+/// Stochastic gradient descent with momentum, exactly as torch.optim.SGD (`_single_tensor_sgd`):
 ///
-///     g ← g + λθ                       (weight_decay λ, default 0)
+///     g ← g + λθ                          (weight_decay λ; only in groups with weightDecay)
 ///     if μ ≠ 0:
-///         b ← g                        on the first step
-///         b ← μ·b + g                  afterwards
-///         g ← b
+///         b ← g                           the first time μ ≠ 0 (PyTorch's buffer is None until then)
+///         b ← μ·b + (1 − τ)·g             afterwards (dampening τ)
+///         g ← g + μ·b  if nesterov, else g ← b
 ///     θ ← θ − γ·g
 ///
-/// PyTorch's defaults: μ = 0, λ = 0; γ has no default there and is required by the config.
+/// PyTorch's defaults: μ = 0, τ = 0, nesterov false, λ = 0 (γ is passed to each step). PyTorch raises
+/// ValueError unless γ ≥ 0, μ ≥ 0 and λ ≥ 0, and unless μ > 0 and τ = 0 when nesterov is set.
 public final class SGD: Optimizer {
-    public let momentum: Float
-    public let weightDecay: Float
-    /// The momentum buffer b, one value per parameter.
+    public let groups: [ParameterGroup]
+    public let momentum: Double
+    public let dampening: Double
+    public let nesterov: Bool
+    public let weightDecay: Double
+    /// The momentum buffer b, one value per parameter. It is allocated whatever μ is, so that a
+    /// schedule cycling μ from 0 never makes a step allocate; it holds values once `hasMomentumBuffer`.
     public private(set) var momentumBuffer: [Float]
-    /// Steps taken so far; the first one seeds the momentum buffer with the raw gradient.
-    public private(set) var stepCount = 0
+    /// Whether b has been seeded, by the first step with μ ≠ 0 (PyTorch: momentum_buffer is not None).
+    public private(set) var hasMomentumBuffer = false
+    public var supportsMomentumCycling: Bool { true }
+    private let parameterCount: Int
 
-    public init(parameterCount: Int, momentum: Float = 0, weightDecay: Float = 0) {
+    public init(groups: [ParameterGroup], momentum: Double = 0, dampening: Double = 0, nesterov: Bool = false,
+                weightDecay: Double = 0) {
+        self.groups = groups
         self.momentum = momentum
+        self.dampening = dampening
+        self.nesterov = nesterov
         self.weightDecay = weightDecay
-        momentumBuffer = momentum == 0 ? [] : [Float](repeating: 0, count: parameterCount)
+        parameterCount = ParameterGroup.parameterCount(of: groups)
+        momentumBuffer = [Float](repeating: 0, count: parameterCount)
     }
 
     public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>,
-                     learningRate lr: Float) {
-        let theta = parameters.baseAddress.unsafelyUnwrapped, grad = gradients.baseAddress.unsafelyUnwrapped
-        let n = parameters.count, mu = momentum, wd = weightDecay, first = stepCount == 0
-        stepCount += 1
+                     learningRate lr: Float, momentum override: Double?) {
+        let (theta, grad) = flatPointers(parameters, gradients, count: parameterCount)
+        let mu = override ?? momentum
         if mu == 0 {
-            for i in 0..<n { theta[i] -= lr * (grad[i] + wd * theta[i]) }
+            for group in groups {
+                let wd = group.l2(weightDecay)
+                for i in group.range { theta[i] -= lr * (grad[i] + wd * theta[i]) }
+            }
             return
         }
+        // b is all zeros until seeded, so the seeding step's μ·b + 1·g is g: PyTorch's b ← clone(g).
+        let s = Scalars(lr: lr, mu: Float(mu), keep: hasMomentumBuffer ? Float(1 - dampening) : 1)
+        hasMomentumBuffer = true
         momentumBuffer.withUnsafeMutableBufferPointer { buffer in
             let b = buffer.baseAddress.unsafelyUnwrapped
-            for i in 0..<n {
-                let g = grad[i] + wd * theta[i]
-                b[i] = first ? g : mu * b[i] + g
-                theta[i] -= lr * b[i]
+            for group in groups {
+                let wd = group.l2(weightDecay)
+                // Literal flags, so each call inlines to a loop without the other's branch.
+                if nesterov {
+                    Self.update(group.range, theta, grad, b, wd, s, nesterov: true)
+                } else {
+                    Self.update(group.range, theta, grad, b, wd, s, nesterov: false)
+                }
             }
+        }
+    }
+
+    /// The single-precision scalars of one step with momentum; `keep` is 1 − τ, or 1 when seeding b.
+    private struct Scalars {
+        let lr, mu, keep: Float
+    }
+
+    @inline(__always)
+    private static func update(_ range: Range<Int>, _ theta: UnsafeMutablePointer<Float>, _ grad: UnsafePointer<Float>,
+                               _ b: UnsafeMutablePointer<Float>, _ wd: Float, _ s: Scalars, nesterov: Bool) {
+        for i in range {
+            let g = grad[i] + wd * theta[i]
+            b[i] = s.mu * b[i] + s.keep * g
+            theta[i] -= s.lr * (nesterov ? g + s.mu * b[i] : b[i])
         }
     }
 }

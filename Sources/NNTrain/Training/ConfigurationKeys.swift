@@ -150,13 +150,11 @@ extension Configuration {
 
     /// Augmentation changes images, so it needs an image dataset.
     private func checkAugmentation(given: [String: ConfigValue]) throws(NNTrainError) {
-
-        guard data.dataset != .fashionMNIST else { return }
-        for key in ["hflip", "shift", "erasing", "mixup"] {
-            if let value = given["data.augment.\(key)"] {
-                throw value.problem("applies to image datasets, not \(data.dataset.rawValue); expected no data.augment section")
-            }
-        }
+        guard data.dataset != .fashionMNIST, augmentation.isEnabled else { return }
+        let value = ["hflip", "shift", "erasing", "mixup"].lazy.compactMap { given["data.augment.\($0)"] }.first
+        throw (value ?? given["data.dataset"])?.problem("augmentation applies to image datasets, not "
+            + "\(data.dataset.rawValue); expected data.augment to be off") ?? NNTrainError(.config, "data.augment: "
+            + "augmentation applies to image datasets, not \(data.dataset.rawValue)")
     }
 
     /// Fills in the scheduler's defaults that depend on other keys (t_max = epochs, max_lr = lr,
