@@ -1,7 +1,7 @@
 # nntrain: the two commands of the README, and the steps they are made of.
 #   make run    install the system libraries if missing, build (release), fetch Fashion-MNIST, train
 #   make test   install the system libraries if missing, run the test suite
-.PHONY: run test deps build data bonus clean
+.PHONY: run test deps build data bonus compare-gd clean
 
 SWIFT ?= swift
 NNTRAIN := .build/release/nntrain
@@ -34,6 +34,10 @@ data:
 bonus: build
 	$(NNTRAIN) data bonus --rows 10000 --seed 42 --out data/bonus.csv
 	$(NNTRAIN) run configs/bonus.txt
+
+# Batch vs mini-batch vs stochastic gradient descent on the bonus data: loss against steps and seconds.
+compare-gd: build
+	data-scripts/compare-gd.sh $(NNTRAIN)
 
 clean:
 	rm -rf .build runs

@@ -92,3 +92,122 @@ import Testing
         }
     }
 }
+
+/// The optimization toolbox wired into the training loop.
+@Suite struct TrainerOptionsTests {
+    static func train(_ edit: (inout Configuration) -> Void, data: TrainingData = TrainerTests.memorisationData())
+        throws -> (Trainer, [EpochMetrics])
+    {
+        var config = TrainerTests.memorisationConfig()
+        config.training.epochs = 4
+        edit(&config)
+        let trainer = Trainer(configuration: config, data: data)
+        return (trainer, try trainer.train(observer: nil) { _ in })
+    }
+
+    @Test func aStepScheduleSetsTheLearningRateOfEachEpoch() throws {
+        let (_, history) = try Self.train {
+            $0.scheduler.name = .step
+            $0.scheduler.stepSize = 1
+            $0.scheduler.gamma = 0.5
+        }
+        #expect(history.map(\.learningRate) == [0.01, 0.005, 0.0025, 0.00125])
+    }
+
+    @Test func reduceOnPlateauCutsTheRateAfterPatienceBadEpochs() throws {
+        // A 90% relative threshold makes every epoch after the first a bad one; with patience 1
+        // the rate is cut after the second bad epoch (epoch 3), so epoch 4 trains at lr × 0.1. The
+        // cut resets the count (PyTorch's num_bad_epochs = 0), so epoch 4, bad again, is only the first.
+        let (trainer, history) = try Self.train {
+            $0.scheduler.name = .reduceOnPlateau
+            $0.scheduler.monitor = .trainLoss
+            $0.scheduler.mode = "min"
+            $0.scheduler.patience = 1
+            $0.scheduler.threshold = 0.9
+        }
+        #expect(history.map(\.learningRate) == [0.01, 0.01, 0.01, 0.01 * 0.1])
+        #expect(trainer.plateau?.learningRate == 0.01 * 0.1)
+        #expect(trainer.plateau?.badEpochs == 1)
+    }
+
+    @Test func warmupRampsTheFirstStepsLinearly() throws {
+        // 64 rows in batches of 16: 4 steps per epoch; 8 warm-up steps reach the full rate at step 8.
+        let (_, history) = try Self.train { $0.scheduler.warmupSteps = 8 }
+        #expect(history.map(\.learningRate) == [0.01 * 4 / 8, 0.01, 0.01, 0.01])
+    }
+
+    @Test func normClippingBoundsEachStepAndTheLoggedNormIsTakenBeforeClipping() throws {
+        let data = TrainerTests.memorisationData()
+        var config = TrainerTests.memorisationConfig()
+        config.optimizer.name = .sgd
+        config.optimizer.lr = 1
+        config.training.epochs = 1
+        config.training.batchSize = .full
+        config.training.clip.norm = 0.001
+        let trainer = Trainer(configuration: config, data: data)
+        #expect(trainer.batchesPerEpoch == 1)
+        let before = Array(trainer.network.parameters.values.storage)
+        let history = try trainer.train(observer: nil) { _ in }
+        let after = Array(trainer.network.parameters.values.storage)
+        // Plain SGD with lr 1: θ moves by exactly the clipped gradient, of norm 0.001·‖g‖/(‖g‖ + 1e-6).
+        let step = zip(before, after).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +).squareRoot()
+        #expect(abs(step - 0.001) < 1e-5)
+        let epoch = try #require(history.first)
+        #expect(epoch.gradientNormMax > 0.1)  // the pre-clip norm, far above the clipped 0.001
+        #expect(epoch.gradientNormMean == epoch.gradientNormMax)  // one step
+    }
+
+    @Test func everyOptimizerAndLossOptionTrainsTheMemorisationTask() throws {
+        for name in OptimizerKind.allCases {
+            let (_, history) = try Self.train {
+                $0.optimizer.name = name
+                $0.optimizer.lr = name == .sgd ? 0.1 : name.defaultLR * 3
+                $0.training.epochs = 30
+                $0.regularization.labelSmoothing = 0.05
+                $0.regularization.l1 = 1e-5
+                $0.model.dropout = 0.1
+                $0.model.batchNorm = true
+                $0.model.initialization = .kaimingNormal
+            }
+            let first = try #require(history.first), last = try #require(history.last)
+            #expect(last.trainLoss < first.trainLoss * 0.7, "\(name): \(first.trainLoss) → \(last.trainLoss)")
+        }
+    }
+
+    @Test func dropoutAndBatchNormAreOffInEvaluation() throws {
+        let (trainer, _) = try Self.train {
+            $0.model.dropout = 0.5
+            $0.model.batchNorm = true
+            $0.training.epochs = 2
+        }
+        let first = trainer.evaluate(trainer.data.train), second = trainer.evaluate(trainer.data.train)
+        #expect(first == second)
+    }
+
+    /// Augmentation on tiny 28×28 "images" of random pixels: reproducible by seed, and validation
+    /// figures (never augmented) equal a separate evaluation of the same model.
+    @Test func augmentationIsSeededAndNeverTouchesEvaluation() throws {
+        var random = RandomGenerator(seed: 4)
+        let pixels = (0..<(32 * 784)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let labels = (0..<32).map { Int32($0 % 10) }
+        let images = Dataset(name: "images", features: .bytes(pixels), featureCount: 784, targets: .classes(labels),
+                             classNames: FashionMNIST.classNames)
+        let data = TrainingData(train: images, validation: images, test: images,
+                                normalizer: Normalizer(fitting: images, mode: .scale))
+        func run() throws -> (Trainer, [EpochMetrics]) {
+            try Self.train({
+                $0.model.hidden = [16]
+                $0.training.epochs = 2
+                $0.data.augment.hflip = true
+                $0.data.augment.shift = 2
+                $0.data.augment.erasing = 0.5
+                $0.data.augment.mixup = 0.4
+            }, data: data)
+        }
+        let (trainer, history) = try run()
+        let (_, again) = try run()
+        #expect(history.map(\.trainLoss) == again.map(\.trainLoss))
+        let last = try #require(history.last)
+        #expect(last.validation == trainer.evaluate(images))
+    }
+}

@@ -2,9 +2,10 @@ import Foundation
 
 /// steps.csv: every N-th optimizer step (`logging.every_n_steps`), for looking inside an epoch —
 /// the lr a schedule set, the loss of that batch, the gradient norm before clipping, and the
-/// seconds since the epoch's training began (loss against time, as `make compare-gd` plots it).
+/// training seconds since the run began, evaluation excluded (loss against time, as
+/// `make compare-gd` shows it).
 ///
-/// Columns: step, epoch, lr, loss, grad_norm, epoch_seconds. Rows are flushed with each epoch's
+/// Columns: step, epoch, lr, loss, grad_norm, seconds. Rows are flushed with each epoch's
 /// metrics.csv row.
 public final class StepLog {
     public let path: String
@@ -12,7 +13,7 @@ public final class StepLog {
     private let handle: FileHandle
     private var pending = ""
 
-    public static let header = "step,epoch,lr,loss,grad_norm,epoch_seconds"
+    public static let header = "step,epoch,lr,loss,grad_norm,seconds"
 
     public init(path: String, every: Int) throws(NNTrainError) {
         guard FileManager.default.createFile(atPath: path, contents: Data((Self.header + "\n").utf8)),
@@ -28,8 +29,8 @@ public final class StepLog {
     deinit { try? handle.close() }
 
     func append(step: Int, epoch: Int, learningRate: Double, loss: Double, gradientNorm: Double,
-                epochSeconds: Double) throws(NNTrainError) {
-        pending += "\(step),\(epoch),\(learningRate),\(loss),\(gradientNorm),\(epochSeconds)\n"
+                seconds: Double) throws(NNTrainError) {
+        pending += "\(step),\(epoch),\(learningRate),\(loss),\(gradientNorm),\(seconds)\n"
         if pending.utf8.count >= 1 << 16 { try flush() }
     }
 

@@ -35,6 +35,8 @@ public final class Trainer {
     private var order: [Int32]
     /// Optimizer steps taken so far in the run.
     public private(set) var stepCount = 0
+    /// Training seconds of the epochs finished so far (no evaluation time).
+    public private(set) var trainingSeconds: Double = 0
 
     /// Random streams of a run, one per purpose, so each draws the same numbers whatever the others do.
     enum RandomStream: UInt64 { case initialization = 1, shuffle = 2, dropout = 3, augmentation = 4 }
@@ -147,13 +149,14 @@ public final class Trainer {
                     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                     try stepLog.append(step: stepCount, epoch: epoch, learningRate: values.learningRate,
                                        loss: (sums.loss - lossBefore) / Double(range.count), gradientNorm: norm,
-                                       epochSeconds: elapsed)
+                                       seconds: trainingSeconds + elapsed)
                 }
                 observer?.batchFinished(epoch: epoch, batch: batch + 1, batches: batches,
                                         meanLoss: sums.loss / Double(sums.rows))
             }
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        trainingSeconds += seconds
         return EpochMetrics(
             epoch: epoch, learningRate: values.learningRate, trainLoss: sums.loss / Double(sums.rows),
             trainAccuracy: data.isClassification ? sums.correct / Double(sums.rows) : nil,

@@ -4,6 +4,7 @@ import Foundation
 ///
 ///     config.yaml     the resolved config (every key, defaults filled in, overrides applied)
 ///     metrics.csv     one row per epoch (see MetricsLog)
+///     steps.csv       every N-th step, with logging.every_n_steps (see StepLog)
 ///     summary.json    final test figures, best epoch, timings, BLAS kernel (see RunSummary)
 public enum TrainingRun {
     /// What a run is about to do, for the progress display.
@@ -31,6 +32,7 @@ public enum TrainingRun {
 
         let data = try TrainingData.load(configuration.data, seed: configuration.seed)
         let trainer = Trainer(configuration: configuration, data: data)
+        if let problem = trainer.schedule.validate() { throw NNTrainError.config(configPath, line: nil, problem) }
         let widths = [trainer.network.inputWidth] + configuration.model.hidden + [trainer.network.outputWidth]
         observer?.runStarted(Plan(
             runDirectory: directory, dataset: configuration.data.dataset.rawValue, layerWidths: widths,
@@ -39,7 +41,12 @@ public enum TrainingRun {
             blasKernel: BLAS.kernelName, blasThreads: BLAS.threadCount))
 
         let log = try MetricsLog(path: directory + "/metrics.csv", classification: data.isClassification)
-        let history = try trainer.train(observer: observer) { (metrics) throws(NNTrainError) in try log.append(metrics) }
+        let stepLog = configuration.logging.everyNSteps > 0
+            ? try StepLog(path: directory + "/steps.csv", every: configuration.logging.everyNSteps) : nil
+        let history = try trainer.train(observer: observer, stepLog: stepLog) { (metrics) throws(NNTrainError) in
+            try stepLog?.flush()
+            try log.append(metrics)
+        }
         let best = history.min { bestLoss(of: $0) < bestLoss(of: $1) }.unsafelyUnwrapped  // epochs ≥ 1
         let trainSeconds = history.reduce(0) { $0 + $1.epochSeconds }
         let summary = RunSummary(
