@@ -57,13 +57,9 @@ public struct RandomGenerator: RandomNumberGenerator, Equatable, Sendable, Codab
         return (-2.0 * log(u1)).squareRoot() * cos(2.0 * Double.pi * u2)
     }
 
-    /// A uniformly random permutation of `0..<count` written into `indices` (Fisher–Yates).
+    /// Shuffles `indices` in place (Fisher–Yates; see the buffer version).
     public mutating func shuffle(_ indices: inout [Int32]) {
-        guard indices.count > 1 else { return }
-        for i in stride(from: indices.count - 1, to: 0, by: -1) {
-            let j = Int(next(upperBound: UInt64(i + 1)))
-            indices.swapAt(i, j)
-        }
+        indices.withUnsafeMutableBufferPointer { shuffle($0) }
     }
 
     private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
