@@ -123,5 +123,14 @@ import Testing
         #expect(!result.standardOutput.contains("\u{1B}"))
         let quiet = try Self.run(["run", "b.txt", "--quiet"], in: directory)
         #expect(quiet.status == 0 && quiet.standardOutput.isEmpty)
+        // Batch gradient descent with every step logged: 3 epochs of one step each.
+        let full = try Self.run(["run", "b.txt", "--quiet", "--set", "training.batch_size=full",
+                                 "--set", "logging.every_n_steps=1", "--set", "output.dir=full"], in: directory)
+        #expect(full.status == 0, "\(full.standardError)")
+        let steps = try String(contentsOf: directory.appendingPathComponent("full/steps.csv"), encoding: .utf8)
+            .split(separator: "\n")
+        #expect(steps.first == "step,epoch,lr,loss,grad_norm,seconds")
+        #expect(steps.dropFirst().map { $0.split(separator: ",").prefix(3).joined(separator: ",") }
+            == ["1,1,0.05", "2,2,0.05", "3,3,0.05"])
     }
 }
