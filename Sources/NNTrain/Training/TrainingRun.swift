@@ -58,7 +58,7 @@ public enum TrainingRun {
             trainSeconds: trainSeconds, wallSeconds: Date().timeIntervalSince(wallStart),
             samplesPerSecond: Double(data.train.count * history.count) / max(trainSeconds, 1e-9),
             blasKernel: BLAS.kernelName, blasThreads: BLAS.threadCount)
-        try write(summary.json(), to: directory + "/summary.json")
+        try OutputFile.write(Array(summary.json()), to: directory + "/summary.json")
         return summary
     }
 
@@ -95,15 +95,10 @@ public enum TrainingRun {
         }
     }
 
-    /// Writes through a temporary file renamed into place, so a reader never sees half a file.
+    /// Writes `text` whole through a temporary file renamed into place (see OutputFile), so a
+    /// reader never sees half a file.
     static func write(_ text: String, to path: String) throws(NNTrainError) {
-        try write(Data(text.utf8), to: path)
-    }
-
-    static func write(_ data: Data, to path: String) throws(NNTrainError) {
-        do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-            throw NNTrainError.cannotWrite(path, error.localizedDescription)
-        }
+        try OutputFile.write(Array(text.utf8), to: path)
     }
 }
 
