@@ -74,9 +74,11 @@ struct InputFile: ~Copyable {
     }
 }
 
-/// Writes output files whole: the bytes go to a temporary file beside `path`, which is then renamed
-/// over it, so a reader never sees half a file. The folder is created if needed. Failures are
-/// `.cannotWrite` with the system's reason.
+/// Writes output files whole and durably: the bytes go to a temporary file beside `path`, which is
+/// flushed to disk (fsync) and then renamed over it, and the folder's entry is flushed too; so a
+/// crash at any moment leaves either the previous file or the new one, never half of one. The
+/// folder is created if needed. Failures are `.cannotWrite` with the system's reason, and leave the
+/// previous file as it was.
 enum OutputFile {
     static func write(_ bytes: [UInt8], to path: String) throws(NNTrainError) {
         let folder = (path as NSString).deletingLastPathComponent
@@ -104,10 +106,21 @@ enum OutputFile {
             }
             written += n
         }
+        guard fsync(fd) == 0 else {
+            let code = errno
+            close(fd)
+            unlink(temporary)
+            throw failure(path, code)
+        }
         guard close(fd) == 0, rename(temporary, path) == 0 else {
             let code = errno
             unlink(temporary)
             throw failure(path, code)
+        }
+        let directory = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
         }
     }
 
