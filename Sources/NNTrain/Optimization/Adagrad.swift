@@ -18,8 +18,8 @@ public final class Adagrad: Optimizer {
     public let initialAccumulatorValue: Double
     public let eps: Double
     /// The sum of squared gradients s, one value per parameter.
-    public private(set) var sum: [Float]
-    public private(set) var stepCount = 0
+    public internal(set) var sum: [Float]
+    public internal(set) var stepCount = 0
     public var supportsMomentumCycling: Bool { false }
     private let parameterCount: Int
 

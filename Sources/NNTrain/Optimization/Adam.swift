@@ -25,11 +25,11 @@ public class Adam: Optimizer {
     /// Whether λ shrinks θ directly (AdamW) instead of being added to the gradient.
     public let decoupledWeightDecay: Bool
     /// First and second moment estimates m and v, one value per parameter.
-    public private(set) var firstMoment: [Float]
-    public private(set) var secondMoment: [Float]
+    public internal(set) var firstMoment: [Float]
+    public internal(set) var secondMoment: [Float]
     /// v̂max, the running maximum of v, one value per parameter with amsgrad; empty without.
-    public private(set) var maxSecondMoment: [Float]
-    public private(set) var stepCount = 0
+    public internal(set) var maxSecondMoment: [Float]
+    public internal(set) var stepCount = 0
     public var supportsMomentumCycling: Bool { true }
     private let parameterCount: Int
 

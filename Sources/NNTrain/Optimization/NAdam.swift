@@ -29,11 +29,11 @@ public final class NAdam: Optimizer {
     /// Whether λ shrinks θ directly (as AdamW) instead of being added to the gradient.
     public let decoupledWeightDecay: Bool
     /// First and second moment estimates m and v, one value per parameter.
-    public private(set) var firstMoment: [Float]
-    public private(set) var secondMoment: [Float]
+    public internal(set) var firstMoment: [Float]
+    public internal(set) var secondMoment: [Float]
     /// Π, the product of the momentum coefficients μ_1⋯μ_t so far.
-    public private(set) var muProduct: Float = 1
-    public private(set) var stepCount = 0
+    public internal(set) var muProduct: Float = 1
+    public internal(set) var stepCount = 0
     public var supportsMomentumCycling: Bool { true }
     private let parameterCount: Int
 

@@ -24,12 +24,12 @@ public final class RMSprop: Optimizer {
     public let momentum: Double
     public let centered: Bool
     /// The running mean of squared gradients v, one value per parameter.
-    public private(set) var squareAverage: [Float]
+    public internal(set) var squareAverage: [Float]
     /// The running mean of gradients ḡ, one value per parameter when centered; empty otherwise.
-    public private(set) var gradientAverage: [Float]
+    public internal(set) var gradientAverage: [Float]
     /// The momentum buffer b, one value per parameter, starting at zero as PyTorch's does. It is
     /// allocated whatever μ is, so that a schedule cycling μ never makes a step allocate.
-    public private(set) var momentumBuffer: [Float]
+    public internal(set) var momentumBuffer: [Float]
     public var supportsMomentumCycling: Bool { true }
     private let parameterCount: Int
 

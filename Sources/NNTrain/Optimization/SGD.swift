@@ -17,9 +17,9 @@ public final class SGD: Optimizer {
     public let weightDecay: Double
     /// The momentum buffer b, one value per parameter. It is allocated whatever μ is, so that a
     /// schedule cycling μ from 0 never makes a step allocate; it holds values once `hasMomentumBuffer`.
-    public private(set) var momentumBuffer: [Float]
+    public internal(set) var momentumBuffer: [Float]
     /// Whether b has been seeded, by the first step with μ ≠ 0 (PyTorch: momentum_buffer is not None).
-    public private(set) var hasMomentumBuffer = false
+    public internal(set) var hasMomentumBuffer = false
     public var supportsMomentumCycling: Bool { true }
     private let parameterCount: Int
 
