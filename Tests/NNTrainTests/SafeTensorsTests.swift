@@ -66,3 +66,41 @@ import Testing
         }
     }
 }
+
+@Suite struct CheckpointFileTests {
+    @Test func verifiesFormatVersionAndChecksum() throws {
+        let bytes = CheckpointFile.encode(SafeTensorsTests.sample)
+        let read = try CheckpointFile.verify(bytes, path: "c.bin")
+        #expect(read["layers.0.weight"] == SafeTensorsTests.sample["layers.0.weight"])
+        #expect(read.metadata["nntrain.format_version"] == "1")
+        #expect(read.metadata["epoch"] == "3")
+
+        var flipped = bytes
+        flipped[flipped.count - 3] ^= 0x10  // one bit of the last tensor's data
+        #expect {
+            _ = try CheckpointFile.verify(flipped, path: "c.bin")
+        } throws: { error in
+            let message = (error as? NNTrainError)?.message ?? ""
+            return message.hasPrefix("c.bin: checksum mismatch: the data's CRC-32 is ") && message.hasSuffix("; the file is damaged")
+        }
+        #expect(throws: NNTrainError.self) { _ = try CheckpointFile.verify(Array(bytes.dropLast(4)), path: "c.bin") }
+    }
+
+    @Test func refusesOtherVersionsAndForeignFiles() {
+        var future = SafeTensorsTests.sample
+        future.metadata["nntrain.format"] = "nntrain-checkpoint"
+        future.metadata["nntrain.format_version"] = "7"
+        #expect {
+            _ = try CheckpointFile.verify(future.encoded(), path: "c.bin")
+        } throws: { error in
+            (error as? NNTrainError)?.message
+                == "c.bin: checkpoint format version 7 is not one this nntrain \(NNTrainVersion.string) reads; expected version 1"
+        }
+        #expect {
+            _ = try CheckpointFile.verify(SafeTensorsTests.sample.encoded(), path: "c.bin")
+        } throws: { error in
+            (error as? NNTrainError)?.message == "c.bin: not an nntrain checkpoint (its metadata has no "
+                + "nntrain.format: nntrain-checkpoint); expected a file written by nntrain run"
+        }
+    }
+}
