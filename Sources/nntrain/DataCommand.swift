@@ -21,7 +21,9 @@ struct DataCommand: ParsableCommand {
         var out = "data/bonus.csv"
 
         func validate() throws {
-            guard rows >= 1 else { throw ValidationError("--rows must be at least 1, got \(rows)") }
+            guard (1...10_000_000).contains(rows) else {
+                throw ValidationError("--rows must be between 1 and 10000000, got \(rows)")
+            }
         }
 
         func run() throws {
