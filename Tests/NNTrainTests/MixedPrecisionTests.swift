@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+@testable import NNTrain
+
+@Suite struct GradScalerTests {
+    @Test func theScaleDoublesAfter2000CleanStepsAndHalvesOnAnOverflow() {
+        var scaler = GradScaler(isDynamic: true)
+        #expect(scaler.scale == 65536)
+        for _ in 0..<1999 { scaler.update(foundNonFinite: false) }
+        #expect(scaler.scale == 65536 && scaler.growthTracker == 1999)
+        scaler.update(foundNonFinite: false)
+        #expect(scaler.scale == 131072 && scaler.growthTracker == 0)
+        for _ in 0..<5 { scaler.update(foundNonFinite: false) }
+        scaler.update(foundNonFinite: true)
+        #expect(scaler.scale == 65536 && scaler.growthTracker == 0 && scaler.skippedSteps == 1)
+        // The count restarts after a backoff: 2000 more clean steps to grow again.
+        for _ in 0..<1999 { scaler.update(foundNonFinite: false) }
+        #expect(scaler.scale == 65536)
+    }
+
+    @Test func aFixedScaleNeverChangesAndTheScaleNeverGrowsToInfinity() {
+        var fixed = GradScaler(scale: 1024, isDynamic: false)
+        fixed.update(foundNonFinite: true)
+        for _ in 0..<2000 { fixed.update(foundNonFinite: false) }
+        #expect(fixed == GradScaler(scale: 1024, isDynamic: false, growthTracker: 0, skippedSteps: 1))
+        var largest = GradScaler(scale: 0x1p127, isDynamic: true, growthTracker: 1999)
+        largest.update(foundNonFinite: false)
+        #expect(largest.scale == 0x1p127 && largest.growthTracker == 0)
+    }
+
+    @Test func unscalingMultipliesByTheInverseAndFindsEveryNonFiniteValue() {
+        var gradients: [Float] = [65536, -32768, 3]
+        let finite = gradients.withUnsafeMutableBufferPointer { GradScaler.unscale($0, inverseScale: 1 / 65536) }
+        #expect(finite && gradients == [1, -0.5, 3 / 65536])
+        for bad in [Float.infinity, -.infinity, .nan, Float(bitPattern: 0xFF80_0001)] {
+            var withBad: [Float] = [1, 2, 3, 4, 5, bad, 7]
+            #expect(!withBad.withUnsafeMutableBufferPointer { GradScaler.unscale($0, inverseScale: 1) })
+        }
+        var largest: [Float] = [.greatestFiniteMagnitude, -.greatestFiniteMagnitude]
+        #expect(largest.withUnsafeMutableBufferPointer { GradScaler.unscale($0, inverseScale: 1) })
+        #expect(GradScaler(scale: 3, isDynamic: false).inverseScale == Float(1.0 / 3))
+    }
+}
+
+/// Loss scaling in the training loop, on a linear model y = w·x + b with one feature, trained with
+/// MSE and plain SGD from w = b = 0 on identical rows, so that every gradient is a power of two
+/// that can be followed by hand: ∂L/∂y = 2(y − t)/B per row, dw = Σ_rows ∂L/∂y · x, db = Σ_rows ∂L/∂y.
+@Suite struct MixedPrecisionTrainingTests {
+    static func train(x: Float, target: Float, rows: Int, batch: BatchSize, epochs: Int, lr: Double = 0.125,
+                      precision: Precision = .fp16, lossScale: LossScaling,
+                      edit: (inout Configuration) -> Void = { _ in }) throws -> (Trainer, [EpochMetrics]) {
+        let dataset = Dataset(name: "line", features: .floats([Float](repeating: x, count: rows)), featureCount: 1,
+                              targets: .values([Float](repeating: target, count: rows)))
+        let data = TrainingData(train: dataset, validation: dataset.subset([]), test: dataset,
+                                normalizer: Normalizer(fitting: dataset, mode: .none))
+        var config = Configuration()
+        config.data.dataset = .bonus
+        config.loss = .mse
+        config.model.hidden = []
+        config.optimizer.name = .sgd
+        config.optimizer.lr = lr
+        config.training.epochs = epochs
+        config.training.batchSize = batch
+        config.training.precision = precision
+        config.training.lossScale = lossScale
+        config.logging.precisionStats = true
+        edit(&config)
+        let trainer = Trainer(configuration: config, data: data)
+        trainer.network.parameters.values.storage.update(repeating: 0)
+        return (trainer, try trainer.train(observer: nil) { _ in })
+    }
+
+    static func weights(_ trainer: Trainer) -> [Float] { Array(trainer.network.parameters.values.storage.prefix(2)) }
+
+    /// t = 2^-20, 128 rows in one batch: ∂L/∂y = 2·(0 − 2^-20)/128 = −2^-26, below half of fp16's
+    /// smallest subnormal 2^-24, so it rounds to 0 and nothing moves.
+    @Test func gradientsBelowTheSmallestSubnormalAreLostWithoutLossScaling() throws {
+        let (trainer, history) = try Self.train(x: 1, target: 0x1p-20, rows: 128, batch: .full, epochs: 3, lossScale: .none)
+        #expect(Self.weights(trainer) == [0, 0])
+        #expect(history.map(\.trainLoss) == [0x1p-40, 0x1p-40, 0x1p-40])
+        #expect(history.map(\.mixedPrecision) == [MixedPrecisionMetrics?](
+            repeating: MixedPrecisionMetrics(lossScale: nil, skippedSteps: 0, gradientUnderflow: 1, gradientOverflow: 0), count: 3))
+    }
+
+    /// The same with GradScaler: −2^-26 · 2^16 = −2^-10 survives; dw = db = 128 · −2^-10 = −2^-3,
+    /// unscaled −2^-19; lr 2^-3 puts w = b = 2^-22, so y = 2^-21 and the error halves every step:
+    /// w = b = 2^-22, 3·2^-23, 7·2^-24, every value on fp16's grid, the loss a quarter each step.
+    @Test func dynamicLossScalingLiftsThemIntoRangeAndTheModelTrains() throws {
+        let (trainer, history) = try Self.train(x: 1, target: 0x1p-20, rows: 128, batch: .full, epochs: 3, lossScale: .dynamic)
+        #expect(history.map(\.trainLoss) == [0x1p-40, 0x1p-42, 0x1p-44])
+        #expect(Self.weights(trainer) == [7 * 0x1p-24, 7 * 0x1p-24])
+        #expect(history.last?.mixedPrecision == MixedPrecisionMetrics(lossScale: 65536, skippedSteps: 0,
+                                                                      gradientUnderflow: 0, gradientOverflow: 0))
+    }
+
+    /// Two identical rows in batches of one, t = −0.75: ∂L/∂y = 2·0.75 = 1.5. Scaled by 65536 it is
+    /// 98304, beyond fp16's 65504: the first step is skipped and the scale halved; the second, at
+    /// 32768 (49152, finite), is taken. With a 4-step warm-up its lr is the first warm-up step's,
+    /// 0.125 · 1/4: the skipped step did not advance the schedule.
+    @Test func anOverflowSkipsTheStepHalvesTheScaleAndHoldsTheSchedule() throws {
+        let (trainer, history) = try Self.train(x: 1, target: -0.75, rows: 2, batch: .rows(1), epochs: 1,
+                                                lossScale: .dynamic) { $0.scheduler.warmupSteps = 4 }
+        #expect(trainer.stepCount == 1)
+        #expect(history.map(\.learningRate) == [0.125 / 4])
+        #expect(Self.weights(trainer) == [-0.125 / 4 * 1.5, -0.125 / 4 * 1.5])
+        #expect(trainer.gradScaler == GradScaler(scale: 32768, isDynamic: true, growthTracker: 1, skippedSteps: 1))
+        #expect(history.first?.mixedPrecision == MixedPrecisionMetrics(lossScale: 32768, skippedSteps: 1,
+                                                                       gradientUnderflow: 0, gradientOverflow: 0.5))
+        #expect(history.first?.trainLoss == 0.5625)  // both batches' forward passes count
+    }
+
+    @Test func aFixedScaleSkipsOverflowingStepsWithoutChangingTheScale() throws {
+        let (trainer, history) = try Self.train(x: 1, target: -0.75, rows: 2, batch: .rows(1), epochs: 1,
+                                                lossScale: .fixed(65536))
+        #expect(trainer.stepCount == 0 && Self.weights(trainer) == [0, 0])
+        #expect(history.first?.mixedPrecision?.lossScale == 65536 && history.first?.mixedPrecision?.skippedSteps == 2)
+    }
+
+    @Test func withoutLossScalingAnOverflowingGradientStopsTheRun() {
+        #expect(throws: NNTrainError(.diverged, "training diverged at epoch 1, step 1: a gradient became infinite or NaN "
+            + "in fp16 without loss scaling; try training.loss_scale: dynamic")) {
+            _ = try Self.train(x: 1, target: -40000, rows: 2, batch: .rows(1), epochs: 1, lossScale: .none)
+        }
+    }
+
+    /// 1000 rows in batches of one, two epochs: the 2000th clean step doubles the scale.
+    @Test func theScaleGrowsAfter2000CleanSteps() throws {
+        let (trainer, history) = try Self.train(x: 0.5, target: 0.125, rows: 1000, batch: .rows(1), epochs: 2, lr: 0.01,
+                                                lossScale: .dynamic)
+        #expect(history.map { $0.mixedPrecision?.lossScale } == [65536, 131072])
+        #expect(history.map { $0.mixedPrecision?.skippedSteps } == [0, 0])
+        #expect(trainer.gradScaler?.growthTracker == 0 && trainer.stepCount == 2000)
+    }
+
+    /// The memorisation task of TrainerTests in both formats, batch norm and dropout included.
+    @Test(arguments: [Precision.fp16, .bf16])
+    func aSmallNetworkStillLearnsInLowPrecision(precision: Precision) throws {
+        var config = TrainerTests.memorisationConfig()
+        config.training.epochs = 30
+        config.training.precision = precision
+        config.training.lossScale = precision.defaultLossScaling
+        config.model.batchNorm = true
+        config.model.dropout = 0.1
+        config.model.activation = .gelu
+        let trainer = Trainer(configuration: config, data: TrainerTests.memorisationData())
+        let history = try trainer.train(observer: nil) { _ in }
+        let first = try #require(history.first), last = try #require(history.last)
+        #expect(last.trainLoss < first.trainLoss * 0.5, "\(first.trainLoss) → \(last.trainLoss)")
+    }
+}
