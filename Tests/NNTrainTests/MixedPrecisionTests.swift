@@ -148,3 +148,20 @@ import Testing
         #expect(last.trainLoss < first.trainLoss * 0.5, "\(first.trainLoss) → \(last.trainLoss)")
     }
 }
+
+@Suite struct MixedPrecisionReportTests {
+    @Test func metricsCSVGainsTheScalingColumnsAndTheStatistics() {
+        let columns = MetricsLog.Columns(classification: true, mixedPrecision: true, precisionStats: true)
+        #expect(MetricsLog.header(columns) == "epoch,lr,train_loss,train_acc,val_loss,val_acc,grad_norm_mean,grad_norm_max,"
+            + "epoch_seconds,samples_per_second,loss_scale,skipped_steps,grad_underflow,grad_overflow")
+        var metrics = EpochMetrics(epoch: 2, learningRate: 0.5, trainLoss: 1, trainAccuracy: 0.25, validation: nil,
+                                   gradientNormMean: 3, gradientNormMax: 4, epochSeconds: 5, samplesPerSecond: 6,
+                                   mixedPrecision: MixedPrecisionMetrics(lossScale: 32768, skippedSteps: 3,
+                                                                         gradientUnderflow: 0.125, gradientOverflow: 0))
+        #expect(MetricsLog.row(metrics, columns) == "2,0.5,1.0,0.25,,,3.0,4.0,5.0,6.0,32768.0,3,0.125,0.0")
+        metrics.mixedPrecision = MixedPrecisionMetrics(lossScale: nil, skippedSteps: 0)
+        #expect(MetricsLog.row(metrics, MetricsLog.Columns(classification: true, mixedPrecision: true))
+            == "2,0.5,1.0,0.25,,,3.0,4.0,5.0,6.0,,0")
+        #expect(MetricsLog.header(MetricsLog.Columns(classification: false)).hasSuffix("epoch_seconds,samples_per_second"))
+    }
+}

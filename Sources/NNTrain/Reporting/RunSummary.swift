@@ -26,6 +26,18 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var samplesPerSecond: Double
     public var blasKernel: String
     public var blasThreads: Int
+    /// The totals of a mixed-precision run; absent in fp32.
+    public var mixedPrecision: MixedPrecision? = nil
+
+    /// What mixed precision did over the whole run.
+    public struct MixedPrecision: Codable, Equatable, Sendable {
+        /// `fp16` or `bf16`.
+        public var precision: String
+        /// GradScaler's final scale; absent with `loss_scale: none`.
+        public var lossScale: Double?
+        /// Optimizer steps skipped for inf/NaN gradients.
+        public var skippedSteps: Int
+    }
 
     public struct WeightRecovery: Codable, Equatable, Sendable {
         public var name: String
