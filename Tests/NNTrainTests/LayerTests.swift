@@ -221,7 +221,8 @@ import Testing
     }
 
     /// Backward of the linear network: dL/dy is rounded as it enters (1e-9 underflows in fp16, not
-    /// in bf16), dW = round(dyᵀ·x) and db = round(Σ_rows dy) from rounded operands.
+    /// in bf16), dW = round(dyᵀ·x) and db = round(Σ_rows dy) from rounded operands once
+    /// `finishGradients` has run.
     @Test(arguments: [Precision.fp16, .bf16])
     func backwardRoundsTheOutputGradientAndTheParameterGradients(precision: Precision) {
         let network = Self.linearNetwork(precision)
@@ -232,6 +233,7 @@ import Testing
             _ = network.forward(view, training: true)
             for (i, g) in dy.enumerated() { network.outputGradient.base[i] = g }
             network.backward(input: view)
+            #expect(network.finishGradients(inverseScale: 1))
         }
         let r = { Self.reference($0, precision) }
         #expect(Array(network.outputGradient.elements) == dy.map(r))

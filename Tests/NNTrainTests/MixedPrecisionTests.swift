@@ -28,17 +28,33 @@ import Testing
         #expect(largest.scale == 0x1p127 && largest.growthTracker == 0)
     }
 
-    @Test func unscalingMultipliesByTheInverseAndFindsEveryNonFiniteValue() {
-        var gradients: [Float] = [65536, -32768, 3]
-        let finite = gradients.withUnsafeMutableBufferPointer { GradScaler.unscale($0, inverseScale: 1 / 65536) }
-        #expect(finite && gradients == [1, -0.5, 3 / 65536])
+    @Test func finishingRoundsScalesAndFindsEveryNonFiniteValue() {
+        var gradients: [Float] = [65504, -32768, 3, 0.1]
+        let finite = gradients.withUnsafeMutableBufferPointer { Binary16.roundScaling($0.baseAddress!, count: 4, by: 1 / 65536) }
+        #expect(finite && gradients == [65504 / 65536, -0.5, 3 / 65536, Float(Float16(0.1)) / 65536])
+        var overflowing: [Float] = [1, 65520]  // rounds to infinity before the scaling
+        #expect(!overflowing.withUnsafeMutableBufferPointer { Binary16.roundScaling($0.baseAddress!, count: 2, by: 0.5) })
         for bad in [Float.infinity, -.infinity, .nan, Float(bitPattern: 0xFF80_0001)] {
             var withBad: [Float] = [1, 2, 3, 4, 5, bad, 7]
-            #expect(!withBad.withUnsafeMutableBufferPointer { GradScaler.unscale($0, inverseScale: 1) })
+            #expect(!withBad.withUnsafeMutableBufferPointer { Binary32.roundScaling($0.baseAddress!, count: 7, by: 1) })
         }
         var largest: [Float] = [.greatestFiniteMagnitude, -.greatestFiniteMagnitude]
-        #expect(largest.withUnsafeMutableBufferPointer { GradScaler.unscale($0, inverseScale: 1) })
+        #expect(largest.withUnsafeMutableBufferPointer { Binary32.roundScaling($0.baseAddress!, count: 2, by: 1) })
         #expect(GradScaler(scale: 3, isDynamic: false).inverseScale == Float(1.0 / 3))
+    }
+
+    /// The linear layers' gradients are rounded (autocast computes them in fp16), batch norm's are
+    /// fp32 and only scaled.
+    @Test func finishGradientsRoundsOnlyTheLinearLayers() {
+        let network = Network.mlp(Network.MLPShape(inputWidth: 2, hidden: [3], outputWidth: 2, activation: .relu,
+                                                   batchNorm: true, precision: .fp16))
+        let gradients = network.parameters.gradients
+        gradients.storage.update(repeating: 0.1)
+        #expect(network.finishGradients(inverseScale: 0.5))
+        for tensor in network.parameters.tensors {
+            let expected = (tensor.role.isBatchNorm ? Float(0.1) : Float(Float16(0.1))) * 0.5
+            #expect((0..<tensor.count).allSatisfy { gradients.base[tensor.offset + $0] == expected }, "\(tensor.name)")
+        }
     }
 }
 

@@ -15,8 +15,9 @@
 /// nn.Linear: each forward pass first rounds W and b into copies (the master weights stay fp32);
 /// x arrives rounded (`Network` stores every layer's input rounded); the GEMMs read the rounded
 /// operands and accumulate in fp32; z = x·Wᵀ + b is rounded once, as cuBLAS rounds addmm's result,
-/// before the activation; dz (for activations other than relu), dW and db are stored rounded, and
-/// dx = dz · W reads the same rounded W.
+/// before the activation; dz is stored rounded (relu's needs no rounding), dx = dz · W reads the
+/// same rounded W, and dW and db are rounded by `Network.finishGradients`, in one pass with
+/// unscaling.
 public final class Dense: Layer {
     public let inputWidth: Int
     public let outputWidth: Int
@@ -82,10 +83,6 @@ public final class Dense: Layer {
         for row in 0..<dz.rows {
             let g = dz.base + row * outputWidth
             for j in 0..<outputWidth { db[j] += g[j] }
-        }
-        if let format = precision.format {
-            format.round(dw, count: weight.count)
-            format.round(db, count: bias.count)
         }
         if let dx {
             BLAS.gemm(transposeA: false, transposeB: false, m: x.rows, n: inputWidth, k: outputWidth,

@@ -9,7 +9,8 @@
 /// and their gradients are stored as PyTorch's autocast stores them, in the low precision: the
 /// network rounds its input (the first product's operand) into a buffer of its own, the loss
 /// gradient dL/d(output) as it enters back-propagation, and every layer's dL/dx; each layer
-/// stores its own output rounded (`Layer`).
+/// stores its own output rounded (`Layer`); `finishGradients` rounds the linear layers' parameter
+/// gradients.
 public final class Network {
     public let parameters: ParameterStore
     public let layers: [any Layer]
@@ -145,6 +146,20 @@ public final class Network {
                            inputGradient: dInput)
             if let dInput { roundGradient(dInput) }
         }
+    }
+
+    /// Finishes the parameter gradients of a mixed-precision step, in one pass over the flat
+    /// buffer: each linear layer's dW and db rounded to `precision` (autocast computes them in the
+    /// low precision), then every gradient multiplied by `inverseScale` (GradScaler's 1/S, or 1).
+    /// Batch-norm gradients are fp32 and only scaled. Returns whether all gradients are finite.
+    public func finishGradients(inverseScale: Float) -> Bool {
+        let gradients = parameters.gradients.base
+        var finite = true
+        for tensor in parameters.tensors {
+            let format = tensor.role.isBatchNorm ? Binary32.self : precision.format ?? Binary32.self
+            finite = format.roundScaling(gradients + tensor.offset, count: tensor.count, by: inverseScale) && finite
+        }
+        return finite
     }
 
     /// Rounds an activation gradient to `precision`, tallying what it loses when counting.

@@ -13,7 +13,8 @@
 ///                 infinite), tracker ← 0
 ///
 /// A fixed scale (`isDynamic` false) multiplies, unscales and skips alike but never changes S (the
-/// static loss scaling of NVIDIA's apex). Gradient clipping and the L1 term come after unscaling.
+/// static loss scaling of NVIDIA's apex). Gradient clipping and the L1 term come after unscaling,
+/// which `Network.finishGradients` does (torch's _amp_foreach_non_finite_check_and_unscale_).
 /// The whole state is public, for checkpoints.
 public struct GradScaler: Equatable, Sendable {
     /// torch's defaults.
@@ -71,22 +72,5 @@ public struct GradScaler: Equatable, Sendable {
             if grown.isFinite { scale = grown }
             growthTracker = 0
         }
-    }
-
-    /// g ← g · `inverseScale` over every gradient, and whether all of them are finite afterwards
-    /// (torch's _amp_foreach_non_finite_check_and_unscale_). An inverse scale of 1 only checks.
-    ///
-    /// One vectorised pass: a Float is ±inf or NaN exactly when its exponent bits are all ones,
-    /// and then adding 2^23 to those bits carries into bit 31; the OR of all the sums has bit 31
-    /// set exactly when some value is not finite.
-    public static func unscale(_ gradients: UnsafeMutableBufferPointer<Float>, inverseScale: Float) -> Bool {
-        guard let g = gradients.baseAddress else { return true }
-        var carries: UInt32 = 0
-        for i in 0..<gradients.count {
-            let unscaled = g[i] * inverseScale
-            g[i] = unscaled
-            carries |= (unscaled.bitPattern & 0x7F80_0000) &+ 0x0080_0000
-        }
-        return carries & 0x8000_0000 == 0
     }
 }

@@ -56,6 +56,9 @@ protocol RoundingFormat {
     static func round(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int)
     /// Rounds `count` values in place and tallies the values that underflowed or overflowed.
     static func roundCounting(_ values: UnsafeMutablePointer<Float>, count: Int) -> RoundingCounts
+    /// values[i] ← rounded(values[i]) · `factor` for `count` values, and whether every result is
+    /// finite: one pass that rounds, scales and checks.
+    static func roundScaling(_ values: UnsafeMutablePointer<Float>, count: Int, by factor: Float) -> Bool
 }
 
 extension RoundingFormat {
@@ -79,10 +82,23 @@ extension RoundingFormat {
         }
         return RoundingCounts(values: count, underflowed: underflowed, overflowed: overflowed)
     }
+
+    /// A Float is ±inf or NaN exactly when its exponent bits are all ones, and then adding 2^23 to
+    /// those bits carries into bit 31; the OR of all the sums has bit 31 set exactly when some
+    /// result is not finite, a test the loop vectorises.
+    static func roundScaling(_ values: UnsafeMutablePointer<Float>, count: Int, by factor: Float) -> Bool {
+        var carries: UInt32 = 0
+        for i in 0..<count {
+            let scaled = rounded(values[i]) * factor
+            values[i] = scaled
+            carries |= (scaled.bitPattern & 0x7F80_0000) &+ 0x0080_0000
+        }
+        return carries & 0x8000_0000 == 0
+    }
 }
 
 /// IEEE 754 binary32 as a `RoundingFormat`: the identity, so that loops generic over the format
-/// compile for fp32 to exactly the loops without rounding.
+/// compile for fp32 to exactly the loops without rounding (`roundScaling` only scales and checks).
 enum Binary32: RoundingFormat {
     @inline(__always)
     static func rounded(_ x: Float) -> Float { x }

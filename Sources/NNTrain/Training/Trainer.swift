@@ -184,15 +184,15 @@ public final class Trainer {
                 gradientOverflow: network.gradientRoundingCounts?.overflowFraction))
     }
 
-    /// In mixed precision, after back-propagation: unscales the gradients (g · 1/S), checks them
-    /// for ±inf and NaN, updates the loss scaler, and says whether the optimizer may step. A
+    /// In mixed precision, after back-propagation: rounds and unscales the gradients (g · 1/S),
+    /// checks them for ±inf and NaN, updates the loss scaler, and says whether the optimizer may step. A
     /// non-finite gradient skips the step under loss scaling; without it (`loss_scale: none`) it
     /// stops the run, since the step would write NaN into the weights (as an unguarded PyTorch
     /// step does). In fp32 nothing is checked here: a diverging run shows in its loss.
     private func unscaleGradients(epoch: Int, step: Int) throws(NNTrainError) -> Bool {
         let precision = configuration.training.precision
         guard precision != .fp32 else { return true }
-        let finite = GradScaler.unscale(network.parameters.gradients.storage, inverseScale: gradScaler?.inverseScale ?? 1)
+        let finite = network.finishGradients(inverseScale: gradScaler?.inverseScale ?? 1)
         guard var scaler = gradScaler else {
             guard finite else {
                 throw NNTrainError(.diverged, "training diverged at epoch \(epoch), step \(step): a gradient became "
