@@ -57,13 +57,13 @@ public enum TrainingRun {
             dataset: configuration.data.dataset.rawValue, ended: "completed", epochsCompleted: history.count,
             bestEpoch: best.epoch, bestLoss: bestLoss(of: best), test: trainer.evaluate(data.test),
             weights: weightRecovery(trainer),
+            mixedPrecision: precision == .fp32 ? nil : RunSummary.MixedPrecision(
+                precision: precision.rawValue, lossScale: trainer.gradScaler.map { Double($0.scale) },
+                skippedSteps: trainer.gradScaler?.skippedSteps ?? 0),
             parameters: trainer.network.parameters.count, layerWidths: widths, loadSeconds: data.loadSeconds,
             trainSeconds: trainSeconds, wallSeconds: Date().timeIntervalSince(wallStart),
             samplesPerSecond: Double(data.train.count * history.count) / max(trainSeconds, 1e-9),
-            blasKernel: BLAS.kernelName, blasThreads: BLAS.threadCount,
-            mixedPrecision: precision == .fp32 ? nil : RunSummary.MixedPrecision(
-                precision: precision.rawValue, lossScale: trainer.gradScaler.map { Double($0.scale) },
-                skippedSteps: trainer.gradScaler?.skippedSteps ?? 0))
+            blasKernel: BLAS.kernelName, blasThreads: BLAS.threadCount)
         try write(summary.json(), to: directory + "/summary.json")
         return summary
     }
