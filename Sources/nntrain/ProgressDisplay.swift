@@ -40,6 +40,10 @@ final class ProgressDisplay: TrainingObserver, RunObserver {
             if let r2 = v.r2 { parts.append("val_r2 \(format(r2, 4))") }
         }
         parts.append("lr \(m.learningRate)")
+        if let precision = m.mixedPrecision {
+            if let scale = precision.lossScale { parts.append("loss_scale " + String(format: "%g", scale)) }
+            parts.append("skipped \(precision.skippedSteps)")
+        }
         parts.append("\(format(m.epochSeconds, 2))s")
         parts.append("\(Int(m.samplesPerSecond.rounded())) samples/s")
         emit(parts.joined(separator: "  "))

@@ -122,7 +122,8 @@ extension ConfigurationTests {
 
         @Test func everyConditionNamesAChoiceKeyWithThoseChoices() throws {
             let conditions = Configuration.keys.valueEntries.compactMap(\.key.condition)
-            #expect(Set(conditions.map(\.keyPath)) == ["model.activation", "model.init", "loss", "optimizer.name", "scheduler.name"])
+            #expect(Set(conditions.map(\.keyPath)) == ["model.activation", "model.init", "loss", "optimizer.name", "scheduler.name",
+                                                        "training.precision"])
             for condition in conditions {
                 for choice in condition.choices {
                     // Setting the deciding key to each choice must make the condition hold (a
@@ -215,9 +216,9 @@ extension ConfigurationTests {
 
         @Test func singleValueWhereASectionBelongs() {
             #expect(configError("training: 5\n") ==
-                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, clip)")
+                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, precision, loss_scale, clip)")
             #expect(configError("training: [5]\n") ==
-                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, clip), not a list")
+                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, precision, loss_scale, clip), not a list")
         }
 
         @Test func badListElementIsNamedWithItsLine() {
@@ -358,7 +359,7 @@ extension ConfigurationTests {
 
         @Test func overrideCannotHideASectionThatIsNotAMapping() {
             #expect(configError("training: 5\n", overrides: ["training.epochs=3"]) ==
-                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, clip)")
+                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, precision, loss_scale, clip)")
         }
 
         @Test func laterOverrideWins() throws {
@@ -392,13 +393,13 @@ extension ConfigurationTests {
                 "--set optimiser.lr=1: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
                 + "huber_delta, regularization, optimizer, scheduler, training, logging, output (did you mean 'optimizer'?)")
             #expect(configError("seed: 1\n", overrides: ["training.epoch=1"]) ==
-                "--set training.epoch=1: unknown key 'epoch' in section 'training'; expected one of: epochs, batch_size, clip "
+                "--set training.epoch=1: unknown key 'epoch' in section 'training'; expected one of: epochs, batch_size, precision, loss_scale, clip "
                 + "(did you mean 'epochs'?)")
         }
 
         @Test func overrideMustNameAKeyThatHoldsAValue() {
             #expect(configError("seed: 1\n", overrides: ["training=1"]) ==
-                "--set training=1: 'training' is a section; expected training.KEY=value with KEY one of: epochs, batch_size, clip")
+                "--set training=1: 'training' is a section; expected training.KEY=value with KEY one of: epochs, batch_size, precision, loss_scale, clip")
             #expect(configError("seed: 1\n", overrides: ["seed.value=1"]) ==
                 "--set seed.value=1: 'seed' holds a value, not keys; expected seed=value")
         }
@@ -489,9 +490,12 @@ extension ConfigurationTests {
                 training:
                   epochs: 15
                   batch_size: 128
+                  precision: fp32
+                  # loss_scale: none (applies only to fp16, bf16)
                   clip: {}
                 logging:
                   every_n_steps: 0
+                  # precision_stats: false (applies only to fp16, bf16)
                 output: {}
 
                 """)
@@ -513,6 +517,11 @@ extension ConfigurationTests {
             model: {hidden: [3, 2, 1], activation: sigmoid}
             optimizer: {name: sgd, lr: 0.3, momentum: 0.99}
             output: {dir: runs/x}
+            """,
+            // mixed precision with a fixed loss scale and its statistics
+            """
+            training: {precision: fp16, loss_scale: 1024, epochs: 2}
+            logging: {precision_stats: true}
             """,
         ])
         func resolvedYAMLReadsBackEqual(yaml: String) throws {
@@ -585,6 +594,55 @@ extension ConfigurationTests {
             #expect(throws: NNTrainError.config(folder.path, line: nil, "is a folder; expected a YAML config file")) {
                 try Configuration.load(path: folder.path)
             }
+        }
+    }
+}
+
+extension ConfigurationTests {
+    /// `training.precision`, `training.loss_scale` and `logging.precision_stats`.
+    @Suite struct MixedPrecisionKeys {
+        @Test func lossScalingDefaultsToDynamicForFP16AndNoneOtherwise() throws {
+            #expect(try Configuration.parse(yaml: "training: {precision: fp16}\n", source: file).training.lossScale == .dynamic)
+            #expect(try Configuration.parse(yaml: "training: {precision: bf16}\n", source: file).training.lossScale == .none)
+            #expect(try Configuration.parse(yaml: "seed: 1\n", source: file).training.lossScale == .none)
+        }
+
+        @Test func lossScaleReadsDynamicNoneOrANumber() throws {
+            func scaling(_ value: String) throws -> LossScaling {
+                try Configuration.parse(yaml: "training: {precision: fp16, loss_scale: \(value)}\n", source: file).training.lossScale
+            }
+            #expect(try scaling("dynamic") == .dynamic)
+            #expect(try scaling("none") == .none)
+            #expect(try scaling("1024") == .fixed(1024))
+            #expect(try scaling("0.5") == .fixed(0.5))
+            #expect(try Configuration.parse(yaml: "training: {precision: bf16, loss_scale: dynamic}\n", source: file)
+                .training.lossScale == .dynamic)
+        }
+
+        @Test func badLossScalesAreRefused() {
+            #expect(configError("training:\n  precision: fp16\n  loss_scale: auto\n") ==
+                "configs/x.txt:3: training.loss_scale: 'auto' is not dynamic, none or a number; expected dynamic, none or a number from 1e-30 to 1e30")
+            #expect(configError("training:\n  precision: fp16\n  loss_scale: 0\n") ==
+                "configs/x.txt:3: training.loss_scale: 0 is out of range; expected dynamic, none or a number from 1e-30 to 1e30")
+            #expect(configError("training:\n  precision: fp16\n  loss_scale: 1e31\n") ==
+                "configs/x.txt:3: training.loss_scale: 1e31 is out of range; expected dynamic, none or a number from 1e-30 to 1e30")
+            #expect(configError("training:\n  precision: fp8\n") ==
+                "configs/x.txt:2: training.precision: 'fp8' is not one of: fp32, fp16, bf16")
+        }
+
+        @Test func lossScaleAndPrecisionStatsAreRefusedInFP32() {
+            #expect(configError("training:\n  loss_scale: dynamic\n") ==
+                "configs/x.txt:2: training.loss_scale: applies only to fp16, bf16, not fp32 (the default)")
+            #expect(configError("training: {precision: fp32}\nlogging:\n  precision_stats: true\n") ==
+                "configs/x.txt:3: logging.precision_stats: applies only to fp16, bf16, not fp32")
+            #expect(configError("seed: 1\n", overrides: ["training.loss_scale=none"]) ==
+                "--set training.loss_scale=none: training.loss_scale: applies only to fp16, bf16, not fp32 (the default)")
+        }
+
+        @Test func theResolvedYAMLOfFP16WritesItsDefaultScaling() throws {
+            let yaml = try Configuration.parse(yaml: "training: {precision: fp16}\n", source: file).resolvedYAML()
+            #expect(yaml.contains("  precision: fp16\n  loss_scale: dynamic\n"))
+            #expect(yaml.contains("  precision_stats: false\n"))
         }
     }
 }

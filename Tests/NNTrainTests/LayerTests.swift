@@ -141,3 +141,107 @@ import Testing
         #expect(g == [0.1, -0.1, 0, 0, 0])
     }
 }
+
+/// Layers in mixed precision against hand computations with operands rounded by the references.
+@Suite struct MixedPrecisionLayerTests {
+    /// A value rounded by the independent references: Float16 for fp16, the Double rounding for bf16.
+    static func reference(_ x: Float, _ precision: Precision) -> Float {
+        precision == .fp16 ? Float(Float16(x)) : RoundingTests.bfloat16Reference(x)
+    }
+
+    /// x [2, 3], W [2, 3], b [2]; with the operands rounded, every sum below is exact in Float, so
+    /// the GEMM's order of accumulation cannot matter (checked by `exactSum`).
+    static let x: [Float] = [0.35, 1.37, 1.88, 1.27, -0.67, -1.71]
+    static let w: [Float] = [1.57, -0.88, 1.03, 1.46, -1.33, -1.22]
+    static let b: [Float] = [-0.15, 0.69]
+
+    /// A Double sum of products of rounded Floats, which must be a Float exactly.
+    static func exactSum(_ terms: [Double]) -> Float {
+        let sum = terms.reduce(0, +)
+        #expect(Double(Float(sum)) == sum, "the fixture's sum \(sum) is not exact in Float")
+        return Float(sum)
+    }
+
+    /// z_ij = round(Σ_k round(x_ik)·round(W_jk) + round(b_j)), row-major [2, 2]; `round` is the
+    /// identity for fp32.
+    static func expectedOutput(_ precision: Precision) -> [Float] {
+        func r(_ value: Float) -> Float { precision == .fp32 ? value : reference(value, precision) }
+        var z: [Float] = []
+        for i in 0..<2 {
+            for j in 0..<2 {
+                let products: [Double] = (0..<3).map { k in Double(r(x[i * 3 + k])) * Double(r(w[j * 3 + k])) }
+                let sum = products.reduce(Double(r(b[j])), +)
+                z.append(r(precision == .fp32 ? Float(sum) : exactSum([sum])))
+            }
+        }
+        return z
+    }
+
+    static func linearNetwork(_ precision: Precision) -> Network {
+        let network = Network.mlp(Network.MLPShape(inputWidth: 3, hidden: [], outputWidth: 2, activation: .relu,
+                                                   precision: precision))
+        network.reserve(rows: 2)
+        for (i, v) in (w + b).enumerated() { network.parameters.values.base[i] = v }
+        return network
+    }
+
+    @Test(arguments: [Precision.fp16, .bf16])
+    func aLinearLayerRoundsItsOperandsAndItsOutput(precision: Precision) {
+        let network = Self.linearNetwork(precision)
+        var input = Self.x
+        let output = input.withUnsafeMutableBufferPointer {
+            Array(network.forward(MatrixView(base: $0.baseAddress!, rows: 2, columns: 3), training: true).elements)
+        }
+        let expected = Self.expectedOutput(precision)
+        #expect(output == expected)
+        // Without rounding every output differs: the test sees the rounding.
+        for (rounded, plain) in zip(output, Self.expectedOutput(.fp32)) { #expect(rounded != plain) }
+        // The master weights and the caller's input stay as they were.
+        #expect(Array(network.parameters.values.storage.prefix(8)) == Self.w + Self.b)
+        #expect(input == Self.x)
+    }
+
+    @Test(arguments: [Precision.fp16, .bf16])
+    func reluFollowsTheRoundedLinearOutput(precision: Precision) {
+        let store = ParameterStore([("w", [2, 3], .weight), ("b", [2], .bias)])
+        for (i, v) in (Self.w + Self.b).enumerated() { store.values.base[i] = v }
+        let dense = Dense(parameters: store, weight: store.tensors[0], bias: store.tensors[1], activation: .relu,
+                          precision: precision)
+        var input = Self.x.map { Self.reference($0, precision) }  // a layer's input arrives rounded
+        var output = [Float](repeating: 0, count: 4)
+        input.withUnsafeMutableBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                dense.forward(MatrixView(base: x.baseAddress!, rows: 2, columns: 3),
+                              into: MatrixView(base: y.baseAddress!, rows: 2, columns: 2), training: true)
+            }
+        }
+        let expected = Self.expectedOutput(precision).map { max($0, 0) }
+        #expect(expected.contains(0) && expected.contains { $0 > 0 })
+        #expect(output == expected)
+    }
+
+    /// Backward of the linear network: dL/dy is rounded as it enters (1e-9 underflows in fp16, not
+    /// in bf16), dW = round(dyᵀ·x) and db = round(Σ_rows dy) from rounded operands once
+    /// `finishGradients` has run.
+    @Test(arguments: [Precision.fp16, .bf16])
+    func backwardRoundsTheOutputGradientAndTheParameterGradients(precision: Precision) {
+        let network = Self.linearNetwork(precision)
+        var input = Self.x
+        let dy: [Float] = [0.71, 1e-9, -0.83, 0]  // [2 rows, 2 outputs]
+        input.withUnsafeMutableBufferPointer { x in
+            let view = MatrixView(base: x.baseAddress!, rows: 2, columns: 3)
+            _ = network.forward(view, training: true)
+            for (i, g) in dy.enumerated() { network.outputGradient.base[i] = g }
+            network.backward(input: view)
+            #expect(network.finishGradients(inverseScale: 1))
+        }
+        let r = { Self.reference($0, precision) }
+        #expect(Array(network.outputGradient.elements) == dy.map(r))
+        let dW = (0..<2).flatMap { j in
+            (0..<3).map { k in r(Self.exactSum((0..<2).map { i in Double(r(dy[i * 2 + j])) * Double(r(Self.x[i * 3 + k])) })) }
+        }
+        let db = (0..<2).map { j in r(Self.exactSum((0..<2).map { i in Double(r(dy[i * 2 + j])) })) }
+        #expect(Array(network.parameters.gradients.storage.prefix(8)) == dW + db)
+        #expect((dW[3] == 0) == (precision == .fp16))
+    }
+}

@@ -117,6 +117,7 @@ import Testing
         let object = try #require(summary as? [String: Any])
         #expect(object["epochs_completed"] as? Int == 3)
         #expect((object["weights"] as? [Any])?.count == 6)  // five features and the bias
+        #expect(object["mixed_precision"] == nil)
         #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent("config.yaml").path))
         // In a pipe, one plain line per epoch (no progress bar escapes).
         #expect(result.standardOutput.contains("epoch 3/3"))
@@ -132,5 +133,18 @@ import Testing
         #expect(steps.first == "step,epoch,lr,loss,grad_norm,seconds")
         #expect(steps.dropFirst().map { $0.split(separator: ",").prefix(3).joined(separator: ",") }
             == ["1,1,0.05", "2,2,0.05", "3,3,0.05"])
+        // Mixed precision: metrics.csv gains the loss-scaling columns, summary.json the totals.
+        let half = try Self.run(["run", "b.txt", "--quiet", "--set", "training.precision=fp16",
+                                 "--set", "logging.precision_stats=true", "--set", "output.dir=half"], in: directory)
+        #expect(half.status == 0, "\(half.standardError)")
+        let halfMetrics = try String(contentsOf: directory.appendingPathComponent("half/metrics.csv"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        #expect(halfMetrics.first == "epoch,lr,train_loss,val_loss,val_mae,val_r2,grad_norm_mean,grad_norm_max,epoch_seconds,"
+            + "samples_per_second,loss_scale,skipped_steps,grad_underflow,grad_overflow")
+        #expect(halfMetrics.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 14 })
+        let halfSummary = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("half/summary.json")))
+        let mixed = try #require((halfSummary as? [String: Any])?["mixed_precision"] as? [String: Any])
+        #expect(mixed["precision"] as? String == "fp16")
+        #expect(mixed["loss_scale"] is Double && mixed["skipped_steps"] is Int)
     }
 }

@@ -38,52 +38,68 @@ public enum Activation: Equatable, Sendable {
     /// Whether the derivative needs the pre-activation z rather than the output y.
     var needsPreActivation: Bool { self == .gelu || self == .silu }
 
-    /// y = f(z + bias) for every row of `z` (rows × width), in place; z is kept in `preActivation`
-    /// when the derivative needs it.
-    func applyWithBias(_ z: MatrixView, bias: UnsafePointer<Float>, preActivation: MatrixView?) {
+    /// y = round(f(v)) with v = round(z + bias) for every row of `z` (rows × width), in place; v is
+    /// kept in `preActivation` when the derivative needs it. `round` is to `precision` (fp32: none):
+    /// v is the low-precision output of the linear layer or batch norm that f follows in PyTorch,
+    /// and y the activation's own stored output (relu and identity need no second rounding).
+    func applyWithBias(_ z: MatrixView, bias: UnsafePointer<Float>, preActivation: MatrixView?, precision: Precision) {
+        switch precision {
+        case .fp32: applyWithBias(z, bias: bias, preActivation: preActivation, rounding: Binary32.self)
+        case .fp16: applyWithBias(z, bias: bias, preActivation: preActivation, rounding: Binary16.self)
+        case .bf16: applyWithBias(z, bias: bias, preActivation: preActivation, rounding: BFloat16.self)
+        }
+    }
+
+    /// `applyWithBias` with the rounding of v fused into the loop, specialised per format.
+    private func applyWithBias<Format: RoundingFormat>(
+        _ z: MatrixView, bias: UnsafePointer<Float>, preActivation: MatrixView?, rounding: Format.Type
+    ) {
         let width = z.columns
         for row in 0..<z.rows {
             let y = z.base + row * width
             switch self {
             case .identity:
-                for j in 0..<width { y[j] += bias[j] }
+                for j in 0..<width { y[j] = Format.rounded(y[j] + bias[j]) }
             case .relu:
-                for j in 0..<width { y[j] = max(y[j] + bias[j], 0) }
+                for j in 0..<width { y[j] = max(Format.rounded(y[j] + bias[j]), 0) }
             case .leakyRelu(let slope):
                 for j in 0..<width {
-                    let v = y[j] + bias[j]
-                    y[j] = v > 0 ? v : slope * v
+                    let v = Format.rounded(y[j] + bias[j])
+                    y[j] = v > 0 ? v : Format.rounded(slope * v)
                 }
             case .gelu:
                 let kept = preActivation.unsafelyUnwrapped.base + row * width
                 for j in 0..<width {
-                    let v = y[j] + bias[j]
+                    let v = Format.rounded(y[j] + bias[j])
                     kept[j] = v
-                    y[j] = 0.5 * v * (1 + erff(v * Float(0.5).squareRoot()))
+                    y[j] = Format.rounded(0.5 * v * (1 + erff(v * Float(0.5).squareRoot())))
                 }
             case .silu:
                 let kept = preActivation.unsafelyUnwrapped.base + row * width
                 for j in 0..<width {
-                    let v = y[j] + bias[j]
+                    let v = Format.rounded(y[j] + bias[j])
                     kept[j] = v
-                    y[j] = v / (1 + expf(-v))
+                    y[j] = Format.rounded(v / (1 + expf(-v)))
                 }
             case .tanh:
-                for j in 0..<width { y[j] = tanhf(y[j] + bias[j]) }
+                for j in 0..<width { y[j] = Format.rounded(tanhf(Format.rounded(y[j] + bias[j]))) }
             case .sigmoid:
-                for j in 0..<width { y[j] = 1 / (1 + expf(-(y[j] + bias[j]))) }
+                for j in 0..<width { y[j] = Format.rounded(1 / (1 + expf(-Format.rounded(y[j] + bias[j])))) }
             }
         }
     }
 
-    /// dz = dy ⊙ f'(z), in place over `gradient`, from the outputs `y` (and `preActivation` for GELU).
-    func backward(gradient: MatrixView, output y: MatrixView, preActivation: MatrixView?) {
+    /// dz = dy ⊙ f'(z), in place over `gradient`, from the outputs `y` (and `preActivation` for GELU
+    /// and SiLU), stored rounded to `precision` as PyTorch stores the activation's input gradient.
+    /// Identity and relu multiply by 1 or 0, which needs no rounding.
+    func backward(gradient: MatrixView, output y: MatrixView, preActivation: MatrixView?, precision: Precision) {
         let g = gradient.base, out = y.base, n = gradient.count
         switch self {
         case .identity:
             return
         case .relu:
             for i in 0..<n where out[i] <= 0 { g[i] = 0 }
+            return
         case .leakyRelu(let slope):
             for i in 0..<n where out[i] <= 0 { g[i] *= slope }
         case .gelu:
@@ -105,5 +121,6 @@ public enum Activation: Equatable, Sendable {
         case .sigmoid:
             for i in 0..<n { g[i] *= out[i] * (1 - out[i]) }
         }
+        precision.format?.round(g, count: n)
     }
 }

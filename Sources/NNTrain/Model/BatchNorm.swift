@@ -19,10 +19,16 @@ import Foundation
 /// PyTorch refuses a training batch of one row; here such a batch normalises to β (x̂ = 0) and
 /// leaves the running variance as it was, rather than stopping a run over its last batch.
 /// γ and β take no weight decay unless `optimizer.decay_batch_norm` says so.
+///
+/// In mixed precision (`Precision`) the statistics and x̂ are computed in fp32 from the rounded
+/// input, as cuDNN does for fp16 data; γ·x̂ + β is rounded before the activation, dz is stored
+/// rounded, and dγ, dβ stay fp32 (parameters are fp32 under autocast).
 public final class BatchNorm: Layer {
     public let inputWidth: Int
     public var outputWidth: Int { inputWidth }
     public let activation: Activation
+    /// The format the output before the activation, and dz, are rounded to; fp32 for plain training.
+    public let precision: Precision
     public static let momentum: Float = 0.1
     public static let epsilon: Float = 1e-5
     let parameters: ParameterStore
@@ -35,11 +41,13 @@ public final class BatchNorm: Layer {
     private var inverseStd: [Float]
     private var preActivation: FloatBuffer?
 
-    init(parameters: ParameterStore, scale: ParameterStore.Tensor, shift: ParameterStore.Tensor, activation: Activation) {
+    init(parameters: ParameterStore, scale: ParameterStore.Tensor, shift: ParameterStore.Tensor, activation: Activation,
+         precision: Precision = .fp32) {
         self.parameters = parameters
         self.scale = scale
         self.shift = shift
         self.activation = activation
+        self.precision = precision
         inputWidth = scale.count
         runningMean = [Float](repeating: 0, count: scale.count)
         runningVariance = [Float](repeating: 1, count: scale.count)
@@ -77,7 +85,7 @@ public final class BatchNorm: Layer {
             for j in 0..<n { out[j] = gamma[j] * source[j] }
         }
         activation.applyWithBias(y, bias: parameters.values.base + shift.offset,
-                                 preActivation: preActivation?.matrix(rows: rows, columns: n))
+                                 preActivation: preActivation?.matrix(rows: rows, columns: n), precision: precision)
     }
 
     /// μ, σ² and x̂ of a training batch, and the running statistics' update.
@@ -121,7 +129,8 @@ public final class BatchNorm: Layer {
     public func backward(input x: MatrixView, output y: MatrixView, outputGradient dy: MatrixView,
                          inputGradient dx: MatrixView?) {
         let rows = x.rows, n = inputWidth
-        activation.backward(gradient: dy, output: y, preActivation: preActivation?.matrix(rows: rows, columns: n))
+        activation.backward(gradient: dy, output: y, preActivation: preActivation?.matrix(rows: rows, columns: n),
+                            precision: precision)
         let dz = dy.base, xHat = normalized.base
         let gamma = parameters.values.base + scale.offset
         let dGamma = parameters.gradients.base + scale.offset, dBeta = parameters.gradients.base + shift.offset

@@ -10,6 +10,14 @@
 ///     dW = dzᵀ · x      [out, in]
 ///     db = Σ_rows dz    [out]
 ///     dx = dz · W       [B, in]
+///
+/// In mixed precision (`precision` fp16 or bf16, see `Precision`), as torch.autocast runs
+/// nn.Linear: each forward pass first rounds W and b into copies (the master weights stay fp32);
+/// x arrives rounded (`Network` stores every layer's input rounded); the GEMMs read the rounded
+/// operands and accumulate in fp32; z = x·Wᵀ + b is rounded once, as cuBLAS rounds addmm's result,
+/// before the activation; dz is stored rounded (relu's needs no rounding), dx = dz · W reads the
+/// same rounded W, and dW and db are rounded by `Network.finishGradients`, in one pass with
+/// unscaling.
 public final class Dense: Layer {
     public let inputWidth: Int
     public let outputWidth: Int
@@ -17,17 +25,31 @@ public final class Dense: Layer {
     let parameters: ParameterStore
     let weight: ParameterStore.Tensor
     let bias: ParameterStore.Tensor
+    /// The format of the products' operands and results; fp32 for plain training.
+    public let precision: Precision
     /// z = x·Wᵀ + b, kept only when the activation's derivative needs it (GELU).
     private var preActivation: FloatBuffer?
+    /// W then b rounded to `precision`, refreshed by every forward pass (empty in fp32).
+    private let roundedParameters: FloatBuffer
 
     init(parameters: ParameterStore, weight: ParameterStore.Tensor, bias: ParameterStore.Tensor,
-         activation: Activation) {
+         activation: Activation, precision: Precision = .fp32) {
         self.parameters = parameters
         self.weight = weight
         self.bias = bias
         self.activation = activation
+        self.precision = precision
         outputWidth = weight.shape[0]
         inputWidth = weight.shape[1]
+        roundedParameters = FloatBuffer(count: precision == .fp32 ? 0 : weight.count + bias.count)
+    }
+
+    /// W and b as the products read them: the master values in fp32, else their rounded copies.
+    private var operands: (weight: UnsafePointer<Float>, bias: UnsafePointer<Float>) {
+        guard precision != .fp32 else {
+            return (UnsafePointer(parameters.values.base + weight.offset), UnsafePointer(parameters.values.base + bias.offset))
+        }
+        return (UnsafePointer(roundedParameters.base), UnsafePointer(roundedParameters.base + weight.count))
     }
 
     public func reserve(rows: Int) {
@@ -35,19 +57,24 @@ public final class Dense: Layer {
     }
 
     public func forward(_ x: MatrixView, into y: MatrixView, training: Bool) {
-        let w = parameters.values.base + weight.offset
+        if let format = precision.format {
+            format.round(parameters.values.base + weight.offset, into: roundedParameters.base, count: weight.count)
+            format.round(parameters.values.base + bias.offset, into: roundedParameters.base + weight.count,
+                         count: bias.count)
+        }
+        let (w, b) = operands
         BLAS.gemm(transposeA: false, transposeB: true, m: x.rows, n: outputWidth, k: inputWidth,
                   alpha: 1, a: x.base, lda: inputWidth, b: w, ldb: inputWidth, beta: 0, c: y.base, ldc: outputWidth)
-        activation.applyWithBias(y, bias: parameters.values.base + bias.offset,
-                                 preActivation: preActivation?.matrix(rows: x.rows, columns: outputWidth))
+        activation.applyWithBias(y, bias: b, preActivation: preActivation?.matrix(rows: x.rows, columns: outputWidth),
+                                 precision: precision)
     }
 
     public func backward(input x: MatrixView, output y: MatrixView, outputGradient dy: MatrixView,
                          inputGradient dx: MatrixView?) {
         activation.backward(gradient: dy, output: y,
-                            preActivation: preActivation?.matrix(rows: x.rows, columns: outputWidth))
+                            preActivation: preActivation?.matrix(rows: x.rows, columns: outputWidth), precision: precision)
         let dz = dy
-        let w = parameters.values.base + weight.offset
+        let w = operands.weight
         let dw = parameters.gradients.base + weight.offset
         let db = parameters.gradients.base + bias.offset
         BLAS.gemm(transposeA: true, transposeB: false, m: outputWidth, n: inputWidth, k: x.rows,

@@ -6,20 +6,24 @@
 ///     eval:      y = x
 ///
 /// The mask is drawn from the layer's own generator (its own stream of the run's seed), one
-/// uniform per element in row-major order, so the same seed drops the same units.
+/// uniform per element in row-major order, so the same seed drops the same units. In mixed
+/// precision the training output x·m is stored rounded (`Network` rounds dx).
 public final class Dropout: Layer {
     public let inputWidth: Int
     public var outputWidth: Int { inputWidth }
     public let probability: Float
+    /// The format the training output is rounded to; fp32 for plain training.
+    public let precision: Precision
     /// The generator the masks are drawn from; a checkpoint carries its state.
     public var random: RandomGenerator
     /// The last training mask, m above.
     private var mask = FloatBuffer(count: 0)
 
-    public init(width: Int, probability: Float, random: RandomGenerator) {
+    public init(width: Int, probability: Float, random: RandomGenerator, precision: Precision = .fp32) {
         inputWidth = width
         self.probability = probability
         self.random = random
+        self.precision = precision
     }
 
     public func reserve(rows: Int) { mask = FloatBuffer(count: rows * inputWidth) }
@@ -35,6 +39,7 @@ public final class Dropout: Layer {
             m[i] = random.nextUnitFloat() < p ? 0 : keep
             output[i] = input[i] * m[i]
         }
+        precision.format?.round(output, count: n)
     }
 
     public func backward(input x: MatrixView, output y: MatrixView, outputGradient dy: MatrixView,

@@ -10,7 +10,8 @@ public protocol Layer: AnyObject {
     /// Sizes the layer's own per-row scratch buffers for batches of up to `rows` rows.
     func reserve(rows: Int)
 
-    /// y = layer(x). `training` distinguishes train from eval mode (dropout, batch norm).
+    /// y = layer(x). `training` distinguishes train from eval mode (dropout, batch norm). In mixed
+    /// precision (see `Precision`) x arrives rounded and y is stored rounded.
     func forward(_ x: MatrixView, into y: MatrixView, training: Bool)
 
     /// Back-propagation. Given x, y and dL/dy (which the layer may overwrite as scratch), sets

@@ -4,18 +4,33 @@
 /// The multilayer perceptron of a config is `Network.mlp`: Dense layers of widths
 /// input → hidden… → output, the config's activation after each hidden layer and none after the
 /// last (the loss takes raw logits or values, as nn.CrossEntropyLoss and nn.MSELoss do).
+///
+/// In mixed precision (`precision` fp16 or bf16; see `Precision` for the whole list) activations
+/// and their gradients are stored as PyTorch's autocast stores them, in the low precision: the
+/// network rounds its input (the first product's operand) into a buffer of its own, the loss
+/// gradient dL/d(output) as it enters back-propagation, and every layer's dL/dx; each layer
+/// stores its own output rounded (`Layer`); `finishGradients` rounds the linear layers' parameter
+/// gradients.
 public final class Network {
     public let parameters: ParameterStore
     public let layers: [any Layer]
+    /// The format activations and their gradients are stored in; fp32 for plain training.
+    public let precision: Precision
+    /// When set, every rounding of an activation gradient (dL/d(output) and each layer's dL/dx)
+    /// adds to this tally (`logging.precision_stats`); nil counts nothing.
+    public var gradientRoundingCounts: RoundingCounts?
     /// outputs[i] holds layer i's output; gradients[i] holds dL/d(outputs[i]).
     private var outputs: [FloatBuffer] = []
     private var gradients: [FloatBuffer] = []
+    /// The last input rounded to `precision` (unused in fp32).
+    private var roundedInput = FloatBuffer(count: 0)
     public private(set) var rowCapacity = 0
     private var lastRows = 0
 
-    init(parameters: ParameterStore, layers: [any Layer]) {
+    init(parameters: ParameterStore, layers: [any Layer], precision: Precision) {
         self.parameters = parameters
         self.layers = layers
+        self.precision = precision
     }
 
     /// The shape of a multilayer perceptron, as a config describes it.
@@ -28,15 +43,18 @@ public final class Network {
         public var dropout: Float = 0
         /// Batch normalisation between each hidden layer's product and its activation.
         public var batchNorm = false
+        /// The format of the products and stored activations (mixed-precision emulation).
+        public var precision: Precision = .fp32
 
         public init(inputWidth: Int, hidden: [Int], outputWidth: Int, activation: Activation,
-                    dropout: Float = 0, batchNorm: Bool = false) {
+                    dropout: Float = 0, batchNorm: Bool = false, precision: Precision = .fp32) {
             self.inputWidth = inputWidth
             self.hidden = hidden
             self.outputWidth = outputWidth
             self.activation = activation
             self.dropout = dropout
             self.batchNorm = batchNorm
+            self.precision = precision
         }
     }
 
@@ -64,17 +82,19 @@ public final class Network {
             let isHidden = i < linearCount - 1
             guard let weight = tensors.next(), let bias = tensors.next() else { break }
             let denseActivation: Activation = !isHidden || shape.batchNorm ? .identity : shape.activation
-            layers.append(Dense(parameters: store, weight: weight, bias: bias, activation: denseActivation))
+            layers.append(Dense(parameters: store, weight: weight, bias: bias, activation: denseActivation,
+                                precision: shape.precision))
             guard isHidden else { continue }
             if shape.batchNorm, let gamma = tensors.next(), let beta = tensors.next() {
-                layers.append(BatchNorm(parameters: store, scale: gamma, shift: beta, activation: shape.activation))
+                layers.append(BatchNorm(parameters: store, scale: gamma, shift: beta, activation: shape.activation,
+                                        precision: shape.precision))
             }
             if shape.dropout > 0 {
                 layers.append(Dropout(width: widths[i + 1], probability: shape.dropout,
-                                      random: RandomGenerator(seed: dropoutSeed, stream: UInt64(i))))
+                                      random: RandomGenerator(seed: dropoutSeed, stream: UInt64(i)), precision: shape.precision))
             }
         }
-        return Network(parameters: store, layers: layers)
+        return Network(parameters: store, layers: layers, precision: shape.precision)
     }
 
     public var inputWidth: Int { layers.first?.inputWidth ?? 0 }
@@ -86,6 +106,7 @@ public final class Network {
         rowCapacity = rows
         outputs = layers.map { FloatBuffer(count: rows * $0.outputWidth) }
         gradients = layers.map { FloatBuffer(count: rows * $0.outputWidth) }
+        if precision != .fp32 { roundedInput = FloatBuffer(count: rows * inputWidth) }
         for layer in layers { layer.reserve(rows: rows) }
     }
 
@@ -94,6 +115,10 @@ public final class Network {
         precondition(x.rows <= rowCapacity && x.columns == inputWidth, "batch beyond the reserved shape")
         lastRows = x.rows
         var input = x
+        if let format = precision.format {
+            input = roundedInput.matrix(rows: x.rows, columns: x.columns)
+            format.round(x.base, into: input.base, count: x.count)
+        }
         for (i, layer) in layers.enumerated() {
             let output = outputs[i].matrix(rows: x.rows, columns: layer.outputWidth)
             layer.forward(input, into: output, training: training)
@@ -109,14 +134,42 @@ public final class Network {
 
     /// Sets every parameter gradient from `outputGradient`, for the input `x` of the last forward pass.
     public func backward(input x: MatrixView) {
+        let firstInput = precision == .fp32 ? x : roundedInput.matrix(rows: lastRows, columns: inputWidth)
+        roundGradient(outputGradient)
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             let layer = layers[i]
-            let input = i == 0 ? x : outputs[i - 1].matrix(rows: lastRows, columns: layer.inputWidth)
+            let input = i == 0 ? firstInput : outputs[i - 1].matrix(rows: lastRows, columns: layer.inputWidth)
             let output = outputs[i].matrix(rows: lastRows, columns: layer.outputWidth)
             let dInput = i == 0 ? nil : gradients[i - 1].matrix(rows: lastRows, columns: layer.inputWidth)
             layer.backward(input: input, output: output,
                            outputGradient: gradients[i].matrix(rows: lastRows, columns: layer.outputWidth),
                            inputGradient: dInput)
+            if let dInput { roundGradient(dInput) }
         }
+    }
+
+    /// Finishes the parameter gradients of a mixed-precision step, in one pass over the flat
+    /// buffer: each linear layer's dW and db rounded to `precision` (autocast computes them in the
+    /// low precision), then every gradient multiplied by `inverseScale` (GradScaler's 1/S, or 1).
+    /// Batch-norm gradients are fp32 and only scaled. Returns whether all gradients are finite.
+    public func finishGradients(inverseScale: Float) -> Bool {
+        let gradients = parameters.gradients.base
+        var finite = true
+        for tensor in parameters.tensors {
+            let format = tensor.role.isBatchNorm ? Binary32.self : precision.format ?? Binary32.self
+            finite = format.roundScaling(gradients + tensor.offset, count: tensor.count, by: inverseScale) && finite
+        }
+        return finite
+    }
+
+    /// Rounds an activation gradient to `precision`, tallying what it loses when counting.
+    private func roundGradient(_ gradient: MatrixView) {
+        guard let format = precision.format else { return }
+        guard var counts = gradientRoundingCounts else {
+            format.round(gradient.base, count: gradient.count)
+            return
+        }
+        counts.add(format.roundCounting(gradient.base, count: gradient.count))
+        gradientRoundingCounts = counts
     }
 }

@@ -9,44 +9,69 @@ import Foundation
 /// learning rate of the epoch's last step; the gradient norms are global L2 norms before clipping.
 /// A validation figure is empty when validation_split is 0. Numbers are written in full precision (Swift's shortest round-trip form),
 /// so equal runs give equal files apart from the two timing columns.
+///
+/// A mixed-precision run (fp16, bf16) adds `loss_scale` (GradScaler's scale at the end of the epoch,
+/// empty with `loss_scale: none`) and `skipped_steps` (steps of the epoch skipped for inf/NaN
+/// gradients), and with `logging.precision_stats` `grad_underflow` and `grad_overflow` (see
+/// `MixedPrecisionMetrics`). The columns depend only on the config, so every row has the header's.
 public final class MetricsLog {
+    /// Which columns the file has.
+    public struct Columns: Equatable, Sendable {
+        public var classification: Bool
+        /// `loss_scale` and `skipped_steps`.
+        public var mixedPrecision = false
+        /// `grad_underflow` and `grad_overflow`.
+        public var precisionStats = false
+
+        public init(classification: Bool, mixedPrecision: Bool = false, precisionStats: Bool = false) {
+            self.classification = classification
+            self.mixedPrecision = mixedPrecision
+            self.precisionStats = precisionStats
+        }
+    }
+
     public let path: String
     private let handle: FileHandle
-    private let classification: Bool
+    private let columns: Columns
 
-    public static func header(classification: Bool) -> String {
-        classification
+    public static func header(_ columns: Columns) -> String {
+        (columns.classification
             ? "epoch,lr,train_loss,train_acc,val_loss,val_acc,grad_norm_mean,grad_norm_max,epoch_seconds,samples_per_second"
-            : "epoch,lr,train_loss,val_loss,val_mae,val_r2,grad_norm_mean,grad_norm_max,epoch_seconds,samples_per_second"
+            : "epoch,lr,train_loss,val_loss,val_mae,val_r2,grad_norm_mean,grad_norm_max,epoch_seconds,samples_per_second")
+            + (columns.mixedPrecision ? ",loss_scale,skipped_steps" : "")
+            + (columns.precisionStats ? ",grad_underflow,grad_overflow" : "")
     }
 
     /// Creates (or empties) the file at `path` and writes the header.
-    public init(path: String, classification: Bool) throws(NNTrainError) {
-        guard FileManager.default.createFile(atPath: path, contents: Data((Self.header(classification: classification) + "\n").utf8)),
+    public init(path: String, columns: Columns) throws(NNTrainError) {
+        guard FileManager.default.createFile(atPath: path, contents: Data((Self.header(columns) + "\n").utf8)),
               let handle = FileHandle(forWritingAtPath: path)
         else { throw NNTrainError.cannotWrite(path, "cannot create the file") }
         handle.seekToEndOfFile()
         self.path = path
         self.handle = handle
-        self.classification = classification
+        self.columns = columns
     }
 
     deinit { try? handle.close() }
 
-    public static func row(_ m: EpochMetrics, classification: Bool) -> String {
+    public static func row(_ m: EpochMetrics, _ columns: Columns) -> String {
         func text(_ value: Double?) -> String { value.map { "\($0)" } ?? "" }
-        let validation = m.validation
-        let figures = classification
+        let validation = m.validation, precision = m.mixedPrecision
+        let figures = columns.classification
             ? [text(m.trainLoss), text(m.trainAccuracy), text(validation?.loss), text(validation?.accuracy)]
             : [text(m.trainLoss), text(validation?.loss), text(validation?.meanAbsoluteError), text(validation?.r2)]
+        let scaling = columns.mixedPrecision ? [text(precision?.lossScale), precision.map { "\($0.skippedSteps)" } ?? ""] : []
+        let stats = columns.precisionStats ? [text(precision?.gradientUnderflow), text(precision?.gradientOverflow)] : []
         return (["\(m.epoch)", text(m.learningRate)] + figures
-            + [text(m.gradientNormMean), text(m.gradientNormMax), text(m.epochSeconds), text(m.samplesPerSecond)])
+            + [text(m.gradientNormMean), text(m.gradientNormMax), text(m.epochSeconds), text(m.samplesPerSecond)]
+            + scaling + stats)
             .joined(separator: ",")
     }
 
     public func append(_ metrics: EpochMetrics) throws(NNTrainError) {
         do {
-            try handle.write(contentsOf: Data((Self.row(metrics, classification: classification) + "\n").utf8))
+            try handle.write(contentsOf: Data((Self.row(metrics, columns) + "\n").utf8))
             try handle.synchronize()
         } catch {
             throw NNTrainError.cannotWrite(path, error.localizedDescription)

@@ -17,6 +17,8 @@ public struct RunSummary: Codable, Equatable, Sendable {
     /// For a linear model on the bonus dataset with its true weights beside it: learned against true
     /// weight of each feature, in the raw (un-normalised) units of the CSV, and the bias last.
     public var weights: [WeightRecovery]?
+    /// The totals of a mixed-precision run; absent in fp32.
+    public var mixedPrecision: MixedPrecision? = nil
     public var parameters: Int
     public var layerWidths: [Int]
     public var loadSeconds: Double
@@ -26,6 +28,16 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var samplesPerSecond: Double
     public var blasKernel: String
     public var blasThreads: Int
+
+    /// What mixed precision did over the whole run.
+    public struct MixedPrecision: Codable, Equatable, Sendable {
+        /// `fp16` or `bf16`.
+        public var precision: String
+        /// GradScaler's final scale; absent with `loss_scale: none`.
+        public var lossScale: Double?
+        /// Optimizer steps skipped for inf/NaN gradients.
+        public var skippedSteps: Int
+    }
 
     public struct WeightRecovery: Codable, Equatable, Sendable {
         public var name: String

@@ -95,6 +95,17 @@ struct ConfigKey: Sendable {
         })
     }
 
+    /// `dynamic`, `none`, or a fixed scale (`training.loss_scale`).
+    static func lossScaling(_ name: String, _ field: WritableKeyPath<Configuration, LossScaling> & Sendable) -> ConfigKey {
+        value(name, field, read: { value throws(NNTrainError) in try value.lossScaling() }, write: { scaling in
+            switch scaling {
+            case .none: "none"
+            case .dynamic: "dynamic"
+            case .fixed(let scale): "\(scale)"
+            }
+        })
+    }
+
     /// One of an enumeration's raw values, or nil (left out of the resolved YAML) when unset.
     static func optionalChoice<Choice: RawRepresentable & CaseIterable & Sendable>(
         _ name: String, _ field: WritableKeyPath<Configuration, Choice?> & Sendable

@@ -121,6 +121,23 @@ struct ConfigValue {
         return .rows(rows)
     }
 
+    /// A loss scaling: `dynamic`, `none`, or a fixed scale from 1e-30 to 1e30 (so that both the
+    /// scale and its reciprocal are normal floats).
+    func lossScaling() throws(NNTrainError) -> LossScaling {
+        let expectation = "dynamic, none or a number from 1e-30 to 1e30"
+        let text = try scalarText(expecting: expectation)
+        switch text {
+        case "dynamic": return .dynamic
+        case "none": return .none
+        default:
+            guard let scale = Double(text), scale.isFinite else {
+                throw problem("\(quoted(text)) is not dynamic, none or a number; expected \(expectation)")
+            }
+            guard scale >= 1e-30, scale <= 1e30 else { throw problem("\(shown(text)) is out of range; expected \(expectation)") }
+            return .fixed(scale)
+        }
+    }
+
     /// One of an enumeration's spellings, exactly as written in `Configuration.swift`.
     func choice<Choice: RawRepresentable & CaseIterable>() throws(NNTrainError) -> Choice
     where Choice.RawValue == String {

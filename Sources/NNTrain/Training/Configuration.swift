@@ -166,6 +166,11 @@ public struct Configuration: Equatable, Sendable {
         /// Rows per optimizer step: `full` (batch gradient descent), N ≥ 1 (mini-batch; 1 is
         /// stochastic). The last batch of an epoch may be smaller (DataLoader's drop_last=False).
         public var batchSize: BatchSize = .rows(128)
+        /// The number format of the forward and backward passes: fp32, or fp16 / bf16 emulating
+        /// torch.autocast with fp32 master weights (see `Precision`).
+        public var precision: Precision = .fp32
+        /// Loss scaling (torch.amp.GradScaler); default dynamic for fp16, none for bf16 and fp32.
+        public var lossScale: LossScaling = .none
         /// Gradient clipping, applied before the optimizer step.
         public var clip = ClipSection()
         public init() {}
@@ -182,6 +187,9 @@ public struct Configuration: Equatable, Sendable {
     public struct LoggingSection: Equatable, Sendable {
         /// Also write every N-th optimizer step to steps.csv; 0 is off.
         public var everyNSteps: Int = 0
+        /// In mixed precision, also log the fractions of activation-gradient values that underflowed
+        /// to zero or overflowed to infinity when rounded (metrics.csv `grad_underflow`, `grad_overflow`).
+        public var precisionStats = false
         public init() {}
     }
 
@@ -229,6 +237,16 @@ public enum InitializationKind: String, CaseIterable, Sendable {
 public enum BiasInitialization: String, CaseIterable, Sendable {
     case `default`
     case zero
+}
+
+/// `training.loss_scale`: how the loss gradient is scaled in mixed precision (see `GradScaler`).
+public enum LossScaling: Equatable, Sendable {
+    /// No scaling: a gradient that underflows is lost, one that overflows stops the run.
+    case none
+    /// A static scale S: multiply, unscale, skip steps with inf/NaN gradients; S never changes.
+    case fixed(Double)
+    /// torch.amp.GradScaler's dynamic scale (65536, ×2 every 2000 clean steps, ×0.5 on inf/NaN).
+    case dynamic
 }
 
 /// Rows per optimizer step.

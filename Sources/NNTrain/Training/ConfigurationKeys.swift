@@ -112,6 +112,8 @@ extension Configuration {
         .section("training", [
             .integer("epochs", \.training.epochs, atLeast: 1),
             .batchSize("batch_size", \.training.batchSize),
+            .choice("precision", \.training.precision),
+            .lossScaling("loss_scale", \.training.lossScale).onlyWhen("training.precision", is: Precision.fp16, .bf16),
             .section("clip", [
                 .optionalNumber("norm", \.training.clip.norm, .positive),
                 .optionalNumber("value", \.training.clip.value, .positive),
@@ -119,6 +121,7 @@ extension Configuration {
         ]),
         .section("logging", [
             .integer("every_n_steps", \.logging.everyNSteps, atLeast: 0),
+            .boolean("precision_stats", \.logging.precisionStats).onlyWhen("training.precision", is: Precision.fp16, .bf16),
         ]),
         .section("output", [
             .optionalPath("dir", \.output.dir),
@@ -133,6 +136,7 @@ extension Configuration {
         if given["optimizer.lr"] == nil { optimizer.lr = optimizer.name.defaultLR }
         if given["optimizer.eps"] == nil { optimizer.eps = optimizer.name.defaultEps }
         if given["optimizer.weight_decay"] == nil { optimizer.weightDecay = optimizer.name.defaultWeightDecay }
+        if given["training.loss_scale"] == nil { training.lossScale = training.precision.defaultLossScaling }
         try checkLossFitsDataset(given: given, file: file)
         try checkConditionalKeysApply(given: given)
         try checkOptimizer(given: given)
@@ -265,6 +269,11 @@ extension DatasetKind {
         case .bonus: "a regression dataset"
         }
     }
+}
+
+extension Precision {
+    /// torch's usual pairing: GradScaler for fp16, none for bf16 (which has fp32's range).
+    var defaultLossScaling: LossScaling { self == .fp16 ? .dynamic : .none }
 }
 
 extension MonitoredMetric {

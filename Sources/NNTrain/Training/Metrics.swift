@@ -35,6 +35,28 @@ public struct EpochMetrics: Equatable, Sendable {
     /// Training time of the epoch, without validation.
     public var epochSeconds: Double
     public var samplesPerSecond: Double
+    /// Loss scaling and rounding figures of a mixed-precision epoch; nil in fp32.
+    public var mixedPrecision: MixedPrecisionMetrics? = nil
+}
+
+/// The figures of an fp16 or bf16 epoch (metrics.csv's last columns).
+public struct MixedPrecisionMetrics: Equatable, Sendable {
+    /// GradScaler's scale S at the end of the epoch; nil without loss scaling.
+    public var lossScale: Double?
+    /// Steps skipped in the epoch because a gradient was ±inf or NaN.
+    public var skippedSteps: Int
+    /// With `logging.precision_stats`: of all activation-gradient values rounded in the epoch
+    /// (dL/d(output) and each layer's dL/dx, scaled), the fractions that were non-zero and became
+    /// zero, and finite and became infinite; nil otherwise.
+    public var gradientUnderflow: Double?
+    public var gradientOverflow: Double?
+
+    public init(lossScale: Double?, skippedSteps: Int, gradientUnderflow: Double? = nil, gradientOverflow: Double? = nil) {
+        self.lossScale = lossScale
+        self.skippedSteps = skippedSteps
+        self.gradientUnderflow = gradientUnderflow
+        self.gradientOverflow = gradientOverflow
+    }
 }
 
 extension EpochMetrics {

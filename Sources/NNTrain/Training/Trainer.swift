@@ -4,12 +4,14 @@ import Foundation
 /// The training loop. For each epoch: shuffle the training rows with the seeded generator, then
 /// per batch
 ///
-///     gather + normalise rows → augment → forward → loss, ∂L/∂output → backward → L1 → clip
-///       → lr, momentum = schedule(position) → optimizer step
+///     gather + normalise rows → augment → forward → loss, ∂L/∂output [× S] → backward
+///       [→ unscale, skip on inf/NaN] → L1 → clip → lr, momentum = schedule(position) → optimizer step
 ///
-/// then evaluate the validation split and step reduce_on_plateau. Buffers are sized once in
-/// `init`, so the steps allocate nothing. The same configuration and seed give the same numbers
-/// on the same machine.
+/// then evaluate the validation split and step reduce_on_plateau. The bracketed parts are mixed
+/// precision's (`training.precision` fp16 or bf16, see `Precision` and `GradScaler`): a skipped
+/// step leaves weights, optimizer state and the schedule's position (`stepCount`) as they were.
+/// Buffers are sized once in `init`, so the steps allocate nothing. The same configuration and
+/// seed give the same numbers on the same machine.
 public final class Trainer {
     public let configuration: Configuration
     public let data: TrainingData
@@ -22,6 +24,9 @@ public final class Trainer {
     public let schedule: Warmup
     /// reduce_on_plateau's state, stepped once per epoch; nil for the other schedules.
     public private(set) var plateau: ReduceLROnPlateau?
+    /// The loss scaler of a mixed-precision run with `training.loss_scale` dynamic or a number; nil
+    /// otherwise.
+    public private(set) var gradScaler: GradScaler?
     /// Rows per evaluation pass (larger than a typical batch: evaluation keeps no gradients).
     static let evaluationRows = 1024
 
@@ -48,7 +53,8 @@ public final class Trainer {
         let activation = Activation(model.activation, leakySlope: Float(model.leakySlope))
         network = Network.mlp(
             Network.MLPShape(inputWidth: data.train.featureCount, hidden: model.hidden, outputWidth: data.outputWidth,
-                             activation: activation, dropout: Float(model.dropout), batchNorm: model.batchNorm),
+                             activation: activation, dropout: Float(model.dropout), batchNorm: model.batchNorm,
+                             precision: configuration.training.precision),
             dropoutSeed: configuration.seed ^ RandomStream.dropout.rawValue)
         let batchRows = configuration.training.batchSize.rows(of: data.train.count)
         network.reserve(rows: max(batchRows, Trainer.evaluationRows))
@@ -60,6 +66,7 @@ public final class Trainer {
         groups = network.parameters.groups(decayBatchNorm: configuration.optimizer.decayBatchNorm)
         optimizer = configuration.optimizer.makeOptimizer(groups: groups)
         plateau = configuration.makePlateau()
+        gradScaler = GradScaler(configuration.training.lossScale)
         clipping = GradientClipping(maxNorm: configuration.training.clip.norm.map(Float.init),
                                     maxValue: configuration.training.clip.value.map(Float.init))
         l1 = Float(configuration.regularization.l1)
@@ -78,7 +85,8 @@ public final class Trainer {
     }
 
     /// Trains for `training.epochs` epochs, reporting to `observer` and `stepLog`; returns every
-    /// epoch's metrics. Throws `.diverged` when a batch's loss stops being finite.
+    /// epoch's metrics. Throws `.diverged` when a batch's loss stops being finite, or in mixed
+    /// precision without loss scaling when a gradient does.
     ///
     /// Subnormal floats (below 1.2e-38) are flushed to zero while training, as most GPU training
     /// does: Adam's moments of rarely active inputs decay geometrically into the subnormal range,
@@ -119,6 +127,8 @@ public final class Trainer {
         shuffleRandom.shuffle(&order)
         var sums = LossSums(), norms = NormStatistics(), values = scheduledValues(epoch: epoch - 1)
         let parameters = network.parameters
+        let skippedBefore = gradScaler?.skippedSteps ?? 0
+        if configuration.logging.precisionStats { network.gradientRoundingCounts = RoundingCounts() }
         let start = DispatchTime.now().uptimeNanoseconds
         try order.withUnsafeBufferPointer { (order) throws(NNTrainError) in
             for batch in 0..<batches {
@@ -130,26 +140,31 @@ public final class Trainer {
                     let output = network.forward(x, training: true)
                     loss.evaluate(output: output, targets: targets, gradient: network.outputGradient, into: &sums)
                     guard sums.loss.isFinite else {
+                        let overflow = configuration.training.precision == .fp16 ? " (fp16 overflows beyond ±65504)" : ""
                         throw NNTrainError(.diverged, "training diverged at epoch \(epoch), step \(batch + 1): "
-                            + "the loss became \(sums.loss); try a smaller optimizer.lr than \(values.learningRate) "
+                            + "the loss became \(sums.loss)\(overflow); try a smaller optimizer.lr than \(values.learningRate) "
                             + "or training.clip.norm")
                     }
+                    gradScaler?.scaleLossGradient(network.outputGradient)
                     network.backward(input: x)
                 }
-                if l1 > 0 {
-                    L1Penalty.addGradient(lambda: l1, parameters: parameters.values.base, gradients: parameters.gradients.base,
-                                          groups: groups)
-                }
-                let norm = clipping.clip(parameters.gradients.storage)
-                norms.add(norm)
-                optimizer.step(parameters: parameters.values.storage, gradients: UnsafeBufferPointer(parameters.gradients.storage),
-                               learningRate: Float(values.learningRate), momentum: values.momentum)
-                stepCount += 1
-                if let stepLog, stepCount % stepLog.every == 0 {
-                    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                    try stepLog.append(step: stepCount, epoch: epoch, learningRate: values.learningRate,
-                                       loss: (sums.loss - lossBefore) / Double(range.count), gradientNorm: norm,
-                                       seconds: trainingSeconds + elapsed)
+                if try unscaleGradients(epoch: epoch, step: batch + 1) {
+                    if l1 > 0 {
+                        L1Penalty.addGradient(lambda: l1, parameters: parameters.values.base,
+                                              gradients: parameters.gradients.base, groups: groups)
+                    }
+                    let norm = clipping.clip(parameters.gradients.storage)
+                    norms.add(norm)
+                    optimizer.step(parameters: parameters.values.storage,
+                                   gradients: UnsafeBufferPointer(parameters.gradients.storage),
+                                   learningRate: Float(values.learningRate), momentum: values.momentum)
+                    stepCount += 1
+                    if let stepLog, stepCount % stepLog.every == 0 {
+                        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                        try stepLog.append(step: stepCount, epoch: epoch, learningRate: values.learningRate,
+                                           loss: (sums.loss - lossBefore) / Double(range.count), gradientNorm: norm,
+                                           seconds: trainingSeconds + elapsed)
+                    }
                 }
                 observer?.batchFinished(epoch: epoch, batch: batch + 1, batches: batches,
                                         meanLoss: sums.loss / Double(sums.rows))
@@ -162,7 +177,32 @@ public final class Trainer {
             trainAccuracy: data.isClassification ? sums.correct / Double(sums.rows) : nil,
             validation: data.validation.count > 0 ? evaluate(data.validation) : nil,
             gradientNormMean: norms.mean, gradientNormMax: norms.maximum,
-            epochSeconds: seconds, samplesPerSecond: Double(rowCount) / max(seconds, 1e-9))
+            epochSeconds: seconds, samplesPerSecond: Double(rowCount) / max(seconds, 1e-9),
+            mixedPrecision: configuration.training.precision == .fp32 ? nil : MixedPrecisionMetrics(
+                lossScale: gradScaler.map { Double($0.scale) }, skippedSteps: (gradScaler?.skippedSteps ?? 0) - skippedBefore,
+                gradientUnderflow: network.gradientRoundingCounts?.underflowFraction,
+                gradientOverflow: network.gradientRoundingCounts?.overflowFraction))
+    }
+
+    /// In mixed precision, after back-propagation: rounds and unscales the gradients (g · 1/S),
+    /// checks them for ±inf and NaN, updates the loss scaler, and says whether the optimizer may step. A
+    /// non-finite gradient skips the step under loss scaling; without it (`loss_scale: none`) it
+    /// stops the run, since the step would write NaN into the weights (as an unguarded PyTorch
+    /// step does). In fp32 nothing is checked here: a diverging run shows in its loss.
+    private func unscaleGradients(epoch: Int, step: Int) throws(NNTrainError) -> Bool {
+        let precision = configuration.training.precision
+        guard precision != .fp32 else { return true }
+        let finite = network.finishGradients(inverseScale: gradScaler?.inverseScale ?? 1)
+        guard var scaler = gradScaler else {
+            guard finite else {
+                throw NNTrainError(.diverged, "training diverged at epoch \(epoch), step \(step): a gradient became "
+                    + "infinite or NaN in \(precision.rawValue) without loss scaling; try training.loss_scale: dynamic")
+            }
+            return true
+        }
+        scaler.update(foundNonFinite: !finite)
+        gradScaler = scaler
+        return finite
     }
 
     /// Augments a gathered training batch in place; under mixup, the targets become the two labels

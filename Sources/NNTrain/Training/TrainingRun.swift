@@ -40,7 +40,10 @@ public enum TrainingRun {
             validationRows: data.validation.count, testRows: data.test.count, loadSeconds: data.loadSeconds,
             blasKernel: BLAS.kernelName, blasThreads: BLAS.threadCount))
 
-        let log = try MetricsLog(path: directory + "/metrics.csv", classification: data.isClassification)
+        let precision = configuration.training.precision
+        let log = try MetricsLog(path: directory + "/metrics.csv", columns: MetricsLog.Columns(
+            classification: data.isClassification, mixedPrecision: precision != .fp32,
+            precisionStats: configuration.logging.precisionStats))
         let stepLog = configuration.logging.everyNSteps > 0
             ? try StepLog(path: directory + "/steps.csv", every: configuration.logging.everyNSteps) : nil
         let history = try trainer.train(observer: observer, stepLog: stepLog) { (metrics) throws(NNTrainError) in
@@ -54,6 +57,9 @@ public enum TrainingRun {
             dataset: configuration.data.dataset.rawValue, ended: "completed", epochsCompleted: history.count,
             bestEpoch: best.epoch, bestLoss: bestLoss(of: best), test: trainer.evaluate(data.test),
             weights: weightRecovery(trainer),
+            mixedPrecision: precision == .fp32 ? nil : RunSummary.MixedPrecision(
+                precision: precision.rawValue, lossScale: trainer.gradScaler.map { Double($0.scale) },
+                skippedSteps: trainer.gradScaler?.skippedSteps ?? 0),
             parameters: trainer.network.parameters.count, layerWidths: widths, loadSeconds: data.loadSeconds,
             trainSeconds: trainSeconds, wallSeconds: Date().timeIntervalSince(wallStart),
             samplesPerSecond: Double(data.train.count * history.count) / max(trainSeconds, 1e-9),
