@@ -155,7 +155,7 @@ extension ConfigurationTests {
         @Test func unknownTopLevelKeySuggestsTheNearestKey() {
             #expect(configError("seed: 1\ndata: {}\noptimiser:\n  lr: 0.1\n") ==
                 "configs/x.txt:3: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, logging, output (did you mean 'optimizer'?)")
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, logging, output (did you mean 'optimizer'?)")
         }
 
         @Test func unknownKeyInSectionSuggestsTheNearestKey() {
@@ -167,7 +167,7 @@ extension ConfigurationTests {
         @Test func unknownKeyOfAnotherSectionSaysWhereItBelongs() {
             #expect(configError("seed: 1\nlr: 0.1\n") ==
                 "configs/x.txt:2: unknown key 'lr' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, logging, output ('lr' belongs in section 'optimizer')")
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, logging, output ('lr' belongs in section 'optimizer')")
             #expect(configError("model:\n  loss: mse\n") ==
                 "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation, leaky_slope, init, init_range, init_std, bias_init, dropout, batch_norm "
                 + "('loss' belongs at top level)")
@@ -176,7 +176,7 @@ extension ConfigurationTests {
         @Test func unknownKeyFarFromEveryKeyHasNoSuggestion() {
             #expect(configError("colour: red\n") ==
                 "configs/x.txt:1: unknown key 'colour' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, logging, output")
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, logging, output")
         }
 
         @Test func textWhereAnIntegerBelongs() {
@@ -391,7 +391,7 @@ extension ConfigurationTests {
         @Test func unknownKeyInOverride() {
             #expect(configError("seed: 1\n", overrides: ["optimiser.lr=1"]) ==
                 "--set optimiser.lr=1: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, logging, output (did you mean 'optimizer'?)")
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, logging, output (did you mean 'optimizer'?)")
             #expect(configError("seed: 1\n", overrides: ["training.epoch=1"]) ==
                 "--set training.epoch=1: unknown key 'epoch' in section 'training'; expected one of: epochs, batch_size, precision, loss_scale, clip "
                 + "(did you mean 'epochs'?)")
@@ -493,6 +493,9 @@ extension ConfigurationTests {
                   precision: fp32
                   # loss_scale: none (applies only to fp16, bf16)
                   clip: {}
+                early_stopping:
+                  min_delta: 0.0
+                  restore_best: false
                 logging:
                   every_n_steps: 0
                   # precision_stats: false (applies only to fp16, bf16)
@@ -643,6 +646,34 @@ extension ConfigurationTests {
             let yaml = try Configuration.parse(yaml: "training: {precision: fp16}\n", source: file).resolvedYAML()
             #expect(yaml.contains("  precision: fp16\n  loss_scale: dynamic\n"))
             #expect(yaml.contains("  precision_stats: false\n"))
+        }
+    }
+}
+
+extension ConfigurationTests {
+    /// The `early_stopping` section.
+    @Suite struct EarlyStoppingKeys {
+        @Test func patienceTurnsItOnWithMonitorAndModeFromTheData() throws {
+            let off = try Configuration.parse(yaml: "seed: 1\n", source: "configs/x.txt")
+            #expect(off.earlyStopping.patience == nil && off.earlyStopping.monitor == nil)
+            let on = try Configuration.parse(yaml: "early_stopping: {patience: 3, restore_best: true}\n", source: "configs/x.txt")
+            #expect(on.earlyStopping.monitor == .valLoss && on.earlyStopping.mode == .min)
+            let accuracy = try Configuration.parse(yaml: "early_stopping: {patience: 3, monitor: val_acc}\n", source: "configs/x.txt")
+            #expect(accuracy.earlyStopping.mode == .max)
+            let noValidation = try Configuration.parse(
+                yaml: "data: {validation_split: 0}\nearly_stopping: {patience: 2}\n", source: "configs/x.txt")
+            #expect(noValidation.earlyStopping.monitor == .trainLoss)
+        }
+
+        @Test func refusesAMonitorTheRunCannotComputeAndKeysWithoutPatience() {
+            #expect(configError("data: {validation_split: 0}\nearly_stopping:\n  patience: 2\n  monitor: val_loss\n") ==
+                "configs/x.txt:4: early_stopping.monitor: val_loss needs a validation split; "
+                + "expected data.validation_split > 0 or monitor: train_loss")
+            #expect(configError("data: {dataset: bonus}\nloss: mse\nearly_stopping: {patience: 2, monitor: val_acc}\n") ==
+                "configs/x.txt:3: early_stopping.monitor: val_acc needs a classification dataset; expected val_loss or train_loss for bonus")
+            #expect(configError("early_stopping:\n  restore_best: true\n") ==
+                "configs/x.txt:2: early_stopping.restore_best: early stopping is off without patience; "
+                + "expected early_stopping.patience: N as well")
         }
     }
 }

@@ -211,3 +211,49 @@ import Testing
         #expect(last.validation == trainer.evaluate(images))
     }
 }
+
+@Suite struct EarlyStoppingTests {
+    @Test func stopsAfterPatienceEpochsWithoutImprovementBeyondMinDelta() {
+        var stopper = EarlyStopping(monitor: .valLoss, higherIsBetter: false, patience: 3, minDelta: 0.01)
+        // Epoch 3 improves by less than min_delta, so epochs 3, 4, 5 are the three without improvement.
+        let values = [1.0, 0.8, 0.795, 0.9, 0.85, 0.1]
+        var verdicts: [(Bool, Bool)] = []
+        for (index, value) in values.enumerated() {
+            verdicts.append(stopper.update(epoch: index + 1, value: value))
+            if verdicts.last!.1 { break }
+        }
+        #expect(verdicts.map(\.0) == [true, true, false, false, false])
+        #expect(verdicts.map(\.1) == [false, false, false, false, true])
+        #expect(stopper.bestEpoch == 2 && stopper.best == 0.8)
+        var accuracy = EarlyStopping(monitor: .valAcc, higherIsBetter: true, patience: 1, minDelta: 0)
+        #expect(accuracy.update(epoch: 1, value: 0.5) == (true, false))
+        #expect(accuracy.update(epoch: 2, value: 0.5) == (false, true))
+    }
+
+    /// Random labels: the training rows can be memorised, the validation rows cannot be predicted,
+    /// so validation loss bottoms out early and then rises as the network overfits.
+    @Test func anOverfittingRunStopsAtTheRightEpochAndRestoresTheBestWeights() throws {
+        var random = RandomGenerator(seed: 12)
+        let features = (0..<(96 * 16)).map { _ in Float(random.nextGaussian()) }
+        let labels = (0..<96).map { _ in Int32(random.next(upperBound: UInt64(4))) }
+        let all = Dataset(name: "noise", features: .floats(features), featureCount: 16, targets: .classes(labels),
+                          classNames: ["a", "b", "c", "d"])
+        let train = all.subset(Array(0..<64)), validation = all.subset(Array(64..<96))
+        let data = TrainingData(train: train, validation: validation, test: validation,
+                                normalizer: Normalizer(fitting: train, mode: .none))
+        var config = TrainerTests.memorisationConfig()
+        config.training.epochs = 100
+        config.earlyStopping.patience = 3
+        config.earlyStopping.monitor = .valLoss
+        config.earlyStopping.restoreBest = true
+        let trainer = Trainer(configuration: config, data: data)
+        let history = try trainer.train(observer: nil) { _ in }
+        let losses = history.compactMap { $0.validation?.loss }
+        let bestIndex = try #require(losses.indices.min { losses[$0] < losses[$1] })
+        #expect(history.count == bestIndex + 1 + 3)  // the best epoch, then three without improvement
+        #expect(history.count < 100)
+        #expect(trainer.endReason == "early stop at epoch \(history.count)")
+        #expect(trainer.restoredEpoch == bestIndex + 1)
+        #expect(trainer.evaluate(validation).loss == losses[bestIndex])  // the best epoch's weights are back
+    }
+}

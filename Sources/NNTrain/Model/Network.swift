@@ -172,4 +172,29 @@ public final class Network {
         counts.add(format.roundCounting(gradient.base, count: gradient.count))
         gradientRoundingCounts = counts
     }
+
+    /// The model's state: every parameter and every batch norm's running statistics.
+    public struct Snapshot: Equatable, Sendable {
+        public var parameters: [Float]
+        public var runningStatistics: [[Float]]
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(parameters: Array(parameters.values.storage.prefix(parameters.count)),
+                 runningStatistics: layers.compactMap { $0 as? BatchNorm }.flatMap { [$0.runningMean, $0.runningVariance] })
+    }
+
+    /// Puts back a snapshot taken from this network.
+    public func restore(_ snapshot: Snapshot) {
+        let values = parameters.values.base
+        snapshot.parameters.withUnsafeBufferPointer { saved in
+            values.update(from: saved.baseAddress.unsafelyUnwrapped, count: min(saved.count, parameters.count))
+        }
+        var statistics = snapshot.runningStatistics.makeIterator()
+        for case let norm as BatchNorm in layers {
+            guard let mean = statistics.next(), let variance = statistics.next() else { break }
+            norm.runningMean = mean
+            norm.runningVariance = variance
+        }
+    }
 }

@@ -6,12 +6,14 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var config: String
     public var runDirectory: String
     public var dataset: String
-    /// Why training ended: "completed" after all epochs.
+    /// Why training ended: "completed" after all epochs, or "early stop at epoch N".
     public var ended: String
     public var epochsCompleted: Int
     /// The epoch with the lowest validation loss (training loss when there is no validation split).
     public var bestEpoch: Int
     public var bestLoss: Double
+    /// The epoch whose weights early_stopping.restore_best put back before the test evaluation.
+    public var restoredBestEpoch: Int?
     /// The final model on the test split.
     public var test: EvaluationMetrics
     /// For a linear model on the bonus dataset with its true weights beside it: learned against true

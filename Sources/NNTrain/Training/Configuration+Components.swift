@@ -71,6 +71,14 @@ extension Configuration {
                                  cooldown: s.cooldown, minLR: s.minLR)
     }
 
+    /// Early stopping's state, when early_stopping.patience is set.
+    func makeEarlyStopping() -> EarlyStopping? {
+        guard let patience = earlyStopping.patience else { return nil }
+        let monitor = earlyStopping.monitor ?? .valLoss
+        return EarlyStopping(monitor: monitor, higherIsBetter: (earlyStopping.mode ?? .min) == .max,
+                             patience: patience, minDelta: earlyStopping.minDelta)
+    }
+
     /// The augmentation settings of `data.augment`.
     var augmentation: AugmentationSettings {
         AugmentationSettings(hflip: data.augment.hflip, shift: data.augment.shift,

@@ -15,6 +15,7 @@ public struct Configuration: Equatable, Sendable {
     public var optimizer = OptimizerSection()
     public var scheduler = SchedulerSection()
     public var training = TrainingSection()
+    public var earlyStopping = EarlyStoppingSection()
     public var logging = LoggingSection()
     public var output = OutputSection()
 
@@ -184,6 +185,21 @@ public struct Configuration: Equatable, Sendable {
         public init() {}
     }
 
+    /// Early stopping (Keras' EarlyStopping): on when `patience` is given.
+    public struct EarlyStoppingSection: Equatable, Sendable {
+        /// Default val_loss, or train_loss without a validation split.
+        public var monitor: MonitoredMetric? = nil
+        /// min or max; default from the monitor (max for accuracies).
+        public var mode: MetricMode? = nil
+        /// Epochs without improvement before stopping, ≥ 1; nil is off.
+        public var patience: Int? = nil
+        /// The least change that counts as an improvement, ≥ 0.
+        public var minDelta: Double = 0
+        /// Put the best epoch's weights back at the end, however training ended.
+        public var restoreBest = false
+        public init() {}
+    }
+
     public struct LoggingSection: Equatable, Sendable {
         /// Also write every N-th optimizer step to steps.csv; 0 is off.
         public var everyNSteps: Int = 0
@@ -268,6 +284,9 @@ public enum ScheduleKind: String, CaseIterable, Sendable {
 public enum AnnealStrategy: String, CaseIterable, Sendable { case cos, linear }
 
 public enum ThresholdMode: String, CaseIterable, Sendable { case rel, abs }
+
+/// Whether a monitored figure improves downwards (losses) or upwards (accuracies).
+public enum MetricMode: String, CaseIterable, Sendable { case min, max }
 
 /// An epoch figure that a schedule (or, later, early stopping and checkpointing) can watch.
 public enum MonitoredMetric: String, CaseIterable, Sendable {

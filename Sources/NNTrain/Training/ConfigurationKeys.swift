@@ -119,6 +119,13 @@ extension Configuration {
                 .optionalNumber("value", \.training.clip.value, .positive),
             ]),
         ]),
+        .section("early_stopping", [
+            .optionalChoice("monitor", \.earlyStopping.monitor),
+            .optionalChoice("mode", \.earlyStopping.mode),
+            .optionalInteger("patience", \.earlyStopping.patience, atLeast: 1),
+            .number("min_delta", \.earlyStopping.minDelta, .nonNegative),
+            .boolean("restore_best", \.earlyStopping.restoreBest),
+        ]),
         .section("logging", [
             .integer("every_n_steps", \.logging.everyNSteps, atLeast: 0),
             .boolean("precision_stats", \.logging.precisionStats).onlyWhen("training.precision", is: Precision.fp16, .bf16),
@@ -142,6 +149,39 @@ extension Configuration {
         try checkOptimizer(given: given)
         try checkAugmentation(given: given)
         try resolveScheduler(given: given, file: file)
+        try resolveEarlyStopping(given: given, file: file)
+    }
+
+    /// Early stopping watches val_loss by default (train_loss without a validation split), in the
+    /// direction its monitor improves; its other keys need `patience`, which turns it on.
+    private mutating func resolveEarlyStopping(given: [String: ConfigValue], file: String) throws(NNTrainError) {
+        guard earlyStopping.patience != nil else {
+            let e = earlyStopping
+            let set: [(String, Bool)] = [("monitor", e.monitor != nil), ("mode", e.mode != nil),
+                                         ("min_delta", e.minDelta != 0), ("restore_best", e.restoreBest)]
+            if let key = set.first(where: \.1)?.0, let value = given["early_stopping.\(key)"] {
+                throw value.problem("early stopping is off without patience; expected early_stopping.patience: N as well")
+            }
+            return
+        }
+        let monitor = earlyStopping.monitor ?? (data.validationSplit > 0 ? .valLoss : .trainLoss)
+        try checkMonitor(monitor, key: "early_stopping.monitor", given: given, file: file)
+        earlyStopping.monitor = monitor
+        earlyStopping.mode = earlyStopping.mode ?? (monitor.higherIsBetter ? .max : .min)
+    }
+
+    /// A monitored figure must exist in every epoch: validation figures need a validation split,
+    /// accuracies a classification dataset.
+    func checkMonitor(_ monitor: MonitoredMetric, key: String, given: [String: ConfigValue], file: String) throws(NNTrainError) {
+        let source = given[key]?.source ?? ConfigSource.file(path: file, line: nil)
+        if monitor.needsValidation, data.validationSplit == 0 {
+            throw source.error("\(key): \(monitor.rawValue) needs a validation split; "
+                + "expected data.validation_split > 0 or monitor: train_loss")
+        }
+        if monitor.higherIsBetter, data.dataset == .bonus {
+            throw source.error("\(key): \(monitor.rawValue) needs a classification dataset; "
+                + "expected val_loss or train_loss for \(data.dataset.rawValue)")
+        }
     }
 
     /// PyTorch's SGD refuses Nesterov momentum without momentum or with dampening.
@@ -194,11 +234,7 @@ extension Configuration {
         }
         if scheduler.name == .reduceOnPlateau {
             let monitor = scheduler.monitor ?? (data.validationSplit > 0 ? .valLoss : .trainLoss)
-            if monitor.needsValidation, data.validationSplit == 0 {
-                let source = given["scheduler.monitor"]?.source ?? ConfigSource.file(path: file, line: nil)
-                throw source.error("scheduler.monitor: \(monitor.rawValue) needs a validation split; "
-                    + "expected data.validation_split > 0 or monitor: train_loss")
-            }
+            try checkMonitor(monitor, key: "scheduler.monitor", given: given, file: file)
             scheduler.monitor = monitor
             scheduler.mode = scheduler.mode ?? (monitor.higherIsBetter ? "max" : "min")
         }

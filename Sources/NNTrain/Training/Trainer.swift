@@ -24,6 +24,13 @@ public final class Trainer {
     public let schedule: Warmup
     /// reduce_on_plateau's state, stepped once per epoch; nil for the other schedules.
     public private(set) var plateau: ReduceLROnPlateau?
+    /// Early stopping's state; nil when early_stopping.patience is not set.
+    public private(set) var earlyStopping: EarlyStopping?
+    /// Why the last `train` ended: "completed", or "early stop at epoch N".
+    public private(set) var endReason = "completed"
+    /// The epoch whose weights `restore_best` put back at the end, if it did.
+    public private(set) var restoredEpoch: Int?
+    private var bestSnapshot: Network.Snapshot?
     /// The loss scaler of a mixed-precision run with `training.loss_scale` dynamic or a number; nil
     /// otherwise.
     public private(set) var gradScaler: GradScaler?
@@ -66,6 +73,7 @@ public final class Trainer {
         groups = network.parameters.groups(decayBatchNorm: configuration.optimizer.decayBatchNorm)
         optimizer = configuration.optimizer.makeOptimizer(groups: groups)
         plateau = configuration.makePlateau()
+        earlyStopping = configuration.makeEarlyStopping()
         gradScaler = GradScaler(configuration.training.lossScale)
         clipping = GradientClipping(maxNorm: configuration.training.clip.norm.map(Float.init),
                                     maxValue: configuration.training.clip.value.map(Float.init))
@@ -99,6 +107,7 @@ public final class Trainer {
         defer { nntrain_restore_floating_point_mode(floatingPointMode) }
         var history: [EpochMetrics] = []
         let epochs = configuration.training.epochs
+        endReason = "completed"
         for epoch in 1...epochs {
             let metrics = try trainEpoch(epoch, epochs: epochs, observer: observer, stepLog: stepLog)
             history.append(metrics)
@@ -106,8 +115,23 @@ public final class Trainer {
                 plateau.step(metric: metric)
                 self.plateau = plateau
             }
+            var stop = false
+            if var stopper = earlyStopping, let value = metrics.value(of: stopper.monitor) {
+                let verdict = stopper.update(epoch: epoch, value: value)
+                earlyStopping = stopper
+                if verdict.improved, configuration.earlyStopping.restoreBest { bestSnapshot = network.snapshot() }
+                stop = verdict.stop
+            }
             try epochFinished(metrics)
             observer?.epochFinished(metrics, epochs: epochs)
+            if stop {
+                endReason = "early stop at epoch \(epoch)"
+                break
+            }
+        }
+        if let bestSnapshot, let stopper = earlyStopping {
+            network.restore(bestSnapshot)
+            restoredEpoch = stopper.bestEpoch
         }
         return history
     }

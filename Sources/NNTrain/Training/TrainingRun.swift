@@ -54,8 +54,9 @@ public enum TrainingRun {
         let trainSeconds = history.reduce(0) { $0 + $1.epochSeconds }
         let summary = RunSummary(
             nntrainVersion: NNTrainVersion.string, config: configPath, runDirectory: directory,
-            dataset: configuration.data.dataset.rawValue, ended: "completed", epochsCompleted: history.count,
-            bestEpoch: best.epoch, bestLoss: bestLoss(of: best), test: trainer.evaluate(data.test),
+            dataset: configuration.data.dataset.rawValue, ended: trainer.endReason, epochsCompleted: history.count,
+            bestEpoch: best.epoch, bestLoss: bestLoss(of: best), restoredBestEpoch: trainer.restoredEpoch,
+            test: trainer.evaluate(data.test),
             weights: weightRecovery(trainer),
             mixedPrecision: precision == .fp32 ? nil : RunSummary.MixedPrecision(
                 precision: precision.rawValue, lossScale: trainer.gradScaler.map { Double($0.scale) },
