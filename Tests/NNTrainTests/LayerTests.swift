@@ -122,6 +122,15 @@ import Testing
         #expect(small == [0.3, 0.4])
     }
 
+    @Test(arguments: [0, 1, 15, 17, 4096, 4097, 10_003])
+    func theNormMatchesADoublePrecisionSumAtEveryLength(count: Int) {
+        var random = RandomGenerator(seed: UInt64(count))
+        var g = (0..<count).map { _ in Float(random.nextGaussian()) }
+        let expected = g.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+        let norm = g.withUnsafeMutableBufferPointer { GradientClipping.norm($0) }
+        #expect(abs(norm - expected) <= 1e-6 * max(expected, 1))
+    }
+
     @Test func valueClippingClampsEachElement() {
         var g: [Float] = [-3, 0.5, 2, -0.1]
         _ = g.withUnsafeMutableBufferPointer { GradientClipping(maxValue: 1).clip($0) }

@@ -98,10 +98,12 @@ public enum Activation: Equatable, Sendable {
         case .identity:
             return
         case .relu:
-            for i in 0..<n where out[i] <= 0 { g[i] = 0 }
+            // A select rather than a conditional store, so the loop vectorises; a NaN output passes
+            // no gradient, as PyTorch's threshold_backward (grad where result > 0).
+            for i in 0..<n { g[i] = out[i] > 0 ? g[i] : 0 }
             return
         case .leakyRelu(let slope):
-            for i in 0..<n where out[i] <= 0 { g[i] *= slope }
+            for i in 0..<n { g[i] *= out[i] > 0 ? 1 : slope }
         case .gelu:
             let z = preActivation.unsafelyUnwrapped.base
             let invSqrt2 = Float(0.5).squareRoot(), invSqrt2Pi = 1 / (2 * Float.pi).squareRoot()
