@@ -677,3 +677,31 @@ extension ConfigurationTests {
         }
     }
 }
+
+extension ConfigurationTests {
+    /// The rules that tie scheduler, optimizer and augmentation keys together.
+    @Suite struct RulesBetweenKeys {
+        @Test(arguments: [
+            ("scheduler: {name: step}\n", "configs/x.txt:1: scheduler.step_size is required for scheduler step; expected e.g. step_size: 10"),
+            ("scheduler: {name: multistep}\n", "configs/x.txt:1: scheduler.milestones is required for scheduler multistep; expected e.g. milestones: [10, 20]"),
+            ("scheduler: {name: exponential}\n", "configs/x.txt:1: scheduler.gamma is required for scheduler exponential; expected e.g. gamma: 0.95"),
+            ("scheduler: {name: cosine_restarts}\n", "configs/x.txt:1: scheduler.t_0 is required for scheduler cosine_restarts; expected e.g. t_0: 10"),
+            ("scheduler:\n  name: multistep\n  milestones: [20, 10]\n", "configs/x.txt:3: scheduler.milestones: [20, 10] is not increasing; expected epochs in increasing order"),
+            ("scheduler:\n  warmup_steps: 5\n  warmup_epochs: 1\n", "configs/x.txt:3: scheduler.warmup_epochs: given together with warmup_steps; expected one of the two"),
+            ("scheduler:\n  name: cyclic\n  mode: triangle\n", "configs/x.txt:3: scheduler.mode: 'triangle' is not one of: triangular, triangular2, exp_range"),
+            ("scheduler:\n  name: reduce_on_plateau\n  mode: [min]\n", "configs/x.txt:3: scheduler.mode: expected a single word, not a list"),
+            ("optimizer:\n  name: adagrad\nscheduler: {name: one_cycle}\n", "configs/x.txt:2: optimizer.name: adagrad has no momentum for scheduler one_cycle to cycle; expected scheduler.cycle_momentum: false or another optimizer"),
+            ("optimizer:\n  name: sgd\n  nesterov: true\n", "configs/x.txt:3: optimizer.nesterov: nesterov momentum requires momentum > 0 and dampening 0 (as torch.optim.SGD); expected optimizer.momentum: 0.9 or nesterov: false"),
+            ("data:\n  dataset: bonus\n  augment: {hflip: true}\nloss: mse\n", "configs/x.txt:3: data.augment.hflip: augmentation applies to image datasets, not bonus; expected data.augment to be off"),
+        ])
+        func refusesKeysThatDoNotFitTogether(yaml: String, message: String) {
+            #expect(configError(yaml) == message)
+        }
+
+        @Test func oneCycleAndCyclicWithAdagradAreFineWithoutMomentumCycling() throws {
+            let configuration = try Configuration.parse(
+                yaml: "optimizer: {name: adagrad}\nscheduler: {name: one_cycle, cycle_momentum: false}\n", source: "configs/x.txt")
+            #expect(configuration.scheduler.name == .oneCycle && configuration.optimizer.lr == 0.01)
+        }
+    }
+}

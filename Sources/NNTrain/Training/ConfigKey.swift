@@ -116,7 +116,8 @@ struct ConfigKey: Sendable {
     /// A word whose allowed values depend on another key (`scheduler.mode`); checked by the rules
     /// between keys, left out of the resolved YAML when unset.
     static func word(_ name: String, _ field: WritableKeyPath<Configuration, String?> & Sendable) -> ConfigKey {
-        value(name, field, read: { value throws(NNTrainError) in try value.path() }, write: { $0 })
+        value(name, field, read: { value throws(NNTrainError) in try value.scalarText(expecting: "a single word") },
+              write: { $0 })
     }
 
     /// One of an enumeration's raw values.
