@@ -27,6 +27,8 @@ struct NNTrainCommand: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let code as ExitCode {  // a subcommand that has said what happened (an interrupted run)
+            Foundation.exit(code.rawValue)
         } catch let error as NNTrainError {
             Terminal.printError(error.message)
             Foundation.exit(error.exitStatus)
@@ -42,7 +44,16 @@ struct NNTrainCommand: ParsableCommand {
 /// Output helpers shared by the subcommands.
 enum Terminal {
     static func printError(_ message: String) {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        printLine("error: \(message)")
+    }
+
+    static func printWarning(_ message: String) {
+        printLine("warning: \(message)")
+    }
+
+    /// One line on standard error.
+    static func printLine(_ line: String) {
+        FileHandle.standardError.write(Data("\(line)\n".utf8))
     }
 
     static var standardOutputIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }

@@ -17,6 +17,9 @@ final class ProgressDisplay: TrainingObserver, RunObserver {
             + "\(plan.trainRows) train / \(plan.validationRows) validation / \(plan.testRows) test rows "
             + "loaded in \(format(plan.loadSeconds, 2))s; OpenBLAS \(plan.blasKernel) x\(plan.blasThreads) threads; "
             + "run directory \(plan.runDirectory)")
+        if let checkpoint = plan.resumedFrom, let position = plan.resumePosition {
+            emit("resuming from \(checkpoint) at epoch \(position.epoch), step \(position.batch)")
+        }
     }
 
     func epochStarted(epoch: Int, epochs: Int, batches: Int) { lastDraw = 0 }
@@ -53,12 +56,18 @@ final class ProgressDisplay: TrainingObserver, RunObserver {
         var parts = ["test_loss \(format(summary.test.loss, 4))"]
         if let accuracy = summary.test.accuracy { parts.append("test_acc \(percent(accuracy))") }
         if let r2 = summary.test.r2 { parts.append("test_r2 \(format(r2, 4))") }
-        emit("done: " + parts.joined(separator: "  ")
-            + "  (best epoch \(summary.bestEpoch); \(summary.runDirectory)/summary.json)")
+        let ending = summary.ended == "completed" ? "" : "\(summary.ended); "
+        let best = summary.bestEpoch.map { "best epoch \($0); " } ?? ""
+        emit("done: " + parts.joined(separator: "  ") + "  (\(ending)\(best)\(summary.runDirectory)/summary.json)")
         for w in summary.weights ?? [] {
             emit("  \(w.name): learned \(format(w.learned, 4)), true \(format(w.truth, 4)), "
                 + "relative error \(percent(w.relativeError))")
         }
+    }
+
+    /// Ends the bar's line, so that the interruption notice starts on a line of its own.
+    func interrupted() {
+        if live { write("\n") }
     }
 
     /// A finished line: on a terminal it replaces the bar.

@@ -6,7 +6,9 @@ import NNTrain
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Train from a YAML config; write metrics.csv, config.yaml and summary.json to the run directory.")
+        abstract: "Train from a YAML config; write metrics.csv, checkpoints, config.yaml and summary.json to the run directory.",
+        discussion: "Ctrl-C or SIGTERM stops after the current step, writes checkpoints/last.bin and exits with "
+            + "status 130; a second Ctrl-C stops at once. 'nntrain run CONFIG --resume' continues exactly where it stopped.")
 
     @Argument(help: "The YAML config file, e.g. configs/fashion-mnist.txt.")
     var config: String
@@ -16,13 +18,40 @@ struct RunCommand: ParsableCommand {
         valueName: "section.key=value"))
     var overrides: [String] = []
 
-    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    @Option(name: .customLong("resume"), defaultAsFlag: "", parsing: .next, help: ArgumentHelp(
+        "Continue from the run directory's checkpoints/last.bin, or from the checkpoint at PATH.",
+        valueName: "PATH"))
+    var resume: String? = nil
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors and warnings.")
     var quiet = false
 
     func run() throws {
         let display: ProgressDisplay? = quiet ? nil
             : ProgressDisplay(live: Terminal.standardOutputIsTerminal)
-        let summary = try TrainingRun.execute(configPath: config, overrides: overrides, observer: display)
-        display?.finished(summary)
+        let start: TrainingRun.Start = switch resume {
+        case nil: .fresh
+        case ""?: .resumeLast
+        case let path?: .resume(path: path)
+        }
+        InterruptSignals.install()
+        let outcome = try TrainingRun.execute(configPath: config, overrides: overrides, start: start, observer: display,
+                                              shouldStop: { InterruptSignals.stopRequested })
+        if !outcome.changedKeys.isEmpty {
+            Terminal.printWarning("resumed with changed \(outcome.changedKeys.joined(separator: ", ")) "
+                + "(allowed: they do not alter the model or the data)")
+        }
+        guard let interruption = outcome.interruption else {
+            display?.finished(outcome.summary)
+            return
+        }
+        display?.interrupted()
+        let position = interruption.position
+        let place = position.batch == 0 ? "after epoch \(position.epoch - 1)"
+            : "at epoch \(position.epoch), step \(position.batch) of \(interruption.batchesPerEpoch)"
+        let overrideArguments = overrides.map { " --set \($0)" }.joined()
+        Terminal.printLine("interrupted \(place); checkpoint \(interruption.checkpoint); resume with: "
+            + "nntrain run \(config)\(overrideArguments) --resume")
+        throw ExitCode(NNTrainError.Kind.interrupted.rawValue)
     }
 }

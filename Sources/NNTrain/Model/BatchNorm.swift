@@ -54,6 +54,9 @@ public final class BatchNorm: Layer {
         inverseStd = [Float](repeating: 0, count: scale.count)
     }
 
+    /// The layer's name in checkpoints, as PyTorch's state_dict names it: `norms.<i>`.
+    public var name: String { String(scale.name.dropLast(".weight".count)) }
+
     public func reserve(rows: Int) {
         normalized = FloatBuffer(count: rows * inputWidth)
         if activation.needsPreActivation { preActivation = FloatBuffer(count: rows * inputWidth) }

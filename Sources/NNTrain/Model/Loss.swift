@@ -13,7 +13,7 @@ public enum TargetBatch {
 /// What a loss reports for one batch: the sum over rows (so epoch means weight every row equally,
 /// whatever the batch sizes) and, for classification, how many rows were predicted right (under
 /// mixup, λ for a prediction of the first label plus 1 − λ for the second).
-public struct LossSums: Equatable {
+public struct LossSums: Equatable, Sendable, Codable {
     public var loss: Double = 0
     public var correct: Double = 0
     public var rows: Int = 0

@@ -16,7 +16,7 @@
 /// static loss scaling of NVIDIA's apex). Gradient clipping and the L1 term come after unscaling,
 /// which `Network.finishGradients` does (torch's _amp_foreach_non_finite_check_and_unscale_).
 /// The whole state is public, for checkpoints.
-public struct GradScaler: Equatable, Sendable {
+public struct GradScaler: Equatable, Sendable, Codable {
     /// torch's defaults.
     public static let initialScale: Float = 65536
     public static let growthFactor: Float = 2

@@ -1,6 +1,6 @@
 /// What an optimizer carries from one step to the next, for checkpoints: its buffers (each as long
 /// as the parameter buffer, or empty where the optimizer keeps none, e.g. amsgrad's maximum when
-/// amsgrad is off) and its counters. Restoring the state of an optimizer built from the same
+/// amsgrad is off; a missing buffer stands for an empty one) and its counters. Restoring the state of an optimizer built from the same
 /// configuration makes its next steps exactly those the saved one would have taken.
 public struct OptimizerState: Equatable, Sendable {
     public var buffers: [String: [Float]]
@@ -44,7 +44,10 @@ extension Optimizer {
     public func restore(_ state: OptimizerState) throws(OptimizerStateMismatch) {
         let current = self.state
         for (name, buffer) in current.buffers {
-            guard let saved = state.buffers[name] else { throw OptimizerStateMismatch(description: "missing buffer \(name)") }
+            // A checkpoint stores no empty buffer (amsgrad's maximum when amsgrad is off).
+            guard let saved = state.buffers[name] ?? (buffer.isEmpty ? [] : nil) else {
+                throw OptimizerStateMismatch(description: "missing buffer \(name)")
+            }
             guard saved.count == buffer.count else {
                 throw OptimizerStateMismatch(description: "buffer \(name) holds \(saved.count) values; expected \(buffer.count)")
             }

@@ -31,7 +31,7 @@ public final class MetricsLog {
     }
 
     public let path: String
-    private let handle: FileHandle
+    private let handle: AppendingFile
     private let columns: Columns
 
     public static func header(_ columns: Columns) -> String {
@@ -42,18 +42,16 @@ public final class MetricsLog {
             + (columns.precisionStats ? ",grad_underflow,grad_overflow" : "")
     }
 
-    /// Creates (or empties) the file at `path` and writes the header.
-    public init(path: String, columns: Columns) throws(NNTrainError) {
-        guard FileManager.default.createFile(atPath: path, contents: Data((Self.header(columns) + "\n").utf8)),
-              let handle = FileHandle(forWritingAtPath: path)
-        else { throw NNTrainError.cannotWrite(path, "cannot create the file") }
-        handle.seekToEndOfFile()
+    /// Writes the file at `path` anew with the header and the rows of `rows` (the epochs a resumed
+    /// run has behind it; none for a new run), replacing whatever was there at once (see
+    /// OutputFile), and opens it for appending.
+    public init(path: String, columns: Columns, rows: [EpochMetrics] = []) throws(NNTrainError) {
+        let text = ([Self.header(columns)] + rows.map { Self.row($0, columns) }).map { $0 + "\n" }.joined()
+        try OutputFile.write(Array(text.utf8), to: path)
+        self.handle = try AppendingFile(path: path)
         self.path = path
-        self.handle = handle
         self.columns = columns
     }
-
-    deinit { try? handle.close() }
 
     public static func row(_ m: EpochMetrics, _ columns: Columns) -> String {
         func text(_ value: Double?) -> String { value.map { "\($0)" } ?? "" }
@@ -69,12 +67,8 @@ public final class MetricsLog {
             .joined(separator: ",")
     }
 
+    /// Appends the epoch's row and flushes it to disk.
     public func append(_ metrics: EpochMetrics) throws(NNTrainError) {
-        do {
-            try handle.write(contentsOf: Data((Self.row(metrics, columns) + "\n").utf8))
-            try handle.synchronize()
-        } catch {
-            throw NNTrainError.cannotWrite(path, error.localizedDescription)
-        }
+        try handle.append(Self.row(metrics, columns) + "\n", synchronize: true)
     }
 }

@@ -6,14 +6,21 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var config: String
     public var runDirectory: String
     public var dataset: String
-    /// Why training ended: "completed" after all epochs, or "early stop at epoch N".
+    /// Why training ended: "completed" after all epochs, "early stop at epoch N", or "interrupted
+    /// at epoch N, step S" (Ctrl-C or SIGTERM; resume with --resume).
     public var ended: String
     public var epochsCompleted: Int
-    /// The epoch with the lowest validation loss (training loss when there is no validation split).
-    public var bestEpoch: Int
-    public var bestLoss: Double
+    /// The epoch with the lowest validation loss (training loss when there is no validation split);
+    /// absent when no epoch finished.
+    public var bestEpoch: Int?
+    public var bestLoss: Double?
     /// The epoch whose weights early_stopping.restore_best put back before the test evaluation.
     public var restoredBestEpoch: Int?
+    /// The run's last checkpoint (checkpoints/last.bin) and, with checkpoint.save_best, its best.
+    public var checkpoint: String
+    public var bestCheckpoint: String?
+    /// The checkpoint this session resumed from, if it did.
+    public var resumedFrom: String?
     /// The final model on the test split.
     public var test: EvaluationMetrics
     /// For a linear model on the bonus dataset with its true weights beside it: learned against true

@@ -6,27 +6,32 @@ import Foundation
 /// `make compare-gd` shows it).
 ///
 /// Columns: step, epoch, lr, loss, grad_norm, seconds. Rows are flushed with each epoch's
-/// metrics.csv row.
+/// metrics.csv row and before each checkpoint.
 public final class StepLog {
     public let path: String
     public let every: Int
-    private let handle: FileHandle
+    private let handle: AppendingFile
     private var pending = ""
 
     public static let header = "step,epoch,lr,loss,grad_norm,seconds"
 
-    public init(path: String, every: Int) throws(NNTrainError) {
-        guard FileManager.default.createFile(atPath: path, contents: Data((Self.header + "\n").utf8)),
-              let handle = FileHandle(forWritingAtPath: path)
-        else { throw NNTrainError.cannotWrite(path, "cannot create the file") }
-        handle.seekToEndOfFile()
+    /// Writes the file at `path` anew with the header, keeping, for a resumed run
+    /// (`continuingThrough` its step count), the rows of the steps it has behind it; then opens it
+    /// for appending.
+    public init(path: String, every: Int, continuingThrough lastStep: Int? = nil) throws(NNTrainError) {
+        var kept: [Substring] = []
+        if let lastStep, let data = FileManager.default.contents(atPath: path) {
+            kept = String(decoding: data, as: UTF8.self).split(separator: "\n").dropFirst().filter { line in
+                line.split(separator: ",", maxSplits: 1).first.flatMap { Int($0) }.map { $0 <= lastStep } ?? false
+            }
+        }
+        let text = ([Self.header[...]] + kept).map { $0 + "\n" }.joined()
+        try OutputFile.write(Array(text.utf8), to: path)
+        self.handle = try AppendingFile(path: path)
         self.path = path
         self.every = max(every, 1)
-        self.handle = handle
         pending.reserveCapacity(1 << 16)
     }
-
-    deinit { try? handle.close() }
 
     func append(step: Int, epoch: Int, learningRate: Double, loss: Double, gradientNorm: Double,
                 seconds: Double) throws(NNTrainError) {
@@ -37,11 +42,7 @@ public final class StepLog {
     /// Writes the rows held so far.
     public func flush() throws(NNTrainError) {
         guard !pending.isEmpty else { return }
-        do {
-            try handle.write(contentsOf: Data(pending.utf8))
-            pending.removeAll(keepingCapacity: true)
-        } catch {
-            throw NNTrainError.cannotWrite(path, error.localizedDescription)
-        }
+        try handle.append(pending, synchronize: false)
+        pending.removeAll(keepingCapacity: true)
     }
 }

@@ -128,3 +128,35 @@ enum OutputFile {
         .cannotWrite(path, String(cString: strerror(code)))
     }
 }
+
+/// A log file opened for appending (metrics.csv, steps.csv), closed when it goes out of scope.
+final class AppendingFile {
+    let path: String
+    private let descriptor: Int32
+
+    init(path: String) throws(NNTrainError) {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard fd >= 0 else { throw .cannotWrite(path, String(cString: strerror(errno))) }
+        self.path = path
+        descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+
+    /// Appends `text` whole; with `synchronize`, flushes it to disk (fsync) before returning.
+    func append(_ text: String, synchronize: Bool) throws(NNTrainError) {
+        let bytes = Array(text.utf8)
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { buffer in
+                Foundation.write(descriptor, buffer.baseAddress.map { $0 + written }, bytes.count - written)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .cannotWrite(path, String(cString: strerror(errno)))
+            }
+            written += n
+        }
+        if synchronize, fsync(descriptor) != 0 { throw .cannotWrite(path, String(cString: strerror(errno))) }
+    }
+}

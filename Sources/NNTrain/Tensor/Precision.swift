@@ -148,7 +148,7 @@ enum BFloat16: RoundingFormat {
 
 /// How many values a rounding pass saw, and how many of them it lost: `underflowed` were non-zero
 /// and became ±0, `overflowed` were finite and became ±infinity.
-public struct RoundingCounts: Equatable, Sendable {
+public struct RoundingCounts: Equatable, Sendable, Codable {
     public var values = 0
     public var underflowed = 0
     public var overflowed = 0

@@ -16,6 +16,7 @@ public struct Configuration: Equatable, Sendable {
     public var scheduler = SchedulerSection()
     public var training = TrainingSection()
     public var earlyStopping = EarlyStoppingSection()
+    public var checkpoint = CheckpointSection()
     public var logging = LoggingSection()
     public var output = OutputSection()
 
@@ -200,6 +201,22 @@ public struct Configuration: Equatable, Sendable {
         public init() {}
     }
 
+    /// When checkpoints are written into the run directory's `checkpoints/` folder (see
+    /// `CheckpointPolicy`); a final `last.bin` is always written when training ends.
+    public struct CheckpointSection: Equatable, Sendable {
+        /// Write `last.bin` after every N-th epoch, ≥ 1.
+        public var everyNEpochs: Int = 1
+        /// Also keep the K most recent of those as `epoch-NNNN.bin`; 0 keeps none.
+        public var keepLast: Int = 0
+        /// Write `best.bin` whenever the monitored figure improves on its best so far.
+        public var saveBest = false
+        /// The figure save_best watches; default val_loss (train_loss without a validation split).
+        public var monitor: MonitoredMetric? = nil
+        /// min or max; default from the monitor (max for accuracies).
+        public var mode: MetricMode? = nil
+        public init() {}
+    }
+
     public struct LoggingSection: Equatable, Sendable {
         /// Also write every N-th optimizer step to steps.csv; 0 is off.
         public var everyNSteps: Int = 0
@@ -289,7 +306,7 @@ public enum ThresholdMode: String, CaseIterable, Sendable { case rel, abs }
 public enum MetricMode: String, CaseIterable, Sendable { case min, max }
 
 /// An epoch figure that a schedule (or, later, early stopping and checkpointing) can watch.
-public enum MonitoredMetric: String, CaseIterable, Sendable {
+public enum MonitoredMetric: String, CaseIterable, Sendable, Codable {
     case valLoss = "val_loss"
     case valAcc = "val_acc"
     case trainLoss = "train_loss"

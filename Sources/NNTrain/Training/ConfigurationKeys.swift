@@ -126,6 +126,13 @@ extension Configuration {
             .number("min_delta", \.earlyStopping.minDelta, .nonNegative),
             .boolean("restore_best", \.earlyStopping.restoreBest),
         ]),
+        .section("checkpoint", [
+            .integer("every_n_epochs", \.checkpoint.everyNEpochs, atLeast: 1),
+            .integer("keep_last", \.checkpoint.keepLast, atLeast: 0),
+            .boolean("save_best", \.checkpoint.saveBest),
+            .optionalChoice("monitor", \.checkpoint.monitor),
+            .optionalChoice("mode", \.checkpoint.mode),
+        ]),
         .section("logging", [
             .integer("every_n_steps", \.logging.everyNSteps, atLeast: 0),
             .boolean("precision_stats", \.logging.precisionStats).onlyWhen("training.precision", is: Precision.fp16, .bf16),
@@ -150,6 +157,22 @@ extension Configuration {
         try checkAugmentation(given: given)
         try resolveScheduler(given: given, file: file)
         try resolveEarlyStopping(given: given, file: file)
+        try resolveCheckpointBest(given: given, file: file)
+    }
+
+    /// save_best watches val_loss by default (train_loss without a validation split); its monitor
+    /// and mode need save_best.
+    private mutating func resolveCheckpointBest(given: [String: ConfigValue], file: String) throws(NNTrainError) {
+        guard checkpoint.saveBest else {
+            if let value = given["checkpoint.monitor"] ?? given["checkpoint.mode"] {
+                throw value.problem("applies only with save_best; expected checkpoint.save_best: true as well")
+            }
+            return
+        }
+        let monitor = checkpoint.monitor ?? (data.validationSplit > 0 ? .valLoss : .trainLoss)
+        try checkMonitor(monitor, key: "checkpoint.monitor", given: given, file: file)
+        checkpoint.monitor = monitor
+        checkpoint.mode = checkpoint.mode ?? (monitor.higherIsBetter ? .max : .min)
     }
 
     /// Early stopping watches val_loss by default (train_loss without a validation split), in the

@@ -6,7 +6,7 @@
 /// (the first epoch always improves). After `patience` epochs in a row without improvement,
 /// training stops. With `restore_best`, the trainer puts back the weights (and batch-norm running
 /// statistics) of the best epoch when training ends, however it ends.
-public struct EarlyStopping: Equatable, Sendable {
+public struct EarlyStopping: Equatable, Sendable, Codable {
     public let monitor: MonitoredMetric
     public let higherIsBetter: Bool
     public let patience: Int
@@ -35,5 +35,14 @@ public struct EarlyStopping: Equatable, Sendable {
             wait += 1
         }
         return (improved, wait >= patience && !improved)
+    }
+
+    /// This early stopping (its patience and min_delta) with the best value, its epoch and the wait
+    /// of `saved`, when both watch the same figure the same way; otherwise this one, fresh.
+    func continuing(_ saved: EarlyStopping) -> EarlyStopping {
+        guard saved.monitor == monitor, saved.higherIsBetter == higherIsBetter else { return self }
+        var continued = self
+        (continued.best, continued.bestEpoch, continued.wait) = (saved.best, saved.bestEpoch, saved.wait)
+        return continued
     }
 }

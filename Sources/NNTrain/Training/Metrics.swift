@@ -18,7 +18,7 @@ public struct EvaluationMetrics: Equatable, Sendable, Codable {
 }
 
 /// One row of metrics.csv: the figures of one epoch.
-public struct EpochMetrics: Equatable, Sendable {
+public struct EpochMetrics: Equatable, Sendable, Codable {
     public var epoch: Int
     /// The learning rate used by the epoch's last step.
     public var learningRate: Double
@@ -40,7 +40,7 @@ public struct EpochMetrics: Equatable, Sendable {
 }
 
 /// The figures of an fp16 or bf16 epoch (metrics.csv's last columns).
-public struct MixedPrecisionMetrics: Equatable, Sendable {
+public struct MixedPrecisionMetrics: Equatable, Sendable, Codable {
     /// GradScaler's scale S at the end of the epoch; nil without loss scaling.
     public var lossScale: Double?
     /// Steps skipped in the epoch because a gradient was ±inf or NaN.

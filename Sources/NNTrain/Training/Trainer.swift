@@ -23,17 +23,19 @@ public final class Trainer {
     public let optimizer: any Optimizer
     public let schedule: Warmup
     /// reduce_on_plateau's state, stepped once per epoch; nil for the other schedules.
-    public private(set) var plateau: ReduceLROnPlateau?
+    public internal(set) var plateau: ReduceLROnPlateau?
     /// Early stopping's state; nil when early_stopping.patience is not set.
-    public private(set) var earlyStopping: EarlyStopping?
-    /// Why the last `train` ended: "completed", or "early stop at epoch N".
-    public private(set) var endReason = "completed"
+    public internal(set) var earlyStopping: EarlyStopping?
+    /// How training ended; nil while it can go on (and after an interruption, which `train`
+    /// reports through its result).
+    public internal(set) var ending: TrainingEnd?
     /// The epoch whose weights `restore_best` put back at the end, if it did.
-    public private(set) var restoredEpoch: Int?
-    private var bestSnapshot: Network.Snapshot?
+    public internal(set) var restoredEpoch: Int?
+    /// With `restore_best`: the model of the best epoch so far.
+    var bestSnapshot: Network.Snapshot?
     /// The loss scaler of a mixed-precision run with `training.loss_scale` dynamic or a number; nil
     /// otherwise.
-    public private(set) var gradScaler: GradScaler?
+    public internal(set) var gradScaler: GradScaler?
     /// Rows per evaluation pass (larger than a typical batch: evaluation keeps no gradients).
     static let evaluationRows = 1024
 
@@ -42,13 +44,21 @@ public final class Trainer {
     private let l1: Float
     private let trainLoader: BatchLoader
     private let augmenter: BatchAugmenter?
-    private var shuffleRandom: RandomGenerator
-    private var augmentRandom: RandomGenerator
-    private var order: [Int32]
+    var shuffleRandom: RandomGenerator
+    var augmentRandom: RandomGenerator
+    /// The training rows in the order of the current epoch (each epoch shuffles the previous
+    /// epoch's order in place).
+    var order: [Int32]
+    /// Where training stands: the epoch in progress or next (from 1) and its batches done.
+    public internal(set) var position = TrainingPosition(epoch: 1, batch: 0)
+    /// The running figures of the epoch in progress.
+    var progress = EpochProgress()
+    /// Every finished epoch's metrics, in order.
+    public internal(set) var history: [EpochMetrics] = []
     /// Optimizer steps taken so far in the run.
-    public private(set) var stepCount = 0
+    public internal(set) var stepCount = 0
     /// Training seconds of the epochs finished so far (no evaluation time).
-    public private(set) var trainingSeconds: Double = 0
+    public internal(set) var trainingSeconds: Double = 0
 
     /// Random streams of a run, one per purpose, so each draws the same numbers whatever the others do.
     enum RandomStream: UInt64 { case initialization = 1, shuffle = 2, dropout = 3, augmentation = 4 }
@@ -92,48 +102,61 @@ public final class Trainer {
         return (data.train.count + rows - 1) / rows
     }
 
-    /// Trains for `training.epochs` epochs, reporting to `observer` and `stepLog`; returns every
-    /// epoch's metrics. Throws `.diverged` when a batch's loss stops being finite, or in mixed
-    /// precision without loss scaling when a gradient does.
+    /// Trains from `position` to the end of epoch `training.epochs`, reporting to `observer` and
+    /// `stepLog`, and calling `epochFinished` after each epoch once the trainer's state is that of
+    /// the epoch's end (plateau, early stopping and `ending` updated: the moment a checkpoint
+    /// captures). Returns every epoch's metrics of the run, those of earlier sessions included.
+    ///
+    /// `shouldStop` is asked after every optimizer step; when it says yes, training stops there
+    /// (finishing the epoch instead if that was its last step) and `train` returns with `ending`
+    /// nil and `position` at the next step, from which a restored trainer goes on exactly. When
+    /// training ends by completion or early stopping, `restore_best` puts the best epoch's model
+    /// back. Throws `.diverged` when a batch's loss stops being finite, or in mixed precision
+    /// without loss scaling when a gradient does.
     ///
     /// Subnormal floats (below 1.2e-38) are flushed to zero while training, as most GPU training
     /// does: Adam's moments of rarely active inputs decay geometrically into the subnormal range,
     /// where x86 arithmetic is up to a hundred times slower, which doubled the epoch time on
     /// Fashion-MNIST from the second epoch on. Values that small change no update measurably.
-    public func train(observer: (any TrainingObserver)?, stepLog: StepLog? = nil,
+    @discardableResult
+    public func train(observer: (any TrainingObserver)?, stepLog: StepLog? = nil, shouldStop: () -> Bool = { false },
                       epochFinished: (EpochMetrics) throws(NNTrainError) -> Void) throws(NNTrainError) -> [EpochMetrics]
     {
         let floatingPointMode = nntrain_flush_subnormals()
         defer { nntrain_restore_floating_point_mode(floatingPointMode) }
-        var history: [EpochMetrics] = []
         let epochs = configuration.training.epochs
-        endReason = "completed"
-        for epoch in 1...epochs {
-            let metrics = try trainEpoch(epoch, epochs: epochs, observer: observer, stepLog: stepLog)
+        if ending == .completed, position.epoch <= epochs { ending = nil }  // resumed with more epochs
+        while ending == nil, position.epoch <= epochs {
+            let epoch = position.epoch
+            guard let metrics = try trainEpoch(epochs: epochs, observer: observer, stepLog: stepLog, shouldStop: shouldStop)
+            else { return history }
             history.append(metrics)
             if var plateau, let metric = metrics.value(of: configuration.scheduler.monitor ?? .trainLoss) {
                 plateau.step(metric: metric)
                 self.plateau = plateau
             }
-            var stop = false
             if var stopper = earlyStopping, let value = metrics.value(of: stopper.monitor) {
                 let verdict = stopper.update(epoch: epoch, value: value)
                 earlyStopping = stopper
                 if verdict.improved, configuration.earlyStopping.restoreBest { bestSnapshot = network.snapshot() }
-                stop = verdict.stop
+                if verdict.stop { ending = .earlyStopped(epoch: epoch) }
             }
+            position = TrainingPosition(epoch: epoch + 1, batch: 0)
+            if ending == nil, epoch == epochs { ending = .completed }
             try epochFinished(metrics)
             observer?.epochFinished(metrics, epochs: epochs)
-            if stop {
-                endReason = "early stop at epoch \(epoch)"
-                break
-            }
+            if ending == nil, shouldStop() { return history }
         }
-        if let bestSnapshot, let stopper = earlyStopping {
-            network.restore(bestSnapshot)
-            restoredEpoch = stopper.bestEpoch
-        }
+        if ending == nil { ending = .completed }
+        restoreBest()
         return history
+    }
+
+    /// With `restore_best`, puts the best epoch's model back (however training ended).
+    public func restoreBest() {
+        guard let bestSnapshot, let stopper = earlyStopping else { return }
+        network.restore(bestSnapshot)
+        restoredEpoch = stopper.bestEpoch
     }
 
     /// The learning rate and momentum (or β1) of the next step: the schedule's, warm-up included,
@@ -143,31 +166,38 @@ public final class Trainer {
         return schedule.values(at: position, baseLR: plateau?.learningRate ?? configuration.optimizer.lr)
     }
 
-    private func trainEpoch(_ epoch: Int, epochs: Int, observer: (any TrainingObserver)?, stepLog: StepLog?)
-        throws(NNTrainError) -> EpochMetrics
+    /// Trains the rest of the epoch at `position` (all of it when its batch is 0: then the order
+    /// is shuffled first) and returns its metrics, or nil when `shouldStop` stopped it before its
+    /// last step.
+    private func trainEpoch(epochs: Int, observer: (any TrainingObserver)?, stepLog: StepLog?,
+                            shouldStop: () -> Bool) throws(NNTrainError) -> EpochMetrics?
     {
+        let epoch = position.epoch
         let batches = batchesPerEpoch, batchRows = trainLoader.capacity, rowCount = data.train.count
+        if position.batch == 0 {
+            shuffleRandom.shuffle(&order)
+            progress = EpochProgress(skippedAtStart: gradScaler?.skippedSteps ?? 0)
+            if configuration.logging.precisionStats { network.gradientRoundingCounts = RoundingCounts() }
+        }
         observer?.epochStarted(epoch: epoch, epochs: epochs, batches: batches)
-        shuffleRandom.shuffle(&order)
-        var sums = LossSums(), norms = NormStatistics(), values = scheduledValues(epoch: epoch - 1)
+        var values = scheduledValues(epoch: epoch - 1)
         let parameters = network.parameters
-        let skippedBefore = gradScaler?.skippedSteps ?? 0
-        if configuration.logging.precisionStats { network.gradientRoundingCounts = RoundingCounts() }
         let start = DispatchTime.now().uptimeNanoseconds
-        try order.withUnsafeBufferPointer { (order) throws(NNTrainError) in
-            for batch in 0..<batches {
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        let finished = try order.withUnsafeBufferPointer { (order) throws(NNTrainError) -> Bool in
+            for batch in position.batch..<batches {
                 let range = (batch * batchRows)..<min((batch + 1) * batchRows, rowCount)
                 values = scheduledValues(epoch: epoch - 1)
-                let lossBefore = sums.loss
+                let lossBefore = progress.sums.loss
                 try trainLoader.withBatch(order: order, range: range) { (x, targets) throws(NNTrainError) in
                     let targets = augment(x, targets)
                     let output = network.forward(x, training: true)
-                    loss.evaluate(output: output, targets: targets, gradient: network.outputGradient, into: &sums)
-                    guard sums.loss.isFinite else {
+                    loss.evaluate(output: output, targets: targets, gradient: network.outputGradient, into: &progress.sums)
+                    guard progress.sums.loss.isFinite else {
                         let overflow = configuration.training.precision == .fp16 ? " (fp16 overflows beyond ±65504)" : ""
                         throw NNTrainError(.diverged, "training diverged at epoch \(epoch), step \(batch + 1): "
-                            + "the loss became \(sums.loss)\(overflow); try a smaller optimizer.lr than \(values.learningRate) "
-                            + "or training.clip.norm")
+                            + "the loss became \(progress.sums.loss)\(overflow); try a smaller optimizer.lr than "
+                            + "\(values.learningRate) or training.clip.norm")
                     }
                     gradScaler?.scaleLossGradient(network.outputGradient)
                     network.backward(input: x)
@@ -178,32 +208,37 @@ public final class Trainer {
                                               gradients: parameters.gradients.base, groups: groups)
                     }
                     let norm = clipping.clip(parameters.gradients.storage)
-                    norms.add(norm)
+                    progress.norms.add(norm)
                     optimizer.step(parameters: parameters.values.storage,
                                    gradients: UnsafeBufferPointer(parameters.gradients.storage),
                                    learningRate: Float(values.learningRate), momentum: values.momentum)
                     stepCount += 1
                     if let stepLog, stepCount % stepLog.every == 0 {
-                        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                         try stepLog.append(step: stepCount, epoch: epoch, learningRate: values.learningRate,
-                                           loss: (sums.loss - lossBefore) / Double(range.count), gradientNorm: norm,
-                                           seconds: trainingSeconds + elapsed)
+                                           loss: (progress.sums.loss - lossBefore) / Double(range.count), gradientNorm: norm,
+                                           seconds: trainingSeconds + progress.seconds + elapsed())
                     }
                 }
+                position.batch = batch + 1
                 observer?.batchFinished(epoch: epoch, batch: batch + 1, batches: batches,
-                                        meanLoss: sums.loss / Double(sums.rows))
+                                        meanLoss: progress.sums.loss / Double(progress.sums.rows))
+                if batch + 1 < batches, shouldStop() { return false }
             }
+            return true
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        progress.seconds += elapsed()
+        guard finished else { return nil }
+        let seconds = progress.seconds, sums = progress.sums
         trainingSeconds += seconds
         return EpochMetrics(
             epoch: epoch, learningRate: values.learningRate, trainLoss: sums.loss / Double(sums.rows),
             trainAccuracy: data.isClassification ? sums.correct / Double(sums.rows) : nil,
             validation: data.validation.count > 0 ? evaluate(data.validation) : nil,
-            gradientNormMean: norms.mean, gradientNormMax: norms.maximum,
+            gradientNormMean: progress.norms.mean, gradientNormMax: progress.norms.maximum,
             epochSeconds: seconds, samplesPerSecond: Double(rowCount) / max(seconds, 1e-9),
             mixedPrecision: configuration.training.precision == .fp32 ? nil : MixedPrecisionMetrics(
-                lossScale: gradScaler.map { Double($0.scale) }, skippedSteps: (gradScaler?.skippedSteps ?? 0) - skippedBefore,
+                lossScale: gradScaler.map { Double($0.scale) },
+                skippedSteps: (gradScaler?.skippedSteps ?? 0) - progress.skippedAtStart,
                 gradientUnderflow: network.gradientRoundingCounts?.underflowFraction,
                 gradientOverflow: network.gradientRoundingCounts?.overflowFraction))
     }
@@ -265,21 +300,6 @@ public final class Trainer {
             meanAbsoluteError: classification ? nil : regression.meanAbsoluteError,
             r2: classification ? nil : regression.r2)
     }
-}
-
-/// Mean and maximum of the per-step gradient norms of an epoch.
-struct NormStatistics {
-    private var sum: Double = 0
-    private var count = 0
-    private(set) var maximum: Double = 0
-
-    mutating func add(_ norm: Double) {
-        sum += norm
-        count += 1
-        maximum = max(maximum, norm)
-    }
-
-    var mean: Double { count == 0 ? 0 : sum / Double(count) }
 }
 
 extension BatchSize {

@@ -5,7 +5,14 @@ import Foundation
 ///     config.yaml     the resolved config (every key, defaults filled in, overrides applied)
 ///     metrics.csv     one row per epoch (see MetricsLog)
 ///     steps.csv       every N-th step, with logging.every_n_steps (see StepLog)
-///     summary.json    final test figures, best epoch, timings, BLAS kernel (see RunSummary)
+///     checkpoints/    last.bin, best.bin, epoch-NNNN.bin (see CheckpointPolicy and Checkpoint)
+///     summary.json    final test figures, best epoch, how training ended, timings (see RunSummary)
+///
+/// A resumed run (`resume`) reads a checkpoint, refuses it if the config now differs in anything
+/// that shapes the model or the data (see `Configuration.keysFixedOnResume`), puts its state into
+/// the trainer, rewrites metrics.csv from the checkpoint's history (dropping rows of epochs the
+/// checkpoint did not reach, which are trained again) and goes on; its files end as those of a run
+/// that never stopped, timings aside.
 public enum TrainingRun {
     /// What a run is about to do, for the progress display.
     public struct Plan: Sendable {
@@ -17,46 +24,106 @@ public enum TrainingRun {
         public var loadSeconds: Double
         public var blasKernel: String
         public var blasThreads: Int
+        /// The checkpoint a resumed run started from, and where in training it was.
+        public var resumedFrom: String?
+        public var resumePosition: TrainingPosition?
     }
 
-    public static func execute(configPath: String, overrides: [String], observer: (any TrainingObserver & RunObserver)?)
-        throws(NNTrainError) -> RunSummary
+    /// Where a run starts.
+    public enum Start: Equatable, Sendable {
+        /// From the initialisation.
+        case fresh
+        /// From the run directory's checkpoints/last.bin.
+        case resumeLast
+        /// From the checkpoint at this path.
+        case resume(path: String)
+    }
+
+    /// How a run ended, for the command line.
+    public struct Outcome: Sendable {
+        public var summary: RunSummary
+        /// Set when Ctrl-C or SIGTERM stopped training: where, and the checkpoint written there.
+        public var interruption: Interruption?
+        /// Keys changed since the checkpoint that a resume allowed (the command warns about them).
+        public var changedKeys: [String]
+    }
+
+    public struct Interruption: Sendable {
+        public var position: TrainingPosition
+        public var batchesPerEpoch: Int
+        public var checkpoint: String
+    }
+
+    /// Trains the config at `configPath` with `overrides`, from `start`. `shouldStop` is asked after
+    /// every optimizer step (the command line's signal handler); when it says yes, the run writes
+    /// last.bin and summary.json and returns with `interruption` set.
+    public static func execute(configPath: String, overrides: [String], start: Start = .fresh,
+                               observer: (any TrainingObserver & RunObserver)?, shouldStop: () -> Bool = { false })
+        throws(NNTrainError) -> Outcome
     {
         let wallStart = Date()
-        let configuration = try Configuration.load(path: configPath, overrides: overrides)
+        var configuration = try Configuration.load(path: configPath, overrides: overrides)
         let directory = configuration.runDirectory(configPath: configPath)
+        configuration.output.dir = directory
+        let resumePath: String? = switch start {
+        case .fresh: nil
+        case .resumeLast: CheckpointPolicy.lastPath(runDirectory: directory)
+        case .resume(let path): path
+        }
+        var checkpoint: Checkpoint?
+        var changedKeys: [String] = []
+        if let resumePath {
+            let saved = try readCheckpoint(resumePath, runDirectory: directory, configPath: configPath, named: start == .resumeLast)
+            changedKeys = try checkChanges(from: saved, to: configuration, checkpointPath: resumePath)
+            checkpoint = saved
+        }
         try createDirectory(directory)
-        var resolved = configuration
-        resolved.output.dir = directory
-        try write(resolved.resolvedYAML(), to: directory + "/config.yaml")
+        try write(configuration.resolvedYAML(), to: directory + "/config.yaml")
 
         let data = try TrainingData.load(configuration.data, seed: configuration.seed)
         let trainer = Trainer(configuration: configuration, data: data)
         if let problem = trainer.schedule.validate() { throw NNTrainError.config(configPath, line: nil, problem) }
+        if let checkpoint, let resumePath { try checkpoint.restore(into: trainer, path: resumePath) }
+        let policy = CheckpointPolicy(runDirectory: directory, section: configuration.checkpoint, best: checkpoint?.bestRecord)
         let widths = [trainer.network.inputWidth] + configuration.model.hidden + [trainer.network.outputWidth]
         observer?.runStarted(Plan(
             runDirectory: directory, dataset: configuration.data.dataset.rawValue, layerWidths: widths,
             parameterCount: trainer.network.parameters.count, trainRows: data.train.count,
             validationRows: data.validation.count, testRows: data.test.count, loadSeconds: data.loadSeconds,
-            blasKernel: BLAS.kernelName, blasThreads: BLAS.threadCount))
+            blasKernel: BLAS.kernelName, blasThreads: BLAS.threadCount, resumedFrom: resumePath,
+            resumePosition: checkpoint == nil ? nil : trainer.position))
 
         let precision = configuration.training.precision
         let log = try MetricsLog(path: directory + "/metrics.csv", columns: MetricsLog.Columns(
             classification: data.isClassification, mixedPrecision: precision != .fp32,
-            precisionStats: configuration.logging.precisionStats))
+            precisionStats: configuration.logging.precisionStats), rows: trainer.history)
         let stepLog = configuration.logging.everyNSteps > 0
-            ? try StepLog(path: directory + "/steps.csv", every: configuration.logging.everyNSteps) : nil
-        let history = try trainer.train(observer: observer, stepLog: stepLog) { (metrics) throws(NNTrainError) in
+            ? try StepLog(path: directory + "/steps.csv", every: configuration.logging.everyNSteps,
+                          continuingThrough: checkpoint.map { _ in trainer.stepCount }) : nil
+        let history = try trainer.train(observer: observer, stepLog: stepLog, shouldStop: shouldStop) { (metrics) throws(NNTrainError) in
             try stepLog?.flush()
             try log.append(metrics)
+            try policy.epochFinished(metrics, trainer: trainer)
         }
-        let best = history.min { bestLoss(of: $0) < bestLoss(of: $1) }.unsafelyUnwrapped  // epochs ≥ 1
+        try stepLog?.flush()
+        var interruption: Interruption?
+        if trainer.ending == nil {
+            let path = try policy.writeLast(trainer: trainer, reason: .interrupted)
+            interruption = Interruption(position: trainer.position, batchesPerEpoch: trainer.batchesPerEpoch, checkpoint: path)
+            trainer.restoreBest()  // for the test figures, however training ended
+        } else {
+            try policy.writeLast(trainer: trainer, reason: .final)
+        }
+        let ended = interruption.map { "interrupted at epoch \($0.position.epoch), step \($0.position.batch)" }
+            ?? trainer.ending?.description ?? "completed"
+        let best = history.min { bestLoss(of: $0) < bestLoss(of: $1) }
         let trainSeconds = history.reduce(0) { $0 + $1.epochSeconds }
         let summary = RunSummary(
             nntrainVersion: NNTrainVersion.string, config: configPath, runDirectory: directory,
-            dataset: configuration.data.dataset.rawValue, ended: trainer.endReason, epochsCompleted: history.count,
-            bestEpoch: best.epoch, bestLoss: bestLoss(of: best), restoredBestEpoch: trainer.restoredEpoch,
-            test: trainer.evaluate(data.test),
+            dataset: configuration.data.dataset.rawValue, ended: ended, epochsCompleted: history.count,
+            bestEpoch: best?.epoch, bestLoss: best.map(bestLoss(of:)), restoredBestEpoch: trainer.restoredEpoch,
+            checkpoint: policy.lastPath, bestCheckpoint: policy.best.map { _ in policy.bestPath },
+            resumedFrom: resumePath, test: trainer.evaluate(data.test),
             weights: weightRecovery(trainer),
             mixedPrecision: precision == .fp32 ? nil : RunSummary.MixedPrecision(
                 precision: precision.rawValue, lossScale: trainer.gradScaler.map { Double($0.scale) },
@@ -66,9 +133,41 @@ public enum TrainingRun {
             samplesPerSecond: Double(data.train.count * history.count) / max(trainSeconds, 1e-9),
             blasKernel: BLAS.kernelName, blasThreads: BLAS.threadCount)
         try OutputFile.write(Array(summary.json()), to: directory + "/summary.json")
-        return summary
+        return Outcome(summary: summary, interruption: interruption, changedKeys: changedKeys)
     }
 
+    /// Reads the checkpoint to resume from; a missing last.bin says how runs get one.
+    private static func readCheckpoint(_ path: String, runDirectory: String, configPath: String, named: Bool)
+        throws(NNTrainError) -> Checkpoint
+    {
+        guard !named || FileManager.default.fileExists(atPath: path) else {
+            throw NNTrainError(.missingFile, "\(path): no checkpoint to resume from (expected one written by an "
+                + "earlier 'nntrain run \(configPath)' into \(runDirectory); or give --resume PATH)")
+        }
+        return try Checkpoint.read(path: path)
+    }
+
+    /// Compares the checkpoint's configuration with the one the run resumes with: refuses changes
+    /// to what shapes the model or the data, returns the others.
+    private static func checkChanges(from checkpoint: Checkpoint, to configuration: Configuration, checkpointPath: String)
+        throws(NNTrainError) -> [String]
+    {
+        let saved: Configuration
+        do { saved = try Configuration.parse(yaml: checkpoint.configurationYAML, source: checkpointPath + " (its config)") } catch {
+            throw .data(checkpointPath, "its config cannot be read by this nntrain (\(error.message)); expected a checkpoint "
+                + "written by nntrain \(NNTrainVersion.string)")
+        }
+        let (refused, allowed) = Configuration.classifyForResume(configuration.changedKeys(from: saved))
+        guard refused.isEmpty else {
+            throw NNTrainError(.config, "\(checkpointPath): cannot resume: the config changed \(refused.joined(separator: ", ")) "
+                + "since the checkpoint, which alters the model or the data; expected the checkpoint's values "
+                + "(see its config with the README's Python snippet) or a new run directory (output.dir)")
+        }
+        return allowed
+    }
+
+    /// The figure summary.json's best epoch is chosen by: validation loss, or training loss without
+    /// a validation split.
     private static func bestLoss(of metrics: EpochMetrics) -> Double {
         metrics.validation?.loss ?? metrics.trainLoss
     }

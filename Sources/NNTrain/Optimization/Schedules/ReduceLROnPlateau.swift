@@ -16,15 +16,15 @@
 /// never better. PyTorch's defaults: mode min, factor 0.1, patience 10, threshold 1e-4 relative,
 /// cooldown 0, min_lr 0, eps 1e-8. The state (`best`, `badEpochs`, `cooldownCounter`,
 /// `learningRate`) is public, so a checkpoint can store it and resume exactly.
-public struct ReduceLROnPlateau: Equatable, Sendable {
+public struct ReduceLROnPlateau: Equatable, Sendable, Codable {
     /// Whether the metric should go down (a loss) or up (an accuracy); PyTorch's `mode`.
-    public enum Mode: String, Equatable, Sendable, CaseIterable {
+    public enum Mode: String, Equatable, Sendable, CaseIterable, Codable {
         case min
         case max
     }
 
     /// PyTorch's `threshold_mode`: a threshold relative to `best`, or absolute.
-    public enum ThresholdMode: String, Equatable, Sendable, CaseIterable {
+    public enum ThresholdMode: String, Equatable, Sendable, CaseIterable, Codable {
         case relative = "rel"
         case absolute = "abs"
     }

@@ -1,0 +1,302 @@
+import Foundation
+
+/// Everything a checkpoint file holds: a trainer's whole state (`TrainingState`), the resolved
+/// configuration, the model's layout, the normalisation, the class and feature names, save_best's
+/// record and the nntrain version. `nntrain run --resume` continues from it bit for bit;
+/// `nntrain eval` rebuilds the model from it alone.
+///
+/// In the file (safetensors, see `SafeTensors` and `CheckpointFile`), the model's tensors carry
+/// PyTorch's state_dict names, so they load into an equivalent nn.Module:
+///
+///     layers.<i>.weight [out, in], layers.<i>.bias [out]      F32   each linear layer
+///     norms.<i>.weight, .bias, .running_mean, .running_var     F32   each batch norm
+///     best.<name>                                              F32   restore_best's model
+///     optimizer.<buffer>                  [parameter count]    F32   exp_avg, exp_avg_sq, momentum_buffer, …
+///     rng.shuffle, rng.augment [4], rng.dropout [layers, 4]    U64   xoshiro256** states
+///     data.order                          [training rows]      I32   the epoch's order of rows
+///     normalizer.shift, normalizer.scale  [features]           F32   x' = (x − shift) · scale
+///
+/// and in `__metadata__` (strings): `nntrain.version`, `nntrain.config` (the resolved YAML),
+/// `nntrain.architecture` ("784-256-128-10 relu"), `nntrain.parameters` and `nntrain.batch_norms`
+/// (the names above, in the flat buffer's order), `nntrain.class_names`, `nntrain.feature_names`,
+/// `nntrain.state` (position, step, optimizer counters, schedule, early stopping and loss-scaler
+/// state, the running sums of the epoch in progress, as JSON), `nntrain.history` (every finished
+/// epoch's metrics, JSON) and `nntrain.reason` (epoch, interrupted, final).
+public struct Checkpoint: Equatable, Sendable {
+    /// Why the checkpoint was written.
+    public enum Reason: String, Equatable, Sendable {
+        /// After an epoch, by `checkpoint.every_n_epochs` or save_best.
+        case epoch
+        /// On Ctrl-C or SIGTERM, possibly mid-epoch.
+        case interrupted
+        /// When training ended.
+        case final
+    }
+
+    public var state: TrainingState
+    public var configurationYAML: String
+    public var nntrainVersion: String
+    /// The model's tensors: name and shape, in the flat parameter buffer's order.
+    public var parameterLayout: [(name: String, shape: [Int])]
+    /// The name prefix of each batch norm (`norms.0`), in layer order.
+    public var batchNormNames: [String]
+    /// Layer widths and activation, for people reading the metadata ("784-256-128-10 relu").
+    public var architecture: String
+    public var normalizer: Normalizer
+    public var classNames: [String]
+    public var featureNames: [String]
+    /// save_best's best figure so far and its epoch.
+    public var bestRecord: BestRecord?
+    public var reason: Reason
+
+    /// The best value of save_best's monitored figure and the epoch it came from.
+    public struct BestRecord: Equatable, Sendable, Codable {
+        public var value: Double
+        public var epoch: Int
+    }
+
+    public static func == (a: Checkpoint, b: Checkpoint) -> Bool {
+        a.state == b.state && a.configurationYAML == b.configurationYAML && a.nntrainVersion == b.nntrainVersion
+            && a.parameterLayout.map(\.name) == b.parameterLayout.map(\.name)
+            && a.parameterLayout.map(\.shape) == b.parameterLayout.map(\.shape)
+            && a.batchNormNames == b.batchNormNames && a.architecture == b.architecture && a.normalizer == b.normalizer
+            && a.classNames == b.classNames && a.featureNames == b.featureNames && a.bestRecord == b.bestRecord
+            && a.reason == b.reason
+    }
+}
+
+extension Checkpoint {
+    /// A checkpoint of `trainer` as it stands.
+    public init(trainer: Trainer, bestRecord: BestRecord?, reason: Reason) {
+        let network = trainer.network
+        self.init(
+            state: trainer.state, configurationYAML: trainer.configuration.resolvedYAML(),
+            nntrainVersion: NNTrainVersion.string,
+            parameterLayout: network.parameters.tensors.map { ($0.name, $0.shape) },
+            batchNormNames: network.layers.compactMap { ($0 as? BatchNorm)?.name },
+            architecture: ([network.inputWidth] + trainer.configuration.model.hidden + [network.outputWidth])
+                .map(String.init).joined(separator: "-") + " " + trainer.configuration.model.activation.rawValue,
+            normalizer: trainer.data.normalizer, classNames: trainer.data.train.classNames,
+            featureNames: trainer.data.train.featureNames, bestRecord: bestRecord, reason: reason)
+    }
+
+    /// Checks that this checkpoint's model and data fit `trainer` (same tensors, same number of
+    /// training rows, same normalisation), then puts its state into it. `path` names the file in
+    /// errors.
+    public func restore(into trainer: Trainer, path: String) throws(NNTrainError) {
+        let expected = trainer.network.parameters.tensors
+        guard parameterLayout.map(\.name) == expected.map(\.name), parameterLayout.map(\.shape) == expected.map(\.shape) else {
+            let current = Checkpoint(trainer: trainer, bestRecord: nil, reason: .epoch)
+            throw .config(path, line: nil, "the checkpoint's model is \(architecture) but the config's is "
+                + "\(current.architecture); expected the config the checkpoint was written with")
+        }
+        guard normalizer == trainer.data.normalizer, state.order.count == trainer.data.train.count else {
+            throw .config(path, line: nil, "the training data differ from the checkpoint's (\(state.order.count) rows "
+                + "then, \(trainer.data.train.count) now, or other normalisation statistics); expected the same data file")
+        }
+        do { try trainer.restore(state) } catch {
+            throw .data(path, "the checkpoint's state does not fit its own model: \(error.description)")
+        }
+    }
+}
+
+// MARK: - The file
+
+extension Checkpoint {
+    private enum Key {
+        static let version = "nntrain.version", config = "nntrain.config", architecture = "nntrain.architecture"
+        static let parameters = "nntrain.parameters", batchNorms = "nntrain.batch_norms"
+        static let classNames = "nntrain.class_names", featureNames = "nntrain.feature_names"
+        static let state = "nntrain.state", history = "nntrain.history", reason = "nntrain.reason"
+    }
+
+    /// The scalar part of the state, as `nntrain.state`'s JSON.
+    private struct Scalars: Codable {
+        var position: TrainingPosition
+        var stepCount: Int
+        var trainingSeconds: Double
+        var optimizerCounters: [String: Double]
+        var plateau: ReduceLROnPlateau?
+        var earlyStopping: EarlyStopping?
+        var gradScaler: GradScaler?
+        var progress: EpochProgress
+        var roundingCounts: RoundingCounts?
+        var ending: TrainingEnd?
+        var restoredEpoch: Int?
+        var bestRecord: BestRecord?
+    }
+
+    /// The checkpoint as safetensors contents (CheckpointFile adds the format, version and checksum).
+    public func contents() throws(NNTrainError) -> SafeTensors {
+        var tensors: [(name: String, tensor: SafeTensors.Tensor)] = []
+        func addModel(_ model: Network.Snapshot, prefix: String) {
+            var offset = 0
+            for (name, shape) in parameterLayout {
+                let count = shape.reduce(1, *)
+                let end = min(offset + count, model.parameters.count)
+                tensors.append((prefix + name, SafeTensors.Tensor(Array(model.parameters[offset..<end]), shape: shape)))
+                offset += count
+            }
+            for (index, name) in batchNormNames.enumerated() where 2 * index + 1 < model.runningStatistics.count {
+                tensors.append((prefix + name + ".running_mean", SafeTensors.Tensor(model.runningStatistics[2 * index])))
+                tensors.append((prefix + name + ".running_var", SafeTensors.Tensor(model.runningStatistics[2 * index + 1])))
+            }
+        }
+        addModel(state.model, prefix: "")
+        if let best = state.bestModel { addModel(best, prefix: "best.") }
+        for (name, buffer) in state.optimizer.buffers.sorted(by: { $0.key < $1.key }) where !buffer.isEmpty {
+            tensors.append(("optimizer." + name, SafeTensors.Tensor(buffer)))
+        }
+        tensors.append(("rng.shuffle", SafeTensors.Tensor(Self.words(state.shuffleRandom))))
+        tensors.append(("rng.augment", SafeTensors.Tensor(Self.words(state.augmentRandom))))
+        if !state.dropoutRandoms.isEmpty {
+            var dropout = SafeTensors.Tensor(state.dropoutRandoms.flatMap(Self.words))
+            dropout.shape = [state.dropoutRandoms.count, 4]
+            tensors.append(("rng.dropout", dropout))
+        }
+        tensors.append(("data.order", SafeTensors.Tensor(state.order)))
+        tensors.append(("normalizer.shift", SafeTensors.Tensor(normalizer.shift)))
+        tensors.append(("normalizer.scale", SafeTensors.Tensor(normalizer.scale)))
+
+        let scalars = Scalars(
+            position: state.position, stepCount: state.stepCount, trainingSeconds: state.trainingSeconds,
+            optimizerCounters: state.optimizer.counters, plateau: state.plateau, earlyStopping: state.earlyStopping,
+            gradScaler: state.gradScaler, progress: state.progress, roundingCounts: state.roundingCounts,
+            ending: state.ending, restoredEpoch: state.restoredEpoch, bestRecord: bestRecord)
+        let metadata = [
+            Key.version: nntrainVersion, Key.config: configurationYAML, Key.architecture: architecture,
+            Key.parameters: try Self.json(parameterLayout.map(\.name)), Key.batchNorms: try Self.json(batchNormNames),
+            Key.classNames: try Self.json(classNames), Key.featureNames: try Self.json(featureNames),
+            Key.state: try Self.json(scalars), Key.history: try Self.json(state.history), Key.reason: reason.rawValue,
+        ]
+        return SafeTensors(tensors: tensors, metadata: metadata)
+    }
+
+    /// Reads a checkpoint back from verified safetensors contents; `path` names the file in errors,
+    /// which say which tensor or metadata entry is missing or malformed.
+    public init(contents file: SafeTensors, path: String) throws(NNTrainError) {
+        func fail(_ message: String) -> NNTrainError { .data(path, message) }
+        func text(_ key: String) throws(NNTrainError) -> String {
+            guard let value = file.metadata[key] else { throw fail("metadata \(key) is missing; expected a checkpoint written by nntrain run") }
+            return value
+        }
+        func decoded<T: Decodable>(_ key: String, as type: T.Type) throws(NNTrainError) -> T {
+            let value = try text(key)
+            do { return try Self.decoder.decode(T.self, from: Data(value.utf8)) } catch {
+                throw fail("metadata \(key) is not valid (\(Self.describe(error))); expected the JSON nntrain writes")
+            }
+        }
+        func tensor(_ name: String, _ dtype: SafeTensors.DType, count: Int? = nil) throws(NNTrainError) -> SafeTensors.Tensor {
+            guard let tensor = file[name] else { throw fail("tensor '\(name)' is missing") }
+            guard tensor.dtype == dtype else { throw fail("tensor '\(name)' is \(tensor.dtype.rawValue); expected \(dtype.rawValue)") }
+            if let count, tensor.elementCount != count {
+                throw fail("tensor '\(name)' holds \(tensor.elementCount) values; expected \(count)")
+            }
+            return tensor
+        }
+        func generator(_ words: [UInt64]) -> RandomGenerator {
+            var random = RandomGenerator(seed: 0)
+            random.state = (words[0], words[1], words[2], words[3])
+            return random
+        }
+
+        let names = try decoded(Key.parameters, as: [String].self)
+        let normNames = try decoded(Key.batchNorms, as: [String].self)
+        var layout: [(name: String, shape: [Int])] = []
+        for name in names { layout.append((name, try tensor(name, .f32).shape)) }
+        func model(prefix: String) throws(NNTrainError) -> Network.Snapshot {
+            var parameters: [Float] = []
+            for name in names { parameters += try tensor(prefix + name, .f32).elements(as: Float.self) }
+            var statistics: [[Float]] = []
+            for name in normNames {
+                let width = file[name + ".weight"]?.elementCount
+                statistics.append(try tensor(prefix + name + ".running_mean", .f32, count: width).elements(as: Float.self))
+                statistics.append(try tensor(prefix + name + ".running_var", .f32, count: width).elements(as: Float.self))
+            }
+            return Network.Snapshot(parameters: parameters, runningStatistics: statistics)
+        }
+        let current = try model(prefix: "")
+        let best = file.tensors.contains { $0.name.hasPrefix("best.") } ? try model(prefix: "best.") : nil
+
+        var buffers: [String: [Float]] = [:]
+        for (name, buffer) in file.tensors where name.hasPrefix("optimizer.") {
+            guard buffer.dtype == .f32, buffer.elementCount == current.parameters.count else {
+                throw fail("tensor '\(name)' is \(buffer.dtype.rawValue) of \(buffer.elementCount) values; "
+                    + "expected F32 of \(current.parameters.count), one per parameter")
+            }
+            buffers[String(name.dropFirst("optimizer.".count))] = buffer.elements(as: Float.self)
+        }
+        let dropoutWords = file["rng.dropout"] == nil ? [] : try tensor("rng.dropout", .u64).elements(as: UInt64.self)
+        guard dropoutWords.count % 4 == 0 else { throw fail("tensor 'rng.dropout' holds \(dropoutWords.count) words; expected 4 per layer") }
+        let shuffle = try tensor("rng.shuffle", .u64, count: 4).elements(as: UInt64.self)
+        let augment = try tensor("rng.augment", .u64, count: 4).elements(as: UInt64.self)
+        let shift = try tensor("normalizer.shift", .f32).elements(as: Float.self)
+        let scale = try tensor("normalizer.scale", .f32, count: shift.count).elements(as: Float.self)
+
+        let scalars = try decoded(Key.state, as: Scalars.self)
+        guard let reason = Reason(rawValue: try text(Key.reason)) else {
+            throw fail("metadata \(Key.reason) is '\(file.metadata[Key.reason] ?? "")'; expected epoch, interrupted or final")
+        }
+        self.init(
+            state: TrainingState(
+                position: scalars.position, stepCount: scalars.stepCount, trainingSeconds: scalars.trainingSeconds,
+                model: current, bestModel: best,
+                optimizer: OptimizerState(buffers: buffers, counters: scalars.optimizerCounters),
+                plateau: scalars.plateau, earlyStopping: scalars.earlyStopping, gradScaler: scalars.gradScaler,
+                shuffleRandom: generator(shuffle), augmentRandom: generator(augment),
+                dropoutRandoms: stride(from: 0, to: dropoutWords.count, by: 4).map { generator(Array(dropoutWords[$0..<($0 + 4)])) },
+                order: try tensor("data.order", .i32).elements(as: Int32.self), progress: scalars.progress,
+                roundingCounts: scalars.roundingCounts, history: try decoded(Key.history, as: [EpochMetrics].self),
+                ending: scalars.ending, restoredEpoch: scalars.restoredEpoch),
+            configurationYAML: try text(Key.config), nntrainVersion: try text(Key.version), parameterLayout: layout,
+            batchNormNames: normNames, architecture: try text(Key.architecture),
+            normalizer: Normalizer(shift: shift, scale: scale), classNames: try decoded(Key.classNames, as: [String].self),
+            featureNames: try decoded(Key.featureNames, as: [String].self), bestRecord: scalars.bestRecord, reason: reason)
+    }
+
+    /// Writes the checkpoint to `path` atomically (see CheckpointFile and OutputFile).
+    public func write(to path: String) throws(NNTrainError) {
+        try CheckpointFile.write(contents(), to: path)
+    }
+
+    /// Reads and verifies the checkpoint file at `path`.
+    public static func read(path: String) throws(NNTrainError) -> Checkpoint {
+        try Checkpoint(contents: CheckpointFile.read(path: path), path: path)
+    }
+
+    private static func words(_ random: RandomGenerator) -> [UInt64] {
+        let s = random.state
+        return [s.0, s.1, s.2, s.3]
+    }
+
+    /// JSON with sorted keys; numbers in Swift's shortest round-trip form, so every
+    /// Double reads back to the same bits; infinities and NaN as strings.
+    private static func json<T: Encodable>(_ value: T) throws(NNTrainError) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { return String(decoding: try encoder.encode(value), as: UTF8.self) } catch {
+            throw NNTrainError(.internal, "checkpoint: cannot encode \(T.self): \(error)")
+        }
+    }
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }()
+
+    /// A decoding error as "key.path: what" for a one-line message.
+    private static func describe(_ error: any Error) -> String {
+        guard let error = error as? DecodingError else { return "\(error)" }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "\((context.codingPath + [key]).map(\.stringValue).joined(separator: ".")) is missing"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            let place = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return (place.isEmpty ? "" : place + ": ") + context.debugDescription
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,28 @@
+/// What may change between a checkpoint's configuration and the one a run resumes with.
+extension Configuration {
+    /// Keys (or sections, ending in ".") whose change would make the saved state meaningless: the
+    /// model's shapes, the data and its split (the seed draws it), the batches (their size sets
+    /// the epoch's steps), the number format and loss scaler, and the optimizer's kind and the
+    /// options that decide which buffers it keeps. A resume with one of these changed is refused.
+    static let keysFixedOnResume = [
+        "seed", "data.", "model.", "loss", "huber_delta", "training.batch_size", "training.precision",
+        "training.loss_scale", "optimizer.name", "optimizer.momentum", "optimizer.amsgrad", "optimizer.centered",
+    ]
+
+    /// The value keys (`training.epochs`) whose values differ between `self` and `saved`, output.dir
+    /// aside (where the run writes is not part of what it computes).
+    public func changedKeys(from saved: Configuration) -> [String] {
+        Self.keys.valueEntries.compactMap { path, key in
+            guard path != "output.dir", case .value(_, let write) = key.kind, write(self) != write(saved) else { return nil }
+            return path
+        }
+    }
+
+    /// Splits changed keys into those a resume refuses and those it allows (with a warning).
+    public static func classifyForResume(_ changed: [String]) -> (refused: [String], allowed: [String]) {
+        let refused = changed.filter { path in
+            keysFixedOnResume.contains { $0.hasSuffix(".") ? path.hasPrefix($0) : path == $0 }
+        }
+        return (refused, changed.filter { !refused.contains($0) })
+    }
+}

@@ -1,0 +1,163 @@
+/// Everything a `Trainer` carries from one step to the next, so that a trainer built from the same
+/// configuration and data and given this state takes exactly the steps, draws exactly the random
+/// numbers and reports exactly the figures the saved one would have (the timing figures aside):
+///
+/// - the model (parameters and batch-norm running statistics) and, with `restore_best`, the best
+///   epoch's model;
+/// - the optimizer's buffers and counters, reduce_on_plateau's and early stopping's state, the
+///   loss scaler, the step count (which is the schedules' position: they are functions of it);
+/// - the random streams (shuffling, augmentation, each dropout layer's) and the current epoch's
+///   order of rows, which the next epoch shuffles in place;
+/// - the position (epoch, batches done in it) and the running sums of the epoch in progress, so
+///   that an epoch interrupted mid-way reports the figures of an uninterrupted one;
+/// - the metrics of every finished epoch, and how training ended, if it has.
+public struct TrainingState: Equatable, Sendable {
+    public var position: TrainingPosition
+    public var stepCount: Int
+    public var trainingSeconds: Double
+    public var model: Network.Snapshot
+    public var bestModel: Network.Snapshot?
+    public var optimizer: OptimizerState
+    public var plateau: ReduceLROnPlateau?
+    public var earlyStopping: EarlyStopping?
+    public var gradScaler: GradScaler?
+    public var shuffleRandom: RandomGenerator
+    public var augmentRandom: RandomGenerator
+    /// One generator per dropout layer, in layer order.
+    public var dropoutRandoms: [RandomGenerator]
+    public var order: [Int32]
+    public var progress: EpochProgress
+    /// The activation-gradient rounding tally of the epoch in progress (`logging.precision_stats`).
+    public var roundingCounts: RoundingCounts?
+    public var history: [EpochMetrics]
+    public var ending: TrainingEnd?
+    public var restoredEpoch: Int?
+}
+
+/// Where a run stands: `epoch` is the epoch in progress, or the next one when `batch` is 0 (from
+/// 1); `batch` the optimizer steps of it done.
+public struct TrainingPosition: Equatable, Sendable, Codable {
+    public var epoch: Int
+    public var batch: Int
+
+    public init(epoch: Int, batch: Int) {
+        self.epoch = epoch
+        self.batch = batch
+    }
+}
+
+/// The running figures of the epoch in progress, from which its metrics.csv row is made.
+public struct EpochProgress: Equatable, Sendable, Codable {
+    public var sums = LossSums()
+    public var norms = NormStatistics()
+    /// GradScaler's skipped-step count when the epoch began.
+    public var skippedAtStart = 0
+    /// Training seconds of the epoch so far (over all the sessions it took).
+    public var seconds: Double = 0
+
+    public init(skippedAtStart: Int = 0) {
+        self.skippedAtStart = skippedAtStart
+    }
+}
+
+/// Mean and maximum of the per-step gradient norms of an epoch.
+public struct NormStatistics: Equatable, Sendable, Codable {
+    var sum: Double = 0
+    var count = 0
+    public private(set) var maximum: Double = 0
+
+    mutating func add(_ norm: Double) {
+        sum += norm
+        count += 1
+        maximum = max(maximum, norm)
+    }
+
+    public var mean: Double { count == 0 ? 0 : sum / Double(count) }
+}
+
+/// How a training run ended (summary.json's `ended`).
+public enum TrainingEnd: Equatable, Sendable, Codable, CustomStringConvertible {
+    /// Every epoch of `training.epochs` was trained.
+    case completed
+    /// Early stopping ended it after this epoch.
+    case earlyStopped(epoch: Int)
+
+    public var description: String {
+        switch self {
+        case .completed: "completed"
+        case .earlyStopped(let epoch): "early stop at epoch \(epoch)"
+        }
+    }
+}
+
+extension Trainer {
+    /// The trainer's whole state (see `TrainingState`).
+    public var state: TrainingState {
+        TrainingState(
+            position: position, stepCount: stepCount, trainingSeconds: trainingSeconds,
+            model: network.snapshot(), bestModel: bestSnapshot, optimizer: optimizer.state,
+            plateau: plateau, earlyStopping: earlyStopping, gradScaler: gradScaler,
+            shuffleRandom: shuffleRandom, augmentRandom: augmentRandom,
+            dropoutRandoms: dropoutLayers.map(\.random), order: order, progress: progress,
+            roundingCounts: network.gradientRoundingCounts, history: history, ending: ending,
+            restoredEpoch: restoredEpoch)
+    }
+
+    /// Puts back a state taken from a trainer of the same configuration and data. A state that
+    /// does not fit (other shapes, another optimizer, another number of rows) is refused with a
+    /// one-line description of the misfit, and nothing is changed.
+    public func restore(_ state: TrainingState) throws(TrainingStateMismatch) {
+        let current = self.state
+        func check(_ saved: Int, _ expected: Int, _ what: String) throws(TrainingStateMismatch) {
+            guard saved == expected else {
+                throw TrainingStateMismatch(description: "\(what): \(saved) saved, \(expected) in this model and data")
+            }
+        }
+        try check(state.model.parameters.count, current.model.parameters.count, "parameters")
+        try check(state.model.runningStatistics.count, current.model.runningStatistics.count, "batch-norm statistics")
+        for (saved, expected) in zip(state.model.runningStatistics, current.model.runningStatistics) {
+            try check(saved.count, expected.count, "batch-norm features")
+        }
+        if let best = state.bestModel {
+            try check(best.parameters.count, current.model.parameters.count, "parameters of the best model")
+        }
+        try check(state.dropoutRandoms.count, current.dropoutRandoms.count, "dropout layers")
+        try check(state.order.count, current.order.count, "training rows")
+        guard state.order.allSatisfy({ $0 >= 0 && Int($0) < order.count }) else {
+            throw TrainingStateMismatch(description: "the row order names rows beyond the \(order.count) training rows")
+        }
+        try check(state.position.batch, min(state.position.batch, batchesPerEpoch - 1), "batches done in the epoch")
+        do { try optimizer.restore(state.optimizer) } catch {
+            throw TrainingStateMismatch(description: "optimizer \(configuration.optimizer.name.rawValue): \(error.description)")
+        }
+        network.restore(state.model)
+        bestSnapshot = state.bestModel
+        position = state.position
+        stepCount = state.stepCount
+        trainingSeconds = state.trainingSeconds
+        // The thresholds come from the configuration (which may have changed), the progress from the state.
+        if var plateau, let saved = state.plateau {
+            (plateau.learningRate, plateau.best, plateau.badEpochs, plateau.cooldownCounter) =
+                (saved.learningRate, saved.best, saved.badEpochs, saved.cooldownCounter)
+            self.plateau = plateau
+        }
+        if let stopper = earlyStopping, let saved = state.earlyStopping { earlyStopping = stopper.continuing(saved) }
+        if gradScaler != nil, let saved = state.gradScaler { gradScaler = saved }
+        shuffleRandom = state.shuffleRandom
+        augmentRandom = state.augmentRandom
+        for (layer, random) in zip(dropoutLayers, state.dropoutRandoms) { layer.random = random }
+        order = state.order
+        progress = state.progress
+        network.gradientRoundingCounts = state.roundingCounts
+        history = state.history
+        ending = state.ending
+        restoredEpoch = state.restoredEpoch
+    }
+
+    private var dropoutLayers: [Dropout] { network.layers.compactMap { $0 as? Dropout } }
+}
+
+/// Why a saved training state does not fit the trainer it was given to.
+public struct TrainingStateMismatch: Error, CustomStringConvertible {
+    public var description: String
+}
