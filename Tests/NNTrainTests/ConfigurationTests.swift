@@ -155,7 +155,7 @@ extension ConfigurationTests {
         @Test func unknownTopLevelKeySuggestsTheNearestKey() {
             #expect(configError("seed: 1\ndata: {}\noptimiser:\n  lr: 0.1\n") ==
                 "configs/x.txt:3: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, logging, output (did you mean 'optimizer'?)")
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output (did you mean 'optimizer'?)")
         }
 
         @Test func unknownKeyInSectionSuggestsTheNearestKey() {
@@ -167,7 +167,7 @@ extension ConfigurationTests {
         @Test func unknownKeyOfAnotherSectionSaysWhereItBelongs() {
             #expect(configError("seed: 1\nlr: 0.1\n") ==
                 "configs/x.txt:2: unknown key 'lr' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, logging, output ('lr' belongs in section 'optimizer')")
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output ('lr' belongs in section 'optimizer')")
             #expect(configError("model:\n  loss: mse\n") ==
                 "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation, leaky_slope, init, init_range, init_std, bias_init, dropout, batch_norm "
                 + "('loss' belongs at top level)")
@@ -176,7 +176,7 @@ extension ConfigurationTests {
         @Test func unknownKeyFarFromEveryKeyHasNoSuggestion() {
             #expect(configError("colour: red\n") ==
                 "configs/x.txt:1: unknown key 'colour' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, logging, output")
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output")
         }
 
         @Test func textWhereAnIntegerBelongs() {
@@ -391,7 +391,7 @@ extension ConfigurationTests {
         @Test func unknownKeyInOverride() {
             #expect(configError("seed: 1\n", overrides: ["optimiser.lr=1"]) ==
                 "--set optimiser.lr=1: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, logging, output (did you mean 'optimizer'?)")
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output (did you mean 'optimizer'?)")
             #expect(configError("seed: 1\n", overrides: ["training.epoch=1"]) ==
                 "--set training.epoch=1: unknown key 'epoch' in section 'training'; expected one of: epochs, batch_size, precision, loss_scale, clip "
                 + "(did you mean 'epochs'?)")
@@ -496,6 +496,10 @@ extension ConfigurationTests {
                 early_stopping:
                   min_delta: 0.0
                   restore_best: false
+                checkpoint:
+                  every_n_epochs: 1
+                  keep_last: 0
+                  save_best: false
                 logging:
                   every_n_steps: 0
                   # precision_stats: false (applies only to fp16, bf16)
@@ -674,6 +678,54 @@ extension ConfigurationTests {
             #expect(configError("early_stopping:\n  restore_best: true\n") ==
                 "configs/x.txt:2: early_stopping.restore_best: early stopping is off without patience; "
                 + "expected early_stopping.patience: N as well")
+        }
+    }
+}
+
+extension ConfigurationTests {
+    @Suite struct CheckpointKeys {
+        @Test func saveBestWatchesValidationLossByDefaultInItsDirection() throws {
+            let defaults = try Configuration.parse(yaml: "seed: 1\n", source: "configs/x.txt")
+            #expect(defaults.checkpoint == Configuration.CheckpointSection())
+            let best = try Configuration.parse(yaml: "checkpoint: {save_best: true, every_n_epochs: 5, keep_last: 3}\n",
+                                               source: "configs/x.txt")
+            #expect(best.checkpoint.monitor == .valLoss && best.checkpoint.mode == .min)
+            #expect(best.checkpoint.everyNEpochs == 5 && best.checkpoint.keepLast == 3)
+            let accuracy = try Configuration.parse(yaml: "checkpoint: {save_best: true, monitor: val_acc}\n", source: "configs/x.txt")
+            #expect(accuracy.checkpoint.mode == .max)
+            let noValidation = try Configuration.parse(yaml: "data: {validation_split: 0}\ncheckpoint: {save_best: true}\n",
+                                                       source: "configs/x.txt")
+            #expect(noValidation.checkpoint.monitor == .trainLoss)
+        }
+
+        @Test func refusesMonitorWithoutSaveBestAndOutOfRangeCounts() {
+            #expect(configError("checkpoint:\n  monitor: val_acc\n") ==
+                "configs/x.txt:2: checkpoint.monitor: applies only with save_best; expected checkpoint.save_best: true as well")
+            #expect(configError("checkpoint: {every_n_epochs: 0}\n") ==
+                "configs/x.txt:1: checkpoint.every_n_epochs: 0 is out of range; expected an integer >= 1")
+            #expect(configError("data: {validation_split: 0}\ncheckpoint: {save_best: true, monitor: val_loss}\n") ==
+                "configs/x.txt:2: checkpoint.monitor: val_loss needs a validation split; "
+                + "expected data.validation_split > 0 or monitor: train_loss")
+        }
+
+        /// What a resume refuses: anything that shapes the model, the data or the optimizer's state.
+        @Test func resumeRefusesModelDataAndOptimizerStateChangesAndAllowsTheRest() throws {
+            let saved = try Configuration.parse(yaml: "seed: 1\n", source: "configs/x.txt")
+            let changed = try Configuration.parse(yaml: """
+                seed: 1
+                model: {hidden: [64]}
+                data: {validation_split: 0.2}
+                optimizer: {lr: 0.01, amsgrad: true}
+                training: {epochs: 30, batch_size: 64}
+                logging: {every_n_steps: 10}
+                output: {dir: elsewhere}
+                """, source: "configs/x.txt")
+            let keys = changed.changedKeys(from: saved)
+            #expect(keys == ["data.validation_split", "model.hidden", "optimizer.lr", "optimizer.amsgrad", "training.epochs",
+                             "training.batch_size", "logging.every_n_steps"])
+            let (refused, allowed) = Configuration.classifyForResume(keys)
+            #expect(refused == ["data.validation_split", "model.hidden", "optimizer.amsgrad", "training.batch_size"])
+            #expect(allowed == ["optimizer.lr", "training.epochs", "logging.every_n_steps"])
         }
     }
 }

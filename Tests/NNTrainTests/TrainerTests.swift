@@ -252,7 +252,7 @@ import Testing
         let bestIndex = try #require(losses.indices.min { losses[$0] < losses[$1] })
         #expect(history.count == bestIndex + 1 + 3)  // the best epoch, then three without improvement
         #expect(history.count < 100)
-        #expect(trainer.endReason == "early stop at epoch \(history.count)")
+        #expect(trainer.ending == .earlyStopped(epoch: history.count))
         #expect(trainer.restoredEpoch == bestIndex + 1)
         #expect(trainer.evaluate(validation).loss == losses[bestIndex])  // the best epoch's weights are back
     }

@@ -101,9 +101,11 @@ public enum TrainingRun {
             ? try StepLog(path: directory + "/steps.csv", every: configuration.logging.everyNSteps,
                           continuingThrough: checkpoint.map { _ in trainer.stepCount }) : nil
         let history = try trainer.train(observer: observer, stepLog: stepLog, shouldStop: shouldStop) { (metrics) throws(NNTrainError) in
+            // The checkpoint before the row, so that a row on disk always has a checkpoint (a resumed
+            // run rewrites metrics.csv from its checkpoint's history, which restores a missing row).
             try stepLog?.flush()
-            try log.append(metrics)
             try policy.epochFinished(metrics, trainer: trainer)
+            try log.append(metrics)
         }
         try stepLog?.flush()
         var interruption: Interruption?

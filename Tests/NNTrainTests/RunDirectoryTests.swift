@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+@testable import NNTrain
+
+/// `nntrain run`'s files across an interruption and a resume, and the checkpoint policy, on a
+/// small generated bonus dataset.
+@Suite struct RunDirectoryTests {
+    /// A folder with 600 bonus rows and a config training a 5-16-1 MLP for 5 epochs of 15 steps.
+    static func fixture(extra: String = "") throws -> (folder: TemporaryFolder, config: String) {
+        let folder = try TemporaryFolder()
+        _ = try BonusData.write(rows: 600, seed: 9, to: folder.file("bonus.csv"))
+        let config = try folder.write("""
+            data: {dataset: bonus, path: \(folder.file("bonus.csv")), normalize: standardize}
+            model: {hidden: [16], dropout: 0.1}
+            loss: mse
+            optimizer: {name: adam, lr: 0.01}
+            scheduler: {name: cosine}
+            training: {epochs: 5, batch_size: 29}
+            logging: {every_n_steps: 4}
+            \(extra)
+            """, to: "config.txt")
+        return (folder, config)
+    }
+
+    static func lines(_ path: String) throws -> [String] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    /// metrics.csv without its two timing columns (epoch_seconds, samples_per_second).
+    static func metricsWithoutTimings(_ path: String) throws -> [String] {
+        try lines(path).map { $0.split(separator: ",", omittingEmptySubsequences: false).prefix(8).joined(separator: ",") }
+    }
+
+    /// steps.csv without its seconds column.
+    static func stepsWithoutTimings(_ path: String) throws -> [String] {
+        try lines(path).map { $0.split(separator: ",").dropLast().joined(separator: ",") }
+    }
+
+    static func model(_ path: String) throws -> [[UInt8]] {
+        let file = try CheckpointFile.read(path: path)
+        return file.tensors.filter { $0.name.hasPrefix("layers.") }.map(\.tensor.bytes)
+    }
+
+    @Test func aRunInterruptedTwiceAndResumedWritesTheFilesOfOneThatNeverStopped() throws {
+        let (folder, config) = try Self.fixture()
+        let straight = folder.file("straight"), resumed = folder.file("resumed")
+        _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(straight)"], observer: nil)
+
+        var steps = 0
+        for (start, stopAt) in [(TrainingRun.Start.fresh, 20), (.resumeLast, 44)] {
+            let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(resumed)"], start: start,
+                                                  observer: nil, shouldStop: { steps += 1; return steps == stopAt })
+            let interruption = try #require(outcome.interruption)
+            #expect(interruption.checkpoint == resumed + "/checkpoints/last.bin")
+            #expect(outcome.summary.ended.hasPrefix("interrupted at epoch "))
+        }
+        let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(resumed)"], start: .resumeLast,
+                                              observer: nil)
+        #expect(outcome.interruption == nil && outcome.changedKeys.isEmpty)
+        #expect(outcome.summary.resumedFrom == resumed + "/checkpoints/last.bin")
+        #expect(try Self.metricsWithoutTimings(resumed + "/metrics.csv") == Self.metricsWithoutTimings(straight + "/metrics.csv"))
+        #expect(try Self.lines(resumed + "/metrics.csv").count == 6)  // header and five epochs, none twice
+        #expect(try Self.stepsWithoutTimings(resumed + "/steps.csv") == Self.stepsWithoutTimings(straight + "/steps.csv"))
+        #expect(try Self.model(resumed + "/checkpoints/last.bin") == Self.model(straight + "/checkpoints/last.bin"))
+        let summary = try RunSummary.decode(Data(contentsOf: URL(fileURLWithPath: straight + "/summary.json")))
+        #expect(outcome.summary.test == summary.test && outcome.summary.ended == "completed")
+    }
+
+    /// As after a process killed at epoch 5 whose last checkpoint is epoch 2's: the resumed run
+    /// trains epochs 3 to 5 again, and metrics.csv holds each epoch once, with the same figures.
+    @Test func rowsPastTheCheckpointAreReplacedNotDuplicated() throws {
+        let (folder, config) = try Self.fixture(extra: "checkpoint: {every_n_epochs: 2, keep_last: 3}")
+        let run = folder.file("run")
+        _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)"], observer: nil)
+        let straight = try Self.metricsWithoutTimings(run + "/metrics.csv")
+        let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)"],
+                                              start: .resume(path: run + "/checkpoints/epoch-0002.bin"), observer: nil)
+        #expect(outcome.summary.epochsCompleted == 5)
+        #expect(try Self.metricsWithoutTimings(run + "/metrics.csv") == straight)
+        #expect(try Self.lines(run + "/metrics.csv").dropFirst().map { $0.split(separator: ",")[0] } == ["1", "2", "3", "4", "5"])
+    }
+
+    @Test func keepLastKeepsTheNewestEpochFilesAndSaveBestTheBestEpoch() throws {
+        let (folder, config) = try Self.fixture(extra: "checkpoint: {keep_last: 2, save_best: true, monitor: val_loss}")
+        let run = folder.file("run")
+        let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)"], observer: nil)
+        let files = try FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints").sorted()
+        #expect(files == ["best.bin", "epoch-0004.bin", "epoch-0005.bin", "last.bin"])
+        let losses = try Self.lines(run + "/metrics.csv").dropFirst().map { Double($0.split(separator: ",")[3]) ?? .nan }
+        let bestEpoch = try #require(losses.indices.min { losses[$0] < losses[$1] }) + 1
+        let best = try Checkpoint.read(path: run + "/checkpoints/best.bin")
+        #expect(best.bestRecord == Checkpoint.BestRecord(value: losses[bestEpoch - 1], epoch: bestEpoch))
+        #expect(best.state.history.count == bestEpoch)
+        #expect(outcome.summary.bestCheckpoint == run + "/checkpoints/best.bin")
+        let final = try Checkpoint.read(path: run + "/checkpoints/last.bin")
+        #expect(final.reason == .final && final.state.ending == .completed)
+    }
+
+    @Test func aChangedModelIsRefusedAndMoreEpochsAllowedWithTheirNames() throws {
+        let (folder, config) = try Self.fixture()
+        let run = folder.file("run")
+        _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)", "training.epochs=2"], observer: nil)
+        #expect {
+            _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)", "model.hidden=[8]"],
+                                        start: .resumeLast, observer: nil)
+        } throws: { error in
+            let error = error as? NNTrainError
+            return error?.kind == .config && error?.message == "\(run)/checkpoints/last.bin: cannot resume: the config "
+                + "changed model.hidden since the checkpoint, which alters the model or the data; expected "
+                + "the checkpoint's values (see its config with the README's Python snippet) or a new run directory (output.dir)"
+        }
+        let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)", "training.epochs=3"],
+                                              start: .resumeLast, observer: nil)
+        #expect(outcome.changedKeys == ["training.epochs"])
+        #expect(outcome.summary.epochsCompleted == 3)
+    }
+
+    @Test func resumingWithoutACheckpointSaysWhereItLooked() throws {
+        let (folder, config) = try Self.fixture()
+        #expect {
+            _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(folder.file("none"))"],
+                                        start: .resumeLast, observer: nil)
+        } throws: { error in
+            let error = error as? NNTrainError
+            return error?.kind == .missingFile && error?.message.hasPrefix(
+                "\(folder.file("none"))/checkpoints/last.bin: no checkpoint to resume from (expected one written by an earlier") == true
+        }
+    }
+}

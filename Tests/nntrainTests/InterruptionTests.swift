@@ -1,0 +1,104 @@
+import Foundation
+import NNTrain
+import Testing
+
+/// Ctrl-C and SIGTERM sent to a real `nntrain run` process, and `--resume` after them.
+@Suite(.serialized) struct InterruptionTests {
+    /// A folder with 4,000 bonus rows and a config of five epochs of 360 small steps each (a few
+    /// tenths of a second per epoch in a debug build).
+    static func fixture() throws -> URL {
+        let directory = try CommandLineTests.temporaryDirectory()
+        let made = try CommandLineTests.run(["data", "bonus", "--rows", "4000", "--seed", "3", "--out", "b.csv"], in: directory)
+        #expect(made.status == 0, "\(made.standardError)")
+        try CommandLineTests.write("""
+            data: {dataset: bonus, path: b.csv, normalize: standardize}
+            model: {hidden: [64, 64], dropout: 0.1}
+            loss: mse
+            optimizer: {name: adam, lr: 0.001}
+            training: {epochs: 5, batch_size: 8}
+            """, to: "b.txt", in: directory)
+        return directory
+    }
+
+    /// Starts `nntrain arguments` in `directory`, waits until the run directory's metrics.csv has
+    /// a first epoch's row, sends `signals` (a moment apart) and returns the exit status and stderr.
+    static func interrupt(_ arguments: [String], in directory: URL, runDirectory: String,
+                          signals: [Int32]) throws -> (status: Int32, standardError: String) {
+        let process = Process()
+        process.executableURL = CommandLineTests.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let errors = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = errors
+        try process.run()
+        let metrics = directory.appendingPathComponent(runDirectory + "/metrics.csv").path
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning, Date() < deadline {
+            let rows = (try? String(contentsOfFile: metrics, encoding: .utf8))?.split(separator: "\n").count ?? 0
+            if rows >= 2 { break }
+            usleep(10_000)
+        }
+        for signal in signals {
+            kill(process.processIdentifier, signal)
+            usleep(2_000)
+        }
+        let standardError = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, standardError)
+    }
+
+    static func model(_ path: URL) throws -> [[UInt8]] {
+        try CheckpointFile.read(path: path.path).tensors.filter { $0.name.hasPrefix("layers.") }.map(\.tensor.bytes)
+    }
+
+    @Test func ctrlCWritesACheckpointExits130AndTheResumedRunEndsAsAnUninterruptedOne() throws {
+        let directory = try Self.fixture()
+        let straight = try CommandLineTests.run(["run", "b.txt", "-q", "--set", "output.dir=straight"], in: directory)
+        #expect(straight.status == 0, "\(straight.standardError)")
+
+        let stopped = try Self.interrupt(["run", "b.txt", "--set", "output.dir=stopped"], in: directory,
+                                         runDirectory: "stopped", signals: [SIGINT])
+        #expect(stopped.status == 130)
+        let lines = stopped.standardError.split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("nntrain: stopping after this step to write a checkpoint") })
+        #expect(lines.last?.hasPrefix("interrupted at epoch 2, step ") == true
+                || lines.last?.hasPrefix("interrupted after epoch") == true, "\(stopped.standardError)")
+        #expect(lines.last?.hasSuffix("; checkpoint stopped/checkpoints/last.bin; resume with: "
+            + "nntrain run b.txt --set output.dir=stopped --resume") == true, "\(stopped.standardError)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("stopped/summary.json")))
+        #expect(((summary as? [String: Any])?["ended"] as? String)?.hasPrefix("interrupted") == true)
+
+        let resumed = try CommandLineTests.run(["run", "b.txt", "-q", "--set", "output.dir=stopped", "--resume"], in: directory)
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+        #expect(try Self.model(directory.appendingPathComponent("stopped/checkpoints/last.bin"))
+            == Self.model(directory.appendingPathComponent("straight/checkpoints/last.bin")))
+    }
+
+    /// SIGTERM then a second signal: the process stops at once, and the last checkpoint on disk
+    /// (epoch 1's, or the one being written if its rename came first) reads back whole.
+    @Test func aSecondSignalStopsAtOnceAndLeavesTheLastCheckpointReadable() throws {
+        let directory = try Self.fixture()
+        let stopped = try Self.interrupt(["run", "b.txt", "--set", "output.dir=twice"], in: directory,
+                                         runDirectory: "twice", signals: [SIGTERM, SIGINT])
+        #expect(stopped.status == 130)
+        let checkpoint = try Checkpoint.read(path: directory.appendingPathComponent("twice/checkpoints/last.bin").path)
+        #expect(checkpoint.state.history.count >= 1)
+    }
+
+    @Test func resumeTakesAPathToAnyCheckpoint() throws {
+        let directory = try Self.fixture()
+        let first = try CommandLineTests.run(["run", "b.txt", "-q", "--set", "output.dir=a", "--set", "training.epochs=1"],
+                                             in: directory)
+        #expect(first.status == 0, "\(first.standardError)")
+        let resumed = try CommandLineTests.run(["run", "b.txt", "-q", "--set", "output.dir=b", "--set", "training.epochs=2",
+                                                "--resume", "a/checkpoints/last.bin"], in: directory)
+        #expect(resumed.status == 0)
+        #expect(resumed.standardError == "warning: resumed with changed training.epochs (allowed: they do not alter the model or the data)\n")
+        let metrics = try String(contentsOf: directory.appendingPathComponent("b/metrics.csv"), encoding: .utf8)
+        #expect(metrics.split(separator: "\n").count == 3)
+        let missing = try CommandLineTests.run(["run", "b.txt", "--resume", "nowhere.bin"], in: directory)
+        #expect(missing.status == 66)
+        #expect(missing.standardError == "error: nowhere.bin: no such file or folder (expected an nntrain checkpoint (.bin))\n")
+    }
+}
