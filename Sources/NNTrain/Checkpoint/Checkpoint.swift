@@ -40,7 +40,7 @@ public struct Checkpoint: Equatable, Sendable {
     public var parameterLayout: [(name: String, shape: [Int])]
     /// The name prefix of each batch norm (`norms.0`), in layer order.
     public var batchNormNames: [String]
-    /// Layer widths and activation, for people reading the metadata ("784-256-128-10 relu").
+    /// Layer widths and activation, for people reading the metadata ("784-256-128-10 relu", "5-1 linear").
     public var architecture: String
     public var normalizer: Normalizer
     public var classNames: [String]
@@ -75,7 +75,8 @@ extension Checkpoint {
             parameterLayout: network.parameters.tensors.map { ($0.name, $0.shape) },
             batchNormNames: network.layers.compactMap { ($0 as? BatchNorm)?.name },
             architecture: ([network.inputWidth] + trainer.configuration.model.hidden + [network.outputWidth])
-                .map(String.init).joined(separator: "-") + " " + trainer.configuration.model.activation.rawValue,
+                .map(String.init).joined(separator: "-") + " "
+                + (trainer.configuration.model.hidden.isEmpty ? "linear" : trainer.configuration.model.activation.rawValue),
             normalizer: trainer.data.normalizer, classNames: trainer.data.train.classNames,
             featureNames: trainer.data.train.featureNames, bestRecord: bestRecord, reason: reason)
     }
