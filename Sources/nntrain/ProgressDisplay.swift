@@ -53,9 +53,12 @@ final class ProgressDisplay: TrainingObserver, RunObserver {
     }
 
     func finished(_ summary: RunSummary) {
-        var parts = ["test_loss \(format(summary.test.loss, 4))"]
-        if let accuracy = summary.test.accuracy { parts.append("test_acc \(percent(accuracy))") }
-        if let r2 = summary.test.r2 { parts.append("test_r2 \(format(r2, 4))") }
+        var parts: [String] = []
+        if let test = summary.test {
+            parts.append("test_loss \(format(test.loss, 4))")
+            if let accuracy = test.accuracy { parts.append("test_acc \(percent(accuracy))") }
+            if let r2 = test.r2 { parts.append("test_r2 \(format(r2, 4))") }
+        }
         let ending = summary.ended == "completed" ? "" : "\(summary.ended); "
         let best = summary.bestEpoch.map { "best epoch \($0); " } ?? ""
         emit("done: " + parts.joined(separator: "  ") + "  (\(ending)\(best)\(summary.runDirectory)/summary.json)")

@@ -115,6 +115,22 @@ import Testing
         #expect(outcome.summary.epochsCompleted == 3)
     }
 
+    @Test func aDivergedRunSaysSoInItsSummaryAndKeepsItsFiles() throws {
+        let (folder, config) = try Self.fixture()
+        let run = folder.file("run")
+        #expect {
+            _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)", "optimizer.lr=1e30"], observer: nil)
+        } throws: { error in
+            let error = error as? NNTrainError
+            return error?.kind == .diverged && error?.message.hasPrefix("training diverged at epoch 1, step ") == true
+                && error?.message.hasSuffix("; no checkpoint was written before it") == true
+        }
+        let summary = try RunSummary.decode(Data(contentsOf: URL(fileURLWithPath: run + "/summary.json")))
+        #expect(summary.ended.hasPrefix("diverged at epoch 1, step "))
+        #expect(summary.test == nil && summary.checkpoint == nil && summary.epochsCompleted == 0)
+        #expect(try Self.lines(run + "/metrics.csv") == [MetricsLog.header(.init(classification: false))])
+    }
+
     @Test func resumingWithoutACheckpointSaysWhereItLooked() throws {
         let (folder, config) = try Self.fixture()
         #expect {

@@ -6,8 +6,9 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var config: String
     public var runDirectory: String
     public var dataset: String
-    /// Why training ended: "completed" after all epochs, "early stop at epoch N", or "interrupted
-    /// at epoch N, step S" (Ctrl-C or SIGTERM; resume with --resume).
+    /// Why training ended: "completed" after all epochs, "early stop at epoch N", "interrupted at
+    /// epoch N, step S" (Ctrl-C or SIGTERM; resume with --resume), or "diverged at epoch N, step S"
+    /// (the loss or a gradient became NaN or infinite; nntrain exits with status 80).
     public var ended: String
     public var epochsCompleted: Int
     /// The epoch with the lowest validation loss (training loss when there is no validation split);
@@ -16,13 +17,15 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var bestLoss: Double?
     /// The epoch whose weights early_stopping.restore_best put back before the test evaluation.
     public var restoredBestEpoch: Int?
-    /// The run's last checkpoint (checkpoints/last.bin) and, with checkpoint.save_best, its best.
-    public var checkpoint: String
+    /// The run's last checkpoint (checkpoints/last.bin; absent if a run diverged before writing
+    /// one) and, with checkpoint.save_best, its best.
+    public var checkpoint: String?
     public var bestCheckpoint: String?
     /// The checkpoint this session resumed from, if it did.
     public var resumedFrom: String?
-    /// The final model on the test split.
-    public var test: EvaluationMetrics
+    /// The final model on the test split; absent when training diverged (unless restore_best had a
+    /// best epoch to put back).
+    public var test: EvaluationMetrics?
     /// For a linear model on the bonus dataset with its true weights beside it: learned against true
     /// weight of each feature, in the raw (un-normalised) units of the CSV, and the bias last.
     public var weights: [WeightRecovery]?

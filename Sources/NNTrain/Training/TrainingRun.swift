@@ -100,33 +100,46 @@ public enum TrainingRun {
         let stepLog = configuration.logging.everyNSteps > 0
             ? try StepLog(path: directory + "/steps.csv", every: configuration.logging.everyNSteps,
                           continuingThrough: checkpoint.map { _ in trainer.stepCount }) : nil
-        let history = try trainer.train(observer: observer, stepLog: stepLog, shouldStop: shouldStop) { (metrics) throws(NNTrainError) in
-            // The checkpoint before the row, so that a row on disk always has a checkpoint (a resumed
-            // run rewrites metrics.csv from its checkpoint's history, which restores a missing row).
-            try stepLog?.flush()
-            try policy.epochFinished(metrics, trainer: trainer)
-            try log.append(metrics)
+        var divergence: NNTrainError?
+        do {
+            try trainer.train(observer: observer, stepLog: stepLog, shouldStop: shouldStop) { (metrics) throws(NNTrainError) in
+                // The checkpoint before the row, so that a row on disk always has a checkpoint (a resumed
+                // run rewrites metrics.csv from its checkpoint's history, which restores a missing row).
+                try stepLog?.flush()
+                try policy.epochFinished(metrics, trainer: trainer)
+                try log.append(metrics)
+            }
+        } catch where error.kind == .diverged {
+            divergence = error
         }
         try stepLog?.flush()
         var interruption: Interruption?
-        if trainer.ending == nil {
+        let ended: String
+        if divergence != nil {
+            // The weights hold NaN or infinities: no checkpoint of them; the last good one stays.
+            ended = "diverged at epoch \(trainer.position.epoch), step \(trainer.position.batch + 1)"
+            trainer.restoreBest()
+        } else if trainer.ending == nil {
             let path = try policy.writeLast(trainer: trainer, reason: .interrupted)
             interruption = Interruption(position: trainer.position, batchesPerEpoch: trainer.batchesPerEpoch, checkpoint: path)
+            ended = "interrupted at epoch \(trainer.position.epoch), step \(trainer.position.batch)"
             trainer.restoreBest()  // for the test figures, however training ended
         } else {
             try policy.writeLast(trainer: trainer, reason: .final)
+            ended = trainer.ending?.description ?? "completed"
         }
-        let ended = interruption.map { "interrupted at epoch \($0.position.epoch), step \($0.position.batch)" }
-            ?? trainer.ending?.description ?? "completed"
+        let history = trainer.history
         let best = history.min { bestLoss(of: $0) < bestLoss(of: $1) }
         let trainSeconds = history.reduce(0) { $0 + $1.epochSeconds }
+        let lastCheckpoint = FileManager.default.fileExists(atPath: policy.lastPath) ? policy.lastPath : nil
         let summary = RunSummary(
             nntrainVersion: NNTrainVersion.string, config: configPath, runDirectory: directory,
             dataset: configuration.data.dataset.rawValue, ended: ended, epochsCompleted: history.count,
             bestEpoch: best?.epoch, bestLoss: best.map(bestLoss(of:)), restoredBestEpoch: trainer.restoredEpoch,
-            checkpoint: policy.lastPath, bestCheckpoint: policy.best.map { _ in policy.bestPath },
-            resumedFrom: resumePath, test: trainer.evaluate(data.test),
-            weights: weightRecovery(trainer),
+            checkpoint: lastCheckpoint, bestCheckpoint: policy.best.map { _ in policy.bestPath },
+            resumedFrom: resumePath,
+            test: divergence != nil && trainer.restoredEpoch == nil ? nil : trainer.evaluate(data.test),
+            weights: divergence == nil ? weightRecovery(trainer) : nil,
             mixedPrecision: precision == .fp32 ? nil : RunSummary.MixedPrecision(
                 precision: precision.rawValue, lossScale: trainer.gradScaler.map { Double($0.scale) },
                 skippedSteps: trainer.gradScaler?.skippedSteps ?? 0),
@@ -135,6 +148,10 @@ public enum TrainingRun {
             samplesPerSecond: Double(data.train.count * history.count) / max(trainSeconds, 1e-9),
             blasKernel: BLAS.kernelName, blasThreads: BLAS.threadCount)
         try OutputFile.write(Array(summary.json()), to: directory + "/summary.json")
+        if let divergence {
+            throw NNTrainError(.diverged, divergence.message + (lastCheckpoint.map { "; the last good checkpoint is \($0)" }
+                ?? "; no checkpoint was written before it"))
+        }
         return Outcome(summary: summary, interruption: interruption, changedKeys: changedKeys)
     }
 
