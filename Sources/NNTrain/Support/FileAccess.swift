@@ -92,19 +92,10 @@ enum OutputFile {
         let temporary = "\(path).partial-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failure(path, errno) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { buffer in
-                Foundation.write(fd, buffer.baseAddress.map { $0 + written }, bytes.count - written)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                close(fd)
-                unlink(temporary)
-                throw failure(path, code)
-            }
-            written += n
+        if let code = writeAll(bytes, to: fd) {
+            close(fd)
+            unlink(temporary)
+            throw failure(path, code)
         }
         guard fsync(fd) == 0 else {
             let code = errno
@@ -129,6 +120,23 @@ enum OutputFile {
     }
 }
 
+/// Writes all of `bytes` to the file descriptor, retrying after signals and short writes; returns
+/// the `errno` of a failure, nil on success.
+private func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Int32? {
+    var written = 0
+    while written < bytes.count {
+        let n = bytes.withUnsafeBytes { buffer in
+            Foundation.write(descriptor, buffer.baseAddress.map { $0 + written }, bytes.count - written)
+        }
+        if n < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        written += n
+    }
+    return nil
+}
+
 /// A log file opened for appending (metrics.csv, steps.csv), closed when it goes out of scope.
 final class AppendingFile {
     let path: String
@@ -145,18 +153,7 @@ final class AppendingFile {
 
     /// Appends `text` whole; with `synchronize`, flushes it to disk (fsync) before returning.
     func append(_ text: String, synchronize: Bool) throws(NNTrainError) {
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { buffer in
-                Foundation.write(descriptor, buffer.baseAddress.map { $0 + written }, bytes.count - written)
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .cannotWrite(path, String(cString: strerror(errno)))
-            }
-            written += n
-        }
+        if let code = writeAll(Array(text.utf8), to: descriptor) { throw .cannotWrite(path, String(cString: strerror(code))) }
         if synchronize, fsync(descriptor) != 0 { throw .cannotWrite(path, String(cString: strerror(errno))) }
     }
 }

@@ -169,10 +169,8 @@ extension Configuration {
             }
             return
         }
-        let monitor = checkpoint.monitor ?? (data.validationSplit > 0 ? .valLoss : .trainLoss)
-        try checkMonitor(monitor, key: "checkpoint.monitor", given: given, file: file)
-        checkpoint.monitor = monitor
-        checkpoint.mode = checkpoint.mode ?? (monitor.higherIsBetter ? .max : .min)
+        (checkpoint.monitor, checkpoint.mode) = try resolveMonitor(checkpoint.monitor, mode: checkpoint.mode,
+                                                                   key: "checkpoint.monitor", given: given, file: file)
     }
 
     /// Early stopping watches val_loss by default (train_loss without a validation split), in the
@@ -187,10 +185,17 @@ extension Configuration {
             }
             return
         }
-        let monitor = earlyStopping.monitor ?? (data.validationSplit > 0 ? .valLoss : .trainLoss)
-        try checkMonitor(monitor, key: "early_stopping.monitor", given: given, file: file)
-        earlyStopping.monitor = monitor
-        earlyStopping.mode = earlyStopping.mode ?? (monitor.higherIsBetter ? .max : .min)
+        (earlyStopping.monitor, earlyStopping.mode) = try resolveMonitor(earlyStopping.monitor, mode: earlyStopping.mode,
+                                                                         key: "early_stopping.monitor", given: given, file: file)
+    }
+
+    /// A monitor and its direction with their defaults filled in: val_loss (train_loss without a
+    /// validation split), and the direction the monitor improves in; the monitor checked.
+    private func resolveMonitor(_ monitor: MonitoredMetric?, mode: MetricMode?, key: String, given: [String: ConfigValue],
+                                file: String) throws(NNTrainError) -> (MonitoredMetric, MetricMode) {
+        let monitor = monitor ?? (data.validationSplit > 0 ? .valLoss : .trainLoss)
+        try checkMonitor(monitor, key: key, given: given, file: file)
+        return (monitor, mode ?? (monitor.higherIsBetter ? .max : .min))
     }
 
     /// A monitored figure must exist in every epoch: validation figures need a validation split,
