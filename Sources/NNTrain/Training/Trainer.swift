@@ -181,7 +181,6 @@ public final class Trainer {
         }
         observer?.epochStarted(epoch: epoch, epochs: epochs, batches: batches)
         var values = scheduledValues(epoch: epoch - 1)
-        let parameters = network.parameters
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         let finished = try order.withUnsafeBufferPointer { (order) throws(NNTrainError) -> Bool in
@@ -189,29 +188,9 @@ public final class Trainer {
                 let range = (batch * batchRows)..<min((batch + 1) * batchRows, rowCount)
                 values = scheduledValues(epoch: epoch - 1)
                 let lossBefore = progress.sums.loss
-                try trainLoader.withBatch(order: order, range: range) { (x, targets) throws(NNTrainError) in
-                    let targets = augment(x, targets)
-                    let output = network.forward(x, training: true)
-                    loss.evaluate(output: output, targets: targets, gradient: network.outputGradient, into: &progress.sums)
-                    guard progress.sums.loss.isFinite else {
-                        let overflow = configuration.training.precision == .fp16 ? " (fp16 overflows beyond ±65504)" : ""
-                        throw NNTrainError(.diverged, "training diverged at epoch \(epoch), step \(batch + 1): "
-                            + "the loss became \(progress.sums.loss)\(overflow); try a smaller optimizer.lr than "
-                            + "\(values.learningRate) or training.clip.norm")
-                    }
-                    gradScaler?.scaleLossGradient(network.outputGradient)
-                    network.backward(input: x)
-                }
-                if try unscaleGradients(epoch: epoch, step: batch + 1) {
-                    if l1 > 0 {
-                        L1Penalty.addGradient(lambda: l1, parameters: parameters.values.base,
-                                              gradients: parameters.gradients.base, groups: groups)
-                    }
-                    let norm = clipping.clip(parameters.gradients.storage)
+                if let norm = try step(rows: order, range: range, values: values, sums: &progress.sums,
+                                       epoch: epoch, batch: batch + 1) {
                     progress.norms.add(norm)
-                    optimizer.step(parameters: parameters.values.storage,
-                                   gradients: UnsafeBufferPointer(parameters.gradients.storage),
-                                   learningRate: Float(values.learningRate), momentum: values.momentum)
                     stepCount += 1
                     if let stepLog, stepCount % stepLog.every == 0 {
                         try stepLog.append(step: stepCount, epoch: epoch, learningRate: values.learningRate,
@@ -241,6 +220,38 @@ public final class Trainer {
                 skippedSteps: (gradScaler?.skippedSteps ?? 0) - progress.skippedAtStart,
                 gradientUnderflow: network.gradientRoundingCounts?.underflowFraction,
                 gradientOverflow: network.gradientRoundingCounts?.overflowFraction))
+    }
+
+    /// One optimizer step on the training rows `order[range]` at the learning rate and momentum of
+    /// `values`: gather and normalise, augment, forward, loss (added to `sums`), backward, then
+    /// [unscale], L1, clipping and the optimizer's update. Returns the global gradient norm before
+    /// clipping, or nil when the loss scaler skipped the step for inf/NaN gradients. Throws
+    /// `.diverged`, naming `epoch` and `batch`, when the loss stops being finite.
+    func step(rows order: UnsafeBufferPointer<Int32>, range: Range<Int>, values: ScheduledValues, sums: inout LossSums,
+              epoch: Int, batch: Int) throws(NNTrainError) -> Double? {
+        try trainLoader.withBatch(order: order, range: range) { (x, targets) throws(NNTrainError) in
+            let targets = augment(x, targets)
+            let output = network.forward(x, training: true)
+            loss.evaluate(output: output, targets: targets, gradient: network.outputGradient, into: &sums)
+            guard sums.loss.isFinite else {
+                let overflow = configuration.training.precision == .fp16 ? " (fp16 overflows beyond ±65504)" : ""
+                throw NNTrainError(.diverged, "training diverged at epoch \(epoch), step \(batch): "
+                    + "the loss became \(sums.loss)\(overflow); try a smaller optimizer.lr than "
+                    + "\(values.learningRate) or training.clip.norm")
+            }
+            gradScaler?.scaleLossGradient(network.outputGradient)
+            network.backward(input: x)
+        }
+        guard try unscaleGradients(epoch: epoch, step: batch) else { return nil }
+        let parameters = network.parameters
+        if l1 > 0 {
+            L1Penalty.addGradient(lambda: l1, parameters: parameters.values.base, gradients: parameters.gradients.base,
+                                  groups: groups)
+        }
+        let norm = clipping.clip(parameters.gradients.storage)
+        optimizer.step(parameters: parameters.values.storage, gradients: UnsafeBufferPointer(parameters.gradients.storage),
+                       learningRate: Float(values.learningRate), momentum: values.momentum)
+        return norm
     }
 
     /// In mixed precision, after back-propagation: rounds and unscales the gradients (g · 1/S),
