@@ -10,7 +10,7 @@ struct PlotCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The run directory, e.g. runs/fashion-mnist.", valueName: "run-dir"))
     var runDirectory: String
 
-    @Option(help: "The SVG file to write (default: RUN_DIR/curves.svg).")
+    @Option(help: ArgumentHelp("The SVG file to write (default: <run-dir>/curves.svg).", valueName: "file"))
     var out: String?
 
     func run() throws {

@@ -40,7 +40,7 @@ public struct ChartAxis: Equatable, Sendable {
 /// each decade (every second or third when there are more than 8), labelled in `%g` form like
 /// Python's `'%g' % x`: `1e-05`, `0.0001`, `0.01`, `1`, `100`, `1e+06`; unlabelled minor ticks at
 /// 2…9 × 10ᵏ when the axis spans at most 6 decades.
-struct AxisLayout: Equatable {
+struct AxisLayout {
     /// The axis ends, in data units.
     var lower: Double
     var upper: Double
@@ -50,7 +50,7 @@ struct AxisLayout: Equatable {
     /// Unlabelled minor ticks of a log axis.
     var minorTicks: [Double]
 
-    struct Tick: Equatable {
+    struct Tick {
         var value: Double
         var label: String
     }
