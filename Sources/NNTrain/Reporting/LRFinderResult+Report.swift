@@ -1,0 +1,43 @@
+import Foundation
+
+extension LRFinderResult {
+    /// lr_find.csv: `lr,loss,smoothed_loss`, a row per step, numbers in full precision (Swift's
+    /// shortest round-trip form, `nan` and `inf` as Swift writes them).
+    public func csv() -> String {
+        "lr,loss,smoothed_loss\n" + points.map { "\($0.learningRate),\($0.loss),\($0.smoothedLoss)\n" }.joined()
+    }
+
+    /// The JSON text: pretty, keys sorted and in snake_case, non-finite numbers as strings.
+    public func json() throws(NNTrainError) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { return try encoder.encode(self) } catch {
+            throw NNTrainError(.internal, "lr-find result: cannot encode: \(error)")
+        }
+    }
+
+    /// The plot of fastai's `plot_lr_find(skip_end=5)`: smoothed loss against lr on a log axis,
+    /// without the last 5 steps (where a diverging loss would squash the curve), and each suggestion
+    /// marked at its point, labelled with its method and rate (`minimum` marks the lowest loss and
+    /// suggests a tenth of its rate, which the label says).
+    public func chart(title: String = "Learning-rate range test") -> LineChart {
+        let shown = points.count > 5 ? points.dropLast(5) : points[...]
+        let curve = LineChart.Series(name: "smoothed loss",
+                                     points: shown.map { LineChart.Point(x: $0.learningRate, y: $0.smoothedLoss) })
+        let markers = suggestions.map { suggestion in
+            LineChart.Marker(label: "\(suggestion.method.rawValue): " + String(format: "%.2e", suggestion.learningRate)
+                                 + (suggestion.method == .minimum ? " (marked lr / 10)" : ""),
+                             x: suggestion.pointLearningRate, y: suggestion.pointLoss)
+        }
+        return LineChart(title: title, panels: [
+            LineChart.Panel(title: "Smoothed loss (β = 0.98) by learning rate",
+                            x: ChartAxis(title: "learning rate (log scale)", scale: .log10),
+                            y: ChartAxis(title: "smoothed training loss"), series: [curve], markers: markers),
+        ], panelWidth: 720, panelHeight: 440)
+    }
+
+    /// `chart()` as an SVG document.
+    public func svg() -> String { chart().svg() }
+}

@@ -1,0 +1,236 @@
+/// Line charts as SVG: one or more panels laid out in a grid, each with its own axes, named series of
+/// (x, y) points, a legend, and optional markers (a dashed vertical line, and a dot where the marker
+/// has a y) such as the learning rates lr-find suggests.
+///
+/// A point an axis cannot place (NaN, ±infinity, or ≤ 0 on a log axis) is skipped and breaks its
+/// series there: the line stops before it and starts again after it; a point with no neighbour to join
+/// is drawn as a dot. An empty series still has its legend entry; a panel with nothing to draw says
+/// "no data". Axes span the placed points and markers, widened to round ticks (see `AxisLayout`).
+/// The same chart always renders to the same bytes.
+public struct LineChart: Equatable, Sendable {
+    /// A chart's title, drawn above the panels; nil for none.
+    public var title: String?
+    public var panels: [Panel]
+    /// Panels per row of the grid.
+    public var columns: Int
+    /// Size of each panel in pixels, legend included.
+    public var panelWidth: Double
+    public var panelHeight: Double
+
+    public init(title: String? = nil, panels: [Panel], columns: Int? = nil,
+                panelWidth: Double = 520, panelHeight: Double = 340) {
+        self.title = title
+        self.panels = panels
+        self.columns = max(1, columns ?? min(panels.count, 2))
+        self.panelWidth = panelWidth
+        self.panelHeight = panelHeight
+    }
+
+    /// One (x, y) point.
+    public struct Point: Equatable, Sendable {
+        public var x: Double
+        public var y: Double
+        public init(x: Double, y: Double) {
+            self.x = x
+            self.y = y
+        }
+    }
+
+    /// A named line.
+    public struct Series: Equatable, Sendable {
+        public var name: String
+        public var points: [Point]
+        public init(name: String, points: [Point]) {
+            self.name = name
+            self.points = points
+        }
+    }
+
+    /// A vertical dashed line at `x` across the plot, with a dot at (x, y) when `y` is given; `label`
+    /// names it in the legend and in the tooltip.
+    public struct Marker: Equatable, Sendable {
+        public var label: String
+        public var x: Double
+        public var y: Double?
+        public init(label: String, x: Double, y: Double? = nil) {
+            self.label = label
+            self.x = x
+            self.y = y
+        }
+    }
+
+    public struct Panel: Equatable, Sendable {
+        public var title: String
+        public var x: ChartAxis
+        public var y: ChartAxis
+        public var series: [Series]
+        public var markers: [Marker]
+        public init(title: String, x: ChartAxis, y: ChartAxis, series: [Series], markers: [Marker] = []) {
+            self.title = title
+            self.x = x
+            self.y = y
+            self.series = series
+            self.markers = markers
+        }
+    }
+
+    /// Colours of series and then markers, in order: matplotlib's "tab10" cycle (Tableau 10).
+    static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                          "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+    /// The SVG document.
+    public func svg() -> String {
+        let titleBand: Double = title == nil ? 0 : 36
+        let rows = (panels.count + columns - 1) / columns
+        let width = panelWidth * Double(min(columns, max(panels.count, 1)))
+        let height = titleBand + panelHeight * Double(max(rows, 1))
+        var children: [SVGElement] = []
+        if let title {
+            children.append(.text(title, x: width / 2, y: 24, size: 18, anchor: "middle", bold: true))
+        }
+        for (index, panel) in panels.enumerated() {
+            let left = panelWidth * Double(index % columns), top = titleBand + panelHeight * Double(index / columns)
+            children.append(.group(["transform": "translate(\(SVGElement.number(left)) \(SVGElement.number(top)))"],
+                                   draw(panel)))
+        }
+        return SVGElement.document(width: width, height: height, title: title, children: children)
+    }
+
+    /// The elements of one panel, in its own coordinates (0…panelWidth, 0…panelHeight).
+    private func draw(_ panel: Panel) -> [SVGElement] {
+        let xs = panel.series.flatMap { $0.points.map(\.x) } + panel.markers.map(\.x)
+        let ys = panel.series.flatMap { $0.points.filter { panel.x.accepts($0.x) }.map(\.y) }
+            + panel.markers.compactMap { marker in marker.y.flatMap { panel.x.accepts(marker.x) ? $0 : nil } }
+        let xAxis = AxisLayout(values: xs, axis: panel.x)
+        let yAxis = AxisLayout(values: ys, axis: panel.y)
+
+        // Margins: the y title and tick labels on the left, the legend on the right.
+        let tickSize = 11.0, labelSize = 12.0
+        let widestTick = yAxis.ticks.map { SVGElement.estimatedWidth($0.label, size: tickSize) }.max() ?? 0
+        let legend = legendEntries(panel)
+        let legendWidth = legend.isEmpty ? 0
+            : 34 + (legend.map { SVGElement.estimatedWidth($0.label, size: tickSize) }.max() ?? 0)
+        let plotLeft = 26 + widestTick + 8, plotTop = 34.0
+        let plotRight = panelWidth - 14 - min(legendWidth, panelWidth * 0.4)
+        let plotBottom = panelHeight - 46
+        let plotWidth = max(plotRight - plotLeft, 1), plotHeight = max(plotBottom - plotTop, 1)
+        func px(_ x: Double) -> Double { plotLeft + xAxis.fraction(x) * plotWidth }
+        func py(_ y: Double) -> Double { plotBottom - yAxis.fraction(y) * plotHeight }
+
+        var elements: [SVGElement] = [
+            .text(panel.title, x: (plotLeft + plotRight) / 2, y: 20, size: 14, anchor: "middle", bold: true),
+        ]
+        // Grid and ticks.
+        var grid: [SVGElement] = [], ticks: [SVGElement] = []
+        for tick in xAxis.ticks {
+            let x = px(tick.value)
+            grid.append(.line(x1: x, y1: plotTop, x2: x, y2: plotBottom, stroke: "#e6e6e6"))
+            ticks.append(.line(x1: x, y1: plotBottom, x2: x, y2: plotBottom + 5, stroke: "#444444"))
+            ticks.append(.text(tick.label, x: x, y: plotBottom + 18, size: tickSize, anchor: "middle"))
+        }
+        for tick in yAxis.ticks {
+            let y = py(tick.value)
+            grid.append(.line(x1: plotLeft, y1: y, x2: plotRight, y2: y, stroke: "#e6e6e6"))
+            ticks.append(.line(x1: plotLeft - 5, y1: y, x2: plotLeft, y2: y, stroke: "#444444"))
+            ticks.append(.text(tick.label, x: plotLeft - 8, y: y + 4, size: tickSize, anchor: "end"))
+        }
+        for value in xAxis.minorTicks {
+            let x = px(value)
+            ticks.append(.line(x1: x, y1: plotBottom, x2: x, y2: plotBottom + 3, stroke: "#444444"))
+        }
+        for value in yAxis.minorTicks {
+            let y = py(value)
+            ticks.append(.line(x1: plotLeft - 3, y1: y, x2: plotLeft, y2: y, stroke: "#444444"))
+        }
+        elements.append(.group(["class": "grid"], grid))
+        elements.append(.rect(x: plotLeft, y: plotTop, width: plotWidth, height: plotHeight, fill: "none", stroke: "#444444"))
+        elements.append(.group(["class": "ticks"], ticks))
+        elements.append(.text(panel.x.title, x: (plotLeft + plotRight) / 2, y: panelHeight - 10, size: labelSize, anchor: "middle"))
+        elements.append(.text(panel.y.title, x: 16, y: (plotTop + plotBottom) / 2, size: labelSize, anchor: "middle",
+                              rotation: -90))
+
+        // Series, then markers over them.
+        let placed = { (point: Point) in panel.x.accepts(point.x) && panel.y.accepts(point.y) }
+        var drawn = false
+        for (index, series) in panel.series.enumerated() {
+            let colour = Self.palette[index % Self.palette.count]
+            var shapes: [SVGElement] = [.title(series.name)]
+            for run in Self.runs(of: series.points, where: placed) {
+                if run.count == 1 {
+                    shapes.append(.circle(x: px(run[0].x), y: py(run[0].y), radius: 2.5, fill: colour))
+                } else {
+                    let path = run.enumerated().map { offset, point in
+                        "\(offset == 0 ? "M" : "L")\(SVGElement.number(px(point.x))) \(SVGElement.number(py(point.y)))"
+                    }.joined(separator: " ")
+                    shapes.append(SVGElement("path", ["d": path, "fill": "none", "stroke": colour, "stroke-width": "1.8",
+                                                      "stroke-linejoin": "round"]))
+                }
+                drawn = true
+            }
+            elements.append(.group(["class": "series"], shapes))
+        }
+        for (index, marker) in panel.markers.enumerated() where panel.x.accepts(marker.x) {
+            let colour = Self.palette[(panel.series.count + index) % Self.palette.count]
+            let x = px(marker.x)
+            var shapes: [SVGElement] = [
+                .title(marker.label),
+                .line(x1: x, y1: plotTop, x2: x, y2: plotBottom, stroke: colour, width: 1.2, dashed: true),
+            ]
+            if let y = marker.y, panel.y.accepts(y) {
+                shapes.append(.circle(x: x, y: py(y), radius: 4, fill: colour))
+            }
+            elements.append(.group(["class": "marker"], shapes))
+            drawn = true
+        }
+        if !drawn {
+            elements.append(.text("no data", x: (plotLeft + plotRight) / 2, y: (plotTop + plotBottom) / 2, size: labelSize,
+                                  anchor: "middle", fill: "#888888"))
+        }
+
+        // Legend, right of the plot.
+        var legendElements: [SVGElement] = []
+        for (row, entry) in legend.enumerated() {
+            let x = plotRight + 12, y = plotTop + 8 + 18 * Double(row)
+            if entry.isMarker {
+                legendElements.append(.line(x1: x + 9, y1: y - 7, x2: x + 9, y2: y + 7, stroke: entry.colour, width: 1.2,
+                                            dashed: true))
+                legendElements.append(.circle(x: x + 9, y: y, radius: 3.5, fill: entry.colour))
+            } else {
+                legendElements.append(.line(x1: x, y1: y, x2: x + 18, y2: y, stroke: entry.colour, width: 2.5))
+            }
+            legendElements.append(.text(entry.label, x: x + 24, y: y + 4, size: tickSize))
+        }
+        if !legendElements.isEmpty { elements.append(.group(["class": "legend"], legendElements)) }
+        return elements
+    }
+
+    private struct LegendEntry {
+        var label: String
+        var colour: String
+        var isMarker: Bool
+    }
+
+    private func legendEntries(_ panel: Panel) -> [LegendEntry] {
+        panel.series.enumerated().map { index, series in
+            LegendEntry(label: series.name, colour: Self.palette[index % Self.palette.count], isMarker: false)
+        } + panel.markers.enumerated().map { index, marker in
+            LegendEntry(label: marker.label, colour: Self.palette[(panel.series.count + index) % Self.palette.count],
+                        isMarker: true)
+        }
+    }
+
+    /// The maximal runs of consecutive points that `placed` accepts, in order.
+    static func runs(of points: [Point], where placed: (Point) -> Bool) -> [[Point]] {
+        var runs: [[Point]] = [], current: [Point] = []
+        for point in points {
+            if placed(point) {
+                current.append(point)
+            } else if !current.isEmpty {
+                runs.append(current)
+                current = []
+            }
+        }
+        if !current.isEmpty { runs.append(current) }
+        return runs
+    }
+}

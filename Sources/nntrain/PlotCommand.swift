@@ -1,0 +1,19 @@
+import ArgumentParser
+import NNTrain
+
+/// `nntrain plot RUN_DIR`: draw a run's learning curves from its metrics.csv.
+struct PlotCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plot",
+        abstract: "Draw a run's metrics.csv as curves.svg: loss, accuracy (or MAE and R²) and learning rate per epoch.")
+
+    @Argument(help: ArgumentHelp("The run directory, e.g. runs/fashion-mnist.", valueName: "run-dir"))
+    var runDirectory: String
+
+    @Option(help: ArgumentHelp("The SVG file to write (default: <run-dir>/curves.svg).", valueName: "file"))
+    var out: String?
+
+    func run() throws {
+        print(try LearningCurves.write(runDirectory: runDirectory, to: out))
+    }
+}
