@@ -12,7 +12,7 @@ struct NNTrainCommand: ParsableCommand {
             discussion: "Exit status: 0 success, 64 bad usage, 65 malformed data, 66 missing input, "
                 + "70 internal error, 73 cannot write output, 78 invalid config, 80 diverged, 130 interrupted.",
             version: versionText,
-            subcommands: [RunCommand.self, DataCommand.self, PlotCommand.self])
+            subcommands: [RunCommand.self, EvalCommand.self, LRFindCommand.self, PlotCommand.self, DataCommand.self])
     }
 
     /// `nntrain --version`: the version and the OpenBLAS kernel and thread count in use.

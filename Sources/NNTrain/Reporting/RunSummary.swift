@@ -77,3 +77,30 @@ public struct RunSummary: Codable, Equatable, Sendable {
         return try decoder.decode(RunSummary.self, from: data)
     }
 }
+
+extension RunSummary.WeightRecovery {
+    /// Learned against true weights for a linear model (no hidden layer) on data with known truth,
+    /// in the raw units of the CSV (see `Normalizer.denormalizeLinear`), the bias last; nil for
+    /// other models and data.
+    public static func table(network: Network, data: TrainingData) -> [RunSummary.WeightRecovery]? {
+        guard let truth = data.bonusTruth, network.layers.count == 1,
+              let weight = network.parameters.tensor(named: "layers.0.weight"),
+              let bias = network.parameters.tensor(named: "layers.0.bias"),
+              weight.count == data.normalizer.scale.count
+        else { return nil }
+        let store = network.parameters
+        let raw = data.normalizer.denormalizeLinear(weights: store.valuesArray(of: weight), bias: store.valuesArray(of: bias)[0])
+        var rows: [RunSummary.WeightRecovery] = []
+        for (name, learned) in zip(data.train.featureNames, raw.weights) {
+            guard let trueWeight = truth.weight(named: name) else { continue }
+            rows.append(row(name, Double(learned), trueWeight))
+        }
+        rows.append(row("bias", Double(raw.bias), truth.bias))
+        return rows
+    }
+
+    private static func row(_ name: String, _ learned: Double, _ truth: Double) -> RunSummary.WeightRecovery {
+        RunSummary.WeightRecovery(name: name, learned: learned, truth: truth,
+                                  relativeError: abs(learned - truth) / max(abs(truth), .leastNormalMagnitude))
+    }
+}

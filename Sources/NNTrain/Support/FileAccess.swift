@@ -79,8 +79,8 @@ struct InputFile: ~Copyable {
 /// crash at any moment leaves either the previous file or the new one, never half of one. The
 /// folder is created if needed. Failures are `.cannotWrite` with the system's reason, and leave the
 /// previous file as it was.
-enum OutputFile {
-    static func write(_ bytes: [UInt8], to path: String) throws(NNTrainError) {
+public enum OutputFile {
+    public static func write(_ bytes: [UInt8], to path: String) throws(NNTrainError) {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             do {

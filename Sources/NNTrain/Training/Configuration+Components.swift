@@ -22,7 +22,22 @@ extension Configuration.OptimizerSection {
     }
 }
 
+extension Configuration.ModelSection {
+    /// The activation function `activation` (and `leaky_slope`) name.
+    var activationFunction: Activation { Activation(activation, leakySlope: Float(leakySlope)) }
+}
+
 extension Configuration {
+    /// The model section's MLP for inputs of `inputWidth` features and `outputWidth` outputs, in the
+    /// training precision; parameters zero until initialised, dropout streams from the seed.
+    public func makeNetwork(inputWidth: Int, outputWidth: Int) -> Network {
+        Network.mlp(
+            Network.MLPShape(inputWidth: inputWidth, hidden: model.hidden, outputWidth: outputWidth,
+                             activation: model.activationFunction, dropout: Float(model.dropout),
+                             batchNorm: model.batchNorm, precision: training.precision),
+            dropoutSeed: seed ^ Trainer.RandomStream.dropout.rawValue)
+    }
+
     /// The weight initialisation of `model`.
     var initialization: Initialization {
         Initialization(scheme: model.initialization, bias: model.biasInit,

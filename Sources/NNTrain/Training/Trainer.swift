@@ -42,7 +42,7 @@ public final class Trainer {
     private let groups: [ParameterGroup]
     private let clipping: GradientClipping
     private let l1: Float
-    private let trainLoader: BatchLoader
+    let trainLoader: BatchLoader
     private let augmenter: BatchAugmenter?
     var shuffleRandom: RandomGenerator
     var augmentRandom: RandomGenerator
@@ -66,17 +66,11 @@ public final class Trainer {
     public init(configuration: Configuration, data: TrainingData) {
         self.configuration = configuration
         self.data = data
-        let model = configuration.model
-        let activation = Activation(model.activation, leakySlope: Float(model.leakySlope))
-        network = Network.mlp(
-            Network.MLPShape(inputWidth: data.train.featureCount, hidden: model.hidden, outputWidth: data.outputWidth,
-                             activation: activation, dropout: Float(model.dropout), batchNorm: model.batchNorm,
-                             precision: configuration.training.precision),
-            dropoutSeed: configuration.seed ^ RandomStream.dropout.rawValue)
+        network = configuration.makeNetwork(inputWidth: data.train.featureCount, outputWidth: data.outputWidth)
         let batchRows = configuration.training.batchSize.rows(of: data.train.count)
         network.reserve(rows: max(batchRows, Trainer.evaluationRows))
         var initRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.initialization.rawValue)
-        configuration.initialization.apply(to: network, activation: activation, random: &initRandom)
+        configuration.initialization.apply(to: network, activation: configuration.model.activationFunction, random: &initRandom)
         loss = Loss(configuration.loss, labelSmoothing: configuration.regularization.labelSmoothing,
                     huberDelta: configuration.huberDelta)
         evaluationLoss = Loss(configuration.loss, huberDelta: configuration.huberDelta)

@@ -139,7 +139,7 @@ public enum TrainingRun {
             checkpoint: lastCheckpoint, bestCheckpoint: policy.best.map { _ in policy.bestPath },
             resumedFrom: resumePath,
             test: divergence != nil && trainer.restoredEpoch == nil ? nil : trainer.evaluate(data.test),
-            weights: divergence == nil ? weightRecovery(trainer) : nil,
+            weights: divergence == nil ? RunSummary.WeightRecovery.table(network: trainer.network, data: trainer.data) : nil,
             mixedPrecision: precision == .fp32 ? nil : RunSummary.MixedPrecision(
                 precision: precision.rawValue, lossScale: trainer.gradScaler.map { Double($0.scale) },
                 skippedSteps: trainer.gradScaler?.skippedSteps ?? 0),
@@ -189,29 +189,6 @@ public enum TrainingRun {
     /// a validation split.
     private static func bestLoss(of metrics: EpochMetrics) -> Double {
         metrics.validation?.loss ?? metrics.trainLoss
-    }
-
-    /// Learned against true weights, for a linear model (no hidden layer) on data with known truth.
-    static func weightRecovery(_ trainer: Trainer) -> [RunSummary.WeightRecovery]? {
-        guard let truth = trainer.data.bonusTruth, trainer.network.layers.count == 1,
-              let weight = trainer.network.parameters.tensor(named: "layers.0.weight"),
-              let bias = trainer.network.parameters.tensor(named: "layers.0.bias")
-        else { return nil }
-        let store = trainer.network.parameters
-        let raw = trainer.data.normalizer.denormalizeLinear(weights: store.valuesArray(of: weight),
-                                                             bias: store.valuesArray(of: bias)[0])
-        var rows: [RunSummary.WeightRecovery] = []
-        for (name, learned) in zip(trainer.data.train.featureNames, raw.weights) {
-            guard let trueWeight = truth.weight(named: name) else { continue }
-            rows.append(recovery(name, Double(learned), trueWeight))
-        }
-        rows.append(recovery("bias", Double(raw.bias), truth.bias))
-        return rows
-    }
-
-    private static func recovery(_ name: String, _ learned: Double, _ truth: Double) -> RunSummary.WeightRecovery {
-        RunSummary.WeightRecovery(name: name, learned: learned, truth: truth,
-                                  relativeError: abs(learned - truth) / max(abs(truth), .leastNormalMagnitude))
     }
 
     static func createDirectory(_ path: String) throws(NNTrainError) {

@@ -1,0 +1,127 @@
+import Foundation
+
+/// What `nntrain eval` computes: a checkpoint's model, rebuilt from the checkpoint alone (its
+/// config, tensors and normalisation), on one split of its data, or of other data of the same
+/// kind (`dataPath`).
+///
+/// The splits are those of the training run: the checkpoint's config and seed draw the same
+/// validation (and, for a CSV, test) rows again. Rows are normalised with the checkpoint's own
+/// statistics, which the model was trained with; the forward pass runs in the training precision,
+/// in evaluation mode (dropout off, batch norm's running statistics), so the test figures equal
+/// summary.json's for the same model. The loss is the training loss without label smoothing.
+public struct CheckpointEvaluation: Codable, Sendable {
+    public enum Split: String, CaseIterable, Codable, Sendable {
+        case test, val, train
+    }
+
+    public var checkpoint: String
+    public var architecture: String
+    public var dataset: String
+    public var dataPath: String
+    public var split: Split
+    public var rows: Int
+    public var loss: Double
+    /// Classification: accuracy, per-class precision/recall/F1/support, averages, top-k, confusion.
+    public var classification: ClassificationReport?
+    /// Regression: MSE, RMSE, MAE, R².
+    public var regression: RegressionReport?
+    /// A linear model on data with known true weights beside it: learned against true weights.
+    public var weights: [RunSummary.WeightRecovery]?
+
+    /// Evaluates the checkpoint at `checkpointPath` on `split` of its data (at `dataPath` when
+    /// given), with top-k accuracy for each k of `topK` (classification). Throws `.data` when the
+    /// data do not fit the model (another number of features or classes) or the split is empty.
+    public static func run(checkpointPath: String, dataPath: String? = nil, split: Split, topK: [Int] = [])
+        throws(NNTrainError) -> CheckpointEvaluation
+    {
+        let checkpoint = try Checkpoint.read(path: checkpointPath)
+        var configuration: Configuration
+        do {
+            configuration = try Configuration.parse(yaml: checkpoint.configurationYAML, source: checkpointPath + " (its config)")
+        } catch {
+            throw .data(checkpointPath, "its config cannot be read by this nntrain (\(error.message))")
+        }
+        if let dataPath { configuration.data.path = dataPath }
+        var data = try TrainingData.load(configuration.data, seed: configuration.seed)
+        let inputWidth = checkpoint.parameterLayout.first?.shape.last ?? 0
+        let outputWidth = checkpoint.parameterLayout.last?.shape.first ?? 0
+        guard data.train.featureCount == inputWidth, checkpoint.normalizer.scale.count == inputWidth else {
+            throw .data(checkpointPath, "the model takes \(inputWidth) inputs but \(configuration.data.path) has "
+                + "\(data.train.featureCount) features per row; expected data of the kind the checkpoint was trained on")
+        }
+        guard data.outputWidth == outputWidth else {
+            throw .data(checkpointPath, "the model has \(outputWidth) outputs but \(configuration.data.path) has "
+                + "\(data.outputWidth) \(data.isClassification ? "classes" : "targets"); expected data of the kind the "
+                + "checkpoint was trained on")
+        }
+        data.normalizer = checkpoint.normalizer
+        let network = configuration.makeNetwork(inputWidth: inputWidth, outputWidth: outputWidth)
+        guard network.parameters.tensors.map(\.name) == checkpoint.parameterLayout.map(\.name),
+              network.parameters.tensors.map(\.shape) == checkpoint.parameterLayout.map(\.shape),
+              checkpoint.state.model.parameters.count == network.parameters.count
+        else {
+            throw .data(checkpointPath, "its tensors do not match the model its config describes "
+                + "(\(checkpoint.architecture)); expected a checkpoint written by nntrain run")
+        }
+        network.restore(checkpoint.state.model)
+
+        let dataset: Dataset = switch split {
+        case .test: data.test
+        case .val: data.validation
+        case .train: data.train
+        }
+        guard dataset.count > 0 else {
+            throw .data(checkpointPath, "the \(split.rawValue) split is empty (validation_split "
+                + "\(configuration.data.validationSplit) in the checkpoint's config); expected --split test or train")
+        }
+        let loss = Loss(configuration.loss, huberDelta: configuration.huberDelta)
+        let (outputs, sums) = Self.outputs(of: network, on: dataset, normalizer: data.normalizer, loss: loss)
+        var evaluation = CheckpointEvaluation(
+            checkpoint: checkpointPath, architecture: checkpoint.architecture, dataset: configuration.data.dataset.rawValue,
+            dataPath: configuration.data.path, split: split, rows: dataset.count, loss: sums.loss / Double(max(sums.rows, 1)))
+        switch dataset.targets {
+        case .classes(let labels):
+            evaluation.classification = try ClassificationReport(logits: outputs, labels: labels, classNames: checkpoint.classNames,
+                                                                 topK: topK.filter { $0 > 1 && $0 <= outputWidth })
+        case .values(let targets):
+            evaluation.regression = try RegressionReport(predictions: outputs, targets: targets)
+            evaluation.weights = RunSummary.WeightRecovery.table(network: network, data: data)
+        }
+        return evaluation
+    }
+
+    /// The network's outputs for every row of `dataset` in order ([rows, outputs] row-major), and
+    /// the loss sums, in evaluation mode and in chunks of the network's row capacity.
+    static func outputs(of network: Network, on dataset: Dataset, normalizer: Normalizer, loss: Loss)
+        -> (outputs: [Float], sums: LossSums)
+    {
+        network.reserve(rows: Trainer.evaluationRows)
+        let chunk = min(network.rowCapacity, dataset.count)
+        let loader = BatchLoader(dataset: dataset, normalizer: normalizer, capacity: chunk)
+        let order = (0..<Int32(dataset.count)).map { $0 }
+        var outputs: [Float] = []
+        outputs.reserveCapacity(dataset.count * network.outputWidth)
+        var sums = LossSums()
+        order.withUnsafeBufferPointer { order in
+            for start in stride(from: 0, to: dataset.count, by: chunk) {
+                loader.withBatch(order: order, range: start..<min(start + chunk, dataset.count)) { x, targets in
+                    let output = network.forward(x, training: false)
+                    loss.evaluate(output: output, targets: targets, gradient: nil, into: &sums)
+                    outputs += UnsafeBufferPointer(start: output.base, count: output.count)
+                }
+            }
+        }
+        return (outputs, sums)
+    }
+
+    /// The evaluation as one JSON object (keys sorted, non-finite numbers as strings).
+    public func json() throws(NNTrainError) -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { return try encoder.encode(self) } catch {
+            throw NNTrainError(.internal, "eval: cannot encode the figures as JSON: \(error)")
+        }
+    }
+}

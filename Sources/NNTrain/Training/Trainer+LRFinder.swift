@@ -1,0 +1,68 @@
+import CFloatingPoint
+
+extension Trainer {
+    /// The learning-rate range test (`nntrain lr-find`) from this trainer's initialisation, as
+    /// fastai's `Learner.lr_find` runs it: one optimizer step per successive training batch (the
+    /// order shuffled with the seed, reshuffled after a full pass), step i at `schedule`'s rate
+    /// (`LRFinderSchedule`), with everything else as the config says (optimizer, batch size,
+    /// precision and loss scaling, clipping, regularisation, augmentation); the configured
+    /// schedule and warm-up take no part. Each batch's mean loss is recorded by an `LRFinder`,
+    /// which stops the test once the smoothed loss passes 4 × its minimum; a loss that becomes
+    /// infinite or NaN is recorded as +∞, which stops it too. The trainer's model and optimizer are
+    /// left as the test leaves them: use a fresh trainer for training.
+    public func findLearningRate(schedule: LRFinderSchedule, stepFinished: ((LRFinderPoint) -> Void)? = nil)
+        throws(NNTrainError) -> LRFinderResult
+    {
+        let floatingPointMode = nntrain_flush_subnormals()
+        defer { nntrain_restore_floating_point_mode(floatingPointMode) }
+        var finder = LRFinder(schedule: schedule)
+        let batchRows = trainLoader.capacity
+        var batch = batchesPerEpoch
+        while let learningRate = finder.nextLearningRate {
+            if batch == batchesPerEpoch {
+                shuffleRandom.shuffle(&order)
+                batch = 0
+            }
+            let range = (batch * batchRows)..<min((batch + 1) * batchRows, data.train.count)
+            var sums = LossSums()
+            do {
+                _ = try order.withUnsafeBufferPointer { (rows) throws(NNTrainError) in
+                    try step(rows: rows, range: range, values: ScheduledValues(learningRate: learningRate), sums: &sums,
+                             epoch: 1, batch: batch + 1)
+                }
+            } catch where error.kind == .diverged {
+                sums = LossSums(loss: .infinity, correct: 0, rows: 1)
+            }
+            let loss = sums.loss / Double(max(sums.rows, 1))
+            _ = finder.record(loss: loss.isFinite ? loss : .infinity)
+            if let point = finder.points.last { stepFinished?(point) }
+            batch += 1
+        }
+        return finder.result()
+    }
+}
+
+/// `nntrain lr-find CONFIG`: the range test on a config's model and data, written as
+/// `lr_find.csv` (lr, loss, smoothed_loss) and `lr_find.svg` (smoothed loss against log lr, the
+/// suggestions marked) into `folder` (default: the config's run directory, whose metrics and
+/// checkpoints it leaves alone).
+public enum LRRangeTest {
+    public struct Outcome: Sendable {
+        public var result: LRFinderResult
+        public var csvPath: String
+        public var svgPath: String
+    }
+
+    public static func execute(configPath: String, overrides: [String], schedule: LRFinderSchedule, folder: String? = nil)
+        throws(NNTrainError) -> Outcome
+    {
+        let configuration = try Configuration.load(path: configPath, overrides: overrides)
+        let data = try TrainingData.load(configuration.data, seed: configuration.seed)
+        let result = try Trainer(configuration: configuration, data: data).findLearningRate(schedule: schedule)
+        let directory = folder ?? configuration.runDirectory(configPath: configPath)
+        let csvPath = directory + "/lr_find.csv", svgPath = directory + "/lr_find.svg"
+        try OutputFile.write(Array(result.csv().utf8), to: csvPath)
+        try OutputFile.write(Array(result.svg().utf8), to: svgPath)
+        return Outcome(result: result, csvPath: csvPath, svgPath: svgPath)
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import NNTrain
+
+/// `nntrain eval CHECKPOINT`: how good a trained model is, per class, from the checkpoint alone.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a checkpoint on its test (or validation, or training) data: loss, accuracy, "
+            + "per-class precision/recall/F1, confusion matrix; MSE, RMSE, MAE, R² for regression.")
+
+    @Argument(help: ArgumentHelp("The checkpoint, e.g. runs/fashion-mnist/checkpoints/last.bin.", valueName: "checkpoint"))
+    var checkpoint: String
+
+    @Option(help: ArgumentHelp("The data (a Fashion-MNIST folder or a bonus CSV) instead of the checkpoint config's data.path.",
+                               valueName: "path"))
+    var data: String?
+
+    @Option(help: ArgumentHelp("The split to evaluate, drawn as in training: test, val or train.", valueName: "split"))
+    var split: CheckpointEvaluation.Split = .test
+
+    @Option(name: .customLong("top-k"), help: ArgumentHelp("Also report top-k accuracy (classification; k ≥ 2).", valueName: "k"))
+    var topK: Int = 3
+
+    @Flag(help: "Print one JSON object instead of the tables.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Write the per-class table as CSV (class,precision,recall,f1,support).", valueName: "file"))
+    var csv: String?
+
+    @Option(help: ArgumentHelp("Draw the confusion matrix as an SVG heatmap.", valueName: "file.svg"))
+    var plot: String?
+
+    func validate() throws {
+        guard topK >= 1 else { throw ValidationError("--top-k \(topK): expected an integer >= 1") }
+    }
+
+    func run() throws {
+        let evaluation = try CheckpointEvaluation.run(checkpointPath: checkpoint, dataPath: data, split: split, topK: [topK])
+        if let report = evaluation.classification {
+            if let csv { try OutputFile.write(Array(report.csv().utf8), to: csv) }
+            if let plot {
+                let names = report.classes.map(\.name)
+                let heatmap = Heatmap(title: "Confusion matrix: \(evaluation.split.rawValue) split of \(evaluation.dataset)",
+                                      rowLabels: names, columnLabels: names, counts: report.confusionMatrix)
+                try OutputFile.write(Array(heatmap.svg().utf8), to: plot)
+            }
+        } else if csv != nil || plot != nil {
+            throw NNTrainError(.usage, "--csv and --plot draw the per-class table and confusion matrix of a classifier; "
+                + "\(checkpoint) is a regression model")
+        }
+        if json {
+            print(String(decoding: try evaluation.json(), as: UTF8.self))
+            return
+        }
+        print(Self.text(evaluation), terminator: "")
+    }
+
+    /// The figures for a person at a terminal.
+    static func text(_ e: CheckpointEvaluation) -> String {
+        var text = "\(e.checkpoint): \(e.architecture), \(e.split.rawValue) split of \(e.dataset) (\(e.dataPath)), \(e.rows) rows\n"
+        text += "loss \(String(format: "%.4f", e.loss))\n\n"
+        if let report = e.classification {
+            text += report.table() + "\n" + confusionTable(report)
+        }
+        if let report = e.regression {
+            text += report.table()
+        }
+        if let weights = e.weights {
+            let width = weights.map(\.name.count).max() ?? 0
+            text += "\nlearned vs true weights (CSV units):\n"
+            for w in weights {
+                text += "  " + w.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                    + String(format: "  learned %10.4f  true %10.4f  error %6.2f%%\n", w.learned, w.truth, w.relativeError * 100)
+            }
+        }
+        return text
+    }
+
+    /// The confusion matrix as text: a row per true class, a column per predicted class (numbered,
+    /// with the numbers' names in the row labels).
+    static func confusionTable(_ report: ClassificationReport) -> String {
+        let names = report.classes.enumerated().map { "\($0.offset) \($0.element.name)" }
+        let nameWidth = names.map(\.count).max() ?? 0
+        let cellWidth = max(report.confusionMatrix.flatMap { $0 }.map { String($0).count }.max() ?? 1, 3) + 1
+        func cell(_ text: String) -> String { String(repeating: " ", count: max(cellWidth - text.count, 0)) + text }
+        var text = "confusion matrix (rows: true class, columns: predicted class)\n"
+        text += String(repeating: " ", count: nameWidth) + report.classes.indices.map { cell("\($0)") }.joined() + "\n"
+        for (name, row) in zip(names, report.confusionMatrix) {
+            text += name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + row.map { cell("\($0)") }.joined() + "\n"
+        }
+        return text
+    }
+}
+
+extension CheckpointEvaluation.Split: ExpressibleByArgument {}
