@@ -503,7 +503,8 @@ extension ConfigurationTests {
                 logging:
                   every_n_steps: 0
                   # precision_stats: false (applies only to fp16, bf16)
-                output: {}
+                output:
+                  plots: true
 
                 """)
         }
@@ -544,7 +545,7 @@ extension ConfigurationTests {
             configuration.output.dir = "null"
             let yaml = configuration.resolvedYAML()
             #expect(yaml.contains("  path: \"odd: name # \\\"x\\\"\\u0009tab\\u000A\"\n"))
-            #expect(yaml.hasSuffix("output:\n  dir: \"null\"\n"))
+            #expect(yaml.hasSuffix("output:\n  dir: \"null\"\n  plots: true\n"))
             #expect(try Configuration.parse(yaml: yaml, source: "resolved.yaml") == configuration)
         }
 

@@ -85,7 +85,7 @@ import Testing
             """, source: "bonus-test")
         let trainer = Trainer(configuration: config, data: try TrainingData.load(config.data, seed: config.seed))
         _ = try trainer.train(observer: nil) { _ in }
-        let recovered = try #require(TrainingRun.weightRecovery(trainer))
+        let recovered = try #require(RunSummary.WeightRecovery.table(network: trainer.network, data: trainer.data))
         #expect(recovered.map(\.name) == BonusData.featureNames + ["bias"])
         for weight in recovered {
             #expect(weight.relativeError < 0.02, "\(weight.name): learned \(weight.learned), true \(weight.truth)")

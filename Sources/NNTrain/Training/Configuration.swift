@@ -229,6 +229,8 @@ public struct Configuration: Equatable, Sendable {
     public struct OutputSection: Equatable, Sendable {
         /// The run directory; nil means `runs/<config file name without extension>`.
         public var dir: String? = nil
+        /// Draw the learning curves (curves.svg) into the run directory when training ends.
+        public var plots = true
         public init() {}
     }
 }

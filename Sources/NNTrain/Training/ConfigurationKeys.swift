@@ -139,6 +139,7 @@ extension Configuration {
         ]),
         .section("output", [
             .optionalPath("dir", \.output.dir),
+            .boolean("plots", \.output.plots),
         ]),
     ]
 

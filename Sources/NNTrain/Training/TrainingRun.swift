@@ -7,6 +7,7 @@ import Foundation
 ///     steps.csv       every N-th step, with logging.every_n_steps (see StepLog)
 ///     checkpoints/    last.bin, best.bin, epoch-NNNN.bin (see CheckpointPolicy and Checkpoint)
 ///     summary.json    final test figures, best epoch, how training ended, timings (see RunSummary)
+///     curves.svg      the learning curves, with output.plots (see LearningCurves)
 ///
 /// A resumed run (`resume`) reads a checkpoint, refuses it if the config now differs in anything
 /// that shapes the model or the data (see `Configuration.keysFixedOnResume`), puts its state into
@@ -148,6 +149,7 @@ public enum TrainingRun {
             samplesPerSecond: Double(data.train.count * history.count) / max(trainSeconds, 1e-9),
             blasKernel: BLAS.kernelName, blasThreads: BLAS.threadCount)
         try OutputFile.write(Array(summary.json()), to: directory + "/summary.json")
+        if configuration.output.plots, !history.isEmpty { try LearningCurves.write(runDirectory: directory) }
         if let divergence {
             throw NNTrainError(.diverged, divergence.message + (lastCheckpoint.map { "; the last good checkpoint is \($0)" }
                 ?? "; no checkpoint was written before it"))
