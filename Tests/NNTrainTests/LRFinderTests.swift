@@ -182,15 +182,6 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: result.json()) as? [String: Any])
         #expect((json["suggestions"] as? [[String: Any]])?.first?["method"] as? String == "valley")
         #expect((json["schedule"] as? [String: Any])?["steps"] as? Int == 100)
-        #expect(try JSONDecoder.snakeCase.decode(LRFinderResult.self, from: result.json()) == result)
-    }
-}
-
-extension JSONDecoder {
-    static var snakeCase: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return decoder
+        #expect(try ReportJSON.decode(LRFinderResult.self, from: result.json()) == result)
     }
 }

@@ -164,7 +164,7 @@ import Testing
         checkpoint.state.gradScaler = GradScaler(scale: 1024, isDynamic: true, growthTracker: 17, skippedSteps: 3)
         checkpoint.state.roundingCounts = RoundingCounts(values: 10, underflowed: 2, overflowed: 1)
         checkpoint.state.progress.sums.loss = 1 / 3
-        checkpoint.state.trainingSeconds = 5e-324  // the smallest subnormal
+        checkpoint.state.trainingSeconds = .leastNonzeroMagnitude  // the smallest subnormal, 5e-324
         checkpoint.state.history[0].validation?.loss = .infinity
         return checkpoint
     }

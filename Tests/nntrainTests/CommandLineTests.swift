@@ -47,6 +47,16 @@ import Testing
         try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 
+    /// A fresh folder holding `rows` generated bonus rows as b.csv (`nntrain data bonus`) and
+    /// `config` as b.txt.
+    static func bonusFolder(rows: Int, seed: Int, config: String) throws -> URL {
+        let directory = try temporaryDirectory()
+        let made = try run(["data", "bonus", "--rows", "\(rows)", "--seed", "\(seed)", "--out", "b.csv"], in: directory)
+        #expect(made.status == 0, "\(made.standardError)")
+        try write(config, to: "b.txt", in: directory)
+        return directory
+    }
+
     /// Asserts a failure: the exit status, and exactly one line on standard error, equal to `message`.
     static func expectFailure(_ result: Result, status: Int32, message: String) {
         #expect(result.status == status)

@@ -5,16 +5,13 @@ import Testing
 @Suite struct EvalAndLRFindCommandTests {
     /// A folder with a linear bonus model trained for two epochs (runs/b).
     static func trainedBonus() throws -> URL {
-        let directory = try CommandLineTests.temporaryDirectory()
-        let made = try CommandLineTests.run(["data", "bonus", "--rows", "1500", "--seed", "4", "--out", "b.csv"], in: directory)
-        #expect(made.status == 0, "\(made.standardError)")
-        try CommandLineTests.write("""
+        let directory = try CommandLineTests.bonusFolder(rows: 1500, seed: 4, config: """
             data: {dataset: bonus, path: b.csv, normalize: standardize}
             model: {hidden: []}
             loss: mse
             optimizer: {name: sgd, lr: 0.05, momentum: 0.9}
             training: {epochs: 2, batch_size: 32}
-            """, to: "b.txt", in: directory)
+            """)
         let run = try CommandLineTests.run(["run", "b.txt", "-q"], in: directory)
         #expect(run.status == 0, "\(run.standardError)")
         return directory
@@ -33,6 +30,11 @@ import Testing
         #expect((object["regression"] as? [String: Any])?["r2"] is Double)
         #expect((object["weights"] as? [Any])?.count == 6)
         let plot = try CommandLineTests.run(["eval", "runs/b/checkpoints/last.bin", "--plot", "c.svg"], in: directory)
+        CommandLineTests.expectFailure(try CommandLineTests.run(["eval", "x.bin", "--top-k", "0"], in: directory), status: 64,
+                                       message: "--top-k 0: expected an integer >= 1 (see 'nntrain --help')")
+        let split = try CommandLineTests.run(["eval", "x.bin", "--split", "dev"], in: directory)
+        #expect(split.status == 64 && split.standardError.hasPrefix("error: The value 'dev' is invalid for '--split <split>'"))
+        #expect(split.standardError.filter { $0 == "\n" }.count == 1)
         CommandLineTests.expectFailure(plot, status: 64, message: "--csv and --plot draw the per-class table and confusion "
             + "matrix of a classifier; runs/b/checkpoints/last.bin is a regression model")
     }
@@ -67,5 +69,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("elsewhere/lr_find.svg").path))
         CommandLineTests.expectFailure(try CommandLineTests.run(["lr-find", "b.txt", "--steps", "3"], in: directory),
                                        status: 64, message: "lr-find: 3 steps; expected at least 6")
+        CommandLineTests.expectFailure(try CommandLineTests.run(["lr-find", "b.txt", "--start=-1"], in: directory), status: 64,
+                                       message: "lr-find: start lr -1.0 and end lr 10.0; expected 0 < start < end, both finite")
     }
 }

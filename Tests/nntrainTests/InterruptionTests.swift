@@ -7,17 +7,13 @@ import Testing
     /// A folder with 4,000 bonus rows and a config of five epochs of 360 small steps each (a few
     /// tenths of a second per epoch in a debug build).
     static func fixture() throws -> URL {
-        let directory = try CommandLineTests.temporaryDirectory()
-        let made = try CommandLineTests.run(["data", "bonus", "--rows", "4000", "--seed", "3", "--out", "b.csv"], in: directory)
-        #expect(made.status == 0, "\(made.standardError)")
-        try CommandLineTests.write("""
+        try CommandLineTests.bonusFolder(rows: 4000, seed: 3, config: """
             data: {dataset: bonus, path: b.csv, normalize: standardize}
             model: {hidden: [64, 64], dropout: 0.1}
             loss: mse
             optimizer: {name: adam, lr: 0.001}
             training: {epochs: 5, batch_size: 8}
-            """, to: "b.txt", in: directory)
-        return directory
+            """)
     }
 
     /// Starts `nntrain arguments` in `directory`, waits until the run directory's metrics.csv has

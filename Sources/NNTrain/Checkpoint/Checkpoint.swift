@@ -74,11 +74,16 @@ extension Checkpoint {
             nntrainVersion: NNTrainVersion.string,
             parameterLayout: network.parameters.tensors.map { ($0.name, $0.shape) },
             batchNormNames: network.layers.compactMap { ($0 as? BatchNorm)?.name },
-            architecture: ([network.inputWidth] + trainer.configuration.model.hidden + [network.outputWidth])
-                .map(String.init).joined(separator: "-") + " "
-                + (trainer.configuration.model.hidden.isEmpty ? "linear" : trainer.configuration.model.activation.rawValue),
+            architecture: Self.architecture(of: trainer),
             normalizer: trainer.data.normalizer, classNames: trainer.data.train.classNames,
             featureNames: trainer.data.train.featureNames, bestRecord: bestRecord, reason: reason)
+    }
+
+    /// "784-256-128-10 relu": the trainer's layer widths and activation ("linear" without hidden layers).
+    static func architecture(of trainer: Trainer) -> String {
+        let model = trainer.configuration.model, network = trainer.network
+        return ([network.inputWidth] + model.hidden + [network.outputWidth]).map(String.init).joined(separator: "-") + " "
+            + (model.hidden.isEmpty ? "linear" : model.activation.rawValue)
     }
 
     /// Checks that this checkpoint's model and data fit `trainer` (same tensors, same number of
@@ -87,9 +92,8 @@ extension Checkpoint {
     public func restore(into trainer: Trainer, path: String) throws(NNTrainError) {
         let expected = trainer.network.parameters.tensors
         guard parameterLayout.map(\.name) == expected.map(\.name), parameterLayout.map(\.shape) == expected.map(\.shape) else {
-            let current = Checkpoint(trainer: trainer, bestRecord: nil, reason: .epoch)
             throw .config(path, line: nil, "the checkpoint's model is \(architecture) but the config's is "
-                + "\(current.architecture); expected the config the checkpoint was written with")
+                + "\(Self.architecture(of: trainer)); expected the config the checkpoint was written with")
         }
         guard normalizer == trainer.data.normalizer, state.order.count == trainer.data.train.count else {
             throw .config(path, line: nil, "the training data differ from the checkpoint's (\(state.order.count) rows "

@@ -96,32 +96,18 @@ public struct CheckpointEvaluation: Codable, Sendable {
         -> (outputs: [Float], sums: LossSums)
     {
         network.reserve(rows: Trainer.evaluationRows)
-        let chunk = min(network.rowCapacity, dataset.count)
-        let loader = BatchLoader(dataset: dataset, normalizer: normalizer, capacity: chunk)
-        let order = (0..<Int32(dataset.count)).map { $0 }
         var outputs: [Float] = []
         outputs.reserveCapacity(dataset.count * network.outputWidth)
         var sums = LossSums()
-        order.withUnsafeBufferPointer { order in
-            for start in stride(from: 0, to: dataset.count, by: chunk) {
-                loader.withBatch(order: order, range: start..<min(start + chunk, dataset.count)) { x, targets in
-                    let output = network.forward(x, training: false)
-                    loss.evaluate(output: output, targets: targets, gradient: nil, into: &sums)
-                    outputs += UnsafeBufferPointer(start: output.base, count: output.count)
-                }
-            }
+        network.forEachEvaluationBatch(of: dataset, normalizer: normalizer) { output, targets in
+            loss.evaluate(output: output, targets: targets, gradient: nil, into: &sums)
+            outputs += UnsafeBufferPointer(start: output.base, count: output.count)
         }
         return (outputs, sums)
     }
 
-    /// The evaluation as one JSON object (keys sorted, non-finite numbers as strings).
+    /// The JSON text (see ReportJSON: pretty, sorted snake_case keys, inf and nan as strings).
     public func json() throws(NNTrainError) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        do { return try encoder.encode(self) } catch {
-            throw NNTrainError(.internal, "eval: cannot encode the figures as JSON: \(error)")
-        }
+        try ReportJSON.encode(self, naming: "eval")
     }
 }

@@ -99,15 +99,9 @@ public struct ClassificationReport: Codable, Equatable, Sendable {
 
     // MARK: Text
 
-    /// The JSON text: pretty, keys sorted and in snake_case, as summary.json.
+    /// The JSON text (see ReportJSON: pretty, sorted snake_case keys, inf and nan as strings).
     public func json() throws(NNTrainError) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        do { return try encoder.encode(self) } catch {
-            throw NNTrainError(.internal, "classification report: cannot encode: \(error)")
-        }
+        try ReportJSON.encode(self, naming: "classification report")
     }
 
     /// The table of scikit-learn's `classification_report` with `digits` decimals (scikit-learn's

@@ -57,14 +57,9 @@ public struct RegressionReport: Codable, Equatable, Sendable {
         }
     }
 
-    /// The JSON text: pretty, keys sorted, non-finite numbers as strings, as summary.json.
+    /// The JSON text (see ReportJSON: pretty, sorted snake_case keys, inf and nan as strings).
     public func json() throws(NNTrainError) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        do { return try encoder.encode(self) } catch {
-            throw NNTrainError(.internal, "regression report: cannot encode: \(error)")
-        }
+        try ReportJSON.encode(self, naming: "regression report")
     }
 
     /// One figure a line, names padded to one width, numbers with `digits` decimals:

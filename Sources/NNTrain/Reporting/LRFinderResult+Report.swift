@@ -7,15 +7,9 @@ extension LRFinderResult {
         "lr,loss,smoothed_loss\n" + points.map { "\($0.learningRate),\($0.loss),\($0.smoothedLoss)\n" }.joined()
     }
 
-    /// The JSON text: pretty, keys sorted and in snake_case, non-finite numbers as strings.
+    /// The JSON text (see ReportJSON: pretty, sorted snake_case keys, inf and nan as strings).
     public func json() throws(NNTrainError) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        do { return try encoder.encode(self) } catch {
-            throw NNTrainError(.internal, "lr-find result: cannot encode: \(error)")
-        }
+        try ReportJSON.encode(self, naming: "lr-find result")
     }
 
     /// The plot of fastai's `plot_lr_find(skip_end=5)`: smoothed loss against lr on a log axis,

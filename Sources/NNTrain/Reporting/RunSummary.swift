@@ -59,22 +59,13 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var relativeError: Double
     }
 
-    /// The JSON text: pretty, keys sorted and in snake_case, non-finite numbers as strings.
+    /// The JSON text (see ReportJSON: pretty, sorted snake_case keys, inf and nan as strings).
     public func json() throws(NNTrainError) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        do { return try encoder.encode(self) } catch {
-            throw NNTrainError(.internal, "summary.json: cannot encode: \(error)")
-        }
+        try ReportJSON.encode(self, naming: "summary.json")
     }
 
     public static func decode(_ data: Data) throws -> RunSummary {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try decoder.decode(RunSummary.self, from: data)
+        try ReportJSON.decode(RunSummary.self, from: data)
     }
 }
 

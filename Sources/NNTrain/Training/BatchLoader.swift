@@ -44,3 +44,21 @@ final class BatchLoader {
         }
     }
 }
+
+extension Network {
+    /// Runs every row of `dataset`, normalised, through the network in evaluation mode, in their
+    /// natural order and in chunks of up to `rowCapacity` rows, handing each chunk's output
+    /// [rows, outputWidth] and targets to `body` (valid only inside it).
+    func forEachEvaluationBatch(of dataset: Dataset, normalizer: Normalizer, _ body: (MatrixView, TargetBatch) -> Void) {
+        let chunk = min(rowCapacity, max(dataset.count, 1))
+        let loader = BatchLoader(dataset: dataset, normalizer: normalizer, capacity: chunk)
+        let order = (0..<Int32(dataset.count)).map { $0 }
+        order.withUnsafeBufferPointer { order in
+            for start in stride(from: 0, to: dataset.count, by: chunk) {
+                loader.withBatch(order: order, range: start..<min(start + chunk, dataset.count)) { x, targets in
+                    body(forward(x, training: false), targets)
+                }
+            }
+        }
+    }
+}

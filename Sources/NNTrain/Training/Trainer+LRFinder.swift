@@ -24,17 +24,15 @@ extension Trainer {
                 batch = 0
             }
             let range = (batch * batchRows)..<min((batch + 1) * batchRows, data.train.count)
-            var sums = LossSums()
+            var sums = LossSums(), loss = Double.infinity  // the loss of a step that diverged
             do {
                 _ = try order.withUnsafeBufferPointer { (rows) throws(NNTrainError) in
                     try step(rows: rows, range: range, values: ScheduledValues(learningRate: learningRate), sums: &sums,
                              epoch: 1, batch: batch + 1)
                 }
-            } catch where error.kind == .diverged {
-                sums = LossSums(loss: .infinity, correct: 0, rows: 1)
-            }
-            let loss = sums.loss / Double(max(sums.rows, 1))
-            _ = finder.record(loss: loss.isFinite ? loss : .infinity)
+                loss = sums.loss / Double(sums.rows)
+            } catch where error.kind == .diverged {}
+            finder.record(loss: loss)
             if let point = finder.points.last { stepFinished?(point) }
             batch += 1
         }

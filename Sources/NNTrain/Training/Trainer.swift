@@ -284,18 +284,10 @@ public final class Trainer {
 
     /// Loss and metrics of the current model on `dataset`, in eval mode, in its natural row order.
     public func evaluate(_ dataset: Dataset) -> EvaluationMetrics {
-        let chunk = min(network.rowCapacity, max(dataset.count, 1))
-        let loader = BatchLoader(dataset: dataset, normalizer: data.normalizer, capacity: chunk)
-        let order = (0..<Int32(dataset.count)).map { $0 }
         var sums = LossSums(), regression = RegressionSums()
-        order.withUnsafeBufferPointer { order in
-            for start in stride(from: 0, to: dataset.count, by: chunk) {
-                loader.withBatch(order: order, range: start..<min(start + chunk, dataset.count)) { x, targets in
-                    let output = network.forward(x, training: false)
-                    evaluationLoss.evaluate(output: output, targets: targets, gradient: nil, into: &sums)
-                    if case .values(let y) = targets { regression.add(output: output, targets: y) }
-                }
-            }
+        network.forEachEvaluationBatch(of: dataset, normalizer: data.normalizer) { output, targets in
+            evaluationLoss.evaluate(output: output, targets: targets, gradient: nil, into: &sums)
+            if case .values(let y) = targets { regression.add(output: output, targets: y) }
         }
         let rows = max(sums.rows, 1)
         let classification = data.isClassification

@@ -126,7 +126,10 @@ extension Trainer {
         guard state.order.allSatisfy({ $0 >= 0 && Int($0) < order.count }) else {
             throw TrainingStateMismatch(description: "the row order names rows beyond the \(order.count) training rows")
         }
-        try check(state.position.batch, min(state.position.batch, batchesPerEpoch - 1), "batches done in the epoch")
+        guard state.position.epoch >= 1, (0..<batchesPerEpoch).contains(state.position.batch) else {
+            throw TrainingStateMismatch(description: "position epoch \(state.position.epoch), batch \(state.position.batch); "
+                + "expected an epoch from 1 and a batch below the \(batchesPerEpoch) of an epoch")
+        }
         do { try optimizer.restore(state.optimizer) } catch {
             throw TrainingStateMismatch(description: "optimizer \(configuration.optimizer.name.rawValue): \(error.description)")
         }
