@@ -23,8 +23,8 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var bestCheckpoint: String?
     /// The checkpoint this session resumed from, if it did.
     public var resumedFrom: String?
-    /// The final model on the test split; absent when training diverged (unless restore_best had a
-    /// best epoch to put back).
+    /// The final model on the test split, with `seconds`, the time that evaluation took; absent when
+    /// training diverged (unless restore_best had a best epoch to put back).
     public var test: EvaluationMetrics?
     /// For a linear model on the bonus dataset with its true weights beside it: learned against true
     /// weight of each feature, in the raw (un-normalised) units of the CSV, and the bias last.

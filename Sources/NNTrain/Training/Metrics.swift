@@ -9,11 +9,16 @@ public struct EvaluationMetrics: Equatable, Sendable, Codable {
     public var accuracy: Double?
     public var meanAbsoluteError: Double?
     public var r2: Double?
+    /// Seconds the pass took, on the monotonic clock: every batch's gather and normalisation, forward
+    /// pass and loss, in the trainer's batch size. Set only where a caller timed the pass (summary.json's
+    /// `test` block, see `TrainingRun`); nil, and then absent from JSON, everywhere else, so validation
+    /// figures in metrics.csv and in checkpoints stay free of timings.
+    public var seconds: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case rows, loss, accuracy
         case meanAbsoluteError = "mae"
-        case r2
+        case r2, seconds
     }
 }
 

@@ -133,13 +133,19 @@ public enum TrainingRun {
         let best = history.min { bestLoss(of: $0) < bestLoss(of: $1) }
         let trainSeconds = history.reduce(0) { $0 + $1.epochSeconds }
         let lastCheckpoint = FileManager.default.fileExists(atPath: policy.lastPath) ? policy.lastPath : nil
+        var test: EvaluationMetrics?
+        if divergence == nil || trainer.restoredEpoch != nil {
+            let start = DispatchTime.now().uptimeNanoseconds
+            test = trainer.evaluate(data.test)
+            test?.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
         let summary = RunSummary(
             nntrainVersion: NNTrainVersion.string, config: configPath, runDirectory: directory,
             dataset: configuration.data.dataset.rawValue, ended: ended, epochsCompleted: history.count,
             bestEpoch: best?.epoch, bestLoss: best.map(bestLoss(of:)), restoredBestEpoch: trainer.restoredEpoch,
             checkpoint: lastCheckpoint, bestCheckpoint: policy.best.map { _ in policy.bestPath },
             resumedFrom: resumePath,
-            test: divergence != nil && trainer.restoredEpoch == nil ? nil : trainer.evaluate(data.test),
+            test: test,
             weights: divergence == nil ? RunSummary.WeightRecovery.table(network: trainer.network, data: trainer.data) : nil,
             mixedPrecision: precision == .fp32 ? nil : RunSummary.MixedPrecision(
                 precision: precision.rawValue, lossScale: trainer.gradScaler.map { Double($0.scale) },
