@@ -1,10 +1,17 @@
 # nntrain: the two commands of the README, and the steps they are made of.
-#   make run    install the system libraries if missing, build (release), fetch Fashion-MNIST, train
-#   make test   install the system libraries if missing, run the test suite
-.PHONY: run test deps build data bonus compare-gd clean
+#   make run            install the system libraries if missing, build (release), fetch Fashion-MNIST, train
+#   make test           install the system libraries if missing, run the test suite
+#   make bench          nntrain against PyTorch (when importable) on the reference MLP: epoch time,
+#                       throughput, GFLOP/s, load time, peak memory, test-evaluation time
+#                       (Benchmarks/bench.py; BENCH_ROUNDS=1, BENCH_ARGS="--batches 128 --precisions fp32"
+#                       for a quick try; TORCH_PYTHON=/path/to/python picks PyTorch's interpreter)
+#   make bench-kernels  micro-benchmarks of the hot kernels (Benchmarks/NNTrainKernels, package-benchmark)
+.PHONY: run test deps build data bonus compare-gd bench bench-kernels clean
 
 SWIFT ?= swift
-NNTRAIN := .build/release/nntrain
+# Swift's build folder; another (make bench SCRATCH=.build-x) keeps parallel builds of one checkout apart.
+SCRATCH ?= .build
+NNTRAIN := $(SCRATCH)/release/nntrain
 # Where Fashion-MNIST is copied from instead of downloaded, when that folder exists (offline machines, CI).
 NNTRAIN_DATA_MIRROR ?= $(wildcard ../shared/data/fashion-mnist)
 export NNTRAIN_DATA_MIRROR
@@ -13,7 +20,7 @@ run: build data
 	$(NNTRAIN) run configs/fashion-mnist.txt
 
 test: deps
-	$(SWIFT) test
+	$(SWIFT) test --scratch-path $(SCRATCH)
 
 # The Debian packages Package.swift's system-library targets name (libopenblas-dev, zlib1g-dev).
 deps:
@@ -25,7 +32,7 @@ deps:
 	fi
 
 build: deps
-	$(SWIFT) build -c release --product nntrain
+	$(SWIFT) build -c release --scratch-path $(SCRATCH) --product nntrain
 
 data:
 	data-scripts/fetch-fashion-mnist.sh data/fashion-mnist
@@ -39,5 +46,16 @@ bonus: build
 compare-gd: build
 	data-scripts/compare-gd.sh $(NNTRAIN)
 
+# Both sides train configs/fashion-mnist.txt for 3 epochs at batch 32, 128, 256 in fp32 and fp16,
+# alternating run by run; prints a Markdown table and writes it to runs/bench/bench.md.
+bench: build data
+	python3 Benchmarks/bench.py --nntrain $(NNTRAIN) $(BENCH_ARGS)
+
+# package-benchmark (ordo-one) is a dependency only with NNTRAIN_BENCHMARKS=1 (see Package.swift), in
+# its own build folder, so that make test neither fetches nor builds it. Its plugin builds the
+# benchmark target in release mode and prints one table per benchmark.
+bench-kernels: deps
+	NNTRAIN_BENCHMARKS=1 $(SWIFT) package --scratch-path .build-benchmarks benchmark $(BENCH_KERNELS_ARGS)
+
 clean:
-	rm -rf .build runs
+	rm -rf $(SCRATCH) .build-benchmarks runs
