@@ -5,7 +5,13 @@
 //   COpenBLAS, CZlib  system libraries (cblas.h, zlib.h) found through pkg-config
 //   NNTrain           the engine library: tensors, layers, optimizers, data, training, reporting
 //   nntrain           the command-line tool: arguments and words over NNTrain
+//   NNTrainKernels    micro-benchmarks of the engine's hot kernels (Benchmarks/NNTrainKernels), declared
+//                     only when NNTRAIN_BENCHMARKS=1, with package-benchmark as their one extra
+//                     dependency, so that swift build and swift test never fetch or build it
+//                     (make bench-kernels sets it)
 import PackageDescription
+
+let withBenchmarks = Context.environment["NNTRAIN_BENCHMARKS"] == "1"
 
 let package = Package(
     name: "nntrain",
@@ -61,3 +67,21 @@ let package = Package(
         .testTarget(name: "nntrainTests", dependencies: ["nntrain", "NNTrain"]),
     ]
 )
+
+// MARK: Benchmarks (NNTRAIN_BENCHMARKS=1)
+
+if withBenchmarks {
+    // ordo-one/package-benchmark, now named ordo-one/benchmark (1.38.1 warns about the old name).
+    // On Swift 6.3 it preloads a malloc interposer (the MallocInterposer trait; no jemalloc) and, by
+    // default, a Swift runtime interposer for ARC counts, which these benchmarks do not need; naming
+    // the traits leaves that one, and its repository, out.
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(
+        .executableTarget(
+            name: "NNTrainKernels",
+            dependencies: ["NNTrain", "CZlib", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/NNTrainKernels",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ))
+}

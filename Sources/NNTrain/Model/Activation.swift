@@ -42,7 +42,7 @@ public enum Activation: Equatable, Sendable {
     /// kept in `preActivation` when the derivative needs it. `round` is to `precision` (fp32: none):
     /// v is the low-precision output of the linear layer or batch norm that f follows in PyTorch,
     /// and y the activation's own stored output (relu and identity need no second rounding).
-    func applyWithBias(_ z: MatrixView, bias: UnsafePointer<Float>, preActivation: MatrixView?, precision: Precision) {
+    package func applyWithBias(_ z: MatrixView, bias: UnsafePointer<Float>, preActivation: MatrixView?, precision: Precision) {
         switch precision {
         case .fp32: applyWithBias(z, bias: bias, preActivation: preActivation, rounding: Binary32.self)
         case .fp16: applyWithBias(z, bias: bias, preActivation: preActivation, rounding: Binary16.self)

@@ -17,6 +17,13 @@ public struct LossSums: Equatable, Sendable, Codable {
     public var loss: Double = 0
     public var correct: Double = 0
     public var rows: Int = 0
+
+    /// The memberwise initialiser, visible to the package's other modules (the kernel benchmarks).
+    package init(loss: Double = 0, correct: Double = 0, rows: Int = 0) {
+        self.loss = loss
+        self.correct = correct
+        self.rows = rows
+    }
 }
 
 /// The training objectives, each fused with its gradient so the output is read once. B is the

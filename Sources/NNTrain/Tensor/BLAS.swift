@@ -11,7 +11,7 @@ public enum BLAS {
     /// where op(X) is X or Xᵀ as `transposeA`/`transposeB` say, and `lda`, `ldb`, `ldc` are the row
     /// strides of A, B and C as stored.
     @inline(__always)
-    static func gemm(
+    package static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int

@@ -28,7 +28,7 @@ public enum Precision: String, CaseIterable, Sendable {
     case bf16
 
     /// The format's rounding kernels; nil for fp32, which rounds nothing.
-    var format: (any RoundingFormat.Type)? {
+    package var format: (any RoundingFormat.Type)? {
         switch self {
         case .fp32: nil
         case .fp16: Binary16.self
@@ -46,7 +46,7 @@ public enum Precision: String, CaseIterable, Sendable {
 /// conformance holds copies specialised for its `rounded`: one call through `Precision.format`
 /// runs a loop the compiler has vectorised (SSE2 here: the rounding is integer and float
 /// arithmetic on `bitPattern` with selects, no branch and no call per element).
-protocol RoundingFormat {
+package protocol RoundingFormat {
     /// The value of the format nearest to `x` (ties to the even significand), as a Float; NaN
     /// stays NaN, quiet.
     static func rounded(_ x: Float) -> Float
