@@ -134,6 +134,11 @@ def load_average():
 LOADS = []  # the 1-minute load average just before each run, for the report
 
 
+def machine_was_busy():
+    """Whether other processes held more than half the cores before the first run."""
+    return bool(LOADS) and LOADS[0] is not None and LOADS[0] > 0.5 * (os.cpu_count() or 1)
+
+
 def run_measured(command, log_path):
     """Runs `command` with stdout and stderr into `log_path`; returns (exit status, peak RSS in MB)
     from os.wait4's rusage of the child, which covers the process whatever it exec'd itself into."""
@@ -258,7 +263,7 @@ def report(args, results, torch_python, torch_skip, cpu_model, flags, started, c
     if loads:
         lines.append(f"- 1-minute load average before each run: {min(loads):.2f} to {max(loads):.2f} "
                      f"(this benchmark's previous run counts in it too)")
-        if loads[0] > 0.5 * (os.cpu_count() or 1):
+        if machine_was_busy():
             lines.append(f"- **warning**: the machine was busy before the first run (load {loads[0]:.2f} on "
                          f"{os.cpu_count()} cores); multi-threaded timings are then unreliable, PyTorch's "
                          "(OpenMP threads wait for each other) most of all")
@@ -311,7 +316,8 @@ def target_table(args, results, torch_python):
         else:
             theirs = [r for r in results[config]["torch"] if "epoch" in r]
             ratio = paired_ratio(results[config]["nntrain"], theirs, "epoch") if theirs else None
-            add(target, "n/a" if ratio is None else f"{ratio:.2f}×", None if ratio is None else ratio <= bound)
+            busy = " (busy machine: see the warning)" if machine_was_busy() else ""
+            add(target, "n/a" if ratio is None else f"{ratio:.2f}×{busy}", None if ratio is None else ratio <= bound)
     every = [r for c in results.values() for r in c["nntrain"]]
     load = max(r["load"] for r in every)
     add(f"loading the four .gz files < {LOAD_TARGET_S} s", f"{load:.3f} s (slowest of {len(every)} runs)",
