@@ -119,12 +119,16 @@ public struct Normalizer: Sendable, Equatable {
         guard width > 0, let sourceBase = source.baseAddress, let shiftBase = shift.baseAddress,
             let scaleBase = scale.baseAddress
         else { return }
-        for (position, row) in rows.enumerated() {
-            dataset.checkRow(row)
-            let from = sourceBase + Int(row) * width
-            let to = destination + position * width
-            for column in 0..<width {
-                to[column] = (from[column].floatValue - shiftBase[column]) * scaleBase[column]
+        // Rows split over the cores once a piece holds about 16k values (Parallel).
+        Parallel.forEachPiece(of: rows.count, minimumPiece: max(1, 16_384 / width)) { positions in
+            for position in positions {
+                let row = rows[position]
+                dataset.checkRow(row)
+                let from = sourceBase + Int(row) * width
+                let to = destination + position * width
+                for column in 0..<width {
+                    to[column] = (from[column].floatValue - shiftBase[column]) * scaleBase[column]
+                }
             }
         }
     }
