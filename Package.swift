@@ -66,7 +66,7 @@ let package = Package(
 
         // MARK: Tests
 
-        .testTarget(name: "NNTrainTests", dependencies: ["NNTrain", "CZlib"]),
+        .testTarget(name: "NNTrainTests", dependencies: ["NNTrain", "CZlib", "CFloatingPoint"]),
         .testTarget(name: "nntrainTests", dependencies: ["nntrain", "NNTrain"]),
     ]
 )

@@ -1,3 +1,4 @@
+import CFloatingPoint
 import Synchronization
 import Testing
 @testable import NNTrain
@@ -44,5 +45,27 @@ struct ParallelTests {
         let calls = Atomic<Int>(0)
         Parallel.forEachPiece(of: 1_000_000, minimumPiece: 1_000) { _ in calls.add(1, ordering: .relaxed) }
         #expect(calls.load(ordering: .relaxed) == Parallel.pieceCount)
+    }
+
+    /// Every piece is computed in the caller's floating-point mode: with subnormals flushed (as
+    /// `Trainer.train` runs), a product that would be subnormal is 0 on every thread, and it is not
+    /// once the mode is put back.
+    @Test func piecesRunInTheCallersFloatingPointMode() {
+        let count = 1 << 16
+        var values = [Float](repeating: 1e-20, count: count)
+        func squareAll() {
+            values.withUnsafeMutableBufferPointer { values in
+                Parallel.forEachPiece(of: count, minimumPiece: 1_024) { range in
+                    for i in range { values[i] = values[i] * values[i] }
+                }
+            }
+        }
+        let mode = nntrain_flush_subnormals()
+        squareAll()
+        nntrain_restore_floating_point_mode(mode)
+        #expect(values.allSatisfy { $0 == 0 })
+        values = [Float](repeating: 1e-20, count: count)
+        squareAll()
+        #expect(values.allSatisfy { $0 == 1e-20 * 1e-20 && $0 != 0 })
     }
 }
