@@ -1,4 +1,5 @@
-// What Swift cannot reach by itself: the CPU's floating-point mode, and the spin-wait hint.
+// What Swift cannot reach by itself: the CPU's floating-point mode, the spin-wait hint and
+// software prefetch.
 #ifndef NNTRAIN_CFLOATINGPOINT_H
 #define NNTRAIN_CFLOATINGPOINT_H
 
@@ -19,6 +20,12 @@ static inline void nntrain_spin_pause(void) {
 #if defined(__x86_64__)
     __builtin_ia32_pause();
 #endif
+}
+
+/// Asks the CPU to start loading the cache line holding `address` for reading (a hint: it never
+/// faults, whatever the address).
+static inline void nntrain_prefetch(const void *address) {
+    __builtin_prefetch(address, 0, 3);
 }
 
 #endif
