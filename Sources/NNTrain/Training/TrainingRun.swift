@@ -101,13 +101,28 @@ public enum TrainingRun {
         let stepLog = configuration.logging.everyNSteps > 0
             ? try StepLog(path: directory + "/steps.csv", every: configuration.logging.everyNSteps,
                           continuingThrough: checkpoint.map { _ in trainer.stepCount }) : nil
+        // The checkpoint training would go back to if it diverged now, and where it was written.
+        var lastGood: (path: String, position: TrainingPosition)? = checkpoint.map {
+            (start == .resumeLast ? policy.lastPath : resumePath ?? policy.lastPath, $0.state.position)
+        }
         var divergence: NNTrainError?
+        var divergedAfterEpoch: Int?  // set when the weights were found non-finite at an epoch's end
         do {
             try trainer.train(observer: observer, stepLog: stepLog, shouldStop: shouldStop) { (metrics) throws(NNTrainError) in
+                try stepLog?.flush()
+                // The epoch's last step may have written NaN, or values whose outputs overflow, into
+                // the weights (its own loss was finite): then no checkpoint and no row of them.
+                let validationLoss = metrics.validation?.loss ?? 0
+                if !trainer.modelIsFinite || !validationLoss.isFinite {
+                    divergedAfterEpoch = metrics.epoch
+                    let what = trainer.modelIsFinite ? "the validation loss became \(validationLoss)" : "the weights became infinite or NaN"
+                    throw trainer.divergence(epoch: metrics.epoch, step: trainer.batchesPerEpoch, what: what,
+                                             learningRate: metrics.learningRate)
+                }
                 // The checkpoint before the row, so that a row on disk always has a checkpoint (a resumed
                 // run rewrites metrics.csv from its checkpoint's history, which restores a missing row).
-                try stepLog?.flush()
                 try policy.epochFinished(metrics, trainer: trainer)
+                if metrics.epoch % configuration.checkpoint.everyNEpochs == 0 { lastGood = (policy.lastPath, trainer.position) }
                 try log.append(metrics)
             }
         } catch where error.kind == .diverged {
@@ -116,9 +131,12 @@ public enum TrainingRun {
         try stepLog?.flush()
         var interruption: Interruption?
         let ended: String
+        // The epochs of the run that ended well (not one whose weights diverged at its end).
+        let history = trainer.history.filter { $0.epoch != divergedAfterEpoch }
         if divergence != nil {
             // The weights hold NaN or infinities: no checkpoint of them; the last good one stays.
-            ended = "diverged at epoch \(trainer.position.epoch), step \(trainer.position.batch + 1)"
+            ended = divergedAfterEpoch.map { "diverged at epoch \($0), step \(trainer.batchesPerEpoch)" }
+                ?? "diverged at epoch \(trainer.position.epoch), step \(trainer.position.batch + 1)"
             trainer.restoreBest()
         } else if trainer.ending == nil {
             let path = try policy.writeLast(trainer: trainer, reason: .interrupted)
@@ -129,7 +147,6 @@ public enum TrainingRun {
             try policy.writeLast(trainer: trainer, reason: .final)
             ended = trainer.ending?.description ?? "completed"
         }
-        let history = trainer.history
         let best = history.min { bestLoss(of: $0) < bestLoss(of: $1) }
         let trainSeconds = history.reduce(0) { $0 + $1.epochSeconds }
         let lastCheckpoint = FileManager.default.fileExists(atPath: policy.lastPath) ? policy.lastPath : nil
@@ -151,10 +168,15 @@ public enum TrainingRun {
         try OutputFile.write(Array(summary.json()), to: directory + "/summary.json")
         if configuration.output.plots, !history.isEmpty { try LearningCurves.write(runDirectory: directory) }
         if let divergence {
-            throw NNTrainError(.diverged, divergence.message + (lastCheckpoint.map { "; the last good checkpoint is \($0)" }
-                ?? "; no checkpoint was written before it"))
+            throw NNTrainError(.diverged, divergence.message + (lastGood.map { "; the last good checkpoint is \($0.path) "
+                + "(\(describe($0.position)))" } ?? "; no checkpoint was written before it"))
         }
         return Outcome(summary: summary, interruption: interruption, changedKeys: changedKeys)
+    }
+
+    /// "after epoch 2" or "at epoch 3, step 7", for a message.
+    static func describe(_ position: TrainingPosition) -> String {
+        position.batch == 0 ? "after epoch \(position.epoch - 1)" : "at epoch \(position.epoch), step \(position.batch)"
     }
 
     /// Reads the checkpoint to resume from; a missing last.bin says how runs get one.
