@@ -45,13 +45,19 @@ struct RunCommand: ParsableCommand {
             display?.finished(outcome.summary)
             return
         }
-        display?.interrupted()
         let position = interruption.position
         let place = position.batch == 0 ? "after epoch \(position.epoch - 1)"
             : "at epoch \(position.epoch), step \(position.batch) of \(interruption.batchesPerEpoch)"
-        let overrideArguments = overrides.map { " --set \($0)" }.joined()
-        Terminal.printLine("interrupted \(place); checkpoint \(interruption.checkpoint); resume with: "
-            + "nntrain run \(config)\(overrideArguments) --resume")
+        let resumeCommand = "nntrain run \(config)\(overrides.map { " --set \($0)" }.joined()) --resume"
+        if let limit = interruption.timeLimit {
+            // A time limit ends the invocation normally (exit 0), as Lightning's max_time does.
+            display?.finished(outcome.summary)
+            Terminal.printLine("time limit of \(limit) s (training.max_seconds) reached \(place); checkpoint "
+                + "\(interruption.checkpoint); continue with: \(resumeCommand)")
+            return
+        }
+        display?.interrupted()
+        Terminal.printLine("interrupted \(place); checkpoint \(interruption.checkpoint); resume with: \(resumeCommand)")
         throw ExitCode(NNTrainError.Kind.interrupted.rawValue)
     }
 }

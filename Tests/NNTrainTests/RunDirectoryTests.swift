@@ -66,6 +66,31 @@ import Testing
         #expect(outcome.summary.test == summary.test && outcome.summary.ended == "completed")
     }
 
+    /// A time limit too small for more than one step stops each invocation after its first step with
+    /// a checkpoint (whatever the machine's speed); resumed four times, then without a limit, the
+    /// run ends with the files of one that never stopped. The limit may change on resume unwarned.
+    @Test func aTimeLimitStopsAfterTheCurrentStepAndTheRunResumesBitForBit() throws {
+        let (folder, config) = try Self.fixture()
+        let straight = folder.file("straight"), limited = folder.file("limited")
+        _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(straight)"], observer: nil)
+        for step in 1...4 {
+            let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(limited)",
+                "training.max_seconds=1e-\(9 + step)"], start: step == 1 ? .fresh : .resumeLast, observer: nil)
+            let interruption = try #require(outcome.interruption)
+            #expect(interruption.timeLimit == Double("1e-\(9 + step)"))
+            #expect(interruption.position == TrainingPosition(epoch: 1, batch: step))
+            #expect(outcome.summary.ended == "time limit at epoch 1, step \(step)")
+            #expect(outcome.changedKeys.isEmpty)
+            #expect(try Checkpoint.read(path: limited + "/checkpoints/last.bin").state.stepCount == step)
+        }
+        let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(limited)"], start: .resumeLast,
+                                              observer: nil)
+        #expect(outcome.interruption == nil && outcome.summary.ended == "completed" && outcome.changedKeys.isEmpty)
+        #expect(try Self.metricsWithoutTimings(limited + "/metrics.csv") == Self.metricsWithoutTimings(straight + "/metrics.csv"))
+        #expect(try Self.stepsWithoutTimings(limited + "/steps.csv") == Self.stepsWithoutTimings(straight + "/steps.csv"))
+        #expect(try Self.model(limited + "/checkpoints/last.bin") == Self.model(straight + "/checkpoints/last.bin"))
+    }
+
     /// As after a process killed at epoch 5 whose last checkpoint is epoch 2's: the resumed run
     /// trains epochs 3 to 5 again, and metrics.csv holds each epoch once, with the same figures.
     @Test func rowsPastTheCheckpointAreReplacedNotDuplicated() throws {

@@ -43,7 +43,8 @@ public enum TrainingRun {
     /// How a run ended, for the command line.
     public struct Outcome: Sendable {
         public var summary: RunSummary
-        /// Set when Ctrl-C or SIGTERM stopped training: where, and the checkpoint written there.
+        /// Set when Ctrl-C, SIGTERM or `training.max_seconds` stopped training: where, and the
+        /// checkpoint written there.
         public var interruption: Interruption?
         /// Keys changed since the checkpoint that a resume allowed (the command warns about them).
         public var changedKeys: [String]
@@ -53,10 +54,13 @@ public enum TrainingRun {
         public var position: TrainingPosition
         public var batchesPerEpoch: Int
         public var checkpoint: String
+        /// `training.max_seconds` when the time limit stopped training; nil when a signal did.
+        public var timeLimit: Double?
     }
 
     /// Trains the config at `configPath` with `overrides`, from `start`. `shouldStop` is asked after
-    /// every optimizer step (the command line's signal handler); when it says yes, the run writes
+    /// every optimizer step (the command line's signal handler), and so is the clock when
+    /// `training.max_seconds` is set (counted from this call); when either says stop, the run writes
     /// last.bin and summary.json and returns with `interruption` set.
     public static func execute(configPath: String, overrides: [String], start: Start = .fresh,
                                observer: (any TrainingObserver & RunObserver)?, shouldStop: () -> Bool = { false })
@@ -105,10 +109,19 @@ public enum TrainingRun {
         var lastGood: (path: String, position: TrainingPosition)? = checkpoint.map {
             (start == .resumeLast ? policy.lastPath : resumePath ?? policy.lastPath, $0.state.position)
         }
+        // training.max_seconds, checked with the signals after every step.
+        let deadline = configuration.training.maxSeconds.map { wallStart.addingTimeInterval($0) }
+        var timeIsUp = false
+        func stop() -> Bool {
+            if shouldStop() { return true }
+            guard let deadline, Date() >= deadline else { return false }
+            timeIsUp = true
+            return true
+        }
         var divergence: NNTrainError?
         var divergedAfterEpoch: Int?  // set when the weights were found non-finite at an epoch's end
         do {
-            try trainer.train(observer: observer, stepLog: stepLog, shouldStop: shouldStop) { (metrics) throws(NNTrainError) in
+            try trainer.train(observer: observer, stepLog: stepLog, shouldStop: stop) { (metrics) throws(NNTrainError) in
                 try stepLog?.flush()
                 // The epoch's last step may have written NaN, or values whose outputs overflow, into
                 // the weights (its own loss was finite): then no checkpoint and no row of them.
@@ -140,8 +153,11 @@ public enum TrainingRun {
             trainer.restoreBest()
         } else if trainer.ending == nil {
             let path = try policy.writeLast(trainer: trainer, reason: .interrupted)
-            interruption = Interruption(position: trainer.position, batchesPerEpoch: trainer.batchesPerEpoch, checkpoint: path)
-            ended = "interrupted at epoch \(trainer.position.epoch), step \(trainer.position.batch)"
+            let timeLimit = timeIsUp ? configuration.training.maxSeconds : nil
+            interruption = Interruption(position: trainer.position, batchesPerEpoch: trainer.batchesPerEpoch, checkpoint: path,
+                                        timeLimit: timeLimit)
+            ended = (timeLimit == nil ? "interrupted" : "time limit")
+                + " at epoch \(trainer.position.epoch), step \(trainer.position.batch)"
             trainer.restoreBest()  // for the test figures, however training ended
         } else {
             try policy.writeLast(trainer: trainer, reason: .final)
