@@ -10,7 +10,7 @@ NNTRAIN_DATA_MIRROR ?= $(wildcard ../shared/data/fashion-mnist)
 export NNTRAIN_DATA_MIRROR
 
 run: build data
-	$(NNTRAIN) run configs/fashion-mnist.txt
+	$(NNTRAIN) run configs/fashion-mnist.txt --force
 
 test: deps
 	$(SWIFT) test
@@ -33,7 +33,7 @@ data:
 # The bonus regression: generate 10,000 employees, fit the linear model, compare weights.
 bonus: build
 	$(NNTRAIN) data bonus --rows 10000 --seed 42 --out data/bonus.csv
-	$(NNTRAIN) run configs/bonus.txt
+	$(NNTRAIN) run configs/bonus.txt --force
 
 # Batch vs mini-batch vs stochastic gradient descent on the bonus data: loss against steps and seconds.
 compare-gd: build

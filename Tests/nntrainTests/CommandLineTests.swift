@@ -151,7 +151,7 @@ import Testing
         // In a pipe, one plain line per epoch (no progress bar escapes).
         #expect(result.standardOutput.contains("epoch 3/3"))
         #expect(!result.standardOutput.contains("\u{1B}"))
-        let quiet = try Self.run(["run", "b.txt", "--quiet"], in: directory)
+        let quiet = try Self.run(["run", "b.txt", "--quiet", "--force"], in: directory)  // over the run above
         #expect(quiet.status == 0 && quiet.standardOutput.isEmpty)
         // Batch gradient descent with every step logged: 3 epochs of one step each.
         let full = try Self.run(["run", "b.txt", "--quiet", "--set", "training.batch_size=full",

@@ -9,6 +9,9 @@ import Foundation
 ///     summary.json    final test figures, best epoch, how training ended, timings (see RunSummary)
 ///     curves.svg      the learning curves, with output.plots (see LearningCurves)
 ///
+/// The run first claims its directory (see RunDirectory): its lock, and a refusal to start afresh
+/// over a run it holds unless told to (`overwrite`).
+///
 /// A resumed run (`resume`) reads a checkpoint, refuses it if the config now differs in anything
 /// that shapes the model or the data (see `Configuration.keysFixedOnResume`), puts its state into
 /// the trainer, rewrites metrics.csv from the checkpoint's history (dropping rows of epochs the
@@ -32,8 +35,10 @@ public enum TrainingRun {
 
     /// Where a run starts.
     public enum Start: Equatable, Sendable {
-        /// From the initialisation.
+        /// From the initialisation, into a directory that holds no run yet.
         case fresh
+        /// From the initialisation, after deleting the run the directory holds (`--force`).
+        case overwrite
         /// From the run directory's checkpoints/last.bin.
         case resumeLast
         /// From the checkpoint at this path.
@@ -71,7 +76,7 @@ public enum TrainingRun {
         let directory = configuration.runDirectory(configPath: configPath)
         configuration.output.dir = directory
         let resumePath: String? = switch start {
-        case .fresh: nil
+        case .fresh, .overwrite: nil
         case .resumeLast: CheckpointPolicy.lastPath(runDirectory: directory)
         case .resume(let path): path
         }
@@ -82,7 +87,14 @@ public enum TrainingRun {
             changedKeys = try checkChanges(from: saved, to: configuration, checkpointPath: resumePath)
             checkpoint = saved
         }
-        try createDirectory(directory)
+        let runDirectory = try RunDirectory(claiming: directory)
+        defer { withExtendedLifetime(runDirectory) {} }  // the lock is held until the run has written its last file
+        switch start {
+        case .fresh: try runDirectory.refuseOverwriting()
+        case .overwrite: try runDirectory.clearRun()
+        case .resumeLast, .resume: break
+        }
+        runDirectory.removeAbandonedTemporaryFiles()
         try write(configuration.resolvedYAML(), to: directory + "/config.yaml")
 
         let data = try TrainingData.load(configuration.data, seed: configuration.seed)
@@ -229,12 +241,6 @@ public enum TrainingRun {
     /// a validation split.
     private static func bestLoss(of metrics: EpochMetrics) -> Double {
         metrics.validation?.loss ?? metrics.trainLoss
-    }
-
-    static func createDirectory(_ path: String) throws(NNTrainError) {
-        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw NNTrainError.cannotWrite(path, "cannot create the run directory (\(error.localizedDescription))")
-        }
     }
 
     /// Writes `text` whole through a temporary file renamed into place (see OutputFile), so a
