@@ -130,6 +130,16 @@ public enum TrainingRun {
             timeIsUp = true
             return true
         }
+        // A write that fails while training (a full disk, a file-size limit, a folder made read-only)
+        // ends the run, leaving the files as they were (see OutputFile, AppendingFile): the message
+        // adds the checkpoint to go back to.
+        func stopped(_ error: NNTrainError) -> NNTrainError {
+            guard error.kind == .cannotWrite else { return error }
+            let next = "make room (or make the folder writable), then "
+            return NNTrainError(.cannotWrite, error.message + "; training stopped" + (lastGood.map {
+                "; the last good checkpoint is \($0.path) (\(describe($0.position))): \(next)resume with --resume"
+            } ?? " before any checkpoint was written: \(next)start again with --force"))
+        }
         var divergence: NNTrainError?
         var divergedAfterEpoch: Int?  // set when the weights were found non-finite at an epoch's end
         do {
@@ -152,8 +162,10 @@ public enum TrainingRun {
             }
         } catch where error.kind == .diverged {
             divergence = error
+        } catch {
+            throw stopped(error)
         }
-        try stepLog?.flush()
+        do { try stepLog?.flush() } catch { throw stopped(error) }
         var interruption: Interruption?
         let ended: String
         // The epochs of the run that ended well (not one whose weights diverged at its end).
@@ -164,7 +176,8 @@ public enum TrainingRun {
                 ?? "diverged at epoch \(trainer.position.epoch), step \(trainer.position.batch + 1)"
             trainer.restoreBest()
         } else if trainer.ending == nil {
-            let path = try policy.writeLast(trainer: trainer, reason: .interrupted)
+            let path: String
+            do { path = try policy.writeLast(trainer: trainer, reason: .interrupted) } catch { throw stopped(error) }
             let timeLimit = timeIsUp ? configuration.training.maxSeconds : nil
             interruption = Interruption(position: trainer.position, batchesPerEpoch: trainer.batchesPerEpoch, checkpoint: path,
                                         timeLimit: timeLimit)
@@ -172,7 +185,7 @@ public enum TrainingRun {
                 + " at epoch \(trainer.position.epoch), step \(trainer.position.batch)"
             trainer.restoreBest()  // for the test figures, however training ended
         } else {
-            try policy.writeLast(trainer: trainer, reason: .final)
+            do { try policy.writeLast(trainer: trainer, reason: .final) } catch { throw stopped(error) }
             ended = trainer.ending?.description ?? "completed"
         }
         let best = history.min { bestLoss(of: $0) < bestLoss(of: $1) }
