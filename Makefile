@@ -1,7 +1,7 @@
 # nntrain: the two commands of the README, and the steps they are made of.
 #   make run    install the system libraries if missing, build (release), fetch Fashion-MNIST, train
 #   make test   install the system libraries if missing, run the test suite
-.PHONY: run test deps build data bonus compare-gd clean
+.PHONY: run test deps build data bonus compare-gd kill-resume clean
 
 SWIFT ?= swift
 NNTRAIN := .build/release/nntrain
@@ -38,6 +38,11 @@ bonus: build
 # Batch vs mini-batch vs stochastic gradient descent on the bonus data: loss against steps and seconds.
 compare-gd: build
 	data-scripts/compare-gd.sh $(NNTRAIN)
+
+# kill -9 at 20 random moments, resuming each time: every checkpoint stays readable and the final
+# weights and metrics equal an uninterrupted run's.
+kill-resume: build
+	data-scripts/kill-resume.sh $(NNTRAIN)
 
 clean:
 	rm -rf .build runs
