@@ -222,6 +222,32 @@ import Testing
         #expect(try Self.lines(run + "/metrics.csv") == [MetricsLog.header(.init(classification: false))])
     }
 
+    /// Other data of the same size and normalisation (a bonus file of another seed, no
+    /// normalisation) pass the row-count and statistics checks; the CRC-32 of the training rows
+    /// in the checkpoint refuses them.
+    @Test func resumingOnOtherDataOfTheSameSizeIsRefusedByTheDataChecksum() throws {
+        let (folder, config) = try Self.fixture()
+        let run = folder.file("run")
+        let overrides = ["output.dir=\(run)", "data.normalize=none", "training.epochs=2"]
+        _ = try TrainingRun.execute(configPath: config, overrides: overrides + ["training.max_seconds=1e-9"], observer: nil)
+        let saved = try #require(try Checkpoint.read(path: run + "/checkpoints/last.bin").dataFingerprint)
+        #expect(saved.count == 8)
+        _ = try TrainingRun.execute(configPath: config, overrides: overrides, start: .resumeLast, observer: nil)
+        #expect(try Checkpoint.read(path: run + "/checkpoints/last.bin").dataFingerprint == saved)
+
+        _ = try BonusData.write(rows: 600, seed: 10, to: folder.file("bonus.csv"))
+        #expect {
+            _ = try TrainingRun.execute(configPath: config, overrides: overrides + ["training.epochs=3"], start: .resumeLast,
+                                        observer: nil)
+        } throws: { error in
+            let error = error as? NNTrainError
+            return error?.kind == .config && error?.message.hasPrefix("\(run)/checkpoints/last.bin: the training data differ "
+                + "from the checkpoint's (the CRC-32 of the training rows was \(saved), it is ") == true
+                && error?.message.hasSuffix(" now from \(folder.file("bonus.csv"))); expected the data file the checkpoint "
+                + "was trained on") == true
+        }
+    }
+
     @Test func resumingWithoutACheckpointSaysWhereItLooked() throws {
         let (folder, config) = try Self.fixture()
         #expect {

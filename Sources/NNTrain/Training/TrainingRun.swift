@@ -100,8 +100,12 @@ public enum TrainingRun {
         let data = try TrainingData.load(configuration.data, seed: configuration.seed)
         let trainer = Trainer(configuration: configuration, data: data)
         if let problem = trainer.schedule.validate() { throw NNTrainError.config(configPath, line: nil, problem) }
-        if let checkpoint, let resumePath { try checkpoint.restore(into: trainer, path: resumePath) }
-        let policy = CheckpointPolicy(runDirectory: directory, section: configuration.checkpoint, best: checkpoint?.bestRecord)
+        let dataFingerprint = data.train.contentCRC32()
+        if let checkpoint, let resumePath {
+            try checkpoint.restore(into: trainer, path: resumePath, dataFingerprint: dataFingerprint)
+        }
+        let policy = CheckpointPolicy(runDirectory: directory, section: configuration.checkpoint, best: checkpoint?.bestRecord,
+                                      dataFingerprint: dataFingerprint)
         let widths = [trainer.network.inputWidth] + configuration.model.hidden + [trainer.network.outputWidth]
         observer?.runStarted(Plan(
             runDirectory: directory, dataset: configuration.data.dataset.rawValue, layerWidths: widths,
