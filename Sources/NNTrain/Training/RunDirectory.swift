@@ -94,7 +94,8 @@ public final class RunDirectory {
     func removeAbandonedTemporaryFiles() {
         for folder in [path, path + "/checkpoints"] {
             for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
-                guard let pid = Self.temporaryFileOwner(name), pid > 0, pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+                guard let pid = Self.temporaryFileOwner(name), pid > 0, pid != getpid(),
+                      kill(pid, 0) != 0, errno == ESRCH else { continue }
                 unlink(folder + "/" + name)
             }
         }

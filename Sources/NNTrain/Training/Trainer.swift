@@ -244,7 +244,8 @@ public final class Trainer {
         }
         let norm = clipping.clip(parameters.gradients.storage)
         guard norm.isFinite else {  // the step would write NaN into the weights
-            throw divergence(epoch: epoch, step: batch, what: "the gradient norm became \(norm)", learningRate: values.learningRate)
+            throw divergence(epoch: epoch, step: batch, what: "the gradient norm became \(norm)",
+                             learningRate: values.learningRate)
         }
         optimizer.step(parameters: parameters.values.storage, gradients: UnsafeBufferPointer(parameters.gradients.storage),
                        learningRate: Float(values.learningRate), momentum: values.momentum)

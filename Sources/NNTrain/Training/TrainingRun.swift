@@ -154,14 +154,17 @@ public enum TrainingRun {
                 let validationLoss = metrics.validation?.loss ?? 0
                 if !trainer.modelIsFinite || !validationLoss.isFinite {
                     divergedAfterEpoch = metrics.epoch
-                    let what = trainer.modelIsFinite ? "the validation loss became \(validationLoss)" : "the weights became infinite or NaN"
+                    let what = trainer.modelIsFinite ? "the validation loss became \(validationLoss)"
+                        : "the weights became infinite or NaN"
                     throw trainer.divergence(epoch: metrics.epoch, step: trainer.batchesPerEpoch, what: what,
                                              learningRate: metrics.learningRate)
                 }
                 // The checkpoint before the row, so that a row on disk always has a checkpoint (a resumed
                 // run rewrites metrics.csv from its checkpoint's history, which restores a missing row).
                 try policy.epochFinished(metrics, trainer: trainer)
-                if metrics.epoch % configuration.checkpoint.everyNEpochs == 0 { lastGood = (policy.lastPath, trainer.position) }
+                if metrics.epoch % configuration.checkpoint.everyNEpochs == 0 {
+                    lastGood = (policy.lastPath, trainer.position)
+                }
                 try log.append(metrics)
             }
         } catch where error.kind == .diverged {
@@ -230,7 +233,8 @@ public enum TrainingRun {
     {
         guard !named || FileManager.default.fileExists(atPath: path) else {
             throw NNTrainError(.missingFile, "\(path): no checkpoint to resume from (expected one written by an "
-                + "earlier 'nntrain run \(configPath)' into \(runDirectory); or give --resume PATH)")
+                + "earlier 'nntrain run \(configPath)' into \(runDirectory); or give --resume PATH, "
+                + "or start afresh with --force)")
         }
         return try Checkpoint.read(path: path)
     }
