@@ -128,7 +128,7 @@ while (( landed < kills )); do
         landed=$((landed + 1))
         check_checkpoints
         temporaries=$(temporary_files)
-        [ -n "$temporaries" ] && mid_write=$((mid_write + 1))
+        if echo "$temporaries" | grep -q '/checkpoints/'; then mid_write=$((mid_write + 1)); fi
         epochs=$(( $(cat "$run/metrics.csv" 2> /dev/null | wc -l) - 1 ))
         echo "kill $landed: session $sessions ($how) killed after ${pause}s, metrics.csv at epoch $(( epochs < 0 ? 0 : epochs ))$(
             [ -n "$temporaries" ] && echo ", mid-write: $(echo $temporaries | sed "s|$run/||g")")"
