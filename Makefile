@@ -1,7 +1,7 @@
 # nntrain: the two commands of the README, and the steps they are made of.
 #   make run    install the system libraries if missing, build (release), fetch Fashion-MNIST, train
 #   make test   install the system libraries if missing, run the test suite
-.PHONY: run test deps build data bonus compare-gd clean
+.PHONY: run test deps build data bonus compare-gd kill-resume clean
 
 SWIFT ?= swift
 NNTRAIN := .build/release/nntrain
@@ -10,7 +10,7 @@ NNTRAIN_DATA_MIRROR ?= $(wildcard ../shared/data/fashion-mnist)
 export NNTRAIN_DATA_MIRROR
 
 run: build data
-	$(NNTRAIN) run configs/fashion-mnist.txt
+	$(NNTRAIN) run configs/fashion-mnist.txt --force
 
 test: deps
 	$(SWIFT) test
@@ -33,11 +33,16 @@ data:
 # The bonus regression: generate 10,000 employees, fit the linear model, compare weights.
 bonus: build
 	$(NNTRAIN) data bonus --rows 10000 --seed 42 --out data/bonus.csv
-	$(NNTRAIN) run configs/bonus.txt
+	$(NNTRAIN) run configs/bonus.txt --force
 
 # Batch vs mini-batch vs stochastic gradient descent on the bonus data: loss against steps and seconds.
 compare-gd: build
 	data-scripts/compare-gd.sh $(NNTRAIN)
+
+# kill -9 at 20 random moments, resuming each time: every checkpoint stays readable and the final
+# weights and metrics equal an uninterrupted run's.
+kill-resume: build
+	data-scripts/kill-resume.sh $(NNTRAIN)
 
 clean:
 	rm -rf .build runs
