@@ -6,7 +6,8 @@
 #                       (Benchmarks/bench.py; BENCH_ROUNDS=1, BENCH_ARGS="--batches 128 --precisions fp32"
 #                       for a quick try; TORCH_PYTHON=/path/to/python picks PyTorch's interpreter)
 #   make bench-kernels  micro-benchmarks of the hot kernels (Benchmarks/NNTrainKernels, package-benchmark)
-.PHONY: run test deps build data bonus compare-gd bench bench-kernels clean
+#   make kill-resume    kill -9 a run at 20 random moments and resume it each time
+.PHONY: run test deps build data bonus compare-gd kill-resume bench bench-kernels clean
 
 SWIFT ?= swift
 # Swift's build folder; another (make bench SCRATCH=.build-x) keeps parallel builds of one checkout apart.
@@ -17,7 +18,7 @@ NNTRAIN_DATA_MIRROR ?= $(wildcard ../shared/data/fashion-mnist)
 export NNTRAIN_DATA_MIRROR
 
 run: build data
-	$(NNTRAIN) run configs/fashion-mnist.txt
+	$(NNTRAIN) run configs/fashion-mnist.txt --force
 
 test: deps
 	$(SWIFT) test --scratch-path $(SCRATCH)
@@ -40,11 +41,16 @@ data:
 # The bonus regression: generate 10,000 employees, fit the linear model, compare weights.
 bonus: build
 	$(NNTRAIN) data bonus --rows 10000 --seed 42 --out data/bonus.csv
-	$(NNTRAIN) run configs/bonus.txt
+	$(NNTRAIN) run configs/bonus.txt --force
 
 # Batch vs mini-batch vs stochastic gradient descent on the bonus data: loss against steps and seconds.
 compare-gd: build
 	data-scripts/compare-gd.sh $(NNTRAIN)
+
+# kill -9 at 20 random moments, resuming each time: every checkpoint stays readable and the final
+# weights and metrics equal an uninterrupted run's.
+kill-resume: build
+	data-scripts/kill-resume.sh $(NNTRAIN)
 
 # Both sides train configs/fashion-mnist.txt for 3 epochs at batch 32, 128, 256 in fp32 and fp16,
 # alternating run by run; prints a Markdown table and writes it to runs/bench/bench.md.

@@ -11,7 +11,7 @@ nntrain=${1:-.build/release/nntrain}
 [ -x "$nntrain" ] || { echo "usage: $0 [NNTRAIN_BINARY] (build it first: make build)" >&2; exit 64; }
 [ -f data/bonus.csv ] || "$nntrain" data bonus --rows 10000 --seed 42 --out data/bonus.csv
 for mode in gd minibatch sgd; do
-    "$nntrain" run "configs/bonus-$mode.txt" --quiet
+    "$nntrain" run "configs/bonus-$mode.txt" --quiet --force
 done
 python3 - <<'PY'
 import csv, math

@@ -9,7 +9,10 @@ unsigned int nntrain_flush_subnormals(void) {
 }
 
 void nntrain_restore_floating_point_mode(unsigned int mode) { _mm_setcsr(mode); }
+
+unsigned int nntrain_floating_point_mode(void) { return _mm_getcsr(); }
 #else
 unsigned int nntrain_flush_subnormals(void) { return 0; }
 void nntrain_restore_floating_point_mode(unsigned int mode) { (void)mode; }
+unsigned int nntrain_floating_point_mode(void) { return 0; }
 #endif

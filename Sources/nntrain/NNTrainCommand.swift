@@ -10,7 +10,8 @@ struct NNTrainCommand: ParsableCommand {
             commandName: "nntrain",
             abstract: "Train multilayer perceptrons on the CPU from a YAML config file.",
             discussion: "Exit status: 0 success, 64 bad usage, 65 malformed data, 66 missing input, "
-                + "70 internal error, 73 cannot write output, 78 invalid config, 80 diverged, 130 interrupted.",
+                + "70 internal error, 73 cannot write output (or it holds a run: --resume or --force), 75 run directory in use, "
+                + "78 invalid config, 80 diverged, 130 interrupted.",
             version: versionText,
             subcommands: [RunCommand.self, EvalCommand.self, LRFindCommand.self, PlotCommand.self, DataCommand.self])
     }

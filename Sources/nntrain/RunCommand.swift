@@ -8,7 +8,9 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Train from a YAML config; write metrics.csv, checkpoints, config.yaml and summary.json to the run directory.",
         discussion: "Ctrl-C or SIGTERM stops after the current step, writes checkpoints/last.bin and exits with "
-            + "status 130; a second Ctrl-C stops at once. 'nntrain run CONFIG --resume' continues exactly where it stopped.")
+            + "status 130; a second Ctrl-C stops at once. 'nntrain run CONFIG --resume' continues exactly where it stopped. "
+            + "A run directory that already holds a run is refused (status 73) without --resume or --force, and one "
+            + "another nntrain run is writing is refused (status 75).")
 
     @Argument(help: "The YAML config file, e.g. configs/fashion-mnist.txt.")
     var config: String
@@ -23,14 +25,26 @@ struct RunCommand: ParsableCommand {
         valueName: "PATH"))
     var resume: String? = nil
 
+    @Flag(help: ArgumentHelp(
+        "Start afresh in a run directory that already holds a run, deleting that run's files first (config.yaml, "
+            + "metrics.csv, steps.csv, summary.json, curves.svg, checkpoints/; nothing else)."))
+    var force = false
+
     @Flag(name: .shortAndLong, help: "Print nothing but errors and warnings.")
     var quiet = false
+
+    func validate() throws {
+        if force, resume != nil {
+            throw ValidationError("--force and --resume exclude each other: --resume continues the run directory's run, "
+                + "--force deletes it to start afresh")
+        }
+    }
 
     func run() throws {
         let display: ProgressDisplay? = quiet ? nil
             : ProgressDisplay(live: Terminal.standardOutputIsTerminal)
         let start: TrainingRun.Start = switch resume {
-        case nil: .fresh
+        case nil: force ? .overwrite : .fresh
         case ""?: .resumeLast
         case let path?: .resume(path: path)
         }
@@ -45,13 +59,19 @@ struct RunCommand: ParsableCommand {
             display?.finished(outcome.summary)
             return
         }
-        display?.interrupted()
         let position = interruption.position
         let place = position.batch == 0 ? "after epoch \(position.epoch - 1)"
             : "at epoch \(position.epoch), step \(position.batch) of \(interruption.batchesPerEpoch)"
-        let overrideArguments = overrides.map { " --set \($0)" }.joined()
-        Terminal.printLine("interrupted \(place); checkpoint \(interruption.checkpoint); resume with: "
-            + "nntrain run \(config)\(overrideArguments) --resume")
+        let resumeCommand = "nntrain run \(config)\(overrides.map { " --set \($0)" }.joined()) --resume"
+        if let limit = interruption.timeLimit {
+            // A time limit ends the invocation normally (exit 0), as Lightning's max_time does.
+            display?.finished(outcome.summary)
+            Terminal.printLine("time limit of \(limit) s (training.max_seconds) reached \(place); checkpoint "
+                + "\(interruption.checkpoint); continue with: \(resumeCommand)")
+            return
+        }
+        display?.interrupted()
+        Terminal.printLine("interrupted \(place); checkpoint \(interruption.checkpoint); resume with: \(resumeCommand)")
         throw ExitCode(NNTrainError.Kind.interrupted.rawValue)
     }
 }

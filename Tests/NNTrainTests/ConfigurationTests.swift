@@ -216,9 +216,9 @@ extension ConfigurationTests {
 
         @Test func singleValueWhereASectionBelongs() {
             #expect(configError("training: 5\n") ==
-                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, precision, loss_scale, clip)")
+                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, precision, loss_scale, clip, max_seconds)")
             #expect(configError("training: [5]\n") ==
-                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, precision, loss_scale, clip), not a list")
+                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, precision, loss_scale, clip, max_seconds), not a list")
         }
 
         @Test func badListElementIsNamedWithItsLine() {
@@ -359,7 +359,7 @@ extension ConfigurationTests {
 
         @Test func overrideCannotHideASectionThatIsNotAMapping() {
             #expect(configError("training: 5\n", overrides: ["training.epochs=3"]) ==
-                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, precision, loss_scale, clip)")
+                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, precision, loss_scale, clip, max_seconds)")
         }
 
         @Test func laterOverrideWins() throws {
@@ -393,13 +393,13 @@ extension ConfigurationTests {
                 "--set optimiser.lr=1: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
                 + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output (did you mean 'optimizer'?)")
             #expect(configError("seed: 1\n", overrides: ["training.epoch=1"]) ==
-                "--set training.epoch=1: unknown key 'epoch' in section 'training'; expected one of: epochs, batch_size, precision, loss_scale, clip "
+                "--set training.epoch=1: unknown key 'epoch' in section 'training'; expected one of: epochs, batch_size, precision, loss_scale, clip, max_seconds "
                 + "(did you mean 'epochs'?)")
         }
 
         @Test func overrideMustNameAKeyThatHoldsAValue() {
             #expect(configError("seed: 1\n", overrides: ["training=1"]) ==
-                "--set training=1: 'training' is a section; expected training.KEY=value with KEY one of: epochs, batch_size, precision, loss_scale, clip")
+                "--set training=1: 'training' is a section; expected training.KEY=value with KEY one of: epochs, batch_size, precision, loss_scale, clip, max_seconds")
             #expect(configError("seed: 1\n", overrides: ["seed.value=1"]) ==
                 "--set seed.value=1: 'seed' holds a value, not keys; expected seed=value")
         }

@@ -253,4 +253,44 @@ import Testing
         #expect(Self.trajectory(adagrad, lr: 0.1, momenta: [0.5, 0.9, 0.5, 0.9, 0.5])
             == Self.trajectory(Adagrad(groups: Self.oneGroup), lr: 0.1))
     }
+
+    /// Large buffers are stepped on all cores (`Parallel`): 50,000 parameters, with the decay group
+    /// ending off a piece boundary, move bit for bit as the same optimizer moves them in slices of
+    /// 5,000 (too small to be split, so stepped on one thread).
+    @Test(arguments: Kind.allCases)
+    func splittingAStepOverCoresChangesNoValue(kind: Kind) {
+        let count = 50_000, decayEnd = 20_001, slice = 5_000
+        var random = RandomGenerator(seed: 7)
+        let start = (0..<count).map { _ in Float(random.nextUnitDouble() * 2 - 1) }
+        let gradients = (0..<3).map { _ in (0..<count).map { _ in Float(random.nextUnitDouble() * 2 - 1) } }
+        let groups = [ParameterGroup(range: 0..<decayEnd, weightDecay: true),
+                      ParameterGroup(range: decayEnd..<count, weightDecay: false)]
+        let whole = kind.make(groups, weightDecay: 0.1, momentum: 0.9)
+        var wholeTheta = start
+        let slices = stride(from: 0, to: count, by: slice).map { lower -> (Range<Int>, any Optimizer) in
+            let range = lower..<min(lower + slice, count)
+            let local = groups.compactMap { group -> ParameterGroup? in
+                let overlap = group.range.clamped(to: range)
+                return overlap.isEmpty ? nil
+                    : ParameterGroup(range: (overlap.lowerBound - lower)..<(overlap.upperBound - lower), weightDecay: group.weightDecay)
+            }
+            return (range, kind.make(local, weightDecay: 0.1, momentum: 0.9))
+        }
+        var slicedTheta = start
+        for g in gradients {
+            wholeTheta.withUnsafeMutableBufferPointer { theta in
+                g.withUnsafeBufferPointer { whole.step(parameters: theta, gradients: $0, learningRate: kind.lr, momentum: nil) }
+            }
+            for (range, optimizer) in slices {
+                var theta = Array(slicedTheta[range])
+                let grad = Array(g[range])
+                theta.withUnsafeMutableBufferPointer { theta in
+                    grad.withUnsafeBufferPointer { optimizer.step(parameters: theta, gradients: $0, learningRate: kind.lr, momentum: nil) }
+                }
+                slicedTheta.replaceSubrange(range, with: theta)
+            }
+        }
+        #expect(wholeTheta != start)
+        #expect(wholeTheta.map(\.bitPattern) == slicedTheta.map(\.bitPattern))
+    }
 }

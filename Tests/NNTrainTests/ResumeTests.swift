@@ -166,6 +166,7 @@ import Testing
         checkpoint.state.progress.sums.loss = 1 / 3
         checkpoint.state.trainingSeconds = .leastNonzeroMagnitude  // the smallest subnormal, 5e-324
         checkpoint.state.history[0].validation?.loss = .infinity
+        checkpoint.dataFingerprint = "0badf00d"
         return checkpoint
     }
 

@@ -82,6 +82,31 @@ import Testing
         #expect(validation.seconds == nil)
     }
 
+    /// A time limit too small for more than one step stops each invocation after its first step with
+    /// a checkpoint (whatever the machine's speed); resumed four times, then without a limit, the
+    /// run ends with the files of one that never stopped. The limit may change on resume unwarned.
+    @Test func aTimeLimitStopsAfterTheCurrentStepAndTheRunResumesBitForBit() throws {
+        let (folder, config) = try Self.fixture()
+        let straight = folder.file("straight"), limited = folder.file("limited")
+        _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(straight)"], observer: nil)
+        for step in 1...4 {
+            let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(limited)",
+                "training.max_seconds=1e-\(9 + step)"], start: step == 1 ? .fresh : .resumeLast, observer: nil)
+            let interruption = try #require(outcome.interruption)
+            #expect(interruption.timeLimit == Double("1e-\(9 + step)"))
+            #expect(interruption.position == TrainingPosition(epoch: 1, batch: step))
+            #expect(outcome.summary.ended == "time limit at epoch 1, step \(step)")
+            #expect(outcome.changedKeys.isEmpty)
+            #expect(try Checkpoint.read(path: limited + "/checkpoints/last.bin").state.stepCount == step)
+        }
+        let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(limited)"], start: .resumeLast,
+                                              observer: nil)
+        #expect(outcome.interruption == nil && outcome.summary.ended == "completed" && outcome.changedKeys.isEmpty)
+        #expect(try Self.metricsWithoutTimings(limited + "/metrics.csv") == Self.metricsWithoutTimings(straight + "/metrics.csv"))
+        #expect(try Self.stepsWithoutTimings(limited + "/steps.csv") == Self.stepsWithoutTimings(straight + "/steps.csv"))
+        #expect(try Self.model(limited + "/checkpoints/last.bin") == Self.model(straight + "/checkpoints/last.bin"))
+    }
+
     /// As after a process killed at epoch 5 whose last checkpoint is epoch 2's: the resumed run
     /// trains epochs 3 to 5 again, and metrics.csv holds each epoch once, with the same figures.
     @Test func rowsPastTheCheckpointAreReplacedNotDuplicated() throws {
@@ -145,6 +170,98 @@ import Testing
         #expect(summary.ended.hasPrefix("diverged at epoch 1, step "))
         #expect(summary.test == nil && summary.checkpoint == nil && summary.epochsCompleted == 0)
         #expect(try Self.lines(run + "/metrics.csv") == [MetricsLog.header(.init(classification: false))])
+    }
+
+    /// Copies of metrics.csv and every checkpoint file, taken after each epoch's files are written.
+    final class FileSnapshots: TrainingObserver, RunObserver {
+        let run: String
+        var afterEpoch: [Int: [String: Data]] = [:]
+        init(run: String) { self.run = run }
+        func runStarted(_ plan: TrainingRun.Plan) {}
+        func epochStarted(epoch: Int, epochs: Int, batches: Int) {}
+        func batchFinished(epoch: Int, batch: Int, batches: Int, meanLoss: Double) {}
+        func epochFinished(_ metrics: EpochMetrics, epochs: Int) { afterEpoch[metrics.epoch] = files() }
+        func files() -> [String: Data] {
+            let names = ["metrics.csv"] + ((try? FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints")) ?? [])
+                .map { "checkpoints/" + $0 }
+            return Dictionary(uniqueKeysWithValues: names.compactMap { name in
+                FileManager.default.contents(atPath: run + "/" + name).map { (name, $0) }
+            })
+        }
+    }
+
+    /// SGD whose lr triples every epoch (0.01, 0.03, 0.09) diverges in epoch 3: the message names
+    /// the place, the lr of the step, the missing clipping and the checkpoint of epoch 2, and
+    /// metrics.csv and the checkpoints are byte for byte as epoch 2 left them.
+    @Test func aRunDivergingInItsThirdEpochNamesTheCauseAndKeepsTheFilesOfTheSecond() throws {
+        let (folder, config) = try Self.fixture(extra: "checkpoint: {keep_last: 2}")
+        let run = folder.file("run")
+        let snapshots = FileSnapshots(run: run)
+        var message = ""
+        #expect {
+            _ = try TrainingRun.execute(configPath: config, overrides: [
+                "output.dir=\(run)", "optimizer.name=sgd", "scheduler.name=exponential", "scheduler.gamma=3"],
+                observer: snapshots)
+        } throws: { error in
+            message = (error as? NNTrainError)?.message ?? ""
+            return (error as? NNTrainError)?.kind == .diverged
+        }
+        #expect(message.hasPrefix("training diverged at epoch 3, step "), "\(message)")
+        #expect(message.contains(" became inf"), "\(message)")
+        #expect(message.hasSuffix("; the learning rate 0.09 (optimizer.lr 0.01 under the exponential schedule) is likely "
+            + "too high and no gradient clipping is configured: try a smaller optimizer.lr or training.clip.norm: 1.0; "
+            + "the last good checkpoint is \(run)/checkpoints/last.bin (after epoch 2)"), "\(message)")
+        let before = try #require(snapshots.afterEpoch[2])
+        #expect(snapshots.afterEpoch[3] == nil)
+        #expect(before.keys.sorted() == ["checkpoints/epoch-0001.bin", "checkpoints/epoch-0002.bin", "checkpoints/last.bin", "metrics.csv"])
+        #expect(snapshots.files() == before)
+        let summary = try RunSummary.decode(Data(contentsOf: URL(fileURLWithPath: run + "/summary.json")))
+        #expect(summary.ended.hasPrefix("diverged at epoch 3, step ") && summary.epochsCompleted == 2)
+        #expect(summary.checkpoint == run + "/checkpoints/last.bin")
+    }
+
+    /// One step per epoch at lr 1e30 with clipping: the step's loss is finite but the weights it
+    /// writes give an infinite validation loss, caught before the epoch's checkpoint and row.
+    @Test func weightsThatOverflowAtAnEpochsEndAreCaughtBeforeItsCheckpoint() throws {
+        let (folder, config) = try Self.fixture()
+        let run = folder.file("run")
+        #expect {
+            _ = try TrainingRun.execute(configPath: config, overrides: [
+                "output.dir=\(run)", "optimizer.name=sgd", "optimizer.lr=1e30", "training.batch_size=full",
+                "training.clip.value=1"], observer: nil)
+        } throws: { error in
+            (error as? NNTrainError)?.message == "training diverged at epoch 1, step 1: the validation loss became inf; "
+                + "the learning rate 1e+30 is likely too high: try a smaller optimizer.lr or training.clip.norm: 1.0; "
+                + "no checkpoint was written before it"
+        }
+        #expect(!FileManager.default.fileExists(atPath: run + "/checkpoints"))
+        #expect(try Self.lines(run + "/metrics.csv") == [MetricsLog.header(.init(classification: false))])
+    }
+
+    /// Other data of the same size and normalisation (a bonus file of another seed, no
+    /// normalisation) pass the row-count and statistics checks; the CRC-32 of the training rows
+    /// in the checkpoint refuses them.
+    @Test func resumingOnOtherDataOfTheSameSizeIsRefusedByTheDataChecksum() throws {
+        let (folder, config) = try Self.fixture()
+        let run = folder.file("run")
+        let overrides = ["output.dir=\(run)", "data.normalize=none", "training.epochs=2"]
+        _ = try TrainingRun.execute(configPath: config, overrides: overrides + ["training.max_seconds=1e-9"], observer: nil)
+        let saved = try #require(try Checkpoint.read(path: run + "/checkpoints/last.bin").dataFingerprint)
+        #expect(saved.count == 8)
+        _ = try TrainingRun.execute(configPath: config, overrides: overrides, start: .resumeLast, observer: nil)
+        #expect(try Checkpoint.read(path: run + "/checkpoints/last.bin").dataFingerprint == saved)
+
+        _ = try BonusData.write(rows: 600, seed: 10, to: folder.file("bonus.csv"))
+        #expect {
+            _ = try TrainingRun.execute(configPath: config, overrides: overrides + ["training.epochs=3"], start: .resumeLast,
+                                        observer: nil)
+        } throws: { error in
+            let error = error as? NNTrainError
+            return error?.kind == .config && error?.message.hasPrefix("\(run)/checkpoints/last.bin: the training data differ "
+                + "from the checkpoint's (the CRC-32 of the training rows was \(saved), it is ") == true
+                && error?.message.hasSuffix(" now from \(folder.file("bonus.csv"))); expected the data file the checkpoint "
+                + "was trained on") == true
+        }
     }
 
     @Test func resumingWithoutACheckpointSaysWhereItLooked() throws {

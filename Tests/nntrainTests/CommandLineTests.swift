@@ -103,6 +103,25 @@ import Testing
         #expect(override.standardError.hasPrefix("error: --set optimizer.lr=x: "))
     }
 
+    /// training.max_seconds: past it, the run stops after the current step with a checkpoint, says
+    /// so on one line with the command that continues, and exits 0.
+    @Test func aTimeLimitEndsTheRunWithACheckpointAndStatus0() throws {
+        let directory = try Self.bonusFolder(rows: 500, seed: 4, config: """
+            data: {dataset: bonus, path: b.csv}
+            model: {hidden: [8]}
+            loss: mse
+            training: {epochs: 3, batch_size: 10}
+            """)
+        let result = try Self.run(["run", "b.txt", "-q", "--set", "training.max_seconds=1e-9"], in: directory)
+        #expect(result.status == 0)
+        #expect(result.standardError == "time limit of 1e-09 s (training.max_seconds) reached at epoch 1, step 1 of 36; "
+            + "checkpoint runs/b/checkpoints/last.bin; continue with: nntrain run b.txt --set training.max_seconds=1e-9 --resume\n")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("runs/b/summary.json")))
+        #expect((summary as? [String: Any])?["ended"] as? String == "time limit at epoch 1, step 1")
+        let resumed = try Self.run(["run", "b.txt", "-q", "--resume"], in: directory)
+        #expect(resumed.status == 0 && resumed.standardError.isEmpty, "\(resumed.standardError)")
+    }
+
     /// The whole path on the bonus data: generate, train, and find the run directory's three files.
     @Test func bonusDataTrainsEndToEnd() throws {
         let directory = try Self.temporaryDirectory()
@@ -132,7 +151,7 @@ import Testing
         // In a pipe, one plain line per epoch (no progress bar escapes).
         #expect(result.standardOutput.contains("epoch 3/3"))
         #expect(!result.standardOutput.contains("\u{1B}"))
-        let quiet = try Self.run(["run", "b.txt", "--quiet"], in: directory)
+        let quiet = try Self.run(["run", "b.txt", "--quiet", "--force"], in: directory)  // over the run above
         #expect(quiet.status == 0 && quiet.standardOutput.isEmpty)
         // Batch gradient descent with every step logged: 3 epochs of one step each.
         let full = try Self.run(["run", "b.txt", "--quiet", "--set", "training.batch_size=full",

@@ -82,6 +82,63 @@ import Testing
         #expect(checkpoint.state.history.count >= 1)
     }
 
+    /// Starts `nntrain arguments` in `directory` and returns once the run directory's metrics.csv
+    /// has a first epoch's row (so epoch 1's checkpoint is on disk), the process still running.
+    static func startAndWaitForFirstEpoch(_ arguments: [String], in directory: URL, runDirectory: String) throws -> Process {
+        let process = Process()
+        process.executableURL = CommandLineTests.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let metrics = directory.appendingPathComponent(runDirectory + "/metrics.csv").path
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning, Date() < deadline {
+            if ((try? String(contentsOfFile: metrics, encoding: .utf8))?.split(separator: "\n").count ?? 0) >= 2 { break }
+            usleep(10_000)
+        }
+        return process
+    }
+
+    /// One process per run directory: a second run (even with --force) is refused naming the
+    /// first's PID while it trains; once it is killed (SIGKILL: no chance to clean up), its lock
+    /// file is stale and a resume goes ahead. A fresh run over the run is refused without --force;
+    /// --force deletes the run's files, and only those.
+    @Test func aRunDirectoryIsLockedWhileARunWritesItAndNeverOverwrittenUnasked() throws {
+        let directory = try Self.fixture()
+        let limit = ["--set", "training.max_seconds=1e-9"]  // one step, then a checkpoint and exit 0
+        let first = try Self.startAndWaitForFirstEpoch(["run", "b.txt", "--set", "checkpoint.keep_last=5"], in: directory,
+                                                       runDirectory: "runs/b")
+        #expect(first.isRunning)
+        let second = try CommandLineTests.run(["run", "b.txt", "--force"] + limit, in: directory)
+        CommandLineTests.expectFailure(second, status: 75, message: "runs/b is in use by process \(first.processIdentifier) "
+            + "(it holds runs/b/.lock); expected one nntrain run per run directory: wait for it to end, or set another output.dir")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+
+        let resumed = try CommandLineTests.run(["run", "b.txt", "-q", "--resume"] + limit, in: directory)
+        #expect(resumed.status == 0, "\(resumed.standardError)")
+
+        let fresh = try CommandLineTests.run(["run", "b.txt"] + limit, in: directory)
+        CommandLineTests.expectFailure(fresh, status: 73, message: "runs/b already holds a run (metrics.csv, summary.json, "
+            + "checkpoints/); pass --resume to continue it or --force to start afresh, deleting it")
+        let both = try CommandLineTests.run(["run", "b.txt", "--resume", "--force"], in: directory)
+        #expect(both.status == 64 && both.standardError.hasPrefix("error: --force and --resume exclude each other"))
+
+        let run = directory.appendingPathComponent("runs/b")
+        let checkpoints = run.appendingPathComponent("checkpoints")
+        #expect(FileManager.default.fileExists(atPath: checkpoints.appendingPathComponent("epoch-0001.bin").path))
+        try CommandLineTests.write("mine", to: "runs/b/notes.txt", in: directory)
+        try CommandLineTests.write("mine", to: "runs/b/checkpoints/notes.txt", in: directory)
+        let forced = try CommandLineTests.run(["run", "b.txt", "-q", "--force"] + limit, in: directory)
+        #expect(forced.status == 0, "\(forced.standardError)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).sorted() == ["last.bin", "notes.txt"])
+        #expect(try String(contentsOf: run.appendingPathComponent("notes.txt"), encoding: .utf8) == "mine")
+        #expect(try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n").count == 1)
+        #expect(try Checkpoint.read(path: checkpoints.appendingPathComponent("last.bin").path).state.stepCount == 1)
+    }
+
     @Test func resumeTakesAPathToAnyCheckpoint() throws {
         let directory = try Self.fixture()
         let first = try CommandLineTests.run(["run", "b.txt", "-q", "--set", "output.dir=a", "--set", "training.epochs=1"],

@@ -21,7 +21,8 @@ import Foundation
 /// (the names above, in the flat buffer's order), `nntrain.class_names`, `nntrain.feature_names`,
 /// `nntrain.state` (position, step, optimizer counters, schedule, early stopping and loss-scaler
 /// state, the running sums of the epoch in progress, as JSON), `nntrain.history` (every finished
-/// epoch's metrics, JSON) and `nntrain.reason` (epoch, interrupted, final).
+/// epoch's metrics, JSON), `nntrain.reason` (epoch, interrupted, final) and `nntrain.data_crc32`
+/// (the CRC-32 of the training rows, see `Dataset.contentCRC32`; absent in older checkpoints).
 public struct Checkpoint: Equatable, Sendable {
     /// Why the checkpoint was written.
     public enum Reason: String, Equatable, Sendable {
@@ -48,6 +49,9 @@ public struct Checkpoint: Equatable, Sendable {
     /// save_best's best figure so far and its epoch.
     public var bestRecord: BestRecord?
     public var reason: Reason
+    /// The CRC-32 of the training split's contents (`Dataset.contentCRC32`) it was trained on, which
+    /// a resume compares with its own data's; nil in a checkpoint written without it.
+    public var dataFingerprint: String? = nil
 
     /// The best value of save_best's monitored figure and the epoch it came from.
     public struct BestRecord: Equatable, Sendable, Codable {
@@ -61,7 +65,7 @@ public struct Checkpoint: Equatable, Sendable {
             && a.parameterLayout.map(\.shape) == b.parameterLayout.map(\.shape)
             && a.batchNormNames == b.batchNormNames && a.architecture == b.architecture && a.normalizer == b.normalizer
             && a.classNames == b.classNames && a.featureNames == b.featureNames && a.bestRecord == b.bestRecord
-            && a.reason == b.reason
+            && a.reason == b.reason && a.dataFingerprint == b.dataFingerprint
     }
 }
 
@@ -87,9 +91,10 @@ extension Checkpoint {
     }
 
     /// Checks that this checkpoint's model and data fit `trainer` (same tensors, same number of
-    /// training rows, same normalisation), then puts its state into it. `path` names the file in
-    /// errors.
-    public func restore(into trainer: Trainer, path: String) throws(NNTrainError) {
+    /// training rows, same normalisation, and when the checkpoint records one, the same CRC-32 of
+    /// the training rows: `dataFingerprint`, computed from the trainer's data if not given), then
+    /// puts its state into it. `path` names the file in errors.
+    public func restore(into trainer: Trainer, path: String, dataFingerprint: String? = nil) throws(NNTrainError) {
         let expected = trainer.network.parameters.tensors
         guard parameterLayout.map(\.name) == expected.map(\.name), parameterLayout.map(\.shape) == expected.map(\.shape) else {
             throw .config(path, line: nil, "the checkpoint's model is \(architecture) but the config's is "
@@ -98,6 +103,14 @@ extension Checkpoint {
         guard normalizer == trainer.data.normalizer, state.order.count == trainer.data.train.count else {
             throw .config(path, line: nil, "the training data differ from the checkpoint's (\(state.order.count) rows "
                 + "then, \(trainer.data.train.count) now, or other normalisation statistics); expected the same data file")
+        }
+        if let saved = self.dataFingerprint {
+            let current = dataFingerprint ?? trainer.data.train.contentCRC32()
+            guard saved == current else {
+                throw .config(path, line: nil, "the training data differ from the checkpoint's (the CRC-32 of the training "
+                    + "rows was \(saved), it is \(current) now from \(trainer.configuration.data.path)); expected the data "
+                    + "file the checkpoint was trained on")
+            }
         }
         do { try trainer.restore(state) } catch {
             throw .data(path, "the checkpoint's state does not fit its own model: \(error.description)")
@@ -113,6 +126,7 @@ extension Checkpoint {
         static let parameters = "nntrain.parameters", batchNorms = "nntrain.batch_norms"
         static let classNames = "nntrain.class_names", featureNames = "nntrain.feature_names"
         static let state = "nntrain.state", history = "nntrain.history", reason = "nntrain.reason"
+        static let dataCRC32 = "nntrain.data_crc32"
     }
 
     /// The scalar part of the state, as `nntrain.state`'s JSON.
@@ -168,12 +182,13 @@ extension Checkpoint {
             optimizerCounters: state.optimizer.counters, plateau: state.plateau, earlyStopping: state.earlyStopping,
             gradScaler: state.gradScaler, progress: state.progress, roundingCounts: state.roundingCounts,
             ending: state.ending, restoredEpoch: state.restoredEpoch, bestRecord: bestRecord)
-        let metadata = [
+        var metadata = [
             Key.version: nntrainVersion, Key.config: configurationYAML, Key.architecture: architecture,
             Key.parameters: try Self.json(parameterLayout.map(\.name)), Key.batchNorms: try Self.json(batchNormNames),
             Key.classNames: try Self.json(classNames), Key.featureNames: try Self.json(featureNames),
             Key.state: try Self.json(scalars), Key.history: try Self.json(state.history), Key.reason: reason.rawValue,
         ]
+        if let dataFingerprint { metadata[Key.dataCRC32] = dataFingerprint }
         return SafeTensors(tensors: tensors, metadata: metadata)
     }
 
@@ -256,7 +271,8 @@ extension Checkpoint {
             configurationYAML: try text(Key.config), nntrainVersion: try text(Key.version), parameterLayout: layout,
             batchNormNames: normNames, architecture: try text(Key.architecture),
             normalizer: Normalizer(shift: shift, scale: scale), classNames: try decoded(Key.classNames, as: [String].self),
-            featureNames: try decoded(Key.featureNames, as: [String].self), bestRecord: scalars.bestRecord, reason: reason)
+            featureNames: try decoded(Key.featureNames, as: [String].self), bestRecord: scalars.bestRecord, reason: reason,
+            dataFingerprint: file.metadata[Key.dataCRC32])
     }
 
     /// Writes the checkpoint to `path` atomically (see CheckpointFile and OutputFile).

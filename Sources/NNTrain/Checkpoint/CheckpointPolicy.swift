@@ -16,11 +16,21 @@ public final class CheckpointPolicy {
     public let section: Configuration.CheckpointSection
     /// save_best's best figure so far.
     public private(set) var best: Checkpoint.BestRecord?
+    /// The CRC-32 of the training rows, recorded in every checkpoint (see `Checkpoint.dataFingerprint`).
+    public let dataFingerprint: String?
 
-    public init(runDirectory: String, section: Configuration.CheckpointSection, best: Checkpoint.BestRecord? = nil) {
+    public init(runDirectory: String, section: Configuration.CheckpointSection, best: Checkpoint.BestRecord? = nil,
+                dataFingerprint: String? = nil) {
         folder = runDirectory + "/checkpoints"
         self.section = section
         self.best = best
+        self.dataFingerprint = dataFingerprint
+    }
+
+    private func checkpoint(of trainer: Trainer, reason: Checkpoint.Reason) -> Checkpoint {
+        var checkpoint = Checkpoint(trainer: trainer, bestRecord: best, reason: reason)
+        checkpoint.dataFingerprint = dataFingerprint
+        return checkpoint
     }
 
     public var lastPath: String { folder + "/last.bin" }
@@ -37,7 +47,7 @@ public final class CheckpointPolicy {
         }
         let due = metrics.epoch % section.everyNEpochs == 0
         guard improved || due else { return }
-        let bytes = try CheckpointFile.encode(Checkpoint(trainer: trainer, bestRecord: best, reason: .epoch).contents())
+        let bytes = try CheckpointFile.encode(checkpoint(of: trainer, reason: .epoch).contents())
         if improved { try OutputFile.write(bytes, to: bestPath) }
         guard due else { return }
         if section.keepLast > 0 {
@@ -50,7 +60,7 @@ public final class CheckpointPolicy {
     /// Writes last.bin now (on interruption, or when training ended); returns its path.
     @discardableResult
     public func writeLast(trainer: Trainer, reason: Checkpoint.Reason) throws(NNTrainError) -> String {
-        try Checkpoint(trainer: trainer, bestRecord: best, reason: reason).write(to: lastPath)
+        try checkpoint(of: trainer, reason: reason).write(to: lastPath)
         return lastPath
     }
 

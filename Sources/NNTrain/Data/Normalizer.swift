@@ -1,3 +1,4 @@
+import CFloatingPoint
 /// The per-feature affine map x'_j = (x_j − shift_j) × scale_j that turns stored features into
 /// model inputs, with `shift` and `scale` fitted on the training split only (so validation and test
 /// rows are mapped with statistics they did not contribute to).
@@ -119,12 +120,24 @@ public struct Normalizer: Sendable, Equatable {
         guard width > 0, let sourceBase = source.baseAddress, let shiftBase = shift.baseAddress,
             let scaleBase = scale.baseAddress
         else { return }
-        for (position, row) in rows.enumerated() {
-            dataset.checkRow(row)
-            let from = sourceBase + Int(row) * width
-            let to = destination + position * width
-            for column in 0..<width {
-                to[column] = (from[column].floatValue - shiftBase[column]) * scaleBase[column]
+        // Rows split over the cores once a piece holds about 16k values (Parallel).
+        Parallel.forEachPiece(of: rows.count, minimumPiece: max(1, 16_384 / width)) { positions in
+            for position in positions {
+                let row = rows[position]
+                dataset.checkRow(row)
+                // Rows come in shuffled order, so the hardware cannot guess the next one: ask for it
+                // while this one is converted (a row of Fashion-MNIST is 13 cache lines).
+                if position + 1 < positions.upperBound {
+                    let next = UnsafeRawPointer(sourceBase + Int(rows[position + 1]) * width)
+                    for offset in stride(from: 0, to: width * MemoryLayout<Element>.stride, by: 64) {
+                        nntrain_prefetch(next + offset)
+                    }
+                }
+                let from = sourceBase + Int(row) * width
+                let to = destination + position * width
+                for column in 0..<width {
+                    to[column] = (from[column].floatValue - shiftBase[column]) * scaleBase[column]
+                }
             }
         }
     }

@@ -41,9 +41,9 @@ public final class Adagrad: Optimizer {
         let clr = Float(Double(lr) / (1 + Double(stepCount - 1) * lrDecay)), eps = Float(eps)
         sum.withUnsafeMutableBufferPointer { sBuffer in
             let s = sBuffer.baseAddress.unsafelyUnwrapped
-            for group in groups {
+            groups.forEachPiece(parameterCount: parameterCount) { group, range in
                 let wd = group.l2(weightDecay)
-                for i in group.range {
+                for i in range {
                     let g = grad[i] + wd * theta[i]
                     s[i] += g * g
                     theta[i] -= clr * g / (squareRoot(s[i]) + eps)

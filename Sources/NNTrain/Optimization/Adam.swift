@@ -63,10 +63,9 @@ public class Adam: Optimizer {
             secondMoment.withUnsafeMutableBufferPointer { vBuffer in
                 maxSecondMoment.withUnsafeMutableBufferPointer { vMaxBuffer in
                     let m = mBuffer.baseAddress.unsafelyUnwrapped, v = vBuffer.baseAddress.unsafelyUnwrapped
-                    for group in groups {
+                    groups.forEachPiece(parameterCount: parameterCount) { group, r in
                         let decay = group.decayTerms(weightDecay, decoupled: decoupledWeightDecay, learningRate: lr)
                         // Literal flags, so each call inlines to a loop without the other's branch.
-                        let r = group.range
                         if amsgrad {
                             Self.update(r, theta, grad, m, v, vMaxBuffer.baseAddress, decay, scalars, amsgrad: true)
                         } else {

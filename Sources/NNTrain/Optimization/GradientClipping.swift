@@ -18,31 +18,35 @@ public struct GradientClipping: Equatable, Sendable {
 
     /// The global L2 norm of `gradients`: squares summed in 16 float lanes (a reduction the compiler
     /// cannot vectorise by itself, since it may not reorder float additions), each run of 4,096
-    /// elements then added into a double total, so 235k terms keep float's precision per run.
+    /// elements then added into a double total in order, so 235k terms keep float's precision per
+    /// run. The runs' sums are computed on all cores (`Parallel`); the total is the same on any number.
     public static func norm(_ gradients: UnsafeMutableBufferPointer<Float>) -> Double {
         let g = UnsafeRawPointer(gradients.baseAddress.unsafelyUnwrapped), n = gradients.count
-        let lanes = 16, run = 4096
-        var total: Double = 0
-        var start = 0
-        while start < n {
-            let end = min(start + run, n)
-            var squares = SIMD16<Float>(repeating: 0)
-            var i = start
-            while i + lanes <= end {
-                let x = g.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: SIMD16<Float>.self)
-                squares += x * x
-                i += lanes
+        let lanes = 16, run = 4096, runCount = (n + run - 1) / run
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: runCount) { runSums in
+            Parallel.forEachPiece(of: runCount, minimumPiece: 8) { runs in
+                for r in runs {
+                    let start = r * run, end = min(start + run, n)
+                    var squares = SIMD16<Float>(repeating: 0)
+                    var i = start
+                    while i + lanes <= end {
+                        let x = g.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: SIMD16<Float>.self)
+                        squares += x * x
+                        i += lanes
+                    }
+                    var partial = squares.sum()
+                    while i < end {
+                        let x = g.load(fromByteOffset: i * MemoryLayout<Float>.stride, as: Float.self)
+                        partial += x * x
+                        i += 1
+                    }
+                    runSums[r] = Double(partial)
+                }
             }
-            var partial = squares.sum()
-            while i < end {
-                let x = g.load(fromByteOffset: i * MemoryLayout<Float>.stride, as: Float.self)
-                partial += x * x
-                i += 1
-            }
-            total += Double(partial)
-            start = end
+            var total: Double = 0
+            for r in 0..<runCount { total += runSums[r] }
+            return total.squareRoot()
         }
-        return total.squareRoot()
     }
 
     /// Clips `gradients` in place and returns their global L2 norm before clipping.

@@ -69,9 +69,9 @@ public final class NAdam: Optimizer {
         firstMoment.withUnsafeMutableBufferPointer { mBuffer in
             secondMoment.withUnsafeMutableBufferPointer { vBuffer in
                 let m = mBuffer.baseAddress.unsafelyUnwrapped, v = vBuffer.baseAddress.unsafelyUnwrapped
-                for group in groups {
+                groups.forEachPiece(parameterCount: parameterCount) { group, range in
                     let decay = group.decayTerms(weightDecay, decoupled: decoupledWeightDecay, learningRate: lr)
-                    for i in group.range {
+                    for i in range {
                         let decayed = theta[i] * decay.shrink
                         let g = grad[i] + decay.l2 * decayed
                         m[i] = lerp(m[i], g)

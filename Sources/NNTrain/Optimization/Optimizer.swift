@@ -70,6 +70,21 @@ extension ParameterGroup {
     }
 }
 
+extension Array where Element == ParameterGroup {
+    /// Calls `body(group, range)` for pieces of every group's range, spread over the cores by
+    /// `Parallel.forEachPiece`: together the calls cover each parameter exactly once, with the group
+    /// it belongs to. The optimizers' steps are elementwise, so this changes no value.
+    @inline(__always)
+    func forEachPiece(parameterCount: Int, _ body: (ParameterGroup, Range<Int>) -> Void) {
+        Parallel.forEachPiece(of: parameterCount) { piece in
+            for group in self {
+                let range = group.range.clamped(to: piece)
+                if !range.isEmpty { body(group, range) }
+            }
+        }
+    }
+}
+
 /// The base addresses of the flat buffers, which must hold the `count` parameters the optimizer was
 /// built for (a programming error otherwise: the model sizes both). `count` is positive, so neither
 /// address is nil.

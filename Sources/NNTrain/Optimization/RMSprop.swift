@@ -59,8 +59,8 @@ public final class RMSprop: Optimizer {
                 momentumBuffer.withUnsafeMutableBufferPointer { bBuffer in
                     let v = vBuffer.baseAddress.unsafelyUnwrapped, b = bBuffer.baseAddress.unsafelyUnwrapped
                     let gBar = gBarBuffer.baseAddress
-                    for group in groups {
-                        let r = group.range, wd = group.l2(weightDecay)
+                    groups.forEachPiece(parameterCount: parameterCount) { group, r in
+                        let wd = group.l2(weightDecay)
                         // Literal flags, so each call inlines to a loop without the others' branches.
                         switch (centered, mu > 0) {
                         case (true, true):

@@ -39,9 +39,9 @@ public final class SGD: Optimizer {
         let (theta, grad) = flatPointers(parameters, gradients, count: parameterCount)
         let mu = override ?? momentum
         if mu == 0 {
-            for group in groups {
+            groups.forEachPiece(parameterCount: parameterCount) { group, range in
                 let wd = group.l2(weightDecay)
-                for i in group.range { theta[i] -= lr * (grad[i] + wd * theta[i]) }
+                for i in range { theta[i] -= lr * (grad[i] + wd * theta[i]) }
             }
             return
         }
@@ -50,13 +50,13 @@ public final class SGD: Optimizer {
         hasMomentumBuffer = true
         momentumBuffer.withUnsafeMutableBufferPointer { buffer in
             let b = buffer.baseAddress.unsafelyUnwrapped
-            for group in groups {
+            groups.forEachPiece(parameterCount: parameterCount) { group, range in
                 let wd = group.l2(weightDecay)
                 // Literal flags, so each call inlines to a loop without the other's branch.
                 if nesterov {
-                    Self.update(group.range, theta, grad, b, wd, s, nesterov: true)
+                    Self.update(range, theta, grad, b, wd, s, nesterov: true)
                 } else {
-                    Self.update(group.range, theta, grad, b, wd, s, nesterov: false)
+                    Self.update(range, theta, grad, b, wd, s, nesterov: false)
                 }
             }
         }

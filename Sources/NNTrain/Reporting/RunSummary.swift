@@ -7,7 +7,8 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var runDirectory: String
     public var dataset: String
     /// Why training ended: "completed" after all epochs, "early stop at epoch N", "interrupted at
-    /// epoch N, step S" (Ctrl-C or SIGTERM; resume with --resume), or "diverged at epoch N, step S"
+    /// epoch N, step S" (Ctrl-C or SIGTERM; resume with --resume), "time limit at epoch N, step S"
+    /// (training.max_seconds; resume with --resume), or "diverged at epoch N, step S"
     /// (the loss or a gradient became NaN or infinite; nntrain exits with status 80).
     public var ended: String
     public var epochsCompleted: Int

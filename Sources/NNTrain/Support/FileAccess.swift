@@ -137,7 +137,9 @@ private func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> Int32? {
     return nil
 }
 
-/// A log file opened for appending (metrics.csv, steps.csv), closed when it goes out of scope.
+/// A log file opened for appending (metrics.csv, steps.csv), closed when it goes out of scope. An
+/// append is all or nothing: one that fails part-way (a full disk, a file-size limit) is cut off
+/// again, so the file never ends in half a row.
 final class AppendingFile {
     let path: String
     private let descriptor: Int32
@@ -151,9 +153,14 @@ final class AppendingFile {
 
     deinit { close(descriptor) }
 
-    /// Appends `text` whole; with `synchronize`, flushes it to disk (fsync) before returning.
+    /// Appends `text` whole; with `synchronize`, flushes it to disk (fsync) before returning. On a
+    /// failure the file is truncated back to its length before the call.
     func append(_ text: String, synchronize: Bool) throws(NNTrainError) {
-        if let code = writeAll(Array(text.utf8), to: descriptor) { throw .cannotWrite(path, String(cString: strerror(code))) }
-        if synchronize, fsync(descriptor) != 0 { throw .cannotWrite(path, String(cString: strerror(errno))) }
+        let end = lseek(descriptor, 0, SEEK_END)
+        var code = writeAll(Array(text.utf8), to: descriptor)
+        if code == nil, synchronize, fsync(descriptor) != 0 { code = errno }
+        guard let code else { return }
+        if end >= 0 { _ = ftruncate(descriptor, end) }
+        throw .cannotWrite(path, String(cString: strerror(code)))
     }
 }

@@ -9,7 +9,8 @@
 /// | `data`        | 65     | a data or checkpoint file is malformed (`EX_DATAERR`)        |
 /// | `missingFile` | 66     | an input file or folder does not exist or cannot be read (`EX_NOINPUT`) |
 /// | `internal`    | 70     | a bug in nntrain (`EX_SOFTWARE`)                             |
-/// | `cannotWrite` | 73     | an output file or folder cannot be written (`EX_CANTCREAT`)  |
+/// | `cannotWrite` | 73     | an output file or folder cannot be written, or a fresh run would overwrite one (`EX_CANTCREAT`) |
+/// | `locked`      | 75     | another process is writing the run directory (`EX_TEMPFAIL`: try again later) |
 /// | `config`      | 78     | the config file or a `--set` override is invalid (`EX_CONFIG`) |
 /// | `diverged`    | 80     | the loss or a gradient became NaN or infinite                |
 /// | `interrupted` | 130    | stopped by Ctrl-C or SIGTERM (128 + SIGINT)                  |
@@ -20,6 +21,7 @@ public struct NNTrainError: Error, Equatable, CustomStringConvertible, Sendable 
         case missingFile = 66
         case `internal` = 70
         case cannotWrite = 73
+        case locked = 75
         case config = 78
         case diverged = 80
         case interrupted = 130

@@ -10,16 +10,58 @@ public enum BLAS {
     ///
     /// where op(X) is X or Xᵀ as `transposeA`/`transposeB` say, and `lda`, `ldb`, `ldc` are the row
     /// strides of A, B and C as stored.
+    ///
+    /// Products of at least `splitWork` multiply-adds are cut into blocks of C's columns (or of its
+    /// rows, when C is taller than wide), one per core (`Parallel`), each an OpenBLAS call on its own
+    /// thread: block j of C's columns needs all of op(A) and block j of op(B)'s columns, so the
+    /// blocks share nothing they write.
     @inline(__always)
     package static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        _ = computesOnCallingThread
+        guard m * n * k >= splitWork, Parallel.pieceCount > 1 else {
+            sgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            return
+        }
+        if n >= m {
+            // Columns n0..<n1 of op(B): rows of B when it is transposed (stored n×k), else columns.
+            Parallel.forEachPiece(of: n, minimumPiece: 16) { columns in
+                let bBlock = transposeB ? b + columns.lowerBound * ldb : b + columns.lowerBound
+                sgemm(transposeA, transposeB, m, columns.count, k, alpha, a, lda, bBlock, ldb, beta,
+                      c + columns.lowerBound, ldc)
+            }
+        } else {
+            // Rows m0..<m1 of op(A): columns of A when it is transposed (stored k×m), else rows.
+            Parallel.forEachPiece(of: m, minimumPiece: 16) { rows in
+                let aBlock = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
+                sgemm(transposeA, transposeB, rows.count, n, k, alpha, aBlock, lda, b, ldb, beta,
+                      c + rows.lowerBound * ldc, ldc)
+            }
+        }
+    }
+
+    /// Multiply-adds (m·n·k) from which a product is split over the cores: 2^19, about 5 µs of one
+    /// core's work, well above the cost of a hand-off. Batch 128 splits every product of the reference
+    /// model but the 10-wide output layer's.
+    static let splitWork = 1 << 19
+
+    @inline(__always)
+    private static func sgemm(
+        _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int,
+        _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
             blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
     }
+
+    /// OpenBLAS set to compute on the thread that calls it, once, before the first product: the
+    /// cores are nntrain's `ComputePool`'s, and OpenBLAS's own threads would spin against it.
+    private static let computesOnCallingThread: Void = openblas_set_num_threads(1)
 
     /// The name of the OpenBLAS kernel in use, e.g. "SkylakeX" or "Prescott".
     public static var kernelName: String {
@@ -27,8 +69,9 @@ public enum BLAS {
         return String(cString: name)
     }
 
-    /// The number of threads OpenBLAS computes with (OPENBLAS_NUM_THREADS, else one per core).
-    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+    /// The number of threads the products are computed on: `NNTRAIN_THREADS`, else one per core
+    /// (`Parallel.pieceCount`; OpenBLAS itself runs single-threaded on each).
+    public static var threadCount: Int { Parallel.pieceCount }
 }
 
 /// Puts OpenBLAS on the fastest kernel this CPU can run, without the user doing anything.

@@ -44,8 +44,9 @@ public enum Precision: String, CaseIterable, Sendable {
 
 /// A format that Floats are rounded to. The buffer kernels are requirements, so each format's
 /// conformance holds copies specialised for its `rounded`: one call through `Precision.format`
-/// runs a loop the compiler has vectorised (SSE2 here: the rounding is integer and float
-/// arithmetic on `bitPattern` with selects, no branch and no call per element).
+/// runs a loop the compiler has vectorised (as wide as the build's CPU allows, see Package.swift: the
+/// rounding is integer and float arithmetic on `bitPattern` with selects, no branch and no call per
+/// element).
 package protocol RoundingFormat {
     /// The value of the format nearest to `x` (ties to the even significand), as a Float; NaN
     /// stays NaN, quiet.
@@ -62,12 +63,19 @@ package protocol RoundingFormat {
 }
 
 extension RoundingFormat {
+    // Passes over a layer's weights or a batch's activations are split over the cores (`Parallel`):
+    // rounding is elementwise, so the values do not depend on the split.
+
     static func round(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { values[i] = rounded(values[i]) }
+        Parallel.forEachPiece(of: count, minimumPiece: roundingPiece) { range in
+            for i in range { values[i] = rounded(values[i]) }
+        }
     }
 
     static func round(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { destination[i] = rounded(source[i]) }
+        Parallel.forEachPiece(of: count, minimumPiece: roundingPiece) { range in
+            for i in range { destination[i] = rounded(source[i]) }
+        }
     }
 
     static func roundCounting(_ values: UnsafeMutablePointer<Float>, count: Int) -> RoundingCounts {
@@ -87,14 +95,20 @@ extension RoundingFormat {
     /// those bits carries into bit 31; the OR of all the sums has bit 31 set exactly when some
     /// result is not finite, a test the loop vectorises.
     static func roundScaling(_ values: UnsafeMutablePointer<Float>, count: Int, by factor: Float) -> Bool {
-        var carries: UInt32 = 0
-        for i in 0..<count {
-            let scaled = rounded(values[i]) * factor
-            values[i] = scaled
-            carries |= (scaled.bitPattern & 0x7F80_0000) &+ 0x0080_0000
-        }
+        let carries = Parallel.reducePieces(of: count, minimumPiece: roundingPiece, initial: UInt32(0), { range in
+            var carries: UInt32 = 0
+            for i in range {
+                let scaled = rounded(values[i]) * factor
+                values[i] = scaled
+                carries |= (scaled.bitPattern & 0x7F80_0000) &+ 0x0080_0000
+            }
+            return carries
+        }, combine: |)
         return carries & 0x8000_0000 == 0
     }
+
+    /// Elements below which a rounding pass stays on one core: a few microseconds of work.
+    private static var roundingPiece: Int { 32_768 }
 }
 
 /// IEEE 754 binary32 as a `RoundingFormat`: the identity, so that loops generic over the format

@@ -9,11 +9,16 @@ extension Configuration {
         "training.loss_scale", "optimizer.name", "optimizer.momentum", "optimizer.amsgrad", "optimizer.centered",
     ]
 
-    /// The value keys (`training.epochs`) whose values differ between `self` and `saved`, output.dir
-    /// aside (where the run writes is not part of what it computes).
+    /// Keys that belong to one invocation, not to the run: where it writes and how long this
+    /// invocation may take. A resume changes them without a word.
+    static let keysOfOneInvocation: Set = ["output.dir", "training.max_seconds"]
+
+    /// The value keys (`training.epochs`) whose values differ between `self` and `saved`, those of
+    /// one invocation aside (where the run writes, its time limit: not part of what it computes).
     public func changedKeys(from saved: Configuration) -> [String] {
         Self.keys.valueEntries.compactMap { path, key in
-            guard path != "output.dir", case .value(_, let write) = key.kind, write(self) != write(saved) else { return nil }
+            guard !Self.keysOfOneInvocation.contains(path), case .value(_, let write) = key.kind, write(self) != write(saved)
+            else { return nil }
             return path
         }
     }

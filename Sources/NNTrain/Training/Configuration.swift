@@ -175,6 +175,10 @@ public struct Configuration: Equatable, Sendable {
         public var lossScale: LossScaling = .none
         /// Gradient clipping, applied before the optimizer step.
         public var clip = ClipSection()
+        /// Wall seconds this invocation may take (> 0; nil is no limit): once past them, training stops
+        /// after the current step with a checkpoint, as an interruption does, and the run exits 0. A
+        /// per-invocation limit for CI, so a resume may change it freely.
+        public var maxSeconds: Double? = nil
         public init() {}
     }
 

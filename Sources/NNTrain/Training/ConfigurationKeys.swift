@@ -118,6 +118,7 @@ extension Configuration {
                 .optionalNumber("norm", \.training.clip.norm, .positive),
                 .optionalNumber("value", \.training.clip.value, .positive),
             ]),
+            .optionalNumber("max_seconds", \.training.maxSeconds, .positive),
         ]),
         .section("early_stopping", [
             .optionalChoice("monitor", \.earlyStopping.monitor),

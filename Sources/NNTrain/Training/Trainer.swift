@@ -220,7 +220,8 @@ public final class Trainer {
     /// `values`: gather and normalise, augment, forward, loss (added to `sums`), backward, then
     /// [unscale], L1, clipping and the optimizer's update. Returns the global gradient norm before
     /// clipping, or nil when the loss scaler skipped the step for inf/NaN gradients. Throws
-    /// `.diverged`, naming `epoch` and `batch`, when the loss stops being finite.
+    /// `.diverged`, naming `epoch` and `batch`, when the loss or the gradient norm stops being finite
+    /// (before the optimizer step, so the weights stay finite).
     func step(rows order: UnsafeBufferPointer<Int32>, range: Range<Int>, values: ScheduledValues, sums: inout LossSums,
               epoch: Int, batch: Int) throws(NNTrainError) -> Double? {
         try trainLoader.withBatch(order: order, range: range) { (x, targets) throws(NNTrainError) in
@@ -229,9 +230,8 @@ public final class Trainer {
             loss.evaluate(output: output, targets: targets, gradient: network.outputGradient, into: &sums)
             guard sums.loss.isFinite else {
                 let overflow = configuration.training.precision == .fp16 ? " (fp16 overflows beyond ±65504)" : ""
-                throw NNTrainError(.diverged, "training diverged at epoch \(epoch), step \(batch): "
-                    + "the loss became \(sums.loss)\(overflow); try a smaller optimizer.lr than "
-                    + "\(values.learningRate) or training.clip.norm")
+                throw divergence(epoch: epoch, step: batch, what: "the loss became \(sums.loss)\(overflow)",
+                                 learningRate: values.learningRate)
             }
             gradScaler?.scaleLossGradient(network.outputGradient)
             network.backward(input: x)
@@ -243,6 +243,10 @@ public final class Trainer {
                                   groups: groups)
         }
         let norm = clipping.clip(parameters.gradients.storage)
+        guard norm.isFinite else {  // the step would write NaN into the weights
+            throw divergence(epoch: epoch, step: batch, what: "the gradient norm became \(norm)",
+                             learningRate: values.learningRate)
+        }
         optimizer.step(parameters: parameters.values.storage, gradients: UnsafeBufferPointer(parameters.gradients.storage),
                        learningRate: Float(values.learningRate), momentum: values.momentum)
         return norm

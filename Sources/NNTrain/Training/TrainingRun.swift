@@ -9,6 +9,9 @@ import Foundation
 ///     summary.json    final test figures, best epoch, how training ended, timings (see RunSummary)
 ///     curves.svg      the learning curves, with output.plots (see LearningCurves)
 ///
+/// The run first claims its directory (see RunDirectory): its lock, and a refusal to start afresh
+/// over a run it holds unless told to (`overwrite`).
+///
 /// A resumed run (`resume`) reads a checkpoint, refuses it if the config now differs in anything
 /// that shapes the model or the data (see `Configuration.keysFixedOnResume`), puts its state into
 /// the trainer, rewrites metrics.csv from the checkpoint's history (dropping rows of epochs the
@@ -32,8 +35,10 @@ public enum TrainingRun {
 
     /// Where a run starts.
     public enum Start: Equatable, Sendable {
-        /// From the initialisation.
+        /// From the initialisation, into a directory that holds no run yet.
         case fresh
+        /// From the initialisation, after deleting the run the directory holds (`--force`).
+        case overwrite
         /// From the run directory's checkpoints/last.bin.
         case resumeLast
         /// From the checkpoint at this path.
@@ -43,7 +48,8 @@ public enum TrainingRun {
     /// How a run ended, for the command line.
     public struct Outcome: Sendable {
         public var summary: RunSummary
-        /// Set when Ctrl-C or SIGTERM stopped training: where, and the checkpoint written there.
+        /// Set when Ctrl-C, SIGTERM or `training.max_seconds` stopped training: where, and the
+        /// checkpoint written there.
         public var interruption: Interruption?
         /// Keys changed since the checkpoint that a resume allowed (the command warns about them).
         public var changedKeys: [String]
@@ -53,10 +59,13 @@ public enum TrainingRun {
         public var position: TrainingPosition
         public var batchesPerEpoch: Int
         public var checkpoint: String
+        /// `training.max_seconds` when the time limit stopped training; nil when a signal did.
+        public var timeLimit: Double?
     }
 
     /// Trains the config at `configPath` with `overrides`, from `start`. `shouldStop` is asked after
-    /// every optimizer step (the command line's signal handler); when it says yes, the run writes
+    /// every optimizer step (the command line's signal handler), and so is the clock when
+    /// `training.max_seconds` is set (counted from this call); when either says stop, the run writes
     /// last.bin and summary.json and returns with `interruption` set.
     public static func execute(configPath: String, overrides: [String], start: Start = .fresh,
                                observer: (any TrainingObserver & RunObserver)?, shouldStop: () -> Bool = { false })
@@ -67,7 +76,7 @@ public enum TrainingRun {
         let directory = configuration.runDirectory(configPath: configPath)
         configuration.output.dir = directory
         let resumePath: String? = switch start {
-        case .fresh: nil
+        case .fresh, .overwrite: nil
         case .resumeLast: CheckpointPolicy.lastPath(runDirectory: directory)
         case .resume(let path): path
         }
@@ -78,14 +87,25 @@ public enum TrainingRun {
             changedKeys = try checkChanges(from: saved, to: configuration, checkpointPath: resumePath)
             checkpoint = saved
         }
-        try createDirectory(directory)
+        let runDirectory = try RunDirectory(claiming: directory)
+        defer { withExtendedLifetime(runDirectory) {} }  // the lock is held until the run has written its last file
+        switch start {
+        case .fresh: try runDirectory.refuseOverwriting()
+        case .overwrite: try runDirectory.clearRun()
+        case .resumeLast, .resume: break
+        }
+        runDirectory.removeAbandonedTemporaryFiles()
         try write(configuration.resolvedYAML(), to: directory + "/config.yaml")
 
         let data = try TrainingData.load(configuration.data, seed: configuration.seed)
         let trainer = Trainer(configuration: configuration, data: data)
         if let problem = trainer.schedule.validate() { throw NNTrainError.config(configPath, line: nil, problem) }
-        if let checkpoint, let resumePath { try checkpoint.restore(into: trainer, path: resumePath) }
-        let policy = CheckpointPolicy(runDirectory: directory, section: configuration.checkpoint, best: checkpoint?.bestRecord)
+        let dataFingerprint = data.train.contentCRC32()
+        if let checkpoint, let resumePath {
+            try checkpoint.restore(into: trainer, path: resumePath, dataFingerprint: dataFingerprint)
+        }
+        let policy = CheckpointPolicy(runDirectory: directory, section: configuration.checkpoint, best: checkpoint?.bestRecord,
+                                      dataFingerprint: dataFingerprint)
         let widths = [trainer.network.inputWidth] + configuration.model.hidden + [trainer.network.outputWidth]
         observer?.runStarted(Plan(
             runDirectory: directory, dataset: configuration.data.dataset.rawValue, layerWidths: widths,
@@ -101,35 +121,80 @@ public enum TrainingRun {
         let stepLog = configuration.logging.everyNSteps > 0
             ? try StepLog(path: directory + "/steps.csv", every: configuration.logging.everyNSteps,
                           continuingThrough: checkpoint.map { _ in trainer.stepCount }) : nil
+        // The checkpoint training would go back to if it diverged now, and where it was written.
+        var lastGood: (path: String, position: TrainingPosition)? = checkpoint.map {
+            (start == .resumeLast ? policy.lastPath : resumePath ?? policy.lastPath, $0.state.position)
+        }
+        // training.max_seconds, checked with the signals after every step.
+        let deadline = configuration.training.maxSeconds.map { wallStart.addingTimeInterval($0) }
+        var timeIsUp = false
+        func stop() -> Bool {
+            if shouldStop() { return true }
+            guard let deadline, Date() >= deadline else { return false }
+            timeIsUp = true
+            return true
+        }
+        // A write that fails while training (a full disk, a file-size limit, a folder made read-only)
+        // ends the run, leaving the files as they were (see OutputFile, AppendingFile): the message
+        // adds the checkpoint to go back to.
+        func stopped(_ error: NNTrainError) -> NNTrainError {
+            guard error.kind == .cannotWrite else { return error }
+            let next = "make room (or make the folder writable), then "
+            return NNTrainError(.cannotWrite, error.message + "; training stopped" + (lastGood.map {
+                "; the last good checkpoint is \($0.path) (\(describe($0.position))): \(next)resume with --resume"
+            } ?? " before any checkpoint was written: \(next)start again with --force"))
+        }
         var divergence: NNTrainError?
+        var divergedAfterEpoch: Int?  // set when the weights were found non-finite at an epoch's end
         do {
-            try trainer.train(observer: observer, stepLog: stepLog, shouldStop: shouldStop) { (metrics) throws(NNTrainError) in
+            try trainer.train(observer: observer, stepLog: stepLog, shouldStop: stop) { (metrics) throws(NNTrainError) in
+                try stepLog?.flush()
+                // The epoch's last step may have written NaN, or values whose outputs overflow, into
+                // the weights (its own loss was finite): then no checkpoint and no row of them.
+                let validationLoss = metrics.validation?.loss ?? 0
+                if !trainer.modelIsFinite || !validationLoss.isFinite {
+                    divergedAfterEpoch = metrics.epoch
+                    let what = trainer.modelIsFinite ? "the validation loss became \(validationLoss)"
+                        : "the weights became infinite or NaN"
+                    throw trainer.divergence(epoch: metrics.epoch, step: trainer.batchesPerEpoch, what: what,
+                                             learningRate: metrics.learningRate)
+                }
                 // The checkpoint before the row, so that a row on disk always has a checkpoint (a resumed
                 // run rewrites metrics.csv from its checkpoint's history, which restores a missing row).
-                try stepLog?.flush()
                 try policy.epochFinished(metrics, trainer: trainer)
+                if metrics.epoch % configuration.checkpoint.everyNEpochs == 0 {
+                    lastGood = (policy.lastPath, trainer.position)
+                }
                 try log.append(metrics)
             }
         } catch where error.kind == .diverged {
             divergence = error
+        } catch {
+            throw stopped(error)
         }
-        try stepLog?.flush()
+        do { try stepLog?.flush() } catch { throw stopped(error) }
         var interruption: Interruption?
         let ended: String
+        // The epochs of the run that ended well (not one whose weights diverged at its end).
+        let history = trainer.history.filter { $0.epoch != divergedAfterEpoch }
         if divergence != nil {
             // The weights hold NaN or infinities: no checkpoint of them; the last good one stays.
-            ended = "diverged at epoch \(trainer.position.epoch), step \(trainer.position.batch + 1)"
+            ended = divergedAfterEpoch.map { "diverged at epoch \($0), step \(trainer.batchesPerEpoch)" }
+                ?? "diverged at epoch \(trainer.position.epoch), step \(trainer.position.batch + 1)"
             trainer.restoreBest()
         } else if trainer.ending == nil {
-            let path = try policy.writeLast(trainer: trainer, reason: .interrupted)
-            interruption = Interruption(position: trainer.position, batchesPerEpoch: trainer.batchesPerEpoch, checkpoint: path)
-            ended = "interrupted at epoch \(trainer.position.epoch), step \(trainer.position.batch)"
+            let path: String
+            do { path = try policy.writeLast(trainer: trainer, reason: .interrupted) } catch { throw stopped(error) }
+            let timeLimit = timeIsUp ? configuration.training.maxSeconds : nil
+            interruption = Interruption(position: trainer.position, batchesPerEpoch: trainer.batchesPerEpoch, checkpoint: path,
+                                        timeLimit: timeLimit)
+            ended = (timeLimit == nil ? "interrupted" : "time limit")
+                + " at epoch \(trainer.position.epoch), step \(trainer.position.batch)"
             trainer.restoreBest()  // for the test figures, however training ended
         } else {
-            try policy.writeLast(trainer: trainer, reason: .final)
+            do { try policy.writeLast(trainer: trainer, reason: .final) } catch { throw stopped(error) }
             ended = trainer.ending?.description ?? "completed"
         }
-        let history = trainer.history
         let best = history.min { bestLoss(of: $0) < bestLoss(of: $1) }
         let trainSeconds = history.reduce(0) { $0 + $1.epochSeconds }
         let lastCheckpoint = FileManager.default.fileExists(atPath: policy.lastPath) ? policy.lastPath : nil
@@ -157,10 +222,15 @@ public enum TrainingRun {
         try OutputFile.write(Array(summary.json()), to: directory + "/summary.json")
         if configuration.output.plots, !history.isEmpty { try LearningCurves.write(runDirectory: directory) }
         if let divergence {
-            throw NNTrainError(.diverged, divergence.message + (lastCheckpoint.map { "; the last good checkpoint is \($0)" }
-                ?? "; no checkpoint was written before it"))
+            throw NNTrainError(.diverged, divergence.message + (lastGood.map { "; the last good checkpoint is \($0.path) "
+                + "(\(describe($0.position)))" } ?? "; no checkpoint was written before it"))
         }
         return Outcome(summary: summary, interruption: interruption, changedKeys: changedKeys)
+    }
+
+    /// "after epoch 2" or "at epoch 3, step 7", for a message.
+    static func describe(_ position: TrainingPosition) -> String {
+        position.batch == 0 ? "after epoch \(position.epoch - 1)" : "at epoch \(position.epoch), step \(position.batch)"
     }
 
     /// Reads the checkpoint to resume from; a missing last.bin says how runs get one.
@@ -169,7 +239,8 @@ public enum TrainingRun {
     {
         guard !named || FileManager.default.fileExists(atPath: path) else {
             throw NNTrainError(.missingFile, "\(path): no checkpoint to resume from (expected one written by an "
-                + "earlier 'nntrain run \(configPath)' into \(runDirectory); or give --resume PATH)")
+                + "earlier 'nntrain run \(configPath)' into \(runDirectory); or give --resume PATH, "
+                + "or start afresh with --force)")
         }
         return try Checkpoint.read(path: path)
     }
@@ -197,12 +268,6 @@ public enum TrainingRun {
     /// a validation split.
     private static func bestLoss(of metrics: EpochMetrics) -> Double {
         metrics.validation?.loss ?? metrics.trainLoss
-    }
-
-    static func createDirectory(_ path: String) throws(NNTrainError) {
-        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw NNTrainError.cannotWrite(path, "cannot create the run directory (\(error.localizedDescription))")
-        }
     }
 
     /// Writes `text` whole through a temporary file renamed into place (see OutputFile), so a
