@@ -3,9 +3,11 @@
 // NNTRAIN_BENCHMARKS=1 so that Package.swift declares this target and its dependency.
 //
 // Each benchmark calls one kernel once per iteration on buffers made before the measurement (so
-// the figures are the kernel alone, as the training step calls it, and the malloc count shows that
-// it allocates nothing); package-benchmark repeats it for up to a second after warm-up and reports
-// wall-clock percentiles, throughput (calls per second) and mallocs per call. What each one does:
+// the figures are the kernel alone, as the training step calls it, and the malloc count is the
+// kernel's own); package-benchmark repeats it for up to 2 s after 10 warm-up calls and reports
+// wall-clock percentiles, throughput (calls per second) and mallocs per call. Kernels that the
+// engine splits over the cores (Parallel) run on NNTRAIN_THREADS threads, default one per core.
+// What each one does:
 //
 //   GEMM forward       BLAS.gemm: x[128×784] · Wᵀ with W[256×784], the first layer's forward
 //                      product, 2·128·784·256 = 51.4 MFLOP per call
