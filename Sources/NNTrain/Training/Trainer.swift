@@ -10,7 +10,7 @@ import Foundation
 /// then evaluate the validation split and step reduce_on_plateau. The bracketed parts are mixed
 /// precision's (`training.precision` fp16 or bf16, see `Precision` and `GradScaler`): a skipped
 /// step leaves weights, optimizer state and the schedule's position (`stepCount`) as they were.
-/// Buffers are sized once in `init`, so the steps allocate nothing. The same configuration and
+/// Buffers are sized once in `init`, so the steps allocate no buffers. The same configuration and
 /// seed give the same numbers on the same machine.
 public final class Trainer {
     public let configuration: Configuration
