@@ -1,11 +1,20 @@
+import CYaml
 import Yams
 
 /// Turns YAML text into a Yams node tree, whose nodes keep their line numbers, and Yams' errors
-/// into one-line config errors: invalid YAML, tabs used for indentation, duplicate keys.
+/// into one-line config errors: invalid YAML, tabs used for indentation, duplicate keys, nesting
+/// deeper than libyaml's limit of 1000 levels, aliases that expand past `maxExpandedValues`.
 enum YAMLDocument {
+    /// The most values (scalars, lists and mappings) a document may hold once its aliases are
+    /// expanded. A config has about a hundred; nine nested lists of ten aliases each (a "billion
+    /// laughs") would make a billion, which Yams' duplicate-key check and any walk of the tree would
+    /// visit one by one.
+    static let maxExpandedValues = 10_000
+
     /// The document's root node, nil for a text with no document (empty, or only comments).
     /// `source` places errors: the file (lines are filled in) or a `--set` argument.
     static func compose(_ text: String, source: ConfigSource) throws(NNTrainError) -> Node? {
+        try checkExpandedSize(of: text, source: source)
         do {
             return try Yams.compose(yaml: text)
         } catch let error as YamlError {
@@ -22,13 +31,19 @@ enum YAMLDocument {
         case .scanner(let context, let problem, let mark, _),
              .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
-            let place = source.atLine(mark.line)
+            // libyaml places a problem at the end of the input on the line after the last one
+            // when the text does not end with a line break; name the last line instead.
+            let lastLine = text.reduce(1) { $1.isNewline ? $0 + 1 : $0 }
+            let place = source.atLine(min(mark.line, lastLine))
+            if problem.hasPrefix("Maximum nesting level") {
+                return place.error("invalid YAML: lists or mappings nested more than 1000 levels deep; expected a config a few levels deep")
+            }
             if lineIsIndentedWithTab(mark.line, in: text) {
                 return place.error("invalid YAML: this line is indented with a tab; expected spaces (YAML forbids tabs in indentation)")
             }
             // An override's value is one line, so only the file's lines are worth naming.
             let contextText = context.map { context in
-                if case .file = source { "\(context.text) at line \(context.mark.line): " } else { "\(context.text): " }
+                if case .file = source { "\(context.text) at line \(min(context.mark.line, lastLine)): " } else { "\(context.text): " }
             } ?? ""
             return place.error("invalid YAML: \(contextText)\(problem)")
         case .reader(let problem, let offset, _, _):
@@ -39,6 +54,59 @@ enum YAMLDocument {
             return duplicateKeyError(named: duplicates.first ?? "", firstAt: context.mark, in: text, source: source)
         default:
             return source.error("invalid YAML: \(error)")
+        }
+    }
+
+    /// Refuses a text whose aliases (`*name`) expand it past `maxExpandedValues` values, counting
+    /// from libyaml's events with each anchor's expanded size, so nothing is expanded to count it.
+    /// A text libyaml cannot parse passes: composing it reports the error.
+    private static func checkExpandedSize(of text: String, source: ConfigSource) throws(NNTrainError) {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { return }
+        defer { yaml_parser_delete(&parser) }
+        let bytes = Array(text.utf8)
+        try bytes.withUnsafeBufferPointer { (buffer) throws(NNTrainError) in
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            var sizes: [String: Int] = [:]  // by anchor name
+            var open: [(anchor: String?, size: Int)] = []  // the lists and mappings being read
+            var total = 0
+            func name(_ anchor: UnsafeMutablePointer<yaml_char_t>?) -> String? { anchor.map { String(cString: $0) } }
+            while true {
+                var event = yaml_event_t()
+                guard yaml_parser_parse(&parser, &event) == 1 else { return }
+                defer { yaml_event_delete(&event) }
+                let finished: (anchor: String?, size: Int)
+                switch event.type {
+                case YAML_STREAM_END_EVENT: return
+                case YAML_SCALAR_EVENT: finished = (name(event.data.scalar.anchor), 1)
+                case YAML_ALIAS_EVENT: finished = (nil, name(event.data.alias.anchor).flatMap { sizes[$0] } ?? 1)
+                case YAML_SEQUENCE_START_EVENT:
+                    open.append((name(event.data.sequence_start.anchor), 1))
+                    continue
+                case YAML_MAPPING_START_EVENT:
+                    open.append((name(event.data.mapping_start.anchor), 1))
+                    continue
+                case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                    guard let last = open.popLast() else { return }
+                    finished = last
+                default: continue
+                }
+                if let anchor = finished.anchor { sizes[anchor] = finished.size }
+                // Sizes saturate just past the limit, so no sum can overflow.
+                let size: Int
+                if open.isEmpty {
+                    total = min(total + finished.size, maxExpandedValues + 1)
+                    size = total
+                } else {
+                    open[open.count - 1].size = min(open[open.count - 1].size + finished.size, maxExpandedValues + 1)
+                    size = open[open.count - 1].size
+                }
+                guard size <= maxExpandedValues else {
+                    throw source.atLine(Int(event.start_mark.line) + 1).error(
+                        "the aliases (*name) here expand the config to more than \(maxExpandedValues) values; "
+                            + "expected a config of at most \(maxExpandedValues) values")
+                }
+            }
         }
     }
 
