@@ -58,7 +58,8 @@ public struct CheckpointEvaluation: Codable, Sendable {
         let network = configuration.makeNetwork(inputWidth: inputWidth, outputWidth: outputWidth)
         guard network.parameters.tensors.map(\.name) == checkpoint.parameterLayout.map(\.name),
               network.parameters.tensors.map(\.shape) == checkpoint.parameterLayout.map(\.shape),
-              checkpoint.state.model.parameters.count == network.parameters.count
+              checkpoint.state.model.parameters.count == network.parameters.count,
+              checkpoint.state.model.runningStatistics.map(\.count) == network.snapshot().runningStatistics.map(\.count)
         else {
             throw .data(checkpointPath, "its tensors do not match the model its config describes "
                 + "(\(checkpoint.architecture)); expected a checkpoint written by nntrain run")
