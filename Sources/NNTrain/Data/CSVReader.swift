@@ -204,7 +204,9 @@ public enum CSVReader {
 
     /// A finite decimal number that fits in a Float.
     private static func number(_ field: String, column: String, at place: String) throws(NNTrainError) -> Float {
-        let shown = field.count > 40 ? field.prefix(40) + "…" : field
+        // On one line (a quoted field may hold line breaks) and at most 40 characters.
+        let oneLine = field.replacing("\r\n", with: "\\n").replacing("\n", with: "\\n").replacing("\r", with: "\\r")
+        let shown = oneLine.count > 40 ? oneLine.prefix(40) + "…" : oneLine
         let expectation = "expected a decimal number like -1.5 or 2e-3"
         guard !field.isEmpty else { throw .data(place, "column '\(column)': the field is empty; \(expectation)") }
         let unsigned = field.first == "-" || field.first == "+" ? field.dropFirst() : Substring(field)
