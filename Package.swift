@@ -58,6 +58,6 @@ let package = Package(
         // MARK: Tests
 
         .testTarget(name: "NNTrainTests", dependencies: ["NNTrain", "CZlib"]),
-        .testTarget(name: "nntrainTests", dependencies: ["nntrain", "NNTrain"]),
+        .testTarget(name: "nntrainTests", dependencies: ["nntrain", "NNTrain", "CZlib"]),
     ]
 )
