@@ -132,6 +132,12 @@ import Testing
              Array(("model:\n  hidden: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)).utf8),
              .exactly("{dir}/c.yaml:2: invalid YAML: lists or mappings nested more than 1000 levels deep; expected a config a few levels deep"),
              .config),
+        Case("config: a hidden width of 2^63 - 1", .config, Array("model:\n  hidden: [9223372036854775807]\n".utf8),
+             .exactly("{dir}/c.yaml:2: model.hidden: makes a model of at least 2^63 parameters with fashion-mnist's 784 inputs and 10 outputs; "
+                 + "expected at most 268435456 (1 GiB of float32)"), .config),
+        Case("config: 10 billion parameters", .config, Array("model: {hidden: [100000, 100000], batch_norm: true}\n".utf8),
+             .exactly("{dir}/c.yaml:1: model.hidden: makes a model of 10080000010 parameters with fashion-mnist's 784 inputs and 10 outputs; "
+                 + "expected at most 268435456 (1 GiB of float32)"), .config),
         Case("config: larger than 1 MiB", .config, Array(("seed: 1\n" + String(repeating: "#\n", count: 600_000)).utf8),
              .exactly("{dir}/c.yaml: is larger than 1048576 bytes; expected a YAML config file (a few hundred bytes)"), .config),
         Case("config: missing", .config, files: [:],
