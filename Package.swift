@@ -5,7 +5,19 @@
 //   COpenBLAS, CZlib  system libraries (cblas.h, zlib.h) found through pkg-config
 //   NNTrain           the engine library: tensors, layers, optimizers, data, training, reporting
 //   nntrain           the command-line tool: arguments and words over NNTrain
+//   ReaderFuzzing     valid inputs of every reader and one call through each, for the mutation
+//                     tests and the libFuzzer targets
+//   FuzzConfig, FuzzIDX, FuzzCSV, FuzzCheckpoint
+//                     libFuzzer targets, only with NNTRAIN_FUZZ=1 (`make fuzz`), built with
+//                     -sanitize=fuzzer,address -parse-as-library
 import PackageDescription
+
+/// One libFuzzer executable per reader; each defines LLVMFuzzerTestOneInput, and libFuzzer its main.
+let fuzzTargets: [Target] = Context.environment["NNTRAIN_FUZZ"] == "1"
+    ? ["Config", "IDX", "CSV", "Checkpoint"].map { reader in
+        .executableTarget(name: "Fuzz\(reader)", dependencies: ["ReaderFuzzing"], path: "Fuzz/Fuzz\(reader)")
+    }
+    : []
 
 let package = Package(
     name: "nntrain",
@@ -55,9 +67,13 @@ let package = Package(
             ]
         ),
 
+        // MARK: Fuzzing
+
+        .target(name: "ReaderFuzzing", dependencies: ["NNTrain", "CZlib"], path: "Fuzz/ReaderFuzzing"),
+
         // MARK: Tests
 
-        .testTarget(name: "NNTrainTests", dependencies: ["NNTrain", "CZlib"]),
+        .testTarget(name: "NNTrainTests", dependencies: ["NNTrain", "CZlib", "ReaderFuzzing"]),
         .testTarget(name: "nntrainTests", dependencies: ["nntrain", "NNTrain", "CZlib"]),
-    ]
+    ] + fuzzTargets
 )
