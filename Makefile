@@ -1,7 +1,8 @@
 # nntrain: the two commands of the README, and the steps they are made of.
 #   make run    install the system libraries if missing, build (release), fetch Fashion-MNIST, train
 #   make test   install the system libraries if missing, run the test suite
-.PHONY: run test deps build data bonus compare-gd clean
+#   make fuzz   build the libFuzzer targets (one per reader) and run each for FUZZ_SECONDS
+.PHONY: run test deps build data bonus compare-gd fuzz clean
 
 SWIFT ?= swift
 NNTRAIN := .build/release/nntrain
@@ -39,5 +40,11 @@ bonus: build
 compare-gd: build
 	data-scripts/compare-gd.sh $(NNTRAIN)
 
+# The readers under libFuzzer with AddressSanitizer (Fuzz/run.sh): FUZZ_SECONDS each, corpus and
+# crashes in .build-fuzz/.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh
+
 clean:
-	rm -rf .build runs
+	rm -rf .build .build-fuzz runs

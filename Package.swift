@@ -12,11 +12,13 @@
 //                     -sanitize=fuzzer,address -parse-as-library
 import PackageDescription
 
-/// One libFuzzer executable per reader; each defines LLVMFuzzerTestOneInput, and libFuzzer its main.
+/// One libFuzzer executable per reader, defining LLVMFuzzerTestOneInput and an entry point that
+/// runs libFuzzer's driver (CLibFuzzer declares it).
 let fuzzTargets: [Target] = Context.environment["NNTRAIN_FUZZ"] == "1"
-    ? ["Config", "IDX", "CSV", "Checkpoint"].map { reader in
-        .executableTarget(name: "Fuzz\(reader)", dependencies: ["ReaderFuzzing"], path: "Fuzz/Fuzz\(reader)")
-    }
+    ? [.target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer")]
+        + ["Config", "IDX", "CSV", "Checkpoint"].map { reader in
+            .executableTarget(name: "Fuzz\(reader)", dependencies: ["ReaderFuzzing", "CLibFuzzer"], path: "Fuzz/Fuzz\(reader)")
+        }
     : []
 
 let package = Package(

@@ -104,7 +104,7 @@ public enum ReaderFuzzing {
 
     static var checkpointSeeds: [[UInt8]] {
         [sgdTrainer(), adamTrainer()].compactMap { trainer in
-            try? trainer.train(observer: nil, shouldStop: { trainer.stepCount == 3 }) { _ in }
+            _ = try? trainer.train(observer: nil, shouldStop: { trainer.stepCount == 3 }) { _ in }
             return try? CheckpointFile.encode(Checkpoint(trainer: trainer, bestRecord: nil, reason: .interrupted).contents())
         }
     }
@@ -154,7 +154,7 @@ public enum ReaderFuzzing {
     /// SGD with Nesterov momentum, reduce_on_plateau, dropout, batch norm, early stopping with restore_best.
     static let sgdConfiguration: Configuration = {
         var config = Configuration()
-        config.model.hidden = [12, 8]
+        config.model.hidden = [4, 3]
         config.model.dropout = 0.25
         config.model.batchNorm = true
         config.optimizer.name = .sgd
@@ -175,7 +175,7 @@ public enum ReaderFuzzing {
     /// Adam with amsgrad, fp16 with dynamic loss scaling, one_cycle.
     static let adamConfiguration: Configuration = {
         var config = Configuration()
-        config.model.hidden = [8]
+        config.model.hidden = [2]
         config.optimizer.name = .adam
         config.optimizer.amsgrad = true
         config.scheduler.name = .oneCycle
@@ -303,5 +303,32 @@ public enum ReaderFuzzing {
         }
         defer { unlink(path) }
         return try body(path)
+    }
+}
+
+// MARK: - libFuzzer
+
+/// What the libFuzzer targets (Fuzz/Fuzz*/) do with each input and at start-up.
+public enum LibFuzzerEntry {
+    /// LLVMFuzzerTestOneInput: reads the input; a violation of the property is a crash for
+    /// libFuzzer to report (and save as crash-<sha1>).
+    public static func testOneInput(_ reader: FuzzedReader, _ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+        let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+        if let problem = ReaderFuzzing.check(ReaderFuzzing.read(reader, bytes), of: reader) {
+            fatalError("\(reader): \(problem)")
+        }
+        return 0
+    }
+
+    /// LLVMFuzzerInitialize: with NNTRAIN_FUZZ_SEEDS=FOLDER, writes the reader's valid inputs
+    /// there (seed-N) and exits, so `make fuzz` starts from a corpus made in code.
+    public static func initialize(_ reader: FuzzedReader) -> CInt {
+        guard let folder = ProcessInfo.processInfo.environment["NNTRAIN_FUZZ_SEEDS"] else { return 0 }
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (index, seed) in ReaderFuzzing.seeds(for: reader).enumerated() {
+            _ = FileManager.default.createFile(atPath: "\(folder)/seed-\(index)", contents: Data(seed))
+        }
+        print("\(reader): \(ReaderFuzzing.seeds(for: reader).count) seeds written to \(folder)")
+        exit(0)
     }
 }
