@@ -457,6 +457,17 @@ import Testing
         #expect(try Checkpoint.read(path: bin) == Self.checkpoint)
     }
 
+    /// A sparse file of 16 GiB named as a checkpoint is refused from its size, before it is read.
+    @Test func aCheckpointFileBeyond8GiBIsRefusedUnread() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("huge.bin")
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        #expect(truncate(path, off_t(16) << 30) == 0)
+        #expect(throws: NNTrainError.data(path, "the file is 17179869184 bytes; expected at most 8589934592 (a checkpoint of the largest model nntrain trains)")) {
+            _ = try Checkpoint.read(path: path)
+        }
+    }
+
     /// safetensors' own bound on the header's length, with a smaller bound so no test allocates 100 MB.
     @Test func headerLengthIsBoundedBySafetensorsLimit() {
         #expect(SafeTensors.maxHeaderLength == 100_000_000)
