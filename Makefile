@@ -7,7 +7,8 @@
 #                       for a quick try; TORCH_PYTHON=/path/to/python picks PyTorch's interpreter)
 #   make bench-kernels  micro-benchmarks of the hot kernels (Benchmarks/NNTrainKernels, package-benchmark)
 #   make kill-resume    kill -9 a run at 20 random moments and resume it each time
-.PHONY: run test deps build data bonus compare-gd kill-resume bench bench-kernels clean
+#   make fuzz           build the libFuzzer targets (one per reader) and run each for FUZZ_SECONDS
+.PHONY: run test deps build data bonus compare-gd kill-resume bench bench-kernels fuzz clean
 
 SWIFT ?= swift
 # Swift's build folder; another (make bench SCRATCH=.build-x) keeps parallel builds of one checkout apart.
@@ -63,5 +64,11 @@ bench: build data
 bench-kernels: deps
 	NNTRAIN_BENCHMARKS=1 $(SWIFT) package --scratch-path .build-benchmarks benchmark $(BENCH_KERNELS_ARGS)
 
+# The readers under libFuzzer with AddressSanitizer (Fuzz/run.sh): FUZZ_SECONDS each, corpus and
+# crashes in .build-fuzz/.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh
+
 clean:
-	rm -rf $(SCRATCH) .build-benchmarks runs
+	rm -rf $(SCRATCH) .build-benchmarks .build-fuzz runs

@@ -9,6 +9,11 @@
 //                     only when NNTRAIN_BENCHMARKS=1, with package-benchmark as their one extra
 //                     dependency, so that swift build and swift test never fetch or build it
 //                     (make bench-kernels sets it)
+//   ReaderFuzzing     valid inputs of every reader and one call through each, for the mutation
+//                     tests and the libFuzzer targets
+//   FuzzConfig, FuzzIDX, FuzzCSV, FuzzCheckpoint
+//                     libFuzzer targets, only with NNTRAIN_FUZZ=1 (`make fuzz`), built with
+//                     -sanitize=fuzzer,address -parse-as-library
 import PackageDescription
 
 let withBenchmarks = Context.environment["NNTRAIN_BENCHMARKS"] == "1"
@@ -20,6 +25,15 @@ let withBenchmarks = Context.environment["NNTRAIN_BENCHMARKS"] == "1"
 let portable = Context.environment["NNTRAIN_PORTABLE"].map { !$0.isEmpty && $0 != "0" } ?? false
 let nativeSwift: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-target-cpu", "native"])]
 let nativeC: [CSetting] = portable ? [] : [.unsafeFlags(["-march=native"])]
+
+/// One libFuzzer executable per reader, defining LLVMFuzzerTestOneInput and an entry point that
+/// runs libFuzzer's driver (CLibFuzzer declares it).
+let fuzzTargets: [Target] = Context.environment["NNTRAIN_FUZZ"] == "1"
+    ? [.target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer")]
+        + ["Config", "IDX", "CSV", "Checkpoint"].map { reader in
+            .executableTarget(name: "Fuzz\(reader)", dependencies: ["ReaderFuzzing", "CLibFuzzer"], path: "Fuzz/Fuzz\(reader)")
+        }
+    : []
 
 let package = Package(
     name: "nntrain",
@@ -70,11 +84,15 @@ let package = Package(
             ]
         ),
 
+        // MARK: Fuzzing
+
+        .target(name: "ReaderFuzzing", dependencies: ["NNTrain", "CZlib"], path: "Fuzz/ReaderFuzzing"),
+
         // MARK: Tests
 
-        .testTarget(name: "NNTrainTests", dependencies: ["NNTrain", "CZlib", "CFloatingPoint"]),
-        .testTarget(name: "nntrainTests", dependencies: ["nntrain", "NNTrain"]),
-    ]
+        .testTarget(name: "NNTrainTests", dependencies: ["NNTrain", "CZlib", "CFloatingPoint", "ReaderFuzzing"]),
+        .testTarget(name: "nntrainTests", dependencies: ["nntrain", "NNTrain", "CZlib"]),
+    ] + fuzzTargets
 )
 
 // MARK: Benchmarks (NNTRAIN_BENCHMARKS=1)

@@ -590,8 +590,9 @@ extension ConfigurationTests {
             let folder = try temporaryFolder()
             defer { try? FileManager.default.removeItem(at: folder) }
             let path = folder.appendingPathComponent("latin1.yaml").path
-            try Data([0x73, 0x65, 0x65, 0x64, 0x3A, 0x20, 0xE9, 0x0A]).write(to: URL(fileURLWithPath: path))
-            #expect(throws: NNTrainError.config(path, line: nil, "is not UTF-8 text; expected a YAML config file")) {
+            // "loss: mse\nseed: é\n" in Latin-1: the é is byte 16, on line 2.
+            try Data(Array("loss: mse\nseed: ".utf8) + [0xE9, 0x0A]).write(to: URL(fileURLWithPath: path))
+            #expect(throws: NNTrainError.config(path, line: 2, "byte 16 (0xe9) is not UTF-8; expected a YAML config file in UTF-8")) {
                 try Configuration.load(path: path)
             }
         }

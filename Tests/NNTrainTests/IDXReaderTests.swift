@@ -82,7 +82,10 @@ import Testing
 
     @Test func trailingBytes() throws {
         let path = try folder.writeGzipped(idxFile(dimensions: [5], data: [1, 2, 3, 4, 5, 6, 7]), to: "data.gz")
-        #expect(throws: NNTrainError.data(path, "byte 13: 2 trailing bytes after the 5 bytes of data for dimensions 5")) {
+        #expect(
+            throws: NNTrainError.data(
+                path, "byte 13: trailing data after the 5 bytes of data for dimensions 5; expected the file to end there")
+        ) {
             try IDXReader.read(path: path, expectedDimensions: 1)
         }
     }
@@ -100,8 +103,14 @@ import Testing
     }
 
     @Test func decodedSizeIsBoundedByMaxBytes() throws {
+        // The header is judged before the data is decoded: the refusal names the limit.
         let path = try folder.writeGzipped(idxFile(dimensions: [5, 28, 28], data: fixtureBytes(5 * 28 * 28)), to: "data.gz")
-        #expect(throws: NNTrainError.data(path, "decodes to more than 1000 bytes; refusing (expected at most 1000)")) {
+        #expect(
+            throws: NNTrainError.data(
+                path,
+                "bytes 4-15: dimensions 5×28×28 describe 3920 bytes of data, more than the limit of 1000 bytes for a "
+                    + "decoded file (header included); refusing before decoding them")
+        ) {
             try IDXReader.read(path: path, expectedDimensions: 3, maxBytes: 1000)
         }
     }

@@ -224,12 +224,21 @@ extension Checkpoint {
         let normNames = try decoded(Key.batchNorms, as: [String].self)
         var layout: [(name: String, shape: [Int])] = []
         for name in names { layout.append((name, try tensor(name, .f32).shape)) }
+        // A batch norm's running statistics have one value per feature, as its weight has; the
+        // weight must be one of the parameters, or nothing would check the statistics' length.
+        var normWidths: [Int] = []
+        for name in normNames {
+            guard let weight = layout.first(where: { $0.name == name + ".weight" }) else {
+                throw fail("metadata \(Key.batchNorms) names '\(name)' but \(Key.parameters) has no '\(name).weight'; "
+                    + "expected the batch norms of the model's parameters")
+            }
+            normWidths.append(weight.shape.reduce(1, *))
+        }
         func model(prefix: String) throws(NNTrainError) -> Network.Snapshot {
             var parameters: [Float] = []
             for name in names { parameters += try tensor(prefix + name, .f32).elements(as: Float.self) }
             var statistics: [[Float]] = []
-            for name in normNames {
-                let width = file[name + ".weight"]?.elementCount
+            for (name, width) in zip(normNames, normWidths) {
                 statistics.append(try tensor(prefix + name + ".running_mean", .f32, count: width).elements(as: Float.self))
                 statistics.append(try tensor(prefix + name + ".running_var", .f32, count: width).elements(as: Float.self))
             }
@@ -254,6 +263,19 @@ extension Checkpoint {
         let scale = try tensor("normalizer.scale", .f32, count: shift.count).elements(as: Float.self)
 
         let scalars = try decoded(Key.state, as: Scalars.self)
+        // Counters a resumed run adds to (steps, epochs, patience, the loss scaler's growth tracker)
+        // are Ints: one near Int.max would overflow, which traps, a step or an epoch later. Encoded
+        // again, the Int fields are the JSON integers (a Double is written with a fraction or an exponent).
+        if let number = Self.integerOutOfRange(in: try Self.json(scalars)) {
+            throw fail("metadata \(Key.state) holds the count \(number); expected counts from -2^53 to 2^53")
+        }
+        guard scalars.stepCount >= 0, scalars.position.epoch >= 0, scalars.position.batch >= 0 else {
+            throw fail("metadata \(Key.state): step \(scalars.stepCount), epoch \(scalars.position.epoch), batch "
+                + "\(scalars.position.batch); expected counts >= 0")
+        }
+        if let (name, value) = scalars.optimizerCounters.first(where: { !($0.value.isFinite && abs($0.value) <= 0x1p53) }) {
+            throw fail("metadata \(Key.state): optimizer counter \(name) is \(value); expected a finite count")
+        }
         guard let reason = Reason(rawValue: try text(Key.reason)) else {
             throw fail("metadata \(Key.reason) is '\(file.metadata[Key.reason] ?? "")'; expected epoch, interrupted or final")
         }
@@ -306,6 +328,25 @@ extension Checkpoint {
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
     }()
+
+    /// The first integer in the JSON `text` beyond ±2^53, if any (nil too for text that is not JSON,
+    /// which decoding then refuses with its own message).
+    private static func integerOutOfRange(in text: String) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else { return nil }
+        func search(_ value: Any) -> String? {
+            switch value {
+            case let array as [Any]: return array.lazy.compactMap(search).first
+            case let object as [String: Any]: return object.values.lazy.compactMap(search).first
+            case let number as NSNumber:
+                let type = String(cString: number.objCType)
+                guard !["c", "d", "f"].contains(type) else { return nil }
+                if type == "Q" || type == "L" { return number.uint64Value > 1 << 53 ? "\(number.uint64Value)" : nil }
+                return number.int64Value.magnitude > 1 << 53 ? "\(number.int64Value)" : nil
+            default: return nil
+            }
+        }
+        return search(object)
+    }
 
     /// A decoding error as "key.path: what" for a one-line message.
     private static func describe(_ error: any Error) -> String {

@@ -21,9 +21,18 @@ public enum CheckpointFile {
         return file.encoded()
     }
 
+    /// The largest checkpoint file read (8 GiB): a model of the most parameters a config allows
+    /// (2^28, 1 GiB of float32) with restore_best's copy and three optimizer buffers is 5 GiB. A
+    /// bigger file (a sparse file, a disk image) is refused before anything is allocated for it.
+    public static let maxFileSize = 8 << 30
+
     /// Reads and verifies the checkpoint at `path` (see `verify`).
     public static func read(path: String) throws(NNTrainError) -> SafeTensors {
-        try verify(InputFile.readAll(path: path, expected: "an nntrain checkpoint (.bin)"), path: path)
+        let file = try InputFile(path: path, expected: "an nntrain checkpoint (.bin)")
+        guard file.size <= maxFileSize else {
+            throw .data(path, "the file is \(file.size) bytes; expected at most \(maxFileSize) (a checkpoint of the largest model nntrain trains)")
+        }
+        return try verify(file.read(at: 0, count: file.size), path: path)
     }
 
     /// Decodes `bytes` and checks the format name, the version and the checksum.

@@ -12,8 +12,13 @@ import Foundation
 ///
 /// `decode` checks every one of those rules and refuses a file that breaks one with a one-line
 /// error naming the file, the tensor and what was expected; it bounds the header's length before
-/// reading it, so a hostile length field cannot make it allocate.
+/// reading it (by the file's size and by safetensors' own limit of 100 MB), so a hostile length
+/// field cannot make it allocate, and checks each tensor's shape and offsets against the bytes
+/// the file holds, with overflow-checked products, before copying anything.
 public struct SafeTensors: Equatable, Sendable {
+    /// The longest header accepted, as the reference implementation's MAX_HEADER_SIZE.
+    public static let maxHeaderLength = 100_000_000
+
     /// The element types nntrain writes (safetensors' names).
     public enum DType: String, CaseIterable, Sendable {
         case f32 = "F32", f64 = "F64", i32 = "I32", i64 = "I64", u64 = "U64", u8 = "U8"
@@ -115,7 +120,7 @@ public struct SafeTensors: Equatable, Sendable {
     // MARK: Reading
 
     /// Parses and checks a safetensors file's bytes; `path` names the file in errors.
-    public static func decode(_ bytes: [UInt8], path: String) throws(NNTrainError) -> SafeTensors {
+    public static func decode(_ bytes: [UInt8], path: String, maxHeaderLength: Int = maxHeaderLength) throws(NNTrainError) -> SafeTensors {
         func fail(_ message: String) -> NNTrainError { .data(path, message) }
         guard let length = headerLength(bytes) else {
             throw fail("\(bytes.count) bytes; a safetensors file starts with an 8-byte header length")
@@ -123,6 +128,9 @@ public struct SafeTensors: Equatable, Sendable {
         guard length <= UInt64(bytes.count - 8) else {
             throw fail("bytes 0-7: header length \(length) runs past the end of the \(bytes.count)-byte file; "
                 + "expected at most \(bytes.count - 8)")
+        }
+        guard length <= UInt64(maxHeaderLength) else {
+            throw fail("bytes 0-7: header length \(length) is over safetensors' limit; expected at most \(maxHeaderLength)")
         }
         let headerEnd = 8 + Int(length)
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd])),
@@ -163,6 +171,20 @@ public struct SafeTensors: Equatable, Sendable {
         return SafeTensors(tensors: tensors, metadata: metadata)
     }
 
+    /// A JSON list of integers that fit in an Int, as JSONSerialization gives it; nil for anything
+    /// else, such as 2.5, 2.0, true or 2^64 - 1, which `NSNumber.intValue` would quietly turn into
+    /// other integers.
+    private static func integers(_ value: Any?) -> [Int]? {
+        guard let numbers = value as? [NSNumber] else { return nil }
+        var result: [Int] = []
+        for number in numbers {
+            // Booleans are "c", floating-point numbers "d" or "f"; integers too large for an Int do not cast.
+            guard !["c", "d", "f"].contains(String(cString: number.objCType)), let integer = number as? Int else { return nil }
+            result.append(integer)
+        }
+        return result
+    }
+
     /// One tensor's header entry, checked: a known dtype, a shape of non-negative integers whose
     /// element count times the dtype's size equals the length its offsets give.
     private static func entry(name: String, value: Any, fail: (String) -> NNTrainError) throws(NNTrainError)
@@ -173,11 +195,10 @@ public struct SafeTensors: Equatable, Sendable {
             throw fail("tensor '\(name)': dtype \(fields["dtype"].map { "'\($0)'" } ?? "missing") is not one of: "
                 + DType.allCases.map(\.rawValue).joined(separator: ", "))
         }
-        guard let shape = (fields["shape"] as? [NSNumber])?.map(\.intValue), shape.allSatisfy({ $0 >= 0 }) else {
+        guard let shape = integers(fields["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
             throw fail("tensor '\(name)': shape is missing or not a list of integers >= 0")
         }
-        guard let offsets = (fields["data_offsets"] as? [NSNumber])?.map(\.intValue), offsets.count == 2,
-              offsets[0] >= 0, offsets[1] >= offsets[0]
+        guard let offsets = integers(fields["data_offsets"]), offsets.count == 2, offsets[0] >= 0, offsets[1] >= offsets[0]
         else { throw fail("tensor '\(name)': data_offsets is not [begin, end] with 0 <= begin <= end") }
         var count = dtype.size
         for dimension in shape {

@@ -14,22 +14,32 @@ public struct NumericCSV: Sendable, Equatable {
     }
 }
 
-/// Reads comma-separated numeric tables with a header row (RFC 4180, https://www.rfc-editor.org/rfc/rfc4180,
-/// within one line: fields may be double-quoted, with `""` standing for a quote, but may not span lines).
+/// Reads comma-separated numeric tables with a header row (RFC 4180, https://www.rfc-editor.org/rfc/rfc4180).
 ///
-/// Tolerated: a UTF-8 byte-order mark, CRLF line ends, blank lines (skipped, as pandas does), and
-/// spaces or tabs around fields. Numbers are decimal (`-1.5`, `2e-3`); a double-quoted number is
-/// accepted; NaN and infinities are refused, as is anything that does not fit in a Float.
+/// Records are RFC 4180's: fields separated by commas; a field that starts with a double quote
+/// runs to the matching closing quote, may hold commas and line breaks, and writes a quote as `""`;
+/// after its closing quote only spaces or tabs may come before the comma or the line end. A quote
+/// inside a field that does not start with one is an ordinary character (as Python's csv module
+/// and pandas read it).
+///
+/// Tolerated, as Python's `utf-8-sig` codec and pandas do: a UTF-8 byte-order mark at the start,
+/// CRLF line ends, blank lines (skipped), and spaces or tabs around fields. Numbers are decimal
+/// (`-1.5`, `2e-3`), quoted or not; NaN, infinities, empty fields and anything that does not fit in
+/// a Float are refused, naming the line and column.
 public enum CSVReader {
     /// The columns `requiredColumns` of the CSV file at `path`, in that order; other columns are
-    /// ignored. Every error names the file and the line (`path:17: ...`).
+    /// ignored. Every error names the file and the line (`path:17: ...`) where the record starts.
     public static func read(path: String, requiredColumns: [String]) throws(NNTrainError) -> NumericCSV {
         let bytes = try InputFile.readAll(path: path, expected: "a CSV file with a header row")
-        var lines = Lines(bytes)
-        guard let (headerLine, header) = lines.next() else {
+        return try parse(bytes, path: path, requiredColumns: requiredColumns)
+    }
+
+    /// `read` on the file's bytes; `path` names the file in errors.
+    static func parse(_ bytes: [UInt8], path: String, requiredColumns: [String]) throws(NNTrainError) -> NumericCSV {
+        var records = Records(bytes, path: path)
+        guard let (headerLine, names) = try records.next() else {
             throw .data(path, "empty file; expected a header row naming the columns")
         }
-        let names = fields(of: header)
         var positions: [Int] = []
         for column in requiredColumns {
             let matches = names.indices.filter { names[$0] == column }
@@ -46,8 +56,7 @@ public enum CSVReader {
 
         var values: [Float] = []
         var rows = 0
-        while let (lineNumber, line) = lines.next() {
-            let row = fields(of: line)
+        while let (lineNumber, row) = try records.next() {
             guard row.count == names.count else {
                 throw .data("\(path):\(lineNumber)", "\(row.count) fields; expected \(names.count) as in the header")
             }
@@ -62,33 +71,104 @@ public enum CSVReader {
         return NumericCSV(columns: requiredColumns, rows: rows, values: values)
     }
 
-    /// The non-blank lines of a file with their 1-based line numbers, without line ends
-    /// (LF or CRLF) and without a leading UTF-8 byte-order mark.
-    private struct Lines {
+    /// The records of a file with the 1-based line each starts on, skipping a leading UTF-8
+    /// byte-order mark and blank lines; fields are trimmed of spaces and tabs and unquoted.
+    private struct Records {
         private let bytes: [UInt8]
-        private var start: Int
-        private var lineNumber = 0
+        private let path: String
+        private var index: Int
+        /// The line `index` is on.
+        private var line = 1
 
-        init(_ bytes: [UInt8]) {
+        init(_ bytes: [UInt8], path: String) {
             self.bytes = bytes
-            start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+            self.path = path
+            index = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         }
 
-        mutating func next() -> (number: Int, text: ArraySlice<UInt8>)? {
-            while start < bytes.count {
-                let end = bytes[start...].firstIndex(of: newline) ?? bytes.count
-                var line = bytes[start..<end]
-                start = end + 1
-                lineNumber += 1
-                if line.last == carriageReturn { line = line.dropLast() }
-                if !trimmed(line).isEmpty { return (lineNumber, line) }
+        mutating func next() throws(NNTrainError) -> (line: Int, fields: [String])? {
+            while index < bytes.count {
+                let start = line
+                var fields: [String] = []
+                var quotedFields = 0
+                var atLineEnd = false
+                while !atLineEnd {
+                    let (field, quoted) = try nextField(fieldNumber: fields.count + 1, recordLine: start)
+                    fields.append(field)
+                    if quoted { quotedFields += 1 }
+                    // The field ends at a comma (another follows), a line end or the end of the file.
+                    if index < bytes.count, bytes[index] == comma {
+                        index += 1
+                    } else {
+                        atLineEnd = true
+                        if index < bytes.count {  // a line feed, a carriage return and a line feed, or a final carriage return
+                            index += bytes[index] == carriageReturn && index + 1 < bytes.count ? 2 : 1
+                            line += 1
+                        }
+                    }
+                }
+                if fields.count == 1, quotedFields == 0, fields[0].isEmpty { continue }  // a blank line
+                return (start, fields)
             }
             return nil
         }
+
+        /// The field at `index`, which is left at the comma, line end or end of file after it.
+        private mutating func nextField(fieldNumber: Int, recordLine: Int) throws(NNTrainError) -> (String, quoted: Bool) {
+            skipBlanks()
+            guard index < bytes.count, bytes[index] == quote else {
+                let start = index
+                while index < bytes.count, bytes[index] != comma, !isLineEnd(at: index) { index += 1 }
+                return (String(decoding: trimmed(bytes[start..<index]), as: UTF8.self), false)
+            }
+            let openingLine = line
+            index += 1
+            var text: [UInt8] = []
+            while true {
+                guard index < bytes.count else {
+                    throw .data("\(path):\(openingLine)", "field \(fieldNumber): the quoted field that starts on this line "
+                        + "is never closed; expected a closing \" (a quote inside a quoted field is written \"\")")
+                }
+                let byte = bytes[index]
+                index += 1
+                if byte == quote {
+                    if index < bytes.count, bytes[index] == quote {  // "" stands for one quote
+                        text.append(quote)
+                        index += 1
+                        continue
+                    }
+                    break
+                }
+                if byte == newline { line += 1 }
+                text.append(byte)
+            }
+            skipBlanks()
+            guard index == bytes.count || bytes[index] == comma || isLineEnd(at: index) else {
+                throw .data("\(path):\(line)", "field \(fieldNumber): '\(shownByte(bytes[index]))' after the closing quote of a "
+                    + "quoted field; expected a comma or the end of the line (a quote inside a quoted field is written \"\")")
+            }
+            return (String(decoding: text, as: UTF8.self), true)
+        }
+
+        private mutating func skipBlanks() {
+            while index < bytes.count, bytes[index] == space || bytes[index] == tab { index += 1 }
+        }
+
+        /// A line feed, or a carriage return before one.
+        private func isLineEnd(at position: Int) -> Bool {
+            bytes[position] == newline
+                || (bytes[position] == carriageReturn && position + 1 < bytes.count && bytes[position + 1] == newline)
+                || (bytes[position] == carriageReturn && position + 1 == bytes.count)
+        }
+
+        private func shownByte(_ byte: UInt8) -> String {
+            (0x21...0x7E).contains(byte) ? String(UnicodeScalar(byte)) : hexadecimal(byte, digits: 2)
+        }
     }
 
-    /// Splits a line at commas outside double quotes; each field is trimmed of spaces and tabs and,
-    /// if it is wholly inside double quotes, unquoted (`""` becomes `"`).
+    /// Splits one line at commas outside double quotes; each field is trimmed of spaces and tabs and,
+    /// if it is wholly inside double quotes, unquoted (`""` becomes `"`). For metrics.csv, which
+    /// nntrain writes one record per line.
     static func fields(of line: ArraySlice<UInt8>) -> [String] {
         var fields: [String] = []
         var fieldStart = line.startIndex
@@ -124,13 +204,23 @@ public enum CSVReader {
 
     /// A finite decimal number that fits in a Float.
     private static func number(_ field: String, column: String, at place: String) throws(NNTrainError) -> Float {
-        let shown = field.count > 40 ? field.prefix(40) + "…" : field
-        // Only decimal notation: Double(String) would also take "nan", "inf" and hexadecimal.
-        guard field.utf8.allSatisfy({ decimalCharacters.contains($0) }), let value = Double(field), value.isFinite else {
-            throw .data(place, "column '\(column)': '\(shown)' is not a number")
+        // On one line (a quoted field may hold line breaks) and at most 40 characters.
+        let oneLine = field.replacing("\r\n", with: "\\n").replacing("\n", with: "\\n").replacing("\r", with: "\\r")
+        let shown = oneLine.count > 40 ? oneLine.prefix(40) + "…" : oneLine
+        let expectation = "expected a decimal number like -1.5 or 2e-3"
+        guard !field.isEmpty else { throw .data(place, "column '\(column)': the field is empty; \(expectation)") }
+        let unsigned = field.first == "-" || field.first == "+" ? field.dropFirst() : Substring(field)
+        if ["nan", "inf", "infinity"].contains(unsigned.lowercased()) {
+            throw .data(place, "column '\(column)': '\(shown)' is not a finite number; expected a finite decimal number "
+                + "(NaN and infinities are refused)")
         }
-        guard abs(value) <= Double(Float.greatestFiniteMagnitude) else {
-            throw .data(place, "column '\(column)': \(shown) is too large for a 32-bit float")
+        // Only decimal notation: Double(String) would also take "nan", "inf" and hexadecimal.
+        guard field.utf8.allSatisfy({ decimalCharacters.contains($0) }), let value = Double(field) else {
+            throw .data(place, "column '\(column)': '\(shown)' is not a number; \(expectation)")
+        }
+        guard abs(value) <= Double(Float.greatestFiniteMagnitude) else {  // 1e39, and 1e999 (infinite as a Double)
+            throw .data(place, "column '\(column)': \(shown) is too large for a 32-bit float; expected a magnitude "
+                + "below 3.4e38")
         }
         return Float(value)
     }

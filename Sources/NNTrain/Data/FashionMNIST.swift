@@ -15,6 +15,10 @@ public enum FashionMNIST {
     /// The most images a file may hold (Fashion-MNIST has 60,000). It bounds the decoded size, so a
     /// corrupt or hostile .gz file cannot make the loader exhaust memory.
     public static let maxImages = 300_000
+    /// The largest decoded images file accepted: `maxImages` images after the 16-byte header.
+    public static let maxImagesFileBytes = 16 + maxImages * imageRows * imageColumns
+    /// The largest decoded labels file accepted: `maxImages` labels after the 8-byte header.
+    public static let maxLabelsFileBytes = 8 + maxImages
 
     /// The four standard file names, in the order `load` reads them.
     public static let fileNames = [
@@ -35,14 +39,13 @@ public enum FashionMNIST {
             throw .missingFile(path, expected: "the Fashion-MNIST file \(name); \(hint)")
         }
 
-        let pixels = imageRows * imageColumns
         let results = Mutex([Result<IDXArray, NNTrainError>?](repeating: nil, count: paths.count))
         DispatchQueue.concurrentPerform(iterations: paths.count) { index in
             let isImages = index % 2 == 0
             let result = Result { () throws(NNTrainError) -> IDXArray in
                 try IDXReader.read(
                     path: paths[index], expectedDimensions: isImages ? 3 : 1,
-                    maxBytes: isImages ? 16 + maxImages * pixels : 8 + maxImages)
+                    maxBytes: isImages ? maxImagesFileBytes : maxLabelsFileBytes)
             }
             results.withLock { $0[index] = result }
         }

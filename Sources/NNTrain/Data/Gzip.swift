@@ -14,19 +14,42 @@ public enum Gzip {
     static let chunkSize = 1 << 20
     /// Bytes inflated per call to `inflate`.
     static let outputChunkSize = 1 << 18
+    /// Bytes inflated per call while a caller's `limit` waits for its header.
+    static let headerStep = 4096
     /// The most reserved up front on the word of the trailer, which a malformed file can make up.
     static let maxReservation = 1 << 30
 
+    /// A bound on the decoded size that the decoded data itself gives (a header saying how long
+    /// the rest is): decoding stops as soon as the output passes `size`, with the error `.data(path,
+    /// refusal)`.
+    public struct OutputLimit: Sendable {
+        public var size: Int
+        public var refusal: String
+
+        public init(size: Int, refusal: String) {
+            self.size = size
+            self.refusal = refusal
+        }
+    }
+
     /// The decoded bytes of the gzip file at `path` (every member, concatenated, as `gunzip` does).
     ///
-    /// - Parameter expectedSize: the largest decoded size the caller accepts; decoding stops with an
-    ///   error as soon as the output passes it, so a small malicious file (a "gz bomb") cannot
-    ///   exhaust memory. `nil` accepts any size.
+    /// - Parameters:
+    ///   - expectedSize: the largest decoded size the caller accepts; decoding stops with an error
+    ///     as soon as the output passes it, so a small malicious file (a "gz bomb") cannot exhaust
+    ///     memory. `nil` accepts any size.
+    ///   - limit: called with the output decoded so far after each step of inflating (at most 256
+    ///     KiB apart), until it returns a limit; it may throw to refuse the data from its first
+    ///     bytes. Once it has given a limit, decoding stops with its refusal as soon as the output
+    ///     passes it, and the output array is reserved at that size.
     /// - Throws: `.missingFile` if the file cannot be opened; `.data` if it is not gzip, is truncated,
     ///   is corrupt (zlib's reason, and how many compressed bytes zlib had read when it saw the
     ///   fault: a few bytes past it at most, since zlib reads bits ahead), or decodes to more than
-    ///   `expectedSize` bytes.
-    public static func decompress(path: String, expectedSize: Int? = nil) throws(NNTrainError) -> [UInt8] {
+    ///   `expectedSize` bytes or `limit`'s size; whatever `limit` throws.
+    public static func decompress(
+        path: String, expectedSize: Int? = nil,
+        limit: ((_ decoded: [UInt8]) throws(NNTrainError) -> OutputLimit?)? = nil
+    ) throws(NNTrainError) -> [UInt8] {
         precondition((expectedSize ?? 0) >= 0, "Gzip.decompress: expectedSize must not be negative")
         let file = try InputFile(path: path, expected: "a gzip (.gz) file")
 
@@ -53,6 +76,7 @@ public enum Gzip {
         defer { decoded.deallocate() }
         var consumedBeforeChunk = 0
         var memberEnded = false
+        var outputLimit: OutputLimit?
 
         while true {
             let count = try file.read(into: UnsafeMutableRawBufferPointer(input))
@@ -64,14 +88,27 @@ public enum Gzip {
                     inflateReset(&stream)
                     memberEnded = false
                 }
+                // Until `limit` has seen a header, inflate in small steps, so that it judges the
+                // header before more than a few KiB are decoded.
+                let room = limit != nil && outputLimit == nil ? headerStep : outputChunkSize
                 stream.next_out = decoded.baseAddress
-                stream.avail_out = UInt32(outputChunkSize)
+                stream.avail_out = UInt32(room)
                 let status = inflate(&stream, Z_NO_FLUSH)
-                let produced = outputChunkSize - Int(stream.avail_out)
-                if let expectedSize, output.count + produced > expectedSize {
+                let produced = room - Int(stream.avail_out)
+                if let outputLimit, output.count + produced > outputLimit.size {
+                    throw .data(path, outputLimit.refusal)
+                }
+                // Appended before the checks below, so that `limit` sees the header (a header step
+                // or an output chunk: at most 256 KiB past the bound, for a moment).
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: decoded[..<produced]))
+                if outputLimit == nil, produced > 0, let limit, let found = try limit(output) {
+                    outputLimit = found
+                    if output.count > found.size { throw .data(path, found.refusal) }
+                    if found.size > output.capacity { output.reserveCapacity(min(found.size, expectedSize ?? Int.max)) }
+                }
+                if let expectedSize, output.count > expectedSize {
                     throw .data(path, "decodes to more than \(expectedSize) bytes; refusing (expected at most \(expectedSize))")
                 }
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: decoded[..<produced]))
                 switch status {
                 case Z_STREAM_END:
                     memberEnded = true

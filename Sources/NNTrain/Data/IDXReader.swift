@@ -30,59 +30,87 @@ public enum IDXReader {
     /// Decodes the gzipped IDX file at `path`, which must hold unsigned bytes in `expectedDimensions`
     /// dimensions and exactly as many data bytes as the dimensions say.
     ///
+    /// Nothing is sized from the header before it is checked: the header is read from the first
+    /// decoded bytes, its dimensions multiplied with overflow checks and their product compared with
+    /// `maxBytes`; then inflating stops as soon as the output passes the size the header gives, so
+    /// neither a header claiming 2^32 images nor a small file that inflates to gigabytes (a gz bomb)
+    /// can make the reader allocate more than `maxBytes`.
+    ///
     /// - Parameter maxBytes: the largest decoded file (header included) accepted.
     public static func read(
         path: String, expectedDimensions: Int, maxBytes: Int = defaultMaxBytes
     ) throws(NNTrainError) -> IDXArray {
         precondition((1...255).contains(expectedDimensions), "IDXReader.read: 1...255 dimensions")
-        var bytes = try Gzip.decompress(path: path, expectedSize: maxBytes)
+        var bytes = try Gzip.decompress(path: path, expectedSize: maxBytes) { decoded throws(NNTrainError) in
+            guard let header = try Header(decoded, path: path, expectedDimensions: expectedDimensions, maxBytes: maxBytes)
+            else { return nil }
+            return Gzip.OutputLimit(size: header.fileSize, refusal: header.trailingDataRefusal)
+        }
+        guard let header = try Header(bytes, path: path, expectedDimensions: expectedDimensions, maxBytes: maxBytes) else {
+            let needed = bytes.count < 4 ? "an IDX file starts with a 4-byte magic number"
+                : "the header of an IDX file with \(expectedDimensions) dimensions is \(4 + 4 * expectedDimensions) bytes"
+            throw .data(path, "decoded data is \(bytes.count) bytes; \(needed)")
+        }
+        let present = bytes.count - header.size
+        guard present >= header.dataSize else {
+            throw .data(
+                path,
+                "truncated IDX data: dimensions \(header.shape) need \(header.dataSize) bytes after the \(header.size)-byte "
+                    + "header, but the file has \(present)")
+        }
+        // Gzip stops at the first output past the header's size, so this is a last line of defence.
+        guard present == header.dataSize else { throw .data(path, header.trailingDataRefusal) }
+        bytes.removeFirst(header.size)
+        return IDXArray(dimensions: header.dimensions, bytes: bytes)
+    }
 
-        guard bytes.count >= 4 else {
-            throw .data(path, "decoded data is \(bytes.count) bytes; an IDX file starts with a 4-byte magic number")
+    /// An IDX header, checked.
+    private struct Header {
+        var dimensions: [Int]
+        /// The header's length in bytes (4 + 4 per dimension).
+        var size: Int
+        /// The product of the dimensions.
+        var dataSize: Int
+
+        var fileSize: Int { size + dataSize }
+        var shape: String { dimensions.map(String.init).joined(separator: "×") }
+        var trailingDataRefusal: String {
+            "byte \(fileSize): trailing data after the \(dataSize) bytes of data for dimensions \(shape); "
+                + "expected the file to end there"
         }
-        let magic = bigEndianUInt32(bytes, at: 0)
-        let expectedMagic = 0x0800 | UInt32(expectedDimensions)
-        guard magic == expectedMagic else {
-            let plural = expectedDimensions == 1 ? "" : "s"
-            throw .data(
-                path,
-                "byte 0: magic number \(hexadecimal(magic, digits: 8)) is not an IDX file of unsigned bytes with "
-                    + "\(expectedDimensions) dimension\(plural); expected \(hexadecimal(expectedMagic, digits: 8))")
-        }
-        let headerSize = 4 + 4 * expectedDimensions
-        guard bytes.count >= headerSize else {
-            throw .data(
-                path,
-                "decoded data is \(bytes.count) bytes; the header of an IDX file with \(expectedDimensions) "
-                    + "dimensions is \(headerSize) bytes")
-        }
-        let dimensions = (0..<expectedDimensions).map { Int(bigEndianUInt32(bytes, at: 4 + 4 * $0)) }
-        let shape = dimensions.map(String.init).joined(separator: "×")
-        // The product is compared with the data actually present, so it never sizes an allocation;
-        // an overflowing product cannot match any real file.
-        var needed = 1
-        for size in dimensions {
-            let (product, overflow) = needed.multipliedReportingOverflow(by: size)
-            guard !overflow else {
-                throw .data(path, "bytes 4-\(headerSize - 1): dimensions \(shape) describe more bytes than any file can hold")
+
+        /// The header at the start of `bytes`, nil while `bytes` is too short to hold it; throws for
+        /// a wrong magic number or dimensions describing more than `maxBytes` (with the header).
+        init?(_ bytes: [UInt8], path: String, expectedDimensions: Int, maxBytes: Int) throws(NNTrainError) {
+            guard bytes.count >= 4 else { return nil }
+            let magic = IDXReader.bigEndianUInt32(bytes, at: 0)
+            let expectedMagic = 0x0800 | UInt32(expectedDimensions)
+            guard magic == expectedMagic else {
+                let plural = expectedDimensions == 1 ? "" : "s"
+                throw .data(
+                    path,
+                    "byte 0: magic number \(hexadecimal(magic, digits: 8)) is not an IDX file of unsigned bytes with "
+                        + "\(expectedDimensions) dimension\(plural); expected \(hexadecimal(expectedMagic, digits: 8))")
             }
-            needed = product
+            size = 4 + 4 * expectedDimensions
+            guard bytes.count >= size else { return nil }
+            dimensions = (0..<expectedDimensions).map { Int(IDXReader.bigEndianUInt32(bytes, at: 4 + 4 * $0)) }
+            let sizes = "bytes 4-\(size - 1): dimensions \(dimensions.map(String.init).joined(separator: "×"))"
+            // Each size is below 2^32, but a product of several can overflow Int, which would trap.
+            var product = 1
+            for dimension in dimensions {
+                let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+                guard !overflow else { throw .data(path, "\(sizes) describe more bytes than any file can hold") }
+                product = next
+            }
+            dataSize = product
+            guard dataSize <= maxBytes - size else {
+                throw .data(
+                    path,
+                    "\(sizes) describe \(dataSize) bytes of data, more than the limit of \(maxBytes) bytes for a decoded "
+                        + "file (header included); refusing before decoding them")
+            }
         }
-        let present = bytes.count - headerSize
-        guard present >= needed else {
-            throw .data(
-                path,
-                "truncated IDX data: dimensions \(shape) need \(needed) bytes after the \(headerSize)-byte header, "
-                    + "but the file has \(present)")
-        }
-        guard present == needed else {
-            throw .data(
-                path,
-                "byte \(headerSize + needed): \(present - needed) trailing bytes after the \(needed) bytes "
-                    + "of data for dimensions \(shape)")
-        }
-        bytes.removeFirst(headerSize)
-        return IDXArray(dimensions: dimensions, bytes: bytes)
     }
 
     /// The big-endian `UInt32` at `offset`; the caller has checked `offset + 4 <= bytes.count`.

@@ -55,15 +55,7 @@ public struct CheckpointEvaluation: Codable, Sendable {
                 + "checkpoint was trained on")
         }
         data.normalizer = checkpoint.normalizer
-        let network = configuration.makeNetwork(inputWidth: inputWidth, outputWidth: outputWidth)
-        guard network.parameters.tensors.map(\.name) == checkpoint.parameterLayout.map(\.name),
-              network.parameters.tensors.map(\.shape) == checkpoint.parameterLayout.map(\.shape),
-              checkpoint.state.model.parameters.count == network.parameters.count
-        else {
-            throw .data(checkpointPath, "its tensors do not match the model its config describes "
-                + "(\(checkpoint.architecture)); expected a checkpoint written by nntrain run")
-        }
-        network.restore(checkpoint.state.model)
+        let network = try model(of: checkpoint, configuration: configuration, path: checkpointPath)
 
         let dataset: Dataset = switch split {
         case .test: data.test
@@ -90,9 +82,33 @@ public struct CheckpointEvaluation: Codable, Sendable {
         return evaluation
     }
 
+    /// The checkpoint's model: the network `configuration` (the checkpoint's own) describes, with
+    /// the checkpoint's parameters and batch-norm statistics, after checking that they are that
+    /// network's tensors (first their widths, which size the network, against the dataset's).
+    public static func model(of checkpoint: Checkpoint, configuration: Configuration, path: String) throws(NNTrainError) -> Network {
+        let inputWidth = checkpoint.parameterLayout.first?.shape.last ?? 0
+        let outputWidth = checkpoint.parameterLayout.last?.shape.first ?? 0
+        let dataset = configuration.data.dataset
+        guard inputWidth == dataset.inputWidth, outputWidth == dataset.outputWidth else {
+            throw .data(path, "the model takes \(inputWidth) inputs to \(outputWidth) outputs but its config's dataset, "
+                + "\(dataset.rawValue), has \(dataset.inputWidth) to \(dataset.outputWidth); expected a checkpoint written by nntrain run")
+        }
+        let network = configuration.makeNetwork(inputWidth: inputWidth, outputWidth: outputWidth)
+        guard network.parameters.tensors.map(\.name) == checkpoint.parameterLayout.map(\.name),
+              network.parameters.tensors.map(\.shape) == checkpoint.parameterLayout.map(\.shape),
+              checkpoint.state.model.parameters.count == network.parameters.count,
+              checkpoint.state.model.runningStatistics.map(\.count) == network.snapshot().runningStatistics.map(\.count)
+        else {
+            throw .data(path, "its tensors do not match the model its config describes "
+                + "(\(checkpoint.architecture)); expected a checkpoint written by nntrain run")
+        }
+        network.restore(checkpoint.state.model)
+        return network
+    }
+
     /// The network's outputs for every row of `dataset` in order ([rows, outputs] row-major), and
     /// the loss sums, in evaluation mode and in chunks of the network's row capacity.
-    static func outputs(of network: Network, on dataset: Dataset, normalizer: Normalizer, loss: Loss)
+    public static func outputs(of network: Network, on dataset: Dataset, normalizer: Normalizer, loss: Loss)
         -> (outputs: [Float], sums: LossSums)
     {
         network.reserve(rows: Trainer.evaluationRows)

@@ -31,9 +31,11 @@ public struct NNTrainError: Error, Equatable, CustomStringConvertible, Sendable 
     /// The whole one-line message, already naming the place.
     public var message: String
 
+    /// `message` has its line breaks made spaces: names and values quoted from a malformed file
+    /// (a tensor name, a CSV field, a file name) may hold them, and scripts read one line.
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
-        self.message = message
+        self.message = message.contains(where: \.isNewline) ? String(message.map { $0.isNewline ? " " : $0 }) : message
     }
 
     public var exitStatus: Int32 { kind.rawValue }

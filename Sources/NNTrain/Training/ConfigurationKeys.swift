@@ -154,12 +154,42 @@ extension Configuration {
         if given["optimizer.weight_decay"] == nil { optimizer.weightDecay = optimizer.name.defaultWeightDecay }
         if given["training.loss_scale"] == nil { training.lossScale = training.precision.defaultLossScaling }
         try checkLossFitsDataset(given: given, file: file)
+        try checkModelSize(given: given)
         try checkConditionalKeysApply(given: given)
         try checkOptimizer(given: given)
         try checkAugmentation(given: given)
         try resolveScheduler(given: given, file: file)
         try resolveEarlyStopping(given: given, file: file)
         try resolveCheckpointBest(given: given, file: file)
+    }
+
+    /// The most parameters a model may have: 2^28, 1 GiB of float32 (training keeps three to five
+    /// copies: weights, gradients, optimizer state). A model beyond it is a typo or a hostile
+    /// config, and allocating it would abort the process instead of giving an error.
+    public static let maxParameters = 1 << 28
+
+    /// Refuses `model.hidden` widths that make a model of more than `maxParameters` parameters with
+    /// the dataset's inputs and outputs, counted with overflow checks (a width of 2^63 - 1 would
+    /// overflow the product, which traps).
+    private func checkModelSize(given: [String: ConfigValue]) throws(NNTrainError) {
+        guard let value = given["model.hidden"] else { return }
+        let widths = [data.dataset.inputWidth] + model.hidden + [data.dataset.outputWidth]
+        var count = 0
+        var overflow = false
+        func add(_ a: Int, times b: Int) {
+            let (product, productOverflow) = a.multipliedReportingOverflow(by: b)
+            let (sum, sumOverflow) = count.addingReportingOverflow(product)
+            (count, overflow) = (sum, overflow || productOverflow || sumOverflow)
+        }
+        for (inputs, outputs) in zip(widths, widths.dropFirst()) {
+            add(inputs, times: outputs)  // weights
+            add(1, times: outputs)  // biases
+        }
+        if model.batchNorm { for width in model.hidden { add(2, times: width) } }  // gamma and beta
+        guard overflow || count > Self.maxParameters else { return }
+        let counted = overflow ? "at least 2^63" : "\(count)"
+        throw value.problem("makes a model of \(counted) parameters with \(data.dataset.rawValue)'s \(data.dataset.inputWidth) inputs "
+            + "and \(data.dataset.outputWidth) outputs; expected at most \(Self.maxParameters) (1 GiB of float32)")
     }
 
     /// save_best watches val_loss by default (train_loss without a validation split); its monitor
@@ -317,6 +347,22 @@ extension DatasetKind {
         switch self {
         case .fashionMNIST: "data/fashion-mnist"
         case .bonus: "data/bonus.csv"
+        }
+    }
+
+    /// The model's input and output widths on this dataset (Fashion-MNIST's 28×28 pixels and 10
+    /// classes; the bonus CSV's feature columns and one value).
+    var inputWidth: Int {
+        switch self {
+        case .fashionMNIST: FashionMNIST.imageRows * FashionMNIST.imageColumns
+        case .bonus: BonusData.featureNames.count
+        }
+    }
+
+    var outputWidth: Int {
+        switch self {
+        case .fashionMNIST: FashionMNIST.classNames.count
+        case .bonus: 1
         }
     }
 

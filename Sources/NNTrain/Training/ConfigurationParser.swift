@@ -12,6 +12,10 @@ extension Configuration {
     /// What a config file has to be, ending the errors for one that is empty or not a mapping.
     private static let expectedDocument = "expected a YAML mapping with sections like data:, model:, optimizer:, training:"
 
+    /// The longest config file read (1 MiB; configs are a few hundred bytes), so that a path such
+    /// as /dev/zero or a huge file given by mistake is refused rather than read into memory.
+    public static let maxFileSize = 1 << 20
+
     /// Reads and validates the config file at `path`, then applies `overrides` (`section.key=value`).
     public static func load(path: String, overrides: [String] = []) throws(NNTrainError) -> Configuration {
         var isFolder: ObjCBool = false
@@ -19,13 +23,43 @@ extension Configuration {
             throw .missingFile(path, expected: "a YAML config file")
         }
         guard !isFolder.boolValue else { throw .config(path, line: nil, "is a folder; expected a YAML config file") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .config(path, line: nil, "cannot be read; expected a readable YAML config file")
+        // A pipe (`nntrain run <(...)`) is fine; reading stops one byte past the limit.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw NNTrainError(.missingFile, "\(path): cannot read: \(String(cString: strerror(errno))) (expected a YAML config file)")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw .config(path, line: nil, "is not UTF-8 text; expected a YAML config file")
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: maxFileSize + 1)
+        var filled = 0
+        while filled < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress.map { $0 + filled }, $0.count - filled) }
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw NNTrainError(.missingFile, "\(path): cannot read: \(String(cString: strerror(errno))) (expected a YAML config file)")
+            }
+            filled += count
         }
+        guard filled <= maxFileSize else {
+            throw .config(path, line: nil, "is larger than \(maxFileSize) bytes; expected a YAML config file (a few hundred bytes)")
+        }
+        bytes.removeLast(bytes.count - filled)
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw notUTF8(bytes, path: path) }
         return try parse(yaml: text, source: path, overrides: overrides)
+    }
+
+    /// The error for a config that is not UTF-8, naming the line and the byte offset of the first
+    /// byte that is not.
+    private static func notUTF8(_ bytes: [UInt8], path: String) -> NNTrainError {
+        var iterator = bytes.makeIterator()
+        var parser = Unicode.UTF8.ForwardParser()
+        var offset = 0, line = 1
+        while case .valid(let scalar) = parser.parseScalar(from: &iterator) {
+            offset += scalar.count
+            if scalar.count == 1, scalar.first == UInt8(ascii: "\n") { line += 1 }
+        }
+        let byte = bytes.indices.contains(offset) ? " (\(hexadecimal(bytes[offset], digits: 2)))" : ""
+        return .config(path, line: line, "byte \(offset)\(byte) is not UTF-8; expected a YAML config file in UTF-8")
     }
 
     /// Reads and validates config text; `source` is the file name that errors name. Each override

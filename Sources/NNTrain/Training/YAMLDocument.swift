@@ -1,11 +1,20 @@
+import CYaml
 import Yams
 
 /// Turns YAML text into a Yams node tree, whose nodes keep their line numbers, and Yams' errors
-/// into one-line config errors: invalid YAML, tabs used for indentation, duplicate keys.
+/// into one-line config errors: invalid YAML, tabs used for indentation, duplicate keys, nesting
+/// deeper than libyaml's limit of 1000 levels, aliases that expand past `maxExpandedValues`.
 enum YAMLDocument {
+    /// The most values (scalars, lists and mappings) a document may hold once its aliases are
+    /// expanded. A config has about a hundred; nine nested lists of ten aliases each (a "billion
+    /// laughs") would make a billion, which Yams' duplicate-key check and any walk of the tree would
+    /// visit one by one.
+    static let maxExpandedValues = 10_000
+
     /// The document's root node, nil for a text with no document (empty, or only comments).
     /// `source` places errors: the file (lines are filled in) or a `--set` argument.
     static func compose(_ text: String, source: ConfigSource) throws(NNTrainError) -> Node? {
+        try checkExpandedSize(of: text, source: source)
         do {
             return try Yams.compose(yaml: text)
         } catch let error as YamlError {
@@ -22,13 +31,19 @@ enum YAMLDocument {
         case .scanner(let context, let problem, let mark, _),
              .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
-            let place = source.atLine(mark.line)
+            // libyaml places a problem at the end of the input on the line after the last one
+            // when the text does not end with a line break; name the last line instead.
+            let lastLine = text.reduce(1) { $1.isNewline ? $0 + 1 : $0 }
+            let place = source.atLine(min(mark.line, lastLine))
+            if problem.hasPrefix("Maximum nesting level") {
+                return place.error("invalid YAML: lists or mappings nested more than 1000 levels deep; expected a config a few levels deep")
+            }
             if lineIsIndentedWithTab(mark.line, in: text) {
                 return place.error("invalid YAML: this line is indented with a tab; expected spaces (YAML forbids tabs in indentation)")
             }
             // An override's value is one line, so only the file's lines are worth naming.
             let contextText = context.map { context in
-                if case .file = source { "\(context.text) at line \(context.mark.line): " } else { "\(context.text): " }
+                if case .file = source { "\(context.text) at line \(min(context.mark.line, lastLine)): " } else { "\(context.text): " }
             } ?? ""
             return place.error("invalid YAML: \(contextText)\(problem)")
         case .reader(let problem, let offset, _, _):
@@ -42,6 +57,72 @@ enum YAMLDocument {
         }
     }
 
+    /// Calls `body` with each of libyaml's events for `text`, in document order, until it returns
+    /// false; stops quietly where the text does not parse (composing it reports the error).
+    private static func forEachEvent(
+        in text: String, _ body: (yaml_event_t) throws(NNTrainError) -> Bool
+    ) throws(NNTrainError) {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { return }
+        defer { yaml_parser_delete(&parser) }
+        let bytes = Array(text.utf8)
+        try bytes.withUnsafeBufferPointer { (buffer) throws(NNTrainError) in
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            while true {
+                var event = yaml_event_t()
+                guard yaml_parser_parse(&parser, &event) == 1 else { return }
+                defer { yaml_event_delete(&event) }
+                guard event.type != YAML_STREAM_END_EVENT, try body(event) else { return }
+            }
+        }
+    }
+
+    /// An anchor's or a scalar's text.
+    private static func string(_ characters: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+        characters.map { String(cString: $0) }
+    }
+
+    /// Refuses a text whose aliases (`*name`) expand it past `maxExpandedValues` values, counting
+    /// from libyaml's events with each anchor's expanded size, so nothing is expanded to count it.
+    private static func checkExpandedSize(of text: String, source: ConfigSource) throws(NNTrainError) {
+        var sizes: [String: Int] = [:]  // by anchor name
+        var open: [(anchor: String?, size: Int)] = []  // the lists and mappings being read
+        var total = 0
+        try forEachEvent(in: text) { (event) throws(NNTrainError) -> Bool in
+            let finished: (anchor: String?, size: Int)
+            switch event.type {
+            case YAML_SCALAR_EVENT: finished = (string(event.data.scalar.anchor), 1)
+            case YAML_ALIAS_EVENT: finished = (nil, string(event.data.alias.anchor).flatMap { sizes[$0] } ?? 1)
+            case YAML_SEQUENCE_START_EVENT:
+                open.append((string(event.data.sequence_start.anchor), 1))
+                return true
+            case YAML_MAPPING_START_EVENT:
+                open.append((string(event.data.mapping_start.anchor), 1))
+                return true
+            case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                guard let last = open.popLast() else { return false }
+                finished = last
+            default: return true
+            }
+            if let anchor = finished.anchor { sizes[anchor] = finished.size }
+            // Sizes saturate just past the limit, so no sum can overflow.
+            let size: Int
+            if open.isEmpty {
+                total = min(total + finished.size, maxExpandedValues + 1)
+                size = total
+            } else {
+                open[open.count - 1].size = min(open[open.count - 1].size + finished.size, maxExpandedValues + 1)
+                size = open[open.count - 1].size
+            }
+            guard size <= maxExpandedValues else {
+                throw source.atLine(Int(event.start_mark.line) + 1).error(
+                    "the aliases (*name) here expand the config to more than \(maxExpandedValues) values; "
+                        + "expected a config of at most \(maxExpandedValues) values")
+            }
+            return true
+        }
+    }
+
     /// Whether the 1-based `line` of `text` has a tab among its leading blanks, which libyaml
     /// reports only as a character that "cannot start any token" or "violates indentation".
     private static func lineIsIndentedWithTab(_ line: Int, in text: String) -> Bool {
@@ -52,92 +133,46 @@ enum YAMLDocument {
 
     /// `duplicate key 'lr' (first at line 6)` at the line of the second copy. YAML lets a parser
     /// silently keep either copy, so nntrain refuses both. Yams refuses them too, but reports only
-    /// one first copy (and not the earliest in the document). So each first copy Yams reports is
-    /// renamed with a numbered marker until the text composes; then every key has its original
-    /// name again and the copy that comes earliest is reported. If that fails (a marker can break
-    /// unusual YAML), the error names the first copy Yams reported.
+    /// one first copy (and not the earliest in the document), so the text's events are read again
+    /// and the first key, in document order, that repeats a plain key of its mapping is reported.
+    /// If none is found (keys that are lists or mappings), the copy Yams reported is named.
     private static func duplicateKeyError(named name: String, firstAt firstMark: Mark, in text: String, source: ConfigSource) -> NNTrainError {
-        let fallback = source.atLine(firstMark.line).error("duplicate key \(quoted(name)); expected each key once per mapping")
-        var markedText = text
-        var markedNames: [(marker: String, name: String)] = []
-        var (mark, duplicateName) = (firstMark, name)
-        // Each round renames one copy; a config with more duplicates than this is not worth the time.
-        for markerNumber in 0..<100 {
-            let marker = "nntrain-duplicate-\(markerNumber)-"
-            guard let next = inserting(marker, atLine: mark.line, column: mark.column, in: markedText) else { return fallback }
-            markedText = next
-            markedNames.append((marker, duplicateName))
-            do {
-                guard let root = try Yams.compose(yaml: markedText) else { return fallback }
-                let originalName = { (key: Node) -> String? in
-                    let keyText = key.scalar?.string
-                    return markedNames.first { keyText?.hasPrefix($0.marker) == true }?.name ?? keyText
-                }
-                guard let duplicate = earliestRepeatedKey(in: root, originalName: originalName) else { return fallback }
-                return source.atLine(duplicate.second.line)
-                    .error("duplicate key \(quoted(duplicate.name)) (first at line \(duplicate.first.line))")
-            } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
-                (mark, duplicateName) = (context.mark, duplicates.first ?? "")
-            } catch {
-                return fallback
-            }
+        guard let duplicate = earliestRepeatedKey(in: text) else {
+            return source.atLine(firstMark.line).error("duplicate key \(quoted(name)); expected each key once per mapping")
         }
-        return fallback
+        return source.atLine(duplicate.second).error("duplicate key \(quoted(duplicate.name)) (first at line \(duplicate.first))")
     }
 
-    /// Of the keys that repeat an earlier key of their mapping, the one earliest in the document,
-    /// with where its first copy is; keys are compared by `originalName`.
-    private static func earliestRepeatedKey(
-        in root: Node, originalName: (Node) -> String?
-    ) -> (name: String, first: Mark, second: Mark)? {
-        var earliest: (name: String, first: Mark, second: Mark)?
-        for mapping in mappings(in: root) {
-            var firstCopies: [String: Mark] = [:]
-            for key in mapping.map(\.key) {
-                guard let name = originalName(key), let mark = key.mark else { continue }
-                guard let firstCopy = firstCopies[name] else {
-                    firstCopies[name] = mark
-                    continue
+    /// Of the scalar keys that repeat an earlier key of their mapping, the first in document order,
+    /// with the lines of both copies: one pass over libyaml's events.
+    private static func earliestRepeatedKey(in text: String) -> (name: String, first: Int, second: Int)? {
+        // The mappings being read (lists are nil): their keys so far with their lines, and
+        // whether the next node is a key.
+        var open: [(keys: [String: Int], expectingKey: Bool)?] = []
+        var found: (name: String, first: Int, second: Int)?
+        try? forEachEvent(in: text) { event in
+            // Every node, scalar or collection, is a key or a value of the mapping it is in.
+            let isNode = [YAML_SCALAR_EVENT, YAML_ALIAS_EVENT, YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT].contains(event.type)
+            if isNode, case var mapping?? = open.last {
+                if mapping.expectingKey, event.type == YAML_SCALAR_EVENT, let key = string(event.data.scalar.value) {
+                    let line = Int(event.start_mark.line) + 1
+                    if let first = mapping.keys[key] {
+                        found = (key, first, line)
+                        return false
+                    }
+                    mapping.keys[key] = line
                 }
-                if earliest.map({ (mark.line, mark.column) < ($0.second.line, $0.second.column) }) ?? true {
-                    earliest = (name, firstCopy, mark)
-                }
-                break
+                mapping.expectingKey.toggle()
+                open[open.count - 1] = mapping
             }
-        }
-        return earliest
-    }
-
-    /// Every mapping in the tree, parents before children.
-    private static func mappings(in node: Node) -> [Node.Mapping] {
-        switch node {
-        case .mapping(let mapping): [mapping] + mapping.flatMap { mappings(in: $0.key) + mappings(in: $0.value) }
-        case .sequence(let sequence): sequence.flatMap { mappings(in: $0) }
-        case .scalar, .alias: []
-        }
-    }
-
-    /// `text` with `insertion` at a Yams mark (1-based line and column, columns counting Unicode
-    /// scalars as libyaml does), or nil if the text has no such place.
-    private static func inserting(_ insertion: String, atLine line: Int, column: Int, in text: String) -> String? {
-        var result = text
-        let scalars = result.unicodeScalars
-        var (currentLine, currentColumn) = (1, 1)
-        var index = scalars.startIndex
-        while index < scalars.endIndex {
-            if currentLine == line && currentColumn == column {
-                result.unicodeScalars.insert(contentsOf: insertion.unicodeScalars, at: index)
-                return result
+            switch event.type {
+            case YAML_MAPPING_START_EVENT: open.append((keys: [:], expectingKey: true))
+            case YAML_SEQUENCE_START_EVENT: open.append(nil)
+            case YAML_MAPPING_END_EVENT, YAML_SEQUENCE_END_EVENT: _ = open.popLast()
+            default: break
             }
-            let scalar = scalars[index]
-            index = scalars.index(after: index)
-            let isCarriageReturnBeforeLineFeed = scalar == "\r" && index < scalars.endIndex && scalars[index] == "\n"
-            if !isCarriageReturnBeforeLineFeed && ["\n", "\r", "\u{85}", "\u{2028}", "\u{2029}"].contains(scalar) {
-                (currentLine, currentColumn) = (currentLine + 1, 1)
-            } else {
-                currentColumn += 1
-            }
+            return true
         }
-        return nil
+        return found
     }
 }

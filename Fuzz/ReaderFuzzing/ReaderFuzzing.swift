@@ -1,0 +1,334 @@
+import CZlib
+import Foundation
+import NNTrain
+import Synchronization
+
+/// The readers nntrain points at files it did not write, as the fuzzers see them: valid inputs to
+/// start from (`seeds`) and one call through the reader and what consumes its result (`read`).
+/// The mutation tests (Tests/NNTrainTests/ReaderMutationTests.swift) and the libFuzzer targets
+/// (Fuzz/Fuzz*) share them.
+///
+/// The property every input must keep: the reader returns or throws an `NNTrainError` of the
+/// reader's kinds with a one-line message; it never traps, hangs or allocates without bound. A trap
+/// kills the process, which is how both fuzzers see it; `check` turns the other violations
+/// (an internal error, a message on two lines, an accepted config whose resolved YAML reads back
+/// otherwise) into a description.
+public enum FuzzedReader: String, CaseIterable, Sendable {
+    /// `Configuration.load` on a YAML file; an accepted config's resolved YAML must read back equal.
+    case config
+    /// `IDXReader.read` on a .gz file. The first byte chooses: bit 0 set, the rest is the decoded
+    /// IDX, gzipped here, so that a fuzzer mutates headers and not only deflate; bit 1 set, labels
+    /// (1 dimension), else images (3).
+    case idx
+    /// `CSVReader.read` on a CSV file, columns a and b.
+    case csv
+    /// A checkpoint's bytes: `CheckpointFile.verify`, and (skipping the checksum, which a mutation
+    /// rarely keeps) `SafeTensors.decode`, `Checkpoint(contents:)`, restoring into a trainer and
+    /// training a step, and rebuilding eval's model and running it.
+    case checkpoint
+}
+
+public enum ReaderFuzzing {
+    /// What one input did.
+    public enum Outcome: Sendable {
+        case accepted
+        case refused(NNTrainError)
+    }
+
+    // MARK: Seeds
+
+    /// Valid inputs of `reader`.
+    public static func seeds(for reader: FuzzedReader) -> [[UInt8]] {
+        switch reader {
+        case .config: configSeeds.map { Array($0.utf8) }
+        case .idx: idxSeeds
+        case .csv: csvSeeds.map { Array($0.utf8) }
+        case .checkpoint: checkpointSeeds
+        }
+    }
+
+    static let configSeeds: [String] = [
+        Configuration().resolvedYAML(),
+        sgdConfiguration.resolvedYAML(),
+        adamConfiguration.resolvedYAML(),
+        """
+        seed: 7
+        data: {dataset: bonus, path: b.csv, validation_split: 0.1, test_split: 0.2, normalize: standardize}
+        model: {hidden: [8, 4], activation: leaky_relu, leaky_slope: 0.2, init: uniform, init_range: [-0.5, 0.5], dropout: 0.1}
+        loss: huber
+        huber_delta: 2
+        optimizer: {name: rmsprop, lr: 0.01, momentum: 0.5, centered: true}
+        scheduler: {name: cyclic, base_lr: 0.001, max_lr: 0.01, step_size_up: 4, mode: exp_range, gamma: 0.99, warmup_steps: 3}
+        training: {epochs: 3, batch_size: full, precision: bf16, clip: {norm: 1.0, value: 0.5}}
+        early_stopping: {patience: 2, monitor: val_loss, restore_best: true}
+        checkpoint: {every_n_epochs: 2, keep_last: 1, save_best: true}
+        logging: {every_n_steps: 5}
+        output: {dir: runs/x, plots: false}
+        """,
+        """
+        # an anchor, one_cycle, fp16 with a fixed scale
+        optimizer:
+          name: sgd
+          lr: &lr 0.003
+          momentum: 0.9
+          nesterov: true
+        scheduler:
+          name: one_cycle
+          max_lr: *lr
+          warmup_epochs: 1
+        training:
+          precision: fp16
+          loss_scale: 1024
+        """,
+        """
+        scheduler: {name: multistep, milestones: [2, 4], gamma: 0.5}
+        model:
+          hidden: []
+          init: kaiming_normal
+        regularization: {l1: 0.001, label_smoothing: 0.1}
+        """,
+    ]
+
+    static let csvSeeds: [String] = [
+        "a,b\n1,2\n3.5,-4e-3\n",
+        "\u{FEFF}id,\"b\",a,note\r\n1,\"2\",3,\"x, \"\"y\"\"\r\nz\"\r\n\r\n2, 5 ,6e1,\r\n",
+        "b,a\n0,0\n1e38,-1e-38\n+1,.5\n",
+    ]
+
+    static var idxSeeds: [[UInt8]] {
+        let images = idxFile([2, 28, 28], data: (0..<(2 * 784)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+        let labels = idxFile([5], data: [3, 1, 4, 1, 5])
+        // The first byte: bit 0 for decoded IDX rather than .gz, bit 1 for labels.
+        return [[0] + gzip(images), [2] + gzip(labels), [1] + images, [3] + labels, [0] + gzip(Array(images.prefix(100))) + gzip(Array(images.dropFirst(100)))]
+    }
+
+    static var checkpointSeeds: [[UInt8]] {
+        [sgdTrainer(), adamTrainer()].compactMap { trainer in
+            _ = try? trainer.train(observer: nil, shouldStop: { trainer.stepCount == 3 }) { _ in }
+            return try? CheckpointFile.encode(Checkpoint(trainer: trainer, bestRecord: nil, reason: .interrupted).contents())
+        }
+    }
+
+    /// An IDX file of unsigned bytes with `dimensions`.
+    static func idxFile(_ dimensions: [Int], data: [UInt8]) -> [UInt8] {
+        func bigEndian(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
+        return bigEndian(0x0800 | UInt32(dimensions.count)) + dimensions.flatMap { bigEndian(UInt32(truncatingIfNeeded: $0)) } + data
+    }
+
+    /// `bytes` as one gzip member (zlib, level 1: the fuzzers call it on every IDX input).
+    public static func gzip(_ bytes: [UInt8]) -> [UInt8] {
+        var stream = z_stream()
+        guard deflateInit2_(&stream, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+                            Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return [] }
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))) + 64)
+        var input = bytes
+        let status = input.withUnsafeMutableBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { destination in
+                stream.next_in = source.baseAddress
+                stream.avail_in = UInt32(source.count)
+                stream.next_out = destination.baseAddress
+                stream.avail_out = UInt32(destination.count)
+                return deflate(&stream, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END else { return [] }
+        output.removeLast(Int(stream.avail_out))
+        return output
+    }
+
+    // MARK: The training side of checkpoints
+
+    /// 60 random 28×28 images in Fashion-MNIST's 10 classes (so that a checkpoint's config, which
+    /// names fashion-mnist, fits them as eval requires): 48 train (batches of 10 or 8), 12
+    /// validation and test.
+    static let data: TrainingData = {
+        var random = RandomGenerator(seed: 21)
+        let pixels = (0..<(60 * 784)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let all = Dataset(name: "images", features: .bytes(pixels), featureCount: 784,
+                          targets: .classes((0..<60).map { Int32($0 % 10) }), classNames: FashionMNIST.classNames)
+        let train = all.subset(Array(0..<48)), validation = all.subset(Array(48..<60))
+        return TrainingData(train: train, validation: validation, test: validation, normalizer: Normalizer(fitting: train, mode: .scale))
+    }()
+
+    /// SGD with Nesterov momentum, reduce_on_plateau, dropout, batch norm, early stopping with restore_best.
+    static let sgdConfiguration: Configuration = {
+        var config = Configuration()
+        config.model.hidden = [4, 3]
+        config.model.dropout = 0.25
+        config.model.batchNorm = true
+        config.optimizer.name = .sgd
+        config.optimizer.lr = 0.05
+        config.optimizer.momentum = 0.9
+        config.optimizer.nesterov = true
+        config.scheduler.name = .reduceOnPlateau
+        config.scheduler.monitor = .valLoss
+        config.scheduler.mode = "min"
+        config.training.epochs = 2
+        config.training.batchSize = .rows(10)
+        config.earlyStopping.patience = 5
+        config.earlyStopping.monitor = .valLoss
+        config.earlyStopping.restoreBest = true
+        return config
+    }()
+
+    /// Adam with amsgrad, fp16 with dynamic loss scaling, one_cycle.
+    static let adamConfiguration: Configuration = {
+        var config = Configuration()
+        config.model.hidden = [2]
+        config.optimizer.name = .adam
+        config.optimizer.amsgrad = true
+        config.scheduler.name = .oneCycle
+        config.scheduler.maxLR = 0.01
+        config.training.precision = .fp16
+        config.training.lossScale = .dynamic
+        config.logging.precisionStats = true
+        config.training.epochs = 2
+        config.training.batchSize = .rows(8)
+        return config
+    }()
+
+    static func sgdTrainer() -> Trainer { Trainer(configuration: sgdConfiguration, data: data) }
+    static func adamTrainer() -> Trainer { Trainer(configuration: adamConfiguration, data: data) }
+
+    // MARK: Reading
+
+    /// Runs `bytes` through `reader` (see FuzzedReader) and returns the first refusal, or
+    /// `.accepted` if every step took it.
+    public static func read(_ reader: FuzzedReader, _ bytes: [UInt8]) -> Outcome {
+        do throws(NNTrainError) {
+            switch reader {
+            case .config: try readConfig(bytes)
+            case .idx: try readIDX(bytes)
+            case .csv:
+                try withFile(bytes, named: "t.csv") { path throws(NNTrainError) in
+                    _ = try CSVReader.read(path: path, requiredColumns: ["a", "b"])
+                }
+            case .checkpoint: try readCheckpoint(bytes)
+            }
+            return .accepted
+        } catch {
+            return .refused(error)
+        }
+    }
+
+    /// What is wrong with `outcome` of `reader`, nil when it keeps the property: a refusal of one of
+    /// the reader's kinds on one non-empty line.
+    public static func check(_ outcome: Outcome, of reader: FuzzedReader) -> String? {
+        guard case .refused(let error) = outcome else { return nil }
+        let kinds: [NNTrainError.Kind] = switch reader {
+        case .config: [.config]
+        case .idx, .csv: [.data]
+        case .checkpoint: [.data, .config, .diverged]  // a state that does not fit the config is .config; training may diverge
+        }
+        if !kinds.contains(error.kind) { return "kind \(error.kind) (\(error.exitStatus)): \(error.message)" }
+        if error.message.isEmpty || error.message.contains(where: \.isNewline) { return "not one line: \(error.message)" }
+        return nil
+    }
+
+    static func readConfig(_ bytes: [UInt8]) throws(NNTrainError) {
+        let configuration = try withFile(bytes, named: "c.yaml") { path throws(NNTrainError) in try Configuration.load(path: path) }
+        // What nntrain writes as config.yaml must read back as the same config.
+        let resolved = configuration.resolvedYAML()
+        let readBack: Configuration
+        do throws(NNTrainError) { readBack = try Configuration.parse(yaml: resolved, source: "config.yaml") } catch {
+            throw NNTrainError(.internal, "the resolved YAML of an accepted config is refused: \(error.message)")
+        }
+        guard readBack == configuration else { throw NNTrainError(.internal, "the resolved YAML of an accepted config reads back otherwise") }
+    }
+
+    static func readIDX(_ bytes: [UInt8]) throws(NNTrainError) {
+        guard let mode = bytes.first else { return }
+        let file = mode & 1 == 0 ? Array(bytes.dropFirst()) : gzip(Array(bytes.dropFirst()))
+        try withFile(file, named: "data.gz") { path throws(NNTrainError) in
+            // A small bound, so that a fuzzer does not spend its time decoding big valid files.
+            _ = try IDXReader.read(path: path, expectedDimensions: mode & 2 == 0 ? 3 : 1, maxBytes: 1 << 20)
+        }
+    }
+
+    static func readCheckpoint(_ bytes: [UInt8]) throws(NNTrainError) {
+        var firstError: NNTrainError?
+        do throws(NNTrainError) { _ = try Checkpoint(contents: CheckpointFile.verify(bytes, path: "last.bin"), path: "last.bin") } catch {
+            firstError = error
+        }
+        // The rest as if the checksum were right.
+        let checkpoint = try Checkpoint(contents: SafeTensors.decode(bytes, path: "last.bin"), path: "last.bin")
+        // Into both trainers: one of them has the checkpoint's model, and must take it.
+        var restoreError: NNTrainError?
+        for trainer in [sgdTrainer(), adamTrainer()] {
+            do throws(NNTrainError) {
+                try checkpoint.restore(into: trainer, path: "last.bin")
+                try trainer.train(observer: nil, shouldStop: { true }) { _ in }
+                restoreError = nil
+                break
+            } catch {
+                restoreError = restoreError ?? error
+            }
+        }
+        firstError = firstError ?? restoreError
+        // What nntrain eval does with the checkpoint, on the training rows.
+        do throws(NNTrainError) {
+            let configuration: Configuration
+            do throws(NNTrainError) { configuration = try Configuration.parse(yaml: checkpoint.configurationYAML, source: "last.bin (its config)") } catch {
+                throw NNTrainError.data("last.bin", "its config cannot be read by this nntrain (\(error.message))")
+            }
+            guard checkpoint.parameterLayout.first?.shape.last == data.train.featureCount,
+                  checkpoint.normalizer.scale.count == data.train.featureCount else {
+                throw NNTrainError.data("last.bin", "the model does not take the data's 784 features")
+            }
+            let network = try CheckpointEvaluation.model(of: checkpoint, configuration: configuration, path: "last.bin")
+            _ = CheckpointEvaluation.outputs(of: network, on: data.train, normalizer: checkpoint.normalizer,
+                                             loss: Loss(configuration.loss, huberDelta: configuration.huberDelta))
+        } catch {
+            firstError = firstError ?? error
+        }
+        if let firstError { throw firstError }
+    }
+
+    // MARK: Files
+
+    private static let folder: String = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("nntrain-fuzz-\(getpid())").path
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+    private static let counter = Atomic<Int>(0)
+
+    /// Calls `body` with the path of a file holding `bytes` (unique to the call, removed after).
+    static func withFile<T>(_ bytes: [UInt8], named name: String, _ body: (String) throws(NNTrainError) -> T) throws(NNTrainError) -> T {
+        let number = counter.wrappingAdd(1, ordering: .relaxed).oldValue
+        let path = (folder as NSString).appendingPathComponent("\(number)-\(name)")
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+            throw NNTrainError(.internal, "\(path): cannot write the fuzzer's input")
+        }
+        defer { unlink(path) }
+        return try body(path)
+    }
+}
+
+// MARK: - libFuzzer
+
+/// What the libFuzzer targets (Fuzz/Fuzz*/) do with each input and at start-up.
+public enum LibFuzzerEntry {
+    /// LLVMFuzzerTestOneInput: reads the input; a violation of the property is a crash for
+    /// libFuzzer to report (and save as crash-<sha1>).
+    public static func testOneInput(_ reader: FuzzedReader, _ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+        let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+        if let problem = ReaderFuzzing.check(ReaderFuzzing.read(reader, bytes), of: reader) {
+            fatalError("\(reader): \(problem)")
+        }
+        return 0
+    }
+
+    /// LLVMFuzzerInitialize: with NNTRAIN_FUZZ_SEEDS=FOLDER, writes the reader's valid inputs
+    /// there (seed-N) and exits, so `make fuzz` starts from a corpus made in code.
+    public static func initialize(_ reader: FuzzedReader) -> CInt {
+        guard let folder = ProcessInfo.processInfo.environment["NNTRAIN_FUZZ_SEEDS"] else { return 0 }
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (index, seed) in ReaderFuzzing.seeds(for: reader).enumerated() {
+            _ = FileManager.default.createFile(atPath: "\(folder)/seed-\(index)", contents: Data(seed))
+        }
+        print("\(reader): \(ReaderFuzzing.seeds(for: reader).count) seeds written to \(folder)")
+        exit(0)
+    }
+}
