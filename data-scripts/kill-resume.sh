@@ -89,7 +89,9 @@ check_checkpoints() {
 }
 
 # Temporary files in the run directory, one per line.
-temporary_files() { find "$run" -name '*.partial-*' 2> /dev/null | sort; }
+# (None, and status 0, before the first session has made the directory: set -e and pipefail would
+# otherwise end the script without a word.)
+temporary_files() { { find "$run" -name '*.partial-*' 2> /dev/null || true; } | sort; }
 
 # A run that got to its end against the reference: every checkpoint's tensors, metrics.csv, steps.csv.
 check_finished_run() {
@@ -129,7 +131,8 @@ while (( landed < kills )); do
         check_checkpoints
         temporaries=$(temporary_files)
         if echo "$temporaries" | grep -q '/checkpoints/'; then mid_write=$((mid_write + 1)); fi
-        epochs=$(( $(cat "$run/metrics.csv" 2> /dev/null | wc -l) - 1 ))
+        # (A session killed before it wrote metrics.csv's header leaves none: count 0 rows, not fail.)
+        epochs=$(( $( { cat "$run/metrics.csv" 2> /dev/null || true; } | wc -l) - 1 ))
         echo "kill $landed: session $sessions ($how) killed after ${pause}s, metrics.csv at epoch $(( epochs < 0 ? 0 : epochs ))$(
             [ -n "$temporaries" ] && echo ", mid-write: $(echo $temporaries | sed "s|$run/||g")")"
         if [ -n "$earlier_temporaries" ] && [ -n "$(comm -12 <(echo "$earlier_temporaries") <(echo "$temporaries"))" ]; then
