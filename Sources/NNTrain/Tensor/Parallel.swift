@@ -77,29 +77,40 @@ enum Parallel {
     }
 }
 
-/// The threads that run the pieces of a pass: the caller runs piece 0, worker `w` runs piece `w`.
+/// The threads that run the pieces of a pass: the caller runs piece 0 and worker `w` piece `w`, unless
+/// the caller, done with its own piece, finds a worker's piece not yet started and takes it itself:
+/// a worker that is parked or off its core (the machine busy with other work) then costs the pass
+/// nothing instead of holding it up.
 ///
 /// A pass is published by bumping `published` (a generation number in the high bits, the piece
-/// count in the low 8) with release ordering after storing the body; a worker that sees a new value
-/// with its piece in range runs it and bumps `finished`; the caller spins until every other piece
-/// is finished. A worker computes in the caller's floating-point mode (`Trainer.train` flushes
-/// subnormals to zero; a piece computed without would be slower and could differ). Workers that see no new pass spin (x86 `pause`) for about a millisecond, then park
-/// on a condition variable; `run` wakes parked workers. Only one caller at a time uses the workers
-/// (`inUse`); another caller meanwhile runs all its pieces itself.
+/// count in the low 8) with sequentially consistent ordering after storing the body. Each piece
+/// has a claim slot holding the last generation that claimed it; whoever moves it from an earlier
+/// generation to this one by compare-and-swap runs the piece, so each piece runs exactly once, and a
+/// worker that wakes after its pass is over finds its slot at that or a later generation and
+/// touches nothing. Workers bump `finished`; the caller waits for the pieces it did not run. A worker
+/// computes in the caller's floating-point mode (`Trainer.train` flushes subnormals to zero; a piece
+/// computed without would be slower and could differ). Workers that see no new pass spin (x86
+/// `pause`) for about a millisecond, then park on a condition variable; `run` wakes parked workers.
+/// Only one caller at a time uses the workers (`inUse`); another caller meanwhile runs all its pieces
+/// itself.
 final class ComputePool: @unchecked Sendable {
     static let shared = ComputePool(threads: Parallel.pieceCount)
 
     private let workerCount: Int
-    /// (generation << 8) | pieces of the latest pass.
+    /// (generation << 8) | piece count of the latest pass.
     private let published = Atomic<Int>(0)
     private let finished = Atomic<Int>(0)
     private let inUse = Atomic<Bool>(false)
     private let parkedWorkers = Atomic<Int>(0)
     private let parking = NSCondition()
-    /// The latest pass's body and its caller's floating-point mode (flush-to-zero while training);
-    /// written by the caller before publishing, read by its workers after.
+    /// One claim slot per piece, each on its own 64-byte cache line (`slotStride` Ints apart).
+    private let claimSlots: UnsafeMutablePointer<Atomic<Int>>
+    private static let slotStride = 8
+    /// The latest pass's caller's floating-point mode (flush-to-zero while training).
+    private let floatingPointMode = Atomic<UInt32>(0)
+    /// The latest pass's body: written by the caller before publishing, read only by a thread that
+    /// has claimed a piece of that pass.
     private var body: ((Int) -> Void)?
-    private var floatingPointMode: UInt32 = 0
 
     /// Spins of a waiting worker before it parks: about a millisecond (x86's `pause` takes ~40-140 cycles).
     private static let spinsBeforeParking = 20_000
@@ -108,6 +119,9 @@ final class ComputePool: @unchecked Sendable {
 
     private init(threads: Int) {
         workerCount = threads - 1
+        let slotCount = threads * Self.slotStride
+        claimSlots = .allocate(capacity: slotCount)
+        for index in 0..<slotCount { (claimSlots + index).initialize(to: Atomic<Int>(0)) }
         for worker in 0..<workerCount {
             let thread = Thread { [unowned self] in self.work(as: worker + 1) }
             thread.name = "nntrain compute \(worker + 1)"
@@ -127,7 +141,7 @@ final class ComputePool: @unchecked Sendable {
         }
         withoutActuallyEscaping(body) { body in
             self.body = body
-            floatingPointMode = nntrain_floating_point_mode()
+            floatingPointMode.store(nntrain_floating_point_mode(), ordering: .relaxed)
             finished.store(0, ordering: .relaxed)
             let generation = (published.load(ordering: .relaxed) >> 8) &+ 1
             published.store(generation << 8 | pieces, ordering: .sequentiallyConsistent)
@@ -137,16 +151,35 @@ final class ComputePool: @unchecked Sendable {
                 parking.unlock()
             }
             body(0)
-            // Spin while the other pieces are (normally) a few microseconds from done; on a machine
-            // busy with other work a worker may be off its core, so give the core up between checks.
+            var ranHere = 1
+            for piece in 1..<pieces where claim(piece, generation: generation) {
+                body(piece)
+                ranHere += 1
+            }
+            // The workers' pieces are (normally) a few microseconds from done; on a busy machine a
+            // worker may be off its core mid-piece, so give the core up between checks.
             var spins = 0
-            while finished.load(ordering: .acquiring) < pieces - 1 {
+            while finished.load(ordering: .acquiring) < pieces - ranHere {
                 spins += 1
                 if spins < Self.spinsBeforeYielding { Self.pause() } else { sched_yield() }
             }
             self.body = nil
         }
         inUse.store(false, ordering: .releasing)
+    }
+
+    /// Whether the calling thread is the one that moved `piece`'s slot to `generation` (from an
+    /// earlier one), and so runs it.
+    private func claim(_ piece: Int, generation: Int) -> Bool {
+        let slot = claimSlots + piece * Self.slotStride
+        var current = slot.pointee.load(ordering: .acquiring)
+        while current < generation {
+            let (exchanged, original) = slot.pointee.compareExchange(
+                expected: current, desired: generation, ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            current = original
+        }
+        return false
     }
 
     private func work(as piece: Int) {
@@ -165,9 +198,10 @@ final class ComputePool: @unchecked Sendable {
                 current = published.load(ordering: .acquiring)
             }
             seen = current
-            if piece < current & 0xFF {
-                if mode != floatingPointMode {
-                    mode = floatingPointMode
+            if piece < current & 0xFF, claim(piece, generation: current >> 8) {
+                let callerMode = floatingPointMode.load(ordering: .relaxed)
+                if mode != callerMode {
+                    mode = callerMode
                     nntrain_restore_floating_point_mode(mode)
                 }
                 runPiece(piece)
