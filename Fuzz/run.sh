@@ -34,20 +34,21 @@ echo "built in $(( $(date +%s) - start )) s: ${targets[*]/#/Fuzz}"
 mkdir -p "$scratch/crashes" "$scratch/logs"
 run() {  # run TARGET: seeds, then libFuzzer for $seconds; the log goes to $scratch/logs/TARGET.log
     local target=$1 corpus=$scratch/corpus/$1 log=$scratch/logs/$1.log
+    local deadline=$(( $(date +%s) + seconds )) left unit
     NNTRAIN_FUZZ_SEEDS="$corpus" "$bin/Fuzz$target" > /dev/null
-    "$bin/Fuzz$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="$scratch/crashes/$target-" "$corpus" > "$log" 2>&1 && return 0
-    # libFuzzer's timeout is wall time: a machine that stalls (a busy or paused virtual machine)
-    # makes any input time out. A timeout counts only if the input is slow again on its own.
-    local unit
-    unit=$(sed -n 's/.*Test unit written to \(.*timeout-[0-9a-f]*\)$/\1/p' "$log" | tail -n 1)
-    [ -n "$unit" ] || return 1
-    if timeout 120 "$bin/Fuzz$target" -timeout=10 -runs=1 "$unit" >> "$log" 2>&1; then
+    : > "$log"
+    while left=$(( deadline - $(date +%s) )); [ "$left" -gt 0 ]; do
+        "$bin/Fuzz$target" -max_total_time="$left" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+            -artifact_prefix="$scratch/crashes/$target-" "$corpus" >> "$log" 2>&1 && return 0
+        # libFuzzer's timeout is wall time: a machine that stalls (a busy or paused virtual
+        # machine) makes any input time out. A timeout counts only if the input is slow again on
+        # its own; if it is not, fuzzing goes on for the time left.
+        unit=$(sed -n 's/.*Test unit written to \(.*timeout-[0-9a-f]*\)$/\1/p' "$log" | tail -n 1)
+        [ -n "$unit" ] && [ -f "$unit" ] || return 1
+        timeout 120 "$bin/Fuzz$target" -timeout=10 -runs=1 "$unit" >> "$log" 2>&1 || return 1
         mv "$unit" "${unit/timeout-/unreproduced-timeout-}"
         echo "Fuzz$target: a timeout that did not happen again on its own (the machine stalled?): ${unit/timeout-/unreproduced-timeout-}" | tee -a "$log"
-        return 0
-    fi
-    return 1
+    done
 }
 
 start=$(date +%s)
@@ -61,7 +62,7 @@ while [ ${#pending[@]} -gt 0 ]; do
     for i in "${!batch[@]}"; do
         target=${batch[$i]}
         if wait "${pids[$i]}"; then status=ok; else status=FAILED; failed+=("$target"); fi
-        runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch/logs/$target.log")
+        runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch/logs/$target.log" | awk '{ total += $1 } END { print total }')
         corpus=$(ls "$scratch/corpus/$target" | wc -l)
         echo "Fuzz$target: $status, ${runs:-?} inputs in ${seconds} s, corpus $corpus files (log: $scratch/logs/$target.log)"
     done
