@@ -114,7 +114,7 @@ duration=$(echo "$start $(date +%s.%N)" | awk '{ printf "%.3f", $2 - $1 }')
 window=$(echo "$duration" | awk '{ printf "%.3f", $1 / 4 }')
 echo "reference: $work/straight, uninterrupted in ${duration}s; killing each session after a random 0-${window}s (seed $seed)"
 
-landed=0; mid_write=0; sessions=0; finished=0; fresh=1; earlier_temporaries=""
+landed=0; mid_write=0; sessions=0; finished=0; fresh=1; earlier_temporaries=""; earlier_epochs=0
 while (( landed < kills )); do
     sessions=$((sessions + 1))
     if (( fresh )) || [ ! -f "$run/checkpoints/last.bin" ]; then how=--force; else how=--resume; fi
@@ -130,21 +130,27 @@ while (( landed < kills )); do
         landed=$((landed + 1))
         check_checkpoints
         temporaries=$(temporary_files)
-        if echo "$temporaries" | grep -q '/checkpoints/'; then mid_write=$((mid_write + 1)); fi
+        # (Counting only files this session left: an earlier one's may still be there, see below.)
+        left_now=$(comm -13 <(echo "$earlier_temporaries") <(echo "$temporaries"))
+        if [[ "$left_now" == */checkpoints/* ]]; then mid_write=$((mid_write + 1)); fi
         # (A session killed before it wrote metrics.csv's header leaves none: count 0 rows, not fail.)
         epochs=$(( $( { cat "$run/metrics.csv" 2> /dev/null || true; } | wc -l) - 1 ))
         echo "kill $landed: session $sessions ($how) killed after ${pause}s, metrics.csv at epoch $(( epochs < 0 ? 0 : epochs ))$(
             [ -n "$temporaries" ] && echo ", mid-write: $(echo $temporaries | sed "s|$run/||g")")"
-        if [ -n "$earlier_temporaries" ] && [ -n "$(comm -12 <(echo "$earlier_temporaries") <(echo "$temporaries"))" ]; then
+        # A session deletes an earlier one's temporary files when it starts; one killed before it
+        # trained an epoch may not have got that far (killed within milliseconds), so only a
+        # session that got further must have deleted them.
+        if [ -n "$earlier_temporaries" ] && (( epochs > earlier_epochs )) \
+            && [ -n "$(comm -12 <(echo "$earlier_temporaries") <(echo "$temporaries"))" ]; then
             fail "after kill $landed: an earlier kill's temporary files are still there: $earlier_temporaries"
         fi
-        earlier_temporaries=$temporaries
+        earlier_temporaries=$temporaries; earlier_epochs=$epochs
     elif (( status == 0 )); then
         check_checkpoints
         [ -z "$(temporary_files)" ] || fail "a completed run left temporary files: $(temporary_files)"
         check_finished_run
         finished=$((finished + 1))
-        fresh=1; earlier_temporaries=""
+        fresh=1; earlier_temporaries=""; earlier_epochs=0
     else
         fail "session $sessions ($how) exited with status $status: $(cat "$work/session.log")"
     fi
