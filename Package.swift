@@ -90,8 +90,8 @@ let package = Package(
 
         // MARK: Tests
 
-        .testTarget(name: "NNTrainTests", dependencies: ["NNTrain", "CZlib", "CFloatingPoint", "ReaderFuzzing"]),
-        .testTarget(name: "nntrainTests", dependencies: ["nntrain", "NNTrain", "CZlib"]),
+        .testTarget(name: "NNTrainTests", dependencies: ["NNTrain", "CFloatingPoint", "ReaderFuzzing"]),
+        .testTarget(name: "nntrainTests", dependencies: ["nntrain", "NNTrain", "ReaderFuzzing"]),
     ] + fuzzTargets
 )
 

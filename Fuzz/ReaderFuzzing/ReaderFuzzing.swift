@@ -115,10 +115,12 @@ public enum ReaderFuzzing {
         return bigEndian(0x0800 | UInt32(dimensions.count)) + dimensions.flatMap { bigEndian(UInt32(truncatingIfNeeded: $0)) } + data
     }
 
-    /// `bytes` as one gzip member (zlib, level 1: the fuzzers call it on every IDX input).
-    public static func gzip(_ bytes: [UInt8]) -> [UInt8] {
+    /// `bytes` as one gzip member (zlib's deflate with windowBits 15 + 16, RFC 1952); empty if zlib
+    /// fails. Level 1 by default, as the fuzzers call it on every IDX input; the tests' fixtures use
+    /// zlib's default, 6.
+    public static func gzip(_ bytes: [UInt8], level: Int32 = 1) -> [UInt8] {
         var stream = z_stream()
-        guard deflateInit2_(&stream, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+        guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
                             Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return [] }
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))) + 64)

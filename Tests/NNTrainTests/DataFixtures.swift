@@ -1,5 +1,5 @@
-import CZlib
 import Foundation
+import ReaderFuzzing
 import Testing
 
 /// A fresh folder under the system's temporary folder for one test's fixture files, removed with
@@ -38,26 +38,11 @@ final class TemporaryFolder {
     }
 }
 
-/// `bytes` compressed as one gzip member (zlib's deflate with windowBits 15 + 16, RFC 1952).
+/// `bytes` compressed as one gzip member at zlib's default level (ReaderFuzzing.gzip).
 func gzipped(_ bytes: [UInt8]) throws -> [UInt8] {
-    var stream = z_stream()
-    try #require(
-        deflateInit2_(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK)
-    defer { deflateEnd(&stream) }
-    var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))) + 64)
-    var input = bytes
-    let status = input.withUnsafeMutableBufferPointer { source in
-        output.withUnsafeMutableBufferPointer { destination in
-            stream.next_in = source.baseAddress
-            stream.avail_in = UInt32(source.count)
-            stream.next_out = destination.baseAddress
-            stream.avail_out = UInt32(destination.count)
-            return deflate(&stream, Z_FINISH)
-        }
-    }
-    try #require(status == Z_STREAM_END)
-    output.removeLast(Int(stream.avail_out))
-    return output
+    let member = ReaderFuzzing.gzip(bytes, level: 6)
+    try #require(!member.isEmpty, "zlib could not compress the fixture")
+    return member
 }
 
 /// An IDX file of unsigned bytes (magic 0x0000_08_<dimension count>, big-endian sizes, then `data`).

@@ -1,6 +1,6 @@
-import CZlib
 import Foundation
 import NNTrain
+import ReaderFuzzing
 import Testing
 
 /// Malformed inputs given to the executable: the exit status of their kind and exactly one line
@@ -72,25 +72,10 @@ import Testing
         CommandLineTests.expectFailure(missing, status: 66, message: "nowhere.bin: no such file or folder (expected an nntrain checkpoint (.bin))")
     }
 
-    /// `bytes` as one gzip member.
+    /// `bytes` as one gzip member at zlib's default level (ReaderFuzzing.gzip).
     func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
-        var stream = z_stream()
-        try #require(deflateInit2_(&stream, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
-                                   Int32(MemoryLayout<z_stream>.size)) == Z_OK)
-        defer { deflateEnd(&stream) }
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(bytes.count))) + 64)
-        var input = bytes
-        let status = input.withUnsafeMutableBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { destination in
-                stream.next_in = source.baseAddress
-                stream.avail_in = UInt32(source.count)
-                stream.next_out = destination.baseAddress
-                stream.avail_out = UInt32(destination.count)
-                return deflate(&stream, Z_FINISH)
-            }
-        }
-        try #require(status == Z_STREAM_END)
-        output.removeLast(Int(stream.avail_out))
-        return output
+        let member = ReaderFuzzing.gzip(bytes, level: 6)
+        try #require(!member.isEmpty, "zlib could not compress the fixture")
+        return member
     }
 }
