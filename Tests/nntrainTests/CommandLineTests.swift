@@ -26,6 +26,11 @@ import Testing
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        return try collect(process)
+    }
+
+    /// Runs a configured `process` to its end and returns its status and both outputs.
+    static func collect(_ process: Process) throws -> Result {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

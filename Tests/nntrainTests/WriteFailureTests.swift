@@ -13,15 +13,7 @@ import Testing
         process.arguments = ["-c", "ulimit -f \(blocks) && trap '' XFSZ && exec \"$0\" \"$@\"",
                              CommandLineTests.executable.path] + arguments
         process.currentDirectoryURL = directory
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandLineTests.Result(status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
-                                       standardError: String(decoding: errData, as: UTF8.self))
+        return try CommandLineTests.collect(process)
     }
 
     static func contents(_ directory: URL, _ names: [String]) -> [String: Data] {

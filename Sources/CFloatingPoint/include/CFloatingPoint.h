@@ -1,5 +1,4 @@
-// What Swift cannot reach by itself: the CPU's floating-point mode, the spin-wait hint and
-// software prefetch.
+// What Swift cannot reach by itself: the CPU's floating-point mode and the spin-wait hint.
 #ifndef NNTRAIN_CFLOATINGPOINT_H
 #define NNTRAIN_CFLOATINGPOINT_H
 
@@ -20,12 +19,6 @@ static inline void nntrain_spin_pause(void) {
 #if defined(__x86_64__)
     __builtin_ia32_pause();
 #endif
-}
-
-/// Asks the CPU to start loading the cache line holding `address` for reading (a hint: it never
-/// faults, whatever the address).
-static inline void nntrain_prefetch(const void *address) {
-    __builtin_prefetch(address, 0, 3);
 }
 
 #endif

@@ -1,4 +1,3 @@
-import CFloatingPoint
 /// The per-feature affine map x'_j = (x_j − shift_j) × scale_j that turns stored features into
 /// model inputs, with `shift` and `scale` fitted on the training split only (so validation and test
 /// rows are mapped with statistics they did not contribute to).
@@ -125,14 +124,6 @@ public struct Normalizer: Sendable, Equatable {
             for position in positions {
                 let row = rows[position]
                 dataset.checkRow(row)
-                // Rows come in shuffled order, so the hardware cannot guess the next one: ask for it
-                // while this one is converted (a row of Fashion-MNIST is 13 cache lines).
-                if position + 1 < positions.upperBound {
-                    let next = UnsafeRawPointer(sourceBase + Int(rows[position + 1]) * width)
-                    for offset in stride(from: 0, to: width * MemoryLayout<Element>.stride, by: 64) {
-                        nntrain_prefetch(next + offset)
-                    }
-                }
                 let from = sourceBase + Int(row) * width
                 let to = destination + position * width
                 for column in 0..<width {
