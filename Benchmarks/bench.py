@@ -22,7 +22,7 @@ of the rounds' ratios, each taken between two runs made one after the other):
   test s        one evaluation of the 10,000 test images (nntrain: summary.json's test.seconds, its
                 only test pass; PyTorch: the pass after the last epoch, warm from the earlier ones)
 
-and a second table with the issue's targets (issue 7) and whether each is met. The report is
+and a second table with the project's speed targets and whether each is met. The report is
 printed and written to runs/bench/bench.md; each run keeps its output under runs/bench/.
 
 Before anything is compared, the kernel of nntrain's first run (summary.json's blas_kernel) is
@@ -66,7 +66,7 @@ def training_flops_per_sample(layers=LAYERS):
                           image, which needs no gradient; PyTorch skips that product too
 
     For 784-256-128-10: 2·234,752 + 2·234,752 + 2·34,048 = 1,007,104 FLOP per sample, so
-    60.4 GFLOP per epoch of 60,000 images (../shared/bench/README.md's "about 85 GFLOP" is
+    60.4 GFLOP per epoch of 60,000 images (the rougher estimate of "about 85 GFLOP" is
     6 · parameters · samples, which includes the first layer's input gradient and the biases).
     """
     products = [i * o for i, o in layers]
@@ -109,7 +109,7 @@ def cpu_info():
 
 
 def check_kernel(kernel, flags):
-    """Raises when nntrain's OpenBLAS kernel is weaker than what the CPU runs (issue 7: kernel
+    """Raises when nntrain's OpenBLAS kernel is weaker than what the CPU runs (the kernel
     selection must never fall back on a CPU with AVX2 or AVX-512)."""
     name = kernel.lower()
     if AVX512_FLAGS <= flags and name not in AVX512_KERNELS:
@@ -337,7 +337,7 @@ def target_table(args, results, torch_python):
         add(f"evaluating the 10,000 test images < {TEST_TARGET_S} s", f"{max(tests):.3f} s (slowest)",
             max(tests) < TEST_TARGET_S)
     add("OpenBLAS kernel not a generic fallback", every[0]["kernel"], True)
-    return ["| target (issue 7) | measured | met |", "|---|---|---|"] + rows
+    return ["| target | measured | met |", "|---|---|---|"] + rows
 
 
 def parse_list(text, kind, allowed=None):

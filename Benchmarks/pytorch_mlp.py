@@ -1,7 +1,6 @@
 """The PyTorch side of `make bench`: the reference MLP trained on Fashion-MNIST in PyTorch on the CPU.
 
-Adapted from ../shared/bench/torch_mlp.py (the project's PyTorch baseline, see
-../shared/bench/README.md), keeping its data handling (the four .gz files decoded with gzip and numpy,
+Adapted from the project's PyTorch baseline script, keeping its data handling (the four .gz files decoded with gzip and numpy,
 pixels / 255 as float32 tensors), its model (nn.Linear layers with ReLU between them; 784-256-128-10
 by default), its optimizer (Adam, lr 1e-3), its shuffled mini-batches (torch.randperm with a seeded
 generator) and its thread count (torch.set_num_threads). What it adds, for Benchmarks/bench.py:

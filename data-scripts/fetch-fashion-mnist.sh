@@ -4,7 +4,7 @@
 #   data-scripts/fetch-fashion-mnist.sh DIR
 #
 # With NNTRAIN_DATA_MIRROR=FOLDER set, the files are copied from that folder (for machines without
-# internet, e.g. NNTRAIN_DATA_MIRROR=../shared/data/fashion-mnist); otherwise each is downloaded
+# internet, e.g. NNTRAIN_DATA_MIRROR=/mnt/mirror/fashion-mnist); otherwise each is downloaded
 # with curl or wget, with retries, from the dataset's public mirror. The mirror is plain HTTP (S3
 # website endpoints have no HTTPS), so the MD5 check below is what guarantees the bytes.
 # Files already in DIR with the right MD5 are kept; a file with the wrong MD5 is removed and the

@@ -77,8 +77,8 @@ public enum BLAS {
 /// Puts OpenBLAS on the fastest kernel this CPU can run, without the user doing anything.
 ///
 /// OpenBLAS 0.3.21 (Debian 12) does not recognise recent Xeons and falls back to its generic
-/// "Prescott" SSE3 kernel, ten times slower than its AVX-512 "SkylakeX" one (measured in
-/// ../shared/bench/README.md). It reads the override `OPENBLAS_CORETYPE` once, when the library
+/// "Prescott" SSE3 kernel, ten times slower than its AVX-512 "SkylakeX" one at the reference
+/// model's shapes. It reads the override `OPENBLAS_CORETYPE` once, when the library
 /// loads, before any of nntrain's code runs; so when the kernel it chose is weaker than what the
 /// CPU supports, nntrain sets the variable and re-executes itself (`/proc/self/exe`, same
 /// arguments), which costs a few milliseconds. A kernel is only chosen when the CPU flags the kernel
