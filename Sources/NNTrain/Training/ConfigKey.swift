@@ -1,9 +1,9 @@
 /// One entry of the config's key tables (`Configuration.keys`): a key that holds a value, with
 /// how to read it into a `Configuration` and write it back as YAML, or a section of further keys.
 ///
-/// The parser, the `--set` overrides, the error messages ("expected one of: ...") and
-/// `resolvedYAML()` all walk the same tables, so a new key is one entry made by one of the
-/// factories below.
+/// The parser, the `--set` overrides, the error messages ("expected one of: ..."),
+/// `resolvedYAML()` and `defaultsYAML()` all walk the same tables, so a new key is one entry made
+/// by one of the factories below, with its one-line help (and `whenUnset` if it may be left out).
 struct ConfigKey: Sendable {
     /// Reads a value (already placed for error messages) into the configuration, validating it.
     typealias Read = @Sendable (ConfigValue, inout Configuration) throws(NNTrainError) -> Void
@@ -23,7 +23,7 @@ struct ConfigKey: Sendable {
     let allowed: String
     /// When the key applies, if not always; see `onlyWhen(_:is:)`.
     private(set) var condition: KeyCondition?
-    /// What leaving the key out means (`off`, `training.epochs`), for a key that may be left out
+    /// What leaving the key out means (`off`, `optimizer.lr`), for a key that may be left out
     /// or unset with YAML's null (`--set training.clip.norm=null`); nil for a key that always
     /// holds a value. See `whenUnset(_:)`.
     private(set) var unsetMeaning: String?
