@@ -206,7 +206,8 @@ extension ConfigurationTests {
         }
 
         @Test func emptyValue() {
-            #expect(configError("optimizer:\n  lr:\n") == "configs/x.txt:2: optimizer.lr: has no value; expected a number > 0")
+            #expect(configError("training:\n  epochs:\n") == "configs/x.txt:2: training.epochs: has no value (null), but it "
+                + "cannot be unset: it always holds a value, 15 by default; expected an integer >= 1")
         }
 
         @Test func singleValueWhereAListBelongs() {
@@ -380,7 +381,8 @@ extension ConfigurationTests {
             #expect(configError("seed: 1\n", overrides: ["model.hidden=[64, x]"]) ==
                 "--set model.hidden=[64, x]: model.hidden[1]: 'x' is not an integer; expected an integer >= 1")
             #expect(configError("seed: 1\n", overrides: ["training.epochs="]) ==
-                "--set training.epochs=: training.epochs: has no value; expected an integer >= 1")
+                "--set training.epochs=: training.epochs: has no value (null), but it cannot be unset: it always holds a "
+                + "value, 15 by default; expected an integer >= 1")
         }
 
         @Test func overrideBreakingARuleBetweenKeysNamesTheOverride() {

@@ -376,7 +376,8 @@ import Testing
             Case("checkpoint: a wrong checksum", .checkpoint, { var bytes = checkpointBytes; bytes[total - 1] ^= 0x40; return bytes }(),
                  .containing("{dir}/last.bin: checksum mismatch: the data's CRC-32 is ")),
             Case("checkpoint: another format", .checkpoint, SafeTensorsTests.sample.encoded(),
-                 .exactly("{dir}/last.bin: not an nntrain checkpoint (its metadata has no nntrain.format: nntrain-checkpoint); expected a file written by nntrain run")),
+                 .exactly("{dir}/last.bin is not an nntrain checkpoint (it is a safetensors file without nntrain's metadata: no "
+                     + "nntrain.format: nntrain-checkpoint); expected a checkpoint written by nntrain run, like runs/NAME/checkpoints/last.bin")),
             Case("checkpoint: a later format version", .checkpoint,
                  { () -> [UInt8] in
                      // Encoded with the checksum, then the version changed: the data and its CRC stay right.

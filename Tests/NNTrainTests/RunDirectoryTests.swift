@@ -148,7 +148,8 @@ import Testing
             let error = error as? NNTrainError
             return error?.kind == .config && error?.message == "\(run)/checkpoints/last.bin: cannot resume: the config "
                 + "changed model.hidden since the checkpoint, which alters the model or the data; expected "
-                + "the checkpoint's values (see its config with the README's Python snippet) or a new run directory (output.dir)"
+                + "the checkpoint's values (see them with: nntrain inspect \(run)/checkpoints/last.bin --config) or a new run "
+                + "directory (output.dir)"
         }
         let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)", "training.epochs=3"],
                                               start: .resumeLast, observer: nil)

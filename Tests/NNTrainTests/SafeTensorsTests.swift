@@ -99,8 +99,9 @@ import Testing
         #expect {
             _ = try CheckpointFile.verify(SafeTensorsTests.sample.encoded(), path: "c.bin")
         } throws: { error in
-            (error as? NNTrainError)?.message == "c.bin: not an nntrain checkpoint (its metadata has no "
-                + "nntrain.format: nntrain-checkpoint); expected a file written by nntrain run"
+            (error as? NNTrainError)?.message == "c.bin is not an nntrain checkpoint (it is a safetensors file without "
+                + "nntrain's metadata: no nntrain.format: nntrain-checkpoint); expected a checkpoint written by nntrain run, "
+                + "like runs/NAME/checkpoints/last.bin"
         }
     }
 }

@@ -90,6 +90,15 @@ extension Checkpoint {
             + (model.hidden.isEmpty ? "linear" : model.activation.rawValue)
     }
 
+    /// The configuration the checkpoint was written with, read from its resolved YAML; `path`
+    /// names the file in errors.
+    public func configuration(path: String) throws(NNTrainError) -> Configuration {
+        do { return try Configuration.parse(yaml: configurationYAML, source: path + " (its config)") } catch {
+            throw .data(path, "its config cannot be read by this nntrain (\(error.message)); expected a checkpoint "
+                + "written by nntrain \(NNTrainVersion.string)")
+        }
+    }
+
     /// Checks that this checkpoint's model and data fit `trainer` (same tensors, same number of
     /// training rows, same normalisation, and when the checkpoint records one, the same CRC-32 of
     /// the training rows: `dataFingerprint`, computed from the trainer's data if not given), then

@@ -35,12 +35,14 @@ public enum CheckpointFile {
         return try verify(file.read(at: 0, count: file.size), path: path)
     }
 
-    /// Decodes `bytes` and checks the format name, the version and the checksum.
+    /// Decodes `bytes` and checks the format name, the version and the checksum. A file that is
+    /// not a checkpoint at all (see `foreignFileReason`) is called that in plain words; one that
+    /// starts as a checkpoint does is given the detailed message of what in it is damaged.
     public static func verify(_ bytes: [UInt8], path: String) throws(NNTrainError) -> SafeTensors {
+        if let reason = foreignFileReason(bytes) { throw notACheckpoint(path, reason) }
         let file = try SafeTensors.decode(bytes, path: path)
         guard file.metadata[formatKey] == formatName else {
-            throw .data(path, "not an nntrain checkpoint (its metadata has no \(formatKey): \(formatName)); "
-                + "expected a file written by nntrain run")
+            throw notACheckpoint(path, "it is a safetensors file without nntrain's metadata: no \(formatKey): \(formatName)")
         }
         let versions = "\(readableVersions.lowerBound)" + (readableVersions.count > 1 ? "-\(readableVersions.upperBound)" : "")
         guard let text = file.metadata[versionKey], let version = Int(text), readableVersions.contains(version) else {
@@ -53,6 +55,33 @@ public enum CheckpointFile {
                 + "\(file.metadata[checksumKey] ?? "none"); the file is damaged")
         }
         return file
+    }
+
+    /// The error for a file that is not an nntrain checkpoint, `reason` saying what it is instead.
+    private static func notACheckpoint(_ path: String, _ reason: String) -> NNTrainError {
+        NNTrainError(.data, "\(path) is not an nntrain checkpoint (\(reason)); "
+            + "expected a checkpoint written by nntrain run, like runs/NAME/checkpoints/last.bin")
+    }
+
+    /// Why `bytes` cannot be the start of any safetensors file, or nil when they can. Every
+    /// safetensors header is a JSON object, so its 9th byte is `{`; a file with another 9th byte
+    /// (a config, a CSV, a gzip file given by mistake) is foreign, whatever its first 8 bytes say
+    /// as a length. A file that ends before byte 9, or whose 9th byte is `{`, is treated as a
+    /// checkpoint, and `SafeTensors.decode` says exactly where it is damaged (a cut or a flipped
+    /// length is the usual damage, and keeps the `{`).
+    static func foreignFileReason(_ bytes: [UInt8]) -> String? {
+        guard bytes.count > 8, bytes[8] != UInt8(ascii: "{") else { return nil }
+        return startsWithText(bytes) ? "it starts with text, not a safetensors header"
+            : "it does not start with a safetensors header"
+    }
+
+    /// True when the first (up to) 64 bytes are UTF-8 text without control characters other than
+    /// tabs and line breaks; a multi-byte character cut by the 64-byte window still counts.
+    private static func startsWithText(_ bytes: [UInt8]) -> Bool {
+        let window = bytes.prefix(64)
+        let text = (0...3).lazy.compactMap { String(validating: window.dropLast($0), as: UTF8.self) }.first
+        guard let text, !text.isEmpty else { return false }
+        return text.unicodeScalars.allSatisfy { $0.properties.generalCategory != .control || "\t\n\r".unicodeScalars.contains($0) }
     }
 
     /// Writes `contents` to `path` atomically and durably (see OutputFile).

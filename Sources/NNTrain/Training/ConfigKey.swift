@@ -1,9 +1,9 @@
 /// One entry of the config's key tables (`Configuration.keys`): a key that holds a value, with
 /// how to read it into a `Configuration` and write it back as YAML, or a section of further keys.
 ///
-/// The parser, the `--set` overrides, the error messages ("expected one of: ...") and
-/// `resolvedYAML()` all walk the same tables, so a new key is one entry made by one of the
-/// factories below.
+/// The parser, the `--set` overrides, the error messages ("expected one of: ..."),
+/// `resolvedYAML()` and `defaultsYAML()` all walk the same tables, so a new key is one entry made
+/// by one of the factories below, with its one-line help (and `whenUnset` if it may be left out).
 struct ConfigKey: Sendable {
     /// Reads a value (already placed for error messages) into the configuration, validating it.
     typealias Read = @Sendable (ConfigValue, inout Configuration) throws(NNTrainError) -> Void
@@ -17,12 +17,22 @@ struct ConfigKey: Sendable {
 
     let name: String
     let kind: Kind
+    /// What the key means, in one line (`nntrain config --defaults` prints it beside the key).
+    let help: String
+    /// The values it takes, as error messages word them: `an integer >= 1`, `one of: sgd, adam`.
+    let allowed: String
     /// When the key applies, if not always; see `onlyWhen(_:is:)`.
     private(set) var condition: KeyCondition?
+    /// What leaving the key out means (`off`, `optimizer.lr`), for a key that may be left out
+    /// or unset with YAML's null (`--set training.clip.norm=null`); nil for a key that always
+    /// holds a value. See `whenUnset(_:)`.
+    private(set) var unsetMeaning: String?
 
-    init(name: String, kind: Kind) {
+    init(name: String, kind: Kind, help: String, allowed: String = "") {
         self.name = name
         self.kind = kind
+        self.help = help
+        self.allowed = allowed
     }
 
     /// This key, applying only while the choice key at `keyPath` is one of `choices`
@@ -36,6 +46,15 @@ struct ConfigKey: Sendable {
         return key
     }
 
+    /// This key, which may be left out or unset with null (`~`, `null` or nothing), meaning
+    /// `meaning`: its field keeps its default, nil ("off", "work it out") or a value derived from
+    /// other keys, exactly as when the key is absent. A null for any other key is refused.
+    func whenUnset(_ meaning: String) -> ConfigKey {
+        var key = self
+        key.unsetMeaning = meaning
+        return key
+    }
+
     /// The value's YAML text in `configuration`, nil for a section or a value left out.
     func yamlText(in configuration: Configuration) -> String? {
         guard case .value(_, let write) = kind else { return nil }
@@ -45,49 +64,54 @@ struct ConfigKey: Sendable {
     // MARK: Factories, one per kind of value
 
     /// A section: a mapping of further keys, each optional.
-    static func section(_ name: String, _ keys: [ConfigKey]) -> ConfigKey {
-        ConfigKey(name: name, kind: .section(keys))
+    static func section(_ name: String, help: String = "", _ keys: [ConfigKey]) -> ConfigKey {
+        ConfigKey(name: name, kind: .section(keys), help: help)
     }
 
     /// An integer >= `minimum`, written in decimal.
     static func integer<Integer: FixedWidthInteger & Sendable>(
-        _ name: String, _ field: WritableKeyPath<Configuration, Integer> & Sendable, atLeast minimum: Integer
+        _ name: String, _ field: WritableKeyPath<Configuration, Integer> & Sendable, atLeast minimum: Integer, help: String
     ) -> ConfigKey {
-        value(name, field, read: { value throws(NNTrainError) in try value.integer(atLeast: minimum) }, write: { "\($0)" })
+        value(name, field, help: help, allowed: "an integer >= \(minimum)",
+              read: { value throws(NNTrainError) in try value.integer(atLeast: minimum) }, write: { "\($0)" })
     }
 
     /// A number within `bounds`, written with Swift's shortest text that reads back exactly.
     static func number(
-        _ name: String, _ field: WritableKeyPath<Configuration, Double> & Sendable, _ bounds: NumberBounds
+        _ name: String, _ field: WritableKeyPath<Configuration, Double> & Sendable, _ bounds: NumberBounds, help: String
     ) -> ConfigKey {
-        value(name, field, read: { value throws(NNTrainError) in try value.number(bounds) }, write: { "\($0)" })
+        value(name, field, help: help, allowed: "a number \(bounds.description)",
+              read: { value throws(NNTrainError) in try value.number(bounds) }, write: { "\($0)" })
     }
 
     /// An integer >= `minimum` whose absence (nil) means "work it out from other keys", so the
     /// resolved YAML leaves it out when unset.
     static func optionalInteger(
-        _ name: String, _ field: WritableKeyPath<Configuration, Int?> & Sendable, atLeast minimum: Int
+        _ name: String, _ field: WritableKeyPath<Configuration, Int?> & Sendable, atLeast minimum: Int, help: String
     ) -> ConfigKey {
-        value(name, field, read: { value throws(NNTrainError) in try value.integer(atLeast: minimum) },
-              write: { $0.map { "\($0)" } })
+        value(name, field, help: help, allowed: "an integer >= \(minimum)",
+              read: { value throws(NNTrainError) in try value.integer(atLeast: minimum) }, write: { $0.map { "\($0)" } })
     }
 
     /// A number within `bounds` whose absence (nil) means "work it out" (or "off"), left out of
     /// the resolved YAML when unset.
     static func optionalNumber(
-        _ name: String, _ field: WritableKeyPath<Configuration, Double?> & Sendable, _ bounds: NumberBounds
+        _ name: String, _ field: WritableKeyPath<Configuration, Double?> & Sendable, _ bounds: NumberBounds, help: String
     ) -> ConfigKey {
-        value(name, field, read: { value throws(NNTrainError) in try value.number(bounds) }, write: { $0.map { "\($0)" } })
+        value(name, field, help: help, allowed: "a number \(bounds.description)",
+              read: { value throws(NNTrainError) in try value.number(bounds) }, write: { $0.map { "\($0)" } })
     }
 
     /// `true` or `false`.
-    static func boolean(_ name: String, _ field: WritableKeyPath<Configuration, Bool> & Sendable) -> ConfigKey {
-        value(name, field, read: { value throws(NNTrainError) in try value.boolean() }, write: { "\($0)" })
+    static func boolean(_ name: String, _ field: WritableKeyPath<Configuration, Bool> & Sendable, help: String) -> ConfigKey {
+        value(name, field, help: help, allowed: "true or false",
+              read: { value throws(NNTrainError) in try value.boolean() }, write: { "\($0)" })
     }
 
     /// Rows per batch: an integer >= 1 or `full`.
-    static func batchSize(_ name: String, _ field: WritableKeyPath<Configuration, BatchSize> & Sendable) -> ConfigKey {
-        value(name, field, read: { value throws(NNTrainError) in try value.batchSize() }, write: { size in
+    static func batchSize(_ name: String, _ field: WritableKeyPath<Configuration, BatchSize> & Sendable, help: String) -> ConfigKey {
+        value(name, field, help: help, allowed: "an integer >= 1, or full",
+              read: { value throws(NNTrainError) in try value.batchSize() }, write: { size in
             switch size {
             case .full: "full"
             case .rows(let rows): "\(rows)"
@@ -96,8 +120,11 @@ struct ConfigKey: Sendable {
     }
 
     /// `dynamic`, `none`, or a fixed scale (`training.loss_scale`).
-    static func lossScaling(_ name: String, _ field: WritableKeyPath<Configuration, LossScaling> & Sendable) -> ConfigKey {
-        value(name, field, read: { value throws(NNTrainError) in try value.lossScaling() }, write: { scaling in
+    static func lossScaling(
+        _ name: String, _ field: WritableKeyPath<Configuration, LossScaling> & Sendable, help: String
+    ) -> ConfigKey {
+        value(name, field, help: help, allowed: "dynamic, none or a number from 1e-30 to 1e30",
+              read: { value throws(NNTrainError) in try value.lossScaling() }, write: { scaling in
             switch scaling {
             case .none: "none"
             case .dynamic: "dynamic"
@@ -108,41 +135,50 @@ struct ConfigKey: Sendable {
 
     /// One of an enumeration's raw values, or nil (left out of the resolved YAML) when unset.
     static func optionalChoice<Choice: RawRepresentable & CaseIterable & Sendable>(
-        _ name: String, _ field: WritableKeyPath<Configuration, Choice?> & Sendable
+        _ name: String, _ field: WritableKeyPath<Configuration, Choice?> & Sendable, help: String
     ) -> ConfigKey where Choice.RawValue == String {
-        value(name, field, read: { value throws(NNTrainError) in try value.choice() }, write: { $0?.rawValue })
+        value(name, field, help: help, allowed: oneOf(Choice.self),
+              read: { value throws(NNTrainError) in try value.choice() }, write: { $0?.rawValue })
     }
 
-    /// A word whose allowed values depend on another key (`scheduler.mode`); checked by the rules
-    /// between keys, left out of the resolved YAML when unset.
-    static func word(_ name: String, _ field: WritableKeyPath<Configuration, String?> & Sendable) -> ConfigKey {
-        value(name, field, read: { value throws(NNTrainError) in try value.scalarText(expecting: "a single word") },
-              write: { $0 })
+    /// A word whose allowed values (`allowed`, for people) depend on another key (`scheduler.mode`);
+    /// checked by the rules between keys, left out of the resolved YAML when unset.
+    static func word(
+        _ name: String, _ field: WritableKeyPath<Configuration, String?> & Sendable, allowed: String, help: String
+    ) -> ConfigKey {
+        value(name, field, help: help, allowed: allowed,
+              read: { value throws(NNTrainError) in try value.scalarText(expecting: "a single word") }, write: { $0 })
     }
 
     /// One of an enumeration's raw values.
     static func choice<Choice: RawRepresentable & CaseIterable & Sendable>(
-        _ name: String, _ field: WritableKeyPath<Configuration, Choice> & Sendable
+        _ name: String, _ field: WritableKeyPath<Configuration, Choice> & Sendable, help: String
     ) -> ConfigKey where Choice.RawValue == String {
-        value(name, field, read: { value throws(NNTrainError) in try value.choice() }, write: \.rawValue)
+        value(name, field, help: help, allowed: oneOf(Choice.self),
+              read: { value throws(NNTrainError) in try value.choice() }, write: \.rawValue)
     }
 
     /// A file or folder path, written quoted so that any text reads back unchanged.
-    static func path(_ name: String, _ field: WritableKeyPath<Configuration, String> & Sendable) -> ConfigKey {
-        value(name, field, read: { value throws(NNTrainError) in try value.path() }, write: yamlQuoted)
+    static func path(_ name: String, _ field: WritableKeyPath<Configuration, String> & Sendable, help: String) -> ConfigKey {
+        value(name, field, help: help, allowed: "a path", read: { value throws(NNTrainError) in try value.path() }, write: yamlQuoted)
     }
 
     /// A path whose absence (nil) means "work it out", so the resolved YAML leaves it out when unset.
-    static func optionalPath(_ name: String, _ field: WritableKeyPath<Configuration, String?> & Sendable) -> ConfigKey {
-        value(name, field, read: { value throws(NNTrainError) in try value.path() }, write: { $0.map(yamlQuoted) })
+    static func optionalPath(
+        _ name: String, _ field: WritableKeyPath<Configuration, String?> & Sendable, help: String
+    ) -> ConfigKey {
+        value(name, field, help: help, allowed: "a path",
+              read: { value throws(NNTrainError) in try value.path() }, write: { $0.map(yamlQuoted) })
     }
 
     /// A list of integers, each >= `minimum`; `example` shows the syntax in error messages.
     static func integerList(
-        _ name: String, _ field: WritableKeyPath<Configuration, [Int]> & Sendable, atLeast minimum: Int, example: String
+        _ name: String, _ field: WritableKeyPath<Configuration, [Int]> & Sendable, atLeast minimum: Int, example: String,
+        help: String
     ) -> ConfigKey {
-        value(name, field, read: { value throws(NNTrainError) in
-            try value.list(expecting: "a list of integers >= \(minimum), like \(example)") { element throws(NNTrainError) in
+        let expectation = "a list of integers >= \(minimum), like \(example)"
+        return value(name, field, help: help, allowed: expectation, read: { value throws(NNTrainError) in
+            try value.list(expecting: expectation) { element throws(NNTrainError) in
                 try element.integer(atLeast: minimum)
             }
         }, write: yamlFlowList)
@@ -151,24 +187,31 @@ struct ConfigKey: Sendable {
     /// A list of exactly `count` numbers within `bounds`; `example` shows the syntax in error messages.
     static func numberList(
         _ name: String, _ field: WritableKeyPath<Configuration, [Double]> & Sendable,
-        count: Int, _ bounds: NumberBounds, example: String
+        count: Int, _ bounds: NumberBounds, example: String, help: String
     ) -> ConfigKey {
         let expectation = "a list of exactly \(count) numbers \(bounds.description), like \(example)"
-        return value(name, field, read: { value throws(NNTrainError) in
+        return value(name, field, help: help, allowed: expectation, read: { value throws(NNTrainError) in
             try value.list(expecting: expectation, count: count) { element throws(NNTrainError) in try element.number(bounds) }
         }, write: yamlFlowList)
     }
 
     /// A key holding the `Configuration` field at `field`: `read` validates a config value into
-    /// the field's type, `write` gives the field's YAML text (nil to leave the key out).
+    /// the field's type, `write` gives the field's YAML text (nil to leave the key out); `help`
+    /// and `allowed` say what it means and takes.
     private static func value<Value>(
-        _ name: String, _ field: WritableKeyPath<Configuration, Value> & Sendable,
+        _ name: String, _ field: WritableKeyPath<Configuration, Value> & Sendable, help: String, allowed: String,
         read: @escaping @Sendable (ConfigValue) throws(NNTrainError) -> Value,
         write: @escaping @Sendable (Value) -> String?
     ) -> ConfigKey {
         ConfigKey(name: name, kind: .value(
             read: { value, configuration throws(NNTrainError) in configuration[keyPath: field] = try read(value) },
-            write: { write($0[keyPath: field]) }))
+            write: { write($0[keyPath: field]) }), help: help, allowed: allowed)
+    }
+
+    /// `one of: sgd, adam, ...`: the values of a choice key, in its messages and its help.
+    static func oneOf<Choice: RawRepresentable & CaseIterable>(_ type: Choice.Type) -> String
+    where Choice.RawValue == String {
+        "one of: " + Choice.allCases.map(\.rawValue).joined(separator: ", ")
     }
 }
 

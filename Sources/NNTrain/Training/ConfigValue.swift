@@ -141,7 +141,7 @@ struct ConfigValue {
     /// One of an enumeration's spellings, exactly as written in `Configuration.swift`.
     func choice<Choice: RawRepresentable & CaseIterable>() throws(NNTrainError) -> Choice
     where Choice.RawValue == String {
-        let expectation = "one of: " + Choice.allCases.map(\.rawValue).joined(separator: ", ")
+        let expectation = ConfigKey.oneOf(Choice.self)
         let text = try scalarText(expecting: expectation)
         guard let value = Choice(rawValue: text) else { throw problem("\(quoted(text)) is not \(expectation)") }
         return value

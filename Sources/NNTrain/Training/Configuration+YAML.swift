@@ -10,6 +10,21 @@ extension Configuration {
         yamlLines(for: Self.keys, indentation: "").map { $0 + "\n" }.joined()
     }
 
+    /// Every key with its default, the values it takes and what it means, as a config file that
+    /// `parse` accepts as it is (`nntrain config --defaults`). Keys that apply only to other choices
+    /// (`momentum` with the default adam) and keys unset by default (`training.clip.norm`) are
+    /// comments, the first with their default, the second with what leaving them out means.
+    public static func defaultsYAML() -> String {
+        // An empty mapping resolves every default that depends on other keys (lr from the optimizer, ...).
+        let defaults = (try? parse(yaml: "{}", source: "defaults")) ?? Configuration()
+        let header = [
+            "# nntrain config: every key with its default, the values it takes and what it means.",
+            "# 'nntrain run' reads this file as it is. A commented-out key applies only to other choices",
+            "# (shown with its default) or is unset by default (the comment says what unset means).",
+        ]
+        return (header + defaults.yamlLines(for: keys, indentation: "", annotated: true)).map { $0 + "\n" }.joined()
+    }
+
     /// The run directory: `output.dir`, or `runs/<config file name without extension>`.
     public func runDirectory(configPath: String) -> String {
         if let dir = output.dir { return dir }
@@ -21,20 +36,37 @@ extension Configuration {
         return "runs/\(fileName[..<extensionDot])"
     }
 
-    /// The YAML lines of the keys of one table, indented by `indentation`.
-    private func yamlLines(for keys: [ConfigKey], indentation: String) -> [String] {
+    /// The YAML lines of the keys of one table, indented by `indentation`; `annotated` adds each
+    /// key's allowed values and meaning as a comment and writes unset keys as comments too.
+    private func yamlLines(for keys: [ConfigKey], indentation: String, annotated: Bool = false) -> [String] {
         keys.flatMap { key -> [String] in
             switch key.kind {
             case .value(_, let write):
-                guard let text = write(self) else { return [] }
-                if let condition = key.condition, !condition.holds(in: self) {
-                    return ["\(indentation)# \(key.name): \(text) (applies only to \(condition.choices.joined(separator: ", ")))"]
+                let text = write(self)
+                let appliesOnly = key.condition.flatMap { $0.holds(in: self) ? nil : $0.choices.joined(separator: ", ") }
+                guard annotated else {
+                    guard let text else { return [] }
+                    guard let appliesOnly else { return ["\(indentation)\(key.name): \(text)"] }
+                    return ["\(indentation)# \(key.name): \(text) (applies only to \(appliesOnly))"]
                 }
-                return ["\(indentation)\(key.name): \(text)"]
+                let notes = [appliesOnly.map { "only for \($0)" }, key.unsetMeaning.map { "unset: \($0)" }, key.help, key.allowed]
+                // A key of another choice whose value is derived (loss_scale under fp32) shows no value: its own is not this one.
+                let shown = appliesOnly != nil && key.unsetMeaning != nil ? nil : text
+                let line = (shown == nil || appliesOnly != nil ? "# " : "") + "\(key.name):" + (shown.map { " \($0)" } ?? "")
+                return [Self.withComment(indentation + line, notes.compactMap { $0 }.joined(separator: "; "))]
             case .section(let sectionKeys):
-                let lines = yamlLines(for: sectionKeys, indentation: indentation + "  ")
-                return lines.isEmpty ? ["\(indentation)\(key.name): {}"] : ["\(indentation)\(key.name):"] + lines
+                let lines = yamlLines(for: sectionKeys, indentation: indentation + "  ", annotated: annotated)
+                guard annotated else {
+                    return lines.isEmpty ? ["\(indentation)\(key.name): {}"] : ["\(indentation)\(key.name):"] + lines
+                }
+                return [key.help.isEmpty ? "\(indentation)\(key.name):" : Self.withComment("\(indentation)\(key.name):", key.help)]
+                    + lines
             }
         }
+    }
+
+    /// `line` with `# comment` after it, aligned at column 35 (as the README's config reference) when it fits.
+    private static func withComment(_ line: String, _ comment: String) -> String {
+        line + String(repeating: " ", count: max(2, 34 - line.count)) + "# " + comment
     }
 }

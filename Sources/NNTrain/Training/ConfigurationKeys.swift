@@ -2,145 +2,216 @@ extension Configuration {
     /// Every key of the config file, in the order `resolvedYAML()` writes them and error messages
     /// list them. Adding a key to the format is one entry here (plus its field in `Configuration`).
     static let keys: [ConfigKey] = [
-        .integer("seed", \.seed, atLeast: 0),
+        .integer("seed", \.seed, atLeast: 0,
+                 help: "seeds initialisation, splits, shuffling, dropout and augmentation"),
         .section("data", [
-            .choice("dataset", \.data.dataset),
-            .path("path", \.data.path),
-            .number("validation_split", \.data.validationSplit, .atLeastZeroBelowOne),
-            .number("test_split", \.data.testSplit, .aboveZeroBelowOne),
-            .choice("normalize", \.data.normalize),
-            .section("augment", [
-                .boolean("hflip", \.data.augment.hflip),
-                .integer("shift", \.data.augment.shift, atLeast: 0),
-                .number("erasing", \.data.augment.erasing, .atLeastZeroAtMostOne),
-                .number("mixup", \.data.augment.mixup, .nonNegative),
+            .choice("dataset", \.data.dataset, help: "the dataset to train on"),
+            .path("path", \.data.path, help: "folder of the 4 Fashion-MNIST .gz files, or the bonus CSV")
+                .whenUnset("data/fashion-mnist, or data/bonus.csv for bonus"),
+            .number("validation_split", \.data.validationSplit, .atLeastZeroBelowOne,
+                    help: "fraction held out from the training set for validation, drawn with the seed"),
+            .number("test_split", \.data.testSplit, .aboveZeroBelowOne,
+                    help: "fraction held out from a CSV as its test set (Fashion-MNIST has its own)"),
+            .choice("normalize", \.data.normalize,
+                    help: "none: raw values; scale: pixels / 255, CSV columns min-max; standardize: (x - mean) / std"),
+            .section("augment", help: "training images only; validation and test are never augmented", [
+                .boolean("hflip", \.data.augment.hflip, help: "flip left-right with p = 0.5 (RandomHorizontalFlip)"),
+                .integer("shift", \.data.augment.shift, atLeast: 0,
+                         help: "max pixels of random shift, zero padded (RandomCrop(28, padding=shift)); 0 is off"),
+                .number("erasing", \.data.augment.erasing, .atLeastZeroAtMostOne,
+                        help: "probability of random erasing (RandomErasing: scale 0.02-0.33, ratio 0.3-3.3)"),
+                .number("mixup", \.data.augment.mixup, .nonNegative, help: "alpha of mixup's Beta(alpha, alpha); 0 is off"),
             ]),
         ]),
         .section("model", [
-            .integerList("hidden", \.model.hidden, atLeast: 1, example: "[256, 128]"),
-            .choice("activation", \.model.activation),
-            .number("leaky_slope", \.model.leakySlope, .positive)
+            .integerList("hidden", \.model.hidden, atLeast: 1, example: "[256, 128]",
+                         help: "hidden layer widths; [] is a linear model"),
+            .choice("activation", \.model.activation, help: "the hidden layers' activation (gelu is the exact erf form)"),
+            .number("leaky_slope", \.model.leakySlope, .positive, help: "negative slope of leaky_relu (nn.LeakyReLU)")
                 .onlyWhen("model.activation", is: ActivationKind.leakyRelu),
-            .choice("init", \.model.initialization),
-            .numberList("init_range", \.model.initRange, count: 2, .any, example: "[-0.05, 0.05]")
+            .choice("init", \.model.initialization, help: "weight initialisation; default is nn.Linear's own"),
+            .numberList("init_range", \.model.initRange, count: 2, .any, example: "[-0.05, 0.05]",
+                        help: "[a, b] of nn.init.uniform_")
                 .onlyWhen("model.init", is: InitializationKind.uniform),
-            .number("init_std", \.model.initStd, .positive)
+            .number("init_std", \.model.initStd, .positive, help: "standard deviation of nn.init.normal_ (mean 0)")
                 .onlyWhen("model.init", is: InitializationKind.normal),
-            .choice("bias_init", \.model.biasInit),
-            .number("dropout", \.model.dropout, .atLeastZeroBelowOne),
-            .boolean("batch_norm", \.model.batchNorm),
+            .choice("bias_init", \.model.biasInit, help: "default: nn.Linear's U(+-1/sqrt(fan_in)); zero"),
+            .number("dropout", \.model.dropout, .atLeastZeroBelowOne,
+                    help: "dropout probability after each hidden activation (inverted dropout)"),
+            .boolean("batch_norm", \.model.batchNorm,
+                     help: "BatchNorm1d between each hidden layer's product and its activation"),
         ]),
-        .choice("loss", \.loss),
-        .number("huber_delta", \.huberDelta, .positive).onlyWhen("loss", is: LossKind.huber),
+        .choice("loss", \.loss, help: "cross_entropy for fashion-mnist; mse, mae or huber for bonus"),
+        .number("huber_delta", \.huberDelta, .positive, help: "delta of nn.HuberLoss")
+            .onlyWhen("loss", is: LossKind.huber),
         .section("regularization", [
-            .number("l1", \.regularization.l1, .nonNegative),
-            .number("label_smoothing", \.regularization.labelSmoothing, .atLeastZeroBelowOne)
+            .number("l1", \.regularization.l1, .nonNegative,
+                    help: "lambda of an L1 penalty lambda*sum|w| (gradient only; not in the logged loss)"),
+            .number("label_smoothing", \.regularization.labelSmoothing, .atLeastZeroBelowOne,
+                    help: "label smoothing of nn.CrossEntropyLoss")
                 .onlyWhen("loss", is: LossKind.crossEntropy),
         ]),
         .section("optimizer", [
-            .choice("name", \.optimizer.name),
-            .number("lr", \.optimizer.lr, .positive),
-            .number("momentum", \.optimizer.momentum, .atLeastZeroBelowOne)
+            .choice("name", \.optimizer.name, help: "the torch.optim optimizer"),
+            .number("lr", \.optimizer.lr, .positive, help: "the learning rate")
+                .whenUnset("the optimizer's PyTorch default: sgd, adam, adamw 1e-3; rmsprop, adagrad 1e-2; nadam 2e-3"),
+            .number("momentum", \.optimizer.momentum, .atLeastZeroBelowOne, help: "momentum factor")
                 .onlyWhen("optimizer.name", is: OptimizerKind.sgd, .rmsprop),
-            .number("dampening", \.optimizer.dampening, .atLeastZeroBelowOne)
+            .number("dampening", \.optimizer.dampening, .atLeastZeroBelowOne, help: "dampening for momentum")
                 .onlyWhen("optimizer.name", is: OptimizerKind.sgd),
-            .boolean("nesterov", \.optimizer.nesterov).onlyWhen("optimizer.name", is: OptimizerKind.sgd),
-            .numberList("betas", \.optimizer.betas, count: 2, .atLeastZeroBelowOne, example: "[0.9, 0.999]")
+            .boolean("nesterov", \.optimizer.nesterov, help: "Nesterov momentum (needs momentum > 0, dampening 0)")
+                .onlyWhen("optimizer.name", is: OptimizerKind.sgd),
+            .numberList("betas", \.optimizer.betas, count: 2, .atLeastZeroBelowOne, example: "[0.9, 0.999]",
+                        help: "coefficients of the running averages of the gradient and its square")
                 .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .nadam),
-            .number("eps", \.optimizer.eps, .nonNegative)
-                .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .rmsprop, .adagrad, .nadam),
-            .number("weight_decay", \.optimizer.weightDecay, .nonNegative),
-            .boolean("decay_batch_norm", \.optimizer.decayBatchNorm),
-            .boolean("amsgrad", \.optimizer.amsgrad).onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw),
-            .number("alpha", \.optimizer.alpha, .atLeastZeroBelowOne).onlyWhen("optimizer.name", is: OptimizerKind.rmsprop),
-            .boolean("centered", \.optimizer.centered).onlyWhen("optimizer.name", is: OptimizerKind.rmsprop),
-            .number("lr_decay", \.optimizer.lrDecay, .nonNegative).onlyWhen("optimizer.name", is: OptimizerKind.adagrad),
-            .number("initial_accumulator_value", \.optimizer.initialAccumulatorValue, .nonNegative)
+            .number("eps", \.optimizer.eps, .nonNegative, help: "term added to the denominator for stability")
+                .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .rmsprop, .adagrad, .nadam)
+                .whenUnset("the optimizer's PyTorch default: 1e-10 for adagrad, else 1e-8"),
+            .number("weight_decay", \.optimizer.weightDecay, .nonNegative,
+                    help: "L2 penalty added to the gradient; decoupled for adamw")
+                .whenUnset("the optimizer's PyTorch default: 0.01 for adamw, else 0"),
+            .boolean("decay_batch_norm", \.optimizer.decayBatchNorm, help: "also decay (and L1) batch-norm gamma and beta"),
+            .boolean("amsgrad", \.optimizer.amsgrad, help: "the AMSGrad variant")
+                .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw),
+            .number("alpha", \.optimizer.alpha, .atLeastZeroBelowOne, help: "smoothing constant of the squared-gradient average")
+                .onlyWhen("optimizer.name", is: OptimizerKind.rmsprop),
+            .boolean("centered", \.optimizer.centered, help: "normalise by an estimate of the gradient's variance")
+                .onlyWhen("optimizer.name", is: OptimizerKind.rmsprop),
+            .number("lr_decay", \.optimizer.lrDecay, .nonNegative, help: "learning-rate decay")
                 .onlyWhen("optimizer.name", is: OptimizerKind.adagrad),
-            .number("momentum_decay", \.optimizer.momentumDecay, .nonNegative)
+            .number("initial_accumulator_value", \.optimizer.initialAccumulatorValue, .nonNegative,
+                    help: "starting value of the sum of squared gradients")
+                .onlyWhen("optimizer.name", is: OptimizerKind.adagrad),
+            .number("momentum_decay", \.optimizer.momentumDecay, .nonNegative, help: "momentum decay (psi)")
                 .onlyWhen("optimizer.name", is: OptimizerKind.nadam),
-            .boolean("decoupled_weight_decay", \.optimizer.decoupledWeightDecay)
+            .boolean("decoupled_weight_decay", \.optimizer.decoupledWeightDecay, help: "decay weights as AdamW does")
                 .onlyWhen("optimizer.name", is: OptimizerKind.nadam),
         ]),
-        .section("scheduler", [
-            .choice("name", \.scheduler.name),
-            .optionalInteger("step_size", \.scheduler.stepSize, atLeast: 1).onlyWhen("scheduler.name", is: ScheduleKind.step),
-            .optionalNumber("gamma", \.scheduler.gamma, .positive)
-                .onlyWhen("scheduler.name", is: ScheduleKind.step, .multistep, .exponential, .cyclic),
-            .integerList("milestones", \.scheduler.milestones, atLeast: 1, example: "[10, 20]")
+        .section("scheduler", help: "torch.optim.lr_scheduler's schedules, with PyTorch's names and defaults", [
+            .choice("name", \.scheduler.name, help: "the learning-rate schedule; constant keeps optimizer.lr"),
+            .optionalInteger("step_size", \.scheduler.stepSize, atLeast: 1, help: "epochs between decays (required)")
+                .onlyWhen("scheduler.name", is: ScheduleKind.step).whenUnset("none (step requires it)"),
+            .optionalNumber("gamma", \.scheduler.gamma, .positive,
+                            help: "decay factor (required for exponential; cyclic: exp_range's base)")
+                .onlyWhen("scheduler.name", is: ScheduleKind.step, .multistep, .exponential, .cyclic)
+                .whenUnset("0.1 for step and multistep, 1 for cyclic (exponential requires it)"),
+            .integerList("milestones", \.scheduler.milestones, atLeast: 1, example: "[10, 20]",
+                         help: "increasing epochs at which lr is multiplied by gamma (required)")
                 .onlyWhen("scheduler.name", is: ScheduleKind.multistep),
-            .optionalInteger("t_max", \.scheduler.tMax, atLeast: 1).onlyWhen("scheduler.name", is: ScheduleKind.cosine),
-            .number("eta_min", \.scheduler.etaMin, .nonNegative)
+            .optionalInteger("t_max", \.scheduler.tMax, atLeast: 1, help: "epochs of the half cosine")
+                .onlyWhen("scheduler.name", is: ScheduleKind.cosine).whenUnset("derived from training.epochs"),
+            .number("eta_min", \.scheduler.etaMin, .nonNegative, help: "the lowest lr")
                 .onlyWhen("scheduler.name", is: ScheduleKind.cosine, .cosineRestarts),
-            .optionalInteger("t_0", \.scheduler.t0, atLeast: 1).onlyWhen("scheduler.name", is: ScheduleKind.cosineRestarts),
-            .integer("t_mult", \.scheduler.tMult, atLeast: 1).onlyWhen("scheduler.name", is: ScheduleKind.cosineRestarts),
-            .number("start_factor", \.scheduler.startFactor, .aboveZeroAtMostOne)
+            .optionalInteger("t_0", \.scheduler.t0, atLeast: 1, help: "epochs of the first cycle (required)")
+                .onlyWhen("scheduler.name", is: ScheduleKind.cosineRestarts).whenUnset("none (cosine_restarts requires it)"),
+            .integer("t_mult", \.scheduler.tMult, atLeast: 1, help: "factor by which each cycle is longer than the last")
+                .onlyWhen("scheduler.name", is: ScheduleKind.cosineRestarts),
+            .number("start_factor", \.scheduler.startFactor, .aboveZeroAtMostOne, help: "lr factor at the first epoch")
                 .onlyWhen("scheduler.name", is: ScheduleKind.linear),
-            .number("end_factor", \.scheduler.endFactor, .atLeastZeroAtMostOne)
+            .number("end_factor", \.scheduler.endFactor, .atLeastZeroAtMostOne, help: "lr factor after total_iters epochs")
                 .onlyWhen("scheduler.name", is: ScheduleKind.linear),
-            .integer("total_iters", \.scheduler.totalIters, atLeast: 1).onlyWhen("scheduler.name", is: ScheduleKind.linear),
-            .optionalNumber("max_lr", \.scheduler.maxLR, .positive)
-                .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic),
-            .optionalNumber("base_lr", \.scheduler.baseLR, .positive).onlyWhen("scheduler.name", is: ScheduleKind.cyclic),
-            .number("pct_start", \.scheduler.pctStart, .aboveZeroBelowOne).onlyWhen("scheduler.name", is: ScheduleKind.oneCycle),
-            .number("div_factor", \.scheduler.divFactor, .positive).onlyWhen("scheduler.name", is: ScheduleKind.oneCycle),
-            .number("final_div_factor", \.scheduler.finalDivFactor, .positive)
+            .integer("total_iters", \.scheduler.totalIters, atLeast: 1, help: "epochs from start_factor to end_factor")
+                .onlyWhen("scheduler.name", is: ScheduleKind.linear),
+            .optionalNumber("max_lr", \.scheduler.maxLR, .positive, help: "the cycle's peak lr")
+                .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic).whenUnset("optimizer.lr"),
+            .optionalNumber("base_lr", \.scheduler.baseLR, .positive, help: "the cycle's lowest lr")
+                .onlyWhen("scheduler.name", is: ScheduleKind.cyclic).whenUnset("optimizer.lr / 10"),
+            .number("pct_start", \.scheduler.pctStart, .aboveZeroBelowOne, help: "fraction of the steps spent raising lr")
                 .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle),
-            .choice("anneal_strategy", \.scheduler.annealStrategy).onlyWhen("scheduler.name", is: ScheduleKind.oneCycle),
-            .boolean("three_phase", \.scheduler.threePhase).onlyWhen("scheduler.name", is: ScheduleKind.oneCycle),
-            .boolean("cycle_momentum", \.scheduler.cycleMomentum)
+            .number("div_factor", \.scheduler.divFactor, .positive, help: "initial lr = max_lr / div_factor")
+                .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle),
+            .number("final_div_factor", \.scheduler.finalDivFactor, .positive,
+                    help: "final lr = initial lr / final_div_factor")
+                .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle),
+            .choice("anneal_strategy", \.scheduler.annealStrategy, help: "the shape of each phase")
+                .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle),
+            .boolean("three_phase", \.scheduler.threePhase, help: "a third phase that anneals to the final lr")
+                .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle),
+            .boolean("cycle_momentum", \.scheduler.cycleMomentum,
+                     help: "cycle momentum (beta1 for the Adam family) inversely to lr")
                 .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic),
-            .optionalNumber("base_momentum", \.scheduler.baseMomentum, .atLeastZeroBelowOne)
-                .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic),
-            .optionalNumber("max_momentum", \.scheduler.maxMomentum, .atLeastZeroBelowOne)
-                .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic),
-            .integer("step_size_up", \.scheduler.stepSizeUp, atLeast: 1).onlyWhen("scheduler.name", is: ScheduleKind.cyclic),
-            .optionalInteger("step_size_down", \.scheduler.stepSizeDown, atLeast: 1)
+            .optionalNumber("base_momentum", \.scheduler.baseMomentum, .atLeastZeroBelowOne, help: "the lowest momentum")
+                .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic)
+                .whenUnset("0.85 for one_cycle, 0.8 for cyclic"),
+            .optionalNumber("max_momentum", \.scheduler.maxMomentum, .atLeastZeroBelowOne, help: "the highest momentum")
+                .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic)
+                .whenUnset("0.95 for one_cycle, 0.9 for cyclic"),
+            .integer("step_size_up", \.scheduler.stepSizeUp, atLeast: 1, help: "steps of the rising half of a cycle")
                 .onlyWhen("scheduler.name", is: ScheduleKind.cyclic),
-            .word("mode", \.scheduler.mode).onlyWhen("scheduler.name", is: ScheduleKind.cyclic, .reduceOnPlateau),
-            .number("factor", \.scheduler.factor, .aboveZeroBelowOne).onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
-            .integer("patience", \.scheduler.patience, atLeast: 0).onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
-            .number("threshold", \.scheduler.threshold, .nonNegative)
+            .optionalInteger("step_size_down", \.scheduler.stepSizeDown, atLeast: 1, help: "steps of the falling half")
+                .onlyWhen("scheduler.name", is: ScheduleKind.cyclic).whenUnset("step_size_up"),
+            .word("mode", \.scheduler.mode, allowed: "triangular, triangular2 or exp_range (cyclic); min or max (reduce_on_plateau)",
+                  help: "cyclic: the cycle's policy; reduce_on_plateau: whether the monitor should fall or rise")
+                .onlyWhen("scheduler.name", is: ScheduleKind.cyclic, .reduceOnPlateau)
+                .whenUnset("triangular for cyclic; from the monitor for reduce_on_plateau"),
+            .number("factor", \.scheduler.factor, .aboveZeroBelowOne, help: "lr is multiplied by it on a plateau")
                 .onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
-            .choice("threshold_mode", \.scheduler.thresholdMode).onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
-            .integer("cooldown", \.scheduler.cooldown, atLeast: 0).onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
-            .number("min_lr", \.scheduler.minLR, .nonNegative).onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
-            .optionalChoice("monitor", \.scheduler.monitor).onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
-            .integer("warmup_steps", \.scheduler.warmupSteps, atLeast: 0),
-            .integer("warmup_epochs", \.scheduler.warmupEpochs, atLeast: 0),
+            .integer("patience", \.scheduler.patience, atLeast: 0, help: "epochs without improvement before reducing")
+                .onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
+            .number("threshold", \.scheduler.threshold, .nonNegative, help: "the least change that counts as an improvement")
+                .onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
+            .choice("threshold_mode", \.scheduler.thresholdMode, help: "threshold relative to the best, or absolute")
+                .onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
+            .integer("cooldown", \.scheduler.cooldown, atLeast: 0, help: "epochs to wait after a reduction")
+                .onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
+            .number("min_lr", \.scheduler.minLR, .nonNegative, help: "the lowest lr")
+                .onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
+            .optionalChoice("monitor", \.scheduler.monitor, help: "the figure watched for a plateau")
+                .onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau)
+                .whenUnset("val_loss, or train_loss without a validation split"),
+            .integer("warmup_steps", \.scheduler.warmupSteps, atLeast: 0,
+                     help: "linear warm-up in front of any schedule: lr * (s+1)/W for the first W steps"),
+            .integer("warmup_epochs", \.scheduler.warmupEpochs, atLeast: 0,
+                     help: "the same in epochs (one of the two)"),
         ]),
         .section("training", [
-            .integer("epochs", \.training.epochs, atLeast: 1),
-            .batchSize("batch_size", \.training.batchSize),
-            .choice("precision", \.training.precision),
-            .lossScaling("loss_scale", \.training.lossScale).onlyWhen("training.precision", is: Precision.fp16, .bf16),
-            .section("clip", [
-                .optionalNumber("norm", \.training.clip.norm, .positive),
-                .optionalNumber("value", \.training.clip.value, .positive),
+            .integer("epochs", \.training.epochs, atLeast: 1, help: "epochs to train"),
+            .batchSize("batch_size", \.training.batchSize,
+                       help: "rows per optimizer step (1 is stochastic GD; full is batch GD, one step per epoch)"),
+            .choice("precision", \.training.precision, help: "fp16 and bf16 emulate torch.autocast"),
+            .lossScaling("loss_scale", \.training.lossScale, help: "the loss scaling of torch's GradScaler")
+                .onlyWhen("training.precision", is: Precision.fp16, .bf16)
+                .whenUnset("dynamic for fp16, none for bf16"),
+            .section("clip", help: "applied after back-propagation, before the optimizer step", [
+                .optionalNumber("norm", \.training.clip.norm, .positive,
+                                help: "clip_grad_norm_: scale g by min(1, norm/(||g|| + 1e-6))").whenUnset("off"),
+                .optionalNumber("value", \.training.clip.value, .positive,
+                                help: "clip_grad_value_: clamp each element to +-value").whenUnset("off"),
             ]),
-            .optionalNumber("max_seconds", \.training.maxSeconds, .positive),
+            .optionalNumber("max_seconds", \.training.maxSeconds, .positive,
+                            help: "this invocation's wall-time limit; then a checkpoint, resumable").whenUnset("no limit"),
         ]),
-        .section("early_stopping", [
-            .optionalChoice("monitor", \.earlyStopping.monitor),
-            .optionalChoice("mode", \.earlyStopping.mode),
-            .optionalInteger("patience", \.earlyStopping.patience, atLeast: 1),
-            .number("min_delta", \.earlyStopping.minDelta, .nonNegative),
-            .boolean("restore_best", \.earlyStopping.restoreBest),
+        .section("early_stopping", help: "Keras' EarlyStopping; on when patience is given", [
+            .optionalChoice("monitor", \.earlyStopping.monitor, help: "the figure watched")
+                .whenUnset("val_loss, or train_loss without a validation split"),
+            .optionalChoice("mode", \.earlyStopping.mode, help: "whether the monitor should fall or rise")
+                .whenUnset("from the monitor"),
+            .optionalInteger("patience", \.earlyStopping.patience, atLeast: 1,
+                             help: "epochs without improvement before stopping").whenUnset("off"),
+            .number("min_delta", \.earlyStopping.minDelta, .nonNegative, help: "the least change that counts as an improvement"),
+            .boolean("restore_best", \.earlyStopping.restoreBest,
+                     help: "put the best epoch's weights back at the end, however training ended"),
         ]),
-        .section("checkpoint", [
-            .integer("every_n_epochs", \.checkpoint.everyNEpochs, atLeast: 1),
-            .integer("keep_last", \.checkpoint.keepLast, atLeast: 0),
-            .boolean("save_best", \.checkpoint.saveBest),
-            .optionalChoice("monitor", \.checkpoint.monitor),
-            .optionalChoice("mode", \.checkpoint.mode),
+        .section("checkpoint", help: "written into <run directory>/checkpoints/", [
+            .integer("every_n_epochs", \.checkpoint.everyNEpochs, atLeast: 1,
+                     help: "write last.bin after every N-th epoch (and always at the end)"),
+            .integer("keep_last", \.checkpoint.keepLast, atLeast: 0, help: "also keep the K newest as epoch-NNNN.bin (0: none)"),
+            .boolean("save_best", \.checkpoint.saveBest,
+                     help: "write best.bin whenever the monitored figure beats its best so far"),
+            .optionalChoice("monitor", \.checkpoint.monitor, help: "with save_best: the figure watched")
+                .whenUnset("val_loss, or train_loss without a validation split"),
+            .optionalChoice("mode", \.checkpoint.mode, help: "with save_best: whether the monitor should fall or rise")
+                .whenUnset("from the monitor"),
         ]),
         .section("logging", [
-            .integer("every_n_steps", \.logging.everyNSteps, atLeast: 0),
-            .boolean("precision_stats", \.logging.precisionStats).onlyWhen("training.precision", is: Precision.fp16, .bf16),
+            .integer("every_n_steps", \.logging.everyNSteps, atLeast: 0, help: "> 0: also write every N-th step to steps.csv"),
+            .boolean("precision_stats", \.logging.precisionStats,
+                     help: "grad_underflow, grad_overflow columns in metrics.csv")
+                .onlyWhen("training.precision", is: Precision.fp16, .bf16),
         ]),
         .section("output", [
-            .optionalPath("dir", \.output.dir),
-            .boolean("plots", \.output.plots),
+            .optionalPath("dir", \.output.dir, help: "the run directory").whenUnset("runs/<config file name without extension>"),
+            .boolean("plots", \.output.plots, help: "draw curves.svg into the run directory when training ends"),
         ]),
     ]
 

@@ -115,6 +115,13 @@ struct ConfigurationReader {
             let value = ConfigValue(node: valueNode, keyPath: keyPath, source: source)
             switch entry.kind {
             case .value(let readValue, _):
+                if valueNode.isNull {
+                    // Unset (`--set key=null`, `key: ~`, `key:`): the field keeps its default, as if absent.
+                    guard entry.unsetMeaning == nil else { continue }
+                    let defaultText = entry.yamlText(in: Configuration()).map { ", \($0) by default" } ?? ""
+                    throw value.problem("has no value (null), but it cannot be unset: it always holds a value"
+                        + "\(defaultText); expected \(entry.allowed)")
+                }
                 try readValue(value, &configuration)
                 givenValues[keyPath] = value
             case .section(let sectionKeys):
@@ -147,7 +154,7 @@ struct ConfigOverride {
         keyPath = keyText.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         try Self.checkNamesValue(keyPath, source: source)
         let valueText = String(argument[argument.index(after: equalsSign)...])
-        // Nothing after '=' composes to no document: an empty value, refused by the key's reader.
+        // Nothing after '=' composes to no document: an empty value, which is YAML's null (unset).
         value = try YAMLDocument.compose(valueText, source: source) ?? Node("", .implicit, .plain)
     }
 

@@ -250,16 +250,12 @@ public enum TrainingRun {
     private static func checkChanges(from checkpoint: Checkpoint, to configuration: Configuration, checkpointPath: String)
         throws(NNTrainError) -> [String]
     {
-        let saved: Configuration
-        do { saved = try Configuration.parse(yaml: checkpoint.configurationYAML, source: checkpointPath + " (its config)") } catch {
-            throw .data(checkpointPath, "its config cannot be read by this nntrain (\(error.message)); expected a checkpoint "
-                + "written by nntrain \(NNTrainVersion.string)")
-        }
+        let saved = try checkpoint.configuration(path: checkpointPath)
         let (refused, allowed) = Configuration.classifyForResume(configuration.changedKeys(from: saved))
         guard refused.isEmpty else {
             throw NNTrainError(.config, "\(checkpointPath): cannot resume: the config changed \(refused.joined(separator: ", ")) "
                 + "since the checkpoint, which alters the model or the data; expected the checkpoint's values "
-                + "(see its config with the README's Python snippet) or a new run directory (output.dir)")
+                + "(see them with: nntrain inspect \(checkpointPath) --config) or a new run directory (output.dir)")
         }
         return allowed
     }

@@ -1,0 +1,123 @@
+import Foundation
+
+/// What a checkpoint file is, for a person or a script (`nntrain inspect`), read from the file
+/// alone: the model, when and why it was written, the best figure it knows, the data it was
+/// trained on, and the versions that wrote it. Reading it verifies the file as every reader does
+/// (`CheckpointFile.read`, `Checkpoint(contents:path:)`).
+public struct CheckpointDescription: Equatable, Sendable, Encodable {
+    public var path: String
+    public var fileBytes: Int
+    /// The checkpoint layout's version (`nntrain.format_version`) and the nntrain that wrote it.
+    public var formatVersion: Int
+    public var nntrainVersion: String
+    /// "5-4-1 relu": layer widths and activation.
+    public var architecture: String
+    /// The model's parameters: the count, and each tensor's PyTorch state_dict name and shape.
+    public var parameters: Int
+    public var parameterTensors: [ParameterTensor]
+    /// Why it was written: `epoch` (every_n_epochs), `best` (an epoch checkpoint holding
+    /// save_best's best so far, as best.bin does), `interrupted` (Ctrl-C, SIGTERM or
+    /// training.max_seconds) or `final` (training ended).
+    public var reason: String
+    /// "after epoch 2" or "at epoch 3, step 7": where training stood.
+    public var position: String
+    public var epochsCompleted: Int
+    /// Optimizer steps taken since the run began.
+    public var steps: Int
+    /// How training ended (`completed`, `early stop at epoch 3`); nil while it was still going.
+    public var ended: String?
+    /// The last finished epoch's figures, as in metrics.csv; nil before the first epoch ended.
+    public var lastEpoch: EpochFigures?
+    /// save_best's best so far (checkpoint.monitor) and early stopping's (early_stopping.monitor).
+    public var best: MonitoredBest?
+    public var earlyStoppingBest: MonitoredBest?
+    public var dataset: String
+    public var dataPath: String
+    public var trainingRows: Int
+    /// The CRC-32 of the training rows (`Dataset.contentCRC32`); nil in checkpoints written without it.
+    public var dataCRC32: String?
+
+    public struct ParameterTensor: Equatable, Sendable, Encodable {
+        public var name: String
+        public var shape: [Int]
+    }
+
+    public struct EpochFigures: Equatable, Sendable, Encodable {
+        public var epoch: Int
+        public var lr: Double
+        public var trainLoss: Double
+        public var valLoss: Double?
+    }
+
+    public struct MonitoredBest: Equatable, Sendable, Encodable {
+        public var monitor: String
+        public var value: Double
+        public var epoch: Int
+    }
+
+    /// Reads and verifies the checkpoint at `path` and describes it.
+    public static func read(path: String) throws(NNTrainError) -> CheckpointDescription {
+        let file = try CheckpointFile.read(path: path)
+        let checkpoint = try Checkpoint(contents: file, path: path)
+        let configuration = try checkpoint.configuration(path: path)
+        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        return CheckpointDescription(
+            checkpoint: checkpoint, configuration: configuration, path: path, fileBytes: fileBytes ?? 0,
+            formatVersion: file.metadata[CheckpointFile.versionKey].flatMap { Int($0) } ?? CheckpointFile.formatVersion)
+    }
+
+    init(checkpoint: Checkpoint, configuration: Configuration, path: String, fileBytes: Int, formatVersion: Int) {
+        let state = checkpoint.state
+        let finished = state.position.epoch - 1
+        self.path = path
+        self.fileBytes = fileBytes
+        self.formatVersion = formatVersion
+        nntrainVersion = checkpoint.nntrainVersion
+        architecture = checkpoint.architecture
+        parameterTensors = checkpoint.parameterLayout.map { ParameterTensor(name: $0.name, shape: $0.shape) }
+        parameters = parameterTensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let holdsBest = checkpoint.reason == .epoch && state.position.batch == 0 && checkpoint.bestRecord?.epoch == finished
+        reason = holdsBest ? "best" : checkpoint.reason.rawValue
+        position = TrainingRun.describe(state.position)
+        epochsCompleted = finished
+        steps = state.stepCount
+        ended = state.ending?.description
+        lastEpoch = state.history.last.map {
+            EpochFigures(epoch: $0.epoch, lr: $0.learningRate, trainLoss: $0.trainLoss, valLoss: $0.validation?.loss)
+        }
+        if let record = checkpoint.bestRecord, let monitor = configuration.checkpoint.monitor {
+            best = MonitoredBest(monitor: monitor.rawValue, value: record.value, epoch: record.epoch)
+        }
+        earlyStoppingBest = state.earlyStopping.flatMap { stopping in
+            stopping.best.map { MonitoredBest(monitor: stopping.monitor.rawValue, value: $0, epoch: stopping.bestEpoch) }
+        }
+        dataset = configuration.data.dataset.rawValue
+        dataPath = configuration.data.path
+        trainingRows = state.order.count
+        dataCRC32 = checkpoint.dataFingerprint
+    }
+
+    /// The description as one pretty JSON object (see ReportJSON).
+    public func json() throws(NNTrainError) -> Data {
+        try ReportJSON.encode(self, naming: "checkpoint description")
+    }
+
+    /// The description for a person at a terminal, one fact a line.
+    public func text() -> String {
+        var lines = [
+            "\(path): nntrain checkpoint, format version \(formatVersion), written by nntrain \(nntrainVersion), \(fileBytes) bytes",
+            "model: \(architecture), \(parameters) parameters in \(parameterTensors.count) tensors",
+            "written: \(position) (\(reason)), \(steps) optimizer steps" + (ended.map { "; training \($0)" } ?? ""),
+        ]
+        if let lastEpoch {
+            lines.append("epoch \(lastEpoch.epoch): lr \(lastEpoch.lr), train_loss \(lastEpoch.trainLoss)"
+                + (lastEpoch.valLoss.map { ", val_loss \($0)" } ?? ""))
+        }
+        if let best { lines.append("best (save_best): \(best.monitor) \(best.value) at epoch \(best.epoch)") }
+        if let earlyStoppingBest {
+            lines.append("best (early_stopping): \(earlyStoppingBest.monitor) \(earlyStoppingBest.value) at epoch \(earlyStoppingBest.epoch)")
+        }
+        lines.append("data: \(dataset) (\(dataPath)), \(trainingRows) training rows, CRC-32 \(dataCRC32 ?? "not recorded")")
+        return lines.map { $0 + "\n" }.joined()
+    }
+}

@@ -1,0 +1,82 @@
+import Testing
+@testable import NNTrain
+
+/// YAML's null (`--set key=null`, `~`, nothing, or `key:` in the file) unsets a key that may be
+/// left out, and is refused for a key that always holds a value; every key says what it means.
+@Suite struct ConfigUnsetTests {
+    /// A value for each key that may be unset, different from what leaving it out gives.
+    static let samples: [String: String] = [
+        "data.path": "elsewhere", "optimizer.lr": "0.5", "optimizer.eps": "0.1", "optimizer.weight_decay": "0.5",
+        "scheduler.step_size": "3", "scheduler.gamma": "0.5", "scheduler.t_max": "7", "scheduler.t_0": "3",
+        "scheduler.max_lr": "0.5", "scheduler.base_lr": "0.01", "scheduler.base_momentum": "0.5",
+        "scheduler.max_momentum": "0.97", "scheduler.step_size_down": "5", "scheduler.mode": "triangular2",
+        "scheduler.monitor": "train_loss", "training.loss_scale": "none", "training.clip.norm": "1",
+        "training.clip.value": "1", "training.max_seconds": "60", "early_stopping.monitor": "train_loss",
+        "early_stopping.mode": "max", "early_stopping.patience": "3", "checkpoint.monitor": "train_loss",
+        "checkpoint.mode": "max", "output.dir": "out",
+    ]
+
+    static func parse(_ overrides: [String]) -> Result<Configuration, NNTrainError> {
+        Result { () throws(NNTrainError) in try Configuration.parse(yaml: "seed: 1\n", source: "c.yaml", overrides: overrides) }
+    }
+
+    static let unsettable = Configuration.keys.valueEntries.filter { $0.key.unsetMeaning != nil }
+
+    /// For every key that may be unset: a null after a value gives exactly what leaving the key out
+    /// gives (the same configuration, or the same error), and not what the value gave.
+    @Test(arguments: unsettable.map(\.path))
+    func nullUnsetsAKeyThatMayBeLeftOut(path: String) throws {
+        let sample = try #require(Self.samples[path], "no sample value for \(path): add one to ConfigUnsetTests.samples")
+        let key = try #require(Configuration.keys.valueEntries.first { $0.path == path }?.key)
+        // A choice the key applies to, so that giving it is not refused as a key of another choice:
+        // the first with which the sample value gives a valid config.
+        let choices = key.condition.map { condition in condition.choices.map { ["\(condition.keyPath)=\($0)"] } } ?? [[]]
+        let choice = choices.first { (try? Self.parse($0 + ["\(path)=\(sample)"]).get()) != nil } ?? choices[0]
+        let absent = Self.parse(choice)
+        for null in ["null", "~", "", "Null"] {
+            #expect(Self.parse(choice + ["\(path)=\(sample)", "\(path)=\(null)"]) == absent, "\(path)=\(null)")
+        }
+        #expect(Self.parse(choice + ["\(path)=\(sample)"]) != absent, "the sample for \(path) changes nothing")
+        // A null in the file is the same as leaving the key out.
+        let sections = path.split(separator: ".").map(String.init)
+        var yaml = "seed: 1\n"
+        for (depth, name) in sections.enumerated() {
+            yaml += String(repeating: "  ", count: depth) + name + ":" + (depth == sections.count - 1 ? " ~\n" : "\n")
+        }
+        let fromFile = Result { () throws(NNTrainError) in try Configuration.parse(yaml: yaml, source: "c.yaml", overrides: choice) }
+        #expect(fromFile == absent, "\(path): ~ in the file")
+    }
+
+    /// A key that always holds a value refuses a null, naming the key and its default.
+    @Test func nullIsRefusedForAKeyThatAlwaysHoldsAValue() {
+        let always = Configuration.keys.valueEntries.filter { $0.key.unsetMeaning == nil }
+        #expect(always.count > 50)
+        for (path, _) in always {
+            guard case .failure(let error) = Self.parse(["\(path)=null"]) else {
+                Issue.record("\(path)=null was accepted")
+                continue
+            }
+            #expect(error.kind == .config)
+            #expect(error.message.hasPrefix("--set \(path)=null: \(path): has no value (null), but it cannot be unset: "
+                + "it always holds a value"), "\(error.message)")
+        }
+        #expect(Self.parse(["training.epochs=null"]) == .failure(NNTrainError(.config, "--set training.epochs=null: "
+            + "training.epochs: has no value (null), but it cannot be unset: it always holds a value, 15 by default; "
+            + "expected an integer >= 1")))
+        #expect(throws: NNTrainError(.config, "c.yaml:3: training.epochs: has no value (null), but it cannot be unset: "
+            + "it always holds a value, 15 by default; expected an integer >= 1")) {
+            try Configuration.parse(yaml: "seed: 1\ntraining:\n  epochs:\n", source: "c.yaml")
+        }
+    }
+
+    /// Every key has a meaning and its allowed values; a key whose default is "nothing" (left out
+    /// of config.yaml) says what that means.
+    @Test func everyKeyIsDocumentedAndEveryUnsetDefaultExplained() throws {
+        let defaults = try Configuration.parse(yaml: "{}", source: "c.yaml")
+        for (path, key) in Configuration.keys.valueEntries {
+            #expect(!key.help.isEmpty && !key.allowed.isEmpty, "\(path)")
+            if key.yamlText(in: defaults) == nil { #expect(key.unsetMeaning != nil, "\(path) is unset by default") }
+        }
+        #expect(Set(Self.samples.keys) == Set(Self.unsettable.map(\.path)))
+    }
+}
