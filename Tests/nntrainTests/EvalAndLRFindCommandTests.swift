@@ -31,7 +31,8 @@ import Testing
         #expect((object["weights"] as? [Any])?.count == 6)
         let plot = try CommandLineTests.run(["eval", "runs/b/checkpoints/last.bin", "--plot", "c.svg"], in: directory)
         CommandLineTests.expectFailure(try CommandLineTests.run(["eval", "x.bin", "--top-k", "0"], in: directory), status: 64,
-                                       message: "--top-k 0: expected an integer >= 1 (see 'nntrain --help')")
+                                       message: "--top-k 0: expected an integer from 1 to the number of classes "
+                                           + "(see 'nntrain eval --help')")
         let split = try CommandLineTests.run(["eval", "x.bin", "--split", "dev"], in: directory)
         #expect(split.status == 64 && split.standardError.hasPrefix("error: The value 'dev' is invalid for '--split <split>'"))
         #expect(split.standardError.filter { $0 == "\n" }.count == 1)
