@@ -22,8 +22,8 @@ struct NNTrainCommand: ParsableCommand {
     }
 
     /// Runs the command line. Errors print as one line on standard error — `error: <what, where,
-    /// what would be right>` — and set the exit status of their kind (see NNTrainError); a usage
-    /// error points to the help of the subcommand it was made in (`see 'nntrain run --help'`).
+    /// what would be right>` — and set the exit status of their kind (see NNTrainError); every
+    /// usage error (64) points to the help of the subcommand it was made in (`see 'nntrain run --help'`).
     static func main() {
         BLASKernelSelection.relaunchOnFastestKernelIfNeeded()
         let arguments = Array(CommandLine.arguments.dropFirst())
@@ -35,14 +35,19 @@ struct NNTrainCommand: ParsableCommand {
         } catch let code as ExitCode {  // a subcommand that has said what happened (an interrupted run)
             Foundation.exit(code.rawValue)
         } catch let error as NNTrainError {
-            Terminal.printError(error.message)
+            Terminal.printError(error.kind == .usage ? "\(error.message) \(helpPointer(arguments))" : error.message)
             Foundation.exit(error.exitStatus)
         } catch {
             let code = exitCode(for: error)
             guard code != .success else { exit(withError: error) }  // --help and --version print here
-            Terminal.printError("\(message(for: error)) (see '\(commandPath(arguments).names.joined(separator: " ")) --help')")
+            Terminal.printError("\(message(for: error)) \(helpPointer(arguments))")
             Foundation.exit(code.rawValue)
         }
+    }
+
+    /// `(see 'nntrain eval --help')`: where a usage error made in `arguments` is explained.
+    static func helpPointer(_ arguments: [String]) -> String {
+        "(see '\(commandPath(arguments).names.joined(separator: " ")) --help')"
     }
 
     /// The subcommands named at the start of `arguments`, after a `help`, from the root down

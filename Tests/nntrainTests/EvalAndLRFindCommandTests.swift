@@ -37,7 +37,7 @@ import Testing
         #expect(split.status == 64 && split.standardError.hasPrefix("error: The value 'dev' is invalid for '--split <split>'"))
         #expect(split.standardError.filter { $0 == "\n" }.count == 1)
         CommandLineTests.expectFailure(plot, status: 64, message: "--csv and --plot draw the per-class table and confusion "
-            + "matrix of a classifier; runs/b/checkpoints/last.bin is a regression model")
+            + "matrix of a classifier; runs/b/checkpoints/last.bin is a regression model (see 'nntrain eval --help')")
     }
 
     @Test func evalRefusesMissingAndDamagedCheckpoints() throws {
@@ -69,8 +69,9 @@ import Testing
         #expect((object["points"] as? [Any])?.isEmpty == false)
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("elsewhere/lr_find.svg").path))
         CommandLineTests.expectFailure(try CommandLineTests.run(["lr-find", "b.txt", "--steps", "3"], in: directory),
-                                       status: 64, message: "lr-find: 3 steps; expected at least 6")
+                                       status: 64, message: "lr-find: 3 steps; expected at least 6 (see 'nntrain lr-find --help')")
         CommandLineTests.expectFailure(try CommandLineTests.run(["lr-find", "b.txt", "--start=-1"], in: directory), status: 64,
-                                       message: "lr-find: start lr -1.0 and end lr 10.0; expected 0 < start < end, both finite")
+                                       message: "lr-find: start lr -1.0 and end lr 10.0; expected 0 < start < end, both finite "
+                                           + "(see 'nntrain lr-find --help')")
     }
 }

@@ -75,7 +75,7 @@ import Testing
         for arguments in [["--top-k", "11"], ["--top-k", "11", "--json"]] {
             let result = try CommandLineTests.run(["eval", "runs/c/checkpoints/last.bin"] + arguments, in: directory)
             CommandLineTests.expectFailure(result, status: 64, message: "--top-k 11: expected an integer from 1 to 10, "
-                + "the number of classes of runs/c/checkpoints/last.bin")
+                + "the number of classes of runs/c/checkpoints/last.bin (see 'nntrain eval --help')")
             #expect(result.standardOutput.isEmpty)
         }
         let zero = try CommandLineTests.run(["eval", "runs/c/checkpoints/last.bin", "--top-k", "0"], in: directory)
@@ -97,6 +97,6 @@ import Testing
         #expect(try CommandLineTests.run(["eval", "runs/b/checkpoints/last.bin"], in: directory).status == 0)
         let result = try CommandLineTests.run(["eval", "runs/b/checkpoints/last.bin", "--top-k", "2"], in: directory)
         CommandLineTests.expectFailure(result, status: 64, message: "--top-k 2: top-k accuracy ranks the classes of a "
-            + "classifier; runs/b/checkpoints/last.bin is a regression model")
+            + "classifier; runs/b/checkpoints/last.bin is a regression model (see 'nntrain eval --help')")
     }
 }

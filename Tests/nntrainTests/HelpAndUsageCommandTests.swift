@@ -5,7 +5,16 @@ import Testing
 /// usage error points to the help of the subcommand it was made in, and `run --help` says what
 /// --quiet prints, where every config key is listed and which environment variables count.
 @Suite struct HelpAndUsageCommandTests {
-    static let subcommands = "run, eval, lr-find, plot, data"
+    /// The subcommands `nntrain --help` lists (run, eval, lr-find, plot, data and any added since),
+    /// in its order, as the usage errors name them.
+    static func subcommands(in directory: URL) throws -> String {
+        let help = try CommandLineTests.run(["--help"], in: directory).standardOutput
+        let section = try #require(help.components(separatedBy: "SUBCOMMANDS:\n").last)
+        let names = section.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
+            .compactMap { $0.split(separator: " ").first.map(String.init) }.filter { $0 != "See" }
+        #expect(Array(names.prefix(5)) == ["run", "eval", "lr-find", "plot", "data"])
+        return names.joined(separator: ", ")
+    }
 
     /// The help text with its line wrapping undone (every run of white space one space).
     static func unwrapped(_ text: String) -> String {
@@ -14,16 +23,17 @@ import Testing
 
     @Test func noSubcommandOrAnUnknownOneIsAUsageError() throws {
         let directory = try CommandLineTests.temporaryDirectory()
+        let subcommands = try Self.subcommands(in: directory)
         let bare = try CommandLineTests.run([], in: directory)
         CommandLineTests.expectFailure(bare, status: 64, message: "Missing subcommand; expected one of: "
-            + "\(Self.subcommands) (see 'nntrain --help')")
+            + "\(subcommands) (see 'nntrain --help')")
         #expect(bare.standardOutput.isEmpty)
         let group = try CommandLineTests.run(["data"], in: directory)
         CommandLineTests.expectFailure(group, status: 64, message: "Missing subcommand; expected one of: bonus "
             + "(see 'nntrain data --help')")
         let unknown = try CommandLineTests.run(["help", "nope"], in: directory)
         CommandLineTests.expectFailure(unknown, status: 64, message: "Unknown subcommand 'nope'; expected one of: "
-            + "\(Self.subcommands) (see 'nntrain --help')")
+            + "\(subcommands) (see 'nntrain --help')")
         #expect(unknown.standardOutput.isEmpty)
         let nested = try CommandLineTests.run(["help", "data", "nope"], in: directory)
         CommandLineTests.expectFailure(nested, status: 64, message: "Unknown subcommand 'nope'; expected one of: bonus "
