@@ -21,9 +21,12 @@ struct EvalCommand: ParsableCommand {
     var split: CheckpointEvaluation.Split = .test
 
     @Option(name: .customLong("top-k"), help: ArgumentHelp(
-        "Also report top-k accuracy, 1 ≤ k ≤ the number of classes; top-1 is the accuracy (classification; default: 3).",
-        valueName: "k"))
+        "Also report top-k accuracy, 1 ≤ k ≤ the number of classes; top-1 is the accuracy (classification; "
+            + "default: \(defaultTopK)).", valueName: "k"))
     var topK: Int?
+
+    /// The k of the top-k accuracy reported for a classifier when --top-k is not given.
+    static let defaultTopK = 3
 
     @Flag(help: "Print one JSON object instead of the tables.")
     var json = false
@@ -40,7 +43,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let evaluation = try CheckpointEvaluation.run(checkpointPath: checkpoint, dataPath: data, split: split, topK: [topK ?? 3])
+        let evaluation = try CheckpointEvaluation.run(checkpointPath: checkpoint, dataPath: data, split: split, topK: [topK ?? Self.defaultTopK])
         if let report = evaluation.classification {
             if let csv { try OutputFile.write(Array(report.csv().utf8), to: csv) }
             if let plot {

@@ -53,8 +53,9 @@ struct LRFindCommand: ParsableCommand {
                 + "\(Self.format(suggestion.learningRate))\(note)")
         }
         if let valley = result.suggestion(.valley) {
-            print("recommendation: optimizer.lr: \(Self.format(valley.learningRate))  "
-                + "(e.g. \(ShellQuoting.command(["nntrain", "run", config, "--set", "optimizer.lr=\(Self.format(valley.learningRate))"])))")
+            let lr = Self.format(valley.learningRate)
+            print("recommendation: optimizer.lr: \(lr)  "
+                + "(e.g. \(ShellQuoting.command(["nntrain", "run", config, "--set", "optimizer.lr=\(lr)"])))")
         } else {
             print("recommendation: none (too few steps before the loss diverged; try a smaller --start or more --steps)")
         }

@@ -76,7 +76,8 @@ struct RunCommand: ParsableCommand {
             return
         }
         display?.interrupted()
-        Terminal.printLine("interrupted \(place); checkpoint \(ShellQuoting.quote(interruption.checkpoint)); resume with: \(resumeCommand)")
+        Terminal.printLine("interrupted \(place); checkpoint \(ShellQuoting.quote(interruption.checkpoint)); "
+            + "resume with: \(resumeCommand)")
         throw ExitCode(NNTrainError.Kind.interrupted.rawValue)
     }
 }
