@@ -56,6 +56,22 @@ import Testing
             + "checkpoint 'runs/my cfg/checkpoints/last.bin'; continue with: \(command)\n")
     }
 
+    @Test func theCtrlCResumeCommandPastesIntoAShellAndFinishesTheRun() throws {
+        let directory = try InterruptionTests.fixture()
+        try FileManager.default.moveItem(at: directory.appendingPathComponent("b.txt"),
+                                         to: directory.appendingPathComponent("my cfg.txt"))
+        let stopped = try InterruptionTests.interrupt(["run", "my cfg.txt", "--set", "output.dir=my runs"], in: directory,
+                                                      runDirectory: "my runs", signals: [SIGINT])
+        #expect(stopped.status == 130)
+        let command = "nntrain run 'my cfg.txt' --set 'output.dir=my runs' --resume"
+        let last = try #require(stopped.standardError.split(separator: "\n").last)
+        #expect(last.hasSuffix("; checkpoint 'my runs/checkpoints/last.bin'; resume with: \(command)"), "\(last)")
+        let resumed = try Self.shell(command + " -q", in: directory)
+        #expect(resumed.status == 0 && resumed.standardError.isEmpty, "\(resumed.standardError)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("my runs/summary.json")))
+        #expect((summary as? [String: Any])?["ended"] as? String == "completed")
+    }
+
     @Test func theMissingCheckpointAdviceQuotesTheConfigAndRunDirectory() throws {
         let directory = try Self.folderWithSpacedConfig()
         let result = try CommandLineTests.run(["run", "my cfg.txt", "--resume"], in: directory)
