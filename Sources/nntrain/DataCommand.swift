@@ -17,7 +17,7 @@ struct DataCommand: ParsableCommand {
         @Option(help: "Seed of the generator; the same seed writes the same file.")
         var seed: UInt64 = 42
 
-        @Option(help: "The CSV file to write.")
+        @Option(help: "The CSV file to write.", completion: .csvFile)
         var out = "data/bonus.csv"
 
         func validate() throws {

@@ -9,34 +9,41 @@ struct EvalCommand: ParsableCommand {
         abstract: "Evaluate a checkpoint on its test (or validation, or training) data: loss, accuracy, "
             + "per-class precision/recall/F1, confusion matrix; MSE, RMSE, MAE, R² for regression.")
 
-    @Argument(help: ArgumentHelp("The checkpoint, e.g. runs/fashion-mnist/checkpoints/last.bin.", valueName: "checkpoint"))
+    @Argument(help: ArgumentHelp("The checkpoint, e.g. runs/fashion-mnist/checkpoints/last.bin.", valueName: "checkpoint"),
+              completion: .checkpointFile)
     var checkpoint: String
 
     @Option(help: ArgumentHelp("The data (a Fashion-MNIST folder or a bonus CSV) instead of the checkpoint config's data.path.",
-                               valueName: "path"))
+                               valueName: "path"), completion: .csvFile)
     var data: String?
 
     @Option(help: ArgumentHelp("The split to evaluate, drawn as in training: test, val or train.", valueName: "split"))
     var split: CheckpointEvaluation.Split = .test
 
-    @Option(name: .customLong("top-k"), help: ArgumentHelp("Also report top-k accuracy (classification; k ≥ 2).", valueName: "k"))
-    var topK: Int = 3
+    @Option(name: .customLong("top-k"), help: ArgumentHelp(
+        "Also report top-k accuracy, 1 ≤ k ≤ the number of classes; top-1 is the accuracy (classification; "
+            + "default: \(defaultTopK)).", valueName: "k"))
+    var topK: Int?
+
+    /// The k of the top-k accuracy reported for a classifier when --top-k is not given.
+    static let defaultTopK = 3
 
     @Flag(help: "Print one JSON object instead of the tables.")
     var json = false
 
-    @Option(help: ArgumentHelp("Write the per-class table as CSV (class,precision,recall,f1,support).", valueName: "file"))
+    @Option(help: ArgumentHelp("Write the per-class table as CSV (class,precision,recall,f1,support).", valueName: "file"),
+            completion: .csvFile)
     var csv: String?
 
-    @Option(help: ArgumentHelp("Draw the confusion matrix as an SVG heatmap.", valueName: "file.svg"))
+    @Option(help: ArgumentHelp("Draw the confusion matrix as an SVG heatmap.", valueName: "file.svg"), completion: .svgFile)
     var plot: String?
 
     func validate() throws {
-        guard topK >= 1 else { throw ValidationError("--top-k \(topK): expected an integer >= 1") }
+        if let topK, topK < 1 { throw ValidationError("--top-k \(topK): expected an integer from 1 to the number of classes") }
     }
 
     func run() throws {
-        let evaluation = try CheckpointEvaluation.run(checkpointPath: checkpoint, dataPath: data, split: split, topK: [topK])
+        let evaluation = try CheckpointEvaluation.run(checkpointPath: checkpoint, dataPath: data, split: split, topK: [topK ?? Self.defaultTopK])
         if let report = evaluation.classification {
             if let csv { try OutputFile.write(Array(report.csv().utf8), to: csv) }
             if let plot {
@@ -47,6 +54,9 @@ struct EvalCommand: ParsableCommand {
             }
         } else if csv != nil || plot != nil {
             throw NNTrainError(.usage, "--csv and --plot draw the per-class table and confusion matrix of a classifier; "
+                + "\(checkpoint) is a regression model")
+        } else if let topK {
+            throw NNTrainError(.usage, "--top-k \(topK): top-k accuracy ranks the classes of a classifier; "
                 + "\(checkpoint) is a regression model")
         }
         if json {

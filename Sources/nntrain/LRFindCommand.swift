@@ -12,11 +12,11 @@ struct LRFindCommand: ParsableCommand {
             + "and checkpoints are left alone. The suggestions are fastai's: valley (recommended), slide, minimum "
             + "(the lr at the lowest loss / 10) and steep (steepest descent).")
 
-    @Argument(help: "The YAML config file, e.g. configs/fashion-mnist.txt.")
+    @Argument(help: "The YAML config file, e.g. configs/fashion-mnist.txt.", completion: .configFile)
     var config: String
 
     @Option(name: .customLong("set"), help: ArgumentHelp(
-        "Override a config key, as for run (repeatable).", valueName: "section.key=value"))
+        "Override a config key, as for run (repeatable).", valueName: "section.key=value"), completion: .configKeys)
     var overrides: [String] = []
 
     @Option(help: ArgumentHelp("The first step's learning rate.", valueName: "lr"))
@@ -28,7 +28,8 @@ struct LRFindCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Steps at most (fewer when the loss diverges first).", valueName: "n"))
     var steps: Int = 100
 
-    @Option(help: ArgumentHelp("The folder for lr_find.csv and lr_find.svg (default: the run directory).", valueName: "dir"))
+    @Option(help: ArgumentHelp("The folder for lr_find.csv and lr_find.svg (default: the run directory).", valueName: "dir"),
+            completion: .directory)
     var out: String?
 
     @Flag(help: "Print one JSON object (points, suggestions, why it stopped) instead of the summary.")
@@ -52,8 +53,9 @@ struct LRFindCommand: ParsableCommand {
                 + "\(Self.format(suggestion.learningRate))\(note)")
         }
         if let valley = result.suggestion(.valley) {
-            print("recommendation: optimizer.lr: \(Self.format(valley.learningRate))  "
-                + "(e.g. nntrain run \(config) --set optimizer.lr=\(Self.format(valley.learningRate)))")
+            let lr = Self.format(valley.learningRate)
+            print("recommendation: optimizer.lr: \(lr)  "
+                + "(e.g. \(ShellQuoting.command(["nntrain", "run", config, "--set", "optimizer.lr=\(lr)"])))")
         } else {
             print("recommendation: none (too few steps before the loss diverged; try a smaller --start or more --steps)")
         }

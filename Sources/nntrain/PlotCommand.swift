@@ -7,10 +7,10 @@ struct PlotCommand: ParsableCommand {
         commandName: "plot",
         abstract: "Draw a run's metrics.csv as curves.svg: loss, accuracy (or MAE and R²) and learning rate per epoch.")
 
-    @Argument(help: ArgumentHelp("The run directory, e.g. runs/fashion-mnist.", valueName: "run-dir"))
+    @Argument(help: ArgumentHelp("The run directory, e.g. runs/fashion-mnist.", valueName: "run-dir"), completion: .directory)
     var runDirectory: String
 
-    @Option(help: ArgumentHelp("The SVG file to write (default: <run-dir>/curves.svg).", valueName: "file"))
+    @Option(help: ArgumentHelp("The SVG file to write (default: <run-dir>/curves.svg).", valueName: "file"), completion: .svgFile)
     var out: String?
 
     func run() throws {

@@ -10,19 +10,23 @@ struct RunCommand: ParsableCommand {
         discussion: "Ctrl-C or SIGTERM stops after the current step, writes checkpoints/last.bin and exits with "
             + "status 130; a second Ctrl-C stops at once. 'nntrain run CONFIG --resume' continues exactly where it stopped. "
             + "A run directory that already holds a run is refused (status 73) without --resume or --force, and one "
-            + "another nntrain run is writing is refused (status 75).")
+            + "another nntrain run is writing is refused (status 75). 'nntrain config --defaults' prints every config key "
+            + "with its default, allowed values and meaning.\n\n"
+            + "Environment: NNTRAIN_THREADS=N computes on N threads (matrix products and elementwise passes; default: "
+            + "one per core). NNTRAIN_PORTABLE=1 is read when nntrain is built (make build, swift build), not when it "
+            + "runs: it builds a binary for any CPU of its architecture instead of one for the building CPU's instructions.")
 
-    @Argument(help: "The YAML config file, e.g. configs/fashion-mnist.txt.")
+    @Argument(help: "The YAML config file, e.g. configs/fashion-mnist.txt.", completion: .configFile)
     var config: String
 
     @Option(name: .customLong("set"), help: ArgumentHelp(
         "Override a config key, e.g. --set training.epochs=1 (repeatable; the value is YAML).",
-        valueName: "section.key=value"))
+        valueName: "section.key=value"), completion: .configKeys)
     var overrides: [String] = []
 
     @Option(name: .customLong("resume"), defaultAsFlag: "", parsing: .next, help: ArgumentHelp(
         "Continue from the run directory's checkpoints/last.bin, or from the checkpoint at PATH.",
-        valueName: "PATH"))
+        valueName: "PATH"), completion: .checkpointFile)
     var resume: String? = nil
 
     @Flag(help: ArgumentHelp(
@@ -30,7 +34,8 @@ struct RunCommand: ParsableCommand {
             + "metrics.csv, steps.csv, summary.json, curves.svg, checkpoints/; nothing else)."))
     var force = false
 
-    @Flag(name: .shortAndLong, help: "Print nothing but errors and warnings.")
+    @Flag(name: .shortAndLong, help: ArgumentHelp("Print nothing but errors, warnings and the one line that says an "
+        + "interruption or time limit stopped training."))
     var quiet = false
 
     func validate() throws {
@@ -62,16 +67,17 @@ struct RunCommand: ParsableCommand {
         let position = interruption.position
         let place = position.batch == 0 ? "after epoch \(position.epoch - 1)"
             : "at epoch \(position.epoch), step \(position.batch) of \(interruption.batchesPerEpoch)"
-        let resumeCommand = "nntrain run \(config)\(overrides.map { " --set \($0)" }.joined()) --resume"
+        let resumeCommand = ShellQuoting.command(["nntrain", "run", config] + overrides.flatMap { ["--set", $0] } + ["--resume"])
         if let limit = interruption.timeLimit {
             // A time limit ends the invocation normally (exit 0), as Lightning's max_time does.
             display?.finished(outcome.summary)
             Terminal.printLine("time limit of \(limit) s (training.max_seconds) reached \(place); checkpoint "
-                + "\(interruption.checkpoint); continue with: \(resumeCommand)")
+                + "\(ShellQuoting.quote(interruption.checkpoint)); continue with: \(resumeCommand)")
             return
         }
         display?.interrupted()
-        Terminal.printLine("interrupted \(place); checkpoint \(interruption.checkpoint); resume with: \(resumeCommand)")
+        Terminal.printLine("interrupted \(place); checkpoint \(ShellQuoting.quote(interruption.checkpoint)); "
+            + "resume with: \(resumeCommand)")
         throw ExitCode(NNTrainError.Kind.interrupted.rawValue)
     }
 }

@@ -50,8 +50,9 @@ import Testing
         #expect(
             throws: NNTrainError(
                 .missingFile,
-                "\(path): no such file or folder (expected a folder holding the four Fashion-MNIST .gz files; "
-                    + "run data-scripts/fetch-fashion-mnist.sh \(path))")
+                "\(path): no such file or folder (expected a folder holding train-images-idx3-ubyte.gz, "
+                    + "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz; "
+                    + "data-scripts/fetch-fashion-mnist.sh \(path) downloads them)")
         ) {
             try FashionMNIST.load(folder: path)
         }
@@ -63,8 +64,9 @@ import Testing
         #expect(
             throws: NNTrainError(
                 .missingFile,
-                "\(folder.file("t10k-labels-idx1-ubyte.gz")): no such file or folder (expected the Fashion-MNIST file "
-                    + "t10k-labels-idx1-ubyte.gz; run data-scripts/fetch-fashion-mnist.sh \(folder.path))")
+                "\(folder.path) lacks t10k-labels-idx1-ubyte.gz; expected a folder holding train-images-idx3-ubyte.gz, "
+                    + "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz "
+                    + "(data-scripts/fetch-fashion-mnist.sh \(folder.path) fetches the missing ones)")
         ) {
             try FashionMNIST.load(folder: folder.path)
         }

@@ -35,7 +35,7 @@ import Testing
 
     @Test func aFolderIsNotAFile() throws {
         #expect(
-            throws: NNTrainError(.missingFile, "\(folder.path): cannot read: not a regular file (expected a gzip (.gz) file)")
+            throws: NNTrainError(.missingFile, "\(folder.path) is a folder; expected a gzip (.gz) file")
         ) {
             try Gzip.decompress(path: folder.path)
         }

@@ -256,8 +256,9 @@ import Testing
         Case("fashion-mnist: text in a .gz file", .fashionMNIST, files: fashionFiles(testImages: Array("<html>".utf8)),
              .exactly("{dir}/t10k-images-idx3-ubyte.gz: not a gzip file (first bytes 0x3c 0x68); expected a .gz file starting 1f 8b")),
         Case("fashion-mnist: a file missing", .fashionMNIST, files: fashionFiles().filter { $0.key != "t10k-labels-idx1-ubyte.gz" },
-             .exactly("{dir}/t10k-labels-idx1-ubyte.gz: no such file or folder (expected the Fashion-MNIST file t10k-labels-idx1-ubyte.gz; "
-                 + "run data-scripts/fetch-fashion-mnist.sh {dir})"), .missingFile),
+             .exactly("{dir} lacks t10k-labels-idx1-ubyte.gz; expected a folder holding train-images-idx3-ubyte.gz, "
+                 + "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz "
+                 + "(data-scripts/fetch-fashion-mnist.sh {dir} fetches the missing ones)"), .missingFile),
     ]
 
     // MARK: CSV
@@ -294,7 +295,7 @@ import Testing
         Case("csv: a decimal comma", .csv, csv("a,b\n\"1,5\",2\n"), .exactly("{dir}/t.csv:2: column 'a': '1,5' is not a number; \(notANumber)")),
         Case("csv: hexadecimal", .csv, csv("a,b\n0x10,2\n"), .exactly("{dir}/t.csv:2: column 'a': '0x10' is not a number; \(notANumber)")),
         Case("csv: a folder", .csv, files: ["t.csv/x": []],
-             .exactly("{dir}/t.csv: cannot read: not a regular file (expected a CSV file with a header row)"), .missingFile),
+             .exactly("{dir}/t.csv is a folder; expected a CSV file with a header row"), .missingFile),
     ]
 
     // MARK: Checkpoints
@@ -418,7 +419,7 @@ import Testing
             Case("checkpoint: an unknown reason", .checkpoint, setMetadata("nntrain.reason", "crash"),
                  .exactly("{dir}/last.bin: metadata nntrain.reason is 'crash'; expected epoch, interrupted or final")),
             Case("checkpoint: a folder", .checkpoint, files: ["last.bin/x": []],
-                 .exactly("{dir}/last.bin: cannot read: not a regular file (expected an nntrain checkpoint (.bin))"), .missingFile),
+                 .exactly("{dir}/last.bin is a folder; expected an nntrain checkpoint (.bin)"), .missingFile),
         ]
         // Cut at each section boundary: inside the length, after it, inside the header, after the
         // header, inside the data, one byte short.

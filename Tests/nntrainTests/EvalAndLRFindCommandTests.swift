@@ -31,12 +31,13 @@ import Testing
         #expect((object["weights"] as? [Any])?.count == 6)
         let plot = try CommandLineTests.run(["eval", "runs/b/checkpoints/last.bin", "--plot", "c.svg"], in: directory)
         CommandLineTests.expectFailure(try CommandLineTests.run(["eval", "x.bin", "--top-k", "0"], in: directory), status: 64,
-                                       message: "--top-k 0: expected an integer >= 1 (see 'nntrain --help')")
+                                       message: "--top-k 0: expected an integer from 1 to the number of classes "
+                                           + "(see 'nntrain eval --help')")
         let split = try CommandLineTests.run(["eval", "x.bin", "--split", "dev"], in: directory)
         #expect(split.status == 64 && split.standardError.hasPrefix("error: The value 'dev' is invalid for '--split <split>'"))
         #expect(split.standardError.filter { $0 == "\n" }.count == 1)
         CommandLineTests.expectFailure(plot, status: 64, message: "--csv and --plot draw the per-class table and confusion "
-            + "matrix of a classifier; runs/b/checkpoints/last.bin is a regression model")
+            + "matrix of a classifier; runs/b/checkpoints/last.bin is a regression model (see 'nntrain eval --help')")
     }
 
     @Test func evalRefusesMissingAndDamagedCheckpoints() throws {
@@ -68,8 +69,9 @@ import Testing
         #expect((object["points"] as? [Any])?.isEmpty == false)
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("elsewhere/lr_find.svg").path))
         CommandLineTests.expectFailure(try CommandLineTests.run(["lr-find", "b.txt", "--steps", "3"], in: directory),
-                                       status: 64, message: "lr-find: 3 steps; expected at least 6")
+                                       status: 64, message: "lr-find: 3 steps; expected at least 6 (see 'nntrain lr-find --help')")
         CommandLineTests.expectFailure(try CommandLineTests.run(["lr-find", "b.txt", "--start=-1"], in: directory), status: 64,
-                                       message: "lr-find: start lr -1.0 and end lr 10.0; expected 0 < start < end, both finite")
+                                       message: "lr-find: start lr -1.0 and end lr 10.0; expected 0 < start < end, both finite "
+                                           + "(see 'nntrain lr-find --help')")
     }
 }

@@ -29,15 +29,8 @@ public enum FashionMNIST {
     /// Reads the four files in `folder`, decoding them in parallel, into the training and test sets
     /// (features: 784 bytes per image, row by row; targets: class labels 0...9).
     public static func load(folder: String) throws(NNTrainError) -> (train: Dataset, test: Dataset) {
-        let hint = "run data-scripts/fetch-fashion-mnist.sh \(folder)"
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw .missingFile(folder, expected: "a folder holding the four Fashion-MNIST .gz files; \(hint)")
-        }
+        try checkFolder(folder)
         let paths = fileNames.map { (folder as NSString).appendingPathComponent($0) }
-        for (name, path) in zip(fileNames, paths) where !FileManager.default.fileExists(atPath: path) {
-            throw .missingFile(path, expected: "the Fashion-MNIST file \(name); \(hint)")
-        }
 
         let results = Mutex([Result<IDXArray, NNTrainError>?](repeating: nil, count: paths.count))
         DispatchQueue.concurrentPerform(iterations: paths.count) { index in
@@ -59,6 +52,41 @@ public enum FashionMNIST {
         let test = try dataset(
             name: "fashion-mnist test", prefix: "t10k", images: arrays[2], labels: arrays[3], paths[2], paths[3], folder)
         return (train, test)
+    }
+
+    /// Refuses a `folder` that is not one holding the four files, saying what it is instead: missing
+    /// (the fetch script puts the files there), a file (one of the four: its folder is meant; a CSV:
+    /// the bonus dataset is), or a folder without some of them (named; a subfolder that holds them
+    /// is suggested). A download is suggested only into a folder that does not exist, is empty or
+    /// holds some of the four already, so it never writes into a folder meant for something else.
+    private static func checkFolder(_ folder: String) throws(NNTrainError) {
+        let expected = "a folder holding \(fileNames.joined(separator: ", "))"
+        let fetch = "data-scripts/fetch-fashion-mnist.sh \(ShellQuoting.quote(folder))"
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else {
+            throw .missingFile(folder, expected: "\(expected); \(fetch) downloads them")
+        }
+        guard isFolder.boolValue else {
+            let name = (folder as NSString).lastPathComponent
+            let parent = (folder as NSString).deletingLastPathComponent
+            let hint = fileNames.contains(name) ? " (give the folder that holds it, \(parent.isEmpty ? "." : parent))"
+                : name.lowercased().hasSuffix(".csv") ? " (a CSV file is read with data.dataset: bonus)" : ""
+            throw NNTrainError(.missingFile, "\(folder) is a file; expected \(expected)\(hint)")
+        }
+        let contents = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        let missing = fileNames.filter { !contents.contains($0) }
+        guard !missing.isEmpty else { return }
+        var message = missing.count == fileNames.count ? "\(folder) holds none of the four Fashion-MNIST files"
+            : "\(folder) lacks \(missing.joined(separator: ", "))"
+        message += "; expected \(expected)"
+        if let holder = contents.sorted().map({ (folder as NSString).appendingPathComponent($0) }).first(where: { candidate in
+            fileNames.allSatisfy { FileManager.default.fileExists(atPath: (candidate as NSString).appendingPathComponent($0)) }
+        }) {
+            message += " (\(holder) holds them)"
+        } else if contents.isEmpty || missing.count < fileNames.count {
+            message += " (\(fetch) fetches the missing ones)"
+        }
+        throw NNTrainError(.missingFile, message)
     }
 
     /// Checks one images/labels pair (files `prefix`-images and `prefix`-labels) and makes it a dataset.

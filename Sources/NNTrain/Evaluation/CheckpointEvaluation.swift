@@ -29,12 +29,19 @@ public struct CheckpointEvaluation: Codable, Sendable {
     public var weights: [RunSummary.WeightRecovery]?
 
     /// Evaluates the checkpoint at `checkpointPath` on `split` of its data (at `dataPath` when
-    /// given), with top-k accuracy for each k of `topK` (classification). Throws `.data` when the
-    /// data do not fit the model (another number of features or classes) or the split is empty.
+    /// given), with top-k accuracy for each k of `topK` (classification; a regression model ignores
+    /// it). Throws `.usage` for a k outside 1...classes (checked before the data are read), `.data`
+    /// when the data do not fit the model (another number of features or classes) or the split is
+    /// empty.
     public static func run(checkpointPath: String, dataPath: String? = nil, split: Split, topK: [Int] = [])
         throws(NNTrainError) -> CheckpointEvaluation
     {
         let checkpoint = try Checkpoint.read(path: checkpointPath)
+        let classCount = checkpoint.classNames.count
+        if classCount > 0, let k = topK.first(where: { !(1...classCount).contains($0) }) {
+            throw NNTrainError(.usage, "--top-k \(k): expected an integer from 1 to \(classCount), "
+                + "the number of classes of \(checkpointPath)")
+        }
         var configuration: Configuration
         do {
             configuration = try Configuration.parse(yaml: checkpoint.configurationYAML, source: checkpointPath + " (its config)")
@@ -74,7 +81,7 @@ public struct CheckpointEvaluation: Codable, Sendable {
         switch dataset.targets {
         case .classes(let labels):
             evaluation.classification = try ClassificationReport(logits: outputs, labels: labels, classNames: checkpoint.classNames,
-                                                                 topK: topK.filter { $0 > 1 && $0 <= outputWidth })
+                                                                 topK: topK)
         case .values(let targets):
             evaluation.regression = try RegressionReport(predictions: outputs, targets: targets)
             evaluation.weights = RunSummary.WeightRecovery.table(network: network, data: data)

@@ -2,8 +2,10 @@ import Foundation
 
 /// An input file opened with POSIX `open(2)` for the data readers, closed when it goes out of scope.
 /// Every failure becomes a one-line `NNTrainError` naming the path: a missing file is
-/// `.missingFile` with what the reader expected there; any other reason it cannot be read
-/// (permissions, a folder) is also `.missingFile` (EX_NOINPUT), with the system's reason.
+/// `.missingFile` with what the reader expected there; a folder (or another kind of file) is
+/// `.missingFile` saying what it is instead (`data is a folder; expected a CSV file ...`), and any
+/// other reason it cannot be read (permissions) is also `.missingFile` (EX_NOINPUT), with the
+/// system's reason.
 struct InputFile: ~Copyable {
     let path: String
     /// Size in bytes when the file was opened.
@@ -26,7 +28,8 @@ struct InputFile: ~Copyable {
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw NNTrainError(.missingFile, "\(path): cannot read: not a regular file (expected \(expected))")
+            let kind = (info.st_mode & S_IFMT) == S_IFDIR ? "a folder" : "not a regular file"
+            throw NNTrainError(.missingFile, "\(path) is \(kind); expected \(expected)")
         }
         self.path = path
         self.size = Int(info.st_size)

@@ -141,7 +141,7 @@ public enum TrainingRun {
             guard error.kind == .cannotWrite else { return error }
             let next = "make room (or make the folder writable), then "
             return NNTrainError(.cannotWrite, error.message + "; training stopped" + (lastGood.map {
-                "; the last good checkpoint is \($0.path) (\(describe($0.position))): \(next)resume with --resume"
+                "; the last good checkpoint is \(ShellQuoting.quote($0.path)) (\(describe($0.position))): \(next)resume with --resume"
             } ?? " before any checkpoint was written: \(next)start again with --force"))
         }
         var divergence: NNTrainError?
@@ -222,7 +222,7 @@ public enum TrainingRun {
         try OutputFile.write(Array(summary.json()), to: directory + "/summary.json")
         if configuration.output.plots, !history.isEmpty { try LearningCurves.write(runDirectory: directory) }
         if let divergence {
-            throw NNTrainError(.diverged, divergence.message + (lastGood.map { "; the last good checkpoint is \($0.path) "
+            throw NNTrainError(.diverged, divergence.message + (lastGood.map { "; the last good checkpoint is \(ShellQuoting.quote($0.path)) "
                 + "(\(describe($0.position)))" } ?? "; no checkpoint was written before it"))
         }
         return Outcome(summary: summary, interruption: interruption, changedKeys: changedKeys)
@@ -239,7 +239,8 @@ public enum TrainingRun {
     {
         guard !named || FileManager.default.fileExists(atPath: path) else {
             throw NNTrainError(.missingFile, "\(path): no checkpoint to resume from (expected one written by an "
-                + "earlier 'nntrain run \(configPath)' into \(runDirectory); or give --resume PATH, "
+                + "earlier \(ShellQuoting.command(["nntrain", "run", configPath])) into \(ShellQuoting.quote(runDirectory)); "
+                + "or give --resume PATH, "
                 + "or start afresh with --force)")
         }
         return try Checkpoint.read(path: path)
@@ -255,7 +256,7 @@ public enum TrainingRun {
         guard refused.isEmpty else {
             throw NNTrainError(.config, "\(checkpointPath): cannot resume: the config changed \(refused.joined(separator: ", ")) "
                 + "since the checkpoint, which alters the model or the data; expected the checkpoint's values "
-                + "(see them with: nntrain inspect \(checkpointPath) --config) or a new run directory (output.dir)")
+                + "(see them with: nntrain inspect \(ShellQuoting.quote(checkpointPath)) --config) or a new run directory (output.dir)")
         }
         return allowed
     }
