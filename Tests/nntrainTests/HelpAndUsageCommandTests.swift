@@ -5,14 +5,13 @@ import Testing
 /// usage error points to the help of the subcommand it was made in, and `run --help` says what
 /// --quiet prints, where every config key is listed and which environment variables count.
 @Suite struct HelpAndUsageCommandTests {
-    /// The subcommands `nntrain --help` lists (run, eval, lr-find, plot, data and any added since),
-    /// in its order, as the usage errors name them.
+    /// The subcommands `nntrain --help` lists, in its order, as the usage errors name them.
     static func subcommands(in directory: URL) throws -> String {
         let help = try CommandLineTests.run(["--help"], in: directory).standardOutput
         let section = try #require(help.components(separatedBy: "SUBCOMMANDS:\n").last)
         let names = section.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
             .compactMap { $0.split(separator: " ").first.map(String.init) }.filter { $0 != "See" }
-        #expect(Array(names.prefix(5)) == ["run", "eval", "lr-find", "plot", "data"])
+        #expect(names == ["run", "eval", "inspect", "lr-find", "plot", "data", "config"])
         return names.joined(separator: ", ")
     }
 
