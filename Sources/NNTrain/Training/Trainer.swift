@@ -9,7 +9,11 @@ import Foundation
 ///
 /// then evaluate the validation split and step reduce_on_plateau. The bracketed parts are mixed
 /// precision's (`training.precision` fp16 or bf16, see `Precision` and `GradScaler`): a skipped
-/// step leaves weights, optimizer state and the schedule's position (`stepCount`) as they were.
+/// step leaves weights, optimizer state and `stepCount` as they were. So per-batch schedules and the
+/// warm-up count only the steps taken, as Hugging Face Accelerate's AcceleratedScheduler does (it
+/// does not step the schedule after a skipped optimizer step; PyTorch's bare AMP recipe calls
+/// `scheduler.step()` regardless), while per-epoch schedules change at the epoch boundary whatever
+/// was skipped, as PyTorch's `scheduler.step()` after each epoch does (see `Warmup`).
 /// Buffers are sized once in `init`, so the steps allocate no buffers. The same configuration and
 /// seed give the same numbers on the same machine.
 public final class Trainer {
