@@ -26,8 +26,19 @@ import Testing
     /// dynamic loss scaling: the first step (∂L/∂y = 1.5, scaled by 65536 beyond fp16's 65504) is
     /// skipped, the scale halves, and the rest are taken. `edit` sets the schedule.
     static func lineTrainer(rows: Int, epochs: Int, edit: (inout Configuration) -> Void) -> Trainer {
+        let trainer = Trainer(configuration: lineConfig(epochs: epochs, edit: edit), data: lineData(rows: rows))
+        trainer.network.parameters.values.storage.update(repeating: 0)
+        return trainer
+    }
+
+    static func lineData(rows: Int) -> TrainingData {
         let dataset = Dataset(name: "line", features: .floats([Float](repeating: 1, count: rows)), featureCount: 1,
                               targets: .values([Float](repeating: -0.75, count: rows)))
+        return TrainingData(train: dataset, validation: dataset.subset([]), test: dataset,
+                            normalizer: Normalizer(fitting: dataset, mode: .none))
+    }
+
+    static func lineConfig(epochs: Int, edit: (inout Configuration) -> Void) -> Configuration {
         var config = Configuration()
         config.data.dataset = .bonus
         config.loss = .mse
@@ -39,10 +50,7 @@ import Testing
         config.training.precision = .fp16
         config.training.lossScale = .dynamic
         edit(&config)
-        let trainer = Trainer(configuration: config, data: TrainingData(
-            train: dataset, validation: dataset.subset([]), test: dataset, normalizer: Normalizer(fitting: dataset, mode: .none)))
-        trainer.network.parameters.values.storage.update(repeating: 0)
-        return trainer
+        return config
     }
 
     /// StepLR with step_size 1 and gamma 0.5 on two rows: epoch 1 at 0.125, epoch 2 at 0.0625 from
@@ -80,5 +88,20 @@ import Testing
         #expect(trainer.gradScaler?.skippedSteps == 1)
         #expect(steps.map(\.epoch) == [1, 1, 1, 2, 2, 2, 2])
         #expect(steps.map(\.lr) == [0.0625, 0.125, 0.125, 0.0625, 0.0625, 0.0625, 0.0625])
+    }
+
+    /// A run with skipped steps, a warm-up in steps and a per-epoch schedule, interrupted mid-epoch
+    /// and at an epoch's end, resumes bit for bit: the checkpoint's position (epoch and batch) and
+    /// step count are all the schedule needs.
+    @Test func aRunWithSkippedStepsResumesBitForBit() throws {
+        let config = Self.lineConfig(epochs: 4) { config in
+            config.scheduler.name = .step
+            config.scheduler.stepSize = 1
+            config.scheduler.gamma = 0.5
+            config.scheduler.warmupSteps = 3
+        }
+        let straight = try ResumeTests.train(config, Self.lineData(rows: 5), stoppingAfterSteps: [])
+        #expect((straight.gradScaler?.skippedSteps ?? 0) > 0)
+        try ResumeTests.expectSameRun(config, Self.lineData(rows: 5), stops: [2, 4, 9, 13])
     }
 }
