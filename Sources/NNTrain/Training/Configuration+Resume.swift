@@ -163,7 +163,8 @@ public struct EndedRun: Sendable, Equatable {
         case .earlyStopped(let epoch): "stopped early at epoch \(epoch)"
         }
         return ended + (stopper.map {
-            " (\($0.monitor.rawValue) has not improved for \($0.wait) epochs, early_stopping.patience \($0.patience))"
+            " (\($0.monitor.rawValue) has not improved for \($0.wait) epoch\($0.wait == 1 ? "" : "s"), "
+                + "early_stopping.patience \($0.patience))"
         } ?? "")
     }
 
