@@ -58,6 +58,15 @@ import Testing
             + "nothing was done; to train on, raise training.epochs above 2 (e.g. --set training.epochs=4)\n")
         try Self.expectUnchanged(before, run)
 
+        // A process killed between the final checkpoint and summary.json: the resume writes the
+        // last files, training nothing.
+        try FileManager.default.removeItem(at: run.appendingPathComponent("summary.json"))
+        let finishing = try CommandLineTests.run(["run", "b.txt", "-q", "--resume"], in: directory)
+        #expect(finishing.status == 0 && finishing.standardError.isEmpty, "\(finishing.standardError)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("summary.json")))
+        #expect((summary as? [String: Any])?["ended"] as? String == "completed")
+        #expect((summary as? [String: Any])?["epochs_completed"] as? Int == 2)
+
         // More epochs continue it, as before.
         let more = try CommandLineTests.run(["run", "b.txt", "-q", "--resume", "--set", "training.epochs=3"], in: directory)
         #expect(more.status == 0)

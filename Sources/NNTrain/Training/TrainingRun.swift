@@ -14,8 +14,8 @@ import Foundation
 ///
 /// A resumed run (`resume`) reads a checkpoint, refuses it if the config now differs in anything
 /// that shapes the model or the data (see `Configuration.keysFixedOnResume`), and when the run had
-/// already ended and the config would not train it further (see `Configuration.endedRun`), returns
-/// saying so without touching a file. Otherwise it reports the allowed changes before training
+/// already ended, the config would not train it further (see `Configuration.endedRun`) and its
+/// summary.json says so, returns saying so without touching a file. Otherwise it reports the allowed changes before training
 /// (`warn`), puts the checkpoint's state into the trainer, rewrites metrics.csv from its history
 /// (dropping rows of epochs the checkpoint did not reach, which are trained again) and goes on; its
 /// files end as those of a run that never stopped, timings aside.
@@ -95,7 +95,8 @@ public enum TrainingRun {
             // Before the lock and any write: a run that stays ended leaves every file as it was.
             let state = saved.state
             if let ended = configuration.endedRun(ending: state.ending, position: state.position,
-                                                  earlyStopping: state.earlyStopping) {
+                                                  earlyStopping: state.earlyStopping),
+               summaryRecordsEnd(of: state, in: directory) {
                 return Outcome(summary: nil, interruption: nil, changedKeys: [], alreadyEnded: "\(resumePath): the run "
                     + "already ended (\(ended.reason)); nothing was done; to train on, \(ended.remedy)")
             }
@@ -248,6 +249,15 @@ public enum TrainingRun {
     /// "after epoch 2" or "at epoch 3, step 7", for a message.
     static func describe(_ position: TrainingPosition) -> String {
         position.batch == 0 ? "after epoch \(position.epoch - 1)" : "at epoch \(position.epoch), step \(position.batch)"
+    }
+
+    /// Whether the run directory's summary.json records the end the run of `state` reached. It does
+    /// not when the process was killed between the final checkpoint and summary.json: resuming then
+    /// trains nothing but writes the run's last files (summary.json, curves.svg).
+    private static func summaryRecordsEnd(of state: TrainingState, in directory: String) -> Bool {
+        guard let data = FileManager.default.contents(atPath: directory + "/summary.json"),
+              let summary = try? RunSummary.decode(data) else { return false }
+        return summary.ended == state.ending?.description && summary.epochsCompleted == state.history.count
     }
 
     /// Reads the checkpoint to resume from; a missing last.bin says how runs get one.
