@@ -128,13 +128,13 @@ extension Configuration {
         return schedule.values(at: position, baseLR: plateauRate ?? optimizer.lr).learningRate
     }
 
-    /// Why a run that already ended (`ending`, at `position`, with early stopping's saved state) stays
-    /// ended under this configuration, or nil
-    /// when it trains on: it goes on when `training.epochs` exceeds the epochs it has done and early
-    /// stopping, as configured now and continuing the checkpoint's count, does not already call for
-    /// a stop (`wait < patience`; off, or watching another figure, it does not). The same rule holds
-    /// for a completed run and an early-stopped one, so the stop that ended a run is not undone by
-    /// raising `training.epochs` alone; a run interrupted mid-way is not ended.
+    /// Why a run that already ended (`ending`, at `position`, with early stopping's saved state)
+    /// stays ended under this configuration, or nil when it trains on. It goes on when
+    /// `training.epochs` exceeds the epochs it has done and early stopping, as configured now and
+    /// continuing the saved count, does not already call for a stop (`wait < patience`; off, or
+    /// watching another figure, it does not). The same rule holds for a completed run and an
+    /// early-stopped one, so the stop that ended a run is not undone by raising `training.epochs`
+    /// alone; a run interrupted mid-way (`ending` nil) has not ended.
     public func endedRun(ending: TrainingEnd?, position: TrainingPosition, earlyStopping: EarlyStopping?) -> EndedRun? {
         guard let ending else { return nil }
         let done = position.epoch - 1

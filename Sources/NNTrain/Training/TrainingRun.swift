@@ -13,12 +13,13 @@ import Foundation
 /// over a run it holds unless told to (`overwrite`).
 ///
 /// A resumed run (`resume`) reads a checkpoint, refuses it if the config now differs in anything
-/// that shapes the model or the data (see `Configuration.keysFixedOnResume`), and when the run had
-/// already ended, the config would not train it further (see `Configuration.endedRun`) and its
-/// summary.json says so, returns saying so without touching a file. Otherwise it reports the allowed changes before training
-/// (`warn`), puts the checkpoint's state into the trainer, rewrites metrics.csv from its history
-/// (dropping rows of epochs the checkpoint did not reach, which are trained again) and goes on; its
-/// files end as those of a run that never stopped, timings aside.
+/// that shapes the model or the data (see `Configuration.keysFixedOnResume`). When the run had
+/// already ended and the config would not train it further (see `Configuration.endedRun`), it
+/// returns saying so without touching a file (unless a kill left the run's last files unwritten:
+/// `lastFilesMissing`). Otherwise it reports the allowed changes before training (`warn`), puts
+/// the checkpoint's state into the trainer, rewrites metrics.csv from its history (dropping rows of
+/// epochs the checkpoint did not reach, which are trained again) and goes on; its files end as
+/// those of a run that never stopped, timings aside.
 public enum TrainingRun {
     /// What a run is about to do, for the progress display.
     public struct Plan: Sendable {
@@ -96,7 +97,7 @@ public enum TrainingRun {
             let state = saved.state
             if let ended = configuration.endedRun(ending: state.ending, position: state.position,
                                                   earlyStopping: state.earlyStopping),
-               summaryRecordsEnd(of: state, in: directory) {
+               !lastFilesMissing(of: state, checkpoint: resumePath, in: directory) {
                 return Outcome(summary: nil, interruption: nil, changedKeys: [], alreadyEnded: "\(resumePath): the run "
                     + "already ended (\(ended.reason)); nothing was done; to train on, \(ended.remedy)")
             }
@@ -251,13 +252,15 @@ public enum TrainingRun {
         position.batch == 0 ? "after epoch \(position.epoch - 1)" : "at epoch \(position.epoch), step \(position.batch)"
     }
 
-    /// Whether the run directory's summary.json records the end the run of `state` reached. It does
-    /// not when the process was killed between the final checkpoint and summary.json: resuming then
-    /// trains nothing but writes the run's last files (summary.json, curves.svg).
-    private static func summaryRecordsEnd(of state: TrainingState, in directory: String) -> Bool {
+    /// Whether the run directory's own last.bin (`checkpoint`) holds an ended run whose summary.json
+    /// does not record that end: the process was killed between the final checkpoint and
+    /// summary.json. Resuming it then trains nothing but writes the run's last files (summary.json,
+    /// curves.svg).
+    private static func lastFilesMissing(of state: TrainingState, checkpoint: String, in directory: String) -> Bool {
+        guard RunDirectory.samePath(checkpoint, CheckpointPolicy.lastPath(runDirectory: directory)) else { return false }
         guard let data = FileManager.default.contents(atPath: directory + "/summary.json"),
-              let summary = try? RunSummary.decode(data) else { return false }
-        return summary.ended == state.ending?.description && summary.epochsCompleted == state.history.count
+              let summary = try? RunSummary.decode(data) else { return true }
+        return summary.ended != state.ending?.description || summary.epochsCompleted != state.history.count
     }
 
     /// Reads the checkpoint to resume from; a missing last.bin says how runs get one.
