@@ -55,13 +55,14 @@ struct RunCommand: ParsableCommand {
         }
         InterruptSignals.install()
         let outcome = try TrainingRun.execute(configPath: config, overrides: overrides, start: start, observer: display,
-                                              shouldStop: { InterruptSignals.stopRequested })
-        if !outcome.changedKeys.isEmpty {
-            Terminal.printWarning("resumed with changed \(outcome.changedKeys.joined(separator: ", ")) "
-                + "(allowed: they do not alter the model or the data)")
+                                              shouldStop: { InterruptSignals.stopRequested },
+                                              warn: { Terminal.printWarning($0) })
+        guard let summary = outcome.summary else {  // a resumed run that had already ended: nothing ran
+            Terminal.printLine(outcome.alreadyEnded ?? "")
+            return
         }
         guard let interruption = outcome.interruption else {
-            display?.finished(outcome.summary)
+            display?.finished(summary)
             return
         }
         let position = interruption.position
@@ -70,7 +71,7 @@ struct RunCommand: ParsableCommand {
         let resumeCommand = ShellQuoting.command(["nntrain", "run", config] + overrides.flatMap { ["--set", $0] } + ["--resume"])
         if let limit = interruption.timeLimit {
             // A time limit ends the invocation normally (exit 0), as Lightning's max_time does.
-            display?.finished(outcome.summary)
+            display?.finished(summary)
             Terminal.printLine("time limit of \(limit) s (training.max_seconds) reached \(place); checkpoint "
                 + "\(ShellQuoting.quote(interruption.checkpoint)); continue with: \(resumeCommand)")
             return

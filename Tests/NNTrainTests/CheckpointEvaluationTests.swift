@@ -36,7 +36,7 @@ import Testing
             output: {dir: \(folder.file("run")), plots: false}
             """, to: "config.txt")
         let outcome = try TrainingRun.execute(configPath: config, overrides: [], observer: nil)
-        return (folder.file("run"), outcome.summary)
+        return (folder.file("run"), try #require(outcome.summary))
     }
 
     /// The checkpoint's model evaluated here in Double: x = pixel/255, z = W₀x + b₀, batch norm

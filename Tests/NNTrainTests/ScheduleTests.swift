@@ -349,8 +349,10 @@ import Testing
         Self.expectClose(rate(0), base / 5, "first warm-up step")
         Self.expectClose(rate(2), base * 3 / 5, "third warm-up step")
         Self.expectClose(rate(4), base, "last warm-up step")
-        Self.expectClose(rate(5), base, "first step after: cosine epoch 0")
-        Self.expectClose(rate(8), base, "cosine epoch 0, last batch")
+        Self.expectClose(rate(5), base, "first step after, mid training epoch 1: cosine epoch 0")
+        // The per-epoch schedule moves at the training epochs' boundaries: step 8 starts epoch 2.
+        Self.expectClose(rate(7), base, "cosine epoch 0, last batch")
+        Self.expectClose(rate(8), base * (1 + cos(.pi / 10)) / 2, "cosine epoch 1")
         Self.expectClose(rate(9), base * (1 + cos(.pi / 10)) / 2, "cosine epoch 1")
         Self.expectClose(rate(5 + 5 * perEpoch), base / 2, "cosine epoch 5 = T_max / 2")
         Self.expectClose(rate(5 + 10 * perEpoch), 0, "cosine epoch 10 = T_max")

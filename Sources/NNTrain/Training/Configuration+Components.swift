@@ -44,20 +44,36 @@ extension Configuration {
                        range: (Float(model.initRange[0]), Float(model.initRange[1])), std: Float(model.initStd))
     }
 
+    /// Optimizer steps (batches) in an epoch over `trainRows` training rows (the last batch may be smaller).
+    public func stepsPerEpoch(trainRows: Int) -> Int {
+        let rows = training.batchSize.rows(of: trainRows)
+        return (trainRows + rows - 1) / rows
+    }
+
     /// The learning-rate schedule of the `scheduler` section behind its warm-up (of length 0 when
-    /// none is set), for an epoch of `stepsPerEpoch` steps. one_cycle spans the steps after the
-    /// warm-up; reduce_on_plateau is constant here, its lr coming from `makePlateau()`.
+    /// none is set), for an epoch of `stepsPerEpoch` steps; the defaults PyTorch leaves to the
+    /// caller are filled in here, and `resolvingScheduleDefaults` writes them back into the config.
+    ///
+    /// The schedules whose length follows the run's count what is left after the warm-up, as
+    /// PyTorch users write `SequentialLR([LinearLR(...), CosineAnnealingLR(T_max=epochs - warmup)],
+    /// milestones=[warmup])` (and transformers' `get_cosine_schedule_with_warmup` spans the steps
+    /// after the warm-up), so that the schedule ends where training does: cosine's `t_max` defaults to
+    /// `training.epochs` minus the epochs the warm-up fills (`Warmup.epochs`: `warmup_epochs`, or
+    /// ⌊warmup_steps / stepsPerEpoch⌋), at least 1; one_cycle spans the steps after the warm-up.
+    /// linear's `total_iters` is PyTorch's fixed 5, not derived. reduce_on_plateau is constant
+    /// here, its lr coming from `makePlateau()`.
     public func makeSchedule(stepsPerEpoch: Int) -> Warmup {
         let s = scheduler
-        let warmup: Warmup.Length = s.warmupEpochs > 0 ? .epochs(s.warmupEpochs) : .steps(s.warmupSteps)
+        let warmup = Warmup(s.warmupEpochs > 0 ? .epochs(s.warmupEpochs) : .steps(s.warmupSteps), then: .constant)
         let (totalSteps, overflow) = training.epochs.multipliedReportingOverflow(by: stepsPerEpoch)
-        let warmupSteps = Warmup(warmup, then: .constant).steps(stepsPerEpoch: stepsPerEpoch)
+        let warmupSteps = warmup.steps(stepsPerEpoch: stepsPerEpoch)
+        let epochsAfterWarmup = max(training.epochs - warmup.epochs(stepsPerEpoch: stepsPerEpoch), 1)
         let schedule: LearningRateSchedule = switch s.name {
         case .constant, .reduceOnPlateau: .constant
         case .step: .step(stepSize: s.stepSize ?? 1, gamma: s.gamma ?? 0.1)
         case .multistep: .multiStep(milestones: s.milestones, gamma: s.gamma ?? 0.1)
         case .exponential: .exponential(gamma: s.gamma ?? 1)
-        case .cosine: .cosine(tMax: s.tMax ?? training.epochs, etaMin: s.etaMin)
+        case .cosine: .cosine(tMax: s.tMax ?? epochsAfterWarmup, etaMin: s.etaMin)
         case .cosineRestarts: .cosineRestarts(t0: s.t0 ?? 1, tMult: s.tMult, etaMin: s.etaMin)
         case .linear: .linear(startFactor: s.startFactor, endFactor: s.endFactor, totalIters: s.totalIters)
         case .oneCycle:
@@ -73,7 +89,32 @@ extension Configuration {
                           gamma: s.gamma ?? 1, cycleMomentum: s.cycleMomentum,
                           baseMomentum: s.baseMomentum ?? 0.8, maxMomentum: s.maxMomentum ?? 0.9))
         }
-        return Warmup(warmup, then: schedule)
+        return Warmup(warmup.length, then: schedule)
+    }
+
+    /// This configuration with every scheduler default that `makeSchedule` works out from other
+    /// keys written into its keys (cosine's `t_max`, one_cycle's and cyclic's `max_lr`, `base_lr`
+    /// and momentum bounds, cyclic's `step_size_down`, the `gamma` of step, multistep and cyclic),
+    /// read back from the schedule it builds for epochs of `stepsPerEpoch` steps; so the resolved
+    /// YAML (config.yaml, a checkpoint's config) lists them, and builds the same schedule again.
+    public func resolvingScheduleDefaults(stepsPerEpoch: Int) -> Configuration {
+        var resolved = self
+        switch makeSchedule(stepsPerEpoch: stepsPerEpoch).schedule {
+        case let .step(_, gamma), let .multiStep(_, gamma):
+            resolved.scheduler.gamma = gamma
+        case let .cosine(tMax, _):
+            resolved.scheduler.tMax = tMax
+        case let .oneCycle(cycle):
+            (resolved.scheduler.maxLR, resolved.scheduler.baseMomentum, resolved.scheduler.maxMomentum) =
+                (cycle.maxLR, cycle.baseMomentum, cycle.maxMomentum)
+        case let .cyclic(cycle):
+            (resolved.scheduler.baseLR, resolved.scheduler.maxLR, resolved.scheduler.gamma) = (cycle.baseLR, cycle.maxLR, cycle.gamma)
+            (resolved.scheduler.baseMomentum, resolved.scheduler.maxMomentum) = (cycle.baseMomentum, cycle.maxMomentum)
+            resolved.scheduler.stepSizeDown = cycle.stepSizeDown ?? cycle.stepSizeUp
+        case .constant, .exponential, .cosineRestarts, .linear:
+            break
+        }
+        return resolved
     }
 
     /// reduce_on_plateau's state, starting at optimizer.lr; nil for the other schedules.

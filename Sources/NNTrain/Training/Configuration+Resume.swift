@@ -31,3 +31,153 @@ extension Configuration {
         return (refused, changed.filter { !refused.contains($0) })
     }
 }
+
+/// How a resumed run's config differs from its checkpoint's, for the warning `nntrain run --resume`
+/// prints before training: each allowed change with both values, and the learning rate of the
+/// next step under each config when it moves (a schedule's horizon that follows `training.epochs`
+/// moves with it: cosine's default `t_max`, one_cycle's total steps).
+public struct ResumeChanges: Sendable, CustomStringConvertible {
+    public struct Change: Sendable, Equatable {
+        /// The key's path, `training.epochs`.
+        public var key: String
+        /// Its YAML text in the checkpoint's config and in the new one ("none" when absent).
+        public var saved: String, new: String
+        /// The key the new config leaves to its default, which follows this other key; nil when the
+        /// new config gives the key (or its default is a constant).
+        public var defaultFollows: String?
+    }
+
+    public var changes: [Change]
+    /// The rate of the next optimizer step under the checkpoint's config and under the new one.
+    public var nextLearningRate: (saved: Double, new: Double)
+    /// one_cycle's total steps under both configs, when they differ.
+    public var oneCycleSteps: (saved: Int, new: Int)?
+
+    public var keys: [String] { changes.map(\.key) }
+
+    public var description: String {
+        let list = changes.map { change in
+            "\(change.key) (\(change.saved) -> \(change.new)\(change.defaultFollows.map { ", following \($0)" } ?? ""))"
+        }
+        var text = "resumed with changed \(list.joined(separator: ", ")) (allowed: they do not alter the model or the data)"
+        let (saved, new) = nextLearningRate
+        if saved != new {
+            let (before, after) = Self.distinctFigures(saved, new)
+            text += "; the learning rate of the next step moves from \(before) to \(after)"
+            if let steps = oneCycleSteps { text += " (one_cycle spans \(steps.saved) -> \(steps.new) steps, following training.epochs)" }
+        }
+        let keep = changes.filter { $0.defaultFollows != nil }.map { "\($0.key)=\($0.saved)" }
+        if !keep.isEmpty { text += "; set \(keep.joined(separator: " ")) to keep the old schedule" }
+        return text
+    }
+
+    /// The two rates with 4 significant digits, or as many more as it takes to tell them apart.
+    static func distinctFigures(_ a: Double, _ b: Double) -> (String, String) {
+        for digits in 4...17 {
+            let pair = (String(format: "%.\(digits)g", a), String(format: "%.\(digits)g", b))
+            if pair.0 != pair.1 { return pair }
+        }
+        return ("\(a)", "\(b)")
+    }
+}
+
+extension Configuration {
+    /// The keys whose default (when a config leaves them out) follows another key's value.
+    static let defaultsFollowing = [
+        "scheduler.t_max": "training.epochs", "scheduler.max_lr": "optimizer.lr", "scheduler.base_lr": "optimizer.lr",
+        "scheduler.step_size_down": "scheduler.step_size_up",
+    ]
+
+    /// Compares the checkpoint's configuration `saved` with this one (as read from the config file
+    /// and `--set`, its schedule's defaults not yet filled in) for resuming `state`: both with the
+    /// schedule's defaults of their batches (`resolvingScheduleDefaults`), so a default that
+    /// follows `training.epochs` counts as changed with it. Returns the keys a resume refuses and
+    /// the changes it allows, nil when there are none.
+    public func resumeChanges(from saved: Configuration, state: TrainingState) -> (refused: [String], allowed: ResumeChanges?) {
+        let rows = state.order.count
+        let old = saved.resolvingScheduleDefaults(stepsPerEpoch: saved.stepsPerEpoch(trainRows: rows))
+        let new = resolvingScheduleDefaults(stepsPerEpoch: stepsPerEpoch(trainRows: rows))
+        let (refused, allowed) = Self.classifyForResume(new.changedKeys(from: old))
+        guard refused.isEmpty, !allowed.isEmpty else { return (refused, nil) }
+        let entries = Dictionary(Self.keys.valueEntries, uniquingKeysWith: { first, _ in first })
+        let changes = allowed.map { key in
+            let text = { (configuration: Configuration) in entries[key]?.yamlText(in: configuration) ?? "none" }
+            let leftToDefault = entries[key]?.yamlText(in: self) == nil
+            return ResumeChanges.Change(key: key, saved: text(old), new: text(new),
+                                        defaultFollows: leftToDefault ? Self.defaultsFollowing[key] : nil)
+        }
+        let oldSchedule = old.makeSchedule(stepsPerEpoch: old.stepsPerEpoch(trainRows: rows))
+        let newSchedule = new.makeSchedule(stepsPerEpoch: new.stepsPerEpoch(trainRows: rows))
+        var oneCycleSteps: (Int, Int)?
+        if case .oneCycle(let a) = oldSchedule.schedule, case .oneCycle(let b) = newSchedule.schedule, a.totalSteps != b.totalSteps {
+            oneCycleSteps = (a.totalSteps, b.totalSteps)
+        }
+        // The keys the config changed first, then the defaults that follow them.
+        let ordered = changes.filter { $0.defaultFollows == nil } + changes.filter { $0.defaultFollows != nil }
+        return ([], ResumeChanges(changes: ordered, nextLearningRate: (old.nextLearningRate(oldSchedule, state: state),
+                                                                        new.nextLearningRate(newSchedule, state: state)),
+                                  oneCycleSteps: oneCycleSteps))
+    }
+
+    /// The rate of the step a trainer of this configuration restored from `state` takes next (as
+    /// `Trainer.scheduledValues`): reduce_on_plateau's saved rate, if it has one, under the schedule.
+    private func nextLearningRate(_ schedule: Warmup, state: TrainingState) -> Double {
+        let plateauRate = scheduler.name == .reduceOnPlateau ? state.plateau?.learningRate : nil
+        let position = SchedulePosition(epoch: state.position.epoch - 1, step: state.stepCount,
+                                        stepsPerEpoch: stepsPerEpoch(trainRows: state.order.count))
+        return schedule.values(at: position, baseLR: plateauRate ?? optimizer.lr).learningRate
+    }
+
+    /// Why a run that already ended (`ending`, at `position`, with early stopping's saved state)
+    /// stays ended under this configuration, or nil when it trains on. It goes on when
+    /// `training.epochs` exceeds the epochs it has done and early stopping, as configured now and
+    /// continuing the saved count, does not already call for a stop (`wait < patience`; off, or
+    /// watching another figure, it does not). The same rule holds for a completed run and an
+    /// early-stopped one, so the stop that ended a run is not undone by raising `training.epochs`
+    /// alone; a run interrupted mid-way (`ending` nil) has not ended.
+    public func endedRun(ending: TrainingEnd?, position: TrainingPosition, earlyStopping: EarlyStopping?) -> EndedRun? {
+        guard let ending else { return nil }
+        let done = position.epoch - 1
+        let stopper = makeEarlyStopping().map { fresh in earlyStopping.map(fresh.continuing) ?? fresh }
+        let stillStopping = stopper.flatMap { $0.wait >= $0.patience ? $0 : nil }
+        guard training.epochs <= done || stillStopping != nil else { return nil }
+        return EndedRun(ending: ending, epochsDone: done, needsEpochs: training.epochs <= done, stopper: stillStopping)
+    }
+}
+
+/// A resumed run that had already ended and that its new configuration would not train further:
+/// why, and what would let it go on (see `Configuration.endedRun`).
+public struct EndedRun: Sendable, Equatable {
+    public var ending: TrainingEnd
+    public var epochsDone: Int
+    /// `training.epochs` is not above the epochs done.
+    public var needsEpochs: Bool
+    /// Early stopping that still says stop: its wait has reached its patience.
+    public var stopper: EarlyStopping?
+
+    /// "completed 6 of 6 epochs", "stopped early at epoch 3 (val_loss has not improved for 2 epochs,
+    /// early_stopping.patience 2)".
+    public var reason: String {
+        let ended = switch ending {
+        case .completed: "completed \(epochsDone) of \(epochsDone) epochs"
+        case .earlyStopped(let epoch): "stopped early at epoch \(epoch)"
+        }
+        return ended + (stopper.map {
+            " (\($0.monitor.rawValue) has not improved for \($0.wait) epoch\($0.wait == 1 ? "" : "s"), "
+                + "early_stopping.patience \($0.patience))"
+        } ?? "")
+    }
+
+    /// What to change to train on: "raise training.epochs above 6 (e.g. --set training.epochs=12)".
+    public var remedy: String {
+        var steps: [String] = []
+        if needsEpochs {
+            steps.append("raise training.epochs above \(epochsDone) (e.g. --set training.epochs=\(2 * epochsDone))")
+        }
+        if let stopper {
+            steps.append("raise early_stopping.patience above \(stopper.wait) (e.g. --set early_stopping.patience="
+                + "\(2 * stopper.wait)) or remove it from the config")
+        }
+        return steps.joined(separator: ", and ")
+    }
+}

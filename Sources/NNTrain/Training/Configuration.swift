@@ -123,7 +123,8 @@ public struct Configuration: Equatable, Sendable {
         public var stepSize: Int? = nil
         public var gamma: Double? = nil
         public var milestones: [Int] = []
-        /// Cosine period in epochs; default training.epochs.
+        /// Cosine period in epochs; default training.epochs minus the epochs the warm-up fills
+        /// (see `Configuration.makeSchedule`).
         public var tMax: Int? = nil
         public var etaMin: Double = 0
         public var t0: Int? = nil

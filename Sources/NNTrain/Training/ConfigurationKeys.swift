@@ -332,9 +332,10 @@ extension Configuration {
             + "augmentation applies to image datasets, not \(data.dataset.rawValue)")
     }
 
-    /// Fills in the scheduler's defaults that depend on other keys (t_max = epochs, max_lr = lr,
-    /// the mode and monitored metric), and refuses a schedule missing a key PyTorch requires, a
-    /// mode that does not fit it, or momentum cycling for an optimizer without momentum.
+    /// Fills in reduce_on_plateau's monitored metric and mode and cyclic's mode, and refuses a
+    /// schedule missing a key PyTorch requires, a mode that does not fit it, or momentum cycling for
+    /// an optimizer without momentum. The defaults that need the batches of an epoch (t_max, max_lr,
+    /// ...) are filled in by `resolvingScheduleDefaults` once the data is loaded.
     private mutating func resolveScheduler(given: [String: ConfigValue], file: String) throws(NNTrainError) {
         let place = given["scheduler.name"] ?? given["scheduler"]
         func missing(_ key: String, _ example: String) -> NNTrainError {

@@ -9,7 +9,8 @@ import Foundation
 ///   itself stays (deleting it would let two processes lock two different files of one name).
 /// - no silent overwrite: a fresh run into a directory that already holds a run (metrics.csv,
 ///   summary.json or checkpoints/) is refused unless it resumes or `--force` clears that run's
-///   files first (only nntrain's own: see `runFiles`; anything else in the folder stays).
+///   files first (only nntrain's own: see `runFiles`; anything else in the folder stays). The
+///   refusal names the config file that made the run (config.yaml's first line, `configHeader`).
 /// - temporary files (`NAME.partial-PID`, see OutputFile) that a killed process left are deleted,
 ///   once their process is gone.
 ///
@@ -65,13 +66,50 @@ public final class RunDirectory {
             .map { $0 == "checkpoints" ? "checkpoints/" : $0 }
     }
 
-    /// Refuses to start afresh over an existing run.
-    func refuseOverwriting() throws(NNTrainError) {
+    /// Refuses to start afresh over an existing run. When the run was made from another config file
+    /// (two experiments' `config.yaml` both default to runs/config), the refusal names it and
+    /// suggests a run directory of this config's own instead of `--force`, which would delete it.
+    func refuseOverwriting(configPath: String) throws(NNTrainError) {
         let found = existingRun()
-        guard found.isEmpty else {
-            throw NNTrainError(.cannotWrite, "\(path) already holds a run (\(found.joined(separator: ", "))); "
-                + "pass --resume to continue it or --force to start afresh, deleting it")
+        guard !found.isEmpty else { return }
+        let files = found.joined(separator: ", ")
+        if let recorded = recordedConfig(), !Self.samePath(recorded, configPath) {
+            throw NNTrainError(.cannotWrite, "\(path) already holds a run of \(recorded) (\(files)); for \(configPath), "
+                + "set a run directory of its own, e.g. --set output.dir=\(ownDirectory(configPath: configPath)) "
+                + "(--force would delete the run of \(recorded))")
         }
+        throw NNTrainError(.cannotWrite, "\(path) already holds a run (\(files)); "
+            + "pass --resume to continue it or --force to start afresh, deleting it")
+    }
+
+    /// The first line of a run's config.yaml, naming the config file it was resolved from (as given
+    /// on the command line), which `refuseOverwriting` reads back.
+    static func configHeader(configPath: String) -> String {
+        configHeaderPrefix + configPath.split(whereSeparator: \.isNewline).joined(separator: " ") + "\n"
+    }
+
+    private static let configHeaderPrefix = "# resolved from "
+
+    /// The config file named by config.yaml's first line; nil without one (a run of an older nntrain).
+    func recordedConfig() -> String? {
+        guard let data = FileManager.default.contents(atPath: path + "/config.yaml") else { return nil }
+        let firstLine = String(decoding: data.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+        guard firstLine.hasPrefix(Self.configHeaderPrefix) else { return nil }
+        return String(firstLine.dropFirst(Self.configHeaderPrefix.count))
+    }
+
+    /// Whether two paths, relative to the working directory or absolute, name the same file.
+    static func samePath(_ a: String, _ b: String) -> Bool {
+        func canonical(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+        return canonical(a) == canonical(b)
+    }
+
+    /// A run directory for the config at `configPath` named after its folder (`my/expB/config.yaml`:
+    /// runs/expB), or after this directory when that would be this one.
+    func ownDirectory(configPath: String) -> String {
+        let folder = URL(fileURLWithPath: configPath).standardizedFileURL.deletingLastPathComponent().lastPathComponent
+        let candidate = "runs/" + folder
+        return folder.isEmpty || folder == "/" || Self.samePath(candidate, path) ? path + "-2" : candidate
     }
 
     /// Deletes the previous run's files (see `runFiles`) and checkpoints: last.bin, best.bin,

@@ -9,7 +9,11 @@ import Foundation
 ///
 /// then evaluate the validation split and step reduce_on_plateau. The bracketed parts are mixed
 /// precision's (`training.precision` fp16 or bf16, see `Precision` and `GradScaler`): a skipped
-/// step leaves weights, optimizer state and the schedule's position (`stepCount`) as they were.
+/// step leaves weights, optimizer state and `stepCount` as they were. So per-batch schedules and the
+/// warm-up count only the steps taken, as Hugging Face Accelerate's AcceleratedScheduler does (it
+/// does not step the schedule after a skipped optimizer step; PyTorch's bare AMP recipe calls
+/// `scheduler.step()` regardless), while per-epoch schedules change at the epoch boundary whatever
+/// was skipped, as PyTorch's `scheduler.step()` after each epoch does (see `Warmup`).
 /// Buffers are sized once in `init`, so the steps allocate no buffers. The same configuration and
 /// seed give the same numbers on the same machine.
 public final class Trainer {
@@ -63,7 +67,11 @@ public final class Trainer {
     /// Random streams of a run, one per purpose, so each draws the same numbers whatever the others do.
     enum RandomStream: UInt64 { case initialization = 1, shuffle = 2, dropout = 3, augmentation = 4 }
 
+    /// A trainer of `configuration` on `data`, whose `configuration` becomes the given one with the
+    /// scheduler defaults that depend on the data's batches filled in (`resolvingScheduleDefaults`).
     public init(configuration: Configuration, data: TrainingData) {
+        let stepsPerEpoch = configuration.stepsPerEpoch(trainRows: data.train.count)
+        let configuration = configuration.resolvingScheduleDefaults(stepsPerEpoch: stepsPerEpoch)
         self.configuration = configuration
         self.data = data
         network = configuration.makeNetwork(inputWidth: data.train.featureCount, outputWidth: data.outputWidth)
@@ -83,7 +91,7 @@ public final class Trainer {
                                     maxValue: configuration.training.clip.value.map(Float.init))
         l1 = Float(configuration.regularization.l1)
         trainLoader = BatchLoader(dataset: data.train, normalizer: data.normalizer, capacity: batchRows)
-        schedule = configuration.makeSchedule(stepsPerEpoch: (data.train.count + batchRows - 1) / batchRows)
+        schedule = configuration.makeSchedule(stepsPerEpoch: stepsPerEpoch)
         augmenter = configuration.makeAugmenter(normalizer: data.normalizer, batchCapacity: batchRows)
         shuffleRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.shuffle.rawValue)
         augmentRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.augmentation.rawValue)
@@ -91,10 +99,7 @@ public final class Trainer {
     }
 
     /// Number of optimizer steps in one epoch (the last batch may be smaller).
-    public var batchesPerEpoch: Int {
-        let rows = trainLoader.capacity
-        return (data.train.count + rows - 1) / rows
-    }
+    public var batchesPerEpoch: Int { configuration.stepsPerEpoch(trainRows: data.train.count) }
 
     /// Trains from `position` to the end of epoch `training.epochs`, reporting to `observer` and
     /// `stepLog`, and calling `epochFinished` after each epoch once the trainer's state is that of
@@ -119,7 +124,10 @@ public final class Trainer {
         let floatingPointMode = nntrain_flush_subnormals()
         defer { nntrain_restore_floating_point_mode(floatingPointMode) }
         let epochs = configuration.training.epochs
-        if ending == .completed, position.epoch <= epochs { ending = nil }  // resumed with more epochs
+        // A resumed run that had ended trains on when its configuration now lets it (more epochs, more patience).
+        if ending != nil, configuration.endedRun(ending: ending, position: position, earlyStopping: earlyStopping) == nil {
+            ending = nil
+        }
         while ending == nil, position.epoch <= epochs {
             let epoch = position.epoch
             guard let metrics = try trainEpoch(epochs: epochs, observer: observer, stepLog: stepLog, shouldStop: shouldStop)

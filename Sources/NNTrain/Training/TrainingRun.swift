@@ -13,10 +13,13 @@ import Foundation
 /// over a run it holds unless told to (`overwrite`).
 ///
 /// A resumed run (`resume`) reads a checkpoint, refuses it if the config now differs in anything
-/// that shapes the model or the data (see `Configuration.keysFixedOnResume`), puts its state into
-/// the trainer, rewrites metrics.csv from the checkpoint's history (dropping rows of epochs the
-/// checkpoint did not reach, which are trained again) and goes on; its files end as those of a run
-/// that never stopped, timings aside.
+/// that shapes the model or the data (see `Configuration.keysFixedOnResume`). When the run had
+/// already ended and the config would not train it further (see `Configuration.endedRun`), it
+/// returns saying so without touching a file (unless a kill left the run's last files unwritten:
+/// `lastFilesMissing`). Otherwise it reports the allowed changes before training (`warn`), puts
+/// the checkpoint's state into the trainer, rewrites metrics.csv from its history (dropping rows of
+/// epochs the checkpoint did not reach, which are trained again) and goes on; its files end as
+/// those of a run that never stopped, timings aside.
 public enum TrainingRun {
     /// What a run is about to do, for the progress display.
     public struct Plan: Sendable {
@@ -47,12 +50,16 @@ public enum TrainingRun {
 
     /// How a run ended, for the command line.
     public struct Outcome: Sendable {
-        public var summary: RunSummary
+        /// The run's summary.json; nil when nothing ran (`alreadyEnded`).
+        public var summary: RunSummary?
         /// Set when Ctrl-C, SIGTERM or `training.max_seconds` stopped training: where, and the
         /// checkpoint written there.
         public var interruption: Interruption?
-        /// Keys changed since the checkpoint that a resume allowed (the command warns about them).
+        /// Keys changed since the checkpoint that a resume allowed (`warn` was told before training).
         public var changedKeys: [String]
+        /// Set when the resumed run had already ended and this config would not train it further:
+        /// one line saying so, why, and what would continue it. No file was touched.
+        public var alreadyEnded: String?
     }
 
     public struct Interruption: Sendable {
@@ -66,10 +73,11 @@ public enum TrainingRun {
     /// Trains the config at `configPath` with `overrides`, from `start`. `shouldStop` is asked after
     /// every optimizer step (the command line's signal handler), and so is the clock when
     /// `training.max_seconds` is set (counted from this call); when either says stop, the run writes
-    /// last.bin and summary.json and returns with `interruption` set.
+    /// last.bin and summary.json and returns with `interruption` set. `warn` receives a resume's
+    /// changes (`ResumeChanges`) before the first step.
     public static func execute(configPath: String, overrides: [String], start: Start = .fresh,
-                               observer: (any TrainingObserver & RunObserver)?, shouldStop: () -> Bool = { false })
-        throws(NNTrainError) -> Outcome
+                               observer: (any TrainingObserver & RunObserver)?, shouldStop: () -> Bool = { false },
+                               warn: (String) -> Void = { _ in }) throws(NNTrainError) -> Outcome
     {
         let wallStart = Date()
         var configuration = try Configuration.load(path: configPath, overrides: overrides)
@@ -81,29 +89,40 @@ public enum TrainingRun {
         case .resume(let path): path
         }
         var checkpoint: Checkpoint?
-        var changedKeys: [String] = []
+        var changes: ResumeChanges?
         if let resumePath {
             let saved = try readCheckpoint(resumePath, runDirectory: directory, configPath: configPath, named: start == .resumeLast)
-            changedKeys = try checkChanges(from: saved, to: configuration, checkpointPath: resumePath)
+            changes = try checkChanges(from: saved, to: configuration, checkpointPath: resumePath)
+            // Before the lock and any write: a run that stays ended leaves every file as it was.
+            let state = saved.state
+            if let ended = configuration.endedRun(ending: state.ending, position: state.position,
+                                                  earlyStopping: state.earlyStopping),
+               !lastFilesMissing(of: state, checkpoint: resumePath, in: directory) {
+                return Outcome(summary: nil, interruption: nil, changedKeys: [], alreadyEnded: "\(resumePath): the run "
+                    + "already ended (\(ended.reason)); nothing was done; to train on, \(ended.remedy)")
+            }
             checkpoint = saved
         }
         let runDirectory = try RunDirectory(claiming: directory)
         defer { withExtendedLifetime(runDirectory) {} }  // the lock is held until the run has written its last file
         switch start {
-        case .fresh: try runDirectory.refuseOverwriting()
+        case .fresh: try runDirectory.refuseOverwriting(configPath: configPath)
         case .overwrite: try runDirectory.clearRun()
         case .resumeLast, .resume: break
         }
         runDirectory.removeAbandonedTemporaryFiles()
-        try write(configuration.resolvedYAML(), to: directory + "/config.yaml")
 
         let data = try TrainingData.load(configuration.data, seed: configuration.seed)
         let trainer = Trainer(configuration: configuration, data: data)
         if let problem = trainer.schedule.validate() { throw NNTrainError.config(configPath, line: nil, problem) }
+        // The trainer's configuration has the schedule's defaults of these batches filled in.
+        try write(RunDirectory.configHeader(configPath: configPath) + trainer.configuration.resolvedYAML(),
+                  to: directory + "/config.yaml")
         let dataFingerprint = data.train.contentCRC32()
         if let checkpoint, let resumePath {
             try checkpoint.restore(into: trainer, path: resumePath, dataFingerprint: dataFingerprint)
         }
+        if let changes { warn(changes.description) }
         let policy = CheckpointPolicy(runDirectory: directory, section: configuration.checkpoint, best: checkpoint?.bestRecord,
                                       dataFingerprint: dataFingerprint)
         let widths = [trainer.network.inputWidth] + configuration.model.hidden + [trainer.network.outputWidth]
@@ -225,12 +244,23 @@ public enum TrainingRun {
             throw NNTrainError(.diverged, divergence.message + (lastGood.map { "; the last good checkpoint is \(ShellQuoting.quote($0.path)) "
                 + "(\(describe($0.position)))" } ?? "; no checkpoint was written before it"))
         }
-        return Outcome(summary: summary, interruption: interruption, changedKeys: changedKeys)
+        return Outcome(summary: summary, interruption: interruption, changedKeys: changes?.keys ?? [])
     }
 
     /// "after epoch 2" or "at epoch 3, step 7", for a message.
     static func describe(_ position: TrainingPosition) -> String {
         position.batch == 0 ? "after epoch \(position.epoch - 1)" : "at epoch \(position.epoch), step \(position.batch)"
+    }
+
+    /// Whether the run directory's own last.bin (`checkpoint`) holds an ended run whose summary.json
+    /// does not record that end: the process was killed between the final checkpoint and
+    /// summary.json. Resuming it then trains nothing but writes the run's last files (summary.json,
+    /// curves.svg).
+    private static func lastFilesMissing(of state: TrainingState, checkpoint: String, in directory: String) -> Bool {
+        guard RunDirectory.samePath(checkpoint, CheckpointPolicy.lastPath(runDirectory: directory)) else { return false }
+        guard let data = FileManager.default.contents(atPath: directory + "/summary.json"),
+              let summary = try? RunSummary.decode(data) else { return true }
+        return summary.ended != state.ending?.description || summary.epochsCompleted != state.history.count
     }
 
     /// Reads the checkpoint to resume from; a missing last.bin says how runs get one.
@@ -247,12 +277,12 @@ public enum TrainingRun {
     }
 
     /// Compares the checkpoint's configuration with the one the run resumes with: refuses changes
-    /// to what shapes the model or the data, returns the others.
+    /// to what shapes the model or the data, returns the others (nil when there are none).
     private static func checkChanges(from checkpoint: Checkpoint, to configuration: Configuration, checkpointPath: String)
-        throws(NNTrainError) -> [String]
+        throws(NNTrainError) -> ResumeChanges?
     {
         let saved = try checkpoint.configuration(path: checkpointPath)
-        let (refused, allowed) = Configuration.classifyForResume(configuration.changedKeys(from: saved))
+        let (refused, allowed) = configuration.resumeChanges(from: saved, state: checkpoint.state)
         guard refused.isEmpty else {
             throw NNTrainError(.config, "\(checkpointPath): cannot resume: the config changed \(refused.joined(separator: ", ")) "
                 + "since the checkpoint, which alters the model or the data; expected the checkpoint's values "

@@ -3,7 +3,9 @@
 /// function of the step).
 ///
 /// In the loop `for epoch { for batch { ...; optimizer.step() } }`, the step taken in batch `i` of
-/// epoch `e` is at `SchedulePosition(epoch: e, step: e × stepsPerEpoch + i, stepsPerEpoch:)`.
+/// epoch `e` is at `SchedulePosition(epoch: e, step: e × stepsPerEpoch + i, stepsPerEpoch:)`. In mixed
+/// precision a step GradScaler skipped is not counted, so `step` then lags behind the batches while
+/// `epoch` stays the loop's: per-batch schedules follow the one, per-epoch schedules the other.
 /// Negative counts are read as 0 and a `stepsPerEpoch` below 1 as 1, so no position can trap.
 public struct SchedulePosition: Equatable, Sendable {
     /// Epochs completed before this step: the 0-based index of the current epoch.

@@ -1,8 +1,9 @@
 /// A linear warm-up of W steps in front of any schedule. With target the wrapped schedule's rate at
-/// its own first step (position 0):
+/// its own first step (position 0), s the optimizer steps taken and e the training epoch (from 0):
 ///
 ///     s < W:   γ = target · (s + 1) / W
-///     s ≥ W:   the wrapped schedule at step s − W, epoch ⌊(s − W) / stepsPerEpoch⌋
+///     s ≥ W:   the wrapped schedule at step s − W (per-batch schedules) and epoch e − ⌊W / stepsPerEpoch⌋
+///              (per-epoch schedules)
 ///
 /// Conventions differ on the first step: Hugging Face transformers' `get_*_schedule_with_warmup`
 /// uses s / W, so step 0 runs at rate 0 and is wasted; Keras' `warmup_target` and timm's
@@ -11,10 +12,16 @@
 /// weights, and the last one (s = W − 1) reaches the target, the rate the wrapped schedule starts at,
 /// so the joint is continuous.
 ///
-/// The wrapped schedule's clock starts after warm-up (as in llm.c and transformers, unlike timm's
-/// default), so a `cosine(tMax:)` behind a warm-up still spans its full T_max and a `oneCycle` its
-/// `totalSteps` (count them after warm-up). A warm-up in whole epochs shifts per-epoch schedules by
-/// whole epochs; one in steps makes their epochs start W steps into the training epochs. During
+/// The wrapped schedule's clock starts after warm-up, as in PyTorch's
+/// `SequentialLR([LinearLR(...), CosineAnnealingLR(T_max=epochs - warmup)], milestones=[warmup])`,
+/// llm.c and transformers (unlike timm's default): per-batch schedules count the steps after it,
+/// per-epoch schedules the training epochs after the ⌊W / stepsPerEpoch⌋ epochs it fills (all of
+/// `warmup_epochs`; a warm-up in steps that ends mid-epoch hands over to the wrapped schedule's
+/// epoch 0 for the rest of that epoch). So a per-epoch rate changes only at a training epoch's
+/// boundary, as `scheduler.step()` after each epoch changes it in PyTorch, even when mixed
+/// precision skipped steps (then s lags behind the batches; the warm-up, like the per-batch
+/// schedules, counts the steps taken: see `Trainer`). `Configuration.makeSchedule` sizes the
+/// defaults (cosine's T_max, one_cycle's total steps) to what is left after the warm-up. During
 /// warm-up the momentum is the wrapped schedule's at position 0 (OneCycleLR's `maxMomentum`), or nil.
 public struct Warmup: Equatable, Sendable {
     /// How long the warm-up lasts; 0 means no warm-up.
@@ -45,13 +52,22 @@ public struct Warmup: Equatable, Sendable {
         }
     }
 
+    /// ⌊W / stepsPerEpoch⌋: the training epochs the warm-up fills entirely, which per-epoch
+    /// schedules behind it do not count.
+    public func epochs(stepsPerEpoch: Int) -> Int {
+        switch length {
+        case let .steps(count): max(count, 0) / max(stepsPerEpoch, 1)
+        case let .epochs(count): max(count, 0)
+        }
+    }
+
     /// The rate (and momentum, if the wrapped schedule sets it) of the optimizer step at `position`.
     public func values(at position: SchedulePosition, baseLR: Double) -> ScheduledValues {
         let perEpoch = max(position.stepsPerEpoch, 1), step = max(position.step, 0)
         let warmupSteps = steps(stepsPerEpoch: perEpoch)
         guard step < warmupSteps else {
-            let after = step - warmupSteps
-            return schedule.values(at: SchedulePosition(epoch: after / perEpoch, step: after, stepsPerEpoch: perEpoch),
+            let epoch = max(position.epoch - epochs(stepsPerEpoch: perEpoch), 0)
+            return schedule.values(at: SchedulePosition(epoch: epoch, step: step - warmupSteps, stepsPerEpoch: perEpoch),
                                    baseLR: baseLR)
         }
         var values = schedule.values(at: SchedulePosition(epoch: 0, step: 0, stepsPerEpoch: perEpoch), baseLR: baseLR)
