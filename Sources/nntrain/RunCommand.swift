@@ -8,7 +8,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Train from a YAML config; write metrics.csv, checkpoints, config.yaml and summary.json to the run directory.",
         discussion: "Ctrl-C or SIGTERM stops after the current step, writes checkpoints/last.bin and exits with "
-            + "status 130; a second Ctrl-C stops at once. 'nntrain run CONFIG --resume' continues exactly where it stopped. "
+            + "status 130; a second Ctrl-C stops at once, naming the last checkpoint on disk. 'nntrain run CONFIG --resume' continues exactly where it stopped. "
             + "A run directory that already holds a run is refused (status 73) without --resume or --force, and one "
             + "another nntrain run is writing is refused (status 75).")
 
@@ -50,7 +50,8 @@ struct RunCommand: ParsableCommand {
         }
         InterruptSignals.install()
         let outcome = try TrainingRun.execute(configPath: config, overrides: overrides, start: start, observer: display,
-                                              shouldStop: { InterruptSignals.stopRequested })
+                                              shouldStop: { InterruptSignals.stopRequested },
+                                              checkpointWritten: InterruptSignals.checkpointWritten)
         if !outcome.changedKeys.isEmpty {
             Terminal.printWarning("resumed with changed \(outcome.changedKeys.joined(separator: ", ")) "
                 + "(allowed: they do not alter the model or the data)")
