@@ -37,7 +37,7 @@ modes = [("gd (full batch)", "runs/bonus-gd", 256), ("mini-batch 32", "runs/bonu
          ("stochastic 1", "runs/bonus-sgd", 1)]
 series = {name: smoothed(f"{run}/steps.csv", rows) for name, run, rows in modes}
 steps = [1, 10, 100, 1000, 10000]
-seconds = [0.001, 0.01, 0.1, 1.0]
+seconds = [0.001, 0.003, 0.01, 0.03, 0.1]
 print("training loss (MSE) after N optimizer steps")
 print(f"{'mode':18}" + "".join(f"{s:>10}" for s in steps))
 for name, _, _ in modes: print(f"{name:18}" + "".join(f"{at(series[name], 0, s):>10}" for s in steps))
