@@ -241,5 +241,9 @@ import Testing
         #expect(corners.count == 4 && corners.allSatisfy { $0.count == 2 })
         #expect(abs(corners.map { $0.first ?? 0 }.reduce(0, +) / 4 - cx) < 0.02)
         #expect(abs(corners.map { $0.last ?? 0 }.reduce(0, +) / 4 - cy) < 0.02)
+        // The later symbol is drawn 1.6 times the size, around the first: a square of half-side
+        // 0.85 · 5 · 1.6 = 6.8 pixels around a circle of radius 5.
+        #expect(SVGCheck.attribute("r", of: circle) == "5")
+        #expect(abs((corners.map { $0.first ?? 0 }.max() ?? 0) - cx - 6.8) < 0.02)
     }
 }

@@ -2,7 +2,8 @@
 /// (x, y) points (joined by a line, or drawn as symbols), a legend, and optional markers (a dashed
 /// vertical line, and a hollow symbol where the marker has a y) such as the learning rates lr-find
 /// suggests or the best epoch of a run. Markers at the same point stay visible: their symbols differ
-/// in shape and are hollow, so one shows around or through another, and each has its legend entry.
+/// in shape, are hollow, and each one drawn where an earlier one is grows by 60% of the base size, so
+/// they nest; each has its legend entry.
 ///
 /// A point an axis cannot place (NaN, ±infinity, or ≤ 0 on a log axis) is skipped and breaks its
 /// series there: the line stops before it and starts again after it; a point with no neighbour to join
@@ -191,7 +192,9 @@ public struct LineChart: Equatable, Sendable {
                 .line(x1: x, y1: plotTop, x2: x, y2: plotBottom, stroke: colour, width: 1.2, dashed: true),
             ]
             if let y = marker.y, panel.y.accepts(y) {
-                shapes.append(Self.draw(marker.symbol, x: x, y: py(y), colour: colour, hollow: true))
+                let beneath = panel.markers[..<index].count { $0.x == marker.x && $0.y == y }
+                shapes.append(Self.draw(marker.symbol, x: x, y: py(y), colour: colour, hollow: true,
+                                        size: 1 + 0.6 * Double(beneath)))
             }
             elements.append(.group(["class": "marker"], shapes))
             drawn = true
@@ -238,10 +241,11 @@ public struct LineChart: Equatable, Sendable {
         }
     }
 
-    /// `symbol` centred on (x, y): filled, or `hollow` (a 1.6-pixel outline on no fill, so a symbol
-    /// drawn over another at the same point leaves it visible).
-    static func draw(_ symbol: Symbol, x: Double, y: Double, colour: String, hollow: Bool) -> SVGElement {
-        let r = 5.0
+    /// `symbol` centred on (x, y), `size` times its base size (5 pixels from centre to side): filled,
+    /// or `hollow` (a 1.6-pixel outline on no fill, so a symbol drawn over another at the same point
+    /// leaves it visible).
+    static func draw(_ symbol: Symbol, x: Double, y: Double, colour: String, hollow: Bool, size: Double = 1) -> SVGElement {
+        let r = 5.0 * size
         let corners: [(Double, Double)]
         switch symbol {
         case .circle:
