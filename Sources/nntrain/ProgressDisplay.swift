@@ -13,7 +13,15 @@ final class ProgressDisplay: TrainingObserver, RunObserver {
     private var epochStart: UInt64 = 0
     private var epochs = 0
 
-    init(live: Bool) { self.live = live }
+    /// The terminal's width in columns (80 when it cannot be read): the bar is cut to one column
+    /// less, since a bar that wrapped could not be redrawn in place.
+    private let columns: Int
+
+    init(live: Bool) {
+        self.live = live
+        var size = winsize()
+        columns = live && ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 1 ? Int(size.ws_col) : 80
+    }
 
     func runStarted(_ plan: TrainingRun.Plan) {
         let widths = plan.layerWidths.map(String.init).joined(separator: "-")
@@ -37,8 +45,9 @@ final class ProgressDisplay: TrainingObserver, RunObserver {
         let now = DispatchTime.now().uptimeNanoseconds
         guard now - lastDraw >= drawInterval || batch == batches else { return }
         lastDraw = now
-        write("\r\u{1B}[2K" + ConsoleFormat.progressBar(epoch: epoch, epochs: epochs, batch: batch, batches: batches,
-                                                        meanLoss: meanLoss, elapsed: Double(now - epochStart) / 1e9))
+        let bar = ConsoleFormat.progressBar(epoch: epoch, epochs: epochs, batch: batch, batches: batches,
+                                            meanLoss: meanLoss, elapsed: Double(now - epochStart) / 1e9)
+        write("\r\u{1B}[2K" + bar.prefix(columns - 1))
     }
 
     func epochFinished(_ m: EpochMetrics, epochs: Int) {

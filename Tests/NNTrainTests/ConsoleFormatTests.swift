@@ -65,6 +65,9 @@ import Testing
             == "ep 3/15  loss 0.3456 acc 87.65%  val 0.3821 86.10%  lr 0.04665  scale 2^15 skip 2  0.331s")
         #expect(ConsoleFormat.precisionStatsLine(Self.metrics(precision: half))
             == "  gradients rounded: 1.235e-05 underflowed to 0, 0 overflowed to inf")
+        var long = Self.metrics(validation: false)
+        long.epochSeconds = 1234.56
+        #expect(ConsoleFormat.epochLine(long, epochs: 15).hasSuffix("  lr 0.04665  1235s"))
         let unscaled = MixedPrecisionMetrics(lossScale: nil, skippedSteps: 0)
         #expect(ConsoleFormat.epochLine(Self.metrics(precision: unscaled), epochs: 15).contains("  scale none skip 0  "))
         #expect(ConsoleFormat.precisionStatsLine(Self.metrics(precision: unscaled)) == nil)

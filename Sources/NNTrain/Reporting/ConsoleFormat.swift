@@ -66,7 +66,7 @@ public enum ConsoleFormat {
     /// the epoch; the training loss and accuracy; the validation loss and accuracy (R² for
     /// regression: `val 0.3821 r2 0.9876`); the lr of the epoch's last step; in fp16/bf16 the loss
     /// scale (without scaling: none) and the steps skipped for inf/NaN gradients; the epoch's
-    /// training seconds (without validation).
+    /// training seconds (without validation) to 3 significant digits, whole from 1000 s.
     public static func epochLine(_ metrics: EpochMetrics, epochs: Int) -> String {
         var groups = ["ep \(metrics.epoch)/\(epochs)",
                       "loss \(significant(metrics.trainLoss))" + (metrics.trainAccuracy.map { " acc \(percent($0))" } ?? "")]
@@ -78,7 +78,7 @@ public enum ConsoleFormat {
         if let precision = metrics.mixedPrecision {
             groups.append("scale \(precision.lossScale.map(lossScale) ?? "none") skip \(precision.skippedSteps)")
         }
-        groups.append(String(format: "%.3gs", metrics.epochSeconds))
+        groups.append(String(format: metrics.epochSeconds < 1000 ? "%.3gs" : "%.0fs", metrics.epochSeconds))
         return groups.joined(separator: "  ")
     }
 
