@@ -58,7 +58,7 @@ final class ProgressDisplay: TrainingObserver, RunObserver {
     func finished(_ summary: RunSummary) {
         var parts: [String] = []
         if let test = summary.test {
-            parts.append("test_loss \(format(test.loss, 4))")
+            parts.append("test_loss \(ConsoleFormat.significant(test.loss))")
             if let accuracy = test.accuracy { parts.append("test_acc \(ConsoleFormat.percent(accuracy))") }
             if let r2 = test.r2 { parts.append("test_r2 \(format(r2, 4))") }
         }

@@ -27,7 +27,7 @@ extension LRFinderResult {
             case .valley: .circle
             case .slide: .square
             case .minimum: .diamond
-            case .steep: .triangleUp
+            case .steep: .triangle
             }
         }
         let markers = suggestions.enumerated().map { index, suggestion in

@@ -39,9 +39,9 @@ public struct LineChart: Equatable, Sendable {
         }
     }
 
-    /// The shape drawn at a point: matplotlib's markers 'o', 's', 'D', '^' and 'v', about 10 pixels across.
-    public enum Symbol: String, CaseIterable, Equatable, Sendable {
-        case circle, square, diamond, triangleUp, triangleDown
+    /// The shape drawn at a point: matplotlib's markers 'o', 's', 'D' and '^', about 10 pixels across.
+    public enum Symbol: Equatable, Sendable {
+        case circle, square, diamond, triangle
     }
 
     /// A named line; with `symbol`, the points alone, each drawn as that symbol (a figure measured
@@ -254,8 +254,7 @@ public struct LineChart: Equatable, Sendable {
                                          "stroke-width": hollow ? "1.6" : "0"])
         case .square: corners = [(-0.85, -0.85), (0.85, -0.85), (0.85, 0.85), (-0.85, 0.85)]
         case .diamond: corners = [(0, -1.2), (1.2, 0), (0, 1.2), (-1.2, 0)]
-        case .triangleUp: corners = [(0, -1.2), (1.1, 0.8), (-1.1, 0.8)]
-        case .triangleDown: corners = [(0, 1.2), (1.1, -0.8), (-1.1, -0.8)]
+        case .triangle: corners = [(0, -1.2), (1.1, 0.8), (-1.1, 0.8)]
         }
         let points = corners.map { "\(SVGElement.number(x + r * $0.0)),\(SVGElement.number(y + r * $0.1))" }
         return SVGElement("polygon", ["points": points.joined(separator: " "), "fill": hollow ? "none" : colour,
