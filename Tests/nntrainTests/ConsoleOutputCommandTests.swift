@@ -37,13 +37,14 @@ import Testing
     /// underflow and overflow fractions follow on a line of their own.
     @Test func epochLinesShowEveryFigureIn100Columns() throws {
         let directory = try Self.fashionFolder(config: """
-            data: {dataset: fashion-mnist, path: fm, validation_split: 0.2}
+            data: {dataset: fashion-mnist, path: fm}
             model: {hidden: [16]}
             optimizer: {name: adam, lr: 0.000123456}
-            training: {epochs: 2, batch_size: 20, precision: fp16}
-            logging: {precision_stats: true}
+            training: {epochs: 2, batch_size: 20}
             """)
-        let result = try CommandLineTests.run(["run", "c.txt"], in: directory)
+        let result = try CommandLineTests.run(["run", "c.txt", "--set", "data.validation_split=0.2",
+                                               "--set", "training.precision=fp16", "--set", "logging.precision_stats=true"],
+                                              in: directory)
         #expect(result.status == 0, "\(result.standardError)")
         let metrics = try String(contentsOf: directory.appendingPathComponent("runs/c/metrics.csv"), encoding: .utf8)
             .split(separator: "\n")
