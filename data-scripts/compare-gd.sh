@@ -4,6 +4,7 @@
 # prints each one's loss against optimizer steps and against training seconds, read from the
 # steps.csv of each run. Batch losses are noisy for small batches, so each figure is the mean loss
 # over the last 256 training rows seen: 1 step of full-batch GD, 8 steps of 32 rows, 256 single rows.
+# A run that ended before a column's step count or time shows "-" there.
 # Usage: data-scripts/compare-gd.sh [NNTRAIN_BINARY]   (default .build/release/nntrain)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,7 @@ def smoothed(path, batch_rows):
     return out
 
 def at(series, key, limit):  # the last point at or before `limit` on axis `key` (0: steps, 1: seconds)
+    if not series or series[-1][key] < limit: return "-"  # the run had ended: its last loss is not carried on
     best = None
     for point in series:
         if point[key] <= limit: best = point
@@ -35,7 +37,7 @@ modes = [("gd (full batch)", "runs/bonus-gd", 256), ("mini-batch 32", "runs/bonu
          ("stochastic 1", "runs/bonus-sgd", 1)]
 series = {name: smoothed(f"{run}/steps.csv", rows) for name, run, rows in modes}
 steps = [1, 10, 100, 1000, 10000]
-seconds = [0.001, 0.01, 0.1, 1.0]
+seconds = [0.001, 0.003, 0.01, 0.03, 0.1]
 print("training loss (MSE) after N optimizer steps")
 print(f"{'mode':18}" + "".join(f"{s:>10}" for s in steps))
 for name, _, _ in modes: print(f"{name:18}" + "".join(f"{at(series[name], 0, s):>10}" for s in steps))

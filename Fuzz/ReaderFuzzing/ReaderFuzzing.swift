@@ -110,7 +110,7 @@ public enum ReaderFuzzing {
     }
 
     /// An IDX file of unsigned bytes with `dimensions`.
-    static func idxFile(_ dimensions: [Int], data: [UInt8]) -> [UInt8] {
+    public static func idxFile(_ dimensions: [Int], data: [UInt8]) -> [UInt8] {
         func bigEndian(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
         return bigEndian(0x0800 | UInt32(dimensions.count)) + dimensions.flatMap { bigEndian(UInt32(truncatingIfNeeded: $0)) } + data
     }

@@ -62,6 +62,6 @@ struct LRFindCommand: ParsableCommand {
         print("wrote \(outcome.csvPath), \(outcome.svgPath)")
     }
 
-    /// Three significant digits: 0.00123, 1.2e-07.
-    static func format(_ value: Double) -> String { String(format: "%.3g", value) }
+    /// Four significant digits, as every lr nntrain prints: 0.001234, 1.2e-07.
+    static func format(_ value: Double) -> String { ConsoleFormat.significant(value) }
 }

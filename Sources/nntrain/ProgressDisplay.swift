@@ -2,14 +2,26 @@ import Foundation
 import NNTrain
 
 /// What a person sees while `nntrain run` trains: on a terminal, a live bar redrawn in place during
-/// each epoch, then the epoch's figures; in a pipe or CI log, just one plain line per epoch.
+/// each epoch (with tqdm's elapsed time, ETA and rate), then the epoch's figures; in a pipe or CI log,
+/// just one plain line per epoch. The texts are `ConsoleFormat`'s.
 final class ProgressDisplay: TrainingObserver, RunObserver {
     let live: Bool
     private var lastDraw: UInt64 = 0
     /// Redraw the bar at most this often.
     private let drawInterval: UInt64 = 100_000_000
+    /// When the current epoch started (for the bar's elapsed time and ETA), and the run's epochs.
+    private var epochStart: UInt64 = 0
+    private var epochs = 0
 
-    init(live: Bool) { self.live = live }
+    /// The terminal's width in columns (80 when it cannot be read): the bar is cut to one column
+    /// less, since a bar that wrapped could not be redrawn in place.
+    private let columns: Int
+
+    init(live: Bool) {
+        self.live = live
+        var size = winsize()
+        columns = live && ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 1 ? Int(size.ws_col) : 80
+    }
 
     func runStarted(_ plan: TrainingRun.Plan) {
         let widths = plan.layerWidths.map(String.init).joined(separator: "-")
@@ -22,49 +34,42 @@ final class ProgressDisplay: TrainingObserver, RunObserver {
         }
     }
 
-    func epochStarted(epoch: Int, epochs: Int, batches: Int) { lastDraw = 0 }
+    func epochStarted(epoch: Int, epochs: Int, batches: Int) {
+        lastDraw = 0
+        epochStart = DispatchTime.now().uptimeNanoseconds
+        self.epochs = epochs
+    }
 
     func batchFinished(epoch: Int, batch: Int, batches: Int, meanLoss: Double) {
         guard live else { return }
         let now = DispatchTime.now().uptimeNanoseconds
         guard now - lastDraw >= drawInterval || batch == batches else { return }
         lastDraw = now
-        let width = 30, filled = width * batch / max(batches, 1)
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        write("\r\u{1B}[2Kepoch \(epoch) [\(bar)] \(batch)/\(batches) loss \(format(meanLoss, 4))")
+        let bar = ConsoleFormat.progressBar(epoch: epoch, epochs: epochs, batch: batch, batches: batches,
+                                            meanLoss: meanLoss, elapsed: Double(now - epochStart) / 1e9)
+        write("\r\u{1B}[2K" + bar.prefix(columns - 1))
     }
 
     func epochFinished(_ m: EpochMetrics, epochs: Int) {
-        var parts = ["epoch \(m.epoch)/\(epochs)", "train_loss \(format(m.trainLoss, 4))"]
-        if let accuracy = m.trainAccuracy { parts.append("train_acc \(percent(accuracy))") }
-        if let v = m.validation {
-            parts.append("val_loss \(format(v.loss, 4))")
-            if let accuracy = v.accuracy { parts.append("val_acc \(percent(accuracy))") }
-            if let r2 = v.r2 { parts.append("val_r2 \(format(r2, 4))") }
-        }
-        parts.append("lr \(m.learningRate)")
-        if let precision = m.mixedPrecision {
-            if let scale = precision.lossScale { parts.append("loss_scale " + String(format: "%g", scale)) }
-            parts.append("skipped \(precision.skippedSteps)")
-        }
-        parts.append("\(format(m.epochSeconds, 2))s")
-        parts.append("\(Int(m.samplesPerSecond.rounded())) samples/s")
-        emit(parts.joined(separator: "  "))
+        emit(ConsoleFormat.epochLine(m, epochs: epochs))
+        if let stats = ConsoleFormat.precisionStatsLine(m) { emit(stats) }
     }
 
     func finished(_ summary: RunSummary) {
         var parts: [String] = []
         if let test = summary.test {
-            parts.append("test_loss \(format(test.loss, 4))")
-            if let accuracy = test.accuracy { parts.append("test_acc \(percent(accuracy))") }
+            parts.append("test_loss \(ConsoleFormat.significant(test.loss))")
+            if let accuracy = test.accuracy { parts.append("test_acc \(ConsoleFormat.percent(accuracy))") }
             if let r2 = test.r2 { parts.append("test_r2 \(format(r2, 4))") }
         }
         let ending = summary.ended == "completed" ? "" : "\(summary.ended); "
         let best = summary.bestEpoch.map { "best epoch \($0); " } ?? ""
-        emit("done: " + parts.joined(separator: "  ") + "  (\(ending)\(best)\(summary.runDirectory)/summary.json)")
+        // The training speed over the whole run (the epoch lines leave it out to stay short).
+        let speed = summary.epochsCompleted > 0 ? "\(Int(summary.samplesPerSecond.rounded())) samples/s; " : ""
+        emit("done: " + parts.joined(separator: "  ") + "  (\(ending)\(best)\(speed)\(summary.runDirectory)/summary.json)")
         for w in summary.weights ?? [] {
             emit("  \(w.name): learned \(format(w.learned, 4)), true \(format(w.truth, 4)), "
-                + "relative error \(percent(w.relativeError))")
+                + "relative error \(ConsoleFormat.percent(w.relativeError))")
         }
     }
 
@@ -81,5 +86,4 @@ final class ProgressDisplay: TrainingObserver, RunObserver {
     }
 
     private func format(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
-    private func percent(_ fraction: Double) -> String { String(format: "%.2f%%", fraction * 100) }
 }

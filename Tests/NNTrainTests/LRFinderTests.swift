@@ -176,7 +176,7 @@ import Testing
         let document = try SVGCheck.parse(result.svg())
         let texts = SVGCheck.texts(in: document)
         #expect(texts.contains("smoothed loss") && texts.contains("learning rate (log scale)"))
-        #expect(texts.contains("valley: " + String(format: "%.2e", try #require(result.suggestion(.valley)).learningRate)))
+        #expect(texts.contains("valley: " + String(format: "%.4g", try #require(result.suggestion(.valley)).learningRate)))
         #expect(texts.contains("1e-07") && texts.contains("0.01"))
         #expect(SVGCheck.elements("g", ofClass: "marker", in: document).count == 4)
         let json = try #require(try JSONSerialization.jsonObject(with: result.json()) as? [String: Any])

@@ -157,7 +157,7 @@ public enum BonusData {
         do {
             truth = try JSONDecoder().decode(BonusTruth.self, from: Data(bytes))
         } catch {
-            throw .data(truthFile, "not a weights file (\(describe(error))); expected the JSON written by nntrain data bonus")
+            throw .data(truthFile, "not a weights file (\(ReportJSON.describe(error))); expected the JSON written by nntrain data bonus")
         }
         guard Set(truth.weights.keys) == Set(featureNames) else {
             throw .data(
@@ -166,25 +166,6 @@ public enum BonusData {
                     + "expected \(featureNames.joined(separator: ", "))")
         }
         return (dataset, truth)
-    }
-
-    /// One line saying what the JSON decoder found wrong, and where.
-    private static func describe(_ error: any Error) -> String {
-        func keyPath(_ keys: [any CodingKey]) -> String {
-            keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-        }
-        let text: String
-        switch error {
-        case DecodingError.keyNotFound(let key, let context):
-            text = "missing key '\(keyPath(context.codingPath + [key]))'"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
-            DecodingError.dataCorrupted(let context):
-            let place = context.codingPath.isEmpty ? "" : "key '\(keyPath(context.codingPath))': "
-            text = place + context.debugDescription
-        default:
-            text = "\(error)"
-        }
-        return text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 
     /// `value` rounded to `decimals` decimals.

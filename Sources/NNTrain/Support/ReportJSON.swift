@@ -21,4 +21,23 @@ enum ReportJSON {
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try decoder.decode(type, from: data)
     }
+
+    /// One line saying what the JSON decoder found wrong, and where.
+    static func describe(_ error: any Error) -> String {
+        func keyPath(_ keys: [any CodingKey]) -> String {
+            keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        let text: String
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            text = "missing key '\(keyPath(context.codingPath + [key]))'"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
+            DecodingError.dataCorrupted(let context):
+            let place = context.codingPath.isEmpty ? "" : "key '\(keyPath(context.codingPath))': "
+            text = place + context.debugDescription
+        default:
+            text = "\(error)"
+        }
+        return text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
 }

@@ -8,7 +8,7 @@ extension Trainer {
         let unclipped = clip.norm == nil && clip.value == nil
         let scheduled = learningRate == configuration.optimizer.lr ? ""
             : " (optimizer.lr \(configuration.optimizer.lr) under the \(configuration.scheduler.name.rawValue) schedule)"
-        let cause = "the learning rate \(learningRate)\(scheduled) is likely too high"
+        let cause = "the learning rate \(ConsoleFormat.significant(learningRate))\(scheduled) is likely too high"
             + (unclipped ? " and no gradient clipping is configured" : "")
         let remedy = "try a smaller optimizer.lr" + (clip.norm == nil ? " or training.clip.norm: 1.0" : "")
         return NNTrainError(.diverged, "training diverged at epoch \(epoch), step \(step): \(what); \(cause): \(remedy)")

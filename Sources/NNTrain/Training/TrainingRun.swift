@@ -74,10 +74,14 @@ public enum TrainingRun {
     /// every optimizer step (the command line's signal handler), and so is the clock when
     /// `training.max_seconds` is set (counted from this call); when either says stop, the run writes
     /// last.bin and summary.json and returns with `interruption` set. `warn` receives a resume's
-    /// changes (`ResumeChanges`) before the first step.
+    /// changes (`ResumeChanges`) before the first step. `checkpointWritten` hears of each
+    /// checkpoint the run could be resumed from, with where training was: the one a resume starts
+    /// from, then each last.bin (so a second Ctrl-C can name the one on disk).
     public static func execute(configPath: String, overrides: [String], start: Start = .fresh,
                                observer: (any TrainingObserver & RunObserver)?, shouldStop: () -> Bool = { false },
-                               warn: (String) -> Void = { _ in }) throws(NNTrainError) -> Outcome
+                               warn: (String) -> Void = { _ in },
+                               checkpointWritten: (_ path: String, _ position: TrainingPosition) -> Void = { _, _ in })
+        throws(NNTrainError) -> Outcome
     {
         let wallStart = Date()
         var configuration = try Configuration.load(path: configPath, overrides: overrides)
@@ -140,8 +144,12 @@ public enum TrainingRun {
         let stepLog = configuration.logging.everyNSteps > 0
             ? try StepLog(path: directory + "/steps.csv", every: configuration.logging.everyNSteps,
                           continuingThrough: checkpoint.map { _ in trainer.stepCount }) : nil
-        // The checkpoint training would go back to if it diverged now, and where it was written.
-        var lastGood: (path: String, position: TrainingPosition)? = checkpoint.map {
+        // The checkpoint training would go back to if it diverged now, and where it was written; each
+        // is passed to `checkpointWritten`.
+        var lastGood: (path: String, position: TrainingPosition)? = nil {
+            didSet { if let lastGood { checkpointWritten(lastGood.path, lastGood.position) } }
+        }
+        lastGood = checkpoint.map {
             (start == .resumeLast ? policy.lastPath : resumePath ?? policy.lastPath, $0.state.position)
         }
         // training.max_seconds, checked with the signals after every step.
@@ -204,6 +212,7 @@ public enum TrainingRun {
         } else if trainer.ending == nil {
             let path: String
             do { path = try policy.writeLast(trainer: trainer, reason: .interrupted) } catch { throw stopped(error) }
+            lastGood = (path, trainer.position)
             let timeLimit = timeIsUp ? configuration.training.maxSeconds : nil
             interruption = Interruption(position: trainer.position, batchesPerEpoch: trainer.batchesPerEpoch, checkpoint: path,
                                         timeLimit: timeLimit)
@@ -248,7 +257,7 @@ public enum TrainingRun {
     }
 
     /// "after epoch 2" or "at epoch 3, step 7", for a message.
-    static func describe(_ position: TrainingPosition) -> String {
+    public static func describe(_ position: TrainingPosition) -> String {
         position.batch == 0 ? "after epoch \(position.epoch - 1)" : "at epoch \(position.epoch), step \(position.batch)"
     }
 

@@ -1,6 +1,9 @@
 /// Line charts as SVG: one or more panels laid out in a grid, each with its own axes, named series of
-/// (x, y) points, a legend, and optional markers (a dashed vertical line, and a dot where the marker
-/// has a y) such as the learning rates lr-find suggests.
+/// (x, y) points (joined by a line, or drawn as symbols), a legend, and optional markers (a dashed
+/// vertical line, and a hollow symbol where the marker has a y) such as the learning rates lr-find
+/// suggests or the best epoch of a run. Markers at the same point stay visible: their symbols differ
+/// in shape, are hollow, and each one drawn where an earlier one is grows by 60% of the base size, so
+/// they nest; each has its legend entry.
 ///
 /// A point an axis cannot place (NaN, ±infinity, or ≤ 0 on a log axis) is skipped and breaks its
 /// series there: the line stops before it and starts again after it; a point with no neighbour to join
@@ -36,26 +39,36 @@ public struct LineChart: Equatable, Sendable {
         }
     }
 
-    /// A named line.
+    /// The shape drawn at a point: matplotlib's markers 'o', 's', 'D' and '^', about 10 pixels across.
+    public enum Symbol: Equatable, Sendable {
+        case circle, square, diamond, triangle
+    }
+
+    /// A named line; with `symbol`, the points alone, each drawn as that symbol (a figure measured
+    /// once, such as the final test loss).
     public struct Series: Equatable, Sendable {
         public var name: String
         public var points: [Point]
-        public init(name: String, points: [Point]) {
+        public var symbol: Symbol?
+        public init(name: String, points: [Point], symbol: Symbol? = nil) {
             self.name = name
             self.points = points
+            self.symbol = symbol
         }
     }
 
-    /// A vertical dashed line at `x` across the plot, with a dot at (x, y) when `y` is given; `label`
-    /// names it in the legend and in the tooltip.
+    /// A vertical dashed line at `x` across the plot, with a hollow `symbol` at (x, y) when `y` is
+    /// given; `label` names it in the legend and in the tooltip.
     public struct Marker: Equatable, Sendable {
         public var label: String
         public var x: Double
         public var y: Double?
-        public init(label: String, x: Double, y: Double? = nil) {
+        public var symbol: Symbol
+        public init(label: String, x: Double, y: Double? = nil, symbol: Symbol = .circle) {
             self.label = label
             self.x = x
             self.y = y
+            self.symbol = symbol
         }
     }
 
@@ -156,7 +169,9 @@ public struct LineChart: Equatable, Sendable {
             let colour = Self.palette[index % Self.palette.count]
             var shapes: [SVGElement] = [.title(series.name)]
             for run in Self.runs(of: series.points, where: placed) {
-                if run.count == 1 {
+                if let symbol = series.symbol {
+                    shapes += run.map { Self.draw(symbol, x: px($0.x), y: py($0.y), colour: colour, hollow: false) }
+                } else if run.count == 1 {
                     shapes.append(.circle(x: px(run[0].x), y: py(run[0].y), radius: 2.5, fill: colour))
                 } else {
                     let path = run.enumerated().map { offset, point in
@@ -177,7 +192,9 @@ public struct LineChart: Equatable, Sendable {
                 .line(x1: x, y1: plotTop, x2: x, y2: plotBottom, stroke: colour, width: 1.2, dashed: true),
             ]
             if let y = marker.y, panel.y.accepts(y) {
-                shapes.append(.circle(x: x, y: py(y), radius: 4, fill: colour))
+                let beneath = panel.markers[..<index].count { $0.x == marker.x && $0.y == y }
+                shapes.append(Self.draw(marker.symbol, x: x, y: py(y), colour: colour, hollow: true,
+                                        size: 1 + 0.6 * Double(beneath)))
             }
             elements.append(.group(["class": "marker"], shapes))
             drawn = true
@@ -194,8 +211,10 @@ public struct LineChart: Equatable, Sendable {
             if entry.isMarker {
                 legendElements.append(.line(x1: x + 9, y1: y - 7, x2: x + 9, y2: y + 7, stroke: entry.colour, width: 1.2,
                                             dashed: true))
-                legendElements.append(.circle(x: x + 9, y: y, radius: 3.5, fill: entry.colour))
-            } else {
+            }
+            if let symbol = entry.symbol {
+                legendElements.append(Self.draw(symbol, x: x + 9, y: y, colour: entry.colour, hollow: entry.isMarker))
+            } else if !entry.isMarker {
                 legendElements.append(.line(x1: x, y1: y, x2: x + 18, y2: y, stroke: entry.colour, width: 2.5))
             }
             legendElements.append(.text(entry.label, x: x + 24, y: y + 4, size: tickSize))
@@ -208,15 +227,38 @@ public struct LineChart: Equatable, Sendable {
         var label: String
         var colour: String
         var isMarker: Bool
+        /// The symbol beside the label; nil for a line, or a marker without a point.
+        var symbol: Symbol?
     }
 
     private func legendEntries(_ panel: Panel) -> [LegendEntry] {
         panel.series.enumerated().map { index, series in
-            LegendEntry(label: series.name, colour: Self.palette[index % Self.palette.count], isMarker: false)
+            LegendEntry(label: series.name, colour: Self.palette[index % Self.palette.count], isMarker: false,
+                        symbol: series.symbol)
         } + panel.markers.enumerated().map { index, marker in
             LegendEntry(label: marker.label, colour: Self.palette[(panel.series.count + index) % Self.palette.count],
-                        isMarker: true)
+                        isMarker: true, symbol: marker.y == nil ? nil : marker.symbol)
         }
+    }
+
+    /// `symbol` centred on (x, y), `size` times its base size (5 pixels from centre to side): filled,
+    /// or `hollow` (a 1.6-pixel outline on no fill, so a symbol drawn over another at the same point
+    /// leaves it visible).
+    static func draw(_ symbol: Symbol, x: Double, y: Double, colour: String, hollow: Bool, size: Double = 1) -> SVGElement {
+        let r = 5.0 * size
+        let corners: [(Double, Double)]
+        switch symbol {
+        case .circle:
+            return SVGElement("circle", ["cx": SVGElement.number(x), "cy": SVGElement.number(y), "r": SVGElement.number(r),
+                                         "fill": hollow ? "none" : colour, "stroke": colour,
+                                         "stroke-width": hollow ? "1.6" : "0"])
+        case .square: corners = [(-0.85, -0.85), (0.85, -0.85), (0.85, 0.85), (-0.85, 0.85)]
+        case .diamond: corners = [(0, -1.2), (1.2, 0), (0, 1.2), (-1.2, 0)]
+        case .triangle: corners = [(0, -1.2), (1.1, 0.8), (-1.1, 0.8)]
+        }
+        let points = corners.map { "\(SVGElement.number(x + r * $0.0)),\(SVGElement.number(y + r * $0.1))" }
+        return SVGElement("polygon", ["points": points.joined(separator: " "), "fill": hollow ? "none" : colour,
+                                      "stroke": colour, "stroke-width": hollow ? "1.6" : "0"])
     }
 
     /// The maximal runs of consecutive points that `placed` accepts, in order.
