@@ -224,7 +224,7 @@ import Testing
                                                                 earlyStopping: saved)
         #expect(same?.reason == "stopped early at epoch 3 (val_loss has not improved for 2 epochs, early_stopping.patience 2)")
         #expect(same?.remedy == "raise early_stopping.patience above 2 (e.g. --set early_stopping.patience=4) "
-            + "or remove it from the config")
+            + "or unset it (--set early_stopping.patience=null)")
         #expect(Self.config(epochs: 6, patience: 1).endedRun(ending: .earlyStopped(epoch: 3), position: after3,
                                                              earlyStopping: saved) != nil)
         for config in [Self.config(epochs: 6, patience: 3), Self.config(epochs: 6, patience: nil),
@@ -241,7 +241,7 @@ import Testing
                                                                 earlyStopping: Self.stopper(wait: 1))
         #expect(both?.reason == "stopped early at epoch 6 (val_loss has not improved for 1 epoch, early_stopping.patience 1)")
         #expect(both?.remedy == "raise training.epochs above 6 (e.g. --set training.epochs=12), and raise "
-            + "early_stopping.patience above 1 (e.g. --set early_stopping.patience=2) or remove it from the config")
+            + "early_stopping.patience above 1 (e.g. --set early_stopping.patience=2) or unset it (--set early_stopping.patience=null)")
     }
 }
 

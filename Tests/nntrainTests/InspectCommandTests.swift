@@ -124,7 +124,8 @@ import Testing
             + "\(summary["nntrain_version"] as? String ?? ""), \(inspected["file_bytes"] as? Int ?? 0) bytes")
         #expect(lines.contains("model: 5-4-1 relu, 29 parameters in 4 tensors"))
         #expect(lines.contains("written: after epoch 2 (final), \(inspected["steps"] as? Int ?? 0) optimizer steps; training completed"))
-        #expect(lines.contains("best (save_best): val_loss \(best["value"] as? Double ?? 0) at epoch \(best["epoch"] as? Int ?? 0)"))
+        let bestFigure = String(format: "%.4g", best["value"] as? Double ?? 0)  // to 4 significant digits, as the console
+        #expect(lines.contains("best (save_best): val_loss \(bestFigure) at epoch \(best["epoch"] as? Int ?? 0)"))
         #expect(lines.contains("data: bonus (b.csv), \(trainingRows) training rows, CRC-32 \(metadata["nntrain.data_crc32"] ?? "")"))
 
         // best.bin was written after the best epoch, holding the best model.

@@ -110,14 +110,18 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
             "written: \(position) (\(reason)), \(steps) optimizer steps" + (ended.map { "; training \($0)" } ?? ""),
         ]
         if let lastEpoch {
-            lines.append("epoch \(lastEpoch.epoch): lr \(lastEpoch.lr), train_loss \(lastEpoch.trainLoss)"
-                + (lastEpoch.valLoss.map { ", val_loss \($0)" } ?? ""))
+            lines.append("epoch \(lastEpoch.epoch): lr \(figure(lastEpoch.lr)), train_loss \(figure(lastEpoch.trainLoss))"
+                + (lastEpoch.valLoss.map { ", val_loss \(figure($0))" } ?? ""))
         }
-        if let best { lines.append("best (save_best): \(best.monitor) \(best.value) at epoch \(best.epoch)") }
+        if let best { lines.append("best (save_best): \(best.monitor) \(figure(best.value)) at epoch \(best.epoch)") }
         if let earlyStoppingBest {
-            lines.append("best (early_stopping): \(earlyStoppingBest.monitor) \(earlyStoppingBest.value) at epoch \(earlyStoppingBest.epoch)")
+            lines.append("best (early_stopping): \(earlyStoppingBest.monitor) \(figure(earlyStoppingBest.value)) "
+                + "at epoch \(earlyStoppingBest.epoch)")
         }
         lines.append("data: \(dataset) (\(dataPath)), \(trainingRows) training rows, CRC-32 \(dataCRC32 ?? "not recorded")")
         return lines.map { $0 + "\n" }.joined()
     }
+
+    /// A figure as the console prints it (4 significant digits); `--json` keeps full precision.
+    private func figure(_ value: Double) -> String { ConsoleFormat.significant(value) }
 }

@@ -176,7 +176,7 @@ public struct EndedRun: Sendable, Equatable {
         }
         if let stopper {
             steps.append("raise early_stopping.patience above \(stopper.wait) (e.g. --set early_stopping.patience="
-                + "\(2 * stopper.wait)) or remove it from the config")
+                + "\(2 * stopper.wait)) or unset it (--set early_stopping.patience=null)")
         }
         return steps.joined(separator: ", and ")
     }

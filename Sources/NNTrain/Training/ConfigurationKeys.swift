@@ -99,7 +99,7 @@ extension Configuration {
                          help: "increasing epochs at which lr is multiplied by gamma (required)")
                 .onlyWhen("scheduler.name", is: ScheduleKind.multistep),
             .optionalInteger("t_max", \.scheduler.tMax, atLeast: 1, help: "epochs of the half cosine")
-                .onlyWhen("scheduler.name", is: ScheduleKind.cosine).whenUnset("derived from training.epochs"),
+                .onlyWhen("scheduler.name", is: ScheduleKind.cosine).whenUnset("training.epochs minus the warm-up's epochs"),
             .number("eta_min", \.scheduler.etaMin, .nonNegative, help: "the lowest lr")
                 .onlyWhen("scheduler.name", is: ScheduleKind.cosine, .cosineRestarts),
             .optionalInteger("t_0", \.scheduler.t0, atLeast: 1, help: "epochs of the first cycle (required)")
