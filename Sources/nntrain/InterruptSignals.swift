@@ -61,7 +61,7 @@ enum InterruptSignals {
     /// on disk is runs/x/checkpoints/last.bin (after epoch 2)`, or `...; no checkpoint was written yet`.
     static func notice(checkpoint: (path: String, position: TrainingPosition)?) -> String {
         "\nnntrain: interrupted again: stopped at once; " + (checkpoint.map {
-            "the last checkpoint on disk is \($0.path) (\(TrainingRun.describe($0.position)))"
+            "the last checkpoint on disk is \(ShellQuoting.quote($0.path)) (\(TrainingRun.describe($0.position)))"
         } ?? "no checkpoint was written yet") + "\n"
     }
 
