@@ -68,6 +68,9 @@ import Testing
         var long = Self.metrics(validation: false)
         long.epochSeconds = 1234.56
         #expect(ConsoleFormat.epochLine(long, epochs: 15).hasSuffix("  lr 0.04665  1235s"))
+        long.epochSeconds = 0.000194  // a tiny model: milliseconds, never exponent notation
+        #expect(ConsoleFormat.epochLine(long, epochs: 15).hasSuffix("  lr 0.04665  0.194ms"))
+        #expect(ConsoleFormat.duration(9.01e-5) == "0.0901ms" && ConsoleFormat.duration(0.0123) == "0.0123s")
         let unscaled = MixedPrecisionMetrics(lossScale: nil, skippedSteps: 0)
         #expect(ConsoleFormat.epochLine(Self.metrics(precision: unscaled), epochs: 15).contains("  scale none skip 0  "))
         #expect(ConsoleFormat.precisionStatsLine(Self.metrics(precision: unscaled)) == nil)

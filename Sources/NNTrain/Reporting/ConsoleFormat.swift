@@ -66,7 +66,7 @@ public enum ConsoleFormat {
     /// the epoch; the training loss and accuracy; the validation loss and accuracy (R² for
     /// regression: `val 0.3821 r2 0.9876`); the lr of the epoch's last step; in fp16/bf16 the loss
     /// scale (without scaling: none) and the steps skipped for inf/NaN gradients; the epoch's
-    /// training seconds (without validation) to 3 significant digits, whole from 1000 s.
+    /// training seconds (without validation, see `duration`).
     public static func epochLine(_ metrics: EpochMetrics, epochs: Int) -> String {
         var groups = ["ep \(metrics.epoch)/\(epochs)",
                       "loss \(significant(metrics.trainLoss))" + (metrics.trainAccuracy.map { " acc \(percent($0))" } ?? "")]
@@ -78,8 +78,16 @@ public enum ConsoleFormat {
         if let precision = metrics.mixedPrecision {
             groups.append("scale \(precision.lossScale.map(lossScale) ?? "none") skip \(precision.skippedSteps)")
         }
-        groups.append(String(format: metrics.epochSeconds < 1000 ? "%.3gs" : "%.0fs", metrics.epochSeconds))
+        groups.append(duration(metrics.epochSeconds))
         return groups.joined(separator: "  ")
+    }
+
+    /// A duration to 3 significant digits: `0.331s`, `12.3s`; whole seconds from 1000 s (`1235s`);
+    /// milliseconds below 10 ms (`0.194ms`, as a tiny model's epoch takes), where `%.3g` seconds
+    /// would turn to exponent notation.
+    public static func duration(_ seconds: Double) -> String {
+        if seconds < 0.01 { return String(format: "%.3gms", seconds * 1000) }
+        return String(format: seconds < 1000 ? "%.3gs" : "%.0fs", seconds)
     }
 
     /// With `logging.precision_stats`, the line under the epoch line: of the activation-gradient
