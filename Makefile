@@ -8,7 +8,8 @@
 #   make bench-kernels  micro-benchmarks of the hot kernels (Benchmarks/NNTrainKernels, package-benchmark)
 #   make kill-resume    kill -9 a run at 20 random moments and resume it each time
 #   make fuzz           build the libFuzzer targets (one per reader) and run each for FUZZ_SECONDS
-.PHONY: run test deps build data bonus compare-gd kill-resume bench bench-kernels fuzz clean
+#   make lint           swift format lint with the checked-in .swift-format (docs/testing.md, "Style")
+.PHONY: run test lint deps build data bonus compare-gd kill-resume bench bench-kernels fuzz clean
 
 SWIFT ?= swift
 # Swift's build folder; another (make bench SCRATCH=.build-x) keeps parallel builds of one checkout apart.
@@ -23,6 +24,13 @@ run: build data
 
 test: deps
 	$(SWIFT) test --scratch-path $(SCRATCH)
+
+# swift-format's rules with .swift-format's choices, every finding an error. Its pretty-printer
+# findings are left out (--debug-disable-pretty-print): they would re-wrap most of the hand-aligned
+# code (tables in doc comments, aligned argument lists), which swift-format offers no setting to keep.
+LINT_PATHS := Package.swift Sources Tests Fuzz Benchmarks
+lint:
+	$(SWIFT) format lint --strict --parallel --debug-disable-pretty-print --recursive $(LINT_PATHS)
 
 # The Debian packages Package.swift's system-library targets name (libopenblas-dev, zlib1g-dev).
 deps:

@@ -3,24 +3,33 @@
 //
 // Targets, from the bottom up:
 //   COpenBLAS, CZlib  system libraries (cblas.h, zlib.h) found through pkg-config
-//   NNTrain           the engine library: tensors, layers, optimizers, data, training, reporting
+//   CFloatingPoint    what Swift cannot reach: the CPU's flush-to-zero mode (MXCSR) and the spin-wait pause
+//   NNTrain           the engine library: tensors, layers, optimizers, configuration, data, training,
+//                     checkpoints, evaluation, reporting
 //   nntrain           the command-line tool: arguments and words over NNTrain
+//   NNTrainTests, nntrainTests
+//                     the engine's tests and the executable's (exit statuses, messages, files written)
 //   NNTrainKernels    micro-benchmarks of the engine's hot kernels (Benchmarks/NNTrainKernels), declared
 //                     only when NNTRAIN_BENCHMARKS=1, with package-benchmark as their one extra
 //                     dependency, so that swift build and swift test never fetch or build it
 //                     (make bench-kernels sets it)
 //   ReaderFuzzing     valid inputs of every reader and one call through each, for the mutation
 //                     tests and the libFuzzer targets
-//   FuzzConfig, FuzzIDX, FuzzCSV, FuzzCheckpoint
-//                     libFuzzer targets, only with NNTRAIN_FUZZ=1 (`make fuzz`), built with
-//                     -sanitize=fuzzer,address -parse-as-library
+//   CLibFuzzer, FuzzConfig, FuzzIDX, FuzzCSV, FuzzCheckpoint
+//                     libFuzzer's driver declaration and one target per reader, only with NNTRAIN_FUZZ=1
+//                     (`make fuzz`), built with -sanitize=fuzzer,address -parse-as-library
+//
+// The package exports only the nntrain executable. NNTrain is compiled with unsafe flags (below), which
+// SwiftPM refuses in a package depended on by version, so a library product could not be used from
+// another package; the engine is reached through this package's own targets (the tool, tests, fuzzing
+// and benchmarks).
 import PackageDescription
 
 let withBenchmarks = Context.environment["NNTRAIN_BENCHMARKS"] == "1"
 
 // The engine is compiled for the CPU that builds it (AVX-512 or AVX2 where present), as llama.cpp's
 // GGML_NATIVE does: its elementwise loops then run 8 or 16 lanes wide instead of SSE2's 4, which made
-// an epoch of the reference model 15-20% faster (README, "Performance"). The binary then runs only on
+// an epoch of the reference model 15-20% faster (docs/performance.md). The binary then runs only on
 // CPUs with the same instructions; NNTRAIN_PORTABLE=1 builds for any x86-64 (or arm64) CPU.
 let portable = Context.environment["NNTRAIN_PORTABLE"].map { !$0.isEmpty && $0 != "0" } ?? false
 let nativeSwift: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-target-cpu", "native"])]
@@ -39,7 +48,6 @@ let package = Package(
     name: "nntrain",
     products: [
         .executable(name: "nntrain", targets: ["nntrain"]),
-        .library(name: "NNTrain", targets: ["NNTrain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

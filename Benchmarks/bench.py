@@ -119,7 +119,7 @@ def check_kernel(kernel, flags):
     else:
         return
     raise BenchError(f"nntrain ran on OpenBLAS's {kernel!r} kernel, a fallback on this CPU; expected {wanted}: "
-                     "kernel selection failed (see README, 'Speed: the OpenBLAS kernel'; OPENBLAS_CORETYPE="
+                     "kernel selection failed (see docs/performance.md, 'The OpenBLAS kernel'; OPENBLAS_CORETYPE="
                      f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')})")
 
 

@@ -168,7 +168,7 @@ import Testing
 
     /// Every one of the 2^32 Float bit patterns: fp16 against Float16 and bf16 against the Double
     /// reference, through the copying buffer kernels, in chunks spread over the cores. Minutes in a
-    /// debug build, so it runs only when NNTRAIN_EXHAUSTIVE_ROUNDING is set (README, "Mixed precision").
+    /// debug build, so it runs only when NNTRAIN_EXHAUSTIVE_ROUNDING is set (docs/mixed-precision.md).
     @Test(.enabled(if: ProcessInfo.processInfo.environment["NNTRAIN_EXHAUSTIVE_ROUNDING"] != nil))
     func everyFloatBitPattern() {
         let chunk = 1 << 20, chunks = (1 << 32) / chunk

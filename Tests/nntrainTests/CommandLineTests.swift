@@ -22,11 +22,16 @@ import Testing
     }()
 
     static func run(_ arguments: [String], in directory: URL) throws -> Result {
+        try collect(process(arguments, in: directory))
+    }
+
+    /// `nntrain arguments` in `directory`, not started yet: the caller sets its outputs.
+    static func process(_ arguments: [String], in directory: URL) -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
-        return try collect(process)
+        return process
     }
 
     /// Runs a configured `process` to its end and returns its status and both outputs.

@@ -108,10 +108,7 @@ import Testing
     /// status and standard error.
     static func interruptTwice(_ arguments: [String], in directory: URL, first: Int32, second: Int32,
                                waitForNotice: Bool, ready: () -> Bool) throws -> (status: Int32, standardError: String) {
-        let process = Process()
-        process.executableURL = CommandLineTests.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
+        let process = CommandLineTests.process(arguments, in: directory)
         let errors = Pipe()
         process.standardOutput = FileHandle.nullDevice
         process.standardError = errors

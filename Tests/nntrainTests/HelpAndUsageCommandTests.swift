@@ -59,7 +59,7 @@ import Testing
 
     @Test func runsHelpSaysWhatQuietPrintsWhereTheKeysAreAndWhichEnvironmentCounts() throws {
         let help = Self.unwrapped(try CommandLineTests.run(["run", "--help"], in: CommandLineTests.temporaryDirectory()).standardOutput)
-        // The README's words for --quiet.
+        // The words of docs/usage.md for --quiet.
         #expect(help.contains("-q, --quiet Print nothing but errors, warnings and the one line that says an interruption "
             + "or time limit stopped training."))
         #expect(help.contains("'nntrain config --defaults' prints every config key with its default, allowed values and meaning."))

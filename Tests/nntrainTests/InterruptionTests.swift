@@ -20,21 +20,8 @@ import Testing
     /// a first epoch's row, sends `signals` (a moment apart) and returns the exit status and stderr.
     static func interrupt(_ arguments: [String], in directory: URL, runDirectory: String,
                           signals: [Int32]) throws -> (status: Int32, standardError: String) {
-        let process = Process()
-        process.executableURL = CommandLineTests.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
         let errors = Pipe()
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        try process.run()
-        let metrics = directory.appendingPathComponent(runDirectory + "/metrics.csv").path
-        let deadline = Date().addingTimeInterval(120)
-        while process.isRunning, Date() < deadline {
-            let rows = (try? String(contentsOfFile: metrics, encoding: .utf8))?.split(separator: "\n").count ?? 0
-            if rows >= 2 { break }
-            usleep(10_000)
-        }
+        let process = try startAndWaitForFirstEpoch(arguments, in: directory, runDirectory: runDirectory, standardError: errors)
         for signal in signals {
             kill(process.processIdentifier, signal)
             usleep(2_000)
@@ -84,13 +71,12 @@ import Testing
 
     /// Starts `nntrain arguments` in `directory` and returns once the run directory's metrics.csv
     /// has a first epoch's row (so epoch 1's checkpoint is on disk), the process still running.
-    static func startAndWaitForFirstEpoch(_ arguments: [String], in directory: URL, runDirectory: String) throws -> Process {
-        let process = Process()
-        process.executableURL = CommandLineTests.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
+    /// Standard output is discarded; standard error goes to `standardError` (a Pipe or FileHandle).
+    static func startAndWaitForFirstEpoch(_ arguments: [String], in directory: URL, runDirectory: String,
+                                          standardError: Any = FileHandle.nullDevice) throws -> Process {
+        let process = CommandLineTests.process(arguments, in: directory)
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        process.standardError = standardError
         try process.run()
         let metrics = directory.appendingPathComponent(runDirectory + "/metrics.csv").path
         let deadline = Date().addingTimeInterval(120)

@@ -22,7 +22,8 @@ import Foundation
 /// `nntrain.state` (position, step, optimizer counters, schedule, early stopping and loss-scaler
 /// state, the running sums of the epoch in progress, as JSON), `nntrain.history` (every finished
 /// epoch's metrics, JSON), `nntrain.reason` (epoch, interrupted, final) and `nntrain.data_crc32`
-/// (the CRC-32 of the training rows, see `Dataset.contentCRC32`; absent in older checkpoints).
+/// (the CRC-32 of the training rows, see `Dataset.contentCRC32`; `nntrain run` always writes it, and a
+/// checkpoint made through the API without one is resumed without the data check).
 public struct Checkpoint: Equatable, Sendable {
     /// Why the checkpoint was written.
     public enum Reason: String, Equatable, Sendable {

@@ -1,7 +1,9 @@
 import Foundation
 
 /// Batch normalisation over the batch dimension (nn.BatchNorm1d, affine, track_running_stats),
-/// with the following activation fused in: y = f(γ·x̂ + β).
+/// with the following activation fused in: y = f(γ·x̂ + β). The method of Ioffe & Szegedy, "Batch
+/// Normalization: Accelerating Deep Network Training by Reducing Internal Covariate Shift", ICML 2015
+/// (arXiv:1502.03167), Algorithm 1 and section 3.1 (the population statistics used at inference).
 ///
 /// Shapes: x, y [B, n]; γ, β and the running statistics [n]. Defaults: momentum 0.1, ε = 1e-5.
 ///

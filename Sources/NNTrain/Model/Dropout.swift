@@ -1,6 +1,8 @@
 /// Inverted dropout (nn.Dropout): in training, each element is kept with probability 1 − p and
 /// scaled by 1/(1 − p), or zeroed; in evaluation it passes through unchanged, so no rescaling is
-/// needed at test time.
+/// needed at test time. Dropout is Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov,
+/// "Dropout: A Simple Way to Prevent Neural Networks from Overfitting", JMLR 15 (2014); the paper
+/// scales the weights by 1 − p at test time, which the inverted form moves into training.
 ///
 ///     training:  y = x ⊙ m,  m_ij = 1/(1 − p) with probability 1 − p, else 0;   dx = dy ⊙ m
 ///     eval:      y = x

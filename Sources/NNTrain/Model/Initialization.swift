@@ -11,6 +11,10 @@
 /// | uniform         | U(a, b)                                                  | uniform_                   |
 /// | normal          | N(0, std²)                                               | normal_                    |
 ///
+/// Xavier (Glorot) initialisation keeps the variance of activations and gradients alike across layers
+/// (Glorot & Bengio, "Understanding the difficulty of training deep feedforward neural networks",
+/// AISTATS 2010, eq. 16); Kaiming (He) initialisation does so for rectifiers, whose outputs have half
+/// the variance (He, Zhang, Ren & Sun, "Delving Deep into Rectifiers", ICCV 2015, arXiv:1502.01852, eq. 10).
 /// Kaiming's gain is the one for the network's activation (nn.init.calculate_gain): relu √2,
 /// leaky_relu √(2/(1 + slope²)), tanh 5/3, sigmoid 1; gelu and silu, which calculate_gain does not
 /// know, take relu's √2. Biases are nn.Linear's U(−1/√fan_in, 1/√fan_in) or zero. Batch norms start

@@ -31,6 +31,8 @@ public struct LossSums: Equatable, Sendable, Codable {
 public enum Loss: Equatable, Sendable {
     /// Softmax cross-entropy over class logits z with label smoothing ε (nn.CrossEntropyLoss with
     /// label_smoothing, reduction "mean"): the target distribution is q = (1 − ε)·onehot(y) + ε/C,
+    /// label-smoothing regularisation as Szegedy, Vanhoucke, Ioffe, Shlens & Wojna define it in
+    /// "Rethinking the Inception Architecture for Computer Vision", CVPR 2016 (arXiv:1512.00567), section 7,
     ///
     ///     ℓᵢ = log Σ_c exp(z_ic) − Σ_c q_ic·z_ic          L = (1/B) Σᵢ ℓᵢ
     ///     ∂L/∂z_ic = (softmax(zᵢ)_c − q_ic) / B

@@ -8,7 +8,7 @@ import Synchronization
 /// Why nntrain has its own threads instead of OpenBLAS's: with OpenBLAS threading the products, the
 /// passes between them ran on one core while OpenBLAS's other thread spun waiting for the next
 /// product; on two cores Adam's loop alone (two divisions and a square root per parameter) was an
-/// eighth of an epoch at batch 128 and a quarter at batch 32 (`perf record`, README "Performance").
+/// eighth of an epoch at batch 128 and a quarter at batch 32 (`perf record`, docs/performance.md).
 /// Handing those passes to threads parked in the kernel (`DispatchQueue.concurrentPerform`) cost
 /// about 35 µs per hand-off in this virtual machine, more than it saved. So OpenBLAS computes on the
 /// thread that calls it, and `ComputePool` keeps one thread per further core that spins while
