@@ -104,7 +104,8 @@ public enum ReaderFuzzing {
 
     static var checkpointSeeds: [[UInt8]] {
         [sgdTrainer(), adamTrainer()].compactMap { trainer in
-            _ = try? trainer.train(observer: nil, shouldStop: { trainer.stepCount == 3 }) { _ in }
+            trainer.observers = [StopWhen { $0.stepCount == 3 }]
+            _ = try? trainer.train()
             return try? CheckpointFile.encode(Checkpoint(trainer: trainer, bestRecord: nil, reason: .interrupted).contents())
         }
     }
@@ -260,7 +261,8 @@ public enum ReaderFuzzing {
         for trainer in [sgdTrainer(), adamTrainer()] {
             do throws(NNTrainError) {
                 try checkpoint.restore(into: trainer, path: "last.bin")
-                try trainer.train(observer: nil, shouldStop: { true }) { _ in }
+                trainer.observers = [StopWhen { _ in true }]
+                try trainer.train()
                 restoreError = nil
                 break
             } catch {

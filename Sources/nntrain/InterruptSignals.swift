@@ -11,7 +11,7 @@ enum InterruptSignals {
     private static let received = Atomic<Int>(0)
 
     /// The line a second signal writes before stopping. A handler may not allocate, lock or format,
-    /// so the main thread formats the line whenever a checkpoint lands (`checkpointWritten`) into one
+    /// so the main thread formats the line whenever a checkpoint lands (`Observer`) into one
     /// of two fixed buffers, then publishes it: `published` holds length × 2 + buffer index. The
     /// handler reads the published buffer, which the main thread leaves alone until the next
     /// checkpoint (an epoch later), so the handler never sees a line half-written (hence the buffers'
@@ -48,13 +48,14 @@ enum InterruptSignals {
         pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 
-    /// Whether a signal asked training to stop.
-    static var stopRequested: Bool { received.load(ordering: .relaxed) > 0 }
+    /// The signals as a run's observer: training stops after the step during which the first came,
+    /// and each checkpoint the run writes becomes the one a second names.
+    final class Observer: TrainingObserver {
+        func shouldStop(_ trainer: Trainer) -> Bool { InterruptSignals.received.load(ordering: .relaxed) > 0 }
 
-    /// Records that the checkpoint at `path`, written at `position`, is on disk: a second signal
-    /// names it.
-    static func checkpointWritten(path: String, position: TrainingPosition) {
-        publish(notice(checkpoint: (path, position)))
+        func checkpointWritten(path: String, position: TrainingPosition) {
+            InterruptSignals.publish(InterruptSignals.notice(checkpoint: (path, position)))
+        }
     }
 
     /// What a second signal prints: `nntrain: interrupted again: stopped at once; the last checkpoint

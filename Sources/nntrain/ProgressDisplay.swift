@@ -3,8 +3,9 @@ import NNTrain
 
 /// What a person sees while `nntrain run` trains: on a terminal, a live bar redrawn in place during
 /// each epoch (with tqdm's elapsed time, ETA and rate), then the epoch's figures; in a pipe or CI log,
-/// just one plain line per epoch. The texts are `ConsoleFormat`'s.
-final class ProgressDisplay: TrainingObserver, RunObserver {
+/// just one plain line per epoch; at the end, the test figures (or, on a terminal, the end of the bar's
+/// line when Ctrl-C stopped training). The texts are `ConsoleFormat`'s.
+final class ProgressDisplay: TrainingObserver {
     let live: Bool
     private var lastDraw: UInt64 = 0
     /// Redraw the bar at most this often.
@@ -34,28 +35,41 @@ final class ProgressDisplay: TrainingObserver, RunObserver {
         }
     }
 
-    func epochStarted(epoch: Int, epochs: Int, batches: Int) {
+    func epochStarted(_ trainer: Trainer) {
         lastDraw = 0
         epochStart = DispatchTime.now().uptimeNanoseconds
-        self.epochs = epochs
+        epochs = trainer.configuration.training.epochs
     }
 
-    func batchFinished(epoch: Int, batch: Int, batches: Int, meanLoss: Double) {
+    func afterStep(_ step: StepReport, trainer: Trainer) {
         guard live else { return }
         let now = DispatchTime.now().uptimeNanoseconds
+        let batch = step.position.batch, batches = step.batchesPerEpoch
         guard now - lastDraw >= drawInterval || batch == batches else { return }
         lastDraw = now
-        let bar = ConsoleFormat.progressBar(epoch: epoch, epochs: epochs, batch: batch, batches: batches,
-                                            meanLoss: meanLoss, elapsed: Double(now - epochStart) / 1e9)
+        let bar = ConsoleFormat.progressBar(epoch: step.position.epoch, epochs: epochs, batch: batch, batches: batches,
+                                            meanLoss: step.epochMeanLoss, elapsed: Double(now - epochStart) / 1e9)
         write("\r\u{1B}[2K" + bar.prefix(columns - 1))
     }
 
-    func epochFinished(_ m: EpochMetrics, epochs: Int) {
+    func epochFinished(_ m: EpochMetrics, trainer: Trainer) {
         emit(ConsoleFormat.epochLine(m, epochs: epochs))
         if let stats = ConsoleFormat.precisionStatsLine(m) { emit(stats) }
     }
 
-    func finished(_ summary: RunSummary) {
+    /// The test figures of a run that ran to its end or its time limit; after Ctrl-C, the end of the
+    /// bar's line, so that the interruption notice starts on a line of its own. Nothing for a diverged
+    /// run, whose error says it all.
+    func runEnded(_ summary: RunSummary, ending: TrainingRun.Ending) {
+        switch ending {
+        case .completed: finished(summary)
+        case .interrupted(let interruption) where interruption.timeLimit != nil: finished(summary)
+        case .interrupted: if live { write("\n") }
+        case .diverged, .alreadyEnded: break
+        }
+    }
+
+    private func finished(_ summary: RunSummary) {
         var parts: [String] = []
         if let test = summary.test {
             parts.append("test_loss \(ConsoleFormat.significant(test.loss))")
@@ -71,11 +85,6 @@ final class ProgressDisplay: TrainingObserver, RunObserver {
             emit("  \(w.name): learned \(format(w.learned, 4)), true \(format(w.truth, 4)), "
                 + "relative error \(ConsoleFormat.percent(w.relativeError))")
         }
-    }
-
-    /// Ends the bar's line, so that the interruption notice starts on a line of its own.
-    func interrupted() {
-        if live { write("\n") }
     }
 
     /// A finished line: on a terminal it replaces the bar.

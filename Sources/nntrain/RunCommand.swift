@@ -54,32 +54,32 @@ struct RunCommand: ParsableCommand {
         case let path?: .resume(path: path)
         }
         InterruptSignals.install()
-        let outcome = try TrainingRun.execute(configPath: config, overrides: overrides, start: start, observer: display,
-                                              shouldStop: { InterruptSignals.stopRequested },
-                                              warn: { Terminal.printWarning($0) },
-                                              checkpointWritten: InterruptSignals.checkpointWritten)
-        guard let summary = outcome.summary else {  // a resumed run that had already ended: nothing ran
-            Terminal.printLine(outcome.alreadyEnded ?? "")
-            return
+        let observers: [any TrainingObserver] = [InterruptSignals.Observer(), WarningPrinter()] + (display.map { [$0] } ?? [])
+        let outcome = try TrainingRun.execute(configPath: config, overrides: overrides, start: start, observers: observers)
+        switch outcome.ending {
+        case .alreadyEnded(let line): Terminal.printLine(line)  // a resumed run that had already ended: nothing ran
+        case .completed, .diverged: break  // the display showed the end (a diverged run's error is thrown)
+        case .interrupted(let interruption): try report(interruption)
         }
-        guard let interruption = outcome.interruption else {
-            display?.finished(summary)
-            return
-        }
-        let position = interruption.position
-        let place = position.batch == 0 ? "after epoch \(position.epoch - 1)"
-            : "at epoch \(position.epoch), step \(position.batch) of \(interruption.batchesPerEpoch)"
+    }
+
+    /// The line that says where training stopped and how to go on; Ctrl-C or SIGTERM exit with status 130.
+    private func report(_ interruption: TrainingRun.Interruption) throws {
+        let place = TrainingRun.describe(interruption.position, of: interruption.batchesPerEpoch)
         let resumeCommand = ShellQuoting.command(["nntrain", "run", config] + overrides.flatMap { ["--set", $0] } + ["--resume"])
         if let limit = interruption.timeLimit {
             // A time limit ends the invocation normally (exit 0), as Lightning's max_time does.
-            display?.finished(summary)
             Terminal.printLine("time limit of \(limit) s (training.max_seconds) reached \(place); checkpoint "
                 + "\(ShellQuoting.quote(interruption.checkpoint)); continue with: \(resumeCommand)")
             return
         }
-        display?.interrupted()
         Terminal.printLine("interrupted \(place); checkpoint \(ShellQuoting.quote(interruption.checkpoint)); "
             + "resume with: \(resumeCommand)")
         throw ExitCode(NNTrainError.Kind.interrupted.rawValue)
     }
+}
+
+/// Prints a run's warnings (a resume's accepted config changes) on standard error, --quiet or not.
+private final class WarningPrinter: TrainingObserver {
+    func warning(_ message: String) { Terminal.printWarning(message) }
 }

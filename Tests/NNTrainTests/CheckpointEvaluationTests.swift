@@ -35,7 +35,7 @@ import Testing
             training: {epochs: 3, batch_size: 15}
             output: {dir: \(folder.file("run")), plots: false}
             """, to: "config.txt")
-        let outcome = try TrainingRun.execute(configPath: config, overrides: [], observer: nil)
+        let outcome = try TrainingRun.execute(configPath: config, overrides: [])
         return (folder.file("run"), try #require(outcome.summary))
     }
 
@@ -104,7 +104,7 @@ import Testing
             training: {epochs: 1}
             output: {dir: \(folder.file("run")), plots: false}
             """, to: "config.txt")
-        _ = try TrainingRun.execute(configPath: config, overrides: [], observer: nil)
+        _ = try TrainingRun.execute(configPath: config, overrides: [])
         let path = folder.file("run/checkpoints/last.bin")
         let linear = try CheckpointEvaluation.run(checkpointPath: path, split: .test)
         #expect(linear.weights?.count == 6 && linear.regression?.rows == 60)

@@ -105,8 +105,7 @@ import Testing
         let (folder, config) = try RunDirectoryTests.fixture()
         #expect {
             _ = try TrainingRun.execute(configPath: config, overrides: [
-                "output.dir=\(folder.file("run"))", "optimizer.name=sgd", "scheduler.name=exponential", "scheduler.gamma=3.1"],
-                observer: nil)
+                "output.dir=\(folder.file("run"))", "optimizer.name=sgd", "scheduler.name=exponential", "scheduler.gamma=3.1"])
         } throws: { error in
             let message = (error as? NNTrainError)?.message ?? ""
             return message.hasPrefix("training diverged at epoch 3, step ")

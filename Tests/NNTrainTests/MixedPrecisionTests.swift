@@ -83,7 +83,7 @@ import Testing
         edit(&config)
         let trainer = Trainer(configuration: config, data: data)
         trainer.network.parameters.values.storage.update(repeating: 0)
-        return (trainer, try trainer.train(observer: nil) { _ in })
+        return (trainer, try trainer.train())
     }
 
     static func weights(_ trainer: Trainer) -> [Float] { Array(trainer.network.parameters.values.storage.prefix(2)) }
@@ -159,7 +159,7 @@ import Testing
         config.model.dropout = 0.1
         config.model.activation = .gelu
         let trainer = Trainer(configuration: config, data: TrainerTests.memorisationData())
-        let history = try trainer.train(observer: nil) { _ in }
+        let history = try trainer.train()
         let first = try #require(history.first), last = try #require(history.last)
         #expect(last.trainLoss < first.trainLoss * 0.5, "\(first.trainLoss) → \(last.trainLoss)")
     }

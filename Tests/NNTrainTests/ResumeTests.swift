@@ -94,7 +94,8 @@ import Testing
         var trainer = Trainer(configuration: config, data: data)
         for stop in stops {
             let current = trainer
-            try current.train(observer: nil, shouldStop: { current.stepCount == stop }) { _ in }
+            current.observers = [StopWhen { $0.stepCount == stop }]
+            try current.train()
             #expect(current.ending == nil, "the run should have stopped at step \(stop)")
             #expect(current.stepCount == stop)
             let bytes = CheckpointFile.encode(try Checkpoint(trainer: current, bestRecord: nil, reason: .interrupted).contents())
@@ -102,7 +103,7 @@ import Testing
             trainer = Trainer(configuration: config, data: data)
             try checkpoint.restore(into: trainer, path: "last.bin")
         }
-        try trainer.train(observer: nil) { _ in }
+        try trainer.train()
         return trainer
     }
 
@@ -133,7 +134,10 @@ import Testing
         config.training.epochs = 40
         let trainer = Trainer(configuration: config, data: Self.classificationData())
         var checkpoints: [Checkpoint] = []
-        try trainer.train(observer: nil) { _ in checkpoints.append(Checkpoint(trainer: trainer, bestRecord: nil, reason: .epoch)) }
+        trainer.observers = [AfterEachEpoch { _, trainer in
+            checkpoints.append(Checkpoint(trainer: trainer, bestRecord: nil, reason: .epoch))
+        }]
+        try trainer.train()
         guard case .earlyStopped(let epoch)? = trainer.ending else {
             Issue.record("expected early stopping within 40 epochs, got \(String(describing: trainer.ending))")
             return
@@ -144,7 +148,8 @@ import Testing
         #expect(last.state.ending == .earlyStopped(epoch: epoch))
         let resumed = Trainer(configuration: config, data: Self.classificationData())
         try last.restore(into: resumed, path: "epoch.bin")
-        let history = try resumed.train(observer: nil) { _ in Issue.record("no epoch should be trained") }
+        resumed.observers = [AfterEachEpoch { _, _ in Issue.record("no epoch should be trained") }]
+        let history = try resumed.train()
         #expect(history.count == epoch)
         #expect(resumed.state.model == trainer.state.model)
         #expect(resumed.restoredEpoch == trainer.restoredEpoch)
@@ -159,7 +164,8 @@ import Testing
     static func sample() throws -> Checkpoint {
         let data = ResumeTests.classificationData()
         let trainer = Trainer(configuration: ResumeTests.sgdConfig(), data: data)
-        try trainer.train(observer: nil, shouldStop: { trainer.stepCount == 7 }) { _ in }
+        trainer.observers = [StopWhen { $0.stepCount == 7 }]
+        try trainer.train()
         var checkpoint = Checkpoint(trainer: trainer, bestRecord: .init(value: 0.1 + 0.2, epoch: 1), reason: .interrupted)
         checkpoint.state.gradScaler = GradScaler(scale: 1024, isDynamic: true, growthTracker: 17, skippedSteps: 3)
         checkpoint.state.roundingCounts = RoundingCounts(values: 10, underflowed: 2, overflowed: 1)

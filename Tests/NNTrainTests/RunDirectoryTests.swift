@@ -44,18 +44,17 @@ import Testing
     @Test func aRunInterruptedTwiceAndResumedWritesTheFilesOfOneThatNeverStopped() throws {
         let (folder, config) = try Self.fixture()
         let straight = folder.file("straight"), resumed = folder.file("resumed")
-        _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(straight)"], observer: nil)
+        _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(straight)"])
 
         var steps = 0
         for (start, stopAt) in [(TrainingRun.Start.fresh, 20), (.resumeLast, 44)] {
             let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(resumed)"], start: start,
-                                                  observer: nil, shouldStop: { steps += 1; return steps == stopAt })
+                                                  observers: [StopWhen { _ in steps += 1; return steps == stopAt }])
             let interruption = try #require(outcome.interruption)
             #expect(interruption.checkpoint == resumed + "/checkpoints/last.bin")
             #expect(outcome.summary?.ended.hasPrefix("interrupted at epoch ") == true)
         }
-        let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(resumed)"], start: .resumeLast,
-                                              observer: nil)
+        let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(resumed)"], start: .resumeLast)
         #expect(outcome.interruption == nil && outcome.changedKeys.isEmpty)
         #expect(outcome.summary?.resumedFrom == resumed + "/checkpoints/last.bin")
         #expect(try Self.metricsWithoutTimings(resumed + "/metrics.csv") == Self.metricsWithoutTimings(straight + "/metrics.csv"))
@@ -72,7 +71,7 @@ import Testing
     @Test func theTestBlockOfSummaryJSONHoldsTheSecondsOfTheEvaluation() throws {
         let (folder, config) = try Self.fixture()
         let run = folder.file("run")
-        _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)", "training.epochs=1"], observer: nil)
+        _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)", "training.epochs=1"])
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/summary.json")))
         let test = try #require((json as? [String: Any])?["test"] as? [String: Any])
         let seconds = try #require(test["seconds"] as? Double)
@@ -88,10 +87,10 @@ import Testing
     @Test func aTimeLimitStopsAfterTheCurrentStepAndTheRunResumesBitForBit() throws {
         let (folder, config) = try Self.fixture()
         let straight = folder.file("straight"), limited = folder.file("limited")
-        _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(straight)"], observer: nil)
+        _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(straight)"])
         for step in 1...4 {
             let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(limited)",
-                "training.max_seconds=1e-\(9 + step)"], start: step == 1 ? .fresh : .resumeLast, observer: nil)
+                "training.max_seconds=1e-\(9 + step)"], start: step == 1 ? .fresh : .resumeLast)
             let interruption = try #require(outcome.interruption)
             #expect(interruption.timeLimit == Double("1e-\(9 + step)"))
             #expect(interruption.position == TrainingPosition(epoch: 1, batch: step))
@@ -99,8 +98,7 @@ import Testing
             #expect(outcome.changedKeys.isEmpty)
             #expect(try Checkpoint.read(path: limited + "/checkpoints/last.bin").state.stepCount == step)
         }
-        let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(limited)"], start: .resumeLast,
-                                              observer: nil)
+        let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(limited)"], start: .resumeLast)
         #expect(outcome.interruption == nil && outcome.summary?.ended == "completed" && outcome.changedKeys.isEmpty)
         #expect(try Self.metricsWithoutTimings(limited + "/metrics.csv") == Self.metricsWithoutTimings(straight + "/metrics.csv"))
         #expect(try Self.stepsWithoutTimings(limited + "/steps.csv") == Self.stepsWithoutTimings(straight + "/steps.csv"))
@@ -112,10 +110,10 @@ import Testing
     @Test func rowsPastTheCheckpointAreReplacedNotDuplicated() throws {
         let (folder, config) = try Self.fixture(extra: "checkpoint: {every_n_epochs: 2, keep_last: 3}")
         let run = folder.file("run")
-        _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)"], observer: nil)
+        _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)"])
         let straight = try Self.metricsWithoutTimings(run + "/metrics.csv")
         let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)"],
-                                              start: .resume(path: run + "/checkpoints/epoch-0002.bin"), observer: nil)
+                                              start: .resume(path: run + "/checkpoints/epoch-0002.bin"))
         #expect(outcome.summary?.epochsCompleted == 5)
         #expect(try Self.metricsWithoutTimings(run + "/metrics.csv") == straight)
         #expect(try Self.lines(run + "/metrics.csv").dropFirst().map { $0.split(separator: ",")[0] } == ["1", "2", "3", "4", "5"])
@@ -124,7 +122,7 @@ import Testing
     @Test func keepLastKeepsTheNewestEpochFilesAndSaveBestTheBestEpoch() throws {
         let (folder, config) = try Self.fixture(extra: "checkpoint: {keep_last: 2, save_best: true, monitor: val_loss}")
         let run = folder.file("run")
-        let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)"], observer: nil)
+        let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)"])
         let files = try FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints").sorted()
         #expect(files == ["best.bin", "epoch-0004.bin", "epoch-0005.bin", "last.bin"])
         let losses = try Self.lines(run + "/metrics.csv").dropFirst().map { Double($0.split(separator: ",")[3]) ?? .nan }
@@ -140,10 +138,10 @@ import Testing
     @Test func aChangedModelIsRefusedAndMoreEpochsAllowedWithTheirNames() throws {
         let (folder, config) = try Self.fixture()
         let run = folder.file("run")
-        _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)", "training.epochs=2"], observer: nil)
+        _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)", "training.epochs=2"])
         #expect {
             _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)", "model.hidden=[8]"],
-                                        start: .resumeLast, observer: nil)
+                                        start: .resumeLast)
         } throws: { error in
             let error = error as? NNTrainError
             return error?.kind == .config && error?.message == "\(run)/checkpoints/last.bin: cannot resume: the config "
@@ -152,7 +150,7 @@ import Testing
                 + "directory (output.dir)"
         }
         let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)", "training.epochs=3"],
-                                              start: .resumeLast, observer: nil)
+                                              start: .resumeLast)
         // cosine's t_max follows training.epochs when the config leaves it out.
         #expect(outcome.changedKeys == ["training.epochs", "scheduler.t_max"])
         #expect(outcome.summary?.epochsCompleted == 3)
@@ -162,7 +160,7 @@ import Testing
         let (folder, config) = try Self.fixture()
         let run = folder.file("run")
         #expect {
-            _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)", "optimizer.lr=1e30"], observer: nil)
+            _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(run)", "optimizer.lr=1e30"])
         } throws: { error in
             let error = error as? NNTrainError
             return error?.kind == .diverged && error?.message.hasPrefix("training diverged at epoch 1, step ") == true
@@ -175,14 +173,11 @@ import Testing
     }
 
     /// Copies of metrics.csv and every checkpoint file, taken after each epoch's files are written.
-    final class FileSnapshots: TrainingObserver, RunObserver {
+    final class FileSnapshots: TrainingObserver {
         let run: String
         var afterEpoch: [Int: [String: Data]] = [:]
         init(run: String) { self.run = run }
-        func runStarted(_ plan: TrainingRun.Plan) {}
-        func epochStarted(epoch: Int, epochs: Int, batches: Int) {}
-        func batchFinished(epoch: Int, batch: Int, batches: Int, meanLoss: Double) {}
-        func epochFinished(_ metrics: EpochMetrics, epochs: Int) { afterEpoch[metrics.epoch] = files() }
+        func epochFinished(_ metrics: EpochMetrics, trainer: Trainer) { afterEpoch[metrics.epoch] = files() }
         func files() -> [String: Data] {
             let names = ["metrics.csv"] + ((try? FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints")) ?? [])
                 .map { "checkpoints/" + $0 }
@@ -203,7 +198,7 @@ import Testing
         #expect {
             _ = try TrainingRun.execute(configPath: config, overrides: [
                 "output.dir=\(run)", "optimizer.name=sgd", "scheduler.name=exponential", "scheduler.gamma=3"],
-                observer: snapshots)
+                observers: [snapshots])
         } throws: { error in
             message = (error as? NNTrainError)?.message ?? ""
             return (error as? NNTrainError)?.kind == .diverged
@@ -230,7 +225,7 @@ import Testing
         #expect {
             _ = try TrainingRun.execute(configPath: config, overrides: [
                 "output.dir=\(run)", "optimizer.name=sgd", "optimizer.lr=1e30", "training.batch_size=full",
-                "training.clip.value=1"], observer: nil)
+                "training.clip.value=1"])
         } throws: { error in
             (error as? NNTrainError)?.message == "training diverged at epoch 1, step 1: the validation loss became inf; "
                 + "the learning rate 1e+30 is likely too high: try a smaller optimizer.lr or training.clip.norm: 1.0; "
@@ -247,16 +242,15 @@ import Testing
         let (folder, config) = try Self.fixture()
         let run = folder.file("run")
         let overrides = ["output.dir=\(run)", "data.normalize=none", "training.epochs=2"]
-        _ = try TrainingRun.execute(configPath: config, overrides: overrides + ["training.max_seconds=1e-9"], observer: nil)
+        _ = try TrainingRun.execute(configPath: config, overrides: overrides + ["training.max_seconds=1e-9"])
         let saved = try #require(try Checkpoint.read(path: run + "/checkpoints/last.bin").dataFingerprint)
         #expect(saved.count == 8)
-        _ = try TrainingRun.execute(configPath: config, overrides: overrides, start: .resumeLast, observer: nil)
+        _ = try TrainingRun.execute(configPath: config, overrides: overrides, start: .resumeLast)
         #expect(try Checkpoint.read(path: run + "/checkpoints/last.bin").dataFingerprint == saved)
 
         _ = try BonusData.write(rows: 600, seed: 10, to: folder.file("bonus.csv"))
         #expect {
-            _ = try TrainingRun.execute(configPath: config, overrides: overrides + ["training.epochs=3"], start: .resumeLast,
-                                        observer: nil)
+            _ = try TrainingRun.execute(configPath: config, overrides: overrides + ["training.epochs=3"], start: .resumeLast)
         } throws: { error in
             let error = error as? NNTrainError
             return error?.kind == .config && error?.message.hasPrefix("\(run)/checkpoints/last.bin: the training data differ "
@@ -270,7 +264,7 @@ import Testing
         let (folder, config) = try Self.fixture()
         #expect {
             _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(folder.file("none"))"],
-                                        start: .resumeLast, observer: nil)
+                                        start: .resumeLast)
         } throws: { error in
             let error = error as? NNTrainError
             return error?.kind == .missingFile && error?.message.hasPrefix(

@@ -64,7 +64,10 @@ import Testing
             config.scheduler.stepSize = 1
             config.scheduler.gamma = 0.5
         }
-        let steps = try Self.trainLoggingSteps { log in try trainer.train(observer: nil, stepLog: log) { _ in } }
+        let steps = try Self.trainLoggingSteps { log in
+            trainer.observers = [log]
+            try trainer.train()
+        }
         #expect(trainer.gradScaler?.skippedSteps == 1)
         #expect(steps.map(\.epoch) == [1, 2, 2])
         #expect(steps.map(\.lr) == [0.125, 0.0625, 0.0625])
@@ -84,7 +87,10 @@ import Testing
             config.scheduler.gamma = 0.5
             config.scheduler.warmupSteps = 2
         }
-        let steps = try Self.trainLoggingSteps { log in try trainer.train(observer: nil, stepLog: log) { _ in } }
+        let steps = try Self.trainLoggingSteps { log in
+            trainer.observers = [log]
+            try trainer.train()
+        }
         #expect(trainer.gradScaler?.skippedSteps == 1)
         #expect(steps.map(\.epoch) == [1, 1, 1, 2, 2, 2, 2])
         #expect(steps.map(\.lr) == [0.0625, 0.125, 0.125, 0.0625, 0.0625, 0.0625, 0.0625])
@@ -132,7 +138,7 @@ import Testing
             $0.training.epochs = 6
         }
         let trainer = Trainer(configuration: config, data: ResumeTests.classificationData())
-        let history = try trainer.train(observer: nil) { _ in }
+        let history = try trainer.train()
         #expect(trainer.configuration.scheduler.tMax == 5)
         let etaMin = 0.001, peak = 0.1
         let cosineEpochs: [Double] = (2...6).map { (epoch: Int) -> Double in
@@ -251,7 +257,7 @@ import Testing
     /// The state of a run of `config` on ResumeTests' data (5 steps an epoch), trained to its end.
     static func finishedState(_ config: Configuration) throws -> TrainingState {
         let trainer = Trainer(configuration: config, data: ResumeTests.classificationData())
-        try trainer.train(observer: nil) { _ in }
+        try trainer.train()
         return trainer.state
     }
 

@@ -27,7 +27,7 @@ import Testing
 
     @Test func aSmallNetworkOverfits64SamplesToNearZeroLoss() throws {
         let trainer = Trainer(configuration: Self.memorisationConfig(), data: Self.memorisationData())
-        let history = try trainer.train(observer: nil) { _ in }
+        let history = try trainer.train()
         let first = try #require(history.first), last = try #require(history.last)
         #expect(first.trainLoss > 1.0)  // ≈ ln 4 = 1.386 at the start
         #expect(last.trainLoss < 0.01)
@@ -42,7 +42,7 @@ import Testing
         func run(seed: UInt64) throws -> ([EpochMetrics], [Float]) {
             config.seed = seed
             let trainer = Trainer(configuration: config, data: Self.memorisationData())
-            let history = try trainer.train(observer: nil) { _ in }
+            let history = try trainer.train()
             let weights = Array(trainer.network.parameters.values.storage.prefix(trainer.network.parameters.count))
             return (history.map { var m = $0; m.epochSeconds = 0; m.samplesPerSecond = 0; return m }, weights)
         }
@@ -60,7 +60,7 @@ import Testing
         config.optimizer.lr = 1e30
         let trainer = Trainer(configuration: config, data: Self.memorisationData())
         #expect {
-            _ = try trainer.train(observer: nil) { _ in }
+            _ = try trainer.train()
         } throws: { error in
             guard let error = error as? NNTrainError else { return false }
             return error.kind == .diverged && error.message.hasPrefix("training diverged at epoch 1, step ")
@@ -84,7 +84,7 @@ import Testing
             training: {epochs: 100, batch_size: 512}
             """, source: "bonus-test")
         let trainer = Trainer(configuration: config, data: try TrainingData.load(config.data, seed: config.seed))
-        _ = try trainer.train(observer: nil) { _ in }
+        _ = try trainer.train()
         let recovered = try #require(RunSummary.WeightRecovery.table(network: trainer.network, data: trainer.data))
         #expect(recovered.map(\.name) == BonusData.featureNames + ["bias"])
         for weight in recovered {
@@ -102,7 +102,7 @@ import Testing
         config.training.epochs = 4
         edit(&config)
         let trainer = Trainer(configuration: config, data: data)
-        return (trainer, try trainer.train(observer: nil) { _ in })
+        return (trainer, try trainer.train())
     }
 
     @Test func aStepScheduleSetsTheLearningRateOfEachEpoch() throws {
@@ -147,7 +147,7 @@ import Testing
         let trainer = Trainer(configuration: config, data: data)
         #expect(trainer.batchesPerEpoch == 1)
         let before = Array(trainer.network.parameters.values.storage)
-        let history = try trainer.train(observer: nil) { _ in }
+        let history = try trainer.train()
         let after = Array(trainer.network.parameters.values.storage)
         // Plain SGD with lr 1: θ moves by exactly the clipped gradient, of norm 0.001·‖g‖/(‖g‖ + 1e-6).
         let step = zip(before, after).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +).squareRoot()
@@ -247,7 +247,7 @@ import Testing
         config.earlyStopping.monitor = .valLoss
         config.earlyStopping.restoreBest = true
         let trainer = Trainer(configuration: config, data: data)
-        let history = try trainer.train(observer: nil) { _ in }
+        let history = try trainer.train()
         let losses = history.compactMap { $0.validation?.loss }
         let bestIndex = try #require(losses.indices.min { losses[$0] < losses[$1] })
         #expect(history.count == bestIndex + 1 + 3)  // the best epoch, then three without improvement

@@ -5,9 +5,11 @@ import Foundation
 /// training seconds since the run began, evaluation excluded (loss against time, as
 /// `make compare-gd` shows it).
 ///
-/// Columns: step, epoch, lr, loss, grad_norm, seconds. Rows are flushed with each epoch's
-/// metrics.csv row and before each checkpoint.
-public final class StepLog {
+/// Columns: step, epoch, lr, loss, grad_norm, seconds. A `TrainingObserver`: it writes the row of
+/// each step taken whose count is a multiple of `every` (a step the loss scaler skipped has none),
+/// and flushes the rows at each epoch's end, before the observers after it (a run's checkpoint and
+/// metrics.csv row, see `TrainingRun`) hear of the epoch.
+public final class StepLog: TrainingObserver {
     public let path: String
     public let every: Int
     private let handle: AppendingFile
@@ -33,10 +35,15 @@ public final class StepLog {
         pending.reserveCapacity(1 << 16)
     }
 
-    func append(step: Int, epoch: Int, learningRate: Double, loss: Double, gradientNorm: Double,
-                seconds: Double) throws(NNTrainError) {
-        pending += "\(step),\(epoch),\(learningRate),\(loss),\(gradientNorm),\(seconds)\n"
+    public func afterStep(_ step: StepReport, trainer: Trainer) throws(NNTrainError) {
+        guard let gradientNorm = step.gradientNorm, step.stepCount % every == 0 else { return }
+        let seconds = step.trainingSeconds
+        pending += "\(step.stepCount),\(step.position.epoch),\(step.learningRate),\(step.loss),\(gradientNorm),\(seconds)\n"
         if pending.utf8.count >= 1 << 16 { try flush() }
+    }
+
+    public func epochFinished(_ metrics: EpochMetrics, trainer: Trainer) throws(NNTrainError) {
+        try flush()
     }
 
     /// Writes the rows held so far.

@@ -9,10 +9,9 @@ extension Trainer {
     /// schedule and warm-up take no part. Each batch's mean loss is recorded by an `LRFinder`,
     /// which stops the test once the smoothed loss passes 4 × its minimum; a loss that becomes
     /// infinite or NaN is recorded as +∞, which stops it too. The trainer's model and optimizer are
-    /// left as the test leaves them: use a fresh trainer for training.
-    public func findLearningRate(schedule: LRFinderSchedule, stepFinished: ((LRFinderPoint) -> Void)? = nil)
-        throws(NNTrainError) -> LRFinderResult
-    {
+    /// left as the test leaves them: use a fresh trainer for training. The steps of the test are not
+    /// training steps: the trainer's `observers` hear of none of them (the result holds each one).
+    public func findLearningRate(schedule: LRFinderSchedule) throws(NNTrainError) -> LRFinderResult {
         let floatingPointMode = nntrain_flush_subnormals()
         defer { nntrain_restore_floating_point_mode(floatingPointMode) }
         var finder = LRFinder(schedule: schedule)
@@ -33,7 +32,6 @@ extension Trainer {
                 loss = sums.loss / Double(sums.rows)
             } catch where error.kind == .diverged {}
             finder.record(loss: loss)
-            if let point = finder.points.last { stepFinished?(point) }
             batch += 1
         }
         return finder.result()

@@ -4,12 +4,15 @@ import Foundation
 /// The training loop. For each epoch: shuffle the training rows with the seeded generator, then
 /// per batch
 ///
-///     gather + normalise rows → augment → forward → loss, ∂L/∂output [× S] → backward
+///     beforeStep → gather + normalise rows → augment → forward → loss, ∂L/∂output [× S] → backward
 ///       [→ unscale, skip on inf/NaN] → L1 → clip → lr, momentum = schedule(position) → optimizer step
+///       → afterStep → shouldStop
 ///
-/// then evaluate the validation split and step reduce_on_plateau. The bracketed parts are mixed
-/// precision's (`training.precision` fp16 or bf16, see `Precision` and `GradScaler`): a skipped
-/// step leaves weights, optimizer state and `stepCount` as they were. So per-batch schedules and the
+/// then evaluate the validation split, step reduce_on_plateau and early stopping, and tell the
+/// observers (`epochFinished`). The named hooks are `observers`' (see `TrainingObserver`): what
+/// watches or steers training plugs in there, not as a parameter of the loop. The bracketed parts
+/// are mixed precision's (`training.precision` fp16 or bf16, see `Precision` and `GradScaler`): a
+/// skipped step leaves weights, optimizer state and `stepCount` as they were. So per-batch schedules and the
 /// warm-up count only the steps taken, as Hugging Face Accelerate's AcceleratedScheduler does (it
 /// does not step the schedule after a skipped optimizer step; PyTorch's bare AMP recipe calls
 /// `scheduler.step()` regardless), while per-epoch schedules change at the epoch boundary whatever
@@ -57,6 +60,10 @@ public final class Trainer {
     public internal(set) var position = TrainingPosition(epoch: 1, batch: 0)
     /// The running figures of the epoch in progress.
     var progress = EpochProgress()
+    /// What watches and steers training (a progress display, steps.csv, signals, a run's checkpoints),
+    /// told of each epoch and step in this order; see `TrainingObserver`. Not part of the state a
+    /// checkpoint restores.
+    public var observers: [any TrainingObserver] = []
     /// Every finished epoch's metrics, in order.
     public internal(set) var history: [EpochMetrics] = []
     /// Optimizer steps taken so far in the run.
@@ -101,26 +108,23 @@ public final class Trainer {
     /// Number of optimizer steps in one epoch (the last batch may be smaller).
     public var batchesPerEpoch: Int { configuration.stepsPerEpoch(trainRows: data.train.count) }
 
-    /// Trains from `position` to the end of epoch `training.epochs`, reporting to `observer` and
-    /// `stepLog`, and calling `epochFinished` after each epoch once the trainer's state is that of
-    /// the epoch's end (plateau, early stopping and `ending` updated: the moment a checkpoint
-    /// captures). Returns every epoch's metrics of the run, those of earlier sessions included.
+    /// Trains from `position` to the end of epoch `training.epochs`, telling `observers` of each epoch
+    /// and step (see `TrainingObserver` for the events and their order). Returns every epoch's metrics
+    /// of the run, those of earlier sessions included.
     ///
-    /// `shouldStop` is asked after every optimizer step; when it says yes, training stops there
-    /// (finishing the epoch instead if that was its last step) and `train` returns with `ending`
-    /// nil and `position` at the next step, from which a restored trainer goes on exactly. When
+    /// The observers' `shouldStop` is asked after every optimizer step; when one says yes, training
+    /// stops there (finishing the epoch instead if that was its last step) and `train` returns with
+    /// `ending` nil and `position` at the next step, from which a restored trainer goes on exactly. When
     /// training ends by completion or early stopping, `restore_best` puts the best epoch's model
     /// back. Throws `.diverged` when a batch's loss stops being finite, or in mixed precision
-    /// without loss scaling when a gradient does.
+    /// without loss scaling when a gradient does, and what an observer throws.
     ///
     /// Subnormal floats (below 1.2e-38) are flushed to zero while training, as most GPU training
     /// does: Adam's moments of rarely active inputs decay geometrically into the subnormal range,
     /// where x86 arithmetic is up to a hundred times slower, which doubled the epoch time on
     /// Fashion-MNIST from the second epoch on. Values that small change no update measurably.
     @discardableResult
-    public func train(observer: (any TrainingObserver)?, stepLog: StepLog? = nil, shouldStop: () -> Bool = { false },
-                      epochFinished: (EpochMetrics) throws(NNTrainError) -> Void) throws(NNTrainError) -> [EpochMetrics]
-    {
+    public func train() throws(NNTrainError) -> [EpochMetrics] {
         let floatingPointMode = nntrain_flush_subnormals()
         defer { nntrain_restore_floating_point_mode(floatingPointMode) }
         let epochs = configuration.training.epochs
@@ -130,8 +134,7 @@ public final class Trainer {
         }
         while ending == nil, position.epoch <= epochs {
             let epoch = position.epoch
-            guard let metrics = try trainEpoch(epochs: epochs, observer: observer, stepLog: stepLog, shouldStop: shouldStop)
-            else { return history }
+            guard let metrics = try trainEpoch() else { return history }
             history.append(metrics)
             if var plateau, let metric = metrics.value(of: configuration.scheduler.monitor ?? .trainLoss) {
                 plateau.step(metric: metric)
@@ -145,13 +148,18 @@ public final class Trainer {
             }
             position = TrainingPosition(epoch: epoch + 1, batch: 0)
             if ending == nil, epoch == epochs { ending = .completed }
-            try epochFinished(metrics)
-            observer?.epochFinished(metrics, epochs: epochs)
-            if ending == nil, shouldStop() { return history }
+            for observer in observers { try observer.epochFinished(metrics, trainer: self) }
+            if ending == nil, stopRequested() { return history }
         }
         if ending == nil { ending = .completed }
         restoreBest()
         return history
+    }
+
+    /// Whether an observer asks training to stop (the first that does ends the asking).
+    private func stopRequested() -> Bool {
+        for observer in observers where observer.shouldStop(self) { return true }
+        return false
     }
 
     /// With `restore_best`, puts the best epoch's model back (however training ended).
@@ -169,11 +177,9 @@ public final class Trainer {
     }
 
     /// Trains the rest of the epoch at `position` (all of it when its batch is 0: then the order
-    /// is shuffled first) and returns its metrics, or nil when `shouldStop` stopped it before its
+    /// is shuffled first) and returns its metrics, or nil when an observer stopped it before its
     /// last step.
-    private func trainEpoch(epochs: Int, observer: (any TrainingObserver)?, stepLog: StepLog?,
-                            shouldStop: () -> Bool) throws(NNTrainError) -> EpochMetrics?
-    {
+    private func trainEpoch() throws(NNTrainError) -> EpochMetrics? {
         let epoch = position.epoch
         let batches = batchesPerEpoch, batchRows = trainLoader.capacity, rowCount = data.train.count
         if position.batch == 0 {
@@ -181,29 +187,31 @@ public final class Trainer {
             progress = EpochProgress(skippedAtStart: gradScaler?.skippedSteps ?? 0)
             if configuration.logging.precisionStats { network.gradientRoundingCounts = RoundingCounts() }
         }
-        observer?.epochStarted(epoch: epoch, epochs: epochs, batches: batches)
+        for observer in observers { observer.epochStarted(self) }
         var values = scheduledValues(epoch: epoch - 1)
+        let secondsBefore = trainingSeconds + progress.seconds
         let start = DispatchTime.now().uptimeNanoseconds
         func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         let finished = try order.withUnsafeBufferPointer { (order) throws(NNTrainError) -> Bool in
             for batch in position.batch..<batches {
+                for observer in observers { observer.beforeStep(self) }
                 let range = (batch * batchRows)..<min((batch + 1) * batchRows, rowCount)
                 values = scheduledValues(epoch: epoch - 1)
                 let lossBefore = progress.sums.loss
-                if let norm = try step(rows: order, range: range, values: values, sums: &progress.sums,
-                                       epoch: epoch, batch: batch + 1) {
+                let norm = try step(rows: order, range: range, values: values, sums: &progress.sums, epoch: epoch,
+                                    batch: batch + 1)
+                if let norm {
                     progress.norms.add(norm)
                     stepCount += 1
-                    if let stepLog, stepCount % stepLog.every == 0 {
-                        try stepLog.append(step: stepCount, epoch: epoch, learningRate: values.learningRate,
-                                           loss: (progress.sums.loss - lossBefore) / Double(range.count), gradientNorm: norm,
-                                           seconds: trainingSeconds + progress.seconds + elapsed())
-                    }
                 }
                 position.batch = batch + 1
-                observer?.batchFinished(epoch: epoch, batch: batch + 1, batches: batches,
-                                        meanLoss: progress.sums.loss / Double(progress.sums.rows))
-                if batch + 1 < batches, shouldStop() { return false }
+                let report = StepReport(
+                    position: position, batchesPerEpoch: batches, stepCount: stepCount, learningRate: values.learningRate,
+                    loss: (progress.sums.loss - lossBefore) / Double(range.count),
+                    epochMeanLoss: progress.sums.loss / Double(progress.sums.rows), gradientNorm: norm,
+                    secondsBeforeSession: secondsBefore, sessionStart: start)
+                for observer in observers { try observer.afterStep(report, trainer: self) }
+                if batch + 1 < batches, stopRequested() { return false }
             }
             return true
         }
