@@ -36,8 +36,14 @@ public protocol Optimizer: AnyObject {
     /// or group['betas'][0].
     func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>,
               learningRate: Float, momentum: Double?)
-    /// Whether this optimizer has a momentum or β1 that a cycling schedule can drive (Adagrad: false).
-    var supportsMomentumCycling: Bool { get }
+    /// What this optimizer carries from one step to the next (see `OptimizerState`): every buffer and
+    /// counter its steps read, by PyTorch's names for them, declared in the optimizer's own file beside
+    /// the buffers. A checkpoint writes it as it is (`optimizer.<buffer>` tensors, the counters in
+    /// `nntrain.state`), so the names are part of the file format.
+    var state: OptimizerState { get }
+    /// Puts back a saved state that `restore(_:)` has checked against `state`: every buffer and counter
+    /// `state` lists, and nothing else, so that the next step is the one the saved optimizer would have taken.
+    func load(_ state: OptimizerState.Verified)
 }
 
 extension ParameterGroup {
