@@ -37,6 +37,35 @@ import Testing
         #expect(theta == resumedTheta)
     }
 
+    /// The names each optimizer gives its state are PyTorch's and the checkpoint's (`optimizer.<buffer>`
+    /// tensors, counters in `nntrain.state`): renaming one would make older checkpoints unreadable.
+    @Test(arguments: OptimizerKind.allCases)
+    func stateNamesAreTheCheckpointFormats(name: OptimizerKind) {
+        let expected: (buffers: Set<String>, counters: Set<String>) = switch name {
+        case .sgd: (["momentum_buffer"], ["has_momentum_buffer"])
+        case .adam, .adamw: (["exp_avg", "exp_avg_sq", "max_exp_avg_sq"], ["step"])
+        case .rmsprop: (["square_avg", "grad_avg", "momentum_buffer"], [])
+        case .adagrad: (["sum"], ["step"])
+        case .nadam: (["exp_avg", "exp_avg_sq"], ["step", "mu_product"])
+        }
+        let state = Self.make(name).state
+        #expect(Set(state.buffers.keys) == expected.buffers)
+        #expect(Set(state.counters.keys) == expected.counters)
+    }
+
+    /// A checkpoint leaves out empty buffers (amsgrad's maximum when amsgrad is off): restoring
+    /// without them works, and they stay empty.
+    @Test func aMissingEmptyBufferRestoresAsEmpty() throws {
+        let adam = Adam(groups: [ParameterGroup(range: 0..<5, weightDecay: true)])
+        var theta = OptimizerTests.start.map(Float.init)
+        Self.steps(adam, &theta, count: 2)
+        var saved = adam.state
+        #expect(saved.buffers.removeValue(forKey: "max_exp_avg_sq") == [])
+        let resumed = Adam(groups: [ParameterGroup(range: 0..<5, weightDecay: true)])
+        try resumed.restore(saved)
+        #expect(resumed.state == adam.state)
+    }
+
     @Test func aStateOfTheWrongSizeIsRefusedAndChangesNothing() {
         let adam = Self.make(.adam)
         var state = adam.state

@@ -215,6 +215,18 @@ import Testing
                 NAdam(groups: groups, beta1: momentum, weightDecay: weightDecay, decoupledWeightDecay: true)
             }
         }
+
+        /// The configuration's name of the optimizer.
+        var optimizerKind: OptimizerKind {
+            switch self {
+            case .sgd: .sgd
+            case .adam: .adam
+            case .adamW: .adamw
+            case .rmsprop: .rmsprop
+            case .adagrad: .adagrad
+            case .nadam, .nadamDecoupled: .nadam
+            }
+        }
     }
 
     /// Two groups, θ[0..<2] decayed and θ[2..<5] not: each follows, bit for bit, the trajectory of the
@@ -240,7 +252,7 @@ import Testing
         let (built, other) = momenta
         let optimizer = kind.make(Self.oneGroup, weightDecay: 0, momentum: built)
         let twin = kind.make(Self.oneGroup, weightDecay: 0, momentum: other)
-        #expect(optimizer.supportsMomentumCycling)
+        #expect(kind.optimizerKind.hasMomentum)
         let overridden = Self.trajectory(optimizer, lr: kind.lr, momenta: [nil, other, nil, other, nil])
         #expect(overridden == Self.trajectory(twin, lr: kind.lr, momenta: [built, nil, built, nil, built]))
         let unchanged = Self.trajectory(kind.make(Self.oneGroup, weightDecay: 0, momentum: built), lr: kind.lr)
@@ -249,9 +261,22 @@ import Testing
 
     @Test func adagradHasNoMomentumToCycle() {
         let adagrad = Adagrad(groups: Self.oneGroup)
-        #expect(!adagrad.supportsMomentumCycling)
+        #expect(!OptimizerKind.adagrad.hasMomentum)
         #expect(Self.trajectory(adagrad, lr: 0.1, momenta: [0.5, 0.9, 0.5, 0.9, 0.5])
             == Self.trajectory(Adagrad(groups: Self.oneGroup), lr: 0.1))
+    }
+
+    /// `OptimizerKind.hasMomentum` is what the optimizer does: built from a config section with its
+    /// defaults, an optimizer with a momentum (or β1) moves otherwise when a schedule overrides it;
+    /// one without ignores the override.
+    @Test(arguments: OptimizerKind.allCases)
+    func hasMomentumIsWhetherTheOverrideChangesTheSteps(name: OptimizerKind) {
+        var section = Configuration.OptimizerSection()
+        section.name = name
+        let plain = Self.trajectory(section.makeOptimizer(groups: Self.oneGroup), lr: 0.01)
+        let cycled = Self.trajectory(section.makeOptimizer(groups: Self.oneGroup), lr: 0.01,
+                                     momenta: [0.5, 0.8, 0.5, 0.8, 0.5])
+        #expect((cycled != plain) == name.hasMomentum)
     }
 
     /// Large buffers are stepped on all cores (`Parallel`): 50,000 parameters, with the decay group

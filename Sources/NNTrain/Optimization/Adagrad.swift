@@ -20,7 +20,6 @@ public final class Adagrad: Optimizer {
     /// The sum of squared gradients s, one value per parameter.
     public internal(set) var sum: [Float]
     public internal(set) var stepCount = 0
-    public var supportsMomentumCycling: Bool { false }
     private let parameterCount: Int
 
     public init(groups: [ParameterGroup], lrDecay: Double = 0, weightDecay: Double = 0,
@@ -32,6 +31,16 @@ public final class Adagrad: Optimizer {
         self.eps = eps
         parameterCount = ParameterGroup.parameterCount(of: groups)
         sum = [Float](repeating: Float(initialAccumulatorValue), count: parameterCount)
+    }
+
+    /// s as `sum`, t as `step`.
+    public var state: OptimizerState {
+        OptimizerState(buffers: ["sum": sum], counters: ["step": Double(stepCount)])
+    }
+
+    public func load(_ state: OptimizerState.Verified) {
+        sum = state.buffer("sum")
+        stepCount = Int(state.counter("step"))
     }
 
     public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>,

@@ -30,7 +30,6 @@ public class Adam: Optimizer {
     /// v̂max, the running maximum of v, one value per parameter with amsgrad; empty without.
     public internal(set) var maxSecondMoment: [Float]
     public internal(set) var stepCount = 0
-    public var supportsMomentumCycling: Bool { true }
     private let parameterCount: Int
 
     public init(groups: [ParameterGroup], beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8,
@@ -46,6 +45,19 @@ public class Adam: Optimizer {
         firstMoment = [Float](repeating: 0, count: parameterCount)
         secondMoment = [Float](repeating: 0, count: parameterCount)
         maxSecondMoment = amsgrad ? [Float](repeating: 0, count: parameterCount) : []
+    }
+
+    /// m, v and v̂max as `exp_avg`, `exp_avg_sq` and `max_exp_avg_sq` (empty without amsgrad), t as `step`.
+    public final var state: OptimizerState {
+        OptimizerState(buffers: ["exp_avg": firstMoment, "exp_avg_sq": secondMoment, "max_exp_avg_sq": maxSecondMoment],
+                       counters: ["step": Double(stepCount)])
+    }
+
+    public final func load(_ state: OptimizerState.Verified) {
+        firstMoment = state.buffer("exp_avg")
+        secondMoment = state.buffer("exp_avg_sq")
+        maxSecondMoment = state.buffer("max_exp_avg_sq")
+        stepCount = Int(state.counter("step"))
     }
 
     /// `momentum`, when given, is β1 for this step: in the moment update and in the bias correction

@@ -34,7 +34,6 @@ public final class NAdam: Optimizer {
     /// Π, the product of the momentum coefficients μ_1⋯μ_t so far.
     public internal(set) var muProduct: Float = 1
     public internal(set) var stepCount = 0
-    public var supportsMomentumCycling: Bool { true }
     private let parameterCount: Int
 
     public init(groups: [ParameterGroup], beta1: Double = 0.9, beta2: Double = 0.999, eps: Double = 1e-8,
@@ -49,6 +48,19 @@ public final class NAdam: Optimizer {
         parameterCount = ParameterGroup.parameterCount(of: groups)
         firstMoment = [Float](repeating: 0, count: parameterCount)
         secondMoment = [Float](repeating: 0, count: parameterCount)
+    }
+
+    /// m and v as `exp_avg` and `exp_avg_sq`, t as `step` and Π as `mu_product` (a Float, exact as a Double).
+    public var state: OptimizerState {
+        OptimizerState(buffers: ["exp_avg": firstMoment, "exp_avg_sq": secondMoment],
+                       counters: ["step": Double(stepCount), "mu_product": Double(muProduct)])
+    }
+
+    public func load(_ state: OptimizerState.Verified) {
+        firstMoment = state.buffer("exp_avg")
+        secondMoment = state.buffer("exp_avg_sq")
+        stepCount = Int(state.counter("step"))
+        muProduct = Float(state.counter("mu_product"))
     }
 
     /// `momentum`, when given, is β1 for this step: in μ_t, μ_{t+1} and the moment update, as PyTorch

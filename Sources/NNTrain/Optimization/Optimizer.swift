@@ -29,15 +29,25 @@ public struct ParameterGroup: Equatable, Sendable {
 /// Float cannot represent.
 /// Hyperparameters are checked by the configuration layer; each initialiser documents the ranges for
 /// which PyTorch raises ValueError.
+///
+/// A new optimizer is a file here with its update rule, `step`, `state` and `load`, and a case of
+/// `OptimizerKind` (the compiler then asks for its default learning rate, `hasMomentum` and its line
+/// in `makeOptimizer`), plus its hyperparameters in the configuration's key table.
 public protocol Optimizer: AnyObject {
     /// One update. `learningRate` is γ for this step (the schedule's value). `momentum`, when non-nil,
     /// replaces for this step the optimizer's momentum (SGD, RMSprop) or β1 (Adam, AdamW, NAdam) —
     /// the one_cycle and cyclic schedules cycle it, as PyTorch's OneCycleLR/CyclicLR write group['momentum']
-    /// or group['betas'][0].
+    /// or group['betas'][0]. An optimizer without one (Adagrad, see `OptimizerKind.hasMomentum`) ignores it.
     func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>,
               learningRate: Float, momentum: Double?)
-    /// Whether this optimizer has a momentum or β1 that a cycling schedule can drive (Adagrad: false).
-    var supportsMomentumCycling: Bool { get }
+    /// What this optimizer carries from one step to the next (see `OptimizerState`): every buffer and
+    /// counter its steps read, by PyTorch's names for them, declared in the optimizer's own file beside
+    /// the buffers. A checkpoint writes it as it is (`optimizer.<buffer>` tensors, the counters in
+    /// `nntrain.state`), so the names are part of the file format.
+    var state: OptimizerState { get }
+    /// Puts back a saved state that `restore(_:)` has checked against `state`: every buffer and counter
+    /// `state` lists, and nothing else, so that the next step is the one the saved optimizer would have taken.
+    func load(_ state: OptimizerState.Verified)
 }
 
 extension ParameterGroup {

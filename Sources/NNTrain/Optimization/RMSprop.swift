@@ -30,7 +30,6 @@ public final class RMSprop: Optimizer {
     /// The momentum buffer b, one value per parameter, starting at zero as PyTorch's does. It is
     /// allocated whatever μ is, so that a schedule cycling μ never makes a step allocate.
     public internal(set) var momentumBuffer: [Float]
-    public var supportsMomentumCycling: Bool { true }
     private let parameterCount: Int
 
     public init(groups: [ParameterGroup], alpha: Double = 0.99, eps: Double = 1e-8, weightDecay: Double = 0,
@@ -45,6 +44,17 @@ public final class RMSprop: Optimizer {
         squareAverage = [Float](repeating: 0, count: parameterCount)
         gradientAverage = centered ? [Float](repeating: 0, count: parameterCount) : []
         momentumBuffer = [Float](repeating: 0, count: parameterCount)
+    }
+
+    /// v, ḡ (empty unless centered) and b as `square_avg`, `grad_avg` and `momentum_buffer`; no counter.
+    public var state: OptimizerState {
+        OptimizerState(buffers: ["square_avg": squareAverage, "grad_avg": gradientAverage, "momentum_buffer": momentumBuffer])
+    }
+
+    public func load(_ state: OptimizerState.Verified) {
+        squareAverage = state.buffer("square_avg")
+        gradientAverage = state.buffer("grad_avg")
+        momentumBuffer = state.buffer("momentum_buffer")
     }
 
     /// `momentum`, when given, is μ for this step.

@@ -20,7 +20,6 @@ public final class SGD: Optimizer {
     public internal(set) var momentumBuffer: [Float]
     /// Whether b has been seeded, by the first step with μ ≠ 0 (PyTorch: momentum_buffer is not None).
     public internal(set) var hasMomentumBuffer = false
-    public var supportsMomentumCycling: Bool { true }
     private let parameterCount: Int
 
     public init(groups: [ParameterGroup], momentum: Double = 0, dampening: Double = 0, nesterov: Bool = false,
@@ -32,6 +31,17 @@ public final class SGD: Optimizer {
         self.weightDecay = weightDecay
         parameterCount = ParameterGroup.parameterCount(of: groups)
         momentumBuffer = [Float](repeating: 0, count: parameterCount)
+    }
+
+    /// b as `momentum_buffer` and whether it is seeded as the counter `has_momentum_buffer` (1 or 0).
+    public var state: OptimizerState {
+        OptimizerState(buffers: ["momentum_buffer": momentumBuffer],
+                       counters: ["has_momentum_buffer": hasMomentumBuffer ? 1 : 0])
+    }
+
+    public func load(_ state: OptimizerState.Verified) {
+        momentumBuffer = state.buffer("momentum_buffer")
+        hasMomentumBuffer = state.counter("has_momentum_buffer") == 1
     }
 
     public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>,

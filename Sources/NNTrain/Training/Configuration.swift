@@ -348,4 +348,13 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
 
     /// torch.optim's default weight decay (AdamW decays by default).
     public var defaultWeightDecay: Double { self == .adamw ? 0.01 : 0 }
+
+    /// Whether the optimizer has a momentum (SGD, RMSprop) or β1 (Adam, AdamW, NAdam) for one_cycle and
+    /// cyclic to cycle: PyTorch's OneCycleLR and CyclicLR raise ValueError for `cycle_momentum` without one.
+    public var hasMomentum: Bool {
+        switch self {
+        case .sgd, .adam, .adamw, .rmsprop, .nadam: true
+        case .adagrad: false
+        }
+    }
 }

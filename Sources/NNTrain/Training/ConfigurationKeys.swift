@@ -371,9 +371,9 @@ extension Configuration {
             scheduler.mode = scheduler.mode ?? (monitor.higherIsBetter ? "max" : "min")
         }
         if scheduler.name == .cyclic { scheduler.mode = scheduler.mode ?? "triangular" }
-        if [.oneCycle, .cyclic].contains(scheduler.name), scheduler.cycleMomentum, optimizer.name == .adagrad,
+        if [.oneCycle, .cyclic].contains(scheduler.name), scheduler.cycleMomentum, !optimizer.name.hasMomentum,
            let value = given["optimizer.name"] ?? place {
-            throw value.problem("adagrad has no momentum for scheduler \(scheduler.name.rawValue) to cycle; "
+            throw value.problem("\(optimizer.name.rawValue) has no momentum for scheduler \(scheduler.name.rawValue) to cycle; "
                 + "expected scheduler.cycle_momentum: false or another optimizer")
         }
     }
