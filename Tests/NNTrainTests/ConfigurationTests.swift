@@ -21,7 +21,7 @@ private func configError(_ yaml: String, overrides: [String] = []) -> String? {
     }
 }
 
-/// The example config of the README, every key given.
+/// The README's first example config: a key of each section, with the default values written out.
 private let fullExample = """
     seed: 42
     data:

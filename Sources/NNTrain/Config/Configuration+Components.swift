@@ -78,7 +78,7 @@ extension Configuration {
         case .linear: .linear(startFactor: s.startFactor, endFactor: s.endFactor, totalIters: s.totalIters)
         case .oneCycle:
             .oneCycle(.init(maxLR: s.maxLR ?? optimizer.lr, totalSteps: overflow ? Int.max : max(totalSteps - warmupSteps, 0),
-                            pctStart: s.pctStart, annealing: s.annealStrategy == .cos ? .cos : .linear,
+                            pctStart: s.pctStart, annealing: s.annealStrategy,
                             cycleMomentum: s.cycleMomentum, baseMomentum: s.baseMomentum ?? 0.85,
                             maxMomentum: s.maxMomentum ?? 0.95, divFactor: s.divFactor,
                             finalDivFactor: s.finalDivFactor, threePhase: s.threePhase))
@@ -123,7 +123,7 @@ extension Configuration {
         let s = scheduler
         return ReduceLROnPlateau(learningRate: optimizer.lr, mode: s.mode == "max" ? .max : .min, factor: s.factor,
                                  patience: s.patience, threshold: s.threshold,
-                                 thresholdMode: s.thresholdMode == .rel ? .relative : .absolute,
+                                 thresholdMode: s.thresholdMode,
                                  cooldown: s.cooldown, minLR: s.minLR)
     }
 
@@ -144,9 +144,9 @@ extension Configuration {
     /// The training-batch augmenter, for an image dataset with augmentation on; `fill` is the
     /// normalised value of a black pixel, which shifted-in pixels take.
     func makeAugmenter(normalizer: Normalizer, batchCapacity: Int) -> BatchAugmenter? {
-        guard augmentation.isEnabled, data.dataset == .fashionMNIST else { return nil }
+        guard augmentation.isEnabled, let image = data.dataset.imageShape else { return nil }
         let fill = normalizer.shift.isEmpty ? 0 : (0 - normalizer.shift[0]) * normalizer.scale[0]
-        return BatchAugmenter(settings: augmentation, imageHeight: FashionMNIST.imageRows,
-                              imageWidth: FashionMNIST.imageColumns, batchCapacity: batchCapacity, fill: fill)
+        return BatchAugmenter(settings: augmentation, imageHeight: image.rows,
+                              imageWidth: image.columns, batchCapacity: batchCapacity, fill: fill)
     }
 }

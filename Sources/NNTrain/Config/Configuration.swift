@@ -1,8 +1,11 @@
 /// Everything a run is made of, as read from the YAML config file (plus `--set` overrides) and
 /// validated before any work starts. Defaults are PyTorch's where PyTorch has one.
 ///
-/// The file format, keys and defaults are documented in README.md ("Config reference");
-/// `ConfigurationParser` reads and validates it, `resolvedYAML()` writes it back out.
+/// Every key is declared once in `Configuration.keys` (Configuration+Keys.swift), with its default
+/// (the stored property's initial value here), the values it takes and what it means; docs/config.md
+/// is generated from that table (`referenceMarkdown()`). `parse` (Configuration+Parsing.swift) reads
+/// and validates a file, `applyRulesBetweenKeys` (Configuration+Rules.swift) ties keys together, and
+/// `resolvedYAML()` (Configuration+YAML.swift) writes it back out.
 public struct Configuration: Equatable, Sendable {
     /// Seeds every random draw of the run (initialisation, split, shuffling).
     public var seed: UInt64 = 42
@@ -139,7 +142,7 @@ public struct Configuration: Equatable, Sendable {
         public var pctStart: Double = 0.3
         public var divFactor: Double = 25
         public var finalDivFactor: Double = 1e4
-        public var annealStrategy: AnnealStrategy = .cos
+        public var annealStrategy: LearningRateSchedule.OneCycle.Annealing = .cos
         public var threePhase = false
         public var cycleMomentum = true
         /// Momentum (or β1) bounds of one_cycle (defaults 0.85, 0.95) and cyclic (0.8, 0.9).
@@ -152,7 +155,7 @@ public struct Configuration: Equatable, Sendable {
         public var factor: Double = 0.1
         public var patience: Int = 10
         public var threshold: Double = 1e-4
-        public var thresholdMode: ThresholdMode = .rel
+        public var thresholdMode: ReduceLROnPlateau.ThresholdMode = .relative
         public var cooldown: Int = 0
         public var minLR: Double = 0
         /// The metric reduce_on_plateau watches; default val_loss (train_loss without a validation split).
@@ -240,11 +243,6 @@ public struct Configuration: Equatable, Sendable {
     }
 }
 
-public enum DatasetKind: String, CaseIterable, Sendable {
-    case fashionMNIST = "fashion-mnist"
-    case bonus
-}
-
 public enum Normalization: String, CaseIterable, Sendable {
     /// Features as stored (pixels 0...255).
     case none
@@ -305,14 +303,7 @@ public enum ScheduleKind: String, CaseIterable, Sendable {
     case reduceOnPlateau = "reduce_on_plateau"
 }
 
-public enum AnnealStrategy: String, CaseIterable, Sendable { case cos, linear }
-
-public enum ThresholdMode: String, CaseIterable, Sendable { case rel, abs }
-
-/// Whether a monitored figure improves downwards (losses) or upwards (accuracies).
-public enum MetricMode: String, CaseIterable, Sendable { case min, max }
-
-/// An epoch figure that a schedule (or, later, early stopping and checkpointing) can watch.
+/// An epoch figure that reduce_on_plateau, early stopping and save_best can watch.
 public enum MonitoredMetric: String, CaseIterable, Sendable, Codable {
     case valLoss = "val_loss"
     case valAcc = "val_acc"
