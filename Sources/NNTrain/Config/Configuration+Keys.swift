@@ -1,3 +1,5 @@
+import Foundation
+
 extension Configuration {
     /// Every key of the config file, in the order `resolvedYAML()` writes them and error messages
     /// list them. Adding a key to the format is one entry here (plus its field in `Configuration`).
@@ -54,7 +56,7 @@ extension Configuration {
         .section("optimizer", [
             .choice("name", \.optimizer.name, help: "the torch.optim optimizer"),
             .number("lr", \.optimizer.lr, .positive, help: "the learning rate")
-                .whenUnset("the optimizer's PyTorch default: sgd, adam, adamw 1e-3; rmsprop, adagrad 1e-2; nadam 2e-3"),
+                .whenUnset(optimizerDefaults(\.defaultLR)),
             .number("momentum", \.optimizer.momentum, .atLeastZeroBelowOne, help: "momentum factor")
                 .onlyWhen("optimizer.name", is: OptimizerKind.sgd, .rmsprop),
             .number("dampening", \.optimizer.dampening, .atLeastZeroBelowOne, help: "dampening for momentum")
@@ -66,10 +68,10 @@ extension Configuration {
                 .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .nadam),
             .number("eps", \.optimizer.eps, .nonNegative, help: "term added to the denominator for stability")
                 .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .rmsprop, .adagrad, .nadam)
-                .whenUnset("the optimizer's PyTorch default: 1e-10 for adagrad, else 1e-8"),
+                .whenUnset(optimizerDefaults(\.defaultEps)),
             .number("weight_decay", \.optimizer.weightDecay, .nonNegative,
                     help: "L2 penalty added to the gradient; decoupled for adamw")
-                .whenUnset("the optimizer's PyTorch default: 0.01 for adamw, else 0"),
+                .whenUnset(optimizerDefaults(\.defaultWeightDecay)),
             .boolean("decay_batch_norm", \.optimizer.decayBatchNorm, help: "also decay (and L1) batch-norm gamma and beta"),
             .boolean("amsgrad", \.optimizer.amsgrad, help: "the AMSGrad variant")
                 .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw),
@@ -218,4 +220,30 @@ extension Configuration {
     /// Every key of the config file as `--set` names it, depth first in the order of the key table
     /// (`seed`, `data.dataset`, `data.path`, ...): for shell completion and help.
     public static var keyNames: [String] { keys.valueEntries.map(\.path) }
+
+    /// What an unset optimizer hyperparameter means, written from `OptimizerKind`'s defaults (the one
+    /// place they are stated): `the optimizer's PyTorch default: sgd, adam, adamw 1e-3; rmsprop, ...`,
+    /// the optimizers sharing a default listed together, in declaration order.
+    private static func optimizerDefaults(_ value: (OptimizerKind) -> Double) -> String {
+        var groups: [(value: Double, names: [String])] = []
+        for kind in OptimizerKind.allCases {
+            if let index = groups.firstIndex(where: { $0.value == value(kind) }) {
+                groups[index].names.append(kind.rawValue)
+            } else {
+                groups.append((value(kind), [kind.rawValue]))
+            }
+        }
+        return "the optimizer's PyTorch default: "
+            + groups.map { "\($0.names.joined(separator: ", ")) \(powerOfTenText($0.value))" }.joined(separator: "; ")
+    }
+
+    /// A default written as people write learning rates, `1e-3` for 0.001 (`0` for zero); exact for
+    /// the mantissas 1...9 that torch.optim's defaults have.
+    private static func powerOfTenText(_ value: Double) -> String {
+        guard value > 0 else { return "0" }
+        var exponent = Int(log10(value).rounded(.down))
+        var mantissa = (value / pow(10, Double(exponent))).rounded()
+        if mantissa >= 10 { (mantissa, exponent) = ((mantissa / 10).rounded(), exponent + 1) }  // log10 just below a power
+        return "\(Int(mantissa))e\(exponent)"
+    }
 }

@@ -83,11 +83,12 @@ public struct Configuration: Equatable, Sendable {
     }
 
     /// The optimizer and its hyperparameters, named and defaulted as torch.optim's. `lr`, `eps` and
-    /// `weight_decay` default to the chosen optimizer's PyTorch default (`OptimizerKind`).
+    /// `weight_decay` default to the chosen optimizer's PyTorch default (`OptimizerKind`, the one place
+    /// those are written; the rules between keys fill them in for the optimizer chosen).
     public struct OptimizerSection: Equatable, Sendable {
         public var name: OptimizerKind = .adam
         /// Learning rate γ, > 0.
-        public var lr: Double = 0.001
+        public var lr: Double = OptimizerKind.adam.defaultLR
         /// Momentum μ of sgd and rmsprop, 0 ≤ μ < 1 (default 0).
         public var momentum: Double = 0
         /// Dampening τ of sgd's momentum, 0 ≤ τ < 1 (default 0).
@@ -97,9 +98,9 @@ public struct Configuration: Equatable, Sendable {
         /// (β1, β2) of adam, adamw and nadam, each in [0, 1) (default (0.9, 0.999)).
         public var betas: [Double] = [0.9, 0.999]
         /// ε added to the denominator, ≥ 0.
-        public var eps: Double = 1e-8
+        public var eps: Double = OptimizerKind.adam.defaultEps
         /// λ ≥ 0: L2 added to the gradient (g + λθ), or decoupled θ ← θ(1 − γλ) for adamw.
-        public var weightDecay: Double = 0
+        public var weightDecay: Double = OptimizerKind.adam.defaultWeightDecay
         /// Whether weight decay (and the L1 penalty) also applies to batch-norm parameters.
         public var decayBatchNorm = false
         /// AMSGrad variant of adam and adamw.
