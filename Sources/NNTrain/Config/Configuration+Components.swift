@@ -64,6 +64,7 @@ extension Configuration {
     /// here, its lr coming from `makePlateau()`.
     public func makeSchedule(stepsPerEpoch: Int) -> Warmup {
         let s = scheduler
+        let (oneCycleDefaults, cyclicDefaults) = (SchedulerSection.oneCycleDefaults, SchedulerSection.cyclicDefaults)
         let warmup = Warmup(s.warmupEpochs > 0 ? .epochs(s.warmupEpochs) : .steps(s.warmupSteps), then: .constant)
         let (totalSteps, overflow) = training.epochs.multipliedReportingOverflow(by: stepsPerEpoch)
         let warmupSteps = warmup.steps(stepsPerEpoch: stepsPerEpoch)
@@ -79,15 +80,16 @@ extension Configuration {
         case .oneCycle:
             .oneCycle(.init(maxLR: s.maxLR ?? optimizer.lr, totalSteps: overflow ? Int.max : max(totalSteps - warmupSteps, 0),
                             pctStart: s.pctStart, annealing: s.annealStrategy,
-                            cycleMomentum: s.cycleMomentum, baseMomentum: s.baseMomentum ?? 0.85,
-                            maxMomentum: s.maxMomentum ?? 0.95, divFactor: s.divFactor,
+                            cycleMomentum: s.cycleMomentum, baseMomentum: s.baseMomentum ?? oneCycleDefaults.baseMomentum,
+                            maxMomentum: s.maxMomentum ?? oneCycleDefaults.maxMomentum, divFactor: s.divFactor,
                             finalDivFactor: s.finalDivFactor, threePhase: s.threePhase))
         case .cyclic:
             .cyclic(.init(baseLR: s.baseLR ?? optimizer.lr / 10, maxLR: s.maxLR ?? optimizer.lr,
                           stepSizeUp: s.stepSizeUp, stepSizeDown: s.stepSizeDown,
                           mode: LearningRateSchedule.Cyclic.Mode(rawValue: s.mode ?? "") ?? .triangular,
                           gamma: s.gamma ?? 1, cycleMomentum: s.cycleMomentum,
-                          baseMomentum: s.baseMomentum ?? 0.8, maxMomentum: s.maxMomentum ?? 0.9))
+                          baseMomentum: s.baseMomentum ?? cyclicDefaults.baseMomentum,
+                          maxMomentum: s.maxMomentum ?? cyclicDefaults.maxMomentum))
         }
         return Warmup(warmup.length, then: schedule)
     }

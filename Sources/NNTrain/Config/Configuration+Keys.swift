@@ -134,10 +134,10 @@ extension Configuration {
                 .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic),
             .optionalNumber("base_momentum", \.scheduler.baseMomentum, .atLeastZeroBelowOne, help: "the lowest momentum")
                 .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic)
-                .whenUnset("0.85 for one_cycle, 0.8 for cyclic"),
+                .whenUnset(momentumDefaults(\.baseMomentum, \.baseMomentum)),
             .optionalNumber("max_momentum", \.scheduler.maxMomentum, .atLeastZeroBelowOne, help: "the highest momentum")
                 .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic)
-                .whenUnset("0.95 for one_cycle, 0.9 for cyclic"),
+                .whenUnset(momentumDefaults(\.maxMomentum, \.maxMomentum)),
             .integer("step_size_up", \.scheduler.stepSizeUp, atLeast: 1, help: "steps of the rising half of a cycle")
                 .onlyWhen("scheduler.name", is: ScheduleKind.cyclic),
             .optionalInteger("step_size_down", \.scheduler.stepSizeDown, atLeast: 1, help: "steps of the falling half")
@@ -245,5 +245,13 @@ extension Configuration {
         var mantissa = (value / pow(10, Double(exponent))).rounded()
         if mantissa >= 10 { (mantissa, exponent) = ((mantissa / 10).rounded(), exponent + 1) }  // log10 just below a power
         return "\(Int(mantissa))e\(exponent)"
+    }
+
+    /// What an unset momentum bound of one_cycle and cyclic means, read from the engine's defaults:
+    /// `0.85 for one_cycle, 0.8 for cyclic`.
+    private static func momentumDefaults(_ oneCycle: KeyPath<LearningRateSchedule.OneCycle, Double>,
+                                         _ cyclic: KeyPath<LearningRateSchedule.Cyclic, Double>) -> String {
+        "\(SchedulerSection.oneCycleDefaults[keyPath: oneCycle]) for one_cycle, "
+            + "\(SchedulerSection.cyclicDefaults[keyPath: cyclic]) for cyclic"
     }
 }

@@ -123,6 +123,12 @@ public struct Configuration: Equatable, Sendable {
     /// The learning-rate schedule (torch.optim.lr_scheduler), with an optional linear warm-up in front.
     /// Keys that a schedule needs and PyTorch has no default for are required when it is chosen.
     public struct SchedulerSection: Equatable, Sendable {
+        /// The engine's OneCycleLR, CyclicLR and ReduceLROnPlateau with PyTorch's defaults (their
+        /// initialisers, the one place those are written), which the defaults of their keys are read from.
+        static let oneCycleDefaults = LearningRateSchedule.OneCycle(maxLR: 1, totalSteps: 1)
+        static let cyclicDefaults = LearningRateSchedule.Cyclic(baseLR: 0, maxLR: 1)
+        static let plateauDefaults = ReduceLROnPlateau(learningRate: 1)
+
         public var name: ScheduleKind = .constant
         public var stepSize: Int? = nil
         public var gamma: Double? = nil
@@ -140,25 +146,25 @@ public struct Configuration: Equatable, Sendable {
         public var maxLR: Double? = nil
         /// Lower lr of cyclic; default optimizer.lr / 10.
         public var baseLR: Double? = nil
-        public var pctStart: Double = 0.3
-        public var divFactor: Double = 25
-        public var finalDivFactor: Double = 1e4
-        public var annealStrategy: LearningRateSchedule.OneCycle.Annealing = .cos
-        public var threePhase = false
-        public var cycleMomentum = true
+        public var pctStart: Double = oneCycleDefaults.pctStart
+        public var divFactor: Double = oneCycleDefaults.divFactor
+        public var finalDivFactor: Double = oneCycleDefaults.finalDivFactor
+        public var annealStrategy: LearningRateSchedule.OneCycle.Annealing = oneCycleDefaults.annealing
+        public var threePhase = oneCycleDefaults.threePhase
+        public var cycleMomentum = oneCycleDefaults.cycleMomentum
         /// Momentum (or β1) bounds of one_cycle (defaults 0.85, 0.95) and cyclic (0.8, 0.9).
         public var baseMomentum: Double? = nil
         public var maxMomentum: Double? = nil
-        public var stepSizeUp: Int = 2000
+        public var stepSizeUp: Int = cyclicDefaults.stepSizeUp
         public var stepSizeDown: Int? = nil
         /// cyclic: triangular | triangular2 | exp_range; reduce_on_plateau: min | max.
         public var mode: String? = nil
-        public var factor: Double = 0.1
-        public var patience: Int = 10
-        public var threshold: Double = 1e-4
-        public var thresholdMode: ReduceLROnPlateau.ThresholdMode = .relative
-        public var cooldown: Int = 0
-        public var minLR: Double = 0
+        public var factor: Double = plateauDefaults.factor
+        public var patience: Int = plateauDefaults.patience
+        public var threshold: Double = plateauDefaults.threshold
+        public var thresholdMode: ReduceLROnPlateau.ThresholdMode = plateauDefaults.thresholdMode
+        public var cooldown: Int = plateauDefaults.cooldown
+        public var minLR: Double = plateauDefaults.minLR
         /// The metric reduce_on_plateau watches; default val_loss (train_loss without a validation split).
         public var monitor: MonitoredMetric? = nil
         /// Linear warm-up length in optimizer steps or in epochs (at most one of the two), ≥ 0.
