@@ -86,7 +86,7 @@ extension Configuration {
         case .cyclic:
             .cyclic(.init(baseLR: s.baseLR ?? optimizer.lr / 10, maxLR: s.maxLR ?? optimizer.lr,
                           stepSizeUp: s.stepSizeUp, stepSizeDown: s.stepSizeDown,
-                          mode: LearningRateSchedule.Cyclic.Mode(rawValue: s.mode ?? "") ?? .triangular,
+                          mode: { if case .cyclic(let mode) = s.mode { mode } else { cyclicDefaults.mode } }(),
                           gamma: s.gamma ?? 1, cycleMomentum: s.cycleMomentum,
                           baseMomentum: s.baseMomentum ?? cyclicDefaults.baseMomentum,
                           maxMomentum: s.maxMomentum ?? cyclicDefaults.maxMomentum))
@@ -123,7 +123,8 @@ extension Configuration {
     func makePlateau() -> ReduceLROnPlateau? {
         guard scheduler.name == .reduceOnPlateau else { return nil }
         let s = scheduler
-        return ReduceLROnPlateau(learningRate: optimizer.lr, mode: s.mode == "max" ? .max : .min, factor: s.factor,
+        let mode = if case .plateau(let mode) = s.mode { mode } else { SchedulerSection.plateauDefaults.mode }
+        return ReduceLROnPlateau(learningRate: optimizer.lr, mode: mode, factor: s.factor,
                                  patience: s.patience, threshold: s.threshold,
                                  thresholdMode: s.thresholdMode,
                                  cooldown: s.cooldown, minLR: s.minLR)

@@ -142,8 +142,10 @@ extension Configuration {
                 .onlyWhen("scheduler.name", is: ScheduleKind.cyclic),
             .optionalInteger("step_size_down", \.scheduler.stepSizeDown, atLeast: 1, help: "steps of the falling half")
                 .onlyWhen("scheduler.name", is: ScheduleKind.cyclic).whenUnset("step_size_up"),
-            .word("mode", \.scheduler.mode, allowed: "triangular, triangular2 or exp_range (cyclic); min or max (reduce_on_plateau)",
-                  help: "cyclic: the cycle's policy; reduce_on_plateau: whether the monitor should fall or rise")
+            .dependentWord("mode", \.scheduler.mode,
+                           allowed: "triangular, triangular2 or exp_range (cyclic); min or max (reduce_on_plateau)",
+                           help: "cyclic: the cycle's policy; reduce_on_plateau: whether the monitor should fall or rise",
+                           word: \.word)
                 .onlyWhen("scheduler.name", is: ScheduleKind.cyclic, .reduceOnPlateau)
                 .whenUnset("triangular for cyclic; from the monitor for reduce_on_plateau"),
             .number("factor", \.scheduler.factor, .aboveZeroBelowOne, help: "lr is multiplied by it on a plateau")

@@ -142,21 +142,21 @@ extension Configuration {
         if scheduler.warmupSteps > 0, scheduler.warmupEpochs > 0, let value = given["scheduler.warmup_epochs"] {
             throw value.problem("given together with warmup_steps; expected one of the two")
         }
-        let modes: [String] = switch scheduler.name {
-        case .cyclic: ["triangular", "triangular2", "exp_range"]
-        case .reduceOnPlateau: ["min", "max"]
-        default: []
-        }
-        if let mode = scheduler.mode, !modes.contains(mode), let value = given["scheduler.mode"] {
-            throw value.problem("\(quoted(mode)) is not one of: \(modes.joined(separator: ", "))")
+        if let value = given["scheduler.mode"] {
+            let word = try value.scalarText(expecting: "a single word")
+            let modes = ScheduleMode.modes(of: scheduler.name)
+            guard let mode = modes.first(where: { $0.word == word }) else {
+                throw value.problem("\(quoted(word)) is not one of: \(modes.map(\.word).joined(separator: ", "))")
+            }
+            scheduler.mode = mode
         }
         if scheduler.name == .reduceOnPlateau {
             let monitor = scheduler.monitor ?? (data.validationSplit > 0 ? .valLoss : .trainLoss)
             try checkMonitor(monitor, key: "scheduler.monitor", given: given, file: file)
             scheduler.monitor = monitor
-            scheduler.mode = scheduler.mode ?? (monitor.higherIsBetter ? "max" : "min")
+            scheduler.mode = scheduler.mode ?? .plateau(monitor.higherIsBetter ? .max : .min)
         }
-        if scheduler.name == .cyclic { scheduler.mode = scheduler.mode ?? "triangular" }
+        if scheduler.name == .cyclic { scheduler.mode = scheduler.mode ?? .cyclic(SchedulerSection.cyclicDefaults.mode) }
         if [.oneCycle, .cyclic].contains(scheduler.name), scheduler.cycleMomentum, optimizer.name == .adagrad,
            let value = given["optimizer.name"] ?? place {
             throw value.problem("adagrad has no momentum for scheduler \(scheduler.name.rawValue) to cycle; "

@@ -158,7 +158,7 @@ public struct Configuration: Equatable, Sendable {
         public var stepSizeUp: Int = cyclicDefaults.stepSizeUp
         public var stepSizeDown: Int? = nil
         /// cyclic: triangular | triangular2 | exp_range; reduce_on_plateau: min | max.
-        public var mode: String? = nil
+        public var mode: ScheduleMode? = nil
         public var factor: Double = plateauDefaults.factor
         public var patience: Int = plateauDefaults.patience
         public var threshold: Double = plateauDefaults.threshold
@@ -299,6 +299,30 @@ public enum BatchSize: Equatable, Sendable {
     /// The whole training split: one step per epoch (batch gradient descent).
     case full
     case rows(Int)
+}
+
+/// `scheduler.mode`, whose values depend on the schedule: CyclicLR's `mode`, or ReduceLROnPlateau's
+/// (the direction its monitor improves in).
+public enum ScheduleMode: Equatable, Sendable {
+    case cyclic(LearningRateSchedule.Cyclic.Mode)
+    case plateau(MetricMode)
+
+    /// The modes `schedule` takes, in PyTorch's order; none for the schedules without a mode.
+    static func modes(of schedule: ScheduleKind) -> [ScheduleMode] {
+        switch schedule {
+        case .cyclic: LearningRateSchedule.Cyclic.Mode.allCases.map(ScheduleMode.cyclic)
+        case .reduceOnPlateau: MetricMode.allCases.map(ScheduleMode.plateau)
+        default: []
+        }
+    }
+
+    /// The word a config writes: `exp_range`, `min`.
+    public var word: String {
+        switch self {
+        case .cyclic(let mode): mode.rawValue
+        case .plateau(let mode): mode.rawValue
+        }
+    }
 }
 
 public enum ScheduleKind: String, CaseIterable, Sendable {
