@@ -2,7 +2,10 @@ import Foundation
 
 extension Configuration {
     /// Every key of the config file, in the order `resolvedYAML()` writes them and error messages
-    /// list them. Adding a key to the format is one entry here (plus its field in `Configuration`).
+    /// list them: the one declaration of each key (its values, meaning, when it applies and what
+    /// leaving it out means), from which come parsing, config.yaml, `nntrain config --defaults`, `--set`
+    /// completion and docs/config.md. Adding a key to the format is one entry here, its field (with its
+    /// default) in `Configuration`, and `make docs`.
     static let keys: [ConfigKey] = [
         .integer("seed", \.seed, atLeast: 0,
                  help: "seeds initialisation, splits, shuffling, dropout and augmentation"),
