@@ -9,7 +9,8 @@
 #   make kill-resume    kill -9 a run at 20 random moments and resume it each time
 #   make fuzz           build the libFuzzer targets (one per reader) and run each for FUZZ_SECONDS
 #   make lint           swift format lint with the checked-in .swift-format (docs/testing.md, "Style")
-.PHONY: run test lint deps build data bonus compare-gd kill-resume bench bench-kernels fuzz clean
+#   make docs           write docs/config.md, the config reference, from the key table (nntrain config --markdown)
+.PHONY: run test lint deps build data bonus compare-gd kill-resume bench bench-kernels fuzz docs clean
 
 SWIFT ?= swift
 # Swift's build folder; another (make bench SCRATCH=.build-x) keeps parallel builds of one checkout apart.
@@ -77,6 +78,9 @@ bench-kernels: deps
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) Fuzz/run.sh
+
+docs: build
+	$(NNTRAIN) config --markdown > docs/config.md
 
 clean:
 	rm -rf $(SCRATCH) .build-benchmarks .build-fuzz runs

@@ -166,7 +166,7 @@ public enum ReaderFuzzing {
         config.optimizer.nesterov = true
         config.scheduler.name = .reduceOnPlateau
         config.scheduler.monitor = .valLoss
-        config.scheduler.mode = "min"
+        config.scheduler.mode = .plateau(.min)
         config.training.epochs = 2
         config.training.batchSize = .rows(10)
         config.earlyStopping.patience = 5

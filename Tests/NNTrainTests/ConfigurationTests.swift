@@ -21,7 +21,7 @@ private func configError(_ yaml: String, overrides: [String] = []) -> String? {
     }
 }
 
-/// The example config of the README, every key given.
+/// The README's first example config: a key of each section, with the default values written out.
 private let fullExample = """
     seed: 42
     data:
@@ -758,6 +758,32 @@ extension ConfigurationTests {
             let configuration = try Configuration.parse(
                 yaml: "optimizer: {name: adagrad}\nscheduler: {name: one_cycle, cycle_momentum: false}\n", source: "configs/x.txt")
             #expect(configuration.scheduler.name == .oneCycle && configuration.optimizer.lr == 0.01)
+        }
+    }
+}
+
+extension ConfigurationTests {
+    /// `scheduler.mode` is typed by the schedule it belongs to, whichever of the two keys comes first.
+    @Suite struct ScheduleModes {
+        @Test func modeIsReadForTheScheduleChosenEvenBeforeItsName() throws {
+            let plateau = try Configuration.parse(yaml: "scheduler:\n  mode: max\n  name: reduce_on_plateau\n  monitor: val_acc\n",
+                                                  source: file)
+            #expect(plateau.scheduler.mode == .plateau(.max))
+            let cyclic = try Configuration.parse(yaml: "scheduler: {name: cyclic}\n", source: file,
+                                                 overrides: ["scheduler.mode=exp_range"])
+            #expect(cyclic.scheduler.mode == .cyclic(.expRange))
+            #expect(try Configuration.parse(yaml: cyclic.resolvedYAML(), source: file) == cyclic)
+        }
+
+        @Test func unsetModeTakesTheScheduleDefault() throws {
+            #expect(try Configuration.parse(yaml: "scheduler: {name: cyclic}\n", source: file).scheduler.mode == .cyclic(.triangular))
+            #expect(try Configuration.parse(yaml: "scheduler: {name: reduce_on_plateau, monitor: val_acc}\n", source: file)
+                .scheduler.mode == .plateau(.max))
+        }
+
+        @Test func aModeOfTheOtherScheduleIsRefused() {
+            #expect(configError("scheduler:\n  mode: min\n  name: cyclic\n")
+                == "configs/x.txt:2: scheduler.mode: 'min' is not one of: triangular, triangular2, exp_range")
         }
     }
 }

@@ -44,7 +44,7 @@ import Testing
         config.scheduler.name = .reduceOnPlateau
         config.scheduler.patience = 0
         config.scheduler.monitor = .valLoss
-        config.scheduler.mode = "min"
+        config.scheduler.mode = .plateau(.min)
         config.regularization.l1 = 1e-4
         config.regularization.labelSmoothing = 0.1
         config.training.clip.norm = 1

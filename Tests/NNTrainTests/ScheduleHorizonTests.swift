@@ -313,7 +313,7 @@ import Testing
         let saved = WarmupHorizonTests.config {
             $0.scheduler.name = .reduceOnPlateau
             $0.scheduler.monitor = .valLoss
-            $0.scheduler.mode = "min"
+            $0.scheduler.mode = .plateau(.min)
             $0.training.epochs = 2
         }
         var resumed = saved

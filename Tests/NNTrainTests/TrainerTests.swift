@@ -121,7 +121,7 @@ import Testing
         let (trainer, history) = try Self.train {
             $0.scheduler.name = .reduceOnPlateau
             $0.scheduler.monitor = .trainLoss
-            $0.scheduler.mode = "min"
+            $0.scheduler.mode = .plateau(.min)
             $0.scheduler.patience = 1
             $0.scheduler.threshold = 0.9
         }

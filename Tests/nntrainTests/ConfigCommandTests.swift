@@ -3,7 +3,7 @@ import ReaderFuzzing
 import Testing
 @testable import NNTrain
 
-/// `nntrain config --defaults`, and `--set key=null` through the executable.
+/// `nntrain config --defaults` and `--markdown`, and `--set key=null` through the executable.
 @Suite struct ConfigCommandTests {
     /// A Fashion-MNIST folder `fm` in `directory` with 50 training and 20 test images of
     /// pseudo-random pixels, labels cycling through the 10 classes.
@@ -72,6 +72,13 @@ import Testing
         #expect(lines.contains("  # momentum: 0.0                 # only for sgd, rmsprop; momentum factor; a number >= 0 and < 1"))
         #expect(lines.contains("    # norm:                       # unset: off; clip_grad_norm_: scale g by min(1, norm/(||g|| "
             + "+ 1e-6)); a number > 0"))
+    }
+
+    /// `config --markdown` prints the reference docs/config.md is written from.
+    @Test func markdownPrintsTheReference() throws {
+        let printed = try CommandLineTests.run(["config", "--markdown"], in: CommandLineTests.temporaryDirectory())
+        #expect(printed.status == 0 && printed.standardError.isEmpty, "\(printed.standardError)")
+        #expect(printed.standardOutput == Configuration.referenceMarkdown())
     }
 
     @Test func configWithoutDefaultsIsAUsageError() throws {

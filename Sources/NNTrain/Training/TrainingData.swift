@@ -29,17 +29,8 @@ public struct TrainingData: Sendable {
     /// Reads the dataset a config names and splits it.
     public static func load(_ section: Configuration.DataSection, seed: UInt64) throws(NNTrainError) -> TrainingData {
         let start = Date()
-        let trainAll: Dataset, test: Dataset
-        var truth: BonusTruth?
-        switch section.dataset {
-        case .fashionMNIST:
-            (trainAll, test) = try FashionMNIST.load(folder: section.path)
-        case .bonus:
-            let loaded = try BonusData.load(path: section.path)
-            truth = loaded.truth
-            (trainAll, test) = loaded.dataset.split(holdOut: section.testSplit, seed: seed)
-        }
-        let validationSeed = section.dataset == .bonus ? seed &+ 1 : seed
+        let (trainAll, test, validationSeed, truth) = try section.dataset.load(path: section.path, testSplit: section.testSplit,
+                                                                              seed: seed)
         let (train, validation) = trainAll.split(holdOut: section.validationSplit, seed: validationSeed)
         guard train.count > 0 else {
             throw NNTrainError(.config, "\(section.path): no training rows are left after holding out "

@@ -17,11 +17,8 @@
 /// cooldown 0, min_lr 0, eps 1e-8. The state (`best`, `badEpochs`, `cooldownCounter`,
 /// `learningRate`) is public, so a checkpoint can store it and resume exactly.
 public struct ReduceLROnPlateau: Equatable, Sendable, Codable {
-    /// Whether the metric should go down (a loss) or up (an accuracy); PyTorch's `mode`.
-    public enum Mode: String, Equatable, Sendable, CaseIterable, Codable {
-        case min
-        case max
-    }
+    /// PyTorch's `mode`: whether the metric should go down (a loss) or up (an accuracy).
+    public typealias Mode = MetricMode
 
     /// PyTorch's `threshold_mode`: a threshold relative to `best`, or absolute.
     public enum ThresholdMode: String, Equatable, Sendable, CaseIterable, Codable {
@@ -104,4 +101,11 @@ public struct ReduceLROnPlateau: Equatable, Sendable, Codable {
         case (.max, .absolute): metric > best + threshold
         }
     }
+}
+
+/// Whether a monitored figure improves downwards (losses) or upwards (accuracies): the `mode` of
+/// ReduceLROnPlateau, early stopping and save_best.
+public enum MetricMode: String, Equatable, Sendable, CaseIterable, Codable {
+    case min
+    case max
 }

@@ -1,6 +1,11 @@
+import Foundation
+
 extension Configuration {
     /// Every key of the config file, in the order `resolvedYAML()` writes them and error messages
-    /// list them. Adding a key to the format is one entry here (plus its field in `Configuration`).
+    /// list them: the one declaration of each key (its values, meaning, when it applies and what
+    /// leaving it out means), from which come parsing, config.yaml, `nntrain config --defaults`, `--set`
+    /// completion and docs/config.md. Adding a key to the format is one entry here, its field (with its
+    /// default) in `Configuration`, and `make docs`.
     static let keys: [ConfigKey] = [
         .integer("seed", \.seed, atLeast: 0,
                  help: "seeds initialisation, splits, shuffling, dropout and augmentation"),
@@ -54,7 +59,7 @@ extension Configuration {
         .section("optimizer", [
             .choice("name", \.optimizer.name, help: "the torch.optim optimizer"),
             .number("lr", \.optimizer.lr, .positive, help: "the learning rate")
-                .whenUnset("the optimizer's PyTorch default: sgd, adam, adamw 1e-3; rmsprop, adagrad 1e-2; nadam 2e-3"),
+                .whenUnset(optimizerDefaults(\.defaultLR)),
             .number("momentum", \.optimizer.momentum, .atLeastZeroBelowOne, help: "momentum factor")
                 .onlyWhen("optimizer.name", is: OptimizerKind.sgd, .rmsprop),
             .number("dampening", \.optimizer.dampening, .atLeastZeroBelowOne, help: "dampening for momentum")
@@ -66,10 +71,10 @@ extension Configuration {
                 .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .nadam),
             .number("eps", \.optimizer.eps, .nonNegative, help: "term added to the denominator for stability")
                 .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .rmsprop, .adagrad, .nadam)
-                .whenUnset("the optimizer's PyTorch default: 1e-10 for adagrad, else 1e-8"),
+                .whenUnset(optimizerDefaults(\.defaultEps)),
             .number("weight_decay", \.optimizer.weightDecay, .nonNegative,
                     help: "L2 penalty added to the gradient; decoupled for adamw")
-                .whenUnset("the optimizer's PyTorch default: 0.01 for adamw, else 0"),
+                .whenUnset(optimizerDefaults(\.defaultWeightDecay)),
             .boolean("decay_batch_norm", \.optimizer.decayBatchNorm, help: "also decay (and L1) batch-norm gamma and beta"),
             .boolean("amsgrad", \.optimizer.amsgrad, help: "the AMSGrad variant")
                 .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw),
@@ -132,16 +137,18 @@ extension Configuration {
                 .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic),
             .optionalNumber("base_momentum", \.scheduler.baseMomentum, .atLeastZeroBelowOne, help: "the lowest momentum")
                 .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic)
-                .whenUnset("0.85 for one_cycle, 0.8 for cyclic"),
+                .whenUnset(momentumDefaults(\.baseMomentum, \.baseMomentum)),
             .optionalNumber("max_momentum", \.scheduler.maxMomentum, .atLeastZeroBelowOne, help: "the highest momentum")
                 .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic)
-                .whenUnset("0.95 for one_cycle, 0.9 for cyclic"),
+                .whenUnset(momentumDefaults(\.maxMomentum, \.maxMomentum)),
             .integer("step_size_up", \.scheduler.stepSizeUp, atLeast: 1, help: "steps of the rising half of a cycle")
                 .onlyWhen("scheduler.name", is: ScheduleKind.cyclic),
             .optionalInteger("step_size_down", \.scheduler.stepSizeDown, atLeast: 1, help: "steps of the falling half")
                 .onlyWhen("scheduler.name", is: ScheduleKind.cyclic).whenUnset("step_size_up"),
-            .word("mode", \.scheduler.mode, allowed: "triangular, triangular2 or exp_range (cyclic); min or max (reduce_on_plateau)",
-                  help: "cyclic: the cycle's policy; reduce_on_plateau: whether the monitor should fall or rise")
+            .dependentWord("mode", \.scheduler.mode,
+                           allowed: "triangular, triangular2 or exp_range (cyclic); min or max (reduce_on_plateau)",
+                           help: "cyclic: the cycle's policy; reduce_on_plateau: whether the monitor should fall or rise",
+                           word: \.word)
                 .onlyWhen("scheduler.name", is: ScheduleKind.cyclic, .reduceOnPlateau)
                 .whenUnset("triangular for cyclic; from the monitor for reduce_on_plateau"),
             .number("factor", \.scheduler.factor, .aboveZeroBelowOne, help: "lr is multiplied by it on a plateau")
@@ -215,254 +222,41 @@ extension Configuration {
         ]),
     ]
 
-    /// Fills in the defaults that depend on other keys, then checks the rules that tie keys
-    /// together. `given` holds every key path the file or a `--set` gave, with its value (for the
-    /// place an error names); `file` is the config file, for an error no key can be blamed for.
-    mutating func applyRulesBetweenKeys(given: [String: ConfigValue], file: String) throws(NNTrainError) {
-        if given["data.path"] == nil { data.path = data.dataset.defaultPath }
-        if given["optimizer.lr"] == nil { optimizer.lr = optimizer.name.defaultLR }
-        if given["optimizer.eps"] == nil { optimizer.eps = optimizer.name.defaultEps }
-        if given["optimizer.weight_decay"] == nil { optimizer.weightDecay = optimizer.name.defaultWeightDecay }
-        if given["training.loss_scale"] == nil { training.lossScale = training.precision.defaultLossScaling }
-        try checkLossFitsDataset(given: given, file: file)
-        try checkModelSize(given: given)
-        try checkConditionalKeysApply(given: given)
-        try checkOptimizer(given: given)
-        try checkAugmentation(given: given)
-        try resolveScheduler(given: given, file: file)
-        try resolveEarlyStopping(given: given, file: file)
-        try resolveCheckpointBest(given: given, file: file)
-    }
+    /// Every key of the config file as `--set` names it, depth first in the order of the key table
+    /// (`seed`, `data.dataset`, `data.path`, ...): for shell completion and help.
+    public static var keyNames: [String] { keys.valueEntries.map(\.path) }
 
-    /// The most parameters a model may have: 2^28, 1 GiB of float32 (training keeps three to five
-    /// copies: weights, gradients, optimizer state). A model beyond it is a typo or a hostile
-    /// config, and allocating it would abort the process instead of giving an error.
-    public static let maxParameters = 1 << 28
-
-    /// Refuses `model.hidden` widths that make a model of more than `maxParameters` parameters with
-    /// the dataset's inputs and outputs, counted with overflow checks (a width of 2^63 - 1 would
-    /// overflow the product, which traps).
-    private func checkModelSize(given: [String: ConfigValue]) throws(NNTrainError) {
-        guard let value = given["model.hidden"] else { return }
-        let widths = [data.dataset.inputWidth] + model.hidden + [data.dataset.outputWidth]
-        var count = 0
-        var overflow = false
-        func add(_ a: Int, times b: Int) {
-            let (product, productOverflow) = a.multipliedReportingOverflow(by: b)
-            let (sum, sumOverflow) = count.addingReportingOverflow(product)
-            (count, overflow) = (sum, overflow || productOverflow || sumOverflow)
-        }
-        for (inputs, outputs) in zip(widths, widths.dropFirst()) {
-            add(inputs, times: outputs)  // weights
-            add(1, times: outputs)  // biases
-        }
-        if model.batchNorm { for width in model.hidden { add(2, times: width) } }  // gamma and beta
-        guard overflow || count > Self.maxParameters else { return }
-        let counted = overflow ? "at least 2^63" : "\(count)"
-        throw value.problem("makes a model of \(counted) parameters with \(data.dataset.rawValue)'s \(data.dataset.inputWidth) inputs "
-            + "and \(data.dataset.outputWidth) outputs; expected at most \(Self.maxParameters) (1 GiB of float32)")
-    }
-
-    /// save_best watches val_loss by default (train_loss without a validation split); its monitor
-    /// and mode need save_best.
-    private mutating func resolveCheckpointBest(given: [String: ConfigValue], file: String) throws(NNTrainError) {
-        guard checkpoint.saveBest else {
-            if let value = given["checkpoint.monitor"] ?? given["checkpoint.mode"] {
-                throw value.problem("applies only with save_best; expected checkpoint.save_best: true as well")
+    /// What an unset optimizer hyperparameter means, written from `OptimizerKind`'s defaults (the one
+    /// place they are stated): `the optimizer's PyTorch default: sgd, adam, adamw 1e-3; rmsprop, ...`,
+    /// the optimizers sharing a default listed together, in declaration order.
+    private static func optimizerDefaults(_ value: (OptimizerKind) -> Double) -> String {
+        var groups: [(value: Double, names: [String])] = []
+        for kind in OptimizerKind.allCases {
+            if let index = groups.firstIndex(where: { $0.value == value(kind) }) {
+                groups[index].names.append(kind.rawValue)
+            } else {
+                groups.append((value(kind), [kind.rawValue]))
             }
-            return
         }
-        (checkpoint.monitor, checkpoint.mode) = try resolveMonitor(checkpoint.monitor, mode: checkpoint.mode,
-                                                                   key: "checkpoint.monitor", given: given, file: file)
+        return "the optimizer's PyTorch default: "
+            + groups.map { "\($0.names.joined(separator: ", ")) \(powerOfTenText($0.value))" }.joined(separator: "; ")
     }
 
-    /// Early stopping watches val_loss by default (train_loss without a validation split), in the
-    /// direction its monitor improves; its other keys need `patience`, which turns it on.
-    private mutating func resolveEarlyStopping(given: [String: ConfigValue], file: String) throws(NNTrainError) {
-        guard earlyStopping.patience != nil else {
-            let e = earlyStopping
-            let set: [(String, Bool)] = [("monitor", e.monitor != nil), ("mode", e.mode != nil),
-                                         ("min_delta", e.minDelta != 0), ("restore_best", e.restoreBest)]
-            if let key = set.first(where: \.1)?.0, let value = given["early_stopping.\(key)"] {
-                throw value.problem("early stopping is off without patience; expected early_stopping.patience: N as well")
-            }
-            return
-        }
-        (earlyStopping.monitor, earlyStopping.mode) = try resolveMonitor(earlyStopping.monitor, mode: earlyStopping.mode,
-                                                                         key: "early_stopping.monitor", given: given, file: file)
+    /// A default written as people write learning rates, `1e-3` for 0.001 (`0` for zero); exact for
+    /// the mantissas 1...9 that torch.optim's defaults have.
+    private static func powerOfTenText(_ value: Double) -> String {
+        guard value > 0 else { return "0" }
+        var exponent = Int(log10(value).rounded(.down))
+        var mantissa = (value / pow(10, Double(exponent))).rounded()
+        if mantissa >= 10 { (mantissa, exponent) = ((mantissa / 10).rounded(), exponent + 1) }  // log10 just below a power
+        return "\(Int(mantissa))e\(exponent)"
     }
 
-    /// A monitor and its direction with their defaults filled in: val_loss (train_loss without a
-    /// validation split), and the direction the monitor improves in; the monitor checked.
-    private func resolveMonitor(_ monitor: MonitoredMetric?, mode: MetricMode?, key: String, given: [String: ConfigValue],
-                                file: String) throws(NNTrainError) -> (MonitoredMetric, MetricMode) {
-        let monitor = monitor ?? (data.validationSplit > 0 ? .valLoss : .trainLoss)
-        try checkMonitor(monitor, key: key, given: given, file: file)
-        return (monitor, mode ?? (monitor.higherIsBetter ? .max : .min))
+    /// What an unset momentum bound of one_cycle and cyclic means, read from the engine's defaults:
+    /// `0.85 for one_cycle, 0.8 for cyclic`.
+    private static func momentumDefaults(_ oneCycle: KeyPath<LearningRateSchedule.OneCycle, Double>,
+                                         _ cyclic: KeyPath<LearningRateSchedule.Cyclic, Double>) -> String {
+        "\(SchedulerSection.oneCycleDefaults[keyPath: oneCycle]) for one_cycle, "
+            + "\(SchedulerSection.cyclicDefaults[keyPath: cyclic]) for cyclic"
     }
-
-    /// A monitored figure must exist in every epoch: validation figures need a validation split,
-    /// accuracies a classification dataset.
-    func checkMonitor(_ monitor: MonitoredMetric, key: String, given: [String: ConfigValue], file: String) throws(NNTrainError) {
-        let source = given[key]?.source ?? ConfigSource.file(path: file, line: nil)
-        if monitor.needsValidation, data.validationSplit == 0 {
-            throw source.error("\(key): \(monitor.rawValue) needs a validation split; "
-                + "expected data.validation_split > 0 or monitor: train_loss")
-        }
-        if monitor.higherIsBetter, data.dataset == .bonus {
-            throw source.error("\(key): \(monitor.rawValue) needs a classification dataset; "
-                + "expected val_loss or train_loss for \(data.dataset.rawValue)")
-        }
-    }
-
-    /// PyTorch's SGD refuses Nesterov momentum without momentum or with dampening.
-    private func checkOptimizer(given: [String: ConfigValue]) throws(NNTrainError) {
-        if optimizer.nesterov, optimizer.momentum <= 0 || optimizer.dampening != 0, let value = given["optimizer.nesterov"] {
-            throw value.problem("nesterov momentum requires momentum > 0 and dampening 0 (as torch.optim.SGD); "
-                + "expected optimizer.momentum: 0.9 or nesterov: false")
-        }
-    }
-
-    /// Augmentation changes images, so it needs an image dataset.
-    private func checkAugmentation(given: [String: ConfigValue]) throws(NNTrainError) {
-        guard data.dataset != .fashionMNIST, augmentation.isEnabled else { return }
-        let value = ["hflip", "shift", "erasing", "mixup"].lazy.compactMap { given["data.augment.\($0)"] }.first
-        throw (value ?? given["data.dataset"])?.problem("augmentation applies to image datasets, not "
-            + "\(data.dataset.rawValue); expected data.augment to be off") ?? NNTrainError(.config, "data.augment: "
-            + "augmentation applies to image datasets, not \(data.dataset.rawValue)")
-    }
-
-    /// Fills in reduce_on_plateau's monitored metric and mode and cyclic's mode, and refuses a
-    /// schedule missing a key PyTorch requires, a mode that does not fit it, or momentum cycling for
-    /// an optimizer without momentum. The defaults that need the batches of an epoch (t_max, max_lr,
-    /// ...) are filled in by `resolvingScheduleDefaults` once the data is loaded.
-    private mutating func resolveScheduler(given: [String: ConfigValue], file: String) throws(NNTrainError) {
-        let place = given["scheduler.name"] ?? given["scheduler"]
-        func missing(_ key: String, _ example: String) -> NNTrainError {
-            let source = place?.source ?? ConfigSource.file(path: file, line: nil)
-            return source.error("scheduler.\(key) is required for scheduler \(scheduler.name.rawValue); expected e.g. \(key): \(example)")
-        }
-        switch scheduler.name {
-        case .step where scheduler.stepSize == nil: throw missing("step_size", "10")
-        case .multistep where scheduler.milestones.isEmpty: throw missing("milestones", "[10, 20]")
-        case .exponential where scheduler.gamma == nil: throw missing("gamma", "0.95")
-        case .cosineRestarts where scheduler.t0 == nil: throw missing("t_0", "10")
-        default: break
-        }
-        if scheduler.name == .multistep, zip(scheduler.milestones, scheduler.milestones.dropFirst()).contains(where: { $0 >= $1 }),
-           let value = given["scheduler.milestones"] {
-            throw value.problem("\(yamlFlowList(scheduler.milestones)) is not increasing; expected epochs in increasing order")
-        }
-        if scheduler.warmupSteps > 0, scheduler.warmupEpochs > 0, let value = given["scheduler.warmup_epochs"] {
-            throw value.problem("given together with warmup_steps; expected one of the two")
-        }
-        let modes: [String] = switch scheduler.name {
-        case .cyclic: ["triangular", "triangular2", "exp_range"]
-        case .reduceOnPlateau: ["min", "max"]
-        default: []
-        }
-        if let mode = scheduler.mode, !modes.contains(mode), let value = given["scheduler.mode"] {
-            throw value.problem("\(quoted(mode)) is not one of: \(modes.joined(separator: ", "))")
-        }
-        if scheduler.name == .reduceOnPlateau {
-            let monitor = scheduler.monitor ?? (data.validationSplit > 0 ? .valLoss : .trainLoss)
-            try checkMonitor(monitor, key: "scheduler.monitor", given: given, file: file)
-            scheduler.monitor = monitor
-            scheduler.mode = scheduler.mode ?? (monitor.higherIsBetter ? "max" : "min")
-        }
-        if scheduler.name == .cyclic { scheduler.mode = scheduler.mode ?? "triangular" }
-        if [.oneCycle, .cyclic].contains(scheduler.name), scheduler.cycleMomentum, !optimizer.name.hasMomentum,
-           let value = given["optimizer.name"] ?? place {
-            throw value.problem("\(optimizer.name.rawValue) has no momentum for scheduler \(scheduler.name.rawValue) to cycle; "
-                + "expected scheduler.cycle_momentum: false or another optimizer")
-        }
-    }
-
-    /// Cross-entropy needs class labels and MSE needs real-valued targets, so each dataset fits one
-    /// loss. The error names the loss key if it was given, else the dataset key.
-    private func checkLossFitsDataset(given: [String: ConfigValue], file: String) throws(NNTrainError) {
-        let fittingLosses = data.dataset.fittingLosses
-        guard !fittingLosses.contains(loss) else { return }
-        let fittingLoss = fittingLosses.map(\.rawValue).joined(separator: " or ")
-        let dataset = data.dataset.rawValue + (given["data.dataset"] == nil ? " (the default dataset)" : "")
-        if let lossValue = given["loss"] {
-            throw lossValue.problem("\(loss.rawValue) does not fit \(dataset), \(data.dataset.summary); "
-                + "expected \(fittingLoss)")
-        }
-        let problem = "\(data.dataset.rawValue) is \(data.dataset.summary), but loss is \(loss.rawValue) (the default); "
-            + "expected loss: \(fittingLoss)"
-        // The default loss fits the default dataset, so a mismatch without a loss key means the dataset was given.
-        throw given["data.dataset"]?.problem(problem) ?? ConfigSource.file(path: file, line: nil).error("data.dataset: \(problem)")
-    }
-
-    /// Refuses a key given where it does not apply (`momentum` with adam, `betas` with sgd), naming
-    /// the keys that do apply.
-    private func checkConditionalKeysApply(given: [String: ConfigValue]) throws(NNTrainError) {
-        let entries = Self.keys.valueEntries
-        for (path, key) in entries {
-            guard let condition = key.condition, let value = given[path], !condition.holds(in: self) else { continue }
-            let current = condition.currentChoice(in: self) ?? ""
-            let defaultNote = given[condition.keyPath] == nil ? " (the default)" : ""
-            let keysThatApply = entries.filter {
-                $0.key.condition?.keyPath == condition.keyPath && $0.key.condition?.holds(in: self) == true
-            }.map(\.key.name)
-            let usesNote = keysThatApply.isEmpty ? "" : ", which uses \(keysThatApply.joined(separator: ", "))"
-            throw value.problem("applies only to \(condition.choices.joined(separator: ", ")), "
-                + "not \(current)\(defaultNote)\(usesNote)")
-        }
-    }
-}
-
-extension DatasetKind {
-    /// Where the dataset is unless `data.path` says otherwise.
-    var defaultPath: String {
-        switch self {
-        case .fashionMNIST: "data/fashion-mnist"
-        case .bonus: "data/bonus.csv"
-        }
-    }
-
-    /// The model's input and output widths on this dataset (Fashion-MNIST's 28×28 pixels and 10
-    /// classes; the bonus CSV's feature columns and one value).
-    var inputWidth: Int {
-        switch self {
-        case .fashionMNIST: FashionMNIST.imageRows * FashionMNIST.imageColumns
-        case .bonus: BonusData.featureNames.count
-        }
-    }
-
-    var outputWidth: Int {
-        switch self {
-        case .fashionMNIST: FashionMNIST.classNames.count
-        case .bonus: 1
-        }
-    }
-
-    /// The losses this dataset's targets call for, the usual one first.
-    var fittingLosses: [LossKind] {
-        switch self {
-        case .fashionMNIST: [.crossEntropy]
-        case .bonus: [.mse, .mae, .huber]
-        }
-    }
-
-    /// What kind of dataset it is, for messages: "a regression dataset".
-    var summary: String {
-        switch self {
-        case .fashionMNIST: "a 10-class dataset"
-        case .bonus: "a regression dataset"
-        }
-    }
-}
-
-extension Precision {
-    /// torch's usual pairing: GradScaler for fp16, none for bf16 (which has fp32's range).
-    var defaultLossScaling: LossScaling { self == .fp16 ? .dynamic : .none }
-}
-
-extension MonitoredMetric {
-    /// Whether the metric is computed on the validation split.
-    var needsValidation: Bool { self == .valLoss || self == .valAcc }
-    /// Accuracies improve upwards, losses downwards.
-    var higherIsBetter: Bool { self == .valAcc || self == .trainAcc }
 }

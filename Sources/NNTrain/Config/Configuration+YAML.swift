@@ -15,14 +15,12 @@ extension Configuration {
     /// (`momentum` with the default adam) and keys unset by default (`training.clip.norm`) are
     /// comments, the first with their default, the second with what leaving them out means.
     public static func defaultsYAML() -> String {
-        // An empty mapping resolves every default that depends on other keys (lr from the optimizer, ...).
-        let defaults = (try? parse(yaml: "{}", source: "defaults")) ?? Configuration()
         let header = [
             "# nntrain config: every key with its default, the values it takes and what it means.",
             "# 'nntrain run' reads this file as it is. A commented-out key applies only to other choices",
             "# (shown with its default) or is unset by default (the comment says what unset means).",
         ]
-        return (header + defaults.yamlLines(for: keys, indentation: "", annotated: true)).map { $0 + "\n" }.joined()
+        return (header + resolvedDefaults.yamlLines(for: keys, indentation: "", annotated: true)).map { $0 + "\n" }.joined()
     }
 
     /// The run directory: `output.dir`, or `runs/<config file name without extension>`.

@@ -141,13 +141,17 @@ struct ConfigKey: Sendable {
               read: { value throws(NNTrainError) in try value.choice() }, write: { $0?.rawValue })
     }
 
-    /// A word whose allowed values (`allowed`, for people) depend on another key (`scheduler.mode`);
-    /// checked by the rules between keys, left out of the resolved YAML when unset.
-    static func word(
-        _ name: String, _ field: WritableKeyPath<Configuration, String?> & Sendable, allowed: String, help: String
+    /// A word whose values (`allowed`, for people) depend on another key, which may come later in the
+    /// file (`scheduler.mode` on `scheduler.name`): read here only as a single word, it is turned into
+    /// the field's type by the rules between keys, from the given value; `word` writes it back, and the
+    /// resolved YAML leaves it out when unset.
+    static func dependentWord<Value>(
+        _ name: String, _ field: KeyPath<Configuration, Value?> & Sendable, allowed: String, help: String,
+        word: @escaping @Sendable (Value) -> String
     ) -> ConfigKey {
-        value(name, field, help: help, allowed: allowed,
-              read: { value throws(NNTrainError) in try value.scalarText(expecting: "a single word") }, write: { $0 })
+        ConfigKey(name: name, kind: .value(
+            read: { value, _ throws(NNTrainError) in _ = try value.scalarText(expecting: "a single word") },
+            write: { $0[keyPath: field].map(word) }), help: help, allowed: allowed)
     }
 
     /// One of an enumeration's raw values.

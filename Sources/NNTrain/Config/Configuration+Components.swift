@@ -64,6 +64,7 @@ extension Configuration {
     /// here, its lr coming from `makePlateau()`.
     public func makeSchedule(stepsPerEpoch: Int) -> Warmup {
         let s = scheduler
+        let (oneCycleDefaults, cyclicDefaults) = (SchedulerSection.oneCycleDefaults, SchedulerSection.cyclicDefaults)
         let warmup = Warmup(s.warmupEpochs > 0 ? .epochs(s.warmupEpochs) : .steps(s.warmupSteps), then: .constant)
         let (totalSteps, overflow) = training.epochs.multipliedReportingOverflow(by: stepsPerEpoch)
         let warmupSteps = warmup.steps(stepsPerEpoch: stepsPerEpoch)
@@ -78,16 +79,17 @@ extension Configuration {
         case .linear: .linear(startFactor: s.startFactor, endFactor: s.endFactor, totalIters: s.totalIters)
         case .oneCycle:
             .oneCycle(.init(maxLR: s.maxLR ?? optimizer.lr, totalSteps: overflow ? Int.max : max(totalSteps - warmupSteps, 0),
-                            pctStart: s.pctStart, annealing: s.annealStrategy == .cos ? .cos : .linear,
-                            cycleMomentum: s.cycleMomentum, baseMomentum: s.baseMomentum ?? 0.85,
-                            maxMomentum: s.maxMomentum ?? 0.95, divFactor: s.divFactor,
+                            pctStart: s.pctStart, annealing: s.annealStrategy,
+                            cycleMomentum: s.cycleMomentum, baseMomentum: s.baseMomentum ?? oneCycleDefaults.baseMomentum,
+                            maxMomentum: s.maxMomentum ?? oneCycleDefaults.maxMomentum, divFactor: s.divFactor,
                             finalDivFactor: s.finalDivFactor, threePhase: s.threePhase))
         case .cyclic:
             .cyclic(.init(baseLR: s.baseLR ?? optimizer.lr / 10, maxLR: s.maxLR ?? optimizer.lr,
                           stepSizeUp: s.stepSizeUp, stepSizeDown: s.stepSizeDown,
-                          mode: LearningRateSchedule.Cyclic.Mode(rawValue: s.mode ?? "") ?? .triangular,
+                          mode: { if case .cyclic(let mode) = s.mode { mode } else { cyclicDefaults.mode } }(),
                           gamma: s.gamma ?? 1, cycleMomentum: s.cycleMomentum,
-                          baseMomentum: s.baseMomentum ?? 0.8, maxMomentum: s.maxMomentum ?? 0.9))
+                          baseMomentum: s.baseMomentum ?? cyclicDefaults.baseMomentum,
+                          maxMomentum: s.maxMomentum ?? cyclicDefaults.maxMomentum))
         }
         return Warmup(warmup.length, then: schedule)
     }
@@ -121,9 +123,10 @@ extension Configuration {
     func makePlateau() -> ReduceLROnPlateau? {
         guard scheduler.name == .reduceOnPlateau else { return nil }
         let s = scheduler
-        return ReduceLROnPlateau(learningRate: optimizer.lr, mode: s.mode == "max" ? .max : .min, factor: s.factor,
+        let mode = if case .plateau(let mode) = s.mode { mode } else { SchedulerSection.plateauDefaults.mode }
+        return ReduceLROnPlateau(learningRate: optimizer.lr, mode: mode, factor: s.factor,
                                  patience: s.patience, threshold: s.threshold,
-                                 thresholdMode: s.thresholdMode == .rel ? .relative : .absolute,
+                                 thresholdMode: s.thresholdMode,
                                  cooldown: s.cooldown, minLR: s.minLR)
     }
 
@@ -144,9 +147,9 @@ extension Configuration {
     /// The training-batch augmenter, for an image dataset with augmentation on; `fill` is the
     /// normalised value of a black pixel, which shifted-in pixels take.
     func makeAugmenter(normalizer: Normalizer, batchCapacity: Int) -> BatchAugmenter? {
-        guard augmentation.isEnabled, data.dataset == .fashionMNIST else { return nil }
+        guard augmentation.isEnabled, let image = data.dataset.imageShape else { return nil }
         let fill = normalizer.shift.isEmpty ? 0 : (0 - normalizer.shift[0]) * normalizer.scale[0]
-        return BatchAugmenter(settings: augmentation, imageHeight: FashionMNIST.imageRows,
-                              imageWidth: FashionMNIST.imageColumns, batchCapacity: batchCapacity, fill: fill)
+        return BatchAugmenter(settings: augmentation, imageHeight: image.rows,
+                              imageWidth: image.columns, batchCapacity: batchCapacity, fill: fill)
     }
 }

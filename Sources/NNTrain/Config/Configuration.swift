@@ -1,8 +1,11 @@
 /// Everything a run is made of, as read from the YAML config file (plus `--set` overrides) and
 /// validated before any work starts. Defaults are PyTorch's where PyTorch has one.
 ///
-/// The file format, keys and defaults are documented in README.md ("Config reference");
-/// `ConfigurationParser` reads and validates it, `resolvedYAML()` writes it back out.
+/// Every key is declared once in `Configuration.keys` (Configuration+Keys.swift), with its default
+/// (the stored property's initial value here), the values it takes and what it means; docs/config.md
+/// is generated from that table (`referenceMarkdown()`). `parse` (Configuration+Parsing.swift) reads
+/// and validates a file, `applyRulesBetweenKeys` (Configuration+Rules.swift) ties keys together, and
+/// `resolvedYAML()` (Configuration+YAML.swift) writes it back out.
 public struct Configuration: Equatable, Sendable {
     /// Seeds every random draw of the run (initialisation, split, shuffling).
     public var seed: UInt64 = 42
@@ -80,11 +83,12 @@ public struct Configuration: Equatable, Sendable {
     }
 
     /// The optimizer and its hyperparameters, named and defaulted as torch.optim's. `lr`, `eps` and
-    /// `weight_decay` default to the chosen optimizer's PyTorch default (`OptimizerKind`).
+    /// `weight_decay` default to the chosen optimizer's PyTorch default (`OptimizerKind`, the one place
+    /// those are written; the rules between keys fill them in for the optimizer chosen).
     public struct OptimizerSection: Equatable, Sendable {
         public var name: OptimizerKind = .adam
         /// Learning rate γ, > 0.
-        public var lr: Double = 0.001
+        public var lr: Double = OptimizerKind.adam.defaultLR
         /// Momentum μ of sgd and rmsprop, 0 ≤ μ < 1 (default 0).
         public var momentum: Double = 0
         /// Dampening τ of sgd's momentum, 0 ≤ τ < 1 (default 0).
@@ -94,9 +98,9 @@ public struct Configuration: Equatable, Sendable {
         /// (β1, β2) of adam, adamw and nadam, each in [0, 1) (default (0.9, 0.999)).
         public var betas: [Double] = [0.9, 0.999]
         /// ε added to the denominator, ≥ 0.
-        public var eps: Double = 1e-8
+        public var eps: Double = OptimizerKind.adam.defaultEps
         /// λ ≥ 0: L2 added to the gradient (g + λθ), or decoupled θ ← θ(1 − γλ) for adamw.
-        public var weightDecay: Double = 0
+        public var weightDecay: Double = OptimizerKind.adam.defaultWeightDecay
         /// Whether weight decay (and the L1 penalty) also applies to batch-norm parameters.
         public var decayBatchNorm = false
         /// AMSGrad variant of adam and adamw.
@@ -119,6 +123,12 @@ public struct Configuration: Equatable, Sendable {
     /// The learning-rate schedule (torch.optim.lr_scheduler), with an optional linear warm-up in front.
     /// Keys that a schedule needs and PyTorch has no default for are required when it is chosen.
     public struct SchedulerSection: Equatable, Sendable {
+        /// The engine's OneCycleLR, CyclicLR and ReduceLROnPlateau with PyTorch's defaults (their
+        /// initialisers, the one place those are written), which the defaults of their keys are read from.
+        static let oneCycleDefaults = LearningRateSchedule.OneCycle(maxLR: 1, totalSteps: 1)
+        static let cyclicDefaults = LearningRateSchedule.Cyclic(baseLR: 0, maxLR: 1)
+        static let plateauDefaults = ReduceLROnPlateau(learningRate: 1)
+
         public var name: ScheduleKind = .constant
         public var stepSize: Int? = nil
         public var gamma: Double? = nil
@@ -136,25 +146,25 @@ public struct Configuration: Equatable, Sendable {
         public var maxLR: Double? = nil
         /// Lower lr of cyclic; default optimizer.lr / 10.
         public var baseLR: Double? = nil
-        public var pctStart: Double = 0.3
-        public var divFactor: Double = 25
-        public var finalDivFactor: Double = 1e4
-        public var annealStrategy: AnnealStrategy = .cos
-        public var threePhase = false
-        public var cycleMomentum = true
+        public var pctStart: Double = oneCycleDefaults.pctStart
+        public var divFactor: Double = oneCycleDefaults.divFactor
+        public var finalDivFactor: Double = oneCycleDefaults.finalDivFactor
+        public var annealStrategy: LearningRateSchedule.OneCycle.Annealing = oneCycleDefaults.annealing
+        public var threePhase = oneCycleDefaults.threePhase
+        public var cycleMomentum = oneCycleDefaults.cycleMomentum
         /// Momentum (or β1) bounds of one_cycle (defaults 0.85, 0.95) and cyclic (0.8, 0.9).
         public var baseMomentum: Double? = nil
         public var maxMomentum: Double? = nil
-        public var stepSizeUp: Int = 2000
+        public var stepSizeUp: Int = cyclicDefaults.stepSizeUp
         public var stepSizeDown: Int? = nil
         /// cyclic: triangular | triangular2 | exp_range; reduce_on_plateau: min | max.
-        public var mode: String? = nil
-        public var factor: Double = 0.1
-        public var patience: Int = 10
-        public var threshold: Double = 1e-4
-        public var thresholdMode: ThresholdMode = .rel
-        public var cooldown: Int = 0
-        public var minLR: Double = 0
+        public var mode: ScheduleMode? = nil
+        public var factor: Double = plateauDefaults.factor
+        public var patience: Int = plateauDefaults.patience
+        public var threshold: Double = plateauDefaults.threshold
+        public var thresholdMode: ReduceLROnPlateau.ThresholdMode = plateauDefaults.thresholdMode
+        public var cooldown: Int = plateauDefaults.cooldown
+        public var minLR: Double = plateauDefaults.minLR
         /// The metric reduce_on_plateau watches; default val_loss (train_loss without a validation split).
         public var monitor: MonitoredMetric? = nil
         /// Linear warm-up length in optimizer steps or in epochs (at most one of the two), ≥ 0.
@@ -240,11 +250,6 @@ public struct Configuration: Equatable, Sendable {
     }
 }
 
-public enum DatasetKind: String, CaseIterable, Sendable {
-    case fashionMNIST = "fashion-mnist"
-    case bonus
-}
-
 public enum Normalization: String, CaseIterable, Sendable {
     /// Features as stored (pixels 0...255).
     case none
@@ -296,6 +301,30 @@ public enum BatchSize: Equatable, Sendable {
     case rows(Int)
 }
 
+/// `scheduler.mode`, whose values depend on the schedule: CyclicLR's `mode`, or ReduceLROnPlateau's
+/// (the direction its monitor improves in).
+public enum ScheduleMode: Equatable, Sendable {
+    case cyclic(LearningRateSchedule.Cyclic.Mode)
+    case plateau(MetricMode)
+
+    /// The modes `schedule` takes, in PyTorch's order; none for the schedules without a mode.
+    static func modes(of schedule: ScheduleKind) -> [ScheduleMode] {
+        switch schedule {
+        case .cyclic: LearningRateSchedule.Cyclic.Mode.allCases.map(ScheduleMode.cyclic)
+        case .reduceOnPlateau: MetricMode.allCases.map(ScheduleMode.plateau)
+        default: []
+        }
+    }
+
+    /// The word a config writes: `exp_range`, `min`.
+    public var word: String {
+        switch self {
+        case .cyclic(let mode): mode.rawValue
+        case .plateau(let mode): mode.rawValue
+        }
+    }
+}
+
 public enum ScheduleKind: String, CaseIterable, Sendable {
     case constant, step, multistep, exponential, cosine
     case cosineRestarts = "cosine_restarts"
@@ -305,14 +334,7 @@ public enum ScheduleKind: String, CaseIterable, Sendable {
     case reduceOnPlateau = "reduce_on_plateau"
 }
 
-public enum AnnealStrategy: String, CaseIterable, Sendable { case cos, linear }
-
-public enum ThresholdMode: String, CaseIterable, Sendable { case rel, abs }
-
-/// Whether a monitored figure improves downwards (losses) or upwards (accuracies).
-public enum MetricMode: String, CaseIterable, Sendable { case min, max }
-
-/// An epoch figure that a schedule (or, later, early stopping and checkpointing) can watch.
+/// An epoch figure that reduce_on_plateau, early stopping and save_best can watch.
 public enum MonitoredMetric: String, CaseIterable, Sendable, Codable {
     case valLoss = "val_loss"
     case valAcc = "val_acc"
