@@ -8,7 +8,8 @@
 #   make bench-kernels  micro-benchmarks of the hot kernels (Benchmarks/NNTrainKernels, package-benchmark)
 #   make kill-resume    kill -9 a run at 20 random moments and resume it each time
 #   make fuzz           build the libFuzzer targets (one per reader) and run each for FUZZ_SECONDS
-#   make lint           swift format lint with the checked-in .swift-format (docs/testing.md, "Style")
+#   make lint           swift format lint with the checked-in .swift-format, and lines within its lineLength
+#                       (docs/testing.md, "Style")
 #   make docs           write docs/config.md, the config reference, from the key table (nntrain config --markdown)
 .PHONY: run test lint deps build data bonus compare-gd kill-resume bench bench-kernels fuzz docs clean
 
