@@ -8,7 +8,8 @@
 #   make bench-kernels  micro-benchmarks of the hot kernels (Benchmarks/NNTrainKernels, package-benchmark)
 #   make kill-resume    kill -9 a run at 20 random moments and resume it each time
 #   make fuzz           build the libFuzzer targets (one per reader) and run each for FUZZ_SECONDS
-#   make lint           swift format lint with the checked-in .swift-format (docs/testing.md, "Style")
+#   make lint           swift format lint with the checked-in .swift-format, and lines within its lineLength
+#                       (docs/testing.md, "Style")
 #   make docs           write docs/config.md, the config reference, from the key table (nntrain config --markdown)
 .PHONY: run test lint deps build data bonus compare-gd kill-resume bench bench-kernels fuzz docs clean
 
@@ -29,9 +30,18 @@ test: deps
 # swift-format's rules with .swift-format's choices, every finding an error. Its pretty-printer
 # findings are left out (--debug-disable-pretty-print): they would re-wrap most of the hand-aligned
 # code (tables in doc comments, aligned argument lists), which swift-format offers no setting to keep.
+# That leaves .swift-format's lineLength unchecked, so a grep does it: every longer line is printed as
+# file:line and fails the lint. Characters are counted, not bytes (C.UTF-8: '≤', '×', '—' are one each).
 LINT_PATHS := Package.swift Sources Tests Fuzz Benchmarks
+LINE_LENGTH := $(shell sed -n 's/.*"lineLength": *\([0-9]*\).*/\1/p' .swift-format)
 lint:
 	$(SWIFT) format lint --strict --parallel --debug-disable-pretty-print --recursive $(LINT_PATHS)
+	@long=$$(find $(LINT_PATHS) -name '*.swift' -exec env LC_ALL=C.UTF-8 grep -nHE '^.{$(LINE_LENGTH)}.' {} + | cut -d: -f1,2); \
+	if [ -n "$$long" ]; then \
+		echo "$$long"; \
+		echo "error: the lines above are longer than $(LINE_LENGTH) characters (.swift-format's lineLength)"; \
+		exit 1; \
+	fi
 
 # The Debian packages Package.swift's system-library targets name (libopenblas-dev, zlib1g-dev).
 deps:

@@ -99,7 +99,10 @@ public enum ReaderFuzzing {
         let images = idxFile([2, 28, 28], data: (0..<(2 * 784)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
         let labels = idxFile([5], data: [3, 1, 4, 1, 5])
         // The first byte: bit 0 for decoded IDX rather than .gz, bit 1 for labels.
-        return [[0] + gzip(images), [2] + gzip(labels), [1] + images, [3] + labels, [0] + gzip(Array(images.prefix(100))) + gzip(Array(images.dropFirst(100)))]
+        return [
+            [0] + gzip(images), [2] + gzip(labels), [1] + images, [3] + labels,
+            [0] + gzip(Array(images.prefix(100))) + gzip(Array(images.dropFirst(100))),
+        ]
     }
 
     static var checkpointSeeds: [[UInt8]] {
@@ -113,7 +116,8 @@ public enum ReaderFuzzing {
     /// An IDX file of unsigned bytes with `dimensions`.
     public static func idxFile(_ dimensions: [Int], data: [UInt8]) -> [UInt8] {
         func bigEndian(_ value: UInt32) -> [UInt8] { [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: value >> $0) } }
-        return bigEndian(0x0800 | UInt32(dimensions.count)) + dimensions.flatMap { bigEndian(UInt32(truncatingIfNeeded: $0)) } + data
+        return bigEndian(0x0800 | UInt32(dimensions.count))
+            + dimensions.flatMap { bigEndian(UInt32(truncatingIfNeeded: $0)) } + data
     }
 
     /// `bytes` as one gzip member (zlib's deflate with windowBits 15 + 16, RFC 1952); empty if zlib
@@ -151,7 +155,8 @@ public enum ReaderFuzzing {
         let all = Dataset(name: "images", features: .bytes(pixels), featureCount: 784,
                           targets: .classes((0..<60).map { Int32($0 % 10) }), classNames: FashionMNIST.classNames)
         let train = all.subset(Array(0..<48)), validation = all.subset(Array(48..<60))
-        return TrainingData(train: train, validation: validation, test: validation, normalizer: Normalizer(fitting: train, mode: .scale))
+        return TrainingData(train: train, validation: validation, test: validation,
+                            normalizer: Normalizer(fitting: train, mode: .scale))
     }()
 
     /// SGD with Nesterov momentum, reduce_on_plateau, dropout, batch norm, early stopping with restore_best.
@@ -230,14 +235,18 @@ public enum ReaderFuzzing {
     }
 
     static func readConfig(_ bytes: [UInt8]) throws(NNTrainError) {
-        let configuration = try withFile(bytes, named: "c.yaml") { path throws(NNTrainError) in try Configuration.load(path: path) }
+        let configuration = try withFile(bytes, named: "c.yaml") { path throws(NNTrainError) in
+            try Configuration.load(path: path)
+        }
         // What nntrain writes as config.yaml must read back as the same config.
         let resolved = configuration.resolvedYAML()
         let readBack: Configuration
         do throws(NNTrainError) { readBack = try Configuration.parse(yaml: resolved, source: "config.yaml") } catch {
             throw NNTrainError(.internal, "the resolved YAML of an accepted config is refused: \(error.message)")
         }
-        guard readBack == configuration else { throw NNTrainError(.internal, "the resolved YAML of an accepted config reads back otherwise") }
+        guard readBack == configuration else {
+            throw NNTrainError(.internal, "the resolved YAML of an accepted config reads back otherwise")
+        }
     }
 
     static func readIDX(_ bytes: [UInt8]) throws(NNTrainError) {
@@ -251,7 +260,9 @@ public enum ReaderFuzzing {
 
     static func readCheckpoint(_ bytes: [UInt8]) throws(NNTrainError) {
         var firstError: NNTrainError?
-        do throws(NNTrainError) { _ = try Checkpoint(contents: CheckpointFile.verify(bytes, path: "last.bin"), path: "last.bin") } catch {
+        do throws(NNTrainError) {
+            _ = try Checkpoint(contents: CheckpointFile.verify(bytes, path: "last.bin"), path: "last.bin")
+        } catch {
             firstError = error
         }
         // The rest as if the checksum were right.
@@ -273,7 +284,9 @@ public enum ReaderFuzzing {
         // What nntrain eval does with the checkpoint, on the training rows.
         do throws(NNTrainError) {
             let configuration: Configuration
-            do throws(NNTrainError) { configuration = try Configuration.parse(yaml: checkpoint.configurationYAML, source: "last.bin (its config)") } catch {
+            do throws(NNTrainError) {
+                configuration = try Configuration.parse(yaml: checkpoint.configurationYAML, source: "last.bin (its config)")
+            } catch {
                 throw NNTrainError.data("last.bin", "its config cannot be read by this nntrain (\(error.message))")
             }
             guard checkpoint.parameterLayout.first?.shape.last == data.train.featureCount,
@@ -299,7 +312,9 @@ public enum ReaderFuzzing {
     private static let counter = Atomic<Int>(0)
 
     /// Calls `body` with the path of a file holding `bytes` (unique to the call, removed after).
-    static func withFile<T>(_ bytes: [UInt8], named name: String, _ body: (String) throws(NNTrainError) -> T) throws(NNTrainError) -> T {
+    static func withFile<T>(
+        _ bytes: [UInt8], named name: String, _ body: (String) throws(NNTrainError) -> T
+    ) throws(NNTrainError) -> T {
         let number = counter.wrappingAdd(1, ordering: .relaxed).oldValue
         let path = (folder as NSString).appendingPathComponent("\(number)-\(name)")
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {

@@ -43,7 +43,8 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let evaluation = try CheckpointEvaluation.run(checkpointPath: checkpoint, dataPath: data, split: split, topK: [topK ?? Self.defaultTopK])
+        let evaluation = try CheckpointEvaluation.run(checkpointPath: checkpoint, dataPath: data, split: split,
+                                                      topK: [topK ?? Self.defaultTopK])
         if let report = evaluation.classification {
             if let csv { try OutputFile.write(Array(report.csv().utf8), to: csv) }
             if let plot {
@@ -68,7 +69,8 @@ struct EvalCommand: ParsableCommand {
 
     /// The figures for a person at a terminal.
     static func text(_ e: CheckpointEvaluation) -> String {
-        var text = "\(e.checkpoint): \(e.architecture), \(e.split.rawValue) split of \(e.dataset) (\(e.dataPath)), \(e.rows) rows\n"
+        var text = "\(e.checkpoint): \(e.architecture), \(e.split.rawValue) split of \(e.dataset) (\(e.dataPath)), "
+            + "\(e.rows) rows\n"
         text += "loss \(String(format: "%.4f", e.loss))\n\n"
         if let report = e.classification {
             text += report.table() + "\n" + confusionTable(report)

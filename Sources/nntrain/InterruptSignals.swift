@@ -41,7 +41,10 @@ enum InterruptSignals {
                               line >> 1)
                     _exit(130)
                 }
-                let notice: StaticString = "\nnntrain: stopping after this step to write a checkpoint (press Ctrl-C again to stop at once)\n"
+                let notice: StaticString = """
+                    \nnntrain: stopping after this step to write a checkpoint \
+                    (press Ctrl-C again to stop at once)\n
+                    """
                 notice.withUTF8Buffer { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
             }
         }

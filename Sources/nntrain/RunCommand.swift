@@ -8,7 +8,8 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Train from a YAML config; write metrics.csv, checkpoints, config.yaml and summary.json to the run directory.",
         discussion: "Ctrl-C or SIGTERM stops after the current step, writes checkpoints/last.bin and exits with "
-            + "status 130; a second Ctrl-C stops at once, naming the last checkpoint on disk. 'nntrain run CONFIG --resume' continues exactly where it stopped. "
+            + "status 130; a second Ctrl-C stops at once, naming the last checkpoint on disk. "
+            + "'nntrain run CONFIG --resume' continues exactly where it stopped. "
             + "A run directory that already holds a run is refused (status 73) without --resume or --force, and one "
             + "another nntrain run is writing is refused (status 75). 'nntrain config --defaults' prints every config key "
             + "with its default, allowed values and meaning.\n\n"

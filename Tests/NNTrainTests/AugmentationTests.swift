@@ -41,7 +41,8 @@ import Testing
     /// Applies `settings` to `pixels` (`rows` images of height × width) with a generator seeded by `seed`.
     static func augment(_ pixels: [Float], rows: Int, height: Int, width: Int, settings: AugmentationSettings,
                         seed: UInt64, fill: Float = -1, labels: [Int32]? = nil) -> Outcome {
-        let augmenter = BatchAugmenter(settings: settings, imageHeight: height, imageWidth: width, batchCapacity: rows + 3, fill: fill)
+        let augmenter = BatchAugmenter(settings: settings, imageHeight: height, imageWidth: width, batchCapacity: rows + 3,
+                                       fill: fill)
         var random = RandomGenerator(seed: seed)
         var batch = pixels
         var outcome = Outcome(pixels: [], random: random)
@@ -76,12 +77,15 @@ import Testing
     @Test func validateNamesTheConfigKeyOfTheFirstProblem() {
         #expect(AugmentationSettings().validate() == nil)
         #expect(AugmentationSettings(hflip: true, shift: 100, erasingProbability: 1, mixupAlpha: 0.4).validate() == nil)
-        #expect(AugmentationSettings(shift: -1).validate() == "data.augment.shift: -1; expected an integer >= 0 (pixels; 0 = off)")
+        #expect(AugmentationSettings(shift: -1).validate()
+            == "data.augment.shift: -1; expected an integer >= 0 (pixels; 0 = off)")
         for p in [-0.1, 1.5, .nan] {
-            #expect(AugmentationSettings(erasingProbability: p).validate()?.hasPrefix("data.augment.erasing: \(p); expected") == true)
+            #expect(AugmentationSettings(erasingProbability: p).validate()?
+                .hasPrefix("data.augment.erasing: \(p); expected") == true)
         }
         for alpha in [-0.2, .infinity, .nan] {
-            #expect(AugmentationSettings(mixupAlpha: alpha).validate()?.hasPrefix("data.augment.mixup: \(alpha); expected") == true)
+            #expect(AugmentationSettings(mixupAlpha: alpha).validate()?
+                .hasPrefix("data.augment.mixup: \(alpha); expected") == true)
         }
     }
 
@@ -95,7 +99,8 @@ import Testing
 
     @Test func disabledAugmentationsChangeNothingAndDrawNothing() {
         let pixels = Self.images(rows: 3, height: 4, width: 5)
-        let outcome = Self.augment(pixels, rows: 3, height: 4, width: 5, settings: AugmentationSettings(), seed: 7, labels: [0, 1, 2])
+        let outcome = Self.augment(pixels, rows: 3, height: 4, width: 5, settings: AugmentationSettings(), seed: 7,
+                                   labels: [0, 1, 2])
         #expect(outcome == Outcome(pixels: pixels, random: RandomGenerator(seed: 7)))
     }
 
@@ -167,7 +172,8 @@ import Testing
     @Test func randomShiftsAreUniformWithinTheMaximum() {
         let rows = 2_000, size = 81, k = 2
         let pixels = Self.images(rows: rows, height: 9, width: 9)
-        let outcome = Self.augment(pixels, rows: rows, height: 9, width: 9, settings: AugmentationSettings(shift: k), seed: 3, fill: 0)
+        let outcome = Self.augment(pixels, rows: rows, height: 9, width: 9, settings: AugmentationSettings(shift: k), seed: 3,
+                                   fill: 0)
         var replay = RandomGenerator(seed: 3)
         var counts = [[Int]](repeating: [Int](repeating: 0, count: 5), count: 5)
         for row in 0..<rows {
@@ -193,7 +199,8 @@ import Testing
     /// the image out, leaving fill.
     @Test func shiftsBeyondTheImageLeaveFill() {
         let pixels = Self.images(rows: 8, height: 4, width: 5)
-        let outcome = Self.augment(pixels, rows: 8, height: 4, width: 5, settings: AugmentationSettings(shift: .max), seed: 5, fill: -1)
+        let outcome = Self.augment(pixels, rows: 8, height: 4, width: 5, settings: AugmentationSettings(shift: .max), seed: 5,
+                                   fill: -1)
         // P(|dx| < 5 and |dy| < 4) for offsets uniform in ±Int.max is about 2⁻¹²⁰ per image.
         #expect(outcome.pixels == [Float](repeating: -1, count: pixels.count))
     }

@@ -72,7 +72,8 @@ import Testing
         #expect(dataset.count == 20 && dataset.featureCount == 5)
         #expect(dataset.featureNames == BonusData.featureNames && dataset.targetName == "bonus" && dataset.classNames.isEmpty)
         // The first row as written, parsed back.
-        let firstRow = BonusData.generate(rows: 1, seed: 5).csv.split(separator: "\n")[1].split(separator: ",").compactMap { Float($0) }
+        let firstRow = BonusData.generate(rows: 1, seed: 5).csv.split(separator: "\n")[1].split(separator: ",")
+            .compactMap { Float($0) }
         try #require(firstRow.count == 6)
         guard case .floats(let features) = dataset.features, case .values(let targets) = dataset.targets else {
             Issue.record("the bonus data must load as floats with value targets")

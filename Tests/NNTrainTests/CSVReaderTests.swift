@@ -60,7 +60,8 @@ import Testing
         let path = try folder.write("a,projects_completed\n1,2\n3,\"\(field)\"\n", to: "table.csv")
         #expect(
             throws: NNTrainError.data(
-                "\(path):3", "column 'projects_completed': '\(field)' is not a number; expected a decimal number like -1.5 or 2e-3")
+                "\(path):3",
+                "column 'projects_completed': '\(field)' is not a number; expected a decimal number like -1.5 or 2e-3")
         ) {
             try CSVReader.read(path: path, requiredColumns: ["projects_completed"])
         }
@@ -72,7 +73,8 @@ import Testing
         #expect(
             throws: NNTrainError.data(
                 "\(path):3",
-                "column 'projects_completed': '\(field)' is not a finite number; expected a finite decimal number (NaN and infinities are refused)")
+                "column 'projects_completed': '\(field)' is not a finite number; "
+                    + "expected a finite decimal number (NaN and infinities are refused)")
         ) {
             try CSVReader.read(path: path, requiredColumns: ["projects_completed"])
         }
@@ -80,7 +82,9 @@ import Testing
 
     @Test func emptyFieldIsRefused() throws {
         let path = try folder.write("a,b\n1,\n", to: "table.csv")
-        #expect(throws: NNTrainError.data("\(path):2", "column 'b': the field is empty; expected a decimal number like -1.5 or 2e-3")) {
+        #expect(
+            throws: NNTrainError.data("\(path):2", "column 'b': the field is empty; expected a decimal number like -1.5 or 2e-3")
+        ) {
             try CSVReader.read(path: path, requiredColumns: ["b"])
         }
     }
@@ -90,11 +94,14 @@ import Testing
         // starts on line 5, which errors name.
         let text = "a,note,b\n1,\"says \"\"hi\"\", then\nleaves\",2\n\"3\",\"\",\"4\"\n5,\"x\ny\",z\n"
         let path = try folder.write(text, to: "table.csv")
-        #expect(throws: NNTrainError.data("\(path):5", "column 'b': 'z' is not a number; expected a decimal number like -1.5 or 2e-3")) {
+        #expect(
+            throws: NNTrainError.data("\(path):5", "column 'b': 'z' is not a number; expected a decimal number like -1.5 or 2e-3")
+        ) {
             try CSVReader.read(path: path, requiredColumns: ["a", "b"])
         }
         let good = try folder.write(String(text.prefix(while: { $0 != "5" })), to: "good.csv")
-        #expect(try CSVReader.read(path: good, requiredColumns: ["a", "b"]) == NumericCSV(columns: ["a", "b"], rows: 2, values: [1, 2, 3, 4]))
+        #expect(try CSVReader.read(path: good, requiredColumns: ["a", "b"])
+            == NumericCSV(columns: ["a", "b"], rows: 2, values: [1, 2, 3, 4]))
     }
 
     @Test func malformedQuotes() throws {
@@ -102,7 +109,8 @@ import Testing
         #expect(
             throws: NNTrainError.data(
                 "\(unclosed):3",
-                "field 2: the quoted field that starts on this line is never closed; expected a closing \" (a quote inside a quoted field is written \"\")")
+                "field 2: the quoted field that starts on this line is never closed; "
+                    + "expected a closing \" (a quote inside a quoted field is written \"\")")
         ) {
             try CSVReader.read(path: unclosed, requiredColumns: ["a"])
         }
@@ -110,7 +118,8 @@ import Testing
         #expect(
             throws: NNTrainError.data(
                 "\(after):2",
-                "field 2: '5' after the closing quote of a quoted field; expected a comma or the end of the line (a quote inside a quoted field is written \"\")")
+                "field 2: '5' after the closing quote of a quoted field; "
+                    + "expected a comma or the end of the line (a quote inside a quoted field is written \"\")")
         ) {
             try CSVReader.read(path: after, requiredColumns: ["a"])
         }
@@ -126,7 +135,10 @@ import Testing
 
     @Test func numbersBeyondFloat() throws {
         let path = try folder.write("a\n1e39\n", to: "table.csv")
-        #expect(throws: NNTrainError.data("\(path):2", "column 'a': 1e39 is too large for a 32-bit float; expected a magnitude below 3.4e38")) {
+        #expect(
+            throws: NNTrainError.data("\(path):2",
+                                      "column 'a': 1e39 is too large for a 32-bit float; expected a magnitude below 3.4e38")
+        ) {
             try CSVReader.read(path: path, requiredColumns: ["a"])
         }
     }
@@ -135,7 +147,8 @@ import Testing
         let field = String(repeating: "x", count: 50)
         let path = try folder.write("a\n\(field)\n", to: "table.csv")
         #expect(
-            throws: NNTrainError.data("\(path):2", "column 'a': '\(String(repeating: "x", count: 40))…' is not a number; expected a decimal number like -1.5 or 2e-3")
+            throws: NNTrainError.data("\(path):2", "column 'a': '\(String(repeating: "x", count: 40))…' is not a number; "
+                + "expected a decimal number like -1.5 or 2e-3")
         ) {
             try CSVReader.read(path: path, requiredColumns: ["a"])
         }

@@ -43,7 +43,9 @@ import Testing
         for (depth, name) in sections.enumerated() {
             yaml += String(repeating: "  ", count: depth) + name + ":" + (depth == sections.count - 1 ? " ~\n" : "\n")
         }
-        let fromFile = Result { () throws(NNTrainError) in try Configuration.parse(yaml: yaml, source: "c.yaml", overrides: choice) }
+        let fromFile = Result { () throws(NNTrainError) in
+            try Configuration.parse(yaml: yaml, source: "c.yaml", overrides: choice)
+        }
         #expect(fromFile == absent, "\(path): ~ in the file")
     }
 

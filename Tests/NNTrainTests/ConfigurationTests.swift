@@ -122,8 +122,9 @@ extension ConfigurationTests {
 
         @Test func everyConditionNamesAChoiceKeyWithThoseChoices() throws {
             let conditions = Configuration.keys.valueEntries.compactMap(\.key.condition)
-            #expect(Set(conditions.map(\.keyPath)) == ["model.activation", "model.init", "loss", "optimizer.name", "scheduler.name",
-                                                        "training.precision"])
+            #expect(Set(conditions.map(\.keyPath)) == [
+                "model.activation", "model.init", "loss", "optimizer.name", "scheduler.name", "training.precision",
+            ])
             for condition in conditions {
                 for choice in condition.choices {
                     // Setting the deciding key to each choice must make the condition hold (a
@@ -155,7 +156,8 @@ extension ConfigurationTests {
         @Test func unknownTopLevelKeySuggestsTheNearestKey() {
             #expect(configError("seed: 1\ndata: {}\noptimiser:\n  lr: 0.1\n") ==
                 "configs/x.txt:3: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output (did you mean 'optimizer'?)")
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output "
+                + "(did you mean 'optimizer'?)")
         }
 
         @Test func unknownKeyInSectionSuggestsTheNearestKey() {
@@ -167,10 +169,11 @@ extension ConfigurationTests {
         @Test func unknownKeyOfAnotherSectionSaysWhereItBelongs() {
             #expect(configError("seed: 1\nlr: 0.1\n") ==
                 "configs/x.txt:2: unknown key 'lr' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output ('lr' belongs in section 'optimizer')")
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output "
+                + "('lr' belongs in section 'optimizer')")
             #expect(configError("model:\n  loss: mse\n") ==
-                "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation, leaky_slope, init, init_range, init_std, bias_init, dropout, batch_norm "
-                + "('loss' belongs at top level)")
+                "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation, leaky_slope, "
+                + "init, init_range, init_std, bias_init, dropout, batch_norm ('loss' belongs at top level)")
         }
 
         @Test func unknownKeyFarFromEveryKeyHasNoSuggestion() {
@@ -217,9 +220,11 @@ extension ConfigurationTests {
 
         @Test func singleValueWhereASectionBelongs() {
             #expect(configError("training: 5\n") ==
-                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, precision, loss_scale, clip, max_seconds)")
+                "configs/x.txt:1: training: expected a section "
+                + "(a mapping with some of: epochs, batch_size, precision, loss_scale, clip, max_seconds)")
             #expect(configError("training: [5]\n") ==
-                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, precision, loss_scale, clip, max_seconds), not a list")
+                "configs/x.txt:1: training: expected a section "
+                + "(a mapping with some of: epochs, batch_size, precision, loss_scale, clip, max_seconds), not a list")
         }
 
         @Test func badListElementIsNamedWithItsLine() {
@@ -239,7 +244,8 @@ extension ConfigurationTests {
 
         @Test func betasNeedExactlyTwoNumbers() {
             #expect(configError("optimizer:\n  betas: [0.9]\n") ==
-                "configs/x.txt:2: optimizer.betas: has 1 entries; expected a list of exactly 2 numbers >= 0 and < 1, like [0.9, 0.999]")
+                "configs/x.txt:2: optimizer.betas: has 1 entries; "
+                + "expected a list of exactly 2 numbers >= 0 and < 1, like [0.9, 0.999]")
         }
 
         @Test func zeroEpochsIsOutOfRange() {
@@ -284,54 +290,64 @@ extension ConfigurationTests {
         }
 
         @Test func duplicateKeyTwiceOverNamesTheFirstTwoCopies() {
-            #expect(configError("seed: 1\nseed: 2\nloss: mse\nseed: 3\n") == "configs/x.txt:2: duplicate key 'seed' (first at line 1)")
+            #expect(configError("seed: 1\nseed: 2\nloss: mse\nseed: 3\n")
+                == "configs/x.txt:2: duplicate key 'seed' (first at line 1)")
             #expect(configError("optimizer: {lr: 1,\n  lr: 2}\n") == "configs/x.txt:2: duplicate key 'lr' (first at line 1)")
         }
 
         @Test func tabIndentationIsNamed() {
             #expect(configError("training:\n\tepochs: 3\n") ==
-                "configs/x.txt:2: invalid YAML: this line is indented with a tab; expected spaces (YAML forbids tabs in indentation)")
+                "configs/x.txt:2: invalid YAML: this line is indented with a tab; "
+                + "expected spaces (YAML forbids tabs in indentation)")
             #expect(configError("training:\n  epochs: 3\n\tbatch_size: 4\n") ==
-                "configs/x.txt:3: invalid YAML: this line is indented with a tab; expected spaces (YAML forbids tabs in indentation)")
+                "configs/x.txt:3: invalid YAML: this line is indented with a tab; "
+                + "expected spaces (YAML forbids tabs in indentation)")
         }
 
         @Test func invalidYAMLIsOneLine() {
             #expect(configError("model:\n  hidden: [1, 2\n") ==
                 "configs/x.txt:3: invalid YAML: while parsing a flow sequence at line 2: did not find expected ',' or ']'")
-            #expect(configError("seed: 1: 2\n") == "configs/x.txt:1: invalid YAML: mapping values are not allowed in this context")
+            #expect(configError("seed: 1: 2\n")
+                == "configs/x.txt:1: invalid YAML: mapping values are not allowed in this context")
         }
 
         @Test func emptyConfigIsRefused() {
-            let expected = "configs/x.txt: the config is empty; expected a YAML mapping with sections like data:, model:, optimizer:, training:"
+            let expected = "configs/x.txt: the config is empty; "
+                + "expected a YAML mapping with sections like data:, model:, optimizer:, training:"
             #expect(configError("") == expected)
             #expect(configError("# nothing yet\n\n") == expected)
         }
 
         @Test func topLevelListIsRefused() {
             #expect(configError("\n- seed: 1\n- data: {}\n") ==
-                "configs/x.txt:2: the config is a list; expected a YAML mapping with sections like data:, model:, optimizer:, training:")
+                "configs/x.txt:2: the config is a list; "
+                + "expected a YAML mapping with sections like data:, model:, optimizer:, training:")
         }
 
         @Test func crossEntropyDoesNotFitTheRegressionDataset() {
             #expect(configError("data:\n  dataset: bonus\nloss: cross_entropy\n") ==
                 "configs/x.txt:3: loss: cross_entropy does not fit bonus, a regression dataset; expected mse or mae or huber")
             #expect(configError("data:\n  dataset: bonus\n") ==
-                "configs/x.txt:2: data.dataset: bonus is a regression dataset, but loss is cross_entropy (the default); expected loss: mse or mae or huber")
+                "configs/x.txt:2: data.dataset: bonus is a regression dataset, but loss is cross_entropy (the default); "
+                + "expected loss: mse or mae or huber")
         }
 
         @Test func mseDoesNotFitTheClassificationDataset() {
             #expect(configError("loss: mse\n") ==
-                "configs/x.txt:1: loss: mse does not fit fashion-mnist (the default dataset), a 10-class dataset; expected cross_entropy")
+                "configs/x.txt:1: loss: mse does not fit fashion-mnist (the default dataset), a 10-class dataset; "
+                + "expected cross_entropy")
         }
 
         @Test func momentumWithAdamIsRefused() {
             #expect(configError("optimizer:\n  lr: 0.1\n  momentum: 0.9\n") ==
-                "configs/x.txt:3: optimizer.momentum: applies only to sgd, rmsprop, not adam (the default), which uses betas, eps, amsgrad")
+                "configs/x.txt:3: optimizer.momentum: applies only to sgd, rmsprop, not adam (the default), "
+                + "which uses betas, eps, amsgrad")
         }
 
         @Test func betasWithSGDAreRefused() {
             #expect(configError("optimizer:\n  name: sgd\n  betas: [0.9, 0.99]\n") ==
-                "configs/x.txt:3: optimizer.betas: applies only to adam, adamw, nadam, not sgd, which uses momentum, dampening, nesterov")
+                "configs/x.txt:3: optimizer.betas: applies only to adam, adamw, nadam, not sgd, "
+                + "which uses momentum, dampening, nesterov")
         }
 
         @Test func errorsAreAlwaysOneLine() throws {
@@ -360,7 +376,8 @@ extension ConfigurationTests {
 
         @Test func overrideCannotHideASectionThatIsNotAMapping() {
             #expect(configError("training: 5\n", overrides: ["training.epochs=3"]) ==
-                "configs/x.txt:1: training: expected a section (a mapping with some of: epochs, batch_size, precision, loss_scale, clip, max_seconds)")
+                "configs/x.txt:1: training: expected a section "
+                + "(a mapping with some of: epochs, batch_size, precision, loss_scale, clip, max_seconds)")
         }
 
         @Test func laterOverrideWins() throws {
@@ -387,21 +404,24 @@ extension ConfigurationTests {
 
         @Test func overrideBreakingARuleBetweenKeysNamesTheOverride() {
             #expect(configError("seed: 1\n", overrides: ["optimizer.momentum=0.9"]) ==
-                "--set optimizer.momentum=0.9: optimizer.momentum: applies only to sgd, rmsprop, not adam (the default), which uses betas, eps, amsgrad")
+                "--set optimizer.momentum=0.9: optimizer.momentum: applies only to sgd, rmsprop, not adam (the default), "
+                + "which uses betas, eps, amsgrad")
         }
 
         @Test func unknownKeyInOverride() {
             #expect(configError("seed: 1\n", overrides: ["optimiser.lr=1"]) ==
                 "--set optimiser.lr=1: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output (did you mean 'optimizer'?)")
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output "
+                + "(did you mean 'optimizer'?)")
             #expect(configError("seed: 1\n", overrides: ["training.epoch=1"]) ==
-                "--set training.epoch=1: unknown key 'epoch' in section 'training'; expected one of: epochs, batch_size, precision, loss_scale, clip, max_seconds "
-                + "(did you mean 'epochs'?)")
+                "--set training.epoch=1: unknown key 'epoch' in section 'training'; "
+                + "expected one of: epochs, batch_size, precision, loss_scale, clip, max_seconds (did you mean 'epochs'?)")
         }
 
         @Test func overrideMustNameAKeyThatHoldsAValue() {
             #expect(configError("seed: 1\n", overrides: ["training=1"]) ==
-                "--set training=1: 'training' is a section; expected training.KEY=value with KEY one of: epochs, batch_size, precision, loss_scale, clip, max_seconds")
+                "--set training=1: 'training' is a section; expected training.KEY=value with KEY one of: "
+                + "epochs, batch_size, precision, loss_scale, clip, max_seconds")
             #expect(configError("seed: 1\n", overrides: ["seed.value=1"]) ==
                 "--set seed.value=1: 'seed' holds a value, not keys; expected seed=value")
         }
@@ -594,7 +614,9 @@ extension ConfigurationTests {
             let path = folder.appendingPathComponent("latin1.yaml").path
             // "loss: mse\nseed: é\n" in Latin-1: the é is byte 16, on line 2.
             try Data(Array("loss: mse\nseed: ".utf8) + [0xE9, 0x0A]).write(to: URL(fileURLWithPath: path))
-            #expect(throws: NNTrainError.config(path, line: 2, "byte 16 (0xe9) is not UTF-8; expected a YAML config file in UTF-8")) {
+            #expect(
+                throws: NNTrainError.config(path, line: 2, "byte 16 (0xe9) is not UTF-8; expected a YAML config file in UTF-8")
+            ) {
                 try Configuration.load(path: path)
             }
         }
@@ -620,7 +642,8 @@ extension ConfigurationTests {
 
         @Test func lossScaleReadsDynamicNoneOrANumber() throws {
             func scaling(_ value: String) throws -> LossScaling {
-                try Configuration.parse(yaml: "training: {precision: fp16, loss_scale: \(value)}\n", source: file).training.lossScale
+                try Configuration.parse(yaml: "training: {precision: fp16, loss_scale: \(value)}\n", source: file)
+                    .training.lossScale
             }
             #expect(try scaling("dynamic") == .dynamic)
             #expect(try scaling("none") == .none)
@@ -632,11 +655,13 @@ extension ConfigurationTests {
 
         @Test func badLossScalesAreRefused() {
             #expect(configError("training:\n  precision: fp16\n  loss_scale: auto\n") ==
-                "configs/x.txt:3: training.loss_scale: 'auto' is not dynamic, none or a number; expected dynamic, none or a number from 1e-30 to 1e30")
+                "configs/x.txt:3: training.loss_scale: 'auto' is not dynamic, none or a number; "
+                + "expected dynamic, none or a number from 1e-30 to 1e30")
             #expect(configError("training:\n  precision: fp16\n  loss_scale: 0\n") ==
                 "configs/x.txt:3: training.loss_scale: 0 is out of range; expected dynamic, none or a number from 1e-30 to 1e30")
             #expect(configError("training:\n  precision: fp16\n  loss_scale: 1e31\n") ==
-                "configs/x.txt:3: training.loss_scale: 1e31 is out of range; expected dynamic, none or a number from 1e-30 to 1e30")
+                "configs/x.txt:3: training.loss_scale: 1e31 is out of range; "
+                + "expected dynamic, none or a number from 1e-30 to 1e30")
             #expect(configError("training:\n  precision: fp8\n") ==
                 "configs/x.txt:2: training.precision: 'fp8' is not one of: fp32, fp16, bf16")
         }
@@ -666,7 +691,8 @@ extension ConfigurationTests {
             #expect(off.earlyStopping.patience == nil && off.earlyStopping.monitor == nil)
             let on = try Configuration.parse(yaml: "early_stopping: {patience: 3, restore_best: true}\n", source: "configs/x.txt")
             #expect(on.earlyStopping.monitor == .valLoss && on.earlyStopping.mode == .min)
-            let accuracy = try Configuration.parse(yaml: "early_stopping: {patience: 3, monitor: val_acc}\n", source: "configs/x.txt")
+            let accuracy = try Configuration.parse(yaml: "early_stopping: {patience: 3, monitor: val_acc}\n",
+                                                   source: "configs/x.txt")
             #expect(accuracy.earlyStopping.mode == .max)
             let noValidation = try Configuration.parse(
                 yaml: "data: {validation_split: 0}\nearly_stopping: {patience: 2}\n", source: "configs/x.txt")
@@ -678,7 +704,8 @@ extension ConfigurationTests {
                 "configs/x.txt:4: early_stopping.monitor: val_loss needs a validation split; "
                 + "expected data.validation_split > 0 or monitor: train_loss")
             #expect(configError("data: {dataset: bonus}\nloss: mse\nearly_stopping: {patience: 2, monitor: val_acc}\n") ==
-                "configs/x.txt:3: early_stopping.monitor: val_acc needs a classification dataset; expected val_loss or train_loss for bonus")
+                "configs/x.txt:3: early_stopping.monitor: val_acc needs a classification dataset; "
+                + "expected val_loss or train_loss for bonus")
             #expect(configError("early_stopping:\n  restore_best: true\n") ==
                 "configs/x.txt:2: early_stopping.restore_best: early stopping is off without patience; "
                 + "expected early_stopping.patience: N as well")
@@ -695,7 +722,8 @@ extension ConfigurationTests {
                                                source: "configs/x.txt")
             #expect(best.checkpoint.monitor == .valLoss && best.checkpoint.mode == .min)
             #expect(best.checkpoint.everyNEpochs == 5 && best.checkpoint.keepLast == 3)
-            let accuracy = try Configuration.parse(yaml: "checkpoint: {save_best: true, monitor: val_acc}\n", source: "configs/x.txt")
+            let accuracy = try Configuration.parse(yaml: "checkpoint: {save_best: true, monitor: val_acc}\n",
+                                                   source: "configs/x.txt")
             #expect(accuracy.checkpoint.mode == .max)
             let noValidation = try Configuration.parse(yaml: "data: {validation_split: 0}\ncheckpoint: {save_best: true}\n",
                                                        source: "configs/x.txt")
@@ -738,17 +766,31 @@ extension ConfigurationTests {
     /// The rules that tie scheduler, optimizer and augmentation keys together.
     @Suite struct RulesBetweenKeys {
         @Test(arguments: [
-            ("scheduler: {name: step}\n", "configs/x.txt:1: scheduler.step_size is required for scheduler step; expected e.g. step_size: 10"),
-            ("scheduler: {name: multistep}\n", "configs/x.txt:1: scheduler.milestones is required for scheduler multistep; expected e.g. milestones: [10, 20]"),
-            ("scheduler: {name: exponential}\n", "configs/x.txt:1: scheduler.gamma is required for scheduler exponential; expected e.g. gamma: 0.95"),
-            ("scheduler: {name: cosine_restarts}\n", "configs/x.txt:1: scheduler.t_0 is required for scheduler cosine_restarts; expected e.g. t_0: 10"),
-            ("scheduler:\n  name: multistep\n  milestones: [20, 10]\n", "configs/x.txt:3: scheduler.milestones: [20, 10] is not increasing; expected epochs in increasing order"),
-            ("scheduler:\n  warmup_steps: 5\n  warmup_epochs: 1\n", "configs/x.txt:3: scheduler.warmup_epochs: given together with warmup_steps; expected one of the two"),
-            ("scheduler:\n  name: cyclic\n  mode: triangle\n", "configs/x.txt:3: scheduler.mode: 'triangle' is not one of: triangular, triangular2, exp_range"),
-            ("scheduler:\n  name: reduce_on_plateau\n  mode: [min]\n", "configs/x.txt:3: scheduler.mode: expected a single word, not a list"),
-            ("optimizer:\n  name: adagrad\nscheduler: {name: one_cycle}\n", "configs/x.txt:2: optimizer.name: adagrad has no momentum for scheduler one_cycle to cycle; expected scheduler.cycle_momentum: false or another optimizer"),
-            ("optimizer:\n  name: sgd\n  nesterov: true\n", "configs/x.txt:3: optimizer.nesterov: nesterov momentum requires momentum > 0 and dampening 0 (as torch.optim.SGD); expected optimizer.momentum: 0.9 or nesterov: false"),
-            ("data:\n  dataset: bonus\n  augment: {hflip: true}\nloss: mse\n", "configs/x.txt:3: data.augment.hflip: augmentation applies to image datasets, not bonus; expected data.augment to be off"),
+            ("scheduler: {name: step}\n",
+             "configs/x.txt:1: scheduler.step_size is required for scheduler step; expected e.g. step_size: 10"),
+            ("scheduler: {name: multistep}\n",
+             "configs/x.txt:1: scheduler.milestones is required for scheduler multistep; expected e.g. milestones: [10, 20]"),
+            ("scheduler: {name: exponential}\n",
+             "configs/x.txt:1: scheduler.gamma is required for scheduler exponential; expected e.g. gamma: 0.95"),
+            ("scheduler: {name: cosine_restarts}\n",
+             "configs/x.txt:1: scheduler.t_0 is required for scheduler cosine_restarts; expected e.g. t_0: 10"),
+            ("scheduler:\n  name: multistep\n  milestones: [20, 10]\n",
+             "configs/x.txt:3: scheduler.milestones: [20, 10] is not increasing; expected epochs in increasing order"),
+            ("scheduler:\n  warmup_steps: 5\n  warmup_epochs: 1\n",
+             "configs/x.txt:3: scheduler.warmup_epochs: given together with warmup_steps; expected one of the two"),
+            ("scheduler:\n  name: cyclic\n  mode: triangle\n",
+             "configs/x.txt:3: scheduler.mode: 'triangle' is not one of: triangular, triangular2, exp_range"),
+            ("scheduler:\n  name: reduce_on_plateau\n  mode: [min]\n",
+             "configs/x.txt:3: scheduler.mode: expected a single word, not a list"),
+            ("optimizer:\n  name: adagrad\nscheduler: {name: one_cycle}\n",
+             "configs/x.txt:2: optimizer.name: adagrad has no momentum for scheduler one_cycle to cycle; "
+                + "expected scheduler.cycle_momentum: false or another optimizer"),
+            ("optimizer:\n  name: sgd\n  nesterov: true\n",
+             "configs/x.txt:3: optimizer.nesterov: nesterov momentum requires momentum > 0 and dampening 0 "
+                + "(as torch.optim.SGD); expected optimizer.momentum: 0.9 or nesterov: false"),
+            ("data:\n  dataset: bonus\n  augment: {hflip: true}\nloss: mse\n",
+             "configs/x.txt:3: data.augment.hflip: augmentation applies to image datasets, not bonus; "
+                + "expected data.augment to be off"),
         ])
         func refusesKeysThatDoNotFitTogether(yaml: String, message: String) {
             #expect(configError(yaml) == message)
@@ -756,7 +798,8 @@ extension ConfigurationTests {
 
         @Test func oneCycleAndCyclicWithAdagradAreFineWithoutMomentumCycling() throws {
             let configuration = try Configuration.parse(
-                yaml: "optimizer: {name: adagrad}\nscheduler: {name: one_cycle, cycle_momentum: false}\n", source: "configs/x.txt")
+                yaml: "optimizer: {name: adagrad}\nscheduler: {name: one_cycle, cycle_momentum: false}\n",
+                source: "configs/x.txt")
             #expect(configuration.scheduler.name == .oneCycle && configuration.optimizer.lr == 0.01)
         }
     }
@@ -766,8 +809,8 @@ extension ConfigurationTests {
     /// `scheduler.mode` is typed by the schedule it belongs to, whichever of the two keys comes first.
     @Suite struct ScheduleModes {
         @Test func modeIsReadForTheScheduleChosenEvenBeforeItsName() throws {
-            let plateau = try Configuration.parse(yaml: "scheduler:\n  mode: max\n  name: reduce_on_plateau\n  monitor: val_acc\n",
-                                                  source: file)
+            let plateau = try Configuration.parse(
+                yaml: "scheduler:\n  mode: max\n  name: reduce_on_plateau\n  monitor: val_acc\n", source: file)
             #expect(plateau.scheduler.mode == .plateau(.max))
             let cyclic = try Configuration.parse(yaml: "scheduler: {name: cyclic}\n", source: file,
                                                  overrides: ["scheduler.mode=exp_range"])
@@ -776,7 +819,8 @@ extension ConfigurationTests {
         }
 
         @Test func unsetModeTakesTheScheduleDefault() throws {
-            #expect(try Configuration.parse(yaml: "scheduler: {name: cyclic}\n", source: file).scheduler.mode == .cyclic(.triangular))
+            #expect(try Configuration.parse(yaml: "scheduler: {name: cyclic}\n", source: file).scheduler.mode
+                == .cyclic(.triangular))
             #expect(try Configuration.parse(yaml: "scheduler: {name: reduce_on_plateau, monitor: val_acc}\n", source: file)
                 .scheduler.mode == .plateau(.max))
         }

@@ -42,7 +42,9 @@ import Testing
         #expect(testLabels == [9, 8, 7])
         #expect(train.name == "fashion-mnist train" && test.name == "fashion-mnist test")
         #expect(train.featureCount == 784 && train.featureNames.isEmpty && train.targetName == nil)
-        #expect(train.classNames == ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"])
+        #expect(train.classNames == [
+            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+        ])
     }
 
     @Test func missingFolder() throws {

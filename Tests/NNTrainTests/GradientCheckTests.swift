@@ -25,7 +25,9 @@ import Testing
         Initialization().apply(to: network, activation: activation, random: &random)
         if batchNorm {  // move γ and β off 1 and 0 so that their gradients are checked in general
             for tensor in network.parameters.tensors where tensor.role.isBatchNorm {
-                for i in 0..<tensor.count { network.parameters.values.base[tensor.offset + i] += Float(random.nextGaussian()) * 0.3 }
+                for i in 0..<tensor.count {
+                    network.parameters.values.base[tensor.offset + i] += Float(random.nextGaussian()) * 0.3
+                }
             }
         }
         var (x, classes, values) = Self.batch(outputs: outputs, classification: classification)

@@ -74,7 +74,8 @@ import Testing
         bytes[bytes.count - 5] ^= 0xFF  // the last byte of the CRC-32 in the trailer
         let badCRC = try folder.write(bytes, to: "crc.gz")
         #expect(
-            throws: NNTrainError.data(badCRC, "corrupt gzip data: incorrect data check (detected after \(bytes.count - 4) compressed bytes)")
+            throws: NNTrainError.data(badCRC, "corrupt gzip data: incorrect data check "
+                + "(detected after \(bytes.count - 4) compressed bytes)")
         ) {
             try Gzip.decompress(path: badCRC)
         }
@@ -83,7 +84,8 @@ import Testing
         method[2] = 7  // compression method: only 8 (deflate) exists; zlib reads it with the flags byte
         let badMethod = try folder.write(method, to: "method.gz")
         #expect(
-            throws: NNTrainError.data(badMethod, "corrupt gzip data: unknown compression method (detected after 4 compressed bytes)")
+            throws: NNTrainError.data(badMethod,
+                                      "corrupt gzip data: unknown compression method (detected after 4 compressed bytes)")
         ) {
             try Gzip.decompress(path: badMethod)
         }

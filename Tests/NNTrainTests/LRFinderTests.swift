@@ -57,7 +57,8 @@ import Testing
         let afterStop = finder.record(loss: 1)
         #expect(!afterStop && finder.points.count == 4)  // nothing is recorded after the stop
         // Without stop_div the same losses run on; six steady steps complete a 6-step test.
-        var patient = LRFinder(schedule: try LRFinderSchedule(startLearningRate: 1e-3, endLearningRate: 1, steps: 6), stopOnDivergence: false)
+        var patient = LRFinder(schedule: try LRFinderSchedule(startLearningRate: 1e-3, endLearningRate: 1, steps: 6),
+                               stopOnDivergence: false)
         let patientGoing = [1.0, 1, 1, 1000, 1, 1].map { patient.record(loss: $0) }
         #expect(patientGoing == [true, true, true, true, true, false])
         #expect(patient.stop == .completed && patient.points.count == 6)

@@ -20,7 +20,8 @@ import Testing
         let dy = FloatBuffer(count: rows * width), dx = FloatBuffer(count: rows * width)
         for i in 0..<dy.count { dy.base[i] = 1 }
         layer.backward(input: x.matrix(rows: rows, columns: width), output: y.matrix(rows: rows, columns: width),
-                       outputGradient: dy.matrix(rows: rows, columns: width), inputGradient: dx.matrix(rows: rows, columns: width))
+                       outputGradient: dy.matrix(rows: rows, columns: width),
+                       inputGradient: dx.matrix(rows: rows, columns: width))
         for i in 0..<dx.count { #expect(dx.base[i] == (y.base[i] == 0 ? 0 : 1 / (1 - p))) }
         layer.forward(x.matrix(rows: rows, columns: width), into: y.matrix(rows: rows, columns: width), training: false)
         for i in 0..<y.count { #expect(y.base[i] == x.base[i]) }
@@ -30,7 +31,8 @@ import Testing
 @Suite struct BatchNormTests {
     /// One feature, batch (1, 2, 3, 6): μ = 3, biased σ² = 3.5, unbiased 14/3.
     @Test func normalisesWithBatchStatisticsAndTracksRunningOnes() {
-        let network = Network.mlp(Network.MLPShape(inputWidth: 1, hidden: [1], outputWidth: 1, activation: .relu, batchNorm: true))
+        let network = Network.mlp(Network.MLPShape(inputWidth: 1, hidden: [1], outputWidth: 1, activation: .relu,
+                                                   batchNorm: true))
         network.reserve(rows: 4)
         let norm = network.layers.compactMap { $0 as? BatchNorm }[0]
         var random = RandomGenerator(seed: 0)
@@ -59,7 +61,8 @@ import Testing
     }
 
     @Test func batchNormParametersTakeNoWeightDecayByDefault() {
-        let network = Network.mlp(Network.MLPShape(inputWidth: 3, hidden: [4], outputWidth: 2, activation: .relu, batchNorm: true))
+        let network = Network.mlp(Network.MLPShape(inputWidth: 3, hidden: [4], outputWidth: 2, activation: .relu,
+                                                   batchNorm: true))
         // layers.0.weight [4,3] = 0..<12, layers.0.bias 12..<16, norms.0.* 16..<24, layers.1.* 24..<34.
         #expect(network.parameters.groups(decayBatchNorm: false) == [
             ParameterGroup(range: 0..<16, weightDecay: true), ParameterGroup(range: 16..<24, weightDecay: false),

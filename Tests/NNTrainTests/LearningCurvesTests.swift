@@ -7,7 +7,8 @@ import Testing
     /// A classification run in fp16 (two extra columns), its lr decayed over two decades, the last
     /// validation loss diverged to nan.
     static let classification = """
-        epoch,lr,train_loss,train_acc,val_loss,val_acc,grad_norm_mean,grad_norm_max,epoch_seconds,samples_per_second,loss_scale,skipped_steps
+        epoch,lr,train_loss,train_acc,val_loss,val_acc,grad_norm_mean,grad_norm_max,epoch_seconds,\
+        samples_per_second,loss_scale,skipped_steps
         1,0.1,0.9,0.7,0.8,0.72,1.5,3.0,0.61,98000.5,65536.0,0
         2,0.01,0.6,0.8,0.65,0.79,1.2,2.5,0.6,99000.0,65536.0,1
         3,0.001,0.5,0.83,nan,0.81,1.1,2.0,0.6,99500.0,32768.0,0
@@ -47,7 +48,8 @@ import Testing
         #expect(chart.panels[0].series.map(\.name) == ["train loss"])
         #expect(chart.panels[1].y.scale == .linear)  // a constant rate
         // With validation, MAE and R² get a panel each.
-        let validated = Self.regression.replacing("4.0,,,,", with: "4.0,3.5,1.2,0.4,").replacing("2.5,,,,", with: "2.5,2.0,0.9,0.6,")
+        let validated = Self.regression.replacing("4.0,,,,", with: "4.0,3.5,1.2,0.4,")
+            .replacing("2.5,,,,", with: "2.5,2.0,0.9,0.6,")
         let full = try LearningCurves.read(metricsPath: folder.write(validated, to: "metrics.csv")).chart(title: nil)
         #expect(full.panels.map(\.title) == ["Loss", "Validation MAE", "Validation R²", "Learning rate"])
     }

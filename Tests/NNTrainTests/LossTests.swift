@@ -72,7 +72,8 @@ import Testing
         let logP = [0.5, -1.0, 2.0].map { $0 - logSumExp }
         let expected = (1 - epsilon) * -logP[0] + epsilon * logP.map { -$0 }.reduce(0, +) / 3
         let (sums, gradient) = label.withUnsafeBufferPointer {
-            Self.run(.crossEntropy(labelSmoothing: Float(epsilon)), output: logits, columns: 3, targets: .classes($0.baseAddress!))
+            Self.run(.crossEntropy(labelSmoothing: Float(epsilon)), output: logits, columns: 3,
+                     targets: .classes($0.baseAddress!))
         }
         #expect(abs(sums.loss - expected) < 1e-5)
         let q = [1 - epsilon + epsilon / 3, epsilon / 3, epsilon / 3]
@@ -83,7 +84,9 @@ import Testing
         let logits: [Float] = [0.5, -1, 2, 1, 1, 0]
         let a: [Int32] = [0, 2], b: [Int32] = [2, 1], lambda: Float = 0.7
         func loss(_ labels: [Int32]) -> (LossSums, [Float]) {
-            labels.withUnsafeBufferPointer { Self.run(.crossEntropy(labelSmoothing: 0), output: logits, columns: 3, targets: .classes($0.baseAddress!)) }
+            labels.withUnsafeBufferPointer {
+                Self.run(.crossEntropy(labelSmoothing: 0), output: logits, columns: 3, targets: .classes($0.baseAddress!))
+            }
         }
         let (lossA, gradA) = loss(a), (lossB, gradB) = loss(b)
         let (mixed, gradMixed) = a.withUnsafeBufferPointer { pa in
@@ -100,7 +103,9 @@ import Testing
 
     @Test func maeAndHuberMatchTheirDefinitions() {
         let output: [Float] = [1, 2, 3, 4], target: [Float] = [0, 2, 5, 3.5]  // d = 1, 0, −2, 0.5
-        let (mae, maeGradient) = target.withUnsafeBufferPointer { Self.run(.mae, output: output, columns: 1, targets: .values($0.baseAddress!)) }
+        let (mae, maeGradient) = target.withUnsafeBufferPointer {
+            Self.run(.mae, output: output, columns: 1, targets: .values($0.baseAddress!))
+        }
         let meanAbsolute: Double = (1 + 0 + 2 + 0.5) / 4
         let expectedMAEGradient: [Float] = [0.25, 0, -0.25, 0.25]
         #expect(mae.loss / Double(mae.rows) == meanAbsolute)

@@ -67,7 +67,9 @@ import Testing
             self.init(name, reader, files: [reader.fileName: bytes], expected, kind)
         }
 
-        init(_ name: String, _ reader: Reader, files: [String: [UInt8]], _ expected: Expected, _ kind: NNTrainError.Kind = .data) {
+        init(
+            _ name: String, _ reader: Reader, files: [String: [UInt8]], _ expected: Expected, _ kind: NNTrainError.Kind = .data
+        ) {
             self.name = name
             self.reader = reader
             self.files = files
@@ -105,10 +107,12 @@ import Testing
 
     static let configCases: [Case] = [
         Case("config: empty file", .config, [],
-             .exactly("{dir}/c.yaml: the config is empty; expected a YAML mapping with sections like data:, model:, optimizer:, training:"),
+             .exactly("{dir}/c.yaml: the config is empty; "
+                 + "expected a YAML mapping with sections like data:, model:, optimizer:, training:"),
              .config),
         Case("config: a tab in the indentation", .config, Array("optimizer:\n\tlr: 0.1\n".utf8),
-             .exactly("{dir}/c.yaml:2: invalid YAML: this line is indented with a tab; expected spaces (YAML forbids tabs in indentation)"),
+             .exactly("{dir}/c.yaml:2: invalid YAML: this line is indented with a tab; "
+                 + "expected spaces (YAML forbids tabs in indentation)"),
              .config),
         Case("config: a duplicate key", .config, Array("optimizer:\n  lr: 0.1\n  name: sgd\n  lr: 0.2\n".utf8),
              .exactly("{dir}/c.yaml:4: duplicate key 'lr' (first at line 2)"), .config),
@@ -121,7 +125,8 @@ import Testing
         Case("config: a mapping where a list belongs", .config, Array("model:\n  hidden: {a: 1}\n".utf8),
              .exactly("{dir}/c.yaml:2: model.hidden: expected a list of integers >= 1, like [256, 128], not a mapping"), .config),
         Case("config: a list at the top", .config, Array("- seed\n- 3\n".utf8),
-             .exactly("{dir}/c.yaml:1: the config is a list; expected a YAML mapping with sections like data:, model:, optimizer:, training:"),
+             .exactly("{dir}/c.yaml:1: the config is a list; "
+                 + "expected a YAML mapping with sections like data:, model:, optimizer:, training:"),
              .config),
         Case("config: cut inside a flow list", .config, Array("model:\n  hidden: [64,".utf8),
              .containing("{dir}/c.yaml:2: invalid YAML: "), .config),
@@ -130,18 +135,20 @@ import Testing
         Case("config: a control character", .config, Array("seed: 1\u{1}\n".utf8),
              .containing("{dir}/c.yaml:1: invalid YAML: control characters are not allowed"), .config),
         Case("config: aliases that expand to a billion values", .config, Array(billionLaughs.utf8),
-             .exactly("{dir}/c.yaml:4: the aliases (*name) here expand the config to more than 10000 values; expected a config of at most 10000 values"),
+             .exactly("{dir}/c.yaml:4: the aliases (*name) here expand the config to more than 10000 values; "
+                 + "expected a config of at most 10000 values"),
              .config),
         Case("config: 5000 nested lists", .config,
              Array(("model:\n  hidden: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)).utf8),
-             .exactly("{dir}/c.yaml:2: invalid YAML: lists or mappings nested more than 1000 levels deep; expected a config a few levels deep"),
+             .exactly("{dir}/c.yaml:2: invalid YAML: lists or mappings nested more than 1000 levels deep; "
+                 + "expected a config a few levels deep"),
              .config),
         Case("config: a hidden width of 2^63 - 1", .config, Array("model:\n  hidden: [9223372036854775807]\n".utf8),
-             .exactly("{dir}/c.yaml:2: model.hidden: makes a model of at least 2^63 parameters with fashion-mnist's 784 inputs and 10 outputs; "
-                 + "expected at most 268435456 (1 GiB of float32)"), .config),
+             .exactly("{dir}/c.yaml:2: model.hidden: makes a model of at least 2^63 parameters with fashion-mnist's 784 inputs "
+                 + "and 10 outputs; expected at most 268435456 (1 GiB of float32)"), .config),
         Case("config: 10 billion parameters", .config, Array("model: {hidden: [100000, 100000], batch_norm: true}\n".utf8),
-             .exactly("{dir}/c.yaml:1: model.hidden: makes a model of 10080000010 parameters with fashion-mnist's 784 inputs and 10 outputs; "
-                 + "expected at most 268435456 (1 GiB of float32)"), .config),
+             .exactly("{dir}/c.yaml:1: model.hidden: makes a model of 10080000010 parameters with fashion-mnist's 784 inputs "
+                 + "and 10 outputs; expected at most 268435456 (1 GiB of float32)"), .config),
         Case("config: larger than 1 MiB", .config, Array(("seed: 1\n" + String(repeating: "#\n", count: 600_000)).utf8),
              .exactly("{dir}/c.yaml: is larger than 1048576 bytes; expected a YAML config file (a few hundred bytes)"), .config),
         Case("config: missing", .config, files: [:],
@@ -175,50 +182,67 @@ import Testing
                  .exactly("{dir}/data.gz: not a gzip file (first bytes 0x00 0x00); expected a .gz file starting 1f 8b")),
             Case("gz: not deflate (method 7)", .idxImages, { var bytes = member; bytes[2] = 7; return bytes }(),
                  .exactly("{dir}/data.gz: corrupt gzip data: unknown compression method (detected after 4 compressed bytes)")),
-            Case("gz: a wrong CRC-32 in the trailer", .idxImages, { var bytes = member; bytes[bytes.count - 8] ^= 1; return bytes }(),
-                 .exactly("{dir}/data.gz: corrupt gzip data: incorrect data check (detected after \(member.count - 4) compressed bytes)")),
+            Case("gz: a wrong CRC-32 in the trailer", .idxImages,
+                 { var bytes = member; bytes[bytes.count - 8] ^= 1; return bytes }(),
+                 .exactly("{dir}/data.gz: corrupt gzip data: incorrect data check "
+                     + "(detected after \(member.count - 4) compressed bytes)")),
             // The trailer's ISIZE says 1 byte more than the member decodes to: zlib checks it.
             Case("gz: decodes to another size than its trailer says", .idxImages,
                  { var bytes = member; bytes[bytes.count - 4] &+= 1; return bytes }(),
-                 .exactly("{dir}/data.gz: corrupt gzip data: incorrect length check (detected after \(member.count) compressed bytes)")),
+                 .exactly("{dir}/data.gz: corrupt gzip data: incorrect length check "
+                     + "(detected after \(member.count) compressed bytes)")),
             Case("gz: junk after the member", .idxImages, member + Array("junk".utf8),
-                 .exactly("{dir}/data.gz: corrupt gzip data: incorrect header check (detected after \(member.count + 2) compressed bytes)")),
+                 .exactly("{dir}/data.gz: corrupt gzip data: incorrect header check "
+                     + "(detected after \(member.count + 2) compressed bytes)")),
             // The IDX inside.
             Case("idx: decodes to nothing", .idxImages, gz([]),
                  .exactly("{dir}/data.gz: decoded data is 0 bytes; an IDX file starts with a 4-byte magic number")),
             Case("idx: wrong magic (a zip inside)", .idxImages, gz([0x50, 0x4B, 0x03, 0x04] + fixtureBytes(100)),
-                 .exactly("{dir}/data.gz: byte 0: magic number 0x504b0304 is not an IDX file of unsigned bytes with 3 dimensions; expected 0x00000803")),
+                 .exactly("{dir}/data.gz: byte 0: magic number 0x504b0304 is not an IDX file of unsigned bytes "
+                     + "with 3 dimensions; expected 0x00000803")),
             Case("idx: labels where images belong", .idxImages, gz(labels),
-                 .exactly("{dir}/data.gz: byte 0: magic number 0x00000801 is not an IDX file of unsigned bytes with 3 dimensions; expected 0x00000803")),
-            Case("idx: wrong dimension count (2 for images)", .idxImages, gz(idxFile(dimensions: [2, 784], data: fixtureBytes(1568))),
-                 .exactly("{dir}/data.gz: byte 0: magic number 0x00000802 is not an IDX file of unsigned bytes with 3 dimensions; expected 0x00000803")),
+                 .exactly("{dir}/data.gz: byte 0: magic number 0x00000801 is not an IDX file of unsigned bytes "
+                     + "with 3 dimensions; expected 0x00000803")),
+            Case("idx: wrong dimension count (2 for images)", .idxImages,
+                 gz(idxFile(dimensions: [2, 784], data: fixtureBytes(1568))),
+                 .exactly("{dir}/data.gz: byte 0: magic number 0x00000802 is not an IDX file of unsigned bytes "
+                     + "with 3 dimensions; expected 0x00000803")),
             Case("idx: wrong dimension count (2 for labels)", .idxLabels, gz(idxFile(dimensions: [5, 1], data: [1, 2, 3, 4, 5])),
-                 .exactly("{dir}/data.gz: byte 0: magic number 0x00000802 is not an IDX file of unsigned bytes with 1 dimension; expected 0x00000801")),
+                 .exactly("{dir}/data.gz: byte 0: magic number 0x00000802 is not an IDX file of unsigned bytes with 1 dimension; "
+                     + "expected 0x00000801")),
             Case("idx: floats instead of bytes", .idxLabels, gz(idxFile(dimensions: [1], data: [0, 0, 0, 0], magic: 0x0D01)),
-                 .exactly("{dir}/data.gz: byte 0: magic number 0x00000d01 is not an IDX file of unsigned bytes with 1 dimension; expected 0x00000801")),
-            Case("idx: a header claiming 2^32 - 1 images", .idxImages, gz(idxFile(dimensions: [Int(UInt32.max), 28, 28], data: fixtureBytes(784))),
-                 .exactly("{dir}/data.gz: bytes 4-15: dimensions 4294967295×28×28 describe 3367254359280 bytes of data, more than the limit of "
-                     + "\(FashionMNIST.maxImagesFileBytes) bytes for a decoded file (header included); refusing before decoding them")),
+                 .exactly("{dir}/data.gz: byte 0: magic number 0x00000d01 is not an IDX file of unsigned bytes with 1 dimension; "
+                     + "expected 0x00000801")),
+            Case("idx: a header claiming 2^32 - 1 images", .idxImages,
+                 gz(idxFile(dimensions: [Int(UInt32.max), 28, 28], data: fixtureBytes(784))),
+                 .exactly("{dir}/data.gz: bytes 4-15: dimensions 4294967295×28×28 describe 3367254359280 bytes of data, "
+                     + "more than the limit of \(FashionMNIST.maxImagesFileBytes) bytes for a decoded file (header included); "
+                     + "refusing before decoding them")),
             Case("idx: dimensions whose product overflows", .idxImages,
                  gz(idxFile(dimensions: [Int(UInt32.max), Int(UInt32.max), Int(UInt32.max)], data: [])),
-                 .exactly("{dir}/data.gz: bytes 4-15: dimensions 4294967295×4294967295×4294967295 describe more bytes than any file can hold")),
+                 .exactly("{dir}/data.gz: bytes 4-15: dimensions 4294967295×4294967295×4294967295 "
+                     + "describe more bytes than any file can hold")),
             Case("idx: 300,001 labels, one over the limit", .idxLabels, gz(idxFile(dimensions: [300_001], data: [])),
-                 .exactly("{dir}/data.gz: bytes 4-7: dimensions 300001 describe 300001 bytes of data, more than the limit of 300008 bytes "
-                     + "for a decoded file (header included); refusing before decoding them")),
+                 .exactly("{dir}/data.gz: bytes 4-7: dimensions 300001 describe 300001 bytes of data, "
+                     + "more than the limit of 300008 bytes for a decoded file (header included); "
+                     + "refusing before decoding them")),
             // A gz bomb: a 784-byte image, then 20 MB of zeros that compress to 20 KB. Inflating
             // stops at the first byte past the 800 the header gives.
             Case("idx: a gz bomb behind a valid header", .idxImages,
                  gz(idxFile(dimensions: [1, 28, 28], data: fixtureBytes(784) + [UInt8](repeating: 0, count: 20_000_000))),
-                 .exactly("{dir}/data.gz: byte 800: trailing data after the 784 bytes of data for dimensions 1×28×28; expected the file to end there")),
+                 .exactly("{dir}/data.gz: byte 800: trailing data after the 784 bytes of data for dimensions 1×28×28; "
+                     + "expected the file to end there")),
             Case("idx: one image short of its header (a gz that decodes to the wrong size)", .idxImages,
                  gz(idxFile(dimensions: [3, 28, 28], data: fixtureBytes(2 * 784))),
-                 .exactly("{dir}/data.gz: truncated IDX data: dimensions 3×28×28 need 2352 bytes after the 16-byte header, but the file has 1568")),
+                 .exactly("{dir}/data.gz: truncated IDX data: dimensions 3×28×28 need 2352 bytes after the 16-byte header, "
+                     + "but the file has 1568")),
         ]
         // The gzip member cut at each section boundary: inside the magic, after the 10-byte
         // header, inside the deflate data, before the 8-byte trailer, inside it, one byte short.
         for kept in [1, 10, member.count / 2, member.count - 8, member.count - 4, member.count - 1] {
             cases.append(Case("gz: cut after \(kept) of \(member.count) bytes", .idxImages, Array(member.prefix(kept)),
-                              .exactly("{dir}/data.gz: truncated gzip data: the stream ends after \(kept) compressed bytes without its end marker")))
+                              .exactly("{dir}/data.gz: truncated gzip data: the stream ends after \(kept) compressed bytes "
+                                  + "without its end marker")))
         }
         // The IDX data cut at each boundary and gzipped whole: inside the magic, after it, inside
         // the sizes, after the header, inside the data, one byte short.
@@ -226,17 +250,20 @@ import Testing
             let message = switch kept {
             case ..<4: "decoded data is \(kept) bytes; an IDX file starts with a 4-byte magic number"
             case ..<16: "decoded data is \(kept) bytes; the header of an IDX file with 3 dimensions is 16 bytes"
-            default: "truncated IDX data: dimensions 2×28×28 need 1568 bytes after the 16-byte header, but the file has \(kept - 16)"
+            default:
+                "truncated IDX data: dimensions 2×28×28 need 1568 bytes after the 16-byte header, but the file has \(kept - 16)"
             }
-            cases.append(Case("idx: cut after \(kept) of \(images.count) decoded bytes", .idxImages, gz(Array(images.prefix(kept))),
-                              .exactly("{dir}/data.gz: \(message)")))
+            cases.append(Case("idx: cut after \(kept) of \(images.count) decoded bytes", .idxImages,
+                              gz(Array(images.prefix(kept))), .exactly("{dir}/data.gz: \(message)")))
         }
         return cases
     }()
 
     // MARK: The Fashion-MNIST folder
 
-    static func fashionFiles(trainImages: Int = 2, trainLabels: [UInt8] = [0, 1], testImages: [UInt8]? = nil) -> [String: [UInt8]] {
+    static func fashionFiles(
+        trainImages: Int = 2, trainLabels: [UInt8] = [0, 1], testImages: [UInt8]? = nil
+    ) -> [String: [UInt8]] {
         [
             "train-images-idx3-ubyte.gz": gz(idxFile(dimensions: [trainImages, 28, 28], data: fixtureBytes(trainImages * 784))),
             "train-labels-idx1-ubyte.gz": gz(idxFile(dimensions: [trainLabels.count], data: trainLabels)),
@@ -254,8 +281,10 @@ import Testing
              files: fashionFiles(testImages: gz(idxFile(dimensions: [1, 32, 32], data: fixtureBytes(1024)))),
              .exactly("{dir}/t10k-images-idx3-ubyte.gz: images are 1×32×32 pixels; expected N×28×28")),
         Case("fashion-mnist: text in a .gz file", .fashionMNIST, files: fashionFiles(testImages: Array("<html>".utf8)),
-             .exactly("{dir}/t10k-images-idx3-ubyte.gz: not a gzip file (first bytes 0x3c 0x68); expected a .gz file starting 1f 8b")),
-        Case("fashion-mnist: a file missing", .fashionMNIST, files: fashionFiles().filter { $0.key != "t10k-labels-idx1-ubyte.gz" },
+             .exactly("{dir}/t10k-images-idx3-ubyte.gz: not a gzip file (first bytes 0x3c 0x68); "
+                 + "expected a .gz file starting 1f 8b")),
+        Case("fashion-mnist: a file missing", .fashionMNIST,
+             files: fashionFiles().filter { $0.key != "t10k-labels-idx1-ubyte.gz" },
              .exactly("{dir} lacks t10k-labels-idx1-ubyte.gz; expected a folder holding train-images-idx3-ubyte.gz, "
                  + "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz "
                  + "(data-scripts/fetch-fashion-mnist.sh {dir} fetches the missing ones)"), .missingFile),
@@ -271,29 +300,43 @@ import Testing
         Case("csv: empty file", .csv, [], .exactly("{dir}/t.csv: empty file; expected a header row naming the columns")),
         Case("csv: only a byte-order mark and blank lines", .csv, [0xEF, 0xBB, 0xBF] + csv("\n  \n"),
              .exactly("{dir}/t.csv: empty file; expected a header row naming the columns")),
-        Case("csv: a header and no rows", .csv, csv("a,b\n"), .exactly("{dir}/t.csv: no data rows after the header; expected at least one")),
-        Case("csv: a missing column", .csv, csv("a,c\n1,2\n"), .exactly("{dir}/t.csv:1: missing column 'b'; expected columns: a, b")),
-        Case("csv: a column twice", .csv, csv("a,b,a\n1,2,3\n"), .exactly("{dir}/t.csv:1: column 'a' appears 2 times; expected once")),
-        Case("csv: a ragged row (short)", .csv, csv("a,b,c\n1,2,3\n4,5\n"), .exactly("{dir}/t.csv:3: 2 fields; expected 3 as in the header")),
-        Case("csv: a ragged row (long)", .csv, csv("a,b\n1,2\n3,4,5\n"), .exactly("{dir}/t.csv:3: 3 fields; expected 2 as in the header")),
+        Case("csv: a header and no rows", .csv, csv("a,b\n"),
+             .exactly("{dir}/t.csv: no data rows after the header; expected at least one")),
+        Case("csv: a missing column", .csv, csv("a,c\n1,2\n"),
+             .exactly("{dir}/t.csv:1: missing column 'b'; expected columns: a, b")),
+        Case("csv: a column twice", .csv, csv("a,b,a\n1,2,3\n"),
+             .exactly("{dir}/t.csv:1: column 'a' appears 2 times; expected once")),
+        Case("csv: a ragged row (short)", .csv, csv("a,b,c\n1,2,3\n4,5\n"),
+             .exactly("{dir}/t.csv:3: 2 fields; expected 3 as in the header")),
+        Case("csv: a ragged row (long)", .csv, csv("a,b\n1,2\n3,4,5\n"),
+             .exactly("{dir}/t.csv:3: 3 fields; expected 2 as in the header")),
         Case("csv: a ragged row after a byte-order mark and a quoted line break", .csv,
              [0xEF, 0xBB, 0xBF] + csv("a,note,b\n1,\"two\nlines\",2\n3,4\n"),
              .exactly("{dir}/t.csv:4: 2 fields; expected 3 as in the header")),
         Case("csv: a quote never closed", .csv, csv("a,b\n1,2\n3,\"4\n5,6\n"),
-             .exactly("{dir}/t.csv:3: field 2: the quoted field that starts on this line is never closed; expected a closing \" (a quote inside a quoted field is written \"\")")),
+             .exactly("{dir}/t.csv:3: field 2: the quoted field that starts on this line is never closed; "
+                 + "expected a closing \" (a quote inside a quoted field is written \"\")")),
         Case("csv: text after a closing quote", .csv, csv("a,b\n\"1\"x,2\n"),
-             .exactly("{dir}/t.csv:2: field 1: 'x' after the closing quote of a quoted field; expected a comma or the end of the line (a quote inside a quoted field is written \"\")")),
-        Case("csv: NaN", .csv, csv("a,b\n1,2\n3,NaN\n"), .exactly("{dir}/t.csv:3: column 'b': 'NaN' is not a finite number; \(notFinite)")),
-        Case("csv: quoted -inf", .csv, csv("a,b\n\"-inf\",2\n"), .exactly("{dir}/t.csv:2: column 'a': '-inf' is not a finite number; \(notFinite)")),
-        Case("csv: Infinity", .csv, csv("a,b\n1,Infinity\n"), .exactly("{dir}/t.csv:2: column 'b': 'Infinity' is not a finite number; \(notFinite)")),
+             .exactly("{dir}/t.csv:2: field 1: 'x' after the closing quote of a quoted field; "
+                 + "expected a comma or the end of the line (a quote inside a quoted field is written \"\")")),
+        Case("csv: NaN", .csv, csv("a,b\n1,2\n3,NaN\n"),
+             .exactly("{dir}/t.csv:3: column 'b': 'NaN' is not a finite number; \(notFinite)")),
+        Case("csv: quoted -inf", .csv, csv("a,b\n\"-inf\",2\n"),
+             .exactly("{dir}/t.csv:2: column 'a': '-inf' is not a finite number; \(notFinite)")),
+        Case("csv: Infinity", .csv, csv("a,b\n1,Infinity\n"),
+             .exactly("{dir}/t.csv:2: column 'b': 'Infinity' is not a finite number; \(notFinite)")),
         Case("csv: beyond a double", .csv, csv("a,b\n1e999,2\n"),
              .exactly("{dir}/t.csv:2: column 'a': 1e999 is too large for a 32-bit float; expected a magnitude below 3.4e38")),
         Case("csv: beyond a float", .csv, csv("a,b\n1,-4e38\n"),
              .exactly("{dir}/t.csv:2: column 'b': -4e38 is too large for a 32-bit float; expected a magnitude below 3.4e38")),
-        Case("csv: an empty field", .csv, csv("a,b\n1,\n"), .exactly("{dir}/t.csv:2: column 'b': the field is empty; \(notANumber)")),
-        Case("csv: a word", .csv, csv("a,b\r\n1,2\r\nthree,4\r\n"), .exactly("{dir}/t.csv:3: column 'a': 'three' is not a number; \(notANumber)")),
-        Case("csv: a decimal comma", .csv, csv("a,b\n\"1,5\",2\n"), .exactly("{dir}/t.csv:2: column 'a': '1,5' is not a number; \(notANumber)")),
-        Case("csv: hexadecimal", .csv, csv("a,b\n0x10,2\n"), .exactly("{dir}/t.csv:2: column 'a': '0x10' is not a number; \(notANumber)")),
+        Case("csv: an empty field", .csv, csv("a,b\n1,\n"),
+             .exactly("{dir}/t.csv:2: column 'b': the field is empty; \(notANumber)")),
+        Case("csv: a word", .csv, csv("a,b\r\n1,2\r\nthree,4\r\n"),
+             .exactly("{dir}/t.csv:3: column 'a': 'three' is not a number; \(notANumber)")),
+        Case("csv: a decimal comma", .csv, csv("a,b\n\"1,5\",2\n"),
+             .exactly("{dir}/t.csv:2: column 'a': '1,5' is not a number; \(notANumber)")),
+        Case("csv: hexadecimal", .csv, csv("a,b\n0x10,2\n"),
+             .exactly("{dir}/t.csv:2: column 'a': '0x10' is not a number; \(notANumber)")),
         Case("csv: a folder", .csv, files: ["t.csv/x": []],
              .exactly("{dir}/t.csv is a folder; expected a CSV file with a header row"), .missingFile),
     ]
@@ -338,15 +381,16 @@ import Testing
                  .exactly("{dir}/last.bin: 0 bytes; a safetensors file starts with an 8-byte header length")),
             Case("checkpoint: a header length of 2^60", .checkpoint,
                  [0, 0, 0, 0, 0, 0, 0, 0x10] + Array(checkpointBytes.dropFirst(8)),
-                 .exactly("{dir}/last.bin: bytes 0-7: header length 1152921504606846976 runs past the end of the \(total)-byte file; "
-                     + "expected at most \(total - 8)")),
+                 .exactly("{dir}/last.bin: bytes 0-7: header length 1152921504606846976 "
+                     + "runs past the end of the \(total)-byte file; expected at most \(total - 8)")),
             Case("checkpoint: a header that is not JSON", .checkpoint, SafeTensorsTests.file(header: "{\"a\": ", data: []),
                  .exactly("{dir}/last.bin: bytes 8-13: the header is not a JSON object; expected safetensors' JSON header")),
             Case("checkpoint: an unknown dtype", .checkpoint,
                  safetensors(tensors: #""w": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}"#, data: [0, 0, 0, 0]),
                  .exactly("{dir}/last.bin: tensor 'w': dtype 'BF16' is not one of: F32, F64, I32, I64, U64, U8")),
             Case("checkpoint: a shape that disagrees with its byte count", .checkpoint,
-                 safetensors(tensors: #""w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 20]}"#, data: [UInt8](repeating: 0, count: 20)),
+                 safetensors(tensors: #""w": {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 20]}"#,
+                             data: [UInt8](repeating: 0, count: 20)),
                  .exactly("{dir}/last.bin: tensor 'w': shape [2, 3] of F32 needs 24 bytes but data_offsets [0, 20] hold 20")),
             Case("checkpoint: a fractional dimension", .checkpoint,
                  safetensors(tensors: #""w": {"dtype": "U8", "shape": [2.5], "data_offsets": [0, 2]}"#, data: [0, 0]),
@@ -355,30 +399,38 @@ import Testing
                  safetensors(tensors: #""w": {"dtype": "U8", "shape": [true], "data_offsets": [0, 1]}"#, data: [0]),
                  .exactly("{dir}/last.bin: tensor 'w': shape is missing or not a list of integers >= 0")),
             Case("checkpoint: a dimension of 2^64 - 1", .checkpoint,
-                 safetensors(tensors: #""w": {"dtype": "U8", "shape": [18446744073709551615], "data_offsets": [0, 1]}"#, data: [0]),
+                 safetensors(tensors: #""w": {"dtype": "U8", "shape": [18446744073709551615], "data_offsets": [0, 1]}"#,
+                             data: [0]),
                  .exactly("{dir}/last.bin: tensor 'w': shape is missing or not a list of integers >= 0")),
             Case("checkpoint: a shape whose product overflows", .checkpoint,
-                 safetensors(tensors: #""w": {"dtype": "F64", "shape": [4294967296, 4294967296], "data_offsets": [0, 8]}"#, data: [UInt8](repeating: 0, count: 8)),
+                 safetensors(tensors: #""w": {"dtype": "F64", "shape": [4294967296, 4294967296], "data_offsets": [0, 8]}"#,
+                             data: [UInt8](repeating: 0, count: 8)),
                  .exactly("{dir}/last.bin: tensor 'w': shape [4294967296, 4294967296] is too large")),
             Case("checkpoint: a 100 GB tensor", .checkpoint,
-                 safetensors(tensors: #""w": {"dtype": "F32", "shape": [25000000000], "data_offsets": [0, 100000000000]}"#, data: [0, 0, 0, 0]),
-                 .exactly("{dir}/last.bin: tensor 'w': data_offsets end at 100000000000, past the 4 bytes of data (the file is truncated or the header is wrong)")),
+                 safetensors(tensors: #""w": {"dtype": "F32", "shape": [25000000000], "data_offsets": [0, 100000000000]}"#,
+                             data: [0, 0, 0, 0]),
+                 .exactly("{dir}/last.bin: tensor 'w': data_offsets end at 100000000000, past the 4 bytes of data "
+                     + "(the file is truncated or the header is wrong)")),
             Case("checkpoint: negative offsets", .checkpoint,
                  safetensors(tensors: #""w": {"dtype": "U8", "shape": [1], "data_offsets": [-1, 0]}"#, data: [0]),
                  .exactly("{dir}/last.bin: tensor 'w': data_offsets is not [begin, end] with 0 <= begin <= end")),
             Case("checkpoint: overlapping offsets", .checkpoint,
-                 safetensors(tensors: #""a": {"dtype": "U8", "shape": [4], "data_offsets": [0, 4]}, "b": {"dtype": "U8", "shape": [4], "data_offsets": [2, 6]}"#,
+                 safetensors(tensors: #""a": {"dtype": "U8", "shape": [4], "data_offsets": [0, 4]}, "#
+                                 + #""b": {"dtype": "U8", "shape": [4], "data_offsets": [2, 6]}"#,
                              data: [UInt8](repeating: 0, count: 6)),
                  .exactly("{dir}/last.bin: tensor 'b': data_offsets start at 2; expected 4 (it overlaps the tensor before it)")),
             Case("checkpoint: a gap between tensors", .checkpoint,
-                 safetensors(tensors: #""a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]}, "b": {"dtype": "U8", "shape": [2], "data_offsets": [4, 6]}"#,
+                 safetensors(tensors: #""a": {"dtype": "U8", "shape": [2], "data_offsets": [0, 2]}, "#
+                                 + #""b": {"dtype": "U8", "shape": [2], "data_offsets": [4, 6]}"#,
                              data: [UInt8](repeating: 0, count: 6)),
                  .exactly("{dir}/last.bin: tensor 'b': data_offsets start at 4; expected 2 (a gap before it)")),
-            Case("checkpoint: a wrong checksum", .checkpoint, { var bytes = checkpointBytes; bytes[total - 1] ^= 0x40; return bytes }(),
+            Case("checkpoint: a wrong checksum", .checkpoint,
+                 { var bytes = checkpointBytes; bytes[total - 1] ^= 0x40; return bytes }(),
                  .containing("{dir}/last.bin: checksum mismatch: the data's CRC-32 is ")),
             Case("checkpoint: another format", .checkpoint, SafeTensorsTests.sample.encoded(),
                  .exactly("{dir}/last.bin is not an nntrain checkpoint (it is a safetensors file without nntrain's metadata: no "
-                     + "nntrain.format: nntrain-checkpoint); expected a checkpoint written by nntrain run, like runs/NAME/checkpoints/last.bin")),
+                     + "nntrain.format: nntrain-checkpoint); expected a checkpoint written by nntrain run, "
+                     + "like runs/NAME/checkpoints/last.bin")),
             Case("checkpoint: a later format version", .checkpoint,
                  { () -> [UInt8] in
                      // Encoded with the checksum, then the version changed: the data and its CRC stay right.
@@ -386,7 +438,8 @@ import Testing
                      file.metadata["nntrain.format_version"] = "2"
                      return file.encoded()
                  }(),
-                 .exactly("{dir}/last.bin: checkpoint format version 2 is not one this nntrain \(NNTrainVersion.string) reads; expected version 1")),
+                 .exactly("{dir}/last.bin: checkpoint format version 2 is not one this nntrain \(NNTrainVersion.string) reads; "
+                     + "expected version 1")),
             Case("checkpoint: a tensor missing", .checkpoint, checkpoint { $0.tensors.removeAll { $0.name == "rng.shuffle" } },
                  .exactly("{dir}/last.bin: tensor 'rng.shuffle' is missing")),
             Case("checkpoint: a tensor of another dtype", .checkpoint,
@@ -403,18 +456,22 @@ import Testing
                      }
                  },
                  .exactly("{dir}/last.bin: tensor 'norms.0.running_var' holds 5 values; expected 24")),
-            Case("checkpoint: a batch norm that is not among the parameters", .checkpoint, setMetadata("nntrain.batch_norms", #"["norms.0","x"]"#),
-                 .exactly("{dir}/last.bin: metadata nntrain.batch_norms names 'x' but nntrain.parameters has no 'x.weight'; expected the batch norms of the model's parameters")),
+            Case("checkpoint: a batch norm that is not among the parameters", .checkpoint,
+                 setMetadata("nntrain.batch_norms", #"["norms.0","x"]"#),
+                 .exactly("{dir}/last.bin: metadata nntrain.batch_norms names 'x' but nntrain.parameters has no 'x.weight'; "
+                     + "expected the batch norms of the model's parameters")),
             Case("checkpoint: metadata that is not JSON", .checkpoint, setMetadata("nntrain.parameters", "[\"layers.0.weight\""),
                  .containing("{dir}/last.bin: metadata nntrain.parameters is not valid (")),
             Case("checkpoint: a step count near Int.max", .checkpoint,
                  setMetadata("nntrain.state", stateJSON.replacing("\"stepCount\":0", with: "\"stepCount\":9223372036854775807")),
-                 .exactly("{dir}/last.bin: metadata nntrain.state holds the count 9223372036854775807; expected counts from -2^53 to 2^53")),
+                 .exactly("{dir}/last.bin: metadata nntrain.state holds the count 9223372036854775807; "
+                     + "expected counts from -2^53 to 2^53")),
             Case("checkpoint: a negative step count", .checkpoint,
                  setMetadata("nntrain.state", stateJSON.replacing("\"stepCount\":0", with: "\"stepCount\":-1")),
                  .exactly("{dir}/last.bin: metadata nntrain.state: step -1, epoch 1, batch 0; expected counts >= 0")),
             Case("checkpoint: an optimizer step count of NaN", .checkpoint,
-                 setMetadata("nntrain.state", stateJSON.replacing("\"optimizerCounters\":{", with: "\"optimizerCounters\":{\"step\":\"nan\",")),
+                 setMetadata("nntrain.state",
+                             stateJSON.replacing("\"optimizerCounters\":{", with: "\"optimizerCounters\":{\"step\":\"nan\",")),
                  .exactly("{dir}/last.bin: metadata nntrain.state: optimizer counter step is nan; expected a finite count")),
             Case("checkpoint: an unknown reason", .checkpoint, setMetadata("nntrain.reason", "crash"),
                  .exactly("{dir}/last.bin: metadata nntrain.reason is 'crash'; expected epoch, interrupted or final")),
@@ -427,9 +484,11 @@ import Testing
             (4, "4 bytes; a safetensors file starts with an 8-byte header length"),
             (8, "bytes 0-7: header length \(headerLength) runs past the end of the 8-byte file; expected at most 0"),
             (8 + headerLength / 2,
-             "bytes 0-7: header length \(headerLength) runs past the end of the \(8 + headerLength / 2)-byte file; expected at most \(headerLength / 2)"),
+             "bytes 0-7: header length \(headerLength) runs past the end of the \(8 + headerLength / 2)-byte file; "
+                + "expected at most \(headerLength / 2)"),
             (8 + headerLength, "past the 0 bytes of data (the file is truncated or the header is wrong)"),
-            (8 + headerLength + dataLength / 2, "past the \(dataLength / 2) bytes of data (the file is truncated or the header is wrong)"),
+            (8 + headerLength + dataLength / 2,
+             "past the \(dataLength / 2) bytes of data (the file is truncated or the header is wrong)"),
             (total - 1, "past the \(dataLength - 1) bytes of data (the file is truncated or the header is wrong)"),
         ]
         for (kept, message) in cuts {
@@ -450,15 +509,18 @@ import Testing
         let folder = try TemporaryFolder()
         let config = try folder.write([0xEF, 0xBB, 0xBF] + Array("optimizer:\r\n  lr: 0.5\r\n".utf8), to: "c.yaml")
         #expect(try Configuration.load(path: config).optimizer.lr == 0.5)
-        let table = try folder.write([0xEF, 0xBB, 0xBF] + Array("b,\"a\"\r\n\"2\",\"one\r\nand \"\"two\"\"\"\r\n".utf8), to: "t.csv")
+        let table = try folder.write([0xEF, 0xBB, 0xBF] + Array("b,\"a\"\r\n\"2\",\"one\r\nand \"\"two\"\"\"\r\n".utf8),
+                                     to: "t.csv")
         #expect {
             try CSVReader.read(path: table, requiredColumns: ["b", "a"])
         } throws: { error in
             // The quoted a spans two lines: the record starts on line 2, where the error is named.
-            (error as? NNTrainError)?.message == "\(table):2: column 'a': 'one\\nand \"two\"' is not a number; expected a decimal number like -1.5 or 2e-3"
+            (error as? NNTrainError)?.message == "\(table):2: column 'a': 'one\\nand \"two\"' is not a number; "
+                + "expected a decimal number like -1.5 or 2e-3"
         }
         let numbers = try folder.write([0xEF, 0xBB, 0xBF] + Array("b,\"a\"\r\n\"2\",\"-1.5e1\"\r\n".utf8), to: "n.csv")
-        #expect(try CSVReader.read(path: numbers, requiredColumns: ["a", "b"]) == NumericCSV(columns: ["a", "b"], rows: 1, values: [-15, 2]))
+        #expect(try CSVReader.read(path: numbers, requiredColumns: ["a", "b"])
+            == NumericCSV(columns: ["a", "b"], rows: 1, values: [-15, 2]))
         let bin = try folder.write(Self.checkpointBytes, to: "last.bin")
         #expect(try Checkpoint.read(path: bin) == Self.checkpoint)
     }
@@ -469,7 +531,10 @@ import Testing
         let path = folder.file("huge.bin")
         #expect(FileManager.default.createFile(atPath: path, contents: nil))
         #expect(truncate(path, off_t(16) << 30) == 0)
-        #expect(throws: NNTrainError.data(path, "the file is 17179869184 bytes; expected at most 8589934592 (a checkpoint of the largest model nntrain trains)")) {
+        #expect(
+            throws: NNTrainError.data(path, "the file is 17179869184 bytes; expected at most 8589934592 "
+                + "(a checkpoint of the largest model nntrain trains)")
+        ) {
             _ = try Checkpoint.read(path: path)
         }
     }

@@ -95,7 +95,8 @@ import Testing
         #expect(Self.weights(trainer) == [0, 0])
         #expect(history.map(\.trainLoss) == [0x1p-40, 0x1p-40, 0x1p-40])
         #expect(history.map(\.mixedPrecision) == [MixedPrecisionMetrics?](
-            repeating: MixedPrecisionMetrics(lossScale: nil, skippedSteps: 0, gradientUnderflow: 1, gradientOverflow: 0), count: 3))
+            repeating: MixedPrecisionMetrics(lossScale: nil, skippedSteps: 0, gradientUnderflow: 1, gradientOverflow: 0),
+            count: 3))
     }
 
     /// The same with GradScaler: −2^-26 · 2^16 = −2^-10 survives; dw = db = 128 · −2^-10 = −2^-3,

@@ -17,7 +17,9 @@ import Testing
         for _ in 0..<count {
             let gradient = OptimizerTests.gradient(theta.map(Double.init)).map(Float.init)
             theta.withUnsafeMutableBufferPointer { p in
-                gradient.withUnsafeBufferPointer { optimizer.step(parameters: p, gradients: $0, learningRate: 0.01, momentum: nil) }
+                gradient.withUnsafeBufferPointer {
+                    optimizer.step(parameters: p, gradients: $0, learningRate: 0.01, momentum: nil)
+                }
             }
         }
     }

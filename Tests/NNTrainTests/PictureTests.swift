@@ -153,7 +153,8 @@ import Testing
                 SVGCheck.elements("title", in: $0).first?.stringValue == "test"
             })
             // One square, centred on epoch 3: its corners are 4.25 either side of the tick.
-            let square = try #require(SVGCheck.elements("polygon", in: test).first.flatMap { SVGCheck.attribute("points", of: $0) })
+            let square = try #require(
+                SVGCheck.elements("polygon", in: test).first.flatMap { SVGCheck.attribute("points", of: $0) })
             let xs = square.split(separator: " ").compactMap { $0.split(separator: ",").first.flatMap { Double($0) } }
             let tick = try #require(Self.tickX("3", in: panel).flatMap(Double.init))
             #expect(xs.count == 4 && abs((xs.min() ?? 0) + (xs.max() ?? 0) - 2 * tick) < 0.02, "\(square) around \(tick)")

@@ -45,7 +45,8 @@ import Testing
                 if mutator.below(2) == 0, !file.metadata.isEmpty {
                     let keys = file.metadata.keys.sorted()
                     let key = keys[mutator.below(keys.count)]
-                    file.metadata[key] = String(decoding: mutator.mutate(Array((file.metadata[key] ?? "").utf8), text: true), as: UTF8.self)
+                    file.metadata[key] = String(decoding: mutator.mutate(Array((file.metadata[key] ?? "").utf8), text: true),
+                                                as: UTF8.self)
                 } else if !file.tensors.isEmpty {
                     let index = mutator.below(file.tensors.count)
                     var tensor = file.tensors[index].tensor

@@ -234,7 +234,8 @@ import Testing
             _ = try Self.read(CheckpointFile.encode(contents))
         } throws: { error in
             let message = (error as? NNTrainError)?.message ?? ""
-            return message.hasPrefix("c.bin: metadata nntrain.state is not valid (") && message.hasSuffix("expected the JSON nntrain writes")
+            return message.hasPrefix("c.bin: metadata nntrain.state is not valid (")
+                && message.hasSuffix("expected the JSON nntrain writes")
         }
         contents = try Self.sample().contents()
         let index = try #require(contents.tensors.firstIndex { $0.name == "rng.shuffle" })
@@ -277,7 +278,8 @@ import Testing
         #expect {
             try checkpoint.restore(into: Trainer(configuration: ResumeTests.sgdConfig(), data: fewer), path: "c.bin")
         } throws: { error in
-            (error as? NNTrainError)?.message.hasPrefix("c.bin: the training data differ from the checkpoint's (48 rows then, 40 now") == true
+            (error as? NNTrainError)?.message
+                .hasPrefix("c.bin: the training data differ from the checkpoint's (48 rows then, 40 now") == true
         }
     }
 }

@@ -72,7 +72,8 @@ import Testing
     static func mismatches(_ patterns: [UInt32], _ results: [UInt32], _ expected: (UInt32) -> UInt32) -> [String] {
         var found: [String] = []
         for (pattern, result) in zip(patterns, results) where found.count < 5 && expected(pattern) != result {
-            found.append("\(String(pattern, radix: 16)) → \(String(result, radix: 16)), expected \(String(expected(pattern), radix: 16))")
+            found.append("\(String(pattern, radix: 16)) → \(String(result, radix: 16)), "
+                + "expected \(String(expected(pattern), radix: 16))")
         }
         return found
     }

@@ -210,7 +210,9 @@ import Testing
             + "the last good checkpoint is \(run)/checkpoints/last.bin (after epoch 2)"), "\(message)")
         let before = try #require(snapshots.afterEpoch[2])
         #expect(snapshots.afterEpoch[3] == nil)
-        #expect(before.keys.sorted() == ["checkpoints/epoch-0001.bin", "checkpoints/epoch-0002.bin", "checkpoints/last.bin", "metrics.csv"])
+        #expect(before.keys.sorted() == [
+            "checkpoints/epoch-0001.bin", "checkpoints/epoch-0002.bin", "checkpoints/last.bin", "metrics.csv",
+        ])
         #expect(snapshots.files() == before)
         let summary = try RunSummary.decode(Data(contentsOf: URL(fileURLWithPath: run + "/summary.json")))
         #expect(summary.ended.hasPrefix("diverged at epoch 3, step ") && summary.epochsCompleted == 2)
@@ -268,7 +270,8 @@ import Testing
         } throws: { error in
             let error = error as? NNTrainError
             return error?.kind == .missingFile && error?.message.hasPrefix(
-                "\(folder.file("none"))/checkpoints/last.bin: no checkpoint to resume from (expected one written by an earlier") == true
+                "\(folder.file("none"))/checkpoints/last.bin: no checkpoint to resume from "
+                    + "(expected one written by an earlier") == true
         }
     }
 }

@@ -36,12 +36,14 @@ import Testing
         ([UInt8](repeating: 0, count: 5), "x.bin: 5 bytes; a safetensors file starts with an 8-byte header length"),
         ([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x7B, 0x7D],
          "x.bin: bytes 0-7: header length 9223372036854775807 runs past the end of the 10-byte file; expected at most 2"),
-        (file(header: "[1, 2]", data: []), "x.bin: bytes 8-13: the header is not a JSON object; expected safetensors' JSON header"),
+        (file(header: "[1, 2]", data: []),
+         "x.bin: bytes 8-13: the header is not a JSON object; expected safetensors' JSON header"),
         (file(header: #"{"w": {"dtype": "Q7", "shape": [1], "data_offsets": [0, 4]}}"#, data: [0, 0, 0, 0]),
          "x.bin: tensor 'w': dtype 'Q7' is not one of: F32, F64, I32, I64, U64, U8"),
         (file(header: #"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 4]}}"#, data: [0, 0, 0, 0]),
          "x.bin: tensor 'w': shape [2] of F32 needs 8 bytes but data_offsets [0, 4] hold 4"),
-        (file(header: #"{"a": {"dtype": "U8", "shape": [4], "data_offsets": [0, 4]}, "b": {"dtype": "U8", "shape": [2], "data_offsets": [2, 4]}}"#,
+        (file(header: #"{"a": {"dtype": "U8", "shape": [4], "data_offsets": [0, 4]}, "#
+                  + #""b": {"dtype": "U8", "shape": [2], "data_offsets": [2, 4]}}"#,
               data: [0, 0, 0, 0]),
          "x.bin: tensor 'b': data_offsets start at 2; expected 4 (it overlaps the tensor before it)"),
         (file(header: #"{"a": {"dtype": "U8", "shape": [8], "data_offsets": [0, 8]}}"#, data: [0, 0, 0, 0]),
@@ -81,7 +83,8 @@ import Testing
             _ = try CheckpointFile.verify(flipped, path: "c.bin")
         } throws: { error in
             let message = (error as? NNTrainError)?.message ?? ""
-            return message.hasPrefix("c.bin: checksum mismatch: the data's CRC-32 is ") && message.hasSuffix("; the file is damaged")
+            return message.hasPrefix("c.bin: checksum mismatch: the data's CRC-32 is ")
+                && message.hasSuffix("; the file is damaged")
         }
         #expect(throws: NNTrainError.self) { _ = try CheckpointFile.verify(Array(bytes.dropLast(4)), path: "c.bin") }
     }

@@ -147,7 +147,8 @@ import Testing
         let expected = [peak] + cosineEpochs
         #expect(history.count == 6)
         for (metrics, rate) in zip(history, expected) {
-            #expect(abs(metrics.learningRate - rate) <= 1e-15, "epoch \(metrics.epoch): \(metrics.learningRate), expected \(rate)")
+            #expect(abs(metrics.learningRate - rate) <= 1e-15,
+                    "epoch \(metrics.epoch): \(metrics.learningRate), expected \(rate)")
         }
         #expect(trainer.scheduledValues(epoch: 6).learningRate == 0.001)
     }
@@ -247,7 +248,8 @@ import Testing
                                                                 earlyStopping: Self.stopper(wait: 1))
         #expect(both?.reason == "stopped early at epoch 6 (val_loss has not improved for 1 epoch, early_stopping.patience 1)")
         #expect(both?.remedy == "raise training.epochs above 6 (e.g. --set training.epochs=12), and raise "
-            + "early_stopping.patience above 1 (e.g. --set early_stopping.patience=2) or unset it (--set early_stopping.patience=null)")
+            + "early_stopping.patience above 1 (e.g. --set early_stopping.patience=2) "
+            + "or unset it (--set early_stopping.patience=null)")
     }
 }
 
@@ -286,7 +288,8 @@ import Testing
         resumed.scheduler.tMax = 6
         let kept = try #require(resumed.resumeChanges(from: saved, state: try Self.finishedState(saved)).allowed)
         #expect(kept.keys == ["training.epochs"] && kept.nextLearningRate.saved == kept.nextLearningRate.new)
-        #expect(kept.description == "resumed with changed training.epochs (6 -> 12) (allowed: they do not alter the model or the data)")
+        #expect(kept.description
+            == "resumed with changed training.epochs (6 -> 12) (allowed: they do not alter the model or the data)")
     }
 
     /// one_cycle spans epochs × 5 steps: resumed after 6 epochs with 12, its next step (30) moves
@@ -305,7 +308,8 @@ import Testing
         #expect(abs(allowed.nextLearningRate.saved - minimum) <= 1e-18)
         #expect(abs(allowed.nextLearningRate.new - (minimum + (0.1 - minimum) * (cos(.pi * 13 / 42) + 1) / 2)) <= 1e-16)
         #expect(allowed.description.hasSuffix("; the learning rate of the next step moves from 4e-07 to "
-            + String(format: "%.4g", allowed.nextLearningRate.new) + " (one_cycle spans 30 -> 60 steps, following training.epochs)"))
+            + String(format: "%.4g", allowed.nextLearningRate.new)
+            + " (one_cycle spans 30 -> 60 steps, following training.epochs)"))
     }
 
     /// reduce_on_plateau's rate is the checkpoint's, whatever optimizer.lr says now.

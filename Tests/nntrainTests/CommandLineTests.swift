@@ -125,8 +125,10 @@ import Testing
         let result = try Self.run(["run", "b.txt", "-q", "--set", "training.max_seconds=1e-9"], in: directory)
         #expect(result.status == 0)
         #expect(result.standardError == "time limit of 1e-09 s (training.max_seconds) reached at epoch 1, step 1 of 36; "
-            + "checkpoint runs/b/checkpoints/last.bin; continue with: nntrain run b.txt --set training.max_seconds=1e-9 --resume\n")
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("runs/b/summary.json")))
+            + "checkpoint runs/b/checkpoints/last.bin; "
+            + "continue with: nntrain run b.txt --set training.max_seconds=1e-9 --resume\n")
+        let summary = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: directory.appendingPathComponent("runs/b/summary.json")))
         #expect((summary as? [String: Any])?["ended"] as? String == "time limit at epoch 1, step 1")
         let resumed = try Self.run(["run", "b.txt", "-q", "--resume"], in: directory)
         #expect(resumed.status == 0 && resumed.standardError.isEmpty, "\(resumed.standardError)")
@@ -150,7 +152,8 @@ import Testing
         let run = directory.appendingPathComponent("runs/b")
         let metrics = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8)
         let lines = metrics.split(separator: "\n")
-        #expect(lines.first == "epoch,lr,train_loss,val_loss,val_mae,val_r2,grad_norm_mean,grad_norm_max,epoch_seconds,samples_per_second")
+        #expect(lines.first
+            == "epoch,lr,train_loss,val_loss,val_mae,val_r2,grad_norm_mean,grad_norm_max,epoch_seconds,samples_per_second")
         #expect(lines.count == 4)
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("summary.json")))
         let object = try #require(summary as? [String: Any])
@@ -181,7 +184,8 @@ import Testing
         #expect(halfMetrics.first == "epoch,lr,train_loss,val_loss,val_mae,val_r2,grad_norm_mean,grad_norm_max,epoch_seconds,"
             + "samples_per_second,loss_scale,skipped_steps,grad_underflow,grad_overflow")
         #expect(halfMetrics.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false).count == 14 })
-        let halfSummary = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("half/summary.json")))
+        let halfSummary = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: directory.appendingPathComponent("half/summary.json")))
         let mixed = try #require((halfSummary as? [String: Any])?["mixed_precision"] as? [String: Any])
         #expect(mixed["precision"] as? String == "fp16")
         #expect(mixed["loss_scale"] is Double && mixed["skipped_steps"] is Int)

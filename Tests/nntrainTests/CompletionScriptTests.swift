@@ -62,7 +62,8 @@ import Testing
         for name in ["config.txt", "conf.yaml", "concerns.md", "other.txt", "last.bin"] {
             try Data().write(to: directory.appendingPathComponent(name))
         }
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("configs"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("configs"),
+                                                withIntermediateDirectories: true)
         #expect(try Self.bashCompletions(["nntrain", "run", "con"], in: directory) == ["conf.yaml", "config.txt", "configs"])
         #expect(try Self.bashCompletions(["nntrain", "eval", ""], in: directory) == ["configs", "last.bin"])
         let keys = try Self.bashCompletions(["nntrain", "run", "--set", "optim"], in: directory)

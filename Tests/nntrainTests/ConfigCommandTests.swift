@@ -69,7 +69,8 @@ import Testing
         }
         #expect(lines.contains("  lr: 0.001                       # unset: the optimizer's PyTorch default: sgd, adam, adamw "
             + "1e-3; rmsprop, adagrad 1e-2; nadam 2e-3; the learning rate; a number > 0"))
-        #expect(lines.contains("  # momentum: 0.0                 # only for sgd, rmsprop; momentum factor; a number >= 0 and < 1"))
+        #expect(lines.contains("  # momentum: 0.0                 # only for sgd, rmsprop; momentum factor; "
+            + "a number >= 0 and < 1"))
         #expect(lines.contains("    # norm:                       # unset: off; clip_grad_norm_: scale g by min(1, norm/(||g|| "
             + "+ 1e-6)); a number > 0"))
     }
@@ -122,6 +123,7 @@ import Testing
         #expect(unset.metrics != clipped.metrics)
         let refused = try CommandLineTests.run(["run", "b.txt", "--set", "training.batch_size=null"], in: directory)
         CommandLineTests.expectFailure(refused, status: 78, message: "--set training.batch_size=null: training.batch_size: "
-            + "has no value (null), but it cannot be unset: it always holds a value, 128 by default; expected an integer >= 1, or full")
+            + "has no value (null), but it cannot be unset: it always holds a value, 128 by default; "
+            + "expected an integer >= 1, or full")
     }
 }

@@ -21,8 +21,10 @@ import Testing
         for (prefix, count) in [("train", 200), ("t10k", 50)] {
             let images = ReaderFuzzing.idxFile([count, 28, 28], data: bytes(count * 784, below: 256))
             let labels = ReaderFuzzing.idxFile([count], data: bytes(count, below: 10))
-            try Data(ReaderFuzzing.gzip(images, level: 6)).write(to: folder.appendingPathComponent("\(prefix)-images-idx3-ubyte.gz"))
-            try Data(ReaderFuzzing.gzip(labels, level: 6)).write(to: folder.appendingPathComponent("\(prefix)-labels-idx1-ubyte.gz"))
+            try Data(ReaderFuzzing.gzip(images, level: 6))
+                .write(to: folder.appendingPathComponent("\(prefix)-images-idx3-ubyte.gz"))
+            try Data(ReaderFuzzing.gzip(labels, level: 6))
+                .write(to: folder.appendingPathComponent("\(prefix)-labels-idx1-ubyte.gz"))
         }
         try CommandLineTests.write(config, to: "c.txt", in: directory)
         return directory
@@ -48,14 +50,15 @@ import Testing
         #expect(result.status == 0, "\(result.standardError)")
         let metrics = try String(contentsOf: directory.appendingPathComponent("runs/c/metrics.csv"), encoding: .utf8)
             .split(separator: "\n")
-        #expect(metrics.first.map(String.init) == "epoch,lr,train_loss,train_acc,val_loss,val_acc,grad_norm_mean,grad_norm_max,epoch_seconds,"
-            + "samples_per_second,loss_scale,skipped_steps,grad_underflow,grad_overflow")
+        #expect(metrics.first.map(String.init) == "epoch,lr,train_loss,train_acc,val_loss,val_acc,grad_norm_mean,grad_norm_max,"
+            + "epoch_seconds,samples_per_second,loss_scale,skipped_steps,grad_underflow,grad_overflow")
         var expected: [String] = []
         for row in metrics.dropFirst() {
             let cell = row.split(separator: ",").map { Double($0) ?? .nan }
             let scale = cell[10], exponent = Int(log2(scale))
             #expect(scale == pow(2, Double(exponent)))
-            expected.append("ep \(Int(cell[0]))/2  loss \(Self.fourDigits(cell[2])) acc \(String(format: "%.2f%%", cell[3] * 100))"
+            expected.append("ep \(Int(cell[0]))/2  loss \(Self.fourDigits(cell[2])) "
+                + "acc \(String(format: "%.2f%%", cell[3] * 100))"
                 + "  val \(Self.fourDigits(cell[4])) \(String(format: "%.2f%%", cell[5] * 100))  lr \(Self.fourDigits(cell[1]))"
                 + "  scale 2^\(exponent) skip \(Int(cell[11]))  \(String(format: "%.3g", cell[8]))s")
             expected.append("  gradients rounded: \(Self.fourDigits(cell[12])) underflowed to 0, "
@@ -83,7 +86,9 @@ import Testing
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
         let suggestions = try #require(object["suggestions"] as? [[String: Any]])
         let rates = suggestions.compactMap { suggestion -> (String, Double)? in
-            guard let method = suggestion["method"] as? String, let rate = suggestion["learning_rate"] as? Double else { return nil }
+            guard let method = suggestion["method"] as? String, let rate = suggestion["learning_rate"] as? Double else {
+                return nil
+            }
             return (method, rate)
         }
         #expect(rates.count == suggestions.count && !rates.isEmpty)
@@ -142,10 +147,16 @@ import Testing
             ((try? String(contentsOfFile: metrics, encoding: .utf8))?.split(separator: "\n").count ?? 0) >= 2
         }
         #expect(stopped.status == 130, "\(stopped.standardError)")
-        let position = try Checkpoint.read(path: directory.appendingPathComponent("twice/checkpoints/last.bin").path).state.position
-        let place = position.batch == 0 ? "after epoch \(position.epoch - 1)" : "at epoch \(position.epoch), step \(position.batch)"
-        #expect(stopped.standardError.split(separator: "\n").last
-            == "nntrain: interrupted again: stopped at once; the last checkpoint on disk is twice/checkpoints/last.bin (\(place))")
+        let position = try Checkpoint.read(path: directory.appendingPathComponent("twice/checkpoints/last.bin").path)
+            .state.position
+        let place = position.batch == 0
+            ? "after epoch \(position.epoch - 1)" : "at epoch \(position.epoch), step \(position.batch)"
+        // One literal: split with `+`, the expected text became a String and this comparison with a Substring? failed
+        // although both texts were equal.
+        #expect(stopped.standardError.split(separator: "\n").last == """
+            nntrain: interrupted again: stopped at once; the last checkpoint on disk is \
+            twice/checkpoints/last.bin (\(place))
+            """)
     }
 
     /// SIGTERM and SIGINT together before the first epoch ends (two different signals never merge):

@@ -31,8 +31,8 @@ import Testing
         let directory = try Self.folder()
         for command in ["run", "lr-find"] {
             let csv = try CommandLineTests.run([command, "f.txt", "--set", "data.path=b.csv"], in: directory)
-            CommandLineTests.expectFailure(csv, status: 66, message: "b.csv is a file; expected a folder holding \(Self.fourFiles) "
-                + "(a CSV file is read with data.dataset: bonus)")
+            CommandLineTests.expectFailure(csv, status: 66, message: "b.csv is a file; "
+                + "expected a folder holding \(Self.fourFiles) (a CSV file is read with data.dataset: bonus)")
         }
         let gz = try CommandLineTests.run(["run", "f.txt", "--set", "data.path=data/fashion-mnist/t10k-images-idx3-ubyte.gz"],
                                           in: directory)
@@ -68,7 +68,8 @@ import Testing
     @Test func aFolderGivenForTheBonusCSVIsCalledAFolder() throws {
         let directory = try Self.folder()
         let run = try CommandLineTests.run(["run", "b.txt", "--set", "data.path=data/fashion-mnist"], in: directory)
-        CommandLineTests.expectFailure(run, status: 66, message: "data/fashion-mnist is a folder; expected a CSV file with a header row")
+        CommandLineTests.expectFailure(run, status: 66,
+                                       message: "data/fashion-mnist is a folder; expected a CSV file with a header row")
         let trained = try CommandLineTests.run(["run", "b.txt", "-q"], in: directory)
         #expect(trained.status == 0, "\(trained.standardError)")
         let eval = try CommandLineTests.run(["eval", "runs/b/checkpoints/last.bin", "--data", "data"], in: directory)

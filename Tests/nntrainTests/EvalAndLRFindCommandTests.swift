@@ -21,7 +21,8 @@ import Testing
         let directory = try Self.trainedBonus()
         let table = try CommandLineTests.run(["eval", "runs/b/checkpoints/last.bin"], in: directory)
         #expect(table.status == 0, "\(table.standardError)")
-        #expect(table.standardOutput.hasPrefix("runs/b/checkpoints/last.bin: 5-1 linear, test split of bonus (b.csv), 300 rows\n"))
+        #expect(table.standardOutput
+            .hasPrefix("runs/b/checkpoints/last.bin: 5-1 linear, test split of bonus (b.csv), 300 rows\n"))
         #expect(table.standardOutput.contains("\nr2    0.9"))
         #expect(table.standardOutput.contains("learned vs true weights (CSV units):\n  years_experience"))
         let json = try CommandLineTests.run(["eval", "runs/b/checkpoints/last.bin", "--json", "--split", "train"], in: directory)
@@ -53,7 +54,8 @@ import Testing
 
     @Test func lrFindWritesItsCurveAndRecommendsARate() throws {
         let directory = try Self.trainedBonus()
-        let result = try CommandLineTests.run(["lr-find", "b.txt", "--steps", "40", "--start", "1e-5", "--end", "1"], in: directory)
+        let result = try CommandLineTests.run(["lr-find", "b.txt", "--steps", "40", "--start", "1e-5", "--end", "1"],
+                                              in: directory)
         #expect(result.status == 0, "\(result.standardError)")
         #expect(result.standardOutput.hasPrefix("lr-find: lr from 1e-05 towards 1, "))
         #expect(result.standardOutput.contains("\nrecommendation: optimizer.lr: "))
@@ -69,7 +71,8 @@ import Testing
         #expect((object["points"] as? [Any])?.isEmpty == false)
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("elsewhere/lr_find.svg").path))
         CommandLineTests.expectFailure(try CommandLineTests.run(["lr-find", "b.txt", "--steps", "3"], in: directory),
-                                       status: 64, message: "lr-find: 3 steps; expected at least 6 (see 'nntrain lr-find --help')")
+                                       status: 64,
+                                       message: "lr-find: 3 steps; expected at least 6 (see 'nntrain lr-find --help')")
         CommandLineTests.expectFailure(try CommandLineTests.run(["lr-find", "b.txt", "--start=-1"], in: directory), status: 64,
                                        message: "lr-find: start lr -1.0 and end lr 10.0; expected 0 < start < end, both finite "
                                            + "(see 'nntrain lr-find --help')")

@@ -58,11 +58,13 @@ import Testing
     }
 
     @Test func runsHelpSaysWhatQuietPrintsWhereTheKeysAreAndWhichEnvironmentCounts() throws {
-        let help = Self.unwrapped(try CommandLineTests.run(["run", "--help"], in: CommandLineTests.temporaryDirectory()).standardOutput)
+        let help = Self.unwrapped(
+            try CommandLineTests.run(["run", "--help"], in: CommandLineTests.temporaryDirectory()).standardOutput)
         // The words of docs/usage.md for --quiet.
         #expect(help.contains("-q, --quiet Print nothing but errors, warnings and the one line that says an interruption "
             + "or time limit stopped training."))
-        #expect(help.contains("'nntrain config --defaults' prints every config key with its default, allowed values and meaning."))
+        #expect(help.contains("'nntrain config --defaults' prints every config key with its default, "
+            + "allowed values and meaning."))
         #expect(help.contains("NNTRAIN_THREADS=N computes on N threads"))
         #expect(help.contains("default: one per core"))
         #expect(help.contains("NNTRAIN_PORTABLE=1 is read when nntrain is built (make build, swift build), not when it runs"))

@@ -63,10 +63,13 @@ import Testing
 
     /// metrics.csv's rows as column name to value, the timing columns left out.
     static func metricsRows(_ url: URL) throws -> [[String: String]] {
-        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",").map(String.init) }
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",").map(String.init) }
         let names = try #require(lines.first)
         return lines.dropFirst().map { values in
-            Dictionary(uniqueKeysWithValues: zip(names, values).filter { !["epoch_seconds", "samples_per_second"].contains($0.0) })
+            Dictionary(uniqueKeysWithValues: zip(names, values).filter {
+                !["epoch_seconds", "samples_per_second"].contains($0.0)
+            })
         }
     }
 
@@ -75,8 +78,9 @@ import Testing
     @Test func inspectDescribesACheckpointFromTheFileAlone() throws {
         let directory = try Self.trainedRun()
         let run = directory.appendingPathComponent("runs/b")
-        let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("summary.json")))
-            as? [String: Any])
+        let summary = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("summary.json")))
+                as? [String: Any])
         let metrics = try Self.metricsRows(run.appendingPathComponent("metrics.csv"))
         let last = run.appendingPathComponent("checkpoints/last.bin")
         let metadata = try Self.metadata(of: last)
@@ -114,7 +118,8 @@ import Testing
         #expect(inspected["early_stopping_best"] == nil)
         #expect(inspected["dataset"] as? String == "bonus" && inspected["data_path"] as? String == "b.csv")
         #expect(inspected["training_rows"] as? Int == trainingRows)
-        #expect(inspected["data_crc32"] as? String == metadata["nntrain.data_crc32"] && metadata["nntrain.data_crc32"]?.count == 8)
+        #expect(inspected["data_crc32"] as? String == metadata["nntrain.data_crc32"]
+            && metadata["nntrain.data_crc32"]?.count == 8)
 
         // The same as text, one fact a line.
         let text = try CommandLineTests.run(["inspect", "runs/b/checkpoints/last.bin"], in: directory)
@@ -123,10 +128,12 @@ import Testing
         #expect(lines.first == "runs/b/checkpoints/last.bin: nntrain checkpoint, format version 1, written by nntrain "
             + "\(summary["nntrain_version"] as? String ?? ""), \(inspected["file_bytes"] as? Int ?? 0) bytes")
         #expect(lines.contains("model: 5-4-1 relu, 29 parameters in 4 tensors"))
-        #expect(lines.contains("written: after epoch 2 (final), \(inspected["steps"] as? Int ?? 0) optimizer steps; training completed"))
+        #expect(lines.contains("written: after epoch 2 (final), \(inspected["steps"] as? Int ?? 0) optimizer steps; "
+            + "training completed"))
         let bestFigure = String(format: "%.4g", best["value"] as? Double ?? 0)  // to 4 significant digits, as the console
         #expect(lines.contains("best (save_best): val_loss \(bestFigure) at epoch \(best["epoch"] as? Int ?? 0)"))
-        #expect(lines.contains("data: bonus (b.csv), \(trainingRows) training rows, CRC-32 \(metadata["nntrain.data_crc32"] ?? "")"))
+        #expect(lines.contains("data: bonus (b.csv), \(trainingRows) training rows, "
+            + "CRC-32 \(metadata["nntrain.data_crc32"] ?? "")"))
 
         // best.bin was written after the best epoch, holding the best model.
         let bestFile = try Self.jsonObject(CommandLineTests.run(["inspect", "runs/b/checkpoints/best.bin", "--json"],

@@ -49,7 +49,8 @@ import Testing
                 || lines.last?.hasPrefix("interrupted after epoch") == true, "\(stopped.standardError)")
         #expect(lines.last?.hasSuffix("; checkpoint stopped/checkpoints/last.bin; resume with: "
             + "nntrain run b.txt --set output.dir=stopped --resume") == true, "\(stopped.standardError)")
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("stopped/summary.json")))
+        let summary = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: directory.appendingPathComponent("stopped/summary.json")))
         #expect(((summary as? [String: Any])?["ended"] as? String)?.hasPrefix("interrupted") == true)
 
         let resumed = try CommandLineTests.run(["run", "b.txt", "-q", "--set", "output.dir=stopped", "--resume"], in: directory)
@@ -99,7 +100,8 @@ import Testing
         #expect(first.isRunning)
         let second = try CommandLineTests.run(["run", "b.txt", "--force"] + limit, in: directory)
         CommandLineTests.expectFailure(second, status: 75, message: "runs/b is in use by process \(first.processIdentifier) "
-            + "(it holds runs/b/.lock); expected one nntrain run per run directory: wait for it to end, or set another output.dir")
+            + "(it holds runs/b/.lock); expected one nntrain run per run directory: "
+            + "wait for it to end, or set another output.dir")
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
 
@@ -121,7 +123,8 @@ import Testing
         #expect(forced.status == 0, "\(forced.standardError)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).sorted() == ["last.bin", "notes.txt"])
         #expect(try String(contentsOf: run.appendingPathComponent("notes.txt"), encoding: .utf8) == "mine")
-        #expect(try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n").count == 1)
+        #expect(try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8)
+            .split(separator: "\n").count == 1)
         #expect(try Checkpoint.read(path: checkpoints.appendingPathComponent("last.bin").path).state.stepCount == 1)
     }
 

@@ -25,7 +25,8 @@ import Testing
 
     @Test func anAliasBombIsRefusedAtOnce() throws {
         let bomb = "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + (1..<9).map { level in
-            "a\(level): &a\(level) [" + Array(repeating: level == 1 ? "*a" : "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+            "a\(level): &a\(level) ["
+                + Array(repeating: level == 1 ? "*a" : "*a\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
         }.joined() + "a: 1\n"  // and a duplicate key, whose message used to walk the expanded tree
         let result = try Self.run(["run", "c.yaml"], files: ["c.yaml": Array(bomb.utf8)])
         CommandLineTests.expectFailure(result, status: 78, message: "c.yaml:4: the aliases (*name) here expand the config to "
@@ -38,8 +39,8 @@ import Testing
         let result = try Self.run(["run", "c.yaml"], files: [
             "c.yaml": Array("data: {dataset: bonus, path: b.csv}\nloss: mse\n".utf8), "b.csv": Array(rows.utf8),
         ])
-        CommandLineTests.expectFailure(result, status: 65, message: "b.csv:3: column '\(BonusData.featureNames[2])': 'nan' is not a "
-            + "finite number; expected a finite decimal number (NaN and infinities are refused)")
+        CommandLineTests.expectFailure(result, status: 65, message: "b.csv:3: column '\(BonusData.featureNames[2])': "
+            + "'nan' is not a finite number; expected a finite decimal number (NaN and infinities are refused)")
     }
 
     @Test func aGzBombInTheDataFolderExits65() throws {
@@ -52,8 +53,8 @@ import Testing
             "fm/train-images-idx3-ubyte.gz": try gzip(idx), "fm/train-labels-idx1-ubyte.gz": try gzip(labels),
             "fm/t10k-images-idx3-ubyte.gz": try gzip(Array(idx.prefix(800))), "fm/t10k-labels-idx1-ubyte.gz": try gzip(labels),
         ])
-        CommandLineTests.expectFailure(result, status: 65, message: "fm/train-images-idx3-ubyte.gz: byte 800: trailing data after "
-            + "the 784 bytes of data for dimensions 1×28×28; expected the file to end there")
+        CommandLineTests.expectFailure(result, status: 65, message: "fm/train-images-idx3-ubyte.gz: byte 800: "
+            + "trailing data after the 784 bytes of data for dimensions 1×28×28; expected the file to end there")
     }
 
     @Test func damagedCheckpointsExit65AndAMissingOne66() throws {
@@ -66,10 +67,11 @@ import Testing
         let tensor = try Self.run(["eval", "last.bin"], files: [
             "last.bin": withUnsafeBytes(of: UInt64(json.utf8.count).littleEndian, Array.init) + Array(json.utf8) + [0, 0, 0, 0],
         ])
-        CommandLineTests.expectFailure(tensor, status: 65, message: "last.bin: tensor 'w': data_offsets end at 100000000000, past "
-            + "the 4 bytes of data (the file is truncated or the header is wrong)")
+        CommandLineTests.expectFailure(tensor, status: 65, message: "last.bin: tensor 'w': data_offsets end at 100000000000, "
+            + "past the 4 bytes of data (the file is truncated or the header is wrong)")
         let missing = try Self.run(["eval", "nowhere.bin"], files: [:])
-        CommandLineTests.expectFailure(missing, status: 66, message: "nowhere.bin: no such file or folder (expected an nntrain checkpoint (.bin))")
+        CommandLineTests.expectFailure(missing, status: 66,
+                                       message: "nowhere.bin: no such file or folder (expected an nntrain checkpoint (.bin))")
     }
 
     /// `bytes` as one gzip member at zlib's default level (ReaderFuzzing.gzip).

@@ -68,7 +68,8 @@ import Testing
         #expect(last.hasSuffix("; checkpoint 'my runs/checkpoints/last.bin'; resume with: \(command)"), "\(last)")
         let resumed = try Self.shell(command + " -q", in: directory)
         #expect(resumed.status == 0 && resumed.standardError.isEmpty, "\(resumed.standardError)")
-        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("my runs/summary.json")))
+        let summary = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: directory.appendingPathComponent("my runs/summary.json")))
         #expect((summary as? [String: Any])?["ended"] as? String == "completed")
     }
 

@@ -16,7 +16,8 @@ import Testing
 
     @Test func plotLogYDrawsTheLossOnALogAxis() throws {
         let directory = try CommandLineTests.temporaryDirectory()
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("runs/demo"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("runs/demo"),
+                                                withIntermediateDirectories: true)
         try CommandLineTests.write(PlotCommandTests.metrics, to: "runs/demo/metrics.csv", in: directory)
         let linear = try CommandLineTests.run(["plot", "runs/demo"], in: directory)
         #expect(linear.status == 0, "\(linear.standardError)")

@@ -28,7 +28,8 @@ import Testing
     @Test func aMissingRunDirectoryExits66OnOneLine() throws {
         let result = try CommandLineTests.run(["plot", "runs/none"], in: CommandLineTests.temporaryDirectory())
         CommandLineTests.expectFailure(result, status: 66,
-                                       message: "runs/none: no such file or folder (expected a run directory written by nntrain run)")
+                                       message: "runs/none: no such file or folder "
+                                           + "(expected a run directory written by nntrain run)")
     }
 
     @Test func aMalformedMetricsFileExits65NamingTheLine() throws {

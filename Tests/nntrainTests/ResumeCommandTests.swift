@@ -91,7 +91,8 @@ import Testing
         #expect(again.status == 0)
         #expect(again.standardError == "runs/b/checkpoints/last.bin: the run already ended (stopped early at epoch 2 "
             + "(val_loss has not improved for 1 epoch, early_stopping.patience 1)); nothing was done; to train on, raise "
-            + "early_stopping.patience above 1 (e.g. --set early_stopping.patience=2) or unset it (--set early_stopping.patience=null)\n")
+            + "early_stopping.patience above 1 (e.g. --set early_stopping.patience=2) "
+            + "or unset it (--set early_stopping.patience=null)\n")
         try Self.expectUnchanged(before, run)
 
         // With patience 3 it waits two more epochs without improvement, and stops at epoch 4.

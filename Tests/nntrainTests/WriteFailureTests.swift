@@ -38,7 +38,8 @@ import Testing
         let before = Self.contents(directory.appendingPathComponent("runs/b"), names)
         #expect(before.count == 3 && (before["checkpoints/last.bin"]?.count ?? 0) > 64 * 512)
 
-        let full = try Self.run(["run", "b.txt", "-q", "--resume", "--set", "training.epochs=4"], fileSizeLimit: 64, in: directory)
+        let full = try Self.run(["run", "b.txt", "-q", "--resume", "--set", "training.epochs=4"], fileSizeLimit: 64,
+                                in: directory)
         // The resume's warning comes before training, the error when the first write fails.
         #expect(full.status == 73)
         #expect(full.standardError == "warning: resumed with changed training.epochs (2 -> 4) (allowed: they do not alter the "

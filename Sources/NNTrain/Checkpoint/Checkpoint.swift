@@ -207,7 +207,9 @@ extension Checkpoint {
     public init(contents file: SafeTensors, path: String) throws(NNTrainError) {
         func fail(_ message: String) -> NNTrainError { .data(path, message) }
         func text(_ key: String) throws(NNTrainError) -> String {
-            guard let value = file.metadata[key] else { throw fail("metadata \(key) is missing; expected a checkpoint written by nntrain run") }
+            guard let value = file.metadata[key] else {
+                throw fail("metadata \(key) is missing; expected a checkpoint written by nntrain run")
+            }
             return value
         }
         func decoded<T: Decodable>(_ key: String, as type: T.Type) throws(NNTrainError) -> T {
@@ -218,7 +220,9 @@ extension Checkpoint {
         }
         func tensor(_ name: String, _ dtype: SafeTensors.DType, count: Int? = nil) throws(NNTrainError) -> SafeTensors.Tensor {
             guard let tensor = file[name] else { throw fail("tensor '\(name)' is missing") }
-            guard tensor.dtype == dtype else { throw fail("tensor '\(name)' is \(tensor.dtype.rawValue); expected \(dtype.rawValue)") }
+            guard tensor.dtype == dtype else {
+                throw fail("tensor '\(name)' is \(tensor.dtype.rawValue); expected \(dtype.rawValue)")
+            }
             if let count, tensor.elementCount != count {
                 throw fail("tensor '\(name)' holds \(tensor.elementCount) values; expected \(count)")
             }
@@ -266,7 +270,9 @@ extension Checkpoint {
             buffers[String(name.dropFirst("optimizer.".count))] = buffer.elements(as: Float.self)
         }
         let dropoutWords = file["rng.dropout"] == nil ? [] : try tensor("rng.dropout", .u64).elements(as: UInt64.self)
-        guard dropoutWords.count % 4 == 0 else { throw fail("tensor 'rng.dropout' holds \(dropoutWords.count) words; expected 4 per layer") }
+        guard dropoutWords.count % 4 == 0 else {
+            throw fail("tensor 'rng.dropout' holds \(dropoutWords.count) words; expected 4 per layer")
+        }
         let shuffle = try tensor("rng.shuffle", .u64, count: 4).elements(as: UInt64.self)
         let augment = try tensor("rng.augment", .u64, count: 4).elements(as: UInt64.self)
         let shift = try tensor("normalizer.shift", .f32).elements(as: Float.self)
@@ -296,7 +302,9 @@ extension Checkpoint {
                 optimizer: OptimizerState(buffers: buffers, counters: scalars.optimizerCounters),
                 plateau: scalars.plateau, earlyStopping: scalars.earlyStopping, gradScaler: scalars.gradScaler,
                 shuffleRandom: generator(shuffle), augmentRandom: generator(augment),
-                dropoutRandoms: stride(from: 0, to: dropoutWords.count, by: 4).map { generator(Array(dropoutWords[$0..<($0 + 4)])) },
+                dropoutRandoms: stride(from: 0, to: dropoutWords.count, by: 4).map {
+                    generator(Array(dropoutWords[$0..<($0 + 4)]))
+                },
                 order: try tensor("data.order", .i32).elements(as: Int32.self), progress: scalars.progress,
                 roundingCounts: scalars.roundingCounts, history: try decoded(Key.history, as: [EpochMetrics].self),
                 ending: scalars.ending, restoredEpoch: scalars.restoredEpoch),
@@ -327,7 +335,8 @@ extension Checkpoint {
     private static func json<T: Encodable>(_ value: T) throws(NNTrainError) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy =
+            .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do { return String(decoding: try encoder.encode(value), as: UTF8.self) } catch {
             throw NNTrainError(.internal, "checkpoint: cannot encode \(T.self): \(error)")
         }
@@ -335,14 +344,17 @@ extension Checkpoint {
 
     private static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        decoder.nonConformingFloatDecodingStrategy =
+            .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
     }()
 
     /// The first integer in the JSON `text` beyond ±2^53, if any (nil too for text that is not JSON,
     /// which decoding then refuses with its own message).
     private static func integerOutOfRange(in text: String) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else { return nil }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
+            return nil
+        }
         func search(_ value: Any) -> String? {
             switch value {
             case let array as [Any]: return array.lazy.compactMap(search).first

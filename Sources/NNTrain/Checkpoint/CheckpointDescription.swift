@@ -105,7 +105,8 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
     /// The description for a person at a terminal, one fact a line.
     public func text() -> String {
         var lines = [
-            "\(path): nntrain checkpoint, format version \(formatVersion), written by nntrain \(nntrainVersion), \(fileBytes) bytes",
+            "\(path): nntrain checkpoint, format version \(formatVersion), written by nntrain \(nntrainVersion), "
+                + "\(fileBytes) bytes",
             "model: \(architecture), \(parameters) parameters in \(parameterTensors.count) tensors",
             "written: \(position) (\(reason)), \(steps) optimizer steps" + (ended.map { "; training \($0)" } ?? ""),
         ]

@@ -30,7 +30,8 @@ public enum CheckpointFile {
     public static func read(path: String) throws(NNTrainError) -> SafeTensors {
         let file = try InputFile(path: path, expected: "an nntrain checkpoint (.bin)")
         guard file.size <= maxFileSize else {
-            throw .data(path, "the file is \(file.size) bytes; expected at most \(maxFileSize) (a checkpoint of the largest model nntrain trains)")
+            throw .data(path, "the file is \(file.size) bytes; expected at most \(maxFileSize) "
+                + "(a checkpoint of the largest model nntrain trains)")
         }
         return try verify(file.read(at: 0, count: file.size), path: path)
     }
@@ -81,7 +82,9 @@ public enum CheckpointFile {
         let window = bytes.prefix(64)
         let text = (0...3).lazy.compactMap { String(validating: window.dropLast($0), as: UTF8.self) }.first
         guard let text, !text.isEmpty else { return false }
-        return text.unicodeScalars.allSatisfy { $0.properties.generalCategory != .control || "\t\n\r".unicodeScalars.contains($0) }
+        return text.unicodeScalars.allSatisfy {
+            $0.properties.generalCategory != .control || "\t\n\r".unicodeScalars.contains($0)
+        }
     }
 
     /// Writes `contents` to `path` atomically and durably (see OutputFile).

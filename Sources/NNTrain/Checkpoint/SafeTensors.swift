@@ -90,7 +90,9 @@ public struct SafeTensors: Equatable, Sendable {
         var header: [String: Any] = [:]
         var offset = 0
         for (name, tensor) in tensors {
-            header[name] = ["dtype": tensor.dtype.rawValue, "shape": tensor.shape, "data_offsets": [offset, offset + tensor.bytes.count]]
+            header[name] = [
+                "dtype": tensor.dtype.rawValue, "shape": tensor.shape, "data_offsets": [offset, offset + tensor.bytes.count],
+            ]
             offset += tensor.bytes.count
         }
         if !metadata.isEmpty { header["__metadata__"] = metadata }
@@ -120,7 +122,9 @@ public struct SafeTensors: Equatable, Sendable {
     // MARK: Reading
 
     /// Parses and checks a safetensors file's bytes; `path` names the file in errors.
-    public static func decode(_ bytes: [UInt8], path: String, maxHeaderLength: Int = maxHeaderLength) throws(NNTrainError) -> SafeTensors {
+    public static func decode(
+        _ bytes: [UInt8], path: String, maxHeaderLength: Int = maxHeaderLength
+    ) throws(NNTrainError) -> SafeTensors {
         func fail(_ message: String) -> NNTrainError { .data(path, message) }
         guard let length = headerLength(bytes) else {
             throw fail("\(bytes.count) bytes; a safetensors file starts with an 8-byte header length")

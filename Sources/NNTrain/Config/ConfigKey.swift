@@ -109,7 +109,9 @@ struct ConfigKey: Sendable {
     }
 
     /// Rows per batch: an integer >= 1 or `full`.
-    static func batchSize(_ name: String, _ field: WritableKeyPath<Configuration, BatchSize> & Sendable, help: String) -> ConfigKey {
+    static func batchSize(
+        _ name: String, _ field: WritableKeyPath<Configuration, BatchSize> & Sendable, help: String
+    ) -> ConfigKey {
         value(name, field, help: help, allowed: "an integer >= 1, or full",
               read: { value throws(NNTrainError) in try value.batchSize() }, write: { size in
             switch size {
@@ -164,7 +166,8 @@ struct ConfigKey: Sendable {
 
     /// A file or folder path, written quoted so that any text reads back unchanged.
     static func path(_ name: String, _ field: WritableKeyPath<Configuration, String> & Sendable, help: String) -> ConfigKey {
-        value(name, field, help: help, allowed: "a path", read: { value throws(NNTrainError) in try value.path() }, write: yamlQuoted)
+        value(name, field, help: help, allowed: "a path",
+              read: { value throws(NNTrainError) in try value.path() }, write: yamlQuoted)
     }
 
     /// A path whose absence (nil) means "work it out", so the resolved YAML leaves it out when unset.
@@ -226,7 +229,8 @@ extension [ConfigKey] {
         if let entry = first(where: { $0.name == name }) { return entry }
         let names = map(\.name)
         var message = "unknown key \(quoted(name)) \(placeName(section)); expected one of: \(names.joined(separator: ", "))"
-        if let nearest = names.filter({ editDistance($0, name) <= 2 }).min(by: { editDistance($0, name) < editDistance($1, name) }) {
+        if let nearest = names.filter({ editDistance($0, name) <= 2 })
+            .min(by: { editDistance($0, name) < editDistance($1, name) }) {
             message += " (did you mean '\(nearest)'?)"
         } else if let elsewhere = Configuration.keys.valueEntries.first(where: { $0.key.name == name }) {
             message += " ('\(name)' belongs \(placeName(elsewhere.path.split(separator: ".").dropLast().map(String.init))))"

@@ -110,7 +110,8 @@ extension Configuration {
             (resolved.scheduler.maxLR, resolved.scheduler.baseMomentum, resolved.scheduler.maxMomentum) =
                 (cycle.maxLR, cycle.baseMomentum, cycle.maxMomentum)
         case let .cyclic(cycle):
-            (resolved.scheduler.baseLR, resolved.scheduler.maxLR, resolved.scheduler.gamma) = (cycle.baseLR, cycle.maxLR, cycle.gamma)
+            (resolved.scheduler.baseLR, resolved.scheduler.maxLR, resolved.scheduler.gamma) =
+                (cycle.baseLR, cycle.maxLR, cycle.gamma)
             (resolved.scheduler.baseMomentum, resolved.scheduler.maxMomentum) = (cycle.baseMomentum, cycle.maxMomentum)
             resolved.scheduler.stepSizeDown = cycle.stepSizeDown ?? cycle.stepSizeUp
         case .constant, .exponential, .cosineRestarts, .linear:

@@ -26,22 +26,27 @@ extension Configuration {
         // A pipe (`nntrain run <(...)`) is fine; reading stops one byte past the limit.
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw NNTrainError(.missingFile, "\(path): cannot read: \(String(cString: strerror(errno))) (expected a YAML config file)")
+            throw NNTrainError(.missingFile,
+                               "\(path): cannot read: \(String(cString: strerror(errno))) (expected a YAML config file)")
         }
         defer { close(descriptor) }
         var bytes = [UInt8](repeating: 0, count: maxFileSize + 1)
         var filled = 0
         while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress.map { $0 + filled }, $0.count - filled) }
+            let count = bytes.withUnsafeMutableBytes {
+                Foundation.read(descriptor, $0.baseAddress.map { $0 + filled }, $0.count - filled)
+            }
             if count == 0 { break }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw NNTrainError(.missingFile, "\(path): cannot read: \(String(cString: strerror(errno))) (expected a YAML config file)")
+                throw NNTrainError(.missingFile,
+                                   "\(path): cannot read: \(String(cString: strerror(errno))) (expected a YAML config file)")
             }
             filled += count
         }
         guard filled <= maxFileSize else {
-            throw .config(path, line: nil, "is larger than \(maxFileSize) bytes; expected a YAML config file (a few hundred bytes)")
+            throw .config(path, line: nil,
+                          "is larger than \(maxFileSize) bytes; expected a YAML config file (a few hundred bytes)")
         }
         bytes.removeLast(bytes.count - filled)
         guard let text = String(validating: bytes, as: UTF8.self) else { throw notUTF8(bytes, path: path) }

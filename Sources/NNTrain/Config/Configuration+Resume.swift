@@ -64,7 +64,9 @@ public struct ResumeChanges: Sendable, CustomStringConvertible {
         if saved != new {
             let (before, after) = Self.distinctFigures(saved, new)
             text += "; the learning rate of the next step moves from \(before) to \(after)"
-            if let steps = oneCycleSteps { text += " (one_cycle spans \(steps.saved) -> \(steps.new) steps, following training.epochs)" }
+            if let steps = oneCycleSteps {
+                text += " (one_cycle spans \(steps.saved) -> \(steps.new) steps, following training.epochs)"
+            }
         }
         let keep = changes.filter { $0.defaultFollows != nil }.map { "\($0.key)=\($0.saved)" }
         if !keep.isEmpty { text += "; set \(keep.joined(separator: " ")) to keep the old schedule" }
@@ -109,7 +111,8 @@ extension Configuration {
         let oldSchedule = old.makeSchedule(stepsPerEpoch: old.stepsPerEpoch(trainRows: rows))
         let newSchedule = new.makeSchedule(stepsPerEpoch: new.stepsPerEpoch(trainRows: rows))
         var oneCycleSteps: (Int, Int)?
-        if case .oneCycle(let a) = oldSchedule.schedule, case .oneCycle(let b) = newSchedule.schedule, a.totalSteps != b.totalSteps {
+        if case .oneCycle(let a) = oldSchedule.schedule, case .oneCycle(let b) = newSchedule.schedule,
+           a.totalSteps != b.totalSteps {
             oneCycleSteps = (a.totalSteps, b.totalSteps)
         }
         // The keys the config changed first, then the defaults that follow them.

@@ -45,8 +45,9 @@ extension Configuration {
         if model.batchNorm { for width in model.hidden { add(2, times: width) } }  // gamma and beta
         guard overflow || count > Self.maxParameters else { return }
         let counted = overflow ? "at least 2^63" : "\(count)"
-        throw value.problem("makes a model of \(counted) parameters with \(data.dataset.rawValue)'s \(data.dataset.inputWidth) inputs "
-            + "and \(data.dataset.outputWidth) outputs; expected at most \(Self.maxParameters) (1 GiB of float32)")
+        throw value.problem("makes a model of \(counted) parameters with \(data.dataset.rawValue)'s "
+            + "\(data.dataset.inputWidth) inputs and \(data.dataset.outputWidth) outputs; "
+            + "expected at most \(Self.maxParameters) (1 GiB of float32)")
     }
 
     /// save_best watches val_loss by default (train_loss without a validation split); its monitor
@@ -126,7 +127,8 @@ extension Configuration {
         let place = given["scheduler.name"] ?? given["scheduler"]
         func missing(_ key: String, _ example: String) -> NNTrainError {
             let source = place?.source ?? ConfigSource.file(path: file, line: nil)
-            return source.error("scheduler.\(key) is required for scheduler \(scheduler.name.rawValue); expected e.g. \(key): \(example)")
+            return source.error("scheduler.\(key) is required for scheduler \(scheduler.name.rawValue); "
+                + "expected e.g. \(key): \(example)")
         }
         switch scheduler.name {
         case .step where scheduler.stepSize == nil: throw missing("step_size", "10")
@@ -135,7 +137,8 @@ extension Configuration {
         case .cosineRestarts where scheduler.t0 == nil: throw missing("t_0", "10")
         default: break
         }
-        if scheduler.name == .multistep, zip(scheduler.milestones, scheduler.milestones.dropFirst()).contains(where: { $0 >= $1 }),
+        if scheduler.name == .multistep,
+           zip(scheduler.milestones, scheduler.milestones.dropFirst()).contains(where: { $0 >= $1 }),
            let value = given["scheduler.milestones"] {
             throw value.problem("\(yamlFlowList(scheduler.milestones)) is not increasing; expected epochs in increasing order")
         }
@@ -178,7 +181,8 @@ extension Configuration {
         let problem = "\(data.dataset.rawValue) is \(data.dataset.summary), but loss is \(loss.rawValue) (the default); "
             + "expected loss: \(fittingLoss)"
         // The default loss fits the default dataset, so a mismatch without a loss key means the dataset was given.
-        throw given["data.dataset"]?.problem(problem) ?? ConfigSource.file(path: file, line: nil).error("data.dataset: \(problem)")
+        throw given["data.dataset"]?.problem(problem)
+            ?? ConfigSource.file(path: file, line: nil).error("data.dataset: \(problem)")
     }
 
     /// Refuses a key given where it does not apply (`momentum` with adam, `betas` with sgd), naming

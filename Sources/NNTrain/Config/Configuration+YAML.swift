@@ -57,8 +57,8 @@ extension Configuration {
                 guard annotated else {
                     return lines.isEmpty ? ["\(indentation)\(key.name): {}"] : ["\(indentation)\(key.name):"] + lines
                 }
-                return [key.help.isEmpty ? "\(indentation)\(key.name):" : Self.withComment("\(indentation)\(key.name):", key.help)]
-                    + lines
+                let heading = "\(indentation)\(key.name):"
+                return [key.help.isEmpty ? heading : Self.withComment(heading, key.help)] + lines
             }
         }
     }

@@ -36,14 +36,20 @@ enum YAMLDocument {
             let lastLine = text.reduce(1) { $1.isNewline ? $0 + 1 : $0 }
             let place = source.atLine(min(mark.line, lastLine))
             if problem.hasPrefix("Maximum nesting level") {
-                return place.error("invalid YAML: lists or mappings nested more than 1000 levels deep; expected a config a few levels deep")
+                return place.error("invalid YAML: lists or mappings nested more than 1000 levels deep; "
+                    + "expected a config a few levels deep")
             }
             if lineIsIndentedWithTab(mark.line, in: text) {
-                return place.error("invalid YAML: this line is indented with a tab; expected spaces (YAML forbids tabs in indentation)")
+                return place.error("invalid YAML: this line is indented with a tab; "
+                    + "expected spaces (YAML forbids tabs in indentation)")
             }
             // An override's value is one line, so only the file's lines are worth naming.
             let contextText = context.map { context in
-                if case .file = source { "\(context.text) at line \(min(context.mark.line, lastLine)): " } else { "\(context.text): " }
+                if case .file = source {
+                    "\(context.text) at line \(min(context.mark.line, lastLine)): "
+                } else {
+                    "\(context.text): "
+                }
             } ?? ""
             return place.error("invalid YAML: \(contextText)\(problem)")
         case .reader(let problem, let offset, _, _):
@@ -136,7 +142,9 @@ enum YAMLDocument {
     /// one first copy (and not the earliest in the document), so the text's events are read again
     /// and the first key, in document order, that repeats a plain key of its mapping is reported.
     /// If none is found (keys that are lists or mappings), the copy Yams reported is named.
-    private static func duplicateKeyError(named name: String, firstAt firstMark: Mark, in text: String, source: ConfigSource) -> NNTrainError {
+    private static func duplicateKeyError(
+        named name: String, firstAt firstMark: Mark, in text: String, source: ConfigSource
+    ) -> NNTrainError {
         guard let duplicate = earliestRepeatedKey(in: text) else {
             return source.atLine(firstMark.line).error("duplicate key \(quoted(name)); expected each key once per mapping")
         }
@@ -152,7 +160,8 @@ enum YAMLDocument {
         var found: (name: String, first: Int, second: Int)?
         try? forEachEvent(in: text) { event in
             // Every node, scalar or collection, is a key or a value of the mapping it is in.
-            let isNode = [YAML_SCALAR_EVENT, YAML_ALIAS_EVENT, YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT].contains(event.type)
+            let isNode = [YAML_SCALAR_EVENT, YAML_ALIAS_EVENT, YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT]
+                .contains(event.type)
             if isNode, case var mapping?? = open.last {
                 if mapping.expectingKey, event.type == YAML_SCALAR_EVENT, let key = string(event.data.scalar.value) {
                     let line = Int(event.start_mark.line) + 1

@@ -157,7 +157,8 @@ public enum BonusData {
         do {
             truth = try JSONDecoder().decode(BonusTruth.self, from: Data(bytes))
         } catch {
-            throw .data(truthFile, "not a weights file (\(ReportJSON.describe(error))); expected the JSON written by nntrain data bonus")
+            throw .data(truthFile,
+                        "not a weights file (\(ReportJSON.describe(error))); expected the JSON written by nntrain data bonus")
         }
         guard Set(truth.weights.keys) == Set(featureNames) else {
             throw .data(

@@ -91,7 +91,8 @@ public enum FashionMNIST {
 
     /// Checks one images/labels pair (files `prefix`-images and `prefix`-labels) and makes it a dataset.
     private static func dataset(
-        name: String, prefix: String, images: IDXArray, labels: IDXArray, _ imagesPath: String, _ labelsPath: String, _ folder: String
+        name: String, prefix: String, images: IDXArray, labels: IDXArray,
+        _ imagesPath: String, _ labelsPath: String, _ folder: String
     ) throws(NNTrainError) -> Dataset {
         let count = images.dimensions[0]
         guard images.dimensions[1] == imageRows, images.dimensions[2] == imageColumns else {
@@ -104,7 +105,8 @@ public enum FashionMNIST {
         if let item = labels.bytes.firstIndex(where: { Int($0) >= classNames.count }) {
             throw .data(
                 labelsPath,
-                "byte \(8 + item): label \(labels.bytes[item]) of item \(item) is out of range; expected 0...\(classNames.count - 1)")
+                "byte \(8 + item): label \(labels.bytes[item]) of item \(item) is out of range; "
+                    + "expected 0...\(classNames.count - 1)")
         }
         return Dataset(
             name: name, features: .bytes(images.bytes), featureCount: imageRows * imageColumns,

@@ -55,7 +55,8 @@ public enum Gzip {
 
         let head = try file.read(at: 0, count: 2)
         guard !head.isEmpty, head.elementsEqual([0x1f, 0x8b].prefix(head.count)) else {
-            let found = head.isEmpty ? "the file is empty" : "first bytes " + head.map { hexadecimal($0, digits: 2) }.joined(separator: " ")
+            let found = head.isEmpty
+                ? "the file is empty" : "first bytes " + head.map { hexadecimal($0, digits: 2) }.joined(separator: " ")
             throw .data(path, "not a gzip file (\(found)); expected a .gz file starting 1f 8b")
         }
         // The smallest member is 20 bytes: header, an empty final block, trailer.
@@ -124,7 +125,8 @@ public enum Gzip {
             consumedBeforeChunk += count
         }
         guard memberEnded else {
-            throw .data(path, "truncated gzip data: the stream ends after \(consumedBeforeChunk) compressed bytes without its end marker")
+            throw .data(path, "truncated gzip data: the stream ends after \(consumedBeforeChunk) compressed bytes "
+                + "without its end marker")
         }
         return output
     }

@@ -42,7 +42,9 @@ public struct Normalizer: Sendable, Equatable {
                 }
             }
             let maps = (0..<width).map {
-                rows == 0 ? (shift: 0, scale: 1) : Normalizer.map(center: Double(low[$0]), spread: Double(high[$0]) - Double(low[$0]))
+                rows == 0
+                    ? (shift: 0, scale: 1)
+                    : Normalizer.map(center: Double(low[$0]), spread: Double(high[$0]) - Double(low[$0]))
             }
             self.init(shift: maps.map(\.shift), scale: maps.map(\.scale))
         case (.standardize, .bytes(let values)):
@@ -135,7 +137,9 @@ public struct Normalizer: Sendable, Equatable {
 
     /// Writes the class labels of `rows` to `destination` (rows.count of them).
     /// `dataset` must have class targets.
-    public func gatherTargets(rows: UnsafeBufferPointer<Int32>, from dataset: Dataset, intoClasses destination: UnsafeMutablePointer<Int32>) {
+    public func gatherTargets(
+        rows: UnsafeBufferPointer<Int32>, from dataset: Dataset, intoClasses destination: UnsafeMutablePointer<Int32>
+    ) {
         guard case .classes(let labels) = dataset.targets else {
             preconditionFailure("Normalizer.gatherTargets: \(dataset.name) has values, not classes")
         }
@@ -144,14 +148,18 @@ public struct Normalizer: Sendable, Equatable {
 
     /// Writes the target values of `rows` to `destination` (rows.count of them).
     /// `dataset` must have value targets.
-    public func gatherTargets(rows: UnsafeBufferPointer<Int32>, from dataset: Dataset, intoValues destination: UnsafeMutablePointer<Float>) {
+    public func gatherTargets(
+        rows: UnsafeBufferPointer<Int32>, from dataset: Dataset, intoValues destination: UnsafeMutablePointer<Float>
+    ) {
         guard case .values(let values) = dataset.targets else {
             preconditionFailure("Normalizer.gatherTargets: \(dataset.name) has classes, not values")
         }
         Normalizer.copy(rows, of: dataset, values, into: destination)
     }
 
-    private static func copy<T>(_ rows: UnsafeBufferPointer<Int32>, of dataset: Dataset, _ targets: [T], into destination: UnsafeMutablePointer<T>) {
+    private static func copy<T>(
+        _ rows: UnsafeBufferPointer<Int32>, of dataset: Dataset, _ targets: [T], into destination: UnsafeMutablePointer<T>
+    ) {
         targets.withUnsafeBufferPointer { source in
             for (position, row) in rows.enumerated() {
                 dataset.checkRow(row)

@@ -80,8 +80,8 @@ public struct CheckpointEvaluation: Codable, Sendable {
             dataPath: configuration.data.path, split: split, rows: dataset.count, loss: sums.loss / Double(max(sums.rows, 1)))
         switch dataset.targets {
         case .classes(let labels):
-            evaluation.classification = try ClassificationReport(logits: outputs, labels: labels, classNames: checkpoint.classNames,
-                                                                 topK: topK)
+            evaluation.classification = try ClassificationReport(logits: outputs, labels: labels,
+                                                                 classNames: checkpoint.classNames, topK: topK)
         case .values(let targets):
             evaluation.regression = try RegressionReport(predictions: outputs, targets: targets)
             evaluation.weights = RunSummary.WeightRecovery.table(network: network, data: data)
@@ -92,13 +92,16 @@ public struct CheckpointEvaluation: Codable, Sendable {
     /// The checkpoint's model: the network `configuration` (the checkpoint's own) describes, with
     /// the checkpoint's parameters and batch-norm statistics, after checking that they are that
     /// network's tensors (first their widths, which size the network, against the dataset's).
-    public static func model(of checkpoint: Checkpoint, configuration: Configuration, path: String) throws(NNTrainError) -> Network {
+    public static func model(
+        of checkpoint: Checkpoint, configuration: Configuration, path: String
+    ) throws(NNTrainError) -> Network {
         let inputWidth = checkpoint.parameterLayout.first?.shape.last ?? 0
         let outputWidth = checkpoint.parameterLayout.last?.shape.first ?? 0
         let dataset = configuration.data.dataset
         guard inputWidth == dataset.inputWidth, outputWidth == dataset.outputWidth else {
             throw .data(path, "the model takes \(inputWidth) inputs to \(outputWidth) outputs but its config's dataset, "
-                + "\(dataset.rawValue), has \(dataset.inputWidth) to \(dataset.outputWidth); expected a checkpoint written by nntrain run")
+                + "\(dataset.rawValue), has \(dataset.inputWidth) to \(dataset.outputWidth); "
+                + "expected a checkpoint written by nntrain run")
         }
         let network = configuration.makeNetwork(inputWidth: inputWidth, outputWidth: outputWidth)
         guard network.parameters.tensors.map(\.name) == checkpoint.parameterLayout.map(\.name),

@@ -134,7 +134,8 @@ public struct ClassificationReport: Codable, Equatable, Sendable {
         for c in classes { text += row(c.name, c.precision, c.recall, c.f1, c.support) }
         text += "\n" + accuracyRow("accuracy", accuracy)
         text += row("macro avg", macroAverage.precision, macroAverage.recall, macroAverage.f1, macroAverage.support)
-        text += row("weighted avg", weightedAverage.precision, weightedAverage.recall, weightedAverage.f1, weightedAverage.support)
+        text += row("weighted avg", weightedAverage.precision, weightedAverage.recall, weightedAverage.f1,
+                    weightedAverage.support)
         if !topK.isEmpty {
             text += "\n" + zip(topKNames, topK).map { accuracyRow($0, $1.accuracy) }.joined()
         }

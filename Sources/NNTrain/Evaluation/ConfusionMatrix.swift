@@ -22,7 +22,8 @@ public struct ConfusionMatrix: Equatable, Sendable {
     public init(labels: [Int32], predictions: [Int32], classCount: Int) throws(NNTrainError) {
         self.init(classCount: classCount)
         guard labels.count == predictions.count else {
-            throw NNTrainError(.internal, "confusion matrix: \(labels.count) labels but \(predictions.count) predictions; expected as many")
+            throw NNTrainError(.internal,
+                               "confusion matrix: \(labels.count) labels but \(predictions.count) predictions; expected as many")
         }
         for (label, prediction) in zip(labels, predictions) {
             try add(label: Int(label), prediction: Int(prediction))
@@ -62,7 +63,8 @@ public struct ConfusionMatrix: Equatable, Sendable {
     static func checkShape(logits: [Float], labels: [Int32], classCount: Int) throws(NNTrainError) {
         guard classCount > 0, logits.count == labels.count * classCount else {
             throw NNTrainError(.internal,
-                "logits: \(logits.count) values for \(labels.count) labels of \(classCount) classes; expected \(labels.count * classCount)")
+                "logits: \(logits.count) values for \(labels.count) labels of \(classCount) classes; "
+                    + "expected \(labels.count * classCount)")
         }
     }
 

@@ -216,7 +216,8 @@ public struct LRSuggestion: Codable, Equatable, Sendable {
         let sections = Double(maxEnd - maxStart) / 3
         var index = maxStart + Int(sections) + Int(sections / 2)
         if index < 0 { index += n }  // Python's lrs[-1]
-        return LRSuggestion(method: .valley, learningRate: rates[index], pointLearningRate: rates[index], pointLoss: losses[index])
+        return LRSuggestion(method: .valley, learningRate: rates[index], pointLearningRate: rates[index],
+                            pointLoss: losses[index])
     }
 
     /// fastai's `slide` (an interval slide rule) with its defaults lr_diff = 15, thresh = 0.005,
@@ -269,7 +270,8 @@ public struct LRSuggestion: Codable, Equatable, Sendable {
         }
         guard let steepest = gradients.indices.min(by: { gradients[$0] < gradients[$1] }) else { return nil }
         let rate = rates[steepest]
-        return LRSuggestion(method: .steep, learningRate: rate, pointLearningRate: rate, pointLoss: losses[nearest(rate, in: rates)])
+        return LRSuggestion(method: .steep, learningRate: rate, pointLearningRate: rate,
+                            pointLoss: losses[nearest(rate, in: rates)])
     }
 
     /// The index of the rate closest to `rate` (first on ties), as fastai finds a point's loss.

@@ -32,7 +32,8 @@ public struct RegressionReport: Codable, Equatable, Sendable {
     public init<T: BinaryFloatingPoint>(predictions: [T], targets: [T]) throws(NNTrainError) {
         guard predictions.count == targets.count, !targets.isEmpty else {
             throw NNTrainError(.internal,
-                "regression report: \(predictions.count) predictions for \(targets.count) targets; expected as many, at least one")
+                "regression report: \(predictions.count) predictions for \(targets.count) targets; "
+                    + "expected as many, at least one")
         }
         let n = Double(targets.count)
         var squared = 0.0, absolute = 0.0, sum = 0.0

@@ -3,13 +3,15 @@
 ///
 /// | scheme          | weight                                                  | torch.nn.init              |
 /// |-----------------|---------------------------------------------------------|----------------------------|
-/// | default         | U(−1/√fan_in, 1/√fan_in)                                 | nn.Linear.reset_parameters (kaiming_uniform_, a = √5) |
+/// | default         | U(−1/√fan_in, 1/√fan_in)                                 | nn.Linear.reset_parameters (*) |
 /// | xavier_uniform  | U(−a, a), a = gain·√(6/(fan_in + fan_out)), gain 1       | xavier_uniform_            |
 /// | xavier_normal   | N(0, std²), std = gain·√(2/(fan_in + fan_out)), gain 1   | xavier_normal_             |
 /// | kaiming_uniform | U(−b, b), b = gain·√(3/fan_in)                           | kaiming_uniform_(mode='fan_in') |
 /// | kaiming_normal  | N(0, std²), std = gain/√fan_in                           | kaiming_normal_(mode='fan_in')  |
 /// | uniform         | U(a, b)                                                  | uniform_                   |
 /// | normal          | N(0, std²)                                               | normal_                    |
+///
+/// (*) nn.Linear.reset_parameters is kaiming_uniform_ with a = √5: gain √(2/(1 + 5)), so b = 1/√fan_in.
 ///
 /// Xavier (Glorot) initialisation keeps the variance of activations and gradients alike across layers
 /// (Glorot & Bengio, "Understanding the difficulty of training deep feedforward neural networks",
@@ -72,7 +74,8 @@ public struct Initialization: Equatable, Sendable {
                 }
                 let biases = values + dense.bias.offset
                 switch bias {
-                case .default: Self.fillUniform(biases, dense.bias.count, -1 / fanIn.squareRoot(), 1 / fanIn.squareRoot(), &random)
+                case .default:
+                    Self.fillUniform(biases, dense.bias.count, -1 / fanIn.squareRoot(), 1 / fanIn.squareRoot(), &random)
                 case .zero: biases.update(repeating: 0, count: dense.bias.count)
                 }
             } else if let norm = layer as? BatchNorm {

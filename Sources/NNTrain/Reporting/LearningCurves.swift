@@ -76,7 +76,8 @@ public struct LearningCurves: Equatable, Sendable {
 
     private static func checkedHeader(_ names: [String], at place: String) throws(NNTrainError) -> [String] {
         guard names.contains("epoch") else {
-            throw .data(place, "no 'epoch' column; expected metrics.csv's header, e.g. \(MetricsLog.header(.init(classification: true)))")
+            throw .data(place, "no 'epoch' column; expected metrics.csv's header, "
+                + "e.g. \(MetricsLog.header(.init(classification: true)))")
         }
         if let repeated = names.indices.first(where: { names[..<$0].contains(names[$0]) }) {
             throw .data(place, "column '\(names[repeated])' appears twice; expected each column once")

@@ -7,8 +7,8 @@ import Foundation
 /// grad_norm_max, epoch_seconds, samples_per_second. Regression: epoch, lr, train_loss, val_loss,
 /// val_mae, val_r2, grad_norm_mean, grad_norm_max, epoch_seconds, samples_per_second. `lr` is the
 /// learning rate of the epoch's last step; the gradient norms are global L2 norms before clipping.
-/// A validation figure is empty when validation_split is 0. Numbers are written in full precision (Swift's shortest round-trip form),
-/// so equal runs give equal files apart from the two timing columns.
+/// A validation figure is empty when validation_split is 0. Numbers are written in full precision
+/// (Swift's shortest round-trip form), so equal runs give equal files apart from the two timing columns.
 ///
 /// A mixed-precision run (fp16, bf16) adds `loss_scale` (GradScaler's scale at the end of the epoch,
 /// empty with `loss_scale: none`) and `skipped_steps` (steps of the epoch skipped for inf/NaN

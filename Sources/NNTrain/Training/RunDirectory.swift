@@ -75,7 +75,8 @@ public final class RunDirectory {
         let files = found.joined(separator: ", ")
         if let recorded = recordedConfig(), !Self.samePath(recorded, configPath) {
             throw NNTrainError(.cannotWrite, "\(path) already holds a run of \(recorded) (\(files)); for \(configPath), "
-                + "set a run directory of its own, e.g. --set \(ShellQuoting.quote("output.dir=" + ownDirectory(configPath: configPath))) "
+                + "set a run directory of its own, e.g. "
+                + "--set \(ShellQuoting.quote("output.dir=" + ownDirectory(configPath: configPath))) "
                 + "(--force would delete the run of \(recorded))")
         }
         throw NNTrainError(.cannotWrite, "\(path) already holds a run (\(files)); "

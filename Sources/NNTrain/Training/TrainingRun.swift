@@ -211,7 +211,8 @@ public enum TrainingRun {
         guard refused.isEmpty else {
             throw NNTrainError(.config, "\(checkpointPath): cannot resume: the config changed \(refused.joined(separator: ", ")) "
                 + "since the checkpoint, which alters the model or the data; expected the checkpoint's values "
-                + "(see them with: nntrain inspect \(ShellQuoting.quote(checkpointPath)) --config) or a new run directory (output.dir)")
+                + "(see them with: nntrain inspect \(ShellQuoting.quote(checkpointPath)) --config) "
+                + "or a new run directory (output.dir)")
         }
         return allowed
     }

@@ -158,7 +158,8 @@ public struct LineChart: Equatable, Sendable {
         elements.append(.group(["class": "grid"], grid))
         elements.append(.rect(x: plotLeft, y: plotTop, width: plotWidth, height: plotHeight, fill: "none", stroke: "#444444"))
         elements.append(.group(["class": "ticks"], ticks))
-        elements.append(.text(panel.x.title, x: (plotLeft + plotRight) / 2, y: panelHeight - 10, size: labelSize, anchor: "middle"))
+        elements.append(.text(panel.x.title, x: (plotLeft + plotRight) / 2, y: panelHeight - 10, size: labelSize,
+                              anchor: "middle"))
         elements.append(.text(panel.y.title, x: 16, y: (plotTop + plotBottom) / 2, size: labelSize, anchor: "middle",
                               rotation: -90))
 
