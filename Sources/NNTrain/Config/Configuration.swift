@@ -22,6 +22,9 @@ public struct Configuration: Equatable, Sendable {
     public var checkpoint = CheckpointSection()
     public var logging = LoggingSection()
     public var output = OutputSection()
+    /// Where the file or a `--set` gave each key, for the errors of the checks made once the data is
+    /// loaded; no part of the configuration's value (see `KeySources`).
+    var keySources = KeySources()
 
     public init() {}
 
