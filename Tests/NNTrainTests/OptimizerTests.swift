@@ -79,8 +79,8 @@ import Testing
 
     /// The written-out Adam of torch.optim.Adam and AdamW (decoupled), five steps at γ = 0.1:
     /// θ ← θ(1 − γλ) (decoupled) or g ← g + λθ; m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
-    /// v̂max ← max(v̂max, v) with amsgrad; θ ← θ − γ (m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε), v̂max for v
-    /// with amsgrad. torch's documentation takes the maximum of the bias-corrected v, but its code (and
+    /// v̂max ← max(v̂max, v) with amsgrad; θ ← θ − γ (m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε), v̂max
+    /// for v with amsgrad. torch's documentation takes the maximum of the bias-corrected v, but its code (and
     /// so this rule) takes the maximum of v and divides it by √(1 − β2ᵗ).
     static func adamReference(beta2: Double, weightDecay: Double, amsgrad: Bool, decoupled: Bool) -> [[Double]] {
         let lr = 0.1, beta1 = 0.9, eps = 1e-8
@@ -126,8 +126,8 @@ import Testing
     @Test(arguments: [(false, 0.0, 0.0), (true, 0.0, 0.0), (false, 0.9, 0.0), (true, 0.9, 0.0), (false, 0.0, 0.1)])
     func rmspropFollowsTorchRule(centered: Bool, momentum mu: Double, weightDecay: Double) {
         let lr = 0.01, alpha = 0.99, eps = 1e-8
-        // torch.optim.RMSprop: g ← g + λθ; v ← αv + (1−α)g²; ṽ ← v, or v − ḡ² with ḡ ← αḡ + (1−α)g when
-        // centered; b ← μb + g/(√ṽ + ε) and θ ← θ − γb if μ > 0, else θ ← θ − γ g/(√ṽ + ε).
+        // torch.optim.RMSprop: g ← g + λθ; v ← αv + (1−α)g²; ṽ ← v, or v − ḡ² with ḡ ← αḡ + (1−α)g
+        // when centered; b ← μb + g/(√ṽ + ε) and θ ← θ − γb if μ > 0, else θ ← θ − γ g/(√ṽ + ε).
         var v = [Double](repeating: 0, count: 5), gBar = v, b = v
         let expected = Self.reference { _, theta, grad in
             for i in theta.indices {
@@ -279,6 +279,36 @@ import Testing
         #expect((cycled != plain) == name.hasMomentum)
     }
 
+    /// The config's defaults are each optimizer's own: a config naming only the optimizer builds one
+    /// equal, in every stored property, to the one its initialiser's default arguments make (so the
+    /// keys several optimizers share, `momentum`, `betas`, `eps`, default to what suits each).
+    @Test(arguments: OptimizerKind.allCases)
+    func theConfigsDefaultsAreTheOptimizersOwn(name: OptimizerKind) throws {
+        let section = try Configuration.parse(yaml: "optimizer: {name: \(name.rawValue)}\n", source: "x.yaml").optimizer
+        let own: any Optimizer = switch name {
+        case .sgd: SGD(groups: Self.oneGroup)
+        case .adam: Adam(groups: Self.oneGroup)
+        case .adamw: AdamW(groups: Self.oneGroup)
+        case .rmsprop: RMSprop(groups: Self.oneGroup)
+        case .adagrad: Adagrad(groups: Self.oneGroup)
+        case .nadam: NAdam(groups: Self.oneGroup)
+        }
+        let fromConfig = section.makeOptimizer(groups: Self.oneGroup)
+        #expect(type(of: fromConfig) == type(of: own))
+        #expect(Self.storedProperties(fromConfig) == Self.storedProperties(own))
+    }
+
+    /// Every stored property of `object`, its superclasses' included, as `name: value`.
+    static func storedProperties(_ object: AnyObject) -> [String] {
+        var properties: [String] = []
+        var mirror: Mirror? = Mirror(reflecting: object)
+        while let current = mirror {
+            properties += current.children.map { "\($0.label ?? "?"): \($0.value)" }
+            mirror = current.superclassMirror
+        }
+        return properties
+    }
+
     /// Large buffers are stepped on all cores (`Parallel`): 50,000 parameters, with the decay group
     /// ending off a piece boundary, move bit for bit as the same optimizer moves them in slices of
     /// 5,000 (too small to be split, so stepped on one thread).
@@ -297,7 +327,8 @@ import Testing
             let local = groups.compactMap { group -> ParameterGroup? in
                 let overlap = group.range.clamped(to: range)
                 return overlap.isEmpty ? nil
-                    : ParameterGroup(range: (overlap.lowerBound - lower)..<(overlap.upperBound - lower), weightDecay: group.weightDecay)
+                    : ParameterGroup(range: (overlap.lowerBound - lower)..<(overlap.upperBound - lower),
+                                     weightDecay: group.weightDecay)
             }
             return (range, kind.make(local, weightDecay: 0.1, momentum: 0.9))
         }
@@ -310,7 +341,9 @@ import Testing
                 var theta = Array(slicedTheta[range])
                 let grad = Array(g[range])
                 theta.withUnsafeMutableBufferPointer { theta in
-                    grad.withUnsafeBufferPointer { optimizer.step(parameters: theta, gradients: $0, learningRate: kind.lr, momentum: nil) }
+                    grad.withUnsafeBufferPointer {
+                        optimizer.step(parameters: theta, gradients: $0, learningRate: kind.lr, momentum: nil)
+                    }
                 }
                 slicedTheta.replaceSubrange(range, with: theta)
             }

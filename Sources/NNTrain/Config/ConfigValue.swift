@@ -27,6 +27,25 @@ enum ConfigSource {
     }
 }
 
+/// Where each key path the file or a `--set` gave was written (`scheduler.pct_start` at line 7),
+/// kept on the `Configuration` for the checks that can only be made once the data is loaded
+/// (`checkScheduleFitsTheData`), so that their errors name a line as parsing's do. It is not part of
+/// the configuration's value: any two compare equal, so a configuration read back from its resolved
+/// YAML still equals the one it was written from.
+struct KeySources: Equatable, Sendable {
+    var sources: [String: ConfigSource] = [:]
+
+    static func == (_: KeySources, _: KeySources) -> Bool { true }
+
+    /// An error about `keyPath`, `place: keyPath: message`, placed where the first of `keyPath` and
+    /// `fallbacks` was given, or at `file` without a line when none was.
+    func problem(_ keyPath: String, _ message: String, placedAt fallbacks: [String] = [],
+                 file: String) -> NNTrainError {
+        let source = ([keyPath] + fallbacks).lazy.compactMap { sources[$0] }.first
+        return (source ?? .file(path: file, line: nil)).error("\(keyPath): \(message)")
+    }
+}
+
 /// Which numbers a number key accepts, with the words error messages use for them.
 struct NumberBounds: Sendable {
     /// `> 0`, `>= 0 and < 1`, ...: follows "a number" in messages.

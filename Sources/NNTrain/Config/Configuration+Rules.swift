@@ -3,8 +3,10 @@
 extension Configuration {
     /// Fills in the defaults that depend on other keys, then checks the rules that tie keys
     /// together. `given` holds every key path the file or a `--set` gave, with its value (for the
-    /// place an error names); `file` is the config file, for an error no key can be blamed for.
+    /// place an error names, kept in `keySources` for the checks made once the data is loaded);
+    /// `file` is the config file, for an error no key can be blamed for.
     mutating func applyRulesBetweenKeys(given: [String: ConfigValue], file: String) throws(NNTrainError) {
+        keySources = KeySources(sources: given.mapValues(\.source))
         if given["data.path"] == nil { data.path = data.dataset.defaultPath }
         if given["optimizer.lr"] == nil { optimizer.lr = optimizer.name.defaultLR }
         if given["optimizer.eps"] == nil { optimizer.eps = optimizer.name.defaultEps }
@@ -120,9 +122,11 @@ extension Configuration {
     }
 
     /// Fills in reduce_on_plateau's monitored metric and mode and cyclic's mode, and refuses a
-    /// schedule missing a key PyTorch requires, a mode that does not fit it, or momentum cycling for
-    /// an optimizer without momentum. The defaults that need the batches of an epoch (t_max, max_lr,
-    /// ...) are filled in by `resolvingScheduleDefaults` once the data is loaded.
+    /// schedule missing a key PyTorch requires, a mode that does not fit it, or momentum cycling for an
+    /// optimizer without momentum (a relative plateau threshold of 1 or more is taken, as PyTorch
+    /// takes it, though no figure can then improve on the best). The defaults that need the
+    /// batches of an epoch (t_max, max_lr, ...) are filled in by `resolvingScheduleDefaults` once the
+    /// data is loaded, and the checks that need them are `checkScheduleFitsTheData`'s.
     private mutating func resolveScheduler(given: [String: ConfigValue], file: String) throws(NNTrainError) {
         let place = given["scheduler.name"] ?? given["scheduler"]
         func missing(_ key: String, _ example: String) -> NNTrainError {
@@ -164,6 +168,29 @@ extension Configuration {
            let value = given["optimizer.name"] ?? place {
             throw value.problem("\(optimizer.name.rawValue) has no momentum for scheduler \(scheduler.name.rawValue) to cycle; "
                 + "expected scheduler.cycle_momentum: false or another optimizer")
+        }
+    }
+
+    /// The scheduler checks that need the number of batches in an epoch (`stepsPerEpoch`), made once
+    /// the data is loaded and before anything is written: one_cycle must have steps left after the
+    /// warm-up (PyTorch's OneCycleLR refuses total_steps < 1), and pct_start × those steps must not be
+    /// exactly 1, a rising phase of no length across which PyTorch divides by zero. Every other
+    /// scheduler check needs no data and is made while parsing. An error names the line of the key
+    /// (`keySources`), or `file` for a configuration not read from one.
+    func checkScheduleFitsTheData(stepsPerEpoch: Int, file: String) throws(NNTrainError) {
+        let schedule = makeSchedule(stepsPerEpoch: stepsPerEpoch)
+        guard case .oneCycle(let cycle) = schedule.schedule else { return }
+        if cycle.totalSteps < 1 {
+            // Training has at least one step (an epoch of at least one row), so only a warm-up fills it all.
+            let key = scheduler.warmupEpochs > 0 ? "scheduler.warmup_epochs" : "scheduler.warmup_steps"
+            throw keySources.problem(key, "the warm-up's \(schedule.steps(stepsPerEpoch: stepsPerEpoch)) steps fill all "
+                + "\(training.epochs * stepsPerEpoch) steps of training (\(training.epochs) epochs × \(stepsPerEpoch) batches), "
+                + "leaving one_cycle none; expected a warm-up shorter than training", file: file)
+        }
+        if cycle.pctStart * Double(cycle.totalSteps) == 1 {
+            throw keySources.problem("scheduler.pct_start", "\(cycle.pctStart) × \(cycle.totalSteps) steps is exactly 1, "
+                + "a rising phase of no length (PyTorch divides by zero); "
+                + "expected a pct_start with pct_start × total steps ≠ 1", placedAt: ["scheduler.name"], file: file)
         }
     }
 

@@ -22,6 +22,9 @@ public struct Configuration: Equatable, Sendable {
     public var checkpoint = CheckpointSection()
     public var logging = LoggingSection()
     public var output = OutputSection()
+    /// Where the file or a `--set` gave each key, for the errors of the checks made once the data is
+    /// loaded; no part of the configuration's value (see `KeySources`).
+    var keySources = KeySources()
 
     public init() {}
 
@@ -82,21 +85,36 @@ public struct Configuration: Equatable, Sendable {
         public init() {}
     }
 
-    /// The optimizer and its hyperparameters, named and defaulted as torch.optim's. `lr`, `eps` and
-    /// `weight_decay` default to the chosen optimizer's PyTorch default (`OptimizerKind`, the one place
-    /// those are written; the rules between keys fill them in for the optimizer chosen).
+    /// The optimizer and its hyperparameters, named and defaulted as torch.optim's. `lr` defaults to
+    /// the chosen optimizer's PyTorch default (`OptimizerKind.defaultLR`, the one place those are
+    /// written, as the optimizers are given γ at each step); every other default is read from the
+    /// engine's optimizers (below), `eps` and `weight_decay` for the optimizer chosen (the rules
+    /// between keys fill them in), the keys shared by several optimizers from one of them (PyTorch's
+    /// defaults agree; OptimizerTests checks that the config's defaults build each optimizer's own).
     public struct OptimizerSection: Equatable, Sendable {
+        /// The engine's optimizers with PyTorch's defaults (their initialisers' default arguments, the
+        /// one place those are written), which the defaults of their keys are read from; made afresh
+        /// on each read, as an optimizer is a class with state, over `oneParameter`.
+        static var sgdDefaults: SGD { SGD(groups: oneParameter) }
+        static var adamDefaults: Adam { Adam(groups: oneParameter) }
+        static var adamWDefaults: AdamW { AdamW(groups: oneParameter) }
+        static var rmspropDefaults: RMSprop { RMSprop(groups: oneParameter) }
+        static var adagradDefaults: Adagrad { Adagrad(groups: oneParameter) }
+        static var nadamDefaults: NAdam { NAdam(groups: oneParameter) }
+        /// One parameter, the fewest an optimizer is built over (so its buffers are a few bytes).
+        private static let oneParameter = [ParameterGroup(range: 0..<1, weightDecay: true)]
+
         public var name: OptimizerKind = .adam
         /// Learning rate γ, > 0.
         public var lr: Double = OptimizerKind.adam.defaultLR
-        /// Momentum μ of sgd and rmsprop, 0 ≤ μ < 1 (default 0).
-        public var momentum: Double = 0
-        /// Dampening τ of sgd's momentum, 0 ≤ τ < 1 (default 0).
-        public var dampening: Double = 0
+        /// Momentum μ of sgd and rmsprop, 0 ≤ μ < 1.
+        public var momentum: Double = sgdDefaults.momentum
+        /// Dampening τ of sgd's momentum, 0 ≤ τ < 1.
+        public var dampening: Double = sgdDefaults.dampening
         /// Nesterov momentum for sgd (needs momentum > 0 and dampening 0).
-        public var nesterov = false
-        /// (β1, β2) of adam, adamw and nadam, each in [0, 1) (default (0.9, 0.999)).
-        public var betas: [Double] = [0.9, 0.999]
+        public var nesterov = sgdDefaults.nesterov
+        /// (β1, β2) of adam, adamw and nadam, each in [0, 1).
+        public var betas: [Double] = [adamDefaults.beta1, adamDefaults.beta2]
         /// ε added to the denominator, ≥ 0.
         public var eps: Double = OptimizerKind.adam.defaultEps
         /// λ ≥ 0: L2 added to the gradient (g + λθ), or decoupled θ ← θ(1 − γλ) for adamw.
@@ -104,19 +122,19 @@ public struct Configuration: Equatable, Sendable {
         /// Whether weight decay (and the L1 penalty) also applies to batch-norm parameters.
         public var decayBatchNorm = false
         /// AMSGrad variant of adam and adamw.
-        public var amsgrad = false
-        /// Smoothing constant α of rmsprop (default 0.99), 0 ≤ α < 1.
-        public var alpha: Double = 0.99
+        public var amsgrad = adamDefaults.amsgrad
+        /// Smoothing constant α of rmsprop, 0 ≤ α < 1.
+        public var alpha: Double = rmspropDefaults.alpha
         /// Centered rmsprop (normalise by the estimated variance of the gradient).
-        public var centered = false
-        /// Learning-rate decay of adagrad (default 0), ≥ 0.
-        public var lrDecay: Double = 0
-        /// Initial accumulator value of adagrad (default 0), ≥ 0.
-        public var initialAccumulatorValue: Double = 0
-        /// ψ of nadam's momentum schedule (default 0.004), ≥ 0.
-        public var momentumDecay: Double = 0.004
+        public var centered = rmspropDefaults.centered
+        /// Learning-rate decay of adagrad, ≥ 0.
+        public var lrDecay: Double = adagradDefaults.lrDecay
+        /// Initial accumulator value of adagrad, ≥ 0.
+        public var initialAccumulatorValue: Double = adagradDefaults.initialAccumulatorValue
+        /// ψ of nadam's momentum schedule, ≥ 0.
+        public var momentumDecay: Double = nadamDefaults.momentumDecay
         /// Decoupled (AdamW-style) weight decay for nadam.
-        public var decoupledWeightDecay = false
+        public var decoupledWeightDecay = nadamDefaults.decoupledWeightDecay
         public init() {}
     }
 
@@ -365,11 +383,31 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
         }
     }
 
-    /// torch.optim's default ε.
-    public var defaultEps: Double { self == .adagrad ? 1e-10 : 1e-8 }
+    /// torch.optim's default ε, read from the optimizer's initialiser. SGD has no ε: its `eps`, a key
+    /// that does not apply to it, holds Adam's.
+    public var defaultEps: Double {
+        typealias Defaults = Configuration.OptimizerSection
+        return switch self {
+        case .sgd, .adam: Defaults.adamDefaults.eps
+        case .adamw: Defaults.adamWDefaults.eps
+        case .rmsprop: Defaults.rmspropDefaults.eps
+        case .adagrad: Defaults.adagradDefaults.eps
+        case .nadam: Defaults.nadamDefaults.eps
+        }
+    }
 
-    /// torch.optim's default weight decay (AdamW decays by default).
-    public var defaultWeightDecay: Double { self == .adamw ? 0.01 : 0 }
+    /// torch.optim's default weight decay (AdamW decays by default), read from the optimizer's initialiser.
+    public var defaultWeightDecay: Double {
+        typealias Defaults = Configuration.OptimizerSection
+        return switch self {
+        case .sgd: Defaults.sgdDefaults.weightDecay
+        case .adam: Defaults.adamDefaults.weightDecay
+        case .adamw: Defaults.adamWDefaults.weightDecay
+        case .rmsprop: Defaults.rmspropDefaults.weightDecay
+        case .adagrad: Defaults.adagradDefaults.weightDecay
+        case .nadam: Defaults.nadamDefaults.weightDecay
+        }
+    }
 
     /// Whether the optimizer has a momentum (SGD, RMSprop) or β1 (Adam, AdamW, NAdam) for one_cycle and
     /// cyclic to cycle: PyTorch's OneCycleLR and CyclicLR raise ValueError for `cycle_momentum` without one.

@@ -25,7 +25,8 @@ extension TrainingRun {
         let widths: [Int]
 
         /// Phase 2: loads the data, builds the trainer (the scheduler defaults that depend on the
-        /// batches filled into its configuration) and writes config.yaml from it; restores the
+        /// batches filled into its configuration), checks the schedule against the batches and
+        /// writes config.yaml from it; restores the
         /// checkpoint, warns the observers of the resume's changes and tells them the plan; writes
         /// metrics.csv anew (a resumed run's from its checkpoint's history) and steps.csv; then tells
         /// the observers of the checkpoint resumed from. The trainer's observers are steps.csv, the
@@ -39,7 +40,7 @@ extension TrainingRun {
             self.resumed = resumed
             data = try TrainingData.load(configuration.data, seed: configuration.seed)
             trainer = Trainer(configuration: configuration, data: data)
-            if let problem = trainer.schedule.validate() { throw NNTrainError.config(configPath, line: nil, problem) }
+            try configuration.checkScheduleFitsTheData(stepsPerEpoch: trainer.batchesPerEpoch, file: configPath)
             try TrainingRun.write(RunDirectory.configHeader(configPath: configPath) + trainer.configuration.resolvedYAML(),
                                   to: directory + "/config.yaml")
             let dataFingerprint = data.train.contentCRC32()

@@ -18,8 +18,8 @@ extension LearningRateSchedule {
     ///
     /// So step 0 runs at `initial` with `maxMomentum`, and step T − 1 at `min`. The optimizer's
     /// configured rate is not used. PyTorch raises past step T; here every later step keeps step
-    /// T − 1's values. PyTorch also divides by zero when p·T = 1 (`validate()` refuses it); here that
-    /// one-step first phase is at its end.
+    /// T − 1's values. PyTorch also divides by zero when p·T = 1
+    /// (`Configuration.checkScheduleFitsTheData` refuses it); here that one-step first phase is at its end.
     public struct OneCycle: Equatable, Sendable {
         /// OneCycleLR's `anneal_strategy`.
         public enum Annealing: String, Equatable, Sendable, CaseIterable {

@@ -16,9 +16,11 @@ import Foundation
 /// closed form (`_get_closed_form_lr`) it is used, with PyTorch's order of operations; the recursive
 /// form the loop runs agrees with it to the last bit or two.
 ///
-/// A parameter that `validate()` rejects is clamped where it would divide by zero (a `stepSize`,
-/// `tMax`, `t0`, `tMult`, `totalIters` below 1 is read as 1), so even an unvalidated schedule gives
-/// a number and never traps. ReduceLROnPlateau, the one schedule with state, is its own type.
+/// The schedules do not check their parameters: the config layer refuses what PyTorch's constructors
+/// refuse (the key table's bounds and `Configuration+Rules.swift`). A parameter out of range is
+/// clamped where it would divide by zero (a `stepSize`, `tMax`, `t0`, `tMult`, `totalIters` below 1
+/// is read as 1), so even an unchecked schedule gives a number and never traps. ReduceLROnPlateau,
+/// the one schedule with state, is its own type.
 public enum LearningRateSchedule: Equatable, Sendable {
     /// The configured rate at every step: γ = base.
     case constant
