@@ -10,7 +10,7 @@ struct InspectCommand: ParsableCommand {
             + "its data and CRC-32, the nntrain and format versions; or print its config.")
 
     @Argument(help: ArgumentHelp("The checkpoint, e.g. runs/fashion-mnist/checkpoints/last.bin.", valueName: "checkpoint"),
-              completion: .file(extensions: ["bin"]))
+              completion: .checkpointFile)
     var checkpoint: String
 
     @Flag(help: "Print one JSON object instead of text.")

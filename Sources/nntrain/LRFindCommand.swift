@@ -46,14 +46,14 @@ struct LRFindCommand: ParsableCommand {
         let stop = result.stop == .diverged
             ? "stopped after \(result.points.count) steps: the smoothed loss passed 4x its minimum"
             : "all \(result.points.count) steps"
-        print("lr-find: lr from \(Self.format(start)) towards \(Self.format(end)), \(stop)")
+        print("lr-find: lr from \(ConsoleFormat.significant(start)) towards \(ConsoleFormat.significant(end)), \(stop)")
         for suggestion in result.suggestions {
             let note = suggestion.method == .valley ? "  (recommended)" : ""
             print("  \(suggestion.method.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))"
-                + "\(Self.format(suggestion.learningRate))\(note)")
+                + "\(ConsoleFormat.significant(suggestion.learningRate))\(note)")
         }
         if let valley = result.suggestion(.valley) {
-            let lr = Self.format(valley.learningRate)
+            let lr = ConsoleFormat.significant(valley.learningRate)
             print("recommendation: optimizer.lr: \(lr)  "
                 + "(e.g. \(ShellQuoting.command(["nntrain", "run", config, "--set", "optimizer.lr=\(lr)"])))")
         } else {
@@ -61,7 +61,4 @@ struct LRFindCommand: ParsableCommand {
         }
         print("wrote \(outcome.csvPath), \(outcome.svgPath)")
     }
-
-    /// Four significant digits, as every lr nntrain prints: 0.001234, 1.2e-07.
-    static func format(_ value: Double) -> String { ConsoleFormat.significant(value) }
 }

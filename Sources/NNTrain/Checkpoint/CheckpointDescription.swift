@@ -60,9 +60,9 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
         let file = try CheckpointFile.read(path: path)
         let checkpoint = try Checkpoint(contents: file, path: path)
         let configuration = try checkpoint.configuration(path: path)
-        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         return CheckpointDescription(
-            checkpoint: checkpoint, configuration: configuration, path: path, fileBytes: fileBytes ?? 0,
+            checkpoint: checkpoint, configuration: configuration, path: path, fileBytes: fileBytes,
             formatVersion: file.metadata[CheckpointFile.versionKey].flatMap { Int($0) } ?? CheckpointFile.formatVersion)
     }
 

@@ -39,22 +39,25 @@ public final class CheckpointPolicy {
     public func epochPath(_ epoch: Int) -> String { folder + "/epoch-" + Self.fourDigits(epoch) + ".bin" }
 
     /// Applies the policy after an epoch whose metrics are `metrics`, the trainer at that epoch's end.
-    public func epochFinished(_ metrics: EpochMetrics, trainer: Trainer) throws(NNTrainError) {
+    /// Returns whether it wrote last.bin (every `every_n_epochs`-th epoch).
+    @discardableResult
+    public func epochFinished(_ metrics: EpochMetrics, trainer: Trainer) throws(NNTrainError) -> Bool {
         var improved = false
         if section.saveBest, let monitor = section.monitor, let value = metrics.value(of: monitor), isImprovement(value) {
             best = Checkpoint.BestRecord(value: value, epoch: metrics.epoch)
             improved = true
         }
         let due = metrics.epoch % section.everyNEpochs == 0
-        guard improved || due else { return }
+        guard improved || due else { return false }
         let bytes = try CheckpointFile.encode(checkpoint(of: trainer, reason: .epoch).contents())
         if improved { try OutputFile.write(bytes, to: bestPath) }
-        guard due else { return }
+        guard due else { return false }
         if section.keepLast > 0 {
             try OutputFile.write(bytes, to: epochPath(metrics.epoch))
             pruneEpochFiles()
         }
         try OutputFile.write(bytes, to: lastPath)
+        return true
     }
 
     /// Writes last.bin now (on interruption, or when training ended); returns its path.

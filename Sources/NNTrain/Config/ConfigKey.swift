@@ -258,7 +258,7 @@ struct KeyCondition: Sendable {
 
     /// The deciding key's value in `configuration`, as written in YAML.
     func currentChoice(in configuration: Configuration) -> String? {
-        Configuration.keys.valueEntries.first { $0.path == keyPath }?.key.yamlText(in: configuration)
+        Configuration.keysByPath[keyPath]?.yamlText(in: configuration)
     }
 
     /// True when the deciding key's value in `configuration` is one of `choices`.

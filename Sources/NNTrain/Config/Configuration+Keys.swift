@@ -226,6 +226,9 @@ extension Configuration {
     /// (`seed`, `data.dataset`, `data.path`, ...): for shell completion and help.
     public static var keyNames: [String] { keys.valueEntries.map(\.path) }
 
+    /// Every key of the table by its dotted path (`optimizer.lr`).
+    static let keysByPath = Dictionary(keys.valueEntries, uniquingKeysWith: { first, _ in first })
+
     /// What an unset optimizer hyperparameter means, written from `OptimizerKind`'s defaults (the one
     /// place they are stated): `the optimizer's PyTorch default: sgd, adam, adamw 1e-3; rmsprop, ...`,
     /// the optimizers sharing a default listed together, in declaration order.

@@ -101,7 +101,7 @@ extension Configuration {
         let new = resolvingScheduleDefaults(stepsPerEpoch: stepsPerEpoch(trainRows: rows))
         let (refused, allowed) = Self.classifyForResume(new.changedKeys(from: old))
         guard refused.isEmpty, !allowed.isEmpty else { return (refused, nil) }
-        let entries = Dictionary(Self.keys.valueEntries, uniquingKeysWith: { first, _ in first })
+        let entries = Self.keysByPath
         let changes = allowed.map { key in
             let text = { (configuration: Configuration) in entries[key]?.yamlText(in: configuration) ?? "none" }
             let leftToDefault = entries[key]?.yamlText(in: self) == nil

@@ -158,10 +158,11 @@ extension Configuration {
             scheduler.mode = mode
         }
         if scheduler.name == .reduceOnPlateau {
-            let monitor = scheduler.monitor ?? (data.validationSplit > 0 ? .valLoss : .trainLoss)
-            try checkMonitor(monitor, key: "scheduler.monitor", given: given, file: file)
+            let givenMode: MetricMode? = if case .plateau(let mode)? = scheduler.mode { mode } else { nil }
+            let (monitor, mode) = try resolveMonitor(scheduler.monitor, mode: givenMode, key: "scheduler.monitor",
+                                                     given: given, file: file)
             scheduler.monitor = monitor
-            scheduler.mode = scheduler.mode ?? .plateau(monitor.higherIsBetter ? .max : .min)
+            scheduler.mode = .plateau(mode)
         }
         if scheduler.name == .cyclic { scheduler.mode = scheduler.mode ?? .cyclic(SchedulerSection.cyclicDefaults.mode) }
         if [.oneCycle, .cyclic].contains(scheduler.name), scheduler.cycleMomentum, !optimizer.name.hasMomentum,

@@ -42,12 +42,7 @@ public struct CheckpointEvaluation: Codable, Sendable {
             throw NNTrainError(.usage, "--top-k \(k): expected an integer from 1 to \(classCount), "
                 + "the number of classes of \(checkpointPath)")
         }
-        var configuration: Configuration
-        do {
-            configuration = try Configuration.parse(yaml: checkpoint.configurationYAML, source: checkpointPath + " (its config)")
-        } catch {
-            throw .data(checkpointPath, "its config cannot be read by this nntrain (\(error.message))")
-        }
+        var configuration = try checkpoint.configuration(path: checkpointPath)
         if let dataPath { configuration.data.path = dataPath }
         var data = try TrainingData.load(configuration.data, seed: configuration.seed)
         let inputWidth = checkpoint.parameterLayout.first?.shape.last ?? 0

@@ -177,7 +177,7 @@ public struct LearningCurves: Equatable, Sendable {
     /// The epoch of summary.json's `ended` when early stopping ended the run (`TrainingEnd`'s
     /// "early stop at epoch N"), else nil.
     static func earlyStopEpoch(ended: String) -> Int? {
-        let prefix = "early stop at epoch "
+        let prefix = TrainingEnd.earlyStopPrefix
         return ended.hasPrefix(prefix) ? Int(ended.dropFirst(prefix.count)) : nil
     }
 

@@ -81,6 +81,7 @@ public final class Trainer {
         let configuration = configuration.resolvingScheduleDefaults(stepsPerEpoch: stepsPerEpoch)
         self.configuration = configuration
         self.data = data
+        batchesPerEpoch = stepsPerEpoch
         network = configuration.makeNetwork(inputWidth: data.train.featureCount, outputWidth: data.outputWidth)
         let batchRows = configuration.training.batchSize.rows(of: data.train.count)
         network.reserve(rows: max(batchRows, Trainer.evaluationRows))
@@ -105,8 +106,9 @@ public final class Trainer {
         order = (0..<Int32(data.train.count)).map { $0 }
     }
 
-    /// Number of optimizer steps in one epoch (the last batch may be smaller).
-    public var batchesPerEpoch: Int { configuration.stepsPerEpoch(trainRows: data.train.count) }
+    /// Number of optimizer steps in one epoch (the last batch may be smaller); read by every step's
+    /// schedule position, so worked out once.
+    public let batchesPerEpoch: Int
 
     /// Trains from `position` to the end of epoch `training.epochs`, telling `observers` of each epoch
     /// and step (see `TrainingObserver` for the events and their order). Returns every epoch's metrics

@@ -213,8 +213,7 @@ extension TrainingRun {
                 throw trainer.divergence(epoch: metrics.epoch, step: trainer.batchesPerEpoch, what: what,
                                          learningRate: metrics.learningRate)
             }
-            try policy.epochFinished(metrics, trainer: trainer)
-            if metrics.epoch % policy.section.everyNEpochs == 0 {
+            if try policy.epochFinished(metrics, trainer: trainer) {
                 recordLastGood(path: policy.lastPath, position: trainer.position, trainer: trainer)
             }
             try metricsLog.append(metrics)

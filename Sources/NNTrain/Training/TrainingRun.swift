@@ -217,12 +217,6 @@ public enum TrainingRun {
         return allowed
     }
 
-    /// The figure summary.json's best epoch is chosen by: validation loss, or training loss without
-    /// a validation split.
-    private static func bestLoss(of metrics: EpochMetrics) -> Double {
-        metrics.validation?.loss ?? metrics.trainLoss
-    }
-
     /// Writes `text` whole through a temporary file renamed into place (see OutputFile), so a
     /// reader never sees half a file.
     static func write(_ text: String, to path: String) throws(NNTrainError) {

@@ -85,9 +85,13 @@ public enum TrainingEnd: Equatable, Sendable, Codable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .completed: "completed"
-        case .earlyStopped(let epoch): "early stop at epoch \(epoch)"
+        case .earlyStopped(let epoch): Self.earlyStopPrefix + "\(epoch)"
         }
     }
+
+    /// The words before the epoch in an early stop's description, as summary.json's `ended` holds it
+    /// (read back by `LearningCurves` for curves.svg's mark).
+    static let earlyStopPrefix = "early stop at epoch "
 }
 
 extension Trainer {
