@@ -12,6 +12,8 @@ final class ProgressDisplay: TrainingObserver {
     private let drawInterval: UInt64 = 100_000_000
     /// When the current epoch started (for the bar's elapsed time and ETA), and the run's epochs.
     private var epochStart: UInt64 = 0
+    /// The batch this session of the epoch started after (nonzero when resumed mid-epoch).
+    private var initialBatch = 0
     private var epochs = 0
 
     /// The terminal's width in columns (80 when it cannot be read): the bar is cut to one column
@@ -38,6 +40,7 @@ final class ProgressDisplay: TrainingObserver {
     func epochStarted(_ trainer: Trainer) {
         lastDraw = 0
         epochStart = DispatchTime.now().uptimeNanoseconds
+        initialBatch = trainer.position.batch
         epochs = trainer.configuration.training.epochs
     }
 
@@ -48,7 +51,8 @@ final class ProgressDisplay: TrainingObserver {
         guard now - lastDraw >= drawInterval || batch == batches else { return }
         lastDraw = now
         let bar = ConsoleFormat.progressBar(epoch: step.position.epoch, epochs: epochs, batch: batch, batches: batches,
-                                            meanLoss: step.epochMeanLoss, elapsed: Double(now - epochStart) / 1e9)
+                                            initialBatch: initialBatch, meanLoss: step.epochMeanLoss,
+                                            elapsed: Double(now - epochStart) / 1e9)
         write("\r\u{1B}[2K" + bar.prefix(columns - 1))
     }
 

@@ -40,6 +40,10 @@ import Testing
         // 20 columns × 120 / 469 = 5.1: five filled.
         #expect(ConsoleFormat.progressBar(epoch: 3, epochs: 15, batch: 120, batches: 469, meanLoss: 0.345_612, elapsed: 12)
             == "ep 3/15 [#####...............] 120/469 loss 0.3456 [00:12<00:34, 10.00it/s]")
+        // Resumed after batch 100: 20 batches in 2 s, 349 left at 10 it/s (tqdm's initial=100).
+        #expect(ConsoleFormat.progressBar(epoch: 3, epochs: 15, batch: 120, batches: 469, initialBatch: 100,
+                                          meanLoss: 0.345_612, elapsed: 2)
+            == "ep 3/15 [#####...............] 120/469 loss 0.3456 [00:02<00:34, 10.00it/s]")
     }
 
     static func metrics(epoch: Int = 3, classification: Bool = true, validation: Bool = true,

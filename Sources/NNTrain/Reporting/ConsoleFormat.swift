@@ -50,13 +50,15 @@ public enum ConsoleFormat {
     }
 
     /// The live bar redrawn during an epoch:
-    /// `ep 3/15 [########............] 120/469 loss 0.3456 [00:12<00:31, 9.81it/s]`.
-    public static func progressBar(epoch: Int, epochs: Int, batch: Int, batches: Int, meanLoss: Double,
-                                   elapsed: Double) -> String {
+    /// `ep 3/15 [########............] 120/469 loss 0.3456 [00:12<00:31, 9.81it/s]`. `initialBatch` is
+    /// where this session of the epoch began (a resume mid-epoch): the rate and the time left count
+    /// only the batches since, as tqdm's `initial=` does.
+    public static func progressBar(epoch: Int, epochs: Int, batch: Int, batches: Int, initialBatch: Int = 0,
+                                   meanLoss: Double, elapsed: Double) -> String {
         let width = 20, filled = width * min(max(batch, 0), batches) / max(batches, 1)
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
         return "ep \(epoch)/\(epochs) [\(bar)] \(batch)/\(batches) loss \(significant(meanLoss)) "
-            + timing(done: batch, total: batches, elapsed: elapsed)
+            + timing(done: batch - initialBatch, total: batches - initialBatch, elapsed: elapsed)
     }
 
     /// The line printed after each epoch, groups two spaces apart:
