@@ -92,6 +92,16 @@ import Testing
 
         let validation = try CheckpointEvaluation.run(checkpointPath: run + "/checkpoints/last.bin", split: .val)
         #expect(validation.rows == 30)
+
+        // The checkpoint carries its input schema; one written before nntrain.input existed gets its
+        // dataset's, and evaluates to the same figures.
+        let last = run + "/checkpoints/last.bin"
+        #expect(try Checkpoint.read(path: last).inputSchema == .images(rows: 28, columns: 28))
+        var contents = try CheckpointFile.read(path: last)
+        #expect(contents.metadata.removeValue(forKey: "nntrain.input") != nil)
+        let older = try folder.write(CheckpointFile.encode(contents), to: "older.bin")
+        #expect(try Checkpoint.read(path: older).inputSchema == .images(rows: 28, columns: 28))
+        #expect(try CheckpointEvaluation.run(checkpointPath: older, split: .val).loss == validation.loss)
     }
 
     @Test func dataThatDoNotFitTheModelAreRefused() throws {
@@ -122,6 +132,10 @@ import Testing
             contents.tensors[index].tensor = SafeTensors.Tensor(tensor.elements(as: Float.self) + [0, 0],
                                                                 shape: name == "layers.0.weight" ? [1, 7] : [7])
         }
+        let wider = TableSchema(columns: BonusData.schema.columns + ["extra1", "extra2"].map {
+            TableSchema.Column(name: $0, encoding: .numeric(fill: nil))
+        }, target: "bonus", task: .regression, missingValues: [])
+        contents.metadata["nntrain.input"] = String(decoding: try JSONEncoder().encode(InputSchema.table(wider)), as: UTF8.self)
         contents.tensors.removeAll { $0.name.hasPrefix("optimizer.") }  // eval reads no optimizer state
         let widened = try folder.write(CheckpointFile.encode(contents), to: "widened.bin")
         #expect {

@@ -324,17 +324,17 @@ extension ConfigurationTests {
                 + "expected a YAML mapping with sections like data:, model:, optimizer:, training:")
         }
 
-        @Test func crossEntropyDoesNotFitTheRegressionDataset() {
+        @Test func crossEntropyDoesNotFitTheRegressionDataset() throws {
             #expect(configError("data:\n  dataset: bonus\nloss: cross_entropy\n") ==
                 "configs/x.txt:3: loss: cross_entropy does not fit bonus, a regression dataset; expected mse or mae or huber")
-            #expect(configError("data:\n  dataset: bonus\n") ==
-                "configs/x.txt:2: data.dataset: bonus is a regression dataset, but loss is cross_entropy (the default); "
-                + "expected loss: mse or mae or huber")
+            // Without a loss key, the loss is the task's usual one.
+            #expect(try Configuration.parse(yaml: "data:\n  dataset: bonus\n", source: "x").loss == .mse)
+            #expect(try Configuration.parse(yaml: "seed: 1\n", source: "x").loss == .crossEntropy)
         }
 
         @Test func mseDoesNotFitTheClassificationDataset() {
             #expect(configError("loss: mse\n") ==
-                "configs/x.txt:1: loss: mse does not fit fashion-mnist (the default dataset), a 10-class dataset; "
+                "configs/x.txt:1: loss: mse does not fit fashion-mnist (the default dataset), a classification dataset; "
                 + "expected cross_entropy")
         }
 

@@ -23,7 +23,9 @@ import Foundation
 /// state, the running sums of the epoch in progress, as JSON), `nntrain.history` (every finished
 /// epoch's metrics, JSON), `nntrain.reason` (epoch, interrupted, final) and `nntrain.data_crc32`
 /// (the CRC-32 of the training rows, see `Dataset.contentCRC32`; `nntrain run` always writes it, and a
-/// checkpoint made through the API without one is resumed without the data check).
+/// checkpoint made through the API without one is resumed without the data check), and `nntrain.input`
+/// (the `InputSchema`, JSON: how raw input becomes the model's input; a checkpoint of nntrain 0.x
+/// before it has its dataset's, which the config names).
 public struct Checkpoint: Equatable, Sendable {
     /// Why the checkpoint was written.
     public enum Reason: String, Equatable, Sendable {
@@ -47,6 +49,8 @@ public struct Checkpoint: Equatable, Sendable {
     public var normalizer: Normalizer
     public var classNames: [String]
     public var featureNames: [String]
+    /// How raw input (image bytes, CSV fields) becomes the model's input, before `normalizer`.
+    public var inputSchema: InputSchema
     /// save_best's best figure so far and its epoch.
     public var bestRecord: BestRecord?
     public var reason: Reason
@@ -65,7 +69,8 @@ public struct Checkpoint: Equatable, Sendable {
             && a.parameterLayout.map(\.name) == b.parameterLayout.map(\.name)
             && a.parameterLayout.map(\.shape) == b.parameterLayout.map(\.shape)
             && a.batchNormNames == b.batchNormNames && a.architecture == b.architecture && a.normalizer == b.normalizer
-            && a.classNames == b.classNames && a.featureNames == b.featureNames && a.bestRecord == b.bestRecord
+            && a.classNames == b.classNames && a.featureNames == b.featureNames && a.inputSchema == b.inputSchema
+            && a.bestRecord == b.bestRecord
             && a.reason == b.reason && a.dataFingerprint == b.dataFingerprint
     }
 }
@@ -81,7 +86,8 @@ extension Checkpoint {
             batchNormNames: network.layers.compactMap { ($0 as? BatchNorm)?.name },
             architecture: Self.architecture(of: trainer),
             normalizer: trainer.data.normalizer, classNames: trainer.data.train.classNames,
-            featureNames: trainer.data.train.featureNames, bestRecord: bestRecord, reason: reason)
+            featureNames: trainer.data.train.featureNames, inputSchema: trainer.data.schema, bestRecord: bestRecord,
+            reason: reason)
     }
 
     /// "784-256-128-10 relu": the trainer's layer widths and activation ("linear" without hidden layers).
@@ -94,7 +100,12 @@ extension Checkpoint {
     /// The configuration the checkpoint was written with, read from its resolved YAML; `path`
     /// names the file in errors.
     public func configuration(path: String) throws(NNTrainError) -> Configuration {
-        do { return try Configuration.parse(yaml: configurationYAML, source: path + " (its config)") } catch {
+        try Self.configuration(yaml: configurationYAML, path: path)
+    }
+
+    /// A checkpoint's configuration from its resolved YAML; `path` names the checkpoint in errors.
+    static func configuration(yaml: String, path: String) throws(NNTrainError) -> Configuration {
+        do { return try Configuration.parse(yaml: yaml, source: path + " (its config)") } catch {
             throw .data(path, "its config cannot be read by this nntrain (\(error.message)); expected a checkpoint "
                 + "written by nntrain \(NNTrainVersion.string)")
         }
@@ -136,7 +147,7 @@ extension Checkpoint {
         static let parameters = "nntrain.parameters", batchNorms = "nntrain.batch_norms"
         static let classNames = "nntrain.class_names", featureNames = "nntrain.feature_names"
         static let state = "nntrain.state", history = "nntrain.history", reason = "nntrain.reason"
-        static let dataCRC32 = "nntrain.data_crc32"
+        static let dataCRC32 = "nntrain.data_crc32", input = "nntrain.input"
     }
 
     /// The scalar part of the state, as `nntrain.state`'s JSON.
@@ -197,6 +208,7 @@ extension Checkpoint {
             Key.parameters: try Self.json(parameterLayout.map(\.name)), Key.batchNorms: try Self.json(batchNormNames),
             Key.classNames: try Self.json(classNames), Key.featureNames: try Self.json(featureNames),
             Key.state: try Self.json(scalars), Key.history: try Self.json(state.history), Key.reason: reason.rawValue,
+            Key.input: try Self.json(inputSchema),
         ]
         if let dataFingerprint { metadata[Key.dataCRC32] = dataFingerprint }
         return SafeTensors(tensors: tensors, metadata: metadata)
@@ -292,6 +304,14 @@ extension Checkpoint {
         if let (name, value) = scalars.optimizerCounters.first(where: { !($0.value.isFinite && abs($0.value) <= 0x1p53) }) {
             throw fail("metadata \(Key.state): optimizer counter \(name) is \(value); expected a finite count")
         }
+        let featureNames = try decoded(Key.featureNames, as: [String].self)
+        let inputSchema = file.metadata[Key.input] == nil
+            ? try Self.schemaBeforeInputKey(configurationYAML: try text(Key.config), path: path)
+            : try decoded(Key.input, as: InputSchema.self)
+        guard inputSchema.width == shift.count else {
+            throw fail("metadata \(Key.input) describes \(inputSchema.width) inputs but the normaliser has \(shift.count); "
+                + "expected as many")
+        }
         guard let reason = Reason(rawValue: try text(Key.reason)) else {
             throw fail("metadata \(Key.reason) is '\(file.metadata[Key.reason] ?? "")'; expected epoch, interrupted or final")
         }
@@ -311,8 +331,17 @@ extension Checkpoint {
             configurationYAML: try text(Key.config), nntrainVersion: try text(Key.version), parameterLayout: layout,
             batchNormNames: normNames, architecture: try text(Key.architecture),
             normalizer: Normalizer(shift: shift, scale: scale), classNames: try decoded(Key.classNames, as: [String].self),
-            featureNames: try decoded(Key.featureNames, as: [String].self), bestRecord: scalars.bestRecord, reason: reason,
+            featureNames: featureNames, inputSchema: inputSchema, bestRecord: scalars.bestRecord, reason: reason,
             dataFingerprint: file.metadata[Key.dataCRC32])
+    }
+
+    /// The input schema of a checkpoint written before `nntrain.input` existed, when the only datasets
+    /// were Fashion-MNIST's images and the bonus CSV: the one its config names.
+    private static func schemaBeforeInputKey(configurationYAML: String, path: String) throws(NNTrainError) -> InputSchema {
+        switch try configuration(yaml: configurationYAML, path: path).data.dataset {
+        case .fashionMNIST: return .images(rows: FashionMNIST.imageRows, columns: FashionMNIST.imageColumns)
+        case .bonus: return .table(BonusData.schema)
+        }
     }
 
     /// Writes the checkpoint to `path` atomically (see CheckpointFile and OutputFile).

@@ -145,10 +145,11 @@ extension Configuration {
                              erasingProbability: data.augment.erasing, mixupAlpha: data.augment.mixup)
     }
 
-    /// The training-batch augmenter, for an image dataset with augmentation on; `fill` is the
+    /// The training-batch augmenter, for images (`schema`) with augmentation on; `fill` is the
     /// normalised value of a black pixel, which shifted-in pixels take.
-    func makeAugmenter(normalizer: Normalizer, batchCapacity: Int) -> BatchAugmenter? {
-        guard augmentation.isEnabled, let image = data.dataset.imageShape else { return nil }
+    func makeAugmenter(schema: InputSchema, normalizer: Normalizer, batchCapacity: Int) -> BatchAugmenter? {
+        guard augmentation.isEnabled, case .images(let rows, let columns) = schema else { return nil }
+        let image = (rows: rows, columns: columns)
         let fill = normalizer.shift.isEmpty ? 0 : (0 - normalizer.shift[0]) * normalizer.scale[0]
         return BatchAugmenter(settings: augmentation, imageHeight: image.rows,
                               imageWidth: image.columns, batchCapacity: batchCapacity, fill: fill)

@@ -12,8 +12,11 @@ extension Configuration {
         if given["optimizer.eps"] == nil { optimizer.eps = optimizer.name.defaultEps }
         if given["optimizer.weight_decay"] == nil { optimizer.weightDecay = optimizer.name.defaultWeightDecay }
         if given["training.loss_scale"] == nil { training.lossScale = training.precision.defaultLossScaling }
-        try checkLossFitsDataset(given: given, file: file)
-        try checkModelSize(given: given)
+        if given["loss"] == nil, let task = knownTask { loss = task.fittingLosses[0] }
+        if let task = knownTask { try checkLossFits(task, file: file) }
+        if let widths = data.dataset.knownWidths {
+            try checkModelSize(inputWidth: widths.input, outputWidth: widths.output, file: file)
+        }
         try checkConditionalKeysApply(given: given)
         try checkOptimizer(given: given)
         try checkAugmentation(given: given)
@@ -27,12 +30,37 @@ extension Configuration {
     /// config, and allocating it would abort the process instead of giving an error.
     public static let maxParameters = 1 << 28
 
+    /// The task the config fixes before the data is read: the dataset kind's, or nil when the data
+    /// decide it.
+    var knownTask: PredictionTask? { data.dataset.task }
+
+    /// Fills in and checks what needs the data read: the loss unless given (the task's usual one:
+    /// cross_entropy, or mse for regression), that the loss and the monitored figures fit the `task`,
+    /// and that the model fits in memory with `inputWidth` inputs and `outputWidth` outputs. Errors
+    /// name the key's place in the config (`keySources`), or `file`.
+    public mutating func resolveDataDefaults(task: PredictionTask, inputWidth: Int, outputWidth: Int,
+                                             file: String) throws(NNTrainError) {
+        let given = keySources.sources
+        if given["loss"] == nil { loss = task.fittingLosses[0] }
+        try checkLossFits(task, file: file)
+        if task == .regression {
+            for (key, monitor) in [("early_stopping.monitor", earlyStopping.monitor), ("checkpoint.monitor", checkpoint.monitor),
+                                   ("scheduler.monitor", scheduler.monitor)] {
+                if let monitor, monitor.higherIsBetter {
+                    throw keySources.problem(key, "\(monitor.rawValue) needs a classification dataset; expected val_loss or "
+                        + "train_loss for \(data.path), whose target is real-valued", placedAt: ["data.target", "data.dataset"],
+                        file: file)
+                }
+            }
+        }
+        try checkModelSize(inputWidth: inputWidth, outputWidth: outputWidth, file: file)
+    }
+
     /// Refuses `model.hidden` widths that make a model of more than `maxParameters` parameters with
-    /// the dataset's inputs and outputs, counted with overflow checks (a width of 2^63 - 1 would
-    /// overflow the product, which traps).
-    private func checkModelSize(given: [String: ConfigValue]) throws(NNTrainError) {
-        guard let value = given["model.hidden"] else { return }
-        let widths = [data.dataset.inputWidth] + model.hidden + [data.dataset.outputWidth]
+    /// `inputWidth` inputs and `outputWidth` outputs, counted with overflow checks (a width of 2^63 - 1
+    /// would overflow the product, which traps).
+    private func checkModelSize(inputWidth: Int, outputWidth: Int, file: String) throws(NNTrainError) {
+        let widths = [inputWidth] + model.hidden + [outputWidth]
         var count = 0
         var overflow = false
         func add(_ a: Int, times b: Int) {
@@ -47,9 +75,10 @@ extension Configuration {
         if model.batchNorm { for width in model.hidden { add(2, times: width) } }  // gamma and beta
         guard overflow || count > Self.maxParameters else { return }
         let counted = overflow ? "at least 2^63" : "\(count)"
-        throw value.problem("makes a model of \(counted) parameters with \(data.dataset.rawValue)'s "
-            + "\(data.dataset.inputWidth) inputs and \(data.dataset.outputWidth) outputs; "
-            + "expected at most \(Self.maxParameters) (1 GiB of float32)")
+        let data = self.data.dataset.knownWidths == nil ? self.data.path : self.data.dataset.rawValue
+        throw keySources.problem("model.hidden", "makes a model of \(counted) parameters with \(data)'s "
+            + "\(inputWidth) inputs and \(outputWidth) outputs; expected at most \(Self.maxParameters) (1 GiB of float32)",
+            file: file)
     }
 
     /// save_best watches val_loss by default (train_loss without a validation split); its monitor
@@ -98,7 +127,7 @@ extension Configuration {
             throw source.error("\(key): \(monitor.rawValue) needs a validation split; "
                 + "expected data.validation_split > 0 or monitor: train_loss")
         }
-        if monitor.higherIsBetter, !data.dataset.isClassification {
+        if monitor.higherIsBetter, knownTask == .regression {
             throw source.error("\(key): \(monitor.rawValue) needs a classification dataset; "
                 + "expected val_loss or train_loss for \(data.dataset.rawValue)")
         }
@@ -114,7 +143,7 @@ extension Configuration {
 
     /// Augmentation changes images, so it needs an image dataset.
     private func checkAugmentation(given: [String: ConfigValue]) throws(NNTrainError) {
-        guard data.dataset.imageShape == nil, augmentation.isEnabled else { return }
+        guard !data.dataset.isImages, augmentation.isEnabled else { return }
         let value = ["hflip", "shift", "erasing", "mixup"].lazy.compactMap { given["data.augment.\($0)"] }.first
         throw (value ?? given["data.dataset"])?.problem("augmentation applies to image datasets, not "
             + "\(data.dataset.rawValue); expected data.augment to be off") ?? NNTrainError(.config, "data.augment: "
@@ -195,22 +224,16 @@ extension Configuration {
         }
     }
 
-    /// Cross-entropy needs class labels and MSE needs real-valued targets, so each dataset fits one
-    /// loss. The error names the loss key if it was given, else the dataset key.
-    private func checkLossFitsDataset(given: [String: ConfigValue], file: String) throws(NNTrainError) {
-        let fittingLosses = data.dataset.fittingLosses
+    /// Cross-entropy needs class labels and MSE needs real-valued targets, so each task fits its own
+    /// losses. The error names the loss key if it was given, else the key that chose the task.
+    private func checkLossFits(_ task: PredictionTask, file: String) throws(NNTrainError) {
+        let fittingLosses = task.fittingLosses
         guard !fittingLosses.contains(loss) else { return }
         let fittingLoss = fittingLosses.map(\.rawValue).joined(separator: " or ")
-        let dataset = data.dataset.rawValue + (given["data.dataset"] == nil ? " (the default dataset)" : "")
-        if let lossValue = given["loss"] {
-            throw lossValue.problem("\(loss.rawValue) does not fit \(dataset), \(data.dataset.summary); "
-                + "expected \(fittingLoss)")
-        }
-        let problem = "\(data.dataset.rawValue) is \(data.dataset.summary), but loss is \(loss.rawValue) (the default); "
-            + "expected loss: \(fittingLoss)"
-        // The default loss fits the default dataset, so a mismatch without a loss key means the dataset was given.
-        throw given["data.dataset"]?.problem(problem)
-            ?? ConfigSource.file(path: file, line: nil).error("data.dataset: \(problem)")
+        let dataset = data.dataset.task == nil ? data.path
+            : data.dataset.rawValue + (keySources.sources["data.dataset"] == nil ? " (the default dataset)" : "")
+        throw keySources.problem("loss", "\(loss.rawValue) does not fit \(dataset), a \(task.rawValue) dataset; "
+            + "expected \(fittingLoss)", placedAt: ["data.task", "data.dataset"], file: file)
     }
 
     /// Refuses a key given where it does not apply (`momentum` with adam, `betas` with sgd), naming

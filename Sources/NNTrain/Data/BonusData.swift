@@ -51,6 +51,10 @@ public enum BonusData {
         "years_experience", "performance_rating", "projects_completed", "overtime_hours", "training_hours",
     ]
     public static let targetName = "bonus"
+    /// The five numeric feature columns and the target, nothing missing allowed.
+    public static let schema = TableSchema(
+        columns: featureNames.map { TableSchema.Column(name: $0, encoding: .numeric(fill: nil)) }, target: targetName,
+        task: .regression, missingValues: [])
     /// The true weights, in the order of `featureNames`.
     public static let trueWeights = [0.5, 1.2, 0.3, 0.02, 0.05]
     public static let trueBias = 5.0

@@ -203,7 +203,7 @@ public enum CSVReader {
     }
 
     /// A finite decimal number that fits in a Float.
-    private static func number(_ field: String, column: String, at place: String) throws(NNTrainError) -> Float {
+    static func number(_ field: String, column: String, at place: String) throws(NNTrainError) -> Float {
         // On one line (a quoted field may hold line breaks) and at most 40 characters.
         let oneLine = field.replacing("\r\n", with: "\\n").replacing("\n", with: "\\n").replacing("\r", with: "\\r")
         let shown = oneLine.count > 40 ? oneLine.prefix(40) + "…" : oneLine

@@ -44,7 +44,7 @@ public struct CheckpointEvaluation: Codable, Sendable {
         }
         var configuration = try checkpoint.configuration(path: checkpointPath)
         if let dataPath { configuration.data.path = dataPath }
-        var data = try TrainingData.load(configuration.data, seed: configuration.seed)
+        var data = try TrainingData.load(for: &configuration, file: checkpointPath)
         let inputWidth = checkpoint.parameterLayout.first?.shape.last ?? 0
         let outputWidth = checkpoint.parameterLayout.last?.shape.first ?? 0
         guard data.train.featureCount == inputWidth, checkpoint.normalizer.scale.count == inputWidth else {
@@ -86,17 +86,18 @@ public struct CheckpointEvaluation: Codable, Sendable {
 
     /// The checkpoint's model: the network `configuration` (the checkpoint's own) describes, with
     /// the checkpoint's parameters and batch-norm statistics, after checking that they are that
-    /// network's tensors (first their widths, which size the network, against the dataset's).
+    /// network's tensors (first their widths, which size the network, against its input schema's
+    /// and class names').
     public static func model(
         of checkpoint: Checkpoint, configuration: Configuration, path: String
     ) throws(NNTrainError) -> Network {
         let inputWidth = checkpoint.parameterLayout.first?.shape.last ?? 0
         let outputWidth = checkpoint.parameterLayout.last?.shape.first ?? 0
-        let dataset = configuration.data.dataset
-        guard inputWidth == dataset.inputWidth, outputWidth == dataset.outputWidth else {
-            throw .data(path, "the model takes \(inputWidth) inputs to \(outputWidth) outputs but its config's dataset, "
-                + "\(dataset.rawValue), has \(dataset.inputWidth) to \(dataset.outputWidth); "
-                + "expected a checkpoint written by nntrain run")
+        let expectedOutputs = checkpoint.classNames.isEmpty ? 1 : checkpoint.classNames.count
+        guard inputWidth == checkpoint.inputSchema.width, outputWidth == expectedOutputs else {
+            throw .data(path, "the model takes \(inputWidth) inputs to \(outputWidth) outputs but its input schema and "
+                + "classes make \(checkpoint.inputSchema.width) to \(expectedOutputs); expected a checkpoint written by "
+                + "nntrain run")
         }
         let network = configuration.makeNetwork(inputWidth: inputWidth, outputWidth: outputWidth)
         guard network.parameters.tensors.map(\.name) == checkpoint.parameterLayout.map(\.name),

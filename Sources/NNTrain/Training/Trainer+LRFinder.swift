@@ -52,8 +52,8 @@ public enum LRRangeTest {
     public static func execute(configPath: String, overrides: [String], schedule: LRFinderSchedule, folder: String? = nil)
         throws(NNTrainError) -> Outcome
     {
-        let configuration = try Configuration.load(path: configPath, overrides: overrides)
-        let data = try TrainingData.load(configuration.data, seed: configuration.seed)
+        var configuration = try Configuration.load(path: configPath, overrides: overrides)
+        let data = try TrainingData.load(for: &configuration, file: configPath)
         let result = try Trainer(configuration: configuration, data: data).findLearningRate(schedule: schedule)
         let directory = folder ?? configuration.runDirectory(configPath: configPath)
         let csvPath = directory + "/lr_find.csv", svgPath = directory + "/lr_find.svg"

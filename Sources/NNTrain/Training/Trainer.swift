@@ -100,7 +100,7 @@ public final class Trainer {
         l1 = Float(configuration.regularization.l1)
         trainLoader = BatchLoader(dataset: data.train, normalizer: data.normalizer, capacity: batchRows)
         schedule = configuration.makeSchedule(stepsPerEpoch: stepsPerEpoch)
-        augmenter = configuration.makeAugmenter(normalizer: data.normalizer, batchCapacity: batchRows)
+        augmenter = configuration.makeAugmenter(schema: data.schema, normalizer: data.normalizer, batchCapacity: batchRows)
         shuffleRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.shuffle.rawValue)
         augmentRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.augmentation.rawValue)
         order = (0..<Int32(data.train.count)).map { $0 }

@@ -38,7 +38,8 @@ extension TrainingRun {
             self.directory = directory
             self.wallStart = wallStart
             self.resumed = resumed
-            data = try TrainingData.load(configuration.data, seed: configuration.seed)
+            var configuration = configuration
+            data = try TrainingData.load(for: &configuration, file: configPath)
             trainer = Trainer(configuration: configuration, data: data)
             try configuration.checkScheduleFitsTheData(stepsPerEpoch: trainer.batchesPerEpoch, file: configPath)
             try TrainingRun.write(RunDirectory.configHeader(configPath: configPath) + trainer.configuration.resolvedYAML(),
