@@ -163,7 +163,7 @@ extension ConfigurationTests {
         @Test func unknownKeyInSectionSuggestsTheNearestKey() {
             #expect(configError("data:\n  datset: bonus\n") ==
                 "configs/x.txt:2: unknown key 'datset' in section 'data'; expected one of: dataset, path, "
-                + "validation_split, test_split, normalize, augment (did you mean 'dataset'?)")
+                + "validation_split, test_split, normalize, class_names, augment (did you mean 'dataset'?)")
         }
 
         @Test func unknownKeyOfAnotherSectionSaysWhereItBelongs() {

@@ -178,6 +178,25 @@ struct ConfigKey: Sendable {
               read: { value throws(NNTrainError) in try value.path() }, write: { $0.map(yamlQuoted) })
     }
 
+    /// A list of texts (column or class names, missing-value tokens), none repeated; each element
+    /// any single value, written quoted so that it reads back unchanged; `example` shows the syntax.
+    static func textList(
+        _ name: String, _ field: WritableKeyPath<Configuration, [String]> & Sendable, example: String, help: String
+    ) -> ConfigKey {
+        value(name, field, help: help, allowed: "a list of names, like \(example)",
+              read: { value throws(NNTrainError) in try value.texts(example: example) },
+              write: { "[" + $0.map(yamlQuoted).joined(separator: ", ") + "]" })
+    }
+
+    /// `textList` whose absence (nil) means "work it out", so the resolved YAML leaves it out when unset.
+    static func optionalTextList(
+        _ name: String, _ field: WritableKeyPath<Configuration, [String]?> & Sendable, example: String, help: String
+    ) -> ConfigKey {
+        value(name, field, help: help, allowed: "a list of names, like \(example)",
+              read: { value throws(NNTrainError) in try value.texts(example: example) },
+              write: { $0.map { "[" + $0.map(yamlQuoted).joined(separator: ", ") + "]" } })
+    }
+
     /// A list of integers, each >= `minimum`; `example` shows the syntax in error messages.
     static func integerList(
         _ name: String, _ field: WritableKeyPath<Configuration, [Int]> & Sendable, atLeast minimum: Int, example: String,

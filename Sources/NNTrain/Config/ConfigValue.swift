@@ -173,6 +173,19 @@ struct ConfigValue {
         return text
     }
 
+    /// A list of texts with no repeats (`[species, island]`); an element names its place in errors.
+    func texts(example: String) throws(NNTrainError) -> [String] {
+        let expectation = "a list of names, like \(example)"
+        let texts = try list(expecting: expectation) { element throws(NNTrainError) in
+            try element.scalarText(expecting: "a name")
+        }
+        var seen = Set<String>()
+        if let repeated = texts.first(where: { !seen.insert($0).inserted }) {
+            throw problem("lists \(quoted(repeated)) twice; expected each name once")
+        }
+        return texts
+    }
+
     /// The elements of a list, each read by `readElement` as a value of its own, so an error
     /// names the element (`model.hidden[1]`) and its line.
     func list<Element>(

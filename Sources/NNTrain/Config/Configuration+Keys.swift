@@ -19,6 +19,9 @@ extension Configuration {
                     help: "fraction held out from a CSV as its test set (Fashion-MNIST has its own)"),
             .choice("normalize", \.data.normalize,
                     help: "none: raw values; scale: pixels / 255, CSV columns min-max; standardize: (x - mean) / std"),
+            .optionalTextList("class_names", \.data.classNames, example: "[cat, dog]",
+                              help: "the classes' names in label order (a CSV's target values, an IDX set's labels 0...K-1)")
+                .whenUnset("the dataset's own names; a CSV's sorted target values; \"0\"...\"K-1\" for idx"),
             .section("augment", help: "training images only; validation and test are never augmented", [
                 .boolean("hflip", \.data.augment.hflip, help: "flip left-right with p = 0.5 (RandomHorizontalFlip)"),
                 .integer("shift", \.data.augment.shift, atLeast: 0,

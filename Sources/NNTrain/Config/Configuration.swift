@@ -38,6 +38,8 @@ public struct Configuration: Equatable, Sendable {
         /// Fraction of a CSV dataset held out as the test set (Fashion-MNIST ships its own); 0 < x < 1.
         public var testSplit: Double = 0.2
         public var normalize: Normalization = .scale
+        /// The classes' names in label order (classification); nil: the dataset's own, or sorted labels.
+        public var classNames: [String]? = nil
         /// Random changes to training images (never to validation or test data).
         public var augment = AugmentSection()
         public init() {}
