@@ -20,7 +20,8 @@ public enum FuzzedReader: String, CaseIterable, Sendable {
     /// the decoded IDX, gzipped here, so that a fuzzer mutates headers and not only deflate; bit 1
     /// set, labels (1 dimension, bytes or 16- or 32-bit integers), else images (3); bit 2 set, the
     /// file is named `data` rather than `data.gz` (a raw file is read raw under either name; the
-    /// name only words the refusal of a file that is neither).
+    /// name only words the refusal of a file that is neither). Images go through `IDXImageStream`
+    /// too.
     case idx
     /// `CSVReader.read` on a CSV file, columns a and b.
     case csv
@@ -260,8 +261,19 @@ public enum ReaderFuzzing {
         let isLabels = mode & 2 != 0
         try withFile(file, named: mode & 4 == 0 ? "data.gz" : "data") { path throws(NNTrainError) in
             // A small bound, so that a fuzzer does not spend its time decoding big valid files.
+            // Images also through the stream that reads them a batch at a time (predict's reader).
+            var streamError: NNTrainError?
+            if !isLabels {
+                do throws(NNTrainError) {
+                    let stream = try IDXImageStream(path: path)
+                    while try !stream.next(maxImages: 3).isEmpty {}
+                } catch {
+                    streamError = error
+                }
+            }
             _ = try IDXReader.read(path: path, expectedDimensions: isLabels ? 1 : 3, maxBytes: 1 << 20,
                                    elementTypes: isLabels ? IDXElementType.allCases : [.unsignedByte])
+            if let streamError { throw streamError }
         }
     }
 

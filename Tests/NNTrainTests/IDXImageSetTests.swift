@@ -153,6 +153,33 @@ import Testing
         }
     }
 
+    // MARK: One images file a batch at a time
+
+    /// 7 images of 3×4 read 3 at a time, gzipped and raw: the batches are the file's images in
+    /// order; images of another size than expected are refused naming both.
+    @Test func theImageStreamReadsBatchesOfRawAndGzippedFiles() throws {
+        let pixels = fixtureBytes(7 * 12)
+        let file = idxFile(dimensions: [7, 3, 4], data: pixels)
+        for path in [try folder.writeGzipped(file, to: "images.gz"), try folder.write(file, to: "images")] {
+            let stream = try IDXImageStream(path: path)
+            #expect(stream.count == 7 && stream.imageSize == IDXImageSet.ImageSize(rows: 3, columns: 4))
+            #expect(try stream.next(maxImages: 3) == Array(pixels[0..<36]))
+            #expect(try stream.next(maxImages: 3) == Array(pixels[36..<72]))
+            #expect(try stream.next(maxImages: 3) == Array(pixels[72..<84]))
+            #expect(try stream.next(maxImages: 3) == [] && stream.imagesRead == 7)
+            #expect(throws: NNTrainError.data(path, "images are 7×3×4 pixels; expected N×4×3")) {
+                try IDXImageStream(path: path, expectedSize: IDXImageSet.ImageSize(rows: 4, columns: 3))
+            }
+        }
+        // A gzipped header claiming 2^31 images of 1000×1000 pixels costs only the bytes it holds.
+        let claim = try folder.writeGzipped(idxFile(dimensions: [1 << 31, 1000, 1000], data: fixtureBytes(10)), to: "claim.gz")
+        let stream = try IDXImageStream(path: claim)
+        #expect(throws: NNTrainError.data(claim, "truncated IDX data: dimensions 2147483648×1000×1000 need "
+            + "2147483648000000 bytes after the 16-byte header, but the file has 10")) {
+            try stream.next(maxImages: 1024)
+        }
+    }
+
     // MARK: The config
 
     @Test func aConfigNamesTheFilesAndTheClasses() throws {

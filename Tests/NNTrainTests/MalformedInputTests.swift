@@ -110,6 +110,29 @@ import Testing
         }
     }
 
+    /// The streaming images reader (`IDXImageStream`, for predict) refuses every malformed images
+    /// file of the corpus with the message `IDXReader.read` gives, but for the size limits of a
+    /// whole file, which a stream holding one batch does not need: a header claiming more than the
+    /// file holds is refused when the missing bytes are reached.
+    @Test(arguments: (gzipAndIDXCases + rawIDXCases).filter {
+        [.idxImages, .rawIDXImages].contains($0.reader) && !"\($0.expected)".contains("more than the limit")
+    })
+    func theImageStreamRefusesAsTheReaderDoes(_ corpusCase: Case) throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write(try #require(corpusCase.files.values.first), to: corpusCase.reader.fileName)
+        do {
+            let stream = try IDXImageStream(path: path)
+            while try !stream.next(maxImages: 1).isEmpty {}
+            Issue.record("\(corpusCase.name): read without an error")
+        } catch {
+            #expect(error.kind == corpusCase.kind)
+            switch corpusCase.expected {
+            case .exactly(let message): #expect(error.message == message.replacing("{dir}", with: folder.path))
+            case .containing(let part): #expect(error.message.contains(part.replacing("{dir}", with: folder.path)))
+            }
+        }
+    }
+
     // MARK: Config
 
     static let configCases: [Case] = [
@@ -363,6 +386,11 @@ import Testing
              files: idxSetFiles(trainLabels: idxFile(dimensions: [2], data: [0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFF], magic: 0x0C01)),
              .exactly("{dir}/train-labels-idx1-ubyte.gz: byte 12: label -1 of item 1 is out of range; "
                  + "expected 0...999 (nntrain reads at most 1000 classes)")),
+        Case("idx set: no images of 2^32 - 1 × 2^32 - 1 pixels", .idxSet,
+             files: idxSetFiles(trainImages: idxFile(dimensions: [0, Int(UInt32.max), Int(UInt32.max)], data: []),
+                                trainLabels: idxFile(dimensions: [0], data: [])),
+             .exactly("{dir}/train-images-idx3-ubyte.gz: images are 0×4294967295×4294967295 pixels; "
+                 + "expected images of at most 235200000 pixels")),
         Case("idx set: more test labels than images", .idxSet,
              files: idxSetFiles(testLabels: idxFile(dimensions: [2], data: [1, 0])),
              .exactly("{dir}: t10k-images has 1 images but t10k-labels has 2 labels")),

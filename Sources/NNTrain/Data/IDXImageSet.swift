@@ -177,13 +177,24 @@ public struct IDXImageSet: Sendable {
 
     /// The size of the images of `images` (read from `path`), checked against the set's own.
     private func imageSize(of images: IDXArray, path: String) throws(NNTrainError) -> ImageSize {
-        let size = ImageSize(rows: images.dimensions[1], columns: images.dimensions[2])
-        let shape = images.dimensions.map(String.init).joined(separator: "×")
-        if let imageSize, size != imageSize {
-            throw .data(path, "images are \(shape) pixels; expected N×\(imageSize)")
+        try Self.imageSize(dimensions: images.dimensions, path: path, expected: imageSize)
+    }
+
+    /// The size of images of `dimensions` (count, rows, columns) read from `path`, refused when it
+    /// is not `expected` (if given) or has no pixels.
+    static func imageSize(dimensions: [Int], path: String, expected: ImageSize?) throws(NNTrainError) -> ImageSize {
+        let size = ImageSize(rows: dimensions[1], columns: dimensions[2])
+        let shape = dimensions.map(String.init).joined(separator: "×")
+        if let expected, size != expected {
+            throw .data(path, "images are \(shape) pixels; expected N×\(expected)")
         }
         guard size.rows > 0, size.columns > 0 else {
             throw .data(path, "images are \(shape) pixels; expected images of at least 1×1 pixels")
+        }
+        // With no images, the header's product says nothing of rows × columns, which could overflow.
+        let (pixels, overflow) = size.rows.multipliedReportingOverflow(by: size.columns)
+        guard !overflow, pixels <= maxImagesFileBytes - 16 else {
+            throw .data(path, "images are \(shape) pixels; expected images of at most \(maxImagesFileBytes - 16) pixels")
         }
         return size
     }

@@ -99,10 +99,7 @@ public enum IDXReader {
         let expectation = Expectation(path: path, dimensions: expectedDimensions, elementTypes: elementTypes,
                                       maxBytes: maxBytes)
         let file = try InputFile(path: path, expected: "an IDX file (raw or gzipped)")
-        let head = try file.read(at: 0, count: 2)
-        if head == [0x1f, 0x8b] || (head != [0, 0] && path.hasSuffix(".gz")) {
-            return try readGzipped(path: path, expectation)
-        }
+        if try isGzipped(file) { return try readGzipped(path: path, expectation) }
         guard let header = try Header(file.read(at: 0, count: min(file.size, expectation.headerSize)), expectation) else {
             throw .data(path, "the file is \(file.size) bytes; \(expectation.headerNeeded(having: file.size))")
         }
@@ -111,6 +108,13 @@ public enum IDXReader {
         // The file may have changed since it was measured.
         try header.checkDataSize(present: bytes.count, path: path)
         return IDXArray(dimensions: header.dimensions, bytes: bytes, elementType: header.elementType)
+    }
+
+    /// Whether `file` is read as gzip: it starts `1f 8b`, or it is named `.gz` and does not start
+    /// `00 00` as an IDX file does (so that its refusal says it is not gzip).
+    static func isGzipped(_ file: borrowing InputFile) throws(NNTrainError) -> Bool {
+        let head = try file.read(at: 0, count: 2)
+        return head == [0x1f, 0x8b] || (head != [0, 0] && file.path.hasSuffix(".gz"))
     }
 
     /// `read` for a gzipped file: its header is judged from the first decoded bytes.
