@@ -67,18 +67,19 @@ public enum DatasetKind: String, CaseIterable, Sendable {
         }
     }
 
-    /// Reads the dataset at `path` into the rows training and validation are drawn from and the test
-    /// set, with the seed the validation split is drawn with and the schema of its input. An IDX set
-    /// ships its own test set and splits validation with `seed`; the bonus CSV holds out `testSplit`
-    /// of its rows (drawn with `seed`), then splits validation with seed + 1 so the two draws differ.
+    /// Reads the dataset `section` describes (at `section.path`) into the rows training and
+    /// validation are drawn from and the test set, with the seed the validation split is drawn with
+    /// and the schema of its input. An IDX set (its files `section.files`, its classes
+    /// `section.classNames`) ships its own test set and splits validation with `seed`; the bonus CSV
+    /// holds out `section.testSplit` of its rows (drawn with `seed`), then splits validation with
+    /// seed + 1 so the two draws differ.
     func load(_ section: Configuration.DataSection, seed: UInt64) throws(NNTrainError) -> LoadedDataset {
-        func images(_ set: IDXImageSet) throws(NNTrainError) -> LoadedDataset {
+        switch self {
+        case .fashionMNIST, .mnist, .idx:
+            let set = imageSet ?? .any  // every image kind has its set
             let loaded = try set.load(folder: section.path, files: section.files, classNames: section.classNames)
             return LoadedDataset(trainAll: loaded.train, test: loaded.test, validationSeed: seed,
                                  schema: .images(rows: loaded.imageSize.rows, columns: loaded.imageSize.columns))
-        }
-        switch self {
-        case .fashionMNIST, .mnist, .idx: return try images(imageSet ?? .any)
         case .bonus:
             let loaded = try BonusData.load(path: section.path)
             let (trainAll, test) = loaded.dataset.split(holdOut: section.testSplit, seed: seed)
