@@ -196,7 +196,11 @@ import Testing
               path: \(set)
               validation_split: 0.2
               class_names: [circle, square, star]
-              files: {train_images: images.gz, train_labels: labels, test_images: test/images.idx, test_labels: test/labels.idx}
+              files:
+                train_images: images.gz
+                train_labels: labels
+                test_images: test/images.idx
+                test_labels: \(set)/test/labels.idx
             """)
         #expect(data.schema == .images(rows: 5, columns: 7))
         #expect(data.train.count == 8 && data.validation.count == 2 && data.test.count == 2)
@@ -204,11 +208,11 @@ import Testing
         #expect(configuration.loss == .crossEntropy)
         // The resolved config names the files, so that it reads back as the same config.
         let yaml = configuration.resolvedYAML()
-        #expect(yaml.contains("train_images: \"images.gz\"") && yaml.contains("test_labels: \"test/labels.idx\""))
-        // A missing given file is named as given.
-        try FileManager.default.removeItem(atPath: set + "/test/labels.idx")
-        #expect(throws: NNTrainError(.missingFile, "\(set) lacks test/labels.idx; expected a folder holding images.gz, "
-            + "labels, test/images.idx, test/labels.idx")) {
+        #expect(yaml.contains("train_images: \"images.gz\"") && yaml.contains("test_labels: \"\(set)/test/labels.idx\""))
+        // A missing given file is named as given (an absolute path as it is).
+        try FileManager.default.removeItem(atPath: set + "/test/images.idx")
+        #expect(throws: NNTrainError(.missingFile, "\(set) lacks test/images.idx; expected a folder holding images.gz, "
+            + "labels, test/images.idx, \(set)/test/labels.idx")) {
             try IDXImageSet.any.load(folder: set, files: configuration.data.files)
         }
     }

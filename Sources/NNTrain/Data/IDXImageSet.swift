@@ -3,7 +3,8 @@ import Foundation
 import Synchronization
 
 /// The names of an IDX image set's four files in its folder (`data.files`), each a path relative to
-/// the folder; nil: the standard name, `train-images-idx3-ubyte` and so on, gzipped (`.gz`) or raw.
+/// the folder (or absolute); nil: the standard name, `train-images-idx3-ubyte` and so on, gzipped
+/// (`.gz`) or raw.
 public struct IDXFileNames: Equatable, Sendable {
     public var trainImages: String?
     public var trainLabels: String?
@@ -133,7 +134,7 @@ public struct IDXImageSet: Sendable {
         throws(NNTrainError) -> Loaded
     {
         let fileNames = try checkFolder(folder, files: files)
-        let paths = fileNames.map { (folder as NSString).appendingPathComponent($0) }
+        let paths = fileNames.map { Self.path(of: $0, in: folder) }
         let results = Mutex([Result<IDXArray, NNTrainError>?](repeating: nil, count: paths.count))
         DispatchQueue.concurrentPerform(iterations: paths.count) { index in
             let isImages = Part.allCases[index].isImages
@@ -217,6 +218,11 @@ public struct IDXImageSet: Sendable {
         return known ?? (0...Int(largest)).map(String.init)
     }
 
+    /// The path of the file `name` of a set in `folder`: `name` itself when absolute.
+    private static func path(of name: String, in folder: String) -> String {
+        name.hasPrefix("/") ? name : (folder as NSString).appendingPathComponent(name)
+    }
+
     /// How messages call a file: "train-images" for a standard name, else the name given.
     private func label(_ part: Part, _ names: [String]) -> String {
         let name = names[part.rawValue]
@@ -241,7 +247,7 @@ public struct IDXImageSet: Sendable {
         let fetch = fetchScript.map { "\($0) \(ShellQuoting.quote(folder))" }
         func found(in folder: String) -> [String?] {
             candidates.map { names in
-                names.first { FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent($0)) }
+                names.first { FileManager.default.fileExists(atPath: Self.path(of: $0, in: folder)) }
             }
         }
         var isFolder: ObjCBool = false
