@@ -152,8 +152,8 @@ public struct IDXImageSet: Sendable {
             arrays.append(try result.get())
         }
         // The images' sizes first, then the counts, then the labels (whose range needs both splits).
-        let size = try imageSize(of: arrays[0], path: paths[0])
-        let testSize = try imageSize(of: arrays[2], path: paths[2])
+        let size = try Self.imageSize(dimensions: arrays[0].dimensions, path: paths[0], expected: imageSize)
+        let testSize = try Self.imageSize(dimensions: arrays[2].dimensions, path: paths[2], expected: imageSize)
         guard testSize == size else {
             throw .data(paths[2], "images are \(arrays[2].dimensions[0])×\(testSize) pixels; expected N×\(size) "
                 + "as in \(fileNames[0])")
@@ -174,11 +174,6 @@ public struct IDXImageSet: Sendable {
         }
         return Loaded(train: dataset("train", arrays[0], trainLabels), test: dataset("test", arrays[2], testLabels),
                       imageSize: size)
-    }
-
-    /// The size of the images of `images` (read from `path`), checked against the set's own.
-    private func imageSize(of images: IDXArray, path: String) throws(NNTrainError) -> ImageSize {
-        try Self.imageSize(dimensions: images.dimensions, path: path, expected: imageSize)
     }
 
     /// The size of images of `dimensions` (count, rows, columns) read from `path`, refused when it
