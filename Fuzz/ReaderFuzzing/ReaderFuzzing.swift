@@ -16,9 +16,12 @@ import Synchronization
 public enum FuzzedReader: String, CaseIterable, Sendable {
     /// `Configuration.load` on a YAML file; an accepted config's resolved YAML must read back equal.
     case config
-    /// `IDXReader.read` on a .gz file. The first byte chooses: bit 0 set, the rest is the decoded
-    /// IDX, gzipped here, so that a fuzzer mutates headers and not only deflate; bit 1 set, labels
-    /// (1 dimension), else images (3).
+    /// `IDXReader.read` on a file, raw or gzipped. The first byte chooses: bit 0 set, the rest is
+    /// the decoded IDX, gzipped here, so that a fuzzer mutates headers and not only deflate; bit 1
+    /// set, labels (1 dimension, bytes or 16- or 32-bit integers), else images (3); bit 2 set, the
+    /// file is named `data` rather than `data.gz` (a raw file is read raw under either name; the
+    /// name only words the refusal of a file that is neither). Images go through `IDXImageStream`
+    /// too.
     case idx
     /// `CSVReader.read` on a CSV file, columns a and b.
     case csv
@@ -98,10 +101,13 @@ public enum ReaderFuzzing {
     static var idxSeeds: [[UInt8]] {
         let images = idxFile([2, 28, 28], data: (0..<(2 * 784)).map { UInt8(truncatingIfNeeded: $0 &* 7) })
         let labels = idxFile([5], data: [3, 1, 4, 1, 5])
-        // The first byte: bit 0 for decoded IDX rather than .gz, bit 1 for labels.
+        // 16-bit labels: magic 0x00000B01, 3 labels.
+        let wideLabels: [UInt8] = [0, 0, 0x0B, 1, 0, 0, 0, 3, 0x01, 0x2B, 0, 7, 0, 0]
+        // The first byte: bit 0 for decoded IDX rather than .gz, bit 1 for labels, bit 2 for a raw name.
         return [
             [0] + gzip(images), [2] + gzip(labels), [1] + images, [3] + labels,
             [0] + gzip(Array(images.prefix(100))) + gzip(Array(images.dropFirst(100))),
+            [4] + images, [6] + labels, [6] + wideLabels, [3] + wideLabels,
         ]
     }
 
@@ -156,7 +162,7 @@ public enum ReaderFuzzing {
                           targets: .classes((0..<60).map { Int32($0 % 10) }), classNames: FashionMNIST.classNames)
         let train = all.subset(Array(0..<48)), validation = all.subset(Array(48..<60))
         return TrainingData(train: train, validation: validation, test: validation,
-                            normalizer: Normalizer(fitting: train, mode: .scale))
+                            normalizer: Normalizer(fitting: train, mode: .scale), schema: .images(rows: 28, columns: 28))
     }()
 
     /// SGD with Nesterov momentum, reduce_on_plateau, dropout, batch norm, early stopping with restore_best.
@@ -252,9 +258,22 @@ public enum ReaderFuzzing {
     static func readIDX(_ bytes: [UInt8]) throws(NNTrainError) {
         guard let mode = bytes.first else { return }
         let file = mode & 1 == 0 ? Array(bytes.dropFirst()) : gzip(Array(bytes.dropFirst()))
-        try withFile(file, named: "data.gz") { path throws(NNTrainError) in
+        let isLabels = mode & 2 != 0
+        try withFile(file, named: mode & 4 == 0 ? "data.gz" : "data") { path throws(NNTrainError) in
             // A small bound, so that a fuzzer does not spend its time decoding big valid files.
-            _ = try IDXReader.read(path: path, expectedDimensions: mode & 2 == 0 ? 3 : 1, maxBytes: 1 << 20)
+            // Images also through the stream that reads them a batch at a time (predict's reader).
+            var streamError: NNTrainError?
+            if !isLabels {
+                do throws(NNTrainError) {
+                    let stream = try IDXImageStream(path: path)
+                    while try !stream.next(maxImages: 3).isEmpty {}
+                } catch {
+                    streamError = error
+                }
+            }
+            _ = try IDXReader.read(path: path, expectedDimensions: isLabels ? 1 : 3, maxBytes: 1 << 20,
+                                   elementTypes: isLabels ? IDXElementType.allCases : [.unsignedByte])
+            if let streamError { throw streamError }
         }
     }
 

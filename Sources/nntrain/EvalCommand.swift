@@ -13,7 +13,8 @@ struct EvalCommand: ParsableCommand {
               completion: .checkpointFile)
     var checkpoint: String
 
-    @Option(help: ArgumentHelp("The data (a Fashion-MNIST folder or a bonus CSV) instead of the checkpoint config's data.path.",
+    @Option(help: ArgumentHelp("The data (an IDX image set's folder or a CSV file, of the model's kind) instead of the "
+                               + "checkpoint config's data.path.",
                                valueName: "path"), completion: .csvFile)
     var data: String?
 

@@ -14,8 +14,12 @@ import Testing
         "scheduler.monitor": "train_loss", "training.loss_scale": "none", "training.clip.norm": "1",
         "training.clip.value": "1", "training.max_seconds": "60", "early_stopping.monitor": "train_loss",
         "early_stopping.mode": "max", "early_stopping.patience": "3", "checkpoint.monitor": "train_loss",
-        "checkpoint.mode": "max", "output.dir": "out",
+        "checkpoint.mode": "max", "output.dir": "out", "data.files.train_images": "a", "data.files.train_labels": "b",
+        "data.files.test_images": "c", "data.files.test_labels": "d",
     ]
+
+    /// What a choice needs besides: idx has no default folder.
+    static let requiredWithChoice = ["idx": ["data.path=set"]]
 
     static func parse(_ overrides: [String]) -> Result<Configuration, NNTrainError> {
         Result { () throws(NNTrainError) in try Configuration.parse(yaml: "seed: 1\n", source: "c.yaml", overrides: overrides) }
@@ -31,7 +35,9 @@ import Testing
         let key = try #require(Configuration.keys.valueEntries.first { $0.path == path }?.key)
         // A choice the key applies to, so that giving it is not refused as a key of another choice:
         // the first with which the sample value gives a valid config.
-        let choices = key.condition.map { condition in condition.choices.map { ["\(condition.keyPath)=\($0)"] } } ?? [[]]
+        let choices = key.condition.map { condition in
+            condition.choices.map { ["\(condition.keyPath)=\($0)"] + (Self.requiredWithChoice[$0] ?? []) }
+        } ?? [[]]
         let choice = choices.first { (try? Self.parse($0 + ["\(path)=\(sample)"]).get()) != nil } ?? choices[0]
         let absent = Self.parse(choice)
         for null in ["null", "~", "", "Null"] {

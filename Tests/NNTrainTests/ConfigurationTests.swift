@@ -123,7 +123,8 @@ extension ConfigurationTests {
         @Test func everyConditionNamesAChoiceKeyWithThoseChoices() throws {
             let conditions = Configuration.keys.valueEntries.compactMap(\.key.condition)
             #expect(Set(conditions.map(\.keyPath)) == [
-                "model.activation", "model.init", "loss", "optimizer.name", "scheduler.name", "training.precision",
+                "data.dataset", "model.activation", "model.init", "loss", "optimizer.name", "scheduler.name",
+                "training.precision",
             ])
             for condition in conditions {
                 for choice in condition.choices {
@@ -134,6 +135,7 @@ extension ConfigurationTests {
                     let required = ["step": "step_size=2", "multistep": "milestones=[2]", "exponential": "gamma=0.9",
                                     "cosine_restarts": "t_0=2"]
                     if condition.keyPath == "scheduler.name", let key = required[choice] { overrides.append("scheduler.\(key)") }
+                    if condition.keyPath == "data.dataset", choice == "idx" { overrides.append("data.path=set") }
                     let configuration = try Configuration.parse(yaml: "seed: 1\n", source: file, overrides: overrides)
                     #expect(condition.holds(in: configuration))
                 }
@@ -163,7 +165,7 @@ extension ConfigurationTests {
         @Test func unknownKeyInSectionSuggestsTheNearestKey() {
             #expect(configError("data:\n  datset: bonus\n") ==
                 "configs/x.txt:2: unknown key 'datset' in section 'data'; expected one of: dataset, path, "
-                + "validation_split, test_split, normalize, class_names, augment (did you mean 'dataset'?)")
+                + "validation_split, test_split, normalize, class_names, files, augment (did you mean 'dataset'?)")
         }
 
         @Test func unknownKeyOfAnotherSectionSaysWhereItBelongs() {
@@ -449,6 +451,7 @@ extension ConfigurationTests {
                   validation_split: 0.1
                   test_split: 0.2
                   normalize: scale
+                  files: {}
                   augment:
                     hflip: false
                     shift: 0

@@ -4,19 +4,23 @@ import Testing
 @testable import NNTrain
 
 /// The corpus of malformed inputs: for every reader (config, gzip and IDX, the Fashion-MNIST
-/// folder, CSV, checkpoint), files built here byte by byte, each with the one-line message and
+/// folder and any IDX set's, CSV, checkpoint), files built here byte by byte, each with the one-line message and
 /// the exit kind its refusal must have. `{dir}` in a message stands for the case's folder.
 @Suite struct MalformedInputTests {
     /// Which reader a case goes through, and on which file of its folder.
     enum Reader: Sendable {
         /// `Configuration.load` on `c.yaml`.
         case config
-        /// `IDXReader.read` on `data.gz` as Fashion-MNIST reads images (3 dimensions, its limit).
+        /// `IDXReader.read` on `data.gz` as an IDX image set reads images (3 dimensions, its limit).
         case idxImages
-        /// The same for labels (1 dimension).
+        /// The same for labels (1 dimension, bytes or 16- or 32-bit integers).
         case idxLabels
+        /// `IDXReader.read` on the raw (not gzipped) images file `images`.
+        case rawIDXImages
         /// `FashionMNIST.load` on the folder holding the four files.
         case fashionMNIST
+        /// `IDXImageSet.any.load` (`data.dataset: idx`) on the folder holding the four files.
+        case idxSet
         /// `CSVReader.read` on `t.csv`, columns a and b.
         case csv
         /// `Checkpoint.read` on `last.bin` (format, version, checksum, then every tensor and entry).
@@ -26,7 +30,8 @@ import Testing
             switch self {
             case .config: "c.yaml"
             case .idxImages, .idxLabels: "data.gz"
-            case .fashionMNIST: ""
+            case .rawIDXImages: "images"
+            case .fashionMNIST, .idxSet: ""
             case .csv: "t.csv"
             case .checkpoint: "last.bin"
             }
@@ -37,11 +42,13 @@ import Testing
             let path = (folder as NSString).appendingPathComponent(fileName)
             switch self {
             case .config: _ = try Configuration.load(path: path)
-            case .idxImages:
-                _ = try IDXReader.read(path: path, expectedDimensions: 3, maxBytes: FashionMNIST.maxImagesFileBytes)
+            case .idxImages, .rawIDXImages:
+                _ = try IDXReader.read(path: path, expectedDimensions: 3, maxBytes: IDXImageSet.maxImagesFileBytes)
             case .idxLabels:
-                _ = try IDXReader.read(path: path, expectedDimensions: 1, maxBytes: FashionMNIST.maxLabelsFileBytes)
+                _ = try IDXReader.read(path: path, expectedDimensions: 1, maxBytes: IDXImageSet.maxLabelsFileBytes,
+                                       elementTypes: IDXElementType.allCases)
             case .fashionMNIST: _ = try FashionMNIST.load(folder: folder)
+            case .idxSet: _ = try IDXImageSet.any.load(folder: folder)
             case .csv: _ = try CSVReader.read(path: path, requiredColumns: ["a", "b"])
             case .checkpoint: _ = try Checkpoint.read(path: path)
             }
@@ -80,7 +87,7 @@ import Testing
         var testDescription: String { name }
     }
 
-    @Test(arguments: configCases + gzipAndIDXCases + fashionMNISTCases + csvCases + checkpointCases)
+    @Test(arguments: configCases + gzipAndIDXCases + rawIDXCases + fashionMNISTCases + idxSetCases + csvCases + checkpointCases)
     func refusedWithItsMessage(_ corpusCase: Case) throws {
         let folder = try TemporaryFolder()
         for (name, bytes) in corpusCase.files {
@@ -99,6 +106,29 @@ import Testing
                 #expect(error.message == message.replacing("{dir}", with: folder.path))
             case .containing(let part):
                 #expect(error.message.contains(part.replacing("{dir}", with: folder.path)), "\(error.message)")
+            }
+        }
+    }
+
+    /// The streaming images reader (`IDXImageStream`, for predict) refuses every malformed images
+    /// file of the corpus with the message `IDXReader.read` gives, but for the size limits of a
+    /// whole file, which a stream holding one batch does not need: a header claiming more than the
+    /// file holds is refused when the missing bytes are reached.
+    @Test(arguments: (gzipAndIDXCases + rawIDXCases).filter {
+        [.idxImages, .rawIDXImages].contains($0.reader) && !"\($0.expected)".contains("more than the limit")
+    })
+    func theImageStreamRefusesAsTheReaderDoes(_ corpusCase: Case) throws {
+        let folder = try TemporaryFolder()
+        let path = try folder.write(try #require(corpusCase.files.values.first), to: corpusCase.reader.fileName)
+        do {
+            let stream = try IDXImageStream(path: path)
+            while try !stream.next(maxImages: 1).isEmpty {}
+            Issue.record("\(corpusCase.name): read without an error")
+        } catch {
+            #expect(error.kind == corpusCase.kind)
+            switch corpusCase.expected {
+            case .exactly(let message): #expect(error.message == message.replacing("{dir}", with: folder.path))
+            case .containing(let part): #expect(error.message.contains(part.replacing("{dir}", with: folder.path)))
             }
         }
     }
@@ -178,8 +208,6 @@ import Testing
                  .exactly("{dir}/data.gz: not a gzip file (the file is empty); expected a .gz file starting 1f 8b")),
             Case("gz: zip bytes with a .gz name", .idxImages, [0x50, 0x4B, 0x03, 0x04] + fixtureBytes(40),
                  .exactly("{dir}/data.gz: not a gzip file (first bytes 0x50 0x4b); expected a .gz file starting 1f 8b")),
-            Case("gz: raw IDX bytes with a .gz name", .idxImages, images,
-                 .exactly("{dir}/data.gz: not a gzip file (first bytes 0x00 0x00); expected a .gz file starting 1f 8b")),
             Case("gz: not deflate (method 7)", .idxImages, { var bytes = member; bytes[2] = 7; return bytes }(),
                  .exactly("{dir}/data.gz: corrupt gzip data: unknown compression method (detected after 4 compressed bytes)")),
             Case("gz: a wrong CRC-32 in the trailer", .idxImages,
@@ -208,23 +236,31 @@ import Testing
                  .exactly("{dir}/data.gz: byte 0: magic number 0x00000802 is not an IDX file of unsigned bytes "
                      + "with 3 dimensions; expected 0x00000803")),
             Case("idx: wrong dimension count (2 for labels)", .idxLabels, gz(idxFile(dimensions: [5, 1], data: [1, 2, 3, 4, 5])),
-                 .exactly("{dir}/data.gz: byte 0: magic number 0x00000802 is not an IDX file of unsigned bytes with 1 dimension; "
-                     + "expected 0x00000801")),
-            Case("idx: floats instead of bytes", .idxLabels, gz(idxFile(dimensions: [1], data: [0, 0, 0, 0], magic: 0x0D01)),
-                 .exactly("{dir}/data.gz: byte 0: magic number 0x00000d01 is not an IDX file of unsigned bytes with 1 dimension; "
-                     + "expected 0x00000801")),
+                 .exactly("{dir}/data.gz: byte 0: magic number 0x00000802 is not an IDX file of \(labelTypes) with 1 dimension; "
+                     + "expected 0x00000801, 0x00000b01 or 0x00000c01")),
+            Case("idx: floats instead of integers", .idxLabels, gz(idxFile(dimensions: [1], data: [0, 0, 0, 0], magic: 0x0D01)),
+                 .exactly("{dir}/data.gz: byte 0: magic number 0x00000d01 is not an IDX file of \(labelTypes) with 1 dimension; "
+                     + "expected 0x00000801, 0x00000b01 or 0x00000c01")),
+            Case("idx: 16-bit pixels", .idxImages, gz(idxFile(dimensions: [1, 1, 1], data: [0, 0], magic: 0x0B03)),
+                 .exactly("{dir}/data.gz: byte 0: magic number 0x00000b03 is not an IDX file of unsigned bytes "
+                     + "with 3 dimensions; expected 0x00000803")),
+            Case("idx: 32-bit labels, one short", .idxLabels,
+                 gz(idxFile(dimensions: [2], data: [0, 0, 0, 1, 0, 0, 0], magic: 0x0C01)),
+                 .exactly("{dir}/data.gz: truncated IDX data: dimensions 2 need 8 bytes after the 8-byte header, "
+                     + "but the file has 7")),
             Case("idx: a header claiming 2^32 - 1 images", .idxImages,
                  gz(idxFile(dimensions: [Int(UInt32.max), 28, 28], data: fixtureBytes(784))),
                  .exactly("{dir}/data.gz: bytes 4-15: dimensions 4294967295×28×28 describe 3367254359280 bytes of data, "
-                     + "more than the limit of \(FashionMNIST.maxImagesFileBytes) bytes for a decoded file (header included); "
+                     + "more than the limit of \(IDXImageSet.maxImagesFileBytes) bytes for a decoded file (header included); "
                      + "refusing before decoding them")),
             Case("idx: dimensions whose product overflows", .idxImages,
                  gz(idxFile(dimensions: [Int(UInt32.max), Int(UInt32.max), Int(UInt32.max)], data: [])),
                  .exactly("{dir}/data.gz: bytes 4-15: dimensions 4294967295×4294967295×4294967295 "
                      + "describe more bytes than any file can hold")),
-            Case("idx: 300,001 labels, one over the limit", .idxLabels, gz(idxFile(dimensions: [300_001], data: [])),
-                 .exactly("{dir}/data.gz: bytes 4-7: dimensions 300001 describe 300001 bytes of data, "
-                     + "more than the limit of 300008 bytes for a decoded file (header included); "
+            Case("idx: 300,001 32-bit labels, one over the limit", .idxLabels,
+                 gz(idxFile(dimensions: [300_001], data: [], magic: 0x0C01)),
+                 .exactly("{dir}/data.gz: bytes 4-7: dimensions 300001 describe 1200004 bytes of data, "
+                     + "more than the limit of 1200008 bytes for a decoded file (header included); "
                      + "refusing before decoding them")),
             // A gz bomb: a 784-byte image, then 20 MB of zeros that compress to 20 KB. Inflating
             // stops at the first byte past the 800 the header gives.
@@ -259,6 +295,39 @@ import Testing
         return cases
     }()
 
+    static let labelTypes = "unsigned bytes, 16-bit integers or 32-bit integers"
+
+    /// Raw (not gzipped) IDX files: judged by their size against the header before the data are read.
+    static let rawIDXCases: [Case] = {
+        var cases = [
+            Case("raw idx: empty file", .rawIDXImages, [],
+                 .exactly("{dir}/images: the file is 0 bytes; an IDX file starts with a 4-byte magic number")),
+            Case("raw idx: text", .rawIDXImages, Array("<html>".utf8),
+                 .exactly("{dir}/images: byte 0: magic number 0x3c68746d is not an IDX file of unsigned bytes "
+                     + "with 3 dimensions; expected 0x00000803")),
+            Case("raw idx: a header claiming 2^32 - 1 images", .rawIDXImages,
+                 idxFile(dimensions: [Int(UInt32.max), 28, 28], data: fixtureBytes(784)),
+                 .exactly("{dir}/images: bytes 4-15: dimensions 4294967295×28×28 describe 3367254359280 bytes of data, "
+                     + "more than the limit of \(IDXImageSet.maxImagesFileBytes) bytes for a decoded file (header included); "
+                     + "refusing before decoding them")),
+            Case("raw idx: a byte after the data", .rawIDXImages, images + [0],
+                 .exactly("{dir}/images: byte 1584: trailing data after the 1568 bytes of data for dimensions 2×28×28; "
+                     + "expected the file to end there")),
+        ]
+        // Cut inside the magic, after it, inside the sizes, after the header, inside the data, one byte short.
+        for kept in [2, 4, 10, 16, 800, images.count - 1] {
+            let message = switch kept {
+            case ..<4: "the file is \(kept) bytes; an IDX file starts with a 4-byte magic number"
+            case ..<16: "the file is \(kept) bytes; the header of an IDX file with 3 dimensions is 16 bytes"
+            default:
+                "truncated IDX data: dimensions 2×28×28 need 1568 bytes after the 16-byte header, but the file has \(kept - 16)"
+            }
+            cases.append(Case("raw idx: cut after \(kept) of \(images.count) bytes", .rawIDXImages,
+                              Array(images.prefix(kept)), .exactly("{dir}/images: \(message)")))
+        }
+        return cases
+    }()
+
     // MARK: The Fashion-MNIST folder
 
     static func fashionFiles(
@@ -288,6 +357,47 @@ import Testing
              .exactly("{dir} lacks t10k-labels-idx1-ubyte.gz; expected a folder holding train-images-idx3-ubyte.gz, "
                  + "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz "
                  + "(data-scripts/fetch-fashion-mnist.sh {dir} fetches the missing ones)"), .missingFile),
+    ]
+
+    // MARK: Any IDX image set
+
+    /// An IDX set of 5×7 images in the standard names, the training files gzipped and the test files raw.
+    static func idxSetFiles(
+        trainImages: [UInt8] = idxFile(dimensions: [2, 5, 7], data: fixtureBytes(70)),
+        trainLabels: [UInt8] = idxFile(dimensions: [2], data: [0, 2]),
+        testImages: [UInt8] = idxFile(dimensions: [1, 5, 7], data: fixtureBytes(35)),
+        testLabels: [UInt8] = idxFile(dimensions: [1], data: [1])
+    ) -> [String: [UInt8]] {
+        ["train-images-idx3-ubyte.gz": gz(trainImages), "train-labels-idx1-ubyte.gz": gz(trainLabels),
+         "t10k-images-idx3-ubyte": testImages, "t10k-labels-idx1-ubyte": testLabels]
+    }
+
+    static let idxSetCases: [Case] = [
+        Case("idx set: test images of another size", .idxSet,
+             files: idxSetFiles(testImages: idxFile(dimensions: [1, 5, 8], data: fixtureBytes(40))),
+             .exactly("{dir}/t10k-images-idx3-ubyte: images are 1×5×8 pixels; expected N×5×7 as in train-images-idx3-ubyte.gz")),
+        Case("idx set: images of no columns", .idxSet, files: idxSetFiles(trainImages: idxFile(dimensions: [2, 5, 0], data: [])),
+             .exactly("{dir}/train-images-idx3-ubyte.gz: images are 2×5×0 pixels; expected images of at least 1×1 pixels")),
+        Case("idx set: a 16-bit label of 1000", .idxSet,
+             files: idxSetFiles(testLabels: idxFile(dimensions: [1], data: [0x03, 0xE8], magic: 0x0B01)),
+             .exactly("{dir}/t10k-labels-idx1-ubyte: byte 8: label 1000 of item 0 is out of range; "
+                 + "expected 0...999 (nntrain reads at most 1000 classes)")),
+        Case("idx set: a negative 32-bit label", .idxSet,
+             files: idxSetFiles(trainLabels: idxFile(dimensions: [2], data: [0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFF], magic: 0x0C01)),
+             .exactly("{dir}/train-labels-idx1-ubyte.gz: byte 12: label -1 of item 1 is out of range; "
+                 + "expected 0...999 (nntrain reads at most 1000 classes)")),
+        Case("idx set: no images of 2^32 - 1 × 2^32 - 1 pixels", .idxSet,
+             files: idxSetFiles(trainImages: idxFile(dimensions: [0, Int(UInt32.max), Int(UInt32.max)], data: []),
+                                trainLabels: idxFile(dimensions: [0], data: [])),
+             .exactly("{dir}/train-images-idx3-ubyte.gz: images are 0×4294967295×4294967295 pixels; "
+                 + "expected images of at most 235200000 pixels")),
+        Case("idx set: more test labels than images", .idxSet,
+             files: idxSetFiles(testLabels: idxFile(dimensions: [2], data: [1, 0])),
+             .exactly("{dir}: t10k-images has 1 images but t10k-labels has 2 labels")),
+        Case("idx set: a file missing", .idxSet, files: idxSetFiles().filter { $0.key != "t10k-labels-idx1-ubyte" },
+             .exactly("{dir} lacks t10k-labels-idx1-ubyte.gz; expected a folder holding train-images-idx3-ubyte.gz, "
+                 + "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz "
+                 + "(or the same names without .gz, raw)"), .missingFile),
     ]
 
     // MARK: CSV

@@ -336,11 +336,15 @@ extension Checkpoint {
     }
 
     /// The input schema of a checkpoint written before `nntrain.input` existed, when the only datasets
-    /// were Fashion-MNIST's images and the bonus CSV: the one its config names.
+    /// were Fashion-MNIST's images and the bonus CSV: the one its config names (a checkpoint of a
+    /// kind added since always has the key).
     private static func schemaBeforeInputKey(configurationYAML: String, path: String) throws(NNTrainError) -> InputSchema {
         switch try configuration(yaml: configurationYAML, path: path).data.dataset {
         case .fashionMNIST: return .images(rows: FashionMNIST.imageRows, columns: FashionMNIST.imageColumns)
         case .bonus: return .table(BonusData.schema)
+        case let kind:
+            throw .data(path, "metadata \(Key.input) is missing; expected it in a checkpoint of \(kind.rawValue), "
+                + "which nntrain has written since it could read \(kind.rawValue)")
         }
     }
 

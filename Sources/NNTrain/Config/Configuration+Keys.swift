@@ -11,8 +11,8 @@ extension Configuration {
                  help: "seeds initialisation, splits, shuffling, dropout and augmentation"),
         .section("data", [
             .choice("dataset", \.data.dataset, help: "the dataset to train on"),
-            .path("path", \.data.path, help: "folder of the 4 Fashion-MNIST .gz files, or the bonus CSV")
-                .whenUnset("data/fashion-mnist, or data/bonus.csv for bonus"),
+            .path("path", \.data.path, help: "folder of the 4 IDX files (fashion-mnist, mnist, idx), or the bonus CSV")
+                .whenUnset("data/fashion-mnist, data/mnist, or data/bonus.csv for bonus; required for idx"),
             .number("validation_split", \.data.validationSplit, .atLeastZeroBelowOne,
                     help: "fraction held out from the training set for validation, drawn with the seed"),
             .number("test_split", \.data.testSplit, .aboveZeroBelowOne,
@@ -22,10 +22,20 @@ extension Configuration {
             .optionalTextList("class_names", \.data.classNames, example: "[cat, dog]",
                               help: "the classes' names in label order (a CSV's target values, an IDX set's labels 0...K-1)")
                 .whenUnset("the dataset's own names; a CSV's sorted target values; \"0\"...\"K-1\" for idx"),
+            .section("files", help: "an IDX set's four files, relative to data.path", [
+                .optionalPath("train_images", \.data.files.trainImages, help: "the training images (rank-3 IDX of bytes)")
+                    .onlyWhen("data.dataset", is: DatasetKind.idx).whenUnset("train-images-idx3-ubyte[.gz]"),
+                .optionalPath("train_labels", \.data.files.trainLabels, help: "the training labels (rank-1 IDX of integers)")
+                    .onlyWhen("data.dataset", is: DatasetKind.idx).whenUnset("train-labels-idx1-ubyte[.gz]"),
+                .optionalPath("test_images", \.data.files.testImages, help: "the test images")
+                    .onlyWhen("data.dataset", is: DatasetKind.idx).whenUnset("t10k-images-idx3-ubyte[.gz]"),
+                .optionalPath("test_labels", \.data.files.testLabels, help: "the test labels")
+                    .onlyWhen("data.dataset", is: DatasetKind.idx).whenUnset("t10k-labels-idx1-ubyte[.gz]"),
+            ]),
             .section("augment", help: "training images only; validation and test are never augmented", [
                 .boolean("hflip", \.data.augment.hflip, help: "flip left-right with p = 0.5 (RandomHorizontalFlip)"),
                 .integer("shift", \.data.augment.shift, atLeast: 0,
-                         help: "max pixels of random shift, zero padded (RandomCrop(28, padding=shift)); 0 is off"),
+                         help: "max pixels of random shift, zero padded (RandomCrop(size, padding=shift)); 0 is off"),
                 .number("erasing", \.data.augment.erasing, .atLeastZeroAtMostOne,
                         help: "probability of random erasing (RandomErasing: scale 0.02-0.33, ratio 0.3-3.3)"),
                 .number("mixup", \.data.augment.mixup, .nonNegative, help: "alpha of mixup's Beta(alpha, alpha); 0 is off"),

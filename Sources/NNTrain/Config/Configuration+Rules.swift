@@ -7,7 +7,13 @@ extension Configuration {
     /// `file` is the config file, for an error no key can be blamed for.
     mutating func applyRulesBetweenKeys(given: [String: ConfigValue], file: String) throws(NNTrainError) {
         keySources = KeySources(sources: given.mapValues(\.source))
-        if given["data.path"] == nil { data.path = data.dataset.defaultPath }
+        if given["data.path"] == nil {
+            guard let path = data.dataset.defaultPath else {
+                throw (given["data.dataset"]?.source ?? ConfigSource.file(path: file, line: nil)).error("data.path is "
+                    + "required for data.dataset \(data.dataset.rawValue); expected e.g. data.path: data/my-set")
+            }
+            data.path = path
+        }
         if given["optimizer.lr"] == nil { optimizer.lr = optimizer.name.defaultLR }
         if given["optimizer.eps"] == nil { optimizer.eps = optimizer.name.defaultEps }
         if given["optimizer.weight_decay"] == nil { optimizer.weightDecay = optimizer.name.defaultWeightDecay }
@@ -18,6 +24,7 @@ extension Configuration {
             try checkModelSize(inputWidth: widths.input, outputWidth: widths.output, file: file)
         }
         try checkConditionalKeysApply(given: given)
+        try checkClassNames(given: given)
         try checkOptimizer(given: given)
         try checkAugmentation(given: given)
         try resolveScheduler(given: given, file: file)
@@ -130,6 +137,19 @@ extension Configuration {
         if monitor.higherIsBetter, knownTask == .regression {
             throw source.error("\(key): \(monitor.rawValue) needs a classification dataset; "
                 + "expected val_loss or train_loss for \(data.dataset.rawValue)")
+        }
+    }
+
+    /// An IDX set's class names: a preset's must be as many as its classes (they rename them); any
+    /// set's at most `IDXImageSet.maxClasses`.
+    private func checkClassNames(given: [String: ConfigValue]) throws(NNTrainError) {
+        guard let names = data.classNames, let set = data.dataset.imageSet, let value = given["data.class_names"] else { return }
+        if let classes = set.classNames?.count, names.count != classes {
+            throw value.problem("\(names.count) names for the \(classes) classes of \(data.dataset.rawValue); "
+                + "expected \(classes) names, or none for its own")
+        }
+        if names.count > IDXImageSet.maxClasses {
+            throw value.problem("\(names.count) names; expected at most \(IDXImageSet.maxClasses) classes")
         }
     }
 

@@ -30,8 +30,9 @@ public struct Configuration: Equatable, Sendable {
 
     public struct DataSection: Equatable, Sendable {
         public var dataset: DatasetKind = .fashionMNIST
-        /// Folder of the four .gz files (fashion-mnist) or the CSV file (bonus), relative to the
-        /// working directory. Default: `data/fashion-mnist` or `data/bonus.csv`.
+        /// Folder of the four IDX files (fashion-mnist, mnist, idx) or the CSV file (bonus), relative
+        /// to the working directory. Default: `data/fashion-mnist`, `data/mnist` or `data/bonus.csv`;
+        /// idx has none.
         public var path: String = "data/fashion-mnist"
         /// Fraction of the training set held out for validation, drawn with the seed; 0 ≤ x < 1.
         public var validationSplit: Double = 0.1
@@ -40,6 +41,8 @@ public struct Configuration: Equatable, Sendable {
         public var normalize: Normalization = .scale
         /// The classes' names in label order (classification); nil: the dataset's own, or sorted labels.
         public var classNames: [String]? = nil
+        /// The names of an IDX set's four files in `path` (idx); nil fields: the standard names.
+        public var files = IDXFileNames()
         /// Random changes to training images (never to validation or test data).
         public var augment = AugmentSection()
         public init() {}

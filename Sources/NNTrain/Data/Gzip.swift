@@ -51,8 +51,62 @@ public enum Gzip {
         limit: ((_ decoded: [UInt8]) throws(NNTrainError) -> OutputLimit?)? = nil
     ) throws(NNTrainError) -> [UInt8] {
         precondition((expectedSize ?? 0) >= 0, "Gzip.decompress: expectedSize must not be negative")
-        let file = try InputFile(path: path, expected: "a gzip (.gz) file")
+        let stream = try GzipStream(path: path)
+        var output: [UInt8] = []
+        output.reserveCapacity(min(stream.claimedSize, maxReservation, expectedSize ?? Int.max))
+        let decoded = UnsafeMutableRawBufferPointer.allocate(byteCount: outputChunkSize, alignment: 1)
+        defer { decoded.deallocate() }
+        var outputLimit: OutputLimit?
+        while true {
+            // Until `limit` has seen a header, inflate in small steps, so that it judges the
+            // header before more than a few KiB are decoded.
+            let room = limit != nil && outputLimit == nil ? headerStep : outputChunkSize
+            let produced = try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: decoded[..<room]))
+            if produced == 0 { return output }
+            if let outputLimit, output.count + produced > outputLimit.size {
+                throw .data(path, outputLimit.refusal)
+            }
+            // Appended before the checks below, so that `limit` sees the header (a header step
+            // or an output chunk: at most 256 KiB past the bound, for a moment).
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: decoded[..<produced]))
+            if outputLimit == nil, let limit, let found = try limit(output) {
+                outputLimit = found
+                if output.count > found.size { throw .data(path, found.refusal) }
+                if found.size > output.capacity { output.reserveCapacity(min(found.size, expectedSize ?? Int.max)) }
+            }
+            if let expectedSize, output.count > expectedSize {
+                throw .data(path, "decodes to more than \(expectedSize) bytes; refusing (expected at most \(expectedSize))")
+            }
+        }
+    }
+}
 
+/// A gzip file decoded a piece at a time (see `Gzip`): each `read(into:)` inflates the next bytes of
+/// the decoded data, so that a reader can hold a batch rather than the whole file. Members follow
+/// one another as `gunzip` concatenates them; the errors are `Gzip.decompress`'s, each thrown once
+/// the bytes decoded before it have been returned.
+public final class GzipStream {
+    public let path: String
+    /// The decoded size the last member's trailer claims (ISIZE, modulo 2^32), which a malformed
+    /// file can make up: for reserving output, never for trusting.
+    public let claimedSize: Int
+    private let file: InputFile
+    /// zlib's state, on the heap: zlib keeps the z_stream's address and checks it on every call.
+    private let stream: UnsafeMutablePointer<z_stream>
+    private let input: UnsafeMutableBufferPointer<Bytef>
+    /// Compressed bytes read before the current chunk, and the current chunk's size.
+    private var consumedBeforeChunk = 0, chunkCount = 0
+    private var memberEnded = false
+    /// Whether the last call filled its buffer, so that zlib may hold more output without more input.
+    private var outputPending = false
+    /// A fault found while inflating bytes that were returned first.
+    private var pendingError: NNTrainError?
+
+    /// Opens the gzip file at `path`. Throws `.missingFile` if it cannot be opened, `.data` if it
+    /// does not start `1f 8b`.
+    public init(path: String) throws(NNTrainError) {
+        self.path = path
+        file = try InputFile(path: path, expected: "a gzip (.gz) file")
         let head = try file.read(at: 0, count: 2)
         guard !head.isEmpty, head.elementsEqual([0x1f, 0x8b].prefix(head.count)) else {
             let found = head.isEmpty
@@ -61,74 +115,67 @@ public enum Gzip {
         }
         // The smallest member is 20 bytes: header, an empty final block, trailer.
         let trailer = file.size >= 20 ? try file.read(at: file.size - 4, count: 4) : []
-        let claimed = trailer.reversed().reduce(0) { $0 << 8 | Int($1) }
-        var output: [UInt8] = []
-        output.reserveCapacity(min(claimed, maxReservation, expectedSize ?? Int.max))
-
-        var stream = z_stream()
-        guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        claimedSize = trailer.reversed().reduce(0) { $0 << 8 | Int($1) }
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        input = .allocate(capacity: Gzip.chunkSize)
+        guard inflateInit2_(stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            // deinit runs and frees the buffers; inflateEnd refuses a stream zlib did not start.
             throw NNTrainError(.internal, "\(path): zlib could not start inflating (out of memory?)")
         }
-        defer { inflateEnd(&stream) }
+    }
 
-        let input = UnsafeMutableBufferPointer<Bytef>.allocate(capacity: chunkSize)
-        defer { input.deallocate() }
-        let decoded = UnsafeMutableBufferPointer<Bytef>.allocate(capacity: outputChunkSize)
-        defer { decoded.deallocate() }
-        var consumedBeforeChunk = 0
-        var memberEnded = false
-        var outputLimit: OutputLimit?
+    deinit {
+        inflateEnd(stream)
+        stream.deallocate()
+        input.deallocate()
+    }
 
+    /// Inflates the next decoded bytes into `buffer` (not empty) and returns how many; 0 only at the
+    /// end of the file, after a complete member. Throws `.data` for a truncated or corrupt file (zlib's
+    /// reason, and how many compressed bytes zlib had read when it saw the fault: a few bytes past
+    /// it at most, since zlib reads bits ahead).
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(NNTrainError) -> Int {
+        precondition(!buffer.isEmpty, "GzipStream.read: an empty buffer")
+        if let pendingError { throw pendingError }
         while true {
-            let count = try file.read(into: UnsafeMutableRawBufferPointer(input))
-            if count == 0 { break }
-            stream.next_in = input.baseAddress
-            stream.avail_in = UInt32(count)
-            repeat {
-                if memberEnded {  // more bytes after a member's trailer: the next member
-                    inflateReset(&stream)
-                    memberEnded = false
+            if stream.pointee.avail_in == 0 && !outputPending {
+                consumedBeforeChunk += chunkCount
+                chunkCount = try file.read(into: UnsafeMutableRawBufferPointer(input))
+                if chunkCount == 0 {
+                    guard memberEnded else {
+                        throw .data(path, "truncated gzip data: the stream ends after \(consumedBeforeChunk) compressed bytes "
+                            + "without its end marker")
+                    }
+                    return 0
                 }
-                // Until `limit` has seen a header, inflate in small steps, so that it judges the
-                // header before more than a few KiB are decoded.
-                let room = limit != nil && outputLimit == nil ? headerStep : outputChunkSize
-                stream.next_out = decoded.baseAddress
-                stream.avail_out = UInt32(room)
-                let status = inflate(&stream, Z_NO_FLUSH)
-                let produced = room - Int(stream.avail_out)
-                if let outputLimit, output.count + produced > outputLimit.size {
-                    throw .data(path, outputLimit.refusal)
-                }
-                // Appended before the checks below, so that `limit` sees the header (a header step
-                // or an output chunk: at most 256 KiB past the bound, for a moment).
-                output.append(contentsOf: UnsafeBufferPointer(rebasing: decoded[..<produced]))
-                if outputLimit == nil, produced > 0, let limit, let found = try limit(output) {
-                    outputLimit = found
-                    if output.count > found.size { throw .data(path, found.refusal) }
-                    if found.size > output.capacity { output.reserveCapacity(min(found.size, expectedSize ?? Int.max)) }
-                }
-                if let expectedSize, output.count > expectedSize {
-                    throw .data(path, "decodes to more than \(expectedSize) bytes; refusing (expected at most \(expectedSize))")
-                }
-                switch status {
-                case Z_STREAM_END:
-                    memberEnded = true
-                case Z_OK, Z_BUF_ERROR:  // needs more input or more output space
-                    break
-                default:
-                    let offset = consumedBeforeChunk + count - Int(stream.avail_in)
-                    let reason = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
-                    throw .data(path, "corrupt gzip data: \(reason) (detected after \(offset) compressed bytes)")
-                }
-                // A full output buffer may mean more output is pending even with no input left.
-            } while stream.avail_in > 0 || (stream.avail_out == 0 && !memberEnded)
-            consumedBeforeChunk += count
+                stream.pointee.next_in = input.baseAddress
+                stream.pointee.avail_in = UInt32(chunkCount)
+            }
+            if memberEnded {  // more bytes after a member's trailer: the next member
+                inflateReset(stream)
+                memberEnded = false
+            }
+            stream.pointee.next_out = buffer.baseAddress?.assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_out = UInt32(buffer.count)
+            let status = inflate(stream, Z_NO_FLUSH)
+            let produced = buffer.count - Int(stream.pointee.avail_out)
+            outputPending = stream.pointee.avail_out == 0
+            switch status {
+            case Z_STREAM_END:
+                memberEnded = true
+                outputPending = false
+            case Z_OK, Z_BUF_ERROR:  // needs more input or more output space
+                break
+            default:
+                let offset = consumedBeforeChunk + chunkCount - Int(stream.pointee.avail_in)
+                let reason = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+                let error = NNTrainError.data(path, "corrupt gzip data: \(reason) (detected after \(offset) compressed bytes)")
+                guard produced > 0 else { throw error }
+                pendingError = error
+            }
+            if produced > 0 { return produced }
         }
-        guard memberEnded else {
-            throw .data(path, "truncated gzip data: the stream ends after \(consumedBeforeChunk) compressed bytes "
-                + "without its end marker")
-        }
-        return output
     }
 }
 

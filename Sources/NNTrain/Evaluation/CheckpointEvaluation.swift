@@ -44,7 +44,15 @@ public struct CheckpointEvaluation: Codable, Sendable {
         }
         var configuration = try checkpoint.configuration(path: checkpointPath)
         if let dataPath { configuration.data.path = dataPath }
+        // Images are labelled with the checkpoint's classes (labels beyond them are refused) and
+        // must have its image size.
+        if configuration.data.dataset.isImages { configuration.data.classNames = checkpoint.classNames }
         var data = try TrainingData.load(for: &configuration, file: checkpointPath)
+        if case .images(let rows, let columns) = checkpoint.inputSchema,
+           case .images(let dataRows, let dataColumns) = data.schema, (rows, columns) != (dataRows, dataColumns) {
+            throw .data(checkpointPath, "the model takes images of \(rows)×\(columns) pixels but \(configuration.data.path) "
+                + "holds images of \(dataRows)×\(dataColumns); expected images of the size the checkpoint was trained on")
+        }
         let inputWidth = checkpoint.parameterLayout.first?.shape.last ?? 0
         let outputWidth = checkpoint.parameterLayout.last?.shape.first ?? 0
         guard data.train.featureCount == inputWidth, checkpoint.normalizer.scale.count == inputWidth else {

@@ -3,8 +3,8 @@ import Foundation
 /// The three splits of a run, the normalisation fitted on its training split, and for the bonus
 /// dataset the true weights it was generated with.
 ///
-/// - fashion-mnist: the official 60,000 training images minus `validation_split` of them (drawn with
-///   the seed) for training, those held-out images for validation, the official 10,000 for test.
+/// - fashion-mnist, mnist, idx: the set's training images minus `validation_split` of them (drawn
+///   with the seed) for training, those held-out images for validation, its test images for test.
 /// - bonus: `test_split` of the CSV's rows held out as the test set (drawn with the seed), then
 ///   `validation_split` of the rest for validation (drawn with seed + 1).
 public struct TrainingData: Sendable {
@@ -42,7 +42,7 @@ public struct TrainingData: Sendable {
     /// Reads the dataset a config names and splits it.
     public static func load(_ section: Configuration.DataSection, seed: UInt64) throws(NNTrainError) -> TrainingData {
         let start = Date()
-        let loaded = try section.dataset.load(path: section.path, testSplit: section.testSplit, seed: seed)
+        let loaded = try section.dataset.load(section, seed: seed)
         let (train, validation) = loaded.trainAll.split(holdOut: section.validationSplit, seed: loaded.validationSeed)
         guard train.count > 0 else {
             throw NNTrainError(.config, "\(section.path): no training rows are left after holding out "
