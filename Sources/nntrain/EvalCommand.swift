@@ -13,7 +13,8 @@ struct EvalCommand: ParsableCommand {
               completion: .checkpointFile)
     var checkpoint: String
 
-    @Option(help: ArgumentHelp("The data (a Fashion-MNIST folder or a bonus CSV) instead of the checkpoint config's data.path.",
+    @Option(help: ArgumentHelp("The data (a Fashion-MNIST folder or a CSV) instead of the checkpoint config's data.path; a CSV is "
+        + "encoded with the checkpoint's columns, categories and classes.",
                                valueName: "path"), completion: .csvFile)
     var data: String?
 
@@ -45,6 +46,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         let evaluation = try CheckpointEvaluation.run(checkpointPath: checkpoint, dataPath: data, split: split,
                                                       topK: [topK ?? Self.defaultTopK])
+        for warning in evaluation.warnings { Terminal.printWarning(warning) }
         if let report = evaluation.classification {
             if let csv { try OutputFile.write(Array(report.csv().utf8), to: csv) }
             if let plot {
@@ -69,7 +71,8 @@ struct EvalCommand: ParsableCommand {
 
     /// The figures for a person at a terminal.
     static func text(_ e: CheckpointEvaluation) -> String {
-        var text = "\(e.checkpoint): \(e.architecture), \(e.split.rawValue) split of \(e.dataset) (\(e.dataPath)), "
+        var text = e.notes.map { $0 + "\n" }.joined()
+        text += "\(e.checkpoint): \(e.architecture), \(e.split.rawValue) split of \(e.dataset) (\(e.dataPath)), "
             + "\(e.rows) rows\n"
         text += "loss \(String(format: "%.4f", e.loss))\n\n"
         if let report = e.classification {

@@ -341,6 +341,8 @@ extension Checkpoint {
         switch try configuration(yaml: configurationYAML, path: path).data.dataset {
         case .fashionMNIST: return .images(rows: FashionMNIST.imageRows, columns: FashionMNIST.imageColumns)
         case .bonus: return .table(BonusData.schema)
+        case .csv:  // csv came with nntrain.input: a csv checkpoint without it was altered
+            throw .data(path, "metadata \(Key.input) is missing; expected the input schema every csv checkpoint has")
         }
     }
 

@@ -36,39 +36,24 @@ public enum CSVReader {
 
     /// `read` on the file's bytes; `path` names the file in errors.
     static func parse(_ bytes: [UInt8], path: String, requiredColumns: [String]) throws(NNTrainError) -> NumericCSV {
-        var records = Records(bytes, path: path)
-        guard let (headerLine, names) = try records.next() else {
-            throw .data(path, "empty file; expected a header row naming the columns")
-        }
-        var positions: [Int] = []
-        for column in requiredColumns {
-            let matches = names.indices.filter { names[$0] == column }
-            guard let first = matches.first else {
-                throw .data(
-                    "\(path):\(headerLine)",
-                    "missing column '\(column)'; expected columns: \(requiredColumns.joined(separator: ", "))")
-            }
-            guard matches.count == 1 else {
-                throw .data("\(path):\(headerLine)", "column '\(column)' appears \(matches.count) times; expected once")
-            }
-            positions.append(first)
-        }
-
+        let table = try CSVTable(bytes, path: path)
+        let positions = try table.positions(of: requiredColumns, expected: "expected columns: "
+            + requiredColumns.joined(separator: ", "))
         var values: [Float] = []
-        var rows = 0
-        while let (lineNumber, row) = try records.next() {
-            guard row.count == names.count else {
-                throw .data("\(path):\(lineNumber)", "\(row.count) fields; expected \(names.count) as in the header")
-            }
+        values.reserveCapacity(table.rowCount * requiredColumns.count)
+        for row in 0..<table.rowCount {
             for (column, position) in zip(requiredColumns, positions) {
-                values.append(try number(row[position], column: column, at: "\(path):\(lineNumber)"))
+                values.append(try number(table.text(row: row, column: position), column: column, at: table.place(ofRow: row)))
             }
-            rows += 1
         }
-        guard rows > 0 else {
-            throw .data(path, "no data rows after the header; expected at least one")
-        }
-        return NumericCSV(columns: requiredColumns, rows: rows, values: values)
+        return NumericCSV(columns: requiredColumns, rows: table.rowCount, values: values)
+    }
+
+    /// Calls `body` with each record of `bytes` and the line it starts on, in order (see `Records`).
+    static func forEachRecord(_ bytes: [UInt8], path: String,
+                              _ body: (_ line: Int, _ fields: [String]) throws(NNTrainError) -> Void) throws(NNTrainError) {
+        var records = Records(bytes, path: path)
+        while let (line, fields) = try records.next() { try body(line, fields) }
     }
 
     /// The records of a file with the 1-based line each starts on, skipping a leading UTF-8

@@ -27,6 +27,10 @@ public struct CheckpointEvaluation: Codable, Sendable {
     public var regression: RegressionReport?
     /// A linear model on data with known true weights beside it: learned against true weights.
     public var weights: [RunSummary.WeightRecovery]?
+    /// The data's notes and warnings (`TrainingData.notes`, `.warnings`): rows dropped, categories
+    /// the model never saw.
+    public var notes: [String] = []
+    public var warnings: [String] = []
 
     /// Evaluates the checkpoint at `checkpointPath` on `split` of its data (at `dataPath` when
     /// given), with top-k accuracy for each k of `topK` (classification; a regression model ignores
@@ -43,8 +47,12 @@ public struct CheckpointEvaluation: Codable, Sendable {
                 + "the number of classes of \(checkpointPath)")
         }
         var configuration = try checkpoint.configuration(path: checkpointPath)
-        if let dataPath { configuration.data.path = dataPath }
-        var data = try TrainingData.load(for: &configuration, file: checkpointPath)
+        if let dataPath {  // its own test split, not the test file the model was tested on
+            configuration.data.path = dataPath
+            configuration.data.testPath = nil
+        }
+        var data = try TrainingData.load(for: &configuration, file: checkpointPath,
+                                         trained: TrainedInput(schema: checkpoint.inputSchema, classNames: checkpoint.classNames))
         let inputWidth = checkpoint.parameterLayout.first?.shape.last ?? 0
         let outputWidth = checkpoint.parameterLayout.last?.shape.first ?? 0
         guard data.train.featureCount == inputWidth, checkpoint.normalizer.scale.count == inputWidth else {
@@ -72,7 +80,8 @@ public struct CheckpointEvaluation: Codable, Sendable {
         let (outputs, sums) = Self.outputs(of: network, on: dataset, normalizer: data.normalizer, loss: loss)
         var evaluation = CheckpointEvaluation(
             checkpoint: checkpointPath, architecture: checkpoint.architecture, dataset: configuration.data.dataset.rawValue,
-            dataPath: configuration.data.path, split: split, rows: dataset.count, loss: sums.loss / Double(max(sums.rows, 1)))
+            dataPath: configuration.data.path, split: split, rows: dataset.count, loss: sums.loss / Double(max(sums.rows, 1)),
+            notes: data.notes, warnings: data.warnings)
         switch dataset.targets {
         case .classes(let labels):
             evaluation.classification = try ClassificationReport(logits: outputs, labels: labels,
