@@ -13,8 +13,8 @@ struct EvalCommand: ParsableCommand {
               completion: .checkpointFile)
     var checkpoint: String
 
-    @Option(help: ArgumentHelp("The data (a Fashion-MNIST folder or a CSV) instead of the checkpoint config's data.path; a CSV is "
-        + "encoded with the checkpoint's columns, categories and classes.",
+    @Option(help: ArgumentHelp("The data (a Fashion-MNIST folder or a CSV) instead of the checkpoint config's data.path; "
+        + "a CSV is encoded with the checkpoint's columns, categories and classes.",
                                valueName: "path"), completion: .csvFile)
     var data: String?
 

@@ -6,7 +6,8 @@ import Testing
 @Suite struct ConfigUnsetTests {
     /// A value for each key that may be unset, different from what leaving it out gives.
     static let samples: [String: String] = [
-        "data.path": "elsewhere", "data.class_names": "[a, b]",
+        "data.path": "elsewhere", "data.class_names": "[a, b]", "data.target": "y", "data.features": "[a, b]",
+        "data.test_path": "test.csv",
         "optimizer.lr": "0.5", "optimizer.eps": "0.1", "optimizer.weight_decay": "0.5",
         "scheduler.step_size": "3", "scheduler.gamma": "0.5", "scheduler.t_max": "7", "scheduler.t_0": "3",
         "scheduler.max_lr": "0.5", "scheduler.base_lr": "0.01", "scheduler.base_momentum": "0.5",
@@ -31,7 +32,12 @@ import Testing
         let key = try #require(Configuration.keys.valueEntries.first { $0.path == path }?.key)
         // A choice the key applies to, so that giving it is not refused as a key of another choice:
         // the first with which the sample value gives a valid config.
-        let choices = key.condition.map { condition in condition.choices.map { ["\(condition.keyPath)=\($0)"] } } ?? [[]]
+        // (csv needs its target too, unless that is the key unset.)
+        let choices = key.condition.map { condition in
+            condition.choices.map {
+                ["\(condition.keyPath)=\($0)"] + ($0 == "csv" && path != "data.target" ? ["data.target=y"] : [])
+            }
+        } ?? [[]]
         let choice = choices.first { (try? Self.parse($0 + ["\(path)=\(sample)"]).get()) != nil } ?? choices[0]
         let absent = Self.parse(choice)
         for null in ["null", "~", "", "Null"] {

@@ -156,12 +156,13 @@ public enum BonusData {
         return truth
     }
 
-    /// The csv options of the preset `data.dataset: bonus`: the five feature columns (others are
-    /// ignored), the target `bonus`, regression, no text taken for missing (an empty field or `NA` is
-    /// refused as not a number), with the given splits.
+    /// The csv options of the preset `data.dataset: bonus`: the five numeric feature columns (others
+    /// are ignored), the target `bonus`, regression, no text taken for missing (an empty field, `NA`
+    /// or any other text is refused as not a number), with the given splits.
     static func options(testSplit: Double, validationSplit: Double) -> CSVDataset.Options {
         CSVDataset.Options(target: targetName, task: .regression, features: featureNames, missingValues: [],
-                           missing: .refuse, testSplit: testSplit, validationSplit: validationSplit, describesItself: false)
+                           missing: .refuse, testSplit: testSplit, validationSplit: validationSplit, describesItself: false,
+                           textIsCategorical: false)
     }
 
     /// Reads a bonus CSV whole, as the preset reads it (`options`, nothing held out), and the truth

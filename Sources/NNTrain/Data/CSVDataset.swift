@@ -56,10 +56,13 @@ enum CSVDataset {
         var validationSplit: Double
         /// Whether to print the task and class lines (csv), or nothing new (the bonus preset).
         var describesItself = true
+        /// Whether a feature column holding text is categorical (csv), or every feature is numeric and
+        /// text in one is refused as not a number (the bonus preset).
+        var textIsCategorical = true
 
         init(target: String, task: TaskSetting, features: [String]?, drop: [String] = [], categorical: [String] = [],
              missingValues: [String], missing: MissingPolicy, classNames: [String]? = nil, testPath: String? = nil,
-             testSplit: Double, validationSplit: Double, describesItself: Bool = true) {
+             testSplit: Double, validationSplit: Double, describesItself: Bool = true, textIsCategorical: Bool = true) {
             self.target = target
             self.task = task
             self.features = features
@@ -72,6 +75,7 @@ enum CSVDataset {
             self.testSplit = testSplit
             self.validationSplit = validationSplit
             self.describesItself = describesItself
+            self.textIsCategorical = textIsCategorical
         }
 
         /// The options of a csv run's data section (`target` checked present by the rules between keys).
@@ -150,7 +154,8 @@ enum CSVDataset {
             let features = try source.encode(rows, with: schema, notes: &recordNotes)
             filled += recordNotes.filled
             if recordNotes.unknownCategories > 0 {
-                warnings.append("\(split): \(recordNotes.unknownCategories) value\(recordNotes.unknownCategories == 1 ? "" : "s") "
+                let count = recordNotes.unknownCategories
+                warnings.append("\(split): \(count) value\(count == 1 ? "" : "s") "
                     + "of categorical columns not seen in the training split, encoded as all zeros")
             }
             let rowTargets: Targets = switch targets {
@@ -337,7 +342,8 @@ enum CSVDataset {
                     let known = classNames.joined(separator: ", ")
                     switch given {
                     case .config(let problem):
-                        throw problem("data.class_names", "does not list \(quoted(text)), the target of \(table.place(ofRow: row)); "
+                        throw problem("data.class_names", "does not list \(quoted(text)), the target of "
+                            + "\(table.place(ofRow: row)); "
                             + "expected every class of column '\(columns.target)'")
                     case .model:
                         throw .data(table.place(ofRow: row), "column '\(columns.target)': class \(quoted(text)) is not one the "
@@ -443,7 +449,8 @@ enum CSVDataset {
             var used = [Bool](repeating: false, count: texts.count)
             for row in source.rows where !source.isMissing(row: row, feature: index) { used[Int(codes[row])] = true }
             let values = texts.map(number)
-            let categorical = options.categorical.contains(name) || texts.indices.contains { used[$0] && values[$0] == nil }
+            let categorical = options.categorical.contains(name)
+                || (options.textIsCategorical && texts.indices.contains { used[$0] && values[$0] == nil })
             var counts = [Int](repeating: 0, count: texts.count)
             var sum = 0.0, present = 0
             for kept in trainRows {
@@ -465,7 +472,8 @@ enum CSVDataset {
                 let categories = texts.indices.filter { counts[$0] > 0 }.map { texts[$0] }.sorted()
                 let mostFrequent = texts.indices.filter { counts[$0] > 0 }
                     .min { (-counts[$0], texts[$0]) < (-counts[$1], texts[$1]) }.map { texts[$0] }
-                fitted.append(.init(name: name, encoding: .categorical(categories: categories, fill: impute ? mostFrequent : nil)))
+                fitted.append(.init(name: name,
+                                    encoding: .categorical(categories: categories, fill: impute ? mostFrequent : nil)))
             } else {
                 fitted.append(.init(name: name, encoding: .numeric(fill: impute ? Float(sum / Double(max(present, 1))) : nil)))
             }
