@@ -23,7 +23,7 @@ struct EvalCommand: ParsableCommand {
 
     @Option(name: .customLong("top-k"), help: ArgumentHelp(
         "Also report top-k accuracy, 1 ≤ k ≤ the number of classes; top-1 is the accuracy (classification; "
-            + "default: \(defaultTopK)).", valueName: "k"))
+            + "default: \(defaultTopK), or the number of classes if fewer).", valueName: "k"))
     var topK: Int?
 
     /// The k of the top-k accuracy reported for a classifier when --top-k is not given.
@@ -45,7 +45,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let evaluation = try CheckpointEvaluation.run(checkpointPath: checkpoint, dataPath: data, split: split,
-                                                      topK: [topK ?? Self.defaultTopK])
+                                                      topK: topK.map { [$0] } ?? [], defaultTopK: Self.defaultTopK)
         for warning in evaluation.warnings { Terminal.printWarning(warning) }
         if let report = evaluation.classification {
             if let csv { try OutputFile.write(Array(report.csv().utf8), to: csv) }

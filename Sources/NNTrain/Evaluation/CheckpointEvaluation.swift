@@ -37,11 +37,15 @@ public struct CheckpointEvaluation: Codable, Sendable {
     /// it). Throws `.usage` for a k outside 1...classes (checked before the data are read), `.data`
     /// when the data do not fit the model (another number of features or classes) or the split is
     /// empty.
-    public static func run(checkpointPath: String, dataPath: String? = nil, split: Split, topK: [Int] = [])
-        throws(NNTrainError) -> CheckpointEvaluation
+    /// `defaultTopK` is the k reported when `topK` is empty, lowered to the number of classes (a
+    /// two-class model has no top-3).
+    public static func run(checkpointPath: String, dataPath: String? = nil, split: Split, topK: [Int] = [],
+                           defaultTopK: Int? = nil) throws(NNTrainError) -> CheckpointEvaluation
     {
         let checkpoint = try Checkpoint.read(path: checkpointPath)
         let classCount = checkpoint.classNames.count
+        var topK = topK
+        if topK.isEmpty, let k = defaultTopK, classCount > 0 { topK = [min(k, classCount)] }
         if classCount > 0, let k = topK.first(where: { !(1...classCount).contains($0) }) {
             throw NNTrainError(.usage, "--top-k \(k): expected an integer from 1 to \(classCount), "
                 + "the number of classes of \(checkpointPath)")
