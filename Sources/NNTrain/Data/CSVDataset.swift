@@ -121,8 +121,9 @@ enum CSVDataset {
         }
         let classNames = task == .regression ? []
             : trained?.classNames ?? options.classNames ?? sortedClassNames(source.targetTexts)
-        let targets = try source.targets(task: task, classNames: classNames, given: trained != nil ? .model
-            : options.classNames != nil ? .config(configProblem) : .data)
+        let classSource: Source.ClassSource = trained != nil ? .model
+            : options.classNames != nil ? .config(configProblem) : .trainingFile(path)
+        let targets = try source.targets(task: task, classNames: classNames, given: classSource)
 
         // The rows of each split, as positions into `source.rows`.
         let labels: [Int32]? = if case .classes(let labels) = targets { labels } else { nil }
@@ -169,8 +170,7 @@ enum CSVDataset {
         let validation = try dataset(validationRows, of: source, targets: targets, split: "validation split")
         let test: Dataset
         if let testSource {
-            let testTargets = try testSource.targets(task: task, classNames: classNames,
-                                                     given: task == .classification ? .trainingFile(path) : .data)
+            let testTargets = try testSource.targets(task: task, classNames: classNames, given: classSource)
             test = try dataset(Array(0..<testSource.rows.count), of: testSource, targets: testTargets, split: "test file")
         } else {
             test = try dataset(testRows, of: source, targets: targets, split: "test split")
@@ -313,9 +313,9 @@ enum CSVDataset {
             featureMissing[index][Int(table.codes[columns.featurePositions[index]][row])]
         }
 
-        /// Who fixed the classes, for the error of a target outside them.
+        /// Who fixed the classes, for the error of a target outside them: `data.class_names`, the
+        /// model (eval), or the values of the training file at this path.
         enum ClassSource {
-            case data
             case config((String, String) -> NNTrainError)
             case model
             case trainingFile(String)
@@ -351,9 +351,6 @@ enum CSVDataset {
                     case .trainingFile(let path):
                         throw .data(table.place(ofRow: row), "column '\(columns.target)': class \(quoted(text)) does not occur "
                             + "in \(path); expected one of: \(known)")
-                    case .data:
-                        throw .data(table.place(ofRow: row), "column '\(columns.target)': class \(quoted(text)); expected one "
-                            + "of: \(known)")
                     }
                 }
                 labels.append(label)
