@@ -195,6 +195,19 @@ import Testing
         #expect(Self.floats(try load(csv, keys, rest: "seed: 7\n").data.test) != Self.floats(data.test))
     }
 
+    /// 30 rows of a and 2 of b: the test split takes 6 a (round(32 × 0.2) = 6, the left-over row to a,
+    /// remainder 20 of 32 against 12), validation 3 more a (remainders 20 and 6 of 26), leaving 21 a and
+    /// 2 b: more than 10 to 1, a warning.
+    @Test func unequalClassesOfTheTrainingSplitAreCountedAndWarnedOf() throws {
+        let csv = "x,label\n" + (0..<32).map { "\($0),\($0 < 30 ? "a" : "b")" }.joined(separator: "\n") + "\n"
+        let data = try load(csv, ["target: label"]).data
+        #expect(data.notes.last == "classes of the training split: a 21, b 2")
+        #expect(data.warnings == ["unequal classes: 'a' has 21 rows of the training split, more than 10× the 2 of 'b'; "
+            + "accuracy alone can hide a class the model never predicts (see the per-class recall of nntrain eval)"])
+        let balanced = "x,label\n" + (0..<32).map { "\($0),\($0 < 28 ? "a" : "b")" }.joined(separator: "\n") + "\n"
+        #expect(try load(balanced, ["target: label"]).data.warnings.isEmpty)
+    }
+
     /// The largest-remainder rule: half of classes of 5, 3 and 2 rows is 5 rows, ⌊2.5⌋, ⌊1.5⌋ and
     /// 1, the one left over to the lower of the two classes with remainder one half.
     @Test func stratifiedRoundingGivesLeftOverRowsByLargestRemainder() {
