@@ -5,13 +5,14 @@
 #                       throughput, GFLOP/s, load time, peak memory, test-evaluation time
 #                       (Benchmarks/bench.py; BENCH_ROUNDS=1, BENCH_ARGS="--batches 128 --precisions fp32"
 #                       for a quick try; TORCH_PYTHON=/path/to/python picks PyTorch's interpreter)
+#   make bench-tabular  nntrain's defaults against scikit-learn's MLP on five small public tables (Benchmarks/tabular.py)
 #   make bench-kernels  micro-benchmarks of the hot kernels (Benchmarks/NNTrainKernels, package-benchmark)
 #   make kill-resume    kill -9 a run at 20 random moments and resume it each time
 #   make fuzz           build the libFuzzer targets (one per reader) and run each for FUZZ_SECONDS
 #   make lint           swift format lint with the checked-in .swift-format, and lines within its lineLength
 #                       (docs/testing.md, "Style")
 #   make docs           write docs/config.md, the config reference, from the key table (nntrain config --markdown)
-.PHONY: run test lint deps build data bonus compare-gd kill-resume bench bench-kernels fuzz docs clean
+.PHONY: run test lint deps build data bonus compare-gd kill-resume bench bench-tabular bench-kernels fuzz docs clean
 
 SWIFT ?= swift
 # Swift's build folder; another (make bench SCRATCH=.build-x) keeps parallel builds of one checkout apart.
@@ -77,6 +78,15 @@ kill-resume: build
 bench: build data
 	python3 Benchmarks/bench.py --nntrain $(NNTRAIN) $(BENCH_ARGS)
 
+# nntrain's defaults against scikit-learn's MLP on small public tables (iris, wine, breast cancer,
+# diabetes from scikit-learn's own package; penguins when its mirror exists), same splits, 3 seeds;
+# scikit-learn and pandas pinned, in a virtual environment of their own (.venv-bench).
+BENCH_VENV := .venv-bench
+bench-tabular: build
+	@[ -x $(BENCH_VENV)/bin/python ] || (python3 -m venv $(BENCH_VENV) && \
+		$(BENCH_VENV)/bin/pip install -q scikit-learn==1.5.2 pandas==3.1.1)
+	$(BENCH_VENV)/bin/python Benchmarks/tabular.py --nntrain $(NNTRAIN) $(BENCH_TABULAR_ARGS)
+
 # package-benchmark (ordo-one) is a dependency only with NNTRAIN_BENCHMARKS=1 (see Package.swift), in
 # its own build folder, so that make test neither fetches nor builds it. Its plugin builds the
 # benchmark target in release mode and prints one table per benchmark.
@@ -93,4 +103,4 @@ docs: build
 	$(NNTRAIN) config --markdown > docs/config.md
 
 clean:
-	rm -rf $(SCRATCH) .build-benchmarks .build-fuzz runs
+	rm -rf $(SCRATCH) .build-benchmarks .build-fuzz $(BENCH_VENV) runs
