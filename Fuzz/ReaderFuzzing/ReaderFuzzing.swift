@@ -23,7 +23,9 @@ public enum FuzzedReader: String, CaseIterable, Sendable {
     /// name only words the refusal of a file that is neither). Images go through `IDXImageStream`
     /// too.
     case idx
-    /// `CSVReader.read` on a CSV file, columns a and b.
+    /// A CSV file as a csv dataset (`TrainingData.load` with target b, imputing, so text and
+    /// missing values take the one-hot and imputation paths), then `CSVReader.read` on it, columns a
+    /// and b; the first refusal counts.
     case csv
     /// A checkpoint's bytes: `CheckpointFile.verify`, and (skipping the checksum, which a mutation
     /// rarely keeps) `SafeTensors.decode`, `Checkpoint(contents:)`, restoring into a trainer and
@@ -216,7 +218,23 @@ public enum ReaderFuzzing {
             case .idx: try readIDX(bytes)
             case .csv:
                 try withFile(bytes, named: "t.csv") { path throws(NNTrainError) in
-                    _ = try CSVReader.read(path: path, requiredColumns: ["a", "b"])
+                    var configuration = Configuration()
+                    configuration.data.dataset = .csv
+                    configuration.data.path = path
+                    configuration.data.target = "b"
+                    configuration.data.missing = .impute
+                    var refusal: NNTrainError?
+                    do throws(NNTrainError) {
+                        _ = try TrainingData.load(for: &configuration, file: path)
+                    } catch {
+                        refusal = error
+                    }
+                    do throws(NNTrainError) {
+                        _ = try CSVReader.read(path: path, requiredColumns: ["a", "b"])
+                    } catch {
+                        refusal = refusal ?? error
+                    }
+                    if let refusal { throw refusal }
                 }
             case .checkpoint: try readCheckpoint(bytes)
             }
@@ -232,7 +250,8 @@ public enum ReaderFuzzing {
         guard case .refused(let error) = outcome else { return nil }
         let kinds: [NNTrainError.Kind] = switch reader {
         case .config: [.config]
-        case .idx, .csv: [.data]
+        case .idx: [.data]
+        case .csv: [.data, .config]  // a header without the target b, or no training rows left, is the config's error
         case .checkpoint: [.data, .config, .diverged]  // a state that does not fit the config is .config; training may diverge
         }
         if !kinds.contains(error.kind) { return "kind \(error.kind) (\(error.exitStatus)): \(error.message)" }

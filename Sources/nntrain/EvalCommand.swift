@@ -14,7 +14,8 @@ struct EvalCommand: ParsableCommand {
     var checkpoint: String
 
     @Option(help: ArgumentHelp("The data (an IDX image set's folder or a CSV file, of the model's kind) instead of the "
-                               + "checkpoint config's data.path.",
+                               + "checkpoint config's data.path; a CSV is encoded with the checkpoint's columns, categories "
+                               + "and classes.",
                                valueName: "path"), completion: .csvFile)
     var data: String?
 
@@ -23,7 +24,7 @@ struct EvalCommand: ParsableCommand {
 
     @Option(name: .customLong("top-k"), help: ArgumentHelp(
         "Also report top-k accuracy, 1 ≤ k ≤ the number of classes; top-1 is the accuracy (classification; "
-            + "default: \(defaultTopK)).", valueName: "k"))
+            + "default: \(defaultTopK), or the number of classes if fewer).", valueName: "k"))
     var topK: Int?
 
     /// The k of the top-k accuracy reported for a classifier when --top-k is not given.
@@ -45,7 +46,8 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let evaluation = try CheckpointEvaluation.run(checkpointPath: checkpoint, dataPath: data, split: split,
-                                                      topK: [topK ?? Self.defaultTopK])
+                                                      topK: topK.map { [$0] } ?? [], defaultTopK: Self.defaultTopK)
+        for warning in evaluation.warnings { Terminal.printWarning(warning) }
         if let report = evaluation.classification {
             if let csv { try OutputFile.write(Array(report.csv().utf8), to: csv) }
             if let plot {
@@ -70,7 +72,8 @@ struct EvalCommand: ParsableCommand {
 
     /// The figures for a person at a terminal.
     static func text(_ e: CheckpointEvaluation) -> String {
-        var text = "\(e.checkpoint): \(e.architecture), \(e.split.rawValue) split of \(e.dataset) (\(e.dataPath)), "
+        var text = e.notes.map { $0 + "\n" }.joined()
+        text += "\(e.checkpoint): \(e.architecture), \(e.split.rawValue) split of \(e.dataset) (\(e.dataPath)), "
             + "\(e.rows) rows\n"
         text += "loss \(String(format: "%.4f", e.loss))\n\n"
         if let report = e.classification {

@@ -27,6 +27,7 @@ final class ProgressDisplay: TrainingObserver {
     }
 
     func runStarted(_ plan: TrainingRun.Plan) {
+        for note in plan.dataNotes { emit(note) }
         let widths = plan.layerWidths.map(String.init).joined(separator: "-")
         emit("nntrain: \(plan.dataset), MLP \(widths) (\(plan.parameterCount) parameters), "
             + "\(plan.trainRows) train / \(plan.validationRows) validation / \(plan.testRows) test rows "

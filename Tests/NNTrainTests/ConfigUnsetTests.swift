@@ -6,7 +6,8 @@ import Testing
 @Suite struct ConfigUnsetTests {
     /// A value for each key that may be unset, different from what leaving it out gives.
     static let samples: [String: String] = [
-        "data.path": "elsewhere", "data.class_names": "[a, b]",
+        "data.path": "elsewhere", "data.class_names": "[a, b]", "data.target": "y", "data.features": "[a, b]",
+        "data.test_path": "test.csv",
         "optimizer.lr": "0.5", "optimizer.eps": "0.1", "optimizer.weight_decay": "0.5",
         "scheduler.step_size": "3", "scheduler.gamma": "0.5", "scheduler.t_max": "7", "scheduler.t_0": "3",
         "scheduler.max_lr": "0.5", "scheduler.base_lr": "0.01", "scheduler.base_momentum": "0.5",
@@ -18,8 +19,8 @@ import Testing
         "data.files.test_images": "c", "data.files.test_labels": "d",
     ]
 
-    /// What a choice needs besides: idx has no default folder.
-    static let requiredWithChoice = ["idx": ["data.path=set"]]
+    /// What a choice needs besides (unless it is the key unset): idx has no default folder, csv needs its target.
+    static let requiredWithChoice = ["idx": ["data.path=set"], "csv": ["data.target=y"]]
 
     static func parse(_ overrides: [String]) -> Result<Configuration, NNTrainError> {
         Result { () throws(NNTrainError) in try Configuration.parse(yaml: "seed: 1\n", source: "c.yaml", overrides: overrides) }
@@ -36,7 +37,9 @@ import Testing
         // A choice the key applies to, so that giving it is not refused as a key of another choice:
         // the first with which the sample value gives a valid config.
         let choices = key.condition.map { condition in
-            condition.choices.map { ["\(condition.keyPath)=\($0)"] + (Self.requiredWithChoice[$0] ?? []) }
+            condition.choices.map {
+                ["\(condition.keyPath)=\($0)"] + (Self.requiredWithChoice[$0] ?? []).filter { !$0.hasPrefix(path + "=") }
+            }
         } ?? [[]]
         let choice = choices.first { (try? Self.parse($0 + ["\(path)=\(sample)"]).get()) != nil } ?? choices[0]
         let absent = Self.parse(choice)

@@ -132,6 +132,7 @@ extension ConfigurationTests {
                     // regression loss needs the regression dataset; a few schedules a required key).
                     var overrides = ["\(condition.keyPath)=\(choice)"]
                     if condition.keyPath == "loss", choice != "cross_entropy" { overrides.append("data.dataset=bonus") }
+                    if condition.keyPath == "data.dataset", choice == "csv" { overrides.append("data.target=y") }
                     let required = ["step": "step_size=2", "multistep": "milestones=[2]", "exponential": "gamma=0.9",
                                     "cosine_restarts": "t_0=2"]
                     if condition.keyPath == "scheduler.name", let key = required[choice] { overrides.append("scheduler.\(key)") }
@@ -164,8 +165,9 @@ extension ConfigurationTests {
 
         @Test func unknownKeyInSectionSuggestsTheNearestKey() {
             #expect(configError("data:\n  datset: bonus\n") ==
-                "configs/x.txt:2: unknown key 'datset' in section 'data'; expected one of: dataset, path, "
-                + "validation_split, test_split, normalize, class_names, files, augment (did you mean 'dataset'?)")
+                "configs/x.txt:2: unknown key 'datset' in section 'data'; expected one of: dataset, path, target, task, "
+                + "features, drop, categorical, missing_values, missing, validation_split, test_split, test_path, normalize, "
+                + "class_names, files, augment (did you mean 'dataset'?)")
         }
 
         @Test func unknownKeyOfAnotherSectionSaysWhereItBelongs() {
@@ -448,6 +450,11 @@ extension ConfigurationTests {
                 data:
                   dataset: fashion-mnist
                   path: "data/fashion-mnist"
+                  # task: auto (applies only to csv)
+                  # drop: [] (applies only to csv)
+                  # categorical: [] (applies only to csv)
+                  # missing_values: ["", "NA", "NaN", "nan", "null", "?"] (applies only to csv)
+                  # missing: refuse (applies only to csv)
                   validation_split: 0.1
                   test_split: 0.2
                   normalize: scale

@@ -23,6 +23,9 @@ import Testing
         case idxSet
         /// `CSVReader.read` on `t.csv`, columns a and b.
         case csv
+        /// `TrainingData.load` of the csv config `c.yaml` on `t.csv` (its `data.path`, and a
+        /// `test_path` of `test.csv`, taken in the case's folder).
+        case csvDataset
         /// `Checkpoint.read` on `last.bin` (format, version, checksum, then every tensor and entry).
         case checkpoint
 
@@ -32,7 +35,7 @@ import Testing
             case .idxImages, .idxLabels: "data.gz"
             case .rawIDXImages: "images"
             case .fashionMNIST, .idxSet: ""
-            case .csv: "t.csv"
+            case .csv, .csvDataset: "t.csv"
             case .checkpoint: "last.bin"
             }
         }
@@ -50,6 +53,14 @@ import Testing
             case .fashionMNIST: _ = try FashionMNIST.load(folder: folder)
             case .idxSet: _ = try IDXImageSet.any.load(folder: folder)
             case .csv: _ = try CSVReader.read(path: path, requiredColumns: ["a", "b"])
+            case .csvDataset:
+                let config = (folder as NSString).appendingPathComponent("c.yaml")
+                var configuration = try Configuration.load(path: config)
+                configuration.data.path = path
+                if configuration.data.testPath != nil {
+                    configuration.data.testPath = (folder as NSString).appendingPathComponent("test.csv")
+                }
+                _ = try TrainingData.load(for: &configuration, file: config)
             case .checkpoint: _ = try Checkpoint.read(path: path)
             }
         }
@@ -87,7 +98,8 @@ import Testing
         var testDescription: String { name }
     }
 
-    @Test(arguments: configCases + gzipAndIDXCases + rawIDXCases + fashionMNISTCases + idxSetCases + csvCases + checkpointCases)
+    @Test(arguments: configCases + gzipAndIDXCases + rawIDXCases + fashionMNISTCases + idxSetCases + csvCases + csvDatasetCases
+                     + checkpointCases)
     func refusedWithItsMessage(_ corpusCase: Case) throws {
         let folder = try TemporaryFolder()
         for (name, bytes) in corpusCase.files {
@@ -449,6 +461,57 @@ import Testing
              .exactly("{dir}/t.csv:2: column 'a': '0x10' is not a number; \(notANumber)")),
         Case("csv: a folder", .csv, files: ["t.csv/x": []],
              .exactly("{dir}/t.csv is a folder; expected a CSV file with a header row"), .missingFile),
+    ]
+
+    // MARK: CSV datasets
+
+    /// A csv config on `t.csv` with the data keys `keys` (the first on line 3) and the CSV `text`.
+    static func csvDataset(_ name: String, _ keys: [String], _ text: String, test: String? = nil, _ expected: Expected,
+                           _ kind: NNTrainError.Kind = .data) -> Case {
+        let yaml = "data:\n  dataset: csv\n" + keys.map { "  \($0)\n" }.joined()
+        var files = ["c.yaml": Array(yaml.utf8), "t.csv": csv(text)]
+        if let test { files["test.csv"] = csv(test) }
+        return Case("csv dataset: \(name)", .csvDataset, files: files, expected, kind)
+    }
+
+    static let csvDatasetCases: [Case] = [
+        csvDataset("a missing feature value, refused by default", ["target: y"], "a,y\n1,p\nNA,q\n",
+                   .exactly("{dir}/t.csv:3: column 'a': the value is missing ('NA'); expected a value, or data.missing: "
+                       + "drop_rows or impute")),
+        csvDataset("every target missing", ["target: y"], "a,y\n1,\n2,?\n",
+                   .exactly("{dir}/t.csv: no rows are left once rows with a missing target are dropped; expected at least one")),
+        csvDataset("every row with a gap, dropped", ["target: y", "missing: drop_rows"], "a,b,y\n1,,p\nnull,2,q\n",
+                   .exactly("{dir}/t.csv: no rows are left once rows with a missing target or feature are dropped; "
+                       + "expected at least one")),
+        csvDataset("a target column the header lacks", ["target: z"], "a,y\n1,p\n",
+                   .exactly("{dir}/c.yaml:3: data.target: column 'z' is not in {dir}/t.csv, whose columns are: a, y"), .config),
+        csvDataset("the target column twice", ["target: y"], "a,y,y\n1,p,q\n",
+                   .exactly("{dir}/t.csv:1: column 'y' appears 2 times; expected once")),
+        csvDataset("a feature column twice", ["target: y"], "a,a,y\n1,2,p\n",
+                   .exactly("{dir}/t.csv:1: column 'a' appears 2 times; expected once")),
+        csvDataset("no feature column left", ["target: y", "drop: [a]"], "a,y\n1,p\n",
+                   .exactly("{dir}/c.yaml:4: data.drop: leaves no feature column of {dir}/t.csv besides the target; "
+                       + "expected at least one"), .config),
+        csvDataset("a ragged row", ["target: y"], "a,y\n1,p\n2\n",
+                   .exactly("{dir}/t.csv:3: 1 fields; expected 2 as in the header")),
+        csvDataset("a text target forced to regression", ["target: y", "task: regression"], "a,y\n1,p\n",
+                   .exactly("{dir}/t.csv:2: column 'y': 'p' is not a number; \(notANumber)")),
+        csvDataset("a column with nothing to impute from", ["target: y", "missing: impute"], "a,b,y\n1,NA,p\n2,,q\n",
+                   .exactly("{dir}/t.csv: column 'b' has no value in the training split to impute its missing ones from; "
+                       + "expected some values, or the column in data.drop")),
+        csvDataset("a test file without a feature column", ["target: y", "test_path: test.csv"], "a,b,y\n1,2,p\n",
+                   test: "b,y\n1,p\n",
+                   .exactly("{dir}/test.csv:1: missing column 'a'; expected the columns of {dir}/t.csv: a, b, y")),
+        csvDataset("a test file with a class the training file lacks", ["target: y", "test_path: test.csv"],
+                   "a,y\n1,p\n2,q\n", test: "a,y\n1,r\n",
+                   .exactly("{dir}/test.csv:2: column 'y': class 'r' does not occur in {dir}/t.csv; expected one of: p, q")),
+        csvDataset("a test file with text in a numeric column", ["target: y", "test_path: test.csv"],
+                   "a,y\n1,p\n2,q\n", test: "a,y\nmany,p\n",
+                   .exactly("{dir}/test.csv:2: column 'a': 'many' is not a number; \(notANumber)")),
+        csvDataset("a quote never closed", ["target: y"], "a,y\n1,\"p\n",
+                   .containing("{dir}/t.csv:2: field 2: the quoted field that starts on this line is never closed")),
+        csvDataset("an empty file", ["target: y"], "",
+                   .exactly("{dir}/t.csv: empty file; expected a header row naming the columns")),
     ]
 
     // MARK: Checkpoints

@@ -83,7 +83,8 @@ import Testing
             + "classes (see 'nntrain eval --help')")
         let help = try CommandLineTests.run(["eval", "--help"], in: directory)
         #expect(help.standardOutput.split(whereSeparator: \.isWhitespace).joined(separator: " ").contains(
-            "Also report top-k accuracy, 1 ≤ k ≤ the number of classes; top-1 is the accuracy (classification; default: 3)."))
+            "Also report top-k accuracy, 1 ≤ k ≤ the number of classes; top-1 is the accuracy (classification; default: 3, "
+                + "or the number of classes if fewer)."))
     }
 
     @Test func aRegressionModelRefusesAnExplicitTopK() throws {

@@ -178,6 +178,17 @@ struct ConfigKey: Sendable {
               read: { value throws(NNTrainError) in try value.path() }, write: { $0.map(yamlQuoted) })
     }
 
+    /// A single text (a column name) whose absence (nil) means "work it out" or "not given".
+    static func optionalText(
+        _ name: String, _ field: WritableKeyPath<Configuration, String?> & Sendable, help: String
+    ) -> ConfigKey {
+        value(name, field, help: help, allowed: "a name", read: { value throws(NNTrainError) in
+            let text = try value.scalarText(expecting: "a name")
+            guard !text.isEmpty else { throw value.problem("is empty; expected a name") }
+            return text
+        }, write: { $0.map(yamlQuoted) })
+    }
+
     /// A list of texts (column or class names, missing-value tokens), none repeated; each element
     /// any single value, written quoted so that it reads back unchanged; `example` shows the syntax.
     static func textList(

@@ -11,14 +11,36 @@ extension Configuration {
                  help: "seeds initialisation, splits, shuffling, dropout and augmentation"),
         .section("data", [
             .choice("dataset", \.data.dataset, help: "the dataset to train on"),
-            .path("path", \.data.path, help: "folder of the 4 IDX files (fashion-mnist, mnist, idx), or the bonus CSV")
-                .whenUnset("data/fashion-mnist, data/mnist, or data/bonus.csv for bonus; required for idx"),
+            .path("path", \.data.path, help: "folder of the 4 IDX files (fashion-mnist, mnist, idx), or the training CSV")
+                .whenUnset("data/fashion-mnist, data/mnist, data/bonus.csv for bonus, data/train.csv for csv; required for idx"),
+            .optionalText("target", \.data.target, help: "the column to predict")
+                .onlyWhen("data.dataset", is: DatasetKind.csv).whenUnset("none (csv requires it)"),
+            .choice("task", \.data.task, help: "auto: a target of text, or of integers with at most 50 distinct values, "
+                + "is classified; any other numbers are regressed")
+                .onlyWhen("data.dataset", is: DatasetKind.csv),
+            .optionalTextList("features", \.data.features, example: "[age, city]", help: "the feature columns")
+                .onlyWhen("data.dataset", is: DatasetKind.csv).whenUnset("every column but the target and data.drop"),
+            .textList("drop", \.data.drop, example: "[id]", help: "columns left out of the features (an id)")
+                .onlyWhen("data.dataset", is: DatasetKind.csv),
+            .textList("categorical", \.data.categorical, example: "[zip_code]",
+                      help: "numeric columns to one-hot encode too (text columns always are)")
+                .onlyWhen("data.dataset", is: DatasetKind.csv),
+            .textList("missing_values", \.data.missingValues, example: "[\"\", NA]",
+                      help: "field texts that mean a missing value (pandas' na_values)")
+                .onlyWhen("data.dataset", is: DatasetKind.csv),
+            .choice("missing", \.data.missing, help: "a missing feature value: refuse (naming it), drop_rows, or impute "
+                + "(the training split's mean, or its most frequent category)")
+                .onlyWhen("data.dataset", is: DatasetKind.csv),
             .number("validation_split", \.data.validationSplit, .atLeastZeroBelowOne,
-                    help: "fraction held out from the training set for validation, drawn with the seed"),
+                    help: "fraction held out from the training set for validation, drawn with the seed "
+                        + "(stratified for a classified CSV)"),
             .number("test_split", \.data.testSplit, .aboveZeroBelowOne,
                     help: "fraction held out from a CSV as its test set (Fashion-MNIST has its own)"),
+            .optionalPath("test_path", \.data.testPath, help: "a test CSV with the training CSV's columns")
+                .onlyWhen("data.dataset", is: DatasetKind.csv).whenUnset("none: test_split of data.path is held out"),
             .choice("normalize", \.data.normalize,
-                    help: "none: raw values; scale: pixels / 255, CSV columns min-max; standardize: (x - mean) / std"),
+                    help: "none: raw values; scale: pixels / 255, CSV columns min-max; standardize: (x - mean) / std "
+                        + "(csv: standardize by default; one-hot columns stay 0/1)"),
             .optionalTextList("class_names", \.data.classNames, example: "[cat, dog]",
                               help: "the classes' names in label order (a CSV's target values, an IDX set's labels 0...K-1)")
                 .whenUnset("the dataset's own names; a CSV's sorted target values; \"0\"...\"K-1\" for idx"),
@@ -43,7 +65,7 @@ extension Configuration {
         ]),
         .section("model", [
             .integerList("hidden", \.model.hidden, atLeast: 1, example: "[256, 128]",
-                         help: "hidden layer widths; [] is a linear model"),
+                         help: "hidden layer widths; [] is a linear model (csv: [100] by default)"),
             .choice("activation", \.model.activation, help: "the hidden layers' activation (gelu is the exact erf form)"),
             .number("leaky_slope", \.model.leakySlope, .positive, help: "negative slope of leaky_relu (nn.LeakyReLU)")
                 .onlyWhen("model.activation", is: ActivationKind.leakyRelu),
@@ -59,7 +81,8 @@ extension Configuration {
             .boolean("batch_norm", \.model.batchNorm,
                      help: "BatchNorm1d between each hidden layer's product and its activation"),
         ]),
-        .choice("loss", \.loss, help: "cross_entropy for fashion-mnist; mse, mae or huber for bonus"),
+        .choice("loss", \.loss, help: "cross_entropy for classification (the default); mse (the default), mae or huber "
+            + "for regression"),
         .number("huber_delta", \.huberDelta, .positive, help: "delta of nn.HuberLoss")
             .onlyWhen("loss", is: LossKind.huber),
         .section("regularization", [
@@ -185,9 +208,11 @@ extension Configuration {
                      help: "the same in epochs (one of the two)"),
         ]),
         .section("training", [
-            .integer("epochs", \.training.epochs, atLeast: 1, help: "epochs to train"),
+            .integer("epochs", \.training.epochs, atLeast: 1,
+                     help: "epochs to train (csv: 200 by default, which early stopping usually ends sooner)"),
             .batchSize("batch_size", \.training.batchSize,
-                       help: "rows per optimizer step (1 is stochastic GD; full is batch GD, one step per epoch)"),
+                       help: "rows per optimizer step (1 is stochastic GD; full is batch GD, one step per epoch; "
+                           + "csv: 64 by default)"),
             .choice("precision", \.training.precision, help: "fp16 and bf16 emulate torch.autocast"),
             .lossScaling("loss_scale", \.training.lossScale, help: "the loss scaling of torch's GradScaler")
                 .onlyWhen("training.precision", is: Precision.fp16, .bf16)
@@ -207,10 +232,11 @@ extension Configuration {
             .optionalChoice("mode", \.earlyStopping.mode, help: "whether the monitor should fall or rise")
                 .whenUnset("from the monitor"),
             .optionalInteger("patience", \.earlyStopping.patience, atLeast: 1,
-                             help: "epochs without improvement before stopping").whenUnset("off"),
+                             help: "epochs without improvement before stopping")
+                .whenUnset("off; 10 for csv with a validation split"),
             .number("min_delta", \.earlyStopping.minDelta, .nonNegative, help: "the least change that counts as an improvement"),
             .boolean("restore_best", \.earlyStopping.restoreBest,
-                     help: "put the best epoch's weights back at the end, however training ended"),
+                     help: "put the best epoch's weights back at the end, however training ended (csv: true by default)"),
         ]),
         .section("checkpoint", help: "written into <run directory>/checkpoints/", [
             .integer("every_n_epochs", \.checkpoint.everyNEpochs, atLeast: 1,

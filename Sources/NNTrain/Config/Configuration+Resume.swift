@@ -97,8 +97,12 @@ extension Configuration {
     /// the changes it allows, nil when there are none.
     public func resumeChanges(from saved: Configuration, state: TrainingState) -> (refused: [String], allowed: ResumeChanges?) {
         let rows = state.order.count
+        // A loss left to the task that only the data decide (a csv with data.task: auto) is filled in
+        // once the data are read, as it was for the checkpoint: the checkpoint's loss until then.
+        var current = self
+        if keySources.sources["loss"] == nil, knownTask == nil { current.loss = saved.loss }
         let old = saved.resolvingScheduleDefaults(stepsPerEpoch: saved.stepsPerEpoch(trainRows: rows))
-        let new = resolvingScheduleDefaults(stepsPerEpoch: stepsPerEpoch(trainRows: rows))
+        let new = current.resolvingScheduleDefaults(stepsPerEpoch: stepsPerEpoch(trainRows: rows))
         let (refused, allowed) = Self.classifyForResume(new.changedKeys(from: old))
         guard refused.isEmpty, !allowed.isEmpty else { return (refused, nil) }
         let entries = Self.keysByPath

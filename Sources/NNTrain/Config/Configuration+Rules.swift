@@ -14,6 +14,10 @@ extension Configuration {
             }
             data.path = path
         }
+        if data.dataset == .csv {
+            applyTabularDefaults(given: given)
+            try checkCSVKeys(given: given)
+        }
         if given["optimizer.lr"] == nil { optimizer.lr = optimizer.name.defaultLR }
         if given["optimizer.eps"] == nil { optimizer.eps = optimizer.name.defaultEps }
         if given["optimizer.weight_decay"] == nil { optimizer.weightDecay = optimizer.name.defaultWeightDecay }
@@ -37,9 +41,48 @@ extension Configuration {
     /// config, and allocating it would abort the process instead of giving an error.
     public static let maxParameters = 1 << 28
 
-    /// The task the config fixes before the data is read: the dataset kind's, or nil when the data
-    /// decide it.
-    var knownTask: PredictionTask? { data.dataset.task }
+    /// The task the config fixes before the data is read: the dataset kind's, or a csv's `data.task`
+    /// unless auto; nil when the data decide it.
+    var knownTask: PredictionTask? { data.dataset.task ?? data.task.task }
+
+    /// The defaults of a csv run, for small tabular data rather than Fashion-MNIST's 60,000 images,
+    /// after scikit-learn's MLPClassifier and MLPRegressor (one hidden layer of 100, adam at 1e-3,
+    /// up to 200 epochs, stopping once the loss has not improved for 10 epochs): model.hidden [100],
+    /// training.epochs 200, early stopping on val_loss with patience 10 that restores the best
+    /// epoch's weights (when there is a validation split; scikit-learn's early_stopping=True keeps
+    /// the best validation weights too), and per-column standardisation (as a StandardScaler in front
+    /// of scikit-learn's MLP; min-max scaling lets one outlier squash a column). The batch is 64 rows
+    /// rather than scikit-learn's min(200, n): a few hundred rows then still give 4 or more steps an
+    /// epoch, and a million rows an epoch of small steps that early stopping ends when the validation
+    /// loss stalls. Each applies only when its key is not given.
+    private mutating func applyTabularDefaults(given: [String: ConfigValue]) {
+        if given["model.hidden"] == nil { model.hidden = [100] }
+        if given["training.epochs"] == nil { training.epochs = 200 }
+        if given["training.batch_size"] == nil { training.batchSize = .rows(64) }
+        if given["data.normalize"] == nil { data.normalize = .standardize }
+        if given["early_stopping.patience"] == nil, data.validationSplit > 0 {
+            earlyStopping.patience = 10
+            if given["early_stopping.restore_best"] == nil { earlyStopping.restoreBest = true }
+        }
+    }
+
+    /// A csv dataset needs its target column, which may not also be a feature; a separate test file
+    /// replaces test_split, so the two are not given together.
+    private func checkCSVKeys(given: [String: ConfigValue]) throws(NNTrainError) {
+        guard let target = data.target else {
+            throw (given["data.dataset"] ?? given["data"])?.problem("csv needs the column to predict; expected "
+                + "data.target: NAME as well") ?? NNTrainError(.config, "data.target: csv needs the column to predict")
+        }
+        for key in ["features", "categorical"] {
+            let names = key == "features" ? data.features ?? [] : data.categorical
+            if names.contains(target), let value = given["data.\(key)"] {
+                throw value.problem("lists the target column \(quoted(target)); expected feature columns only")
+            }
+        }
+        if data.testPath != nil, let value = given["data.test_split"] {
+            throw value.problem("given together with data.test_path, which is the test set; expected one of the two")
+        }
+    }
 
     /// Fills in and checks what needs the data read: the loss unless given (the task's usual one:
     /// cross_entropy, or mse for regression), that the loss and the monitored figures fit the `task`,

@@ -43,6 +43,22 @@ public struct Configuration: Equatable, Sendable {
         public var classNames: [String]? = nil
         /// The names of an IDX set's four files in `path` (idx); nil fields: the standard names.
         public var files = IDXFileNames()
+        /// csv: the column the model predicts (required).
+        public var target: String? = nil
+        /// csv: classification or regression, or `auto` (decided from the target column, see `CSVDataset`).
+        public var task: TaskSetting = .auto
+        /// csv: the feature columns; nil: every column but the target and `drop`.
+        public var features: [String]? = nil
+        /// csv: columns left out of the features (an id).
+        public var drop: [String] = []
+        /// csv: columns one-hot encoded even though their values are numbers (a zip code).
+        public var categorical: [String] = []
+        /// csv: the field texts that mean "missing", pandas' read_csv default na_values in short.
+        public var missingValues: [String] = ["", "NA", "NaN", "nan", "null", "?"]
+        /// csv: what a missing feature value does.
+        public var missing: MissingPolicy = .refuse
+        /// csv: a separate test CSV with the same columns, instead of holding out `test_split`.
+        public var testPath: String? = nil
         /// Random changes to training images (never to validation or test data).
         public var augment = AugmentSection()
         public init() {}
@@ -281,6 +297,25 @@ public enum Normalization: String, CaseIterable, Sendable {
     /// (x − mean) / std with the training split's statistics: one mean and std over all pixels for
     /// images (as torchvision's Normalize on one channel), per column for CSV data.
     case standardize
+}
+
+/// What `data.task` says about a CSV's target: decide from the column (`auto`), or fixed.
+public enum TaskSetting: String, CaseIterable, Sendable {
+    case auto, classification, regression
+
+    /// The task it fixes; nil for `auto`.
+    public var task: PredictionTask? { PredictionTask(rawValue: rawValue) }
+}
+
+/// What a missing feature value (one of `data.missing_values`) in a CSV does.
+public enum MissingPolicy: String, CaseIterable, Sendable {
+    /// Refused, naming the first row and column.
+    case refuse
+    /// The row is left out (counted in a line).
+    case dropRows = "drop_rows"
+    /// Replaced by the training split's mean (numeric) or most frequent category (scikit-learn's
+    /// SimpleImputer, strategies "mean" and "most_frequent").
+    case impute
 }
 
 public enum ActivationKind: String, CaseIterable, Sendable {

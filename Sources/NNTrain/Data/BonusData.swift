@@ -21,6 +21,26 @@ public struct BonusTruth: Codable, Equatable, Sendable {
 
     /// The true weight of the feature column `name`, if it has one.
     public func weight(named name: String) -> Double? { weights[name] }
+
+    /// The truth beside the CSV at `csvPath` (`BonusData.truthPath(forCSV:)`), nil when there is
+    /// none; one that does not give a weight for exactly the feature columns `features` is refused.
+    static func read(besideCSV csvPath: String, features: [String]) throws(NNTrainError) -> BonusTruth? {
+        let truthFile = BonusData.truthPath(forCSV: csvPath)
+        guard FileManager.default.fileExists(atPath: truthFile) else { return nil }
+        let bytes = try InputFile.readAll(path: truthFile, expected: "the weights file of \(csvPath)")
+        let truth: BonusTruth
+        do {
+            truth = try JSONDecoder().decode(BonusTruth.self, from: Data(bytes))
+        } catch {
+            throw .data(truthFile,
+                        "not a weights file (\(ReportJSON.describe(error))); expected the JSON written by nntrain data bonus")
+        }
+        guard Set(truth.weights.keys) == Set(features) else {
+            throw .data(truthFile, "weights are given for \(truth.weights.keys.sorted().joined(separator: ", ")); "
+                + "expected \(features.joined(separator: ", "))")
+        }
+        return truth
+    }
 }
 
 /// A synthetic regression dataset with known weights: the yearly bonus of an employee, in thousands,
@@ -136,41 +156,23 @@ public enum BonusData {
         return truth
     }
 
-    /// Reads a bonus CSV (the five feature columns and `bonus`; others are ignored) and, if the file
-    /// `truthPath(forCSV: path)` exists, the truth beside it.
-    public static func load(path: String) throws(NNTrainError) -> (dataset: Dataset, truth: BonusTruth?) {
-        let table = try CSVReader.read(path: path, requiredColumns: featureNames + [targetName])
-        let width = featureNames.count
-        var features: [Float] = []
-        features.reserveCapacity(table.rows * width)
-        var targets: [Float] = []
-        targets.reserveCapacity(table.rows)
-        for row in 0..<table.rows {
-            let start = row * (width + 1)
-            features += table.values[start..<start + width]
-            targets.append(table.values[start + width])
-        }
-        let dataset = Dataset(
-            name: "bonus", features: .floats(features), featureCount: width, featureNames: featureNames,
-            targets: .values(targets), targetName: targetName)
+    /// The csv options of the preset `data.dataset: bonus`: the five numeric feature columns (others
+    /// are ignored), the target `bonus`, regression, no text taken for missing (an empty field, `NA`
+    /// or any other text is refused as not a number), with the given splits.
+    static func options(testSplit: Double, validationSplit: Double) -> CSVDataset.Options {
+        CSVDataset.Options(target: targetName, task: .regression, features: featureNames, missingValues: [],
+                           missing: .refuse, testSplit: testSplit, validationSplit: validationSplit, describesItself: false,
+                           textIsCategorical: false)
+    }
 
-        let truthFile = truthPath(forCSV: path)
-        guard FileManager.default.fileExists(atPath: truthFile) else { return (dataset, nil) }
-        let bytes = try InputFile.readAll(path: truthFile, expected: "the weights file of \(path)")
-        let truth: BonusTruth
-        do {
-            truth = try JSONDecoder().decode(BonusTruth.self, from: Data(bytes))
-        } catch {
-            throw .data(truthFile,
-                        "not a weights file (\(ReportJSON.describe(error))); expected the JSON written by nntrain data bonus")
+    /// Reads a bonus CSV whole, as the preset reads it (`options`, nothing held out), and the truth
+    /// beside it (`BonusTruth.read`).
+    public static func load(path: String) throws(NNTrainError) -> (dataset: Dataset, truth: BonusTruth?) {
+        let loaded = try CSVDataset.load(path: path, options: options(testSplit: 0, validationSplit: 0), seed: 0,
+                                         trained: nil, name: DatasetKind.bonus.rawValue) { key, message in
+            NNTrainError(.config, "\(key): \(message)")
         }
-        guard Set(truth.weights.keys) == Set(featureNames) else {
-            throw .data(
-                truthFile,
-                "weights are given for \(truth.weights.keys.sorted().joined(separator: ", ")); "
-                    + "expected \(featureNames.joined(separator: ", "))")
-        }
-        return (dataset, truth)
+        return (loaded.trainAll, loaded.bonusTruth)
     }
 
     /// `value` rounded to `decimals` decimals.

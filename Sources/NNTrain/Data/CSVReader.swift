@@ -36,39 +36,25 @@ public enum CSVReader {
 
     /// `read` on the file's bytes; `path` names the file in errors.
     static func parse(_ bytes: [UInt8], path: String, requiredColumns: [String]) throws(NNTrainError) -> NumericCSV {
-        var records = Records(bytes, path: path)
-        guard let (headerLine, names) = try records.next() else {
-            throw .data(path, "empty file; expected a header row naming the columns")
-        }
-        var positions: [Int] = []
-        for column in requiredColumns {
-            let matches = names.indices.filter { names[$0] == column }
-            guard let first = matches.first else {
-                throw .data(
-                    "\(path):\(headerLine)",
-                    "missing column '\(column)'; expected columns: \(requiredColumns.joined(separator: ", "))")
-            }
-            guard matches.count == 1 else {
-                throw .data("\(path):\(headerLine)", "column '\(column)' appears \(matches.count) times; expected once")
-            }
-            positions.append(first)
-        }
-
+        let table = try CSVTable(bytes, path: path)
+        let positions = try table.positions(of: requiredColumns, expected: "expected columns: "
+            + requiredColumns.joined(separator: ", "))
         var values: [Float] = []
-        var rows = 0
-        while let (lineNumber, row) = try records.next() {
-            guard row.count == names.count else {
-                throw .data("\(path):\(lineNumber)", "\(row.count) fields; expected \(names.count) as in the header")
-            }
+        values.reserveCapacity(table.rowCount * requiredColumns.count)
+        for row in 0..<table.rowCount {
+            let place = table.place(ofRow: row)
             for (column, position) in zip(requiredColumns, positions) {
-                values.append(try number(row[position], column: column, at: "\(path):\(lineNumber)"))
+                values.append(try number(table.text(row: row, column: position), column: column, at: place))
             }
-            rows += 1
         }
-        guard rows > 0 else {
-            throw .data(path, "no data rows after the header; expected at least one")
-        }
-        return NumericCSV(columns: requiredColumns, rows: rows, values: values)
+        return NumericCSV(columns: requiredColumns, rows: table.rowCount, values: values)
+    }
+
+    /// Calls `body` with each record of `bytes` and the line it starts on, in order (see `Records`).
+    static func forEachRecord(_ bytes: [UInt8], path: String,
+                              _ body: (_ line: Int, _ fields: [String]) throws(NNTrainError) -> Void) throws(NNTrainError) {
+        var records = Records(bytes, path: path)
+        while let (line, fields) = try records.next() { try body(line, fields) }
     }
 
     /// The records of a file with the 1-based line each starts on, skipping a leading UTF-8
@@ -204,9 +190,17 @@ public enum CSVReader {
 
     /// A finite decimal number that fits in a Float.
     static func number(_ field: String, column: String, at place: String) throws(NNTrainError) -> Float {
-        // On one line (a quoted field may hold line breaks) and at most 40 characters.
-        let oneLine = field.replacing("\r\n", with: "\\n").replacing("\n", with: "\\n").replacing("\r", with: "\\r")
-        let shown = oneLine.count > 40 ? oneLine.prefix(40) + "…" : oneLine
+        // On one line (a quoted field may hold line breaks) and at most 40 characters; worked out only
+        // for a message, as this runs once per field of a CSV.
+        var shown: String {
+            let oneLine = field.replacing("\r\n", with: "\\n").replacing("\n", with: "\\n").replacing("\r", with: "\\r")
+            return oneLine.count > 40 ? oneLine.prefix(40) + "…" : oneLine
+        }
+        // Only decimal notation: Double(String) would also take "nan", "inf" and hexadecimal.
+        if field.utf8.allSatisfy(isDecimalCharacter), let value = Double(field),
+           abs(value) <= Double(Float.greatestFiniteMagnitude) {
+            return Float(value)
+        }
         let expectation = "expected a decimal number like -1.5 or 2e-3"
         guard !field.isEmpty else { throw .data(place, "column '\(column)': the field is empty; \(expectation)") }
         let unsigned = field.first == "-" || field.first == "+" ? field.dropFirst() : Substring(field)
@@ -214,18 +208,23 @@ public enum CSVReader {
             throw .data(place, "column '\(column)': '\(shown)' is not a finite number; expected a finite decimal number "
                 + "(NaN and infinities are refused)")
         }
-        // Only decimal notation: Double(String) would also take "nan", "inf" and hexadecimal.
-        guard field.utf8.allSatisfy({ decimalCharacters.contains($0) }), let value = Double(field) else {
+        guard field.utf8.allSatisfy(isDecimalCharacter), Double(field) != nil else {
             throw .data(place, "column '\(column)': '\(shown)' is not a number; \(expectation)")
         }
-        guard abs(value) <= Double(Float.greatestFiniteMagnitude) else {  // 1e39, and 1e999 (infinite as a Double)
-            throw .data(place, "column '\(column)': \(shown) is too large for a 32-bit float; expected a magnitude "
-                + "below 3.4e38")
-        }
-        return Float(value)
+        // A decimal number beyond a Float: 1e39, and 1e999 (infinite as a Double).
+        throw .data(place, "column '\(column)': \(shown) is too large for a 32-bit float; expected a magnitude "
+            + "below 3.4e38")
     }
 
-    private static let decimalCharacters = Set("0123456789.eE+-".utf8)
+    /// A byte of decimal notation: a digit, `.`, `e`, `E`, `+` or `-` (a comparison, not a hashed set:
+    /// it runs for every byte of every number of a CSV).
+    private static func isDecimalCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"),
+             UInt8(ascii: "-"): true
+        default: false
+        }
+    }
 }
 
 private let newline = UInt8(ascii: "\n")

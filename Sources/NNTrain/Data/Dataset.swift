@@ -43,7 +43,7 @@ public struct Dataset: Sendable {
     public var targets: Targets
     /// Names of the classes by index; `[]` for regression.
     public var classNames: [String]
-    /// The CSV column name of the target ("bonus"); nil for classes.
+    /// The CSV column name of the target ("bonus", "species"); nil for images.
     public var targetName: String?
 
     /// The number of rows.
@@ -99,24 +99,62 @@ public struct Dataset: Sendable {
     /// "split", so that splitting never shifts the numbers of initialisation or shuffling.
     public static let splitStream: UInt64 = 0x73_70_6C_69_74
 
-    /// Holds out `round(count × fraction)` rows (halves rounded away from zero) as the second result.
-    ///
-    /// The rows held out are the first ones of a permutation of `0..<count` drawn with
-    /// `RandomGenerator(seed: seed, stream: Dataset.splitStream)`, so the same seed always holds out
-    /// the same rows, and a larger fraction holds out a superset of a smaller one. Both results keep
-    /// the original relative order of their rows. `fraction` must be in 0...1; 0 gives an empty
-    /// second set.
+    /// Holds out `round(count × fraction)` rows (halves rounded away from zero) as the second result:
+    /// those `heldOutRows(count:fraction:seed:)` marks. Both results keep the original relative order
+    /// of their rows. `fraction` must be in 0...1; 0 gives an empty second set.
     public func split(holdOut fraction: Double, seed: UInt64) -> (kept: Dataset, heldOut: Dataset) {
-        precondition((0...1).contains(fraction), "Dataset.split: fraction \(fraction) is outside 0...1")
+        let isHeldOut = Dataset.heldOutRows(count: count, fraction: fraction, seed: seed)
+        let kept = (0..<Int32(count)).filter { !isHeldOut[Int($0)] }
+        let heldOut = (0..<Int32(count)).filter { isHeldOut[Int($0)] }
+        return (subset(kept), subset(heldOut))
+    }
+
+    /// Which of `count` rows are held out: `round(count × fraction)` of them (halves away from zero),
+    /// the first ones of a permutation of `0..<count` drawn with
+    /// `RandomGenerator(seed: seed, stream: Dataset.splitStream)`, so the same seed always holds out
+    /// the same rows, and a larger fraction holds out a superset of a smaller one.
+    public static func heldOutRows(count: Int, fraction: Double, seed: UInt64) -> [Bool] {
+        precondition((0...1).contains(fraction), "Dataset.heldOutRows: fraction \(fraction) is outside 0...1")
         let heldOutCount = Int((Double(count) * fraction).rounded())
         var permutation = (0..<Int32(count)).map { $0 }
         var generator = RandomGenerator(seed: seed, stream: Dataset.splitStream)
         generator.shuffle(&permutation)
         var isHeldOut = [Bool](repeating: false, count: count)
         for row in permutation.prefix(heldOutCount) { isHeldOut[Int(row)] = true }
-        let kept = (0..<Int32(count)).filter { !isHeldOut[Int($0)] }
-        let heldOut = (0..<Int32(count)).filter { isHeldOut[Int($0)] }
-        return (subset(kept), subset(heldOut))
+        return isHeldOut
+    }
+
+    /// Which rows are held out, stratified by class (`labels[i]` in `0..<classCount` is row i's), as
+    /// scikit-learn's `train_test_split(stratify=y)` keeps each class's share:
+    ///
+    /// - in all, H = round(n × fraction) rows (halves away from zero), as `heldOutRows(count:...)`;
+    /// - class c of n_c rows gets ⌊H·n_c / n⌋, and the H − Σ⌊H·n_c / n⌋ rows left over go one each
+    ///   to the classes with the largest remainders H·n_c mod n, ties to the lower class index (the
+    ///   largest-remainder rule, as scikit-learn's `_approximate_mode`, which breaks ties at random);
+    ///   so whenever H·n_c / n is a whole number for every class, each class gives exactly that;
+    /// - within class c, the first of its rows in a permutation of them drawn from one
+    ///   `RandomGenerator(seed: seed, stream: Dataset.splitStream)`, the classes shuffled in index order.
+    ///
+    /// The counts are computed in integers, so they are exact.
+    public static func heldOutRows(labels: [Int32], classCount: Int, fraction: Double, seed: UInt64) -> [Bool] {
+        precondition((0...1).contains(fraction), "Dataset.heldOutRows: fraction \(fraction) is outside 0...1")
+        let count = labels.count
+        let total = Int((Double(count) * fraction).rounded())
+        var rowsOfClass = [[Int32]](repeating: [], count: classCount)
+        for (row, label) in labels.enumerated() { rowsOfClass[Int(label)].append(Int32(row)) }
+        var quotas = rowsOfClass.map { count == 0 ? 0 : total * $0.count / count }
+        let remainders = rowsOfClass.map { count == 0 ? 0 : total * $0.count % count }
+        let leftOver = total - quotas.reduce(0, +)
+        let byRemainder = rowsOfClass.indices.sorted { (-remainders[$0], $0) < (-remainders[$1], $1) }
+        for index in byRemainder.prefix(leftOver) { quotas[index] += 1 }
+        var generator = RandomGenerator(seed: seed, stream: Dataset.splitStream)
+        var isHeldOut = [Bool](repeating: false, count: count)
+        for (rows, quota) in zip(rowsOfClass, quotas) {
+            var permutation = rows
+            generator.shuffle(&permutation)
+            for row in permutation.prefix(quota) { isHeldOut[Int(row)] = true }
+        }
+        return isHeldOut
     }
 
     /// Copies whole rows of `width` elements, in the order of `indices` (already checked).

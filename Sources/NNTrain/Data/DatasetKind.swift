@@ -10,8 +10,11 @@ public enum DatasetKind: String, CaseIterable, Sendable {
     case mnist
     /// Any IDX image set (`IDXImageSet.any`): images of any size, K classes.
     case idx
-    /// The generated regression CSV (`BonusData`): five features, one real-valued target.
+    /// The generated regression CSV (`BonusData`): five features, one real-valued target; a preset
+    /// of `csv`.
     case bonus
+    /// Any CSV with a header row (`CSVDataset`): the `data` keys name the target, features and task.
+    case csv
 
     /// Where the dataset is unless `data.path` says otherwise; nil: `data.path` is required.
     public var defaultPath: String? {
@@ -20,6 +23,7 @@ public enum DatasetKind: String, CaseIterable, Sendable {
         case .mnist: "data/mnist"
         case .idx: nil
         case .bonus: "data/bonus.csv"
+        case .csv: "data/train.csv"
         }
     }
 
@@ -28,6 +32,7 @@ public enum DatasetKind: String, CaseIterable, Sendable {
         switch self {
         case .fashionMNIST, .mnist, .idx: .classification
         case .bonus: .regression
+        case .csv: nil
         }
     }
 
@@ -37,6 +42,7 @@ public enum DatasetKind: String, CaseIterable, Sendable {
         switch self {
         case .fashionMNIST, .mnist, .idx: imageSet?.knownWidths
         case .bonus: (BonusData.featureNames.count, 1)
+        case .csv: nil
         }
     }
 
@@ -44,7 +50,7 @@ public enum DatasetKind: String, CaseIterable, Sendable {
     public var isImages: Bool {
         switch self {
         case .fashionMNIST, .mnist, .idx: true
-        case .bonus: false
+        case .bonus, .csv: false
         }
     }
 
@@ -54,7 +60,7 @@ public enum DatasetKind: String, CaseIterable, Sendable {
         case .fashionMNIST: .fashionMNIST
         case .mnist: .mnist
         case .idx: .any
-        case .bonus: nil
+        case .bonus, .csv: nil
         }
     }
 
@@ -67,34 +73,48 @@ public enum DatasetKind: String, CaseIterable, Sendable {
         }
     }
 
-    /// Reads the dataset `section` describes (at `section.path`) into the rows training and
-    /// validation are drawn from and the test set, with the seed the validation split is drawn with
-    /// and the schema of its input. An IDX set (its files `section.files`, its classes
-    /// `section.classNames`) ships its own test set and splits validation with `seed`; the bonus CSV
-    /// holds out `section.testSplit` of its rows (drawn with `seed`), then splits validation with
-    /// seed + 1 so the two draws differ.
-    func load(_ section: Configuration.DataSection, seed: UInt64) throws(NNTrainError) -> LoadedDataset {
+    /// Reads the dataset `configuration` names into the rows training and validation are drawn from
+    /// and the test set, with the seed the validation split is drawn with and the schema of its
+    /// input. An IDX set (its files `data.files`, its classes `data.class_names`) ships its own test
+    /// set and splits validation with `seed`; a CSV (and the bonus preset) holds out `test_split` of
+    /// its rows (drawn with `seed`) unless `test_path` gives a test file, then splits validation with
+    /// seed + 1 so the two draws differ, and fits its encoding on the training split (see
+    /// `CSVDataset`), or takes `trained`'s. `file` (the config file) places the error of a key that
+    /// names a column the CSV does not have.
+    func load(_ configuration: Configuration, file: String, trained: TrainedInput?) throws(NNTrainError) -> LoadedDataset {
+        let (path, seed, section) = (configuration.data.path, configuration.seed, configuration.data)
+        let configProblem = { (key: String, message: String) in
+            configuration.keySources.problem(key, message, file: file)
+        }
         switch self {
         case .fashionMNIST, .mnist, .idx:
             let set = imageSet ?? .any  // every image kind has its set
-            let loaded = try set.load(folder: section.path, files: section.files, classNames: section.classNames)
+            let loaded = try set.load(folder: path, files: section.files, classNames: section.classNames)
             return LoadedDataset(trainAll: loaded.train, test: loaded.test, validationSeed: seed,
                                  schema: .images(rows: loaded.imageSize.rows, columns: loaded.imageSize.columns))
         case .bonus:
-            let loaded = try BonusData.load(path: section.path)
-            let (trainAll, test) = loaded.dataset.split(holdOut: section.testSplit, seed: seed)
-            return LoadedDataset(trainAll: trainAll, test: test, validationSeed: seed &+ 1, schema: .table(BonusData.schema),
-                                 bonusTruth: loaded.truth)
+            return try CSVDataset.load(
+                path: path, options: BonusData.options(testSplit: section.testSplit, validationSplit: section.validationSplit),
+                seed: seed, trained: nil, name: rawValue, configProblem: configProblem)
+        case .csv:
+            return try CSVDataset.load(path: path, options: CSVDataset.Options(section), seed: seed, trained: trained,
+                                       name: rawValue, configProblem: configProblem)
         }
     }
 }
 
 /// A dataset as its kind's reader returns it: the rows training and validation are drawn from, the
 /// test rows, the seed the validation split is drawn with, and how raw input becomes model input.
+/// A reader that fits its encoding on the training split splits validation itself: `validation` is
+/// then set and `trainAll` is the training split. `notes` and `warnings` are lines for the person
+/// running it (`TrainingData.notes`).
 struct LoadedDataset {
     var trainAll: Dataset
     var test: Dataset
     var validationSeed: UInt64
     var schema: InputSchema
     var bonusTruth: BonusTruth?
+    var validation: Dataset? = nil
+    var notes: [String] = []
+    var warnings: [String] = []
 }

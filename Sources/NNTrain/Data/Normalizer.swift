@@ -22,6 +22,16 @@ public struct Normalizer: Sendable, Equatable {
         self.scale = scale
     }
 
+    /// This map with the inputs where `asIs` is true left unchanged (shift 0, scale 1): one-hot
+    /// indicators, which stay 0/1 whatever the mode (as scikit-learn's ColumnTransformer scales only
+    /// the numeric columns).
+    public func leavingAsIs(_ asIs: [Bool]) -> Normalizer {
+        precondition(asIs.count == shift.count, "Normalizer.leavingAsIs: \(asIs.count) flags for \(shift.count) inputs")
+        var result = self
+        for (index, keep) in asIs.enumerated() where keep { (result.shift[index], result.scale[index]) = (0, 1) }
+        return result
+    }
+
     /// The normaliser of `mode` with the statistics of `dataset` (the training split).
     public init(fitting dataset: Dataset, mode: Normalization) {
         let width = dataset.featureCount

@@ -27,27 +27,39 @@ public struct CheckpointEvaluation: Codable, Sendable {
     public var regression: RegressionReport?
     /// A linear model on data with known true weights beside it: learned against true weights.
     public var weights: [RunSummary.WeightRecovery]?
+    /// The data's notes and warnings (`TrainingData.notes`, `.warnings`): rows dropped, categories
+    /// the model never saw.
+    public var notes: [String] = []
+    public var warnings: [String] = []
 
     /// Evaluates the checkpoint at `checkpointPath` on `split` of its data (at `dataPath` when
     /// given), with top-k accuracy for each k of `topK` (classification; a regression model ignores
     /// it). Throws `.usage` for a k outside 1...classes (checked before the data are read), `.data`
     /// when the data do not fit the model (another number of features or classes) or the split is
     /// empty.
-    public static func run(checkpointPath: String, dataPath: String? = nil, split: Split, topK: [Int] = [])
-        throws(NNTrainError) -> CheckpointEvaluation
+    /// `defaultTopK` is the k reported when `topK` is empty, lowered to the number of classes (a
+    /// two-class model has no top-3).
+    public static func run(checkpointPath: String, dataPath: String? = nil, split: Split, topK: [Int] = [],
+                           defaultTopK: Int? = nil) throws(NNTrainError) -> CheckpointEvaluation
     {
         let checkpoint = try Checkpoint.read(path: checkpointPath)
         let classCount = checkpoint.classNames.count
+        var topK = topK
+        if topK.isEmpty, let k = defaultTopK, classCount > 0 { topK = [min(k, classCount)] }
         if classCount > 0, let k = topK.first(where: { !(1...classCount).contains($0) }) {
             throw NNTrainError(.usage, "--top-k \(k): expected an integer from 1 to \(classCount), "
                 + "the number of classes of \(checkpointPath)")
         }
         var configuration = try checkpoint.configuration(path: checkpointPath)
-        if let dataPath { configuration.data.path = dataPath }
+        if let dataPath {  // its own test split, not the test file the model was tested on
+            configuration.data.path = dataPath
+            configuration.data.testPath = nil
+        }
         // Images are labelled with the checkpoint's classes (labels beyond them are refused) and
         // must have its image size.
         if configuration.data.dataset.isImages { configuration.data.classNames = checkpoint.classNames }
-        var data = try TrainingData.load(for: &configuration, file: checkpointPath)
+        var data = try TrainingData.load(for: &configuration, file: checkpointPath,
+                                         trained: TrainedInput(schema: checkpoint.inputSchema, classNames: checkpoint.classNames))
         if case .images(let rows, let columns) = checkpoint.inputSchema,
            case .images(let dataRows, let dataColumns) = data.schema, (rows, columns) != (dataRows, dataColumns) {
             throw .data(checkpointPath, "the model takes images of \(rows)×\(columns) pixels but \(configuration.data.path) "
@@ -80,7 +92,8 @@ public struct CheckpointEvaluation: Codable, Sendable {
         let (outputs, sums) = Self.outputs(of: network, on: dataset, normalizer: data.normalizer, loss: loss)
         var evaluation = CheckpointEvaluation(
             checkpoint: checkpointPath, architecture: checkpoint.architecture, dataset: configuration.data.dataset.rawValue,
-            dataPath: configuration.data.path, split: split, rows: dataset.count, loss: sums.loss / Double(max(sums.rows, 1)))
+            dataPath: configuration.data.path, split: split, rows: dataset.count, loss: sums.loss / Double(max(sums.rows, 1)),
+            notes: data.notes, warnings: data.warnings)
         switch dataset.targets {
         case .classes(let labels):
             evaluation.classification = try ClassificationReport(logits: outputs, labels: labels,

@@ -47,6 +47,9 @@ public enum LRRangeTest {
         public var result: LRFinderResult
         public var csvPath: String
         public var svgPath: String
+        /// What reading the data found (`TrainingData.notes`, `.warnings`).
+        public var dataNotes: [String]
+        public var dataWarnings: [String]
     }
 
     public static func execute(configPath: String, overrides: [String], schedule: LRFinderSchedule, folder: String? = nil)
@@ -59,6 +62,6 @@ public enum LRRangeTest {
         let csvPath = directory + "/lr_find.csv", svgPath = directory + "/lr_find.svg"
         try OutputFile.write(Array(result.csv().utf8), to: csvPath)
         try OutputFile.write(Array(result.svg().utf8), to: svgPath)
-        return Outcome(result: result, csvPath: csvPath, svgPath: svgPath)
+        return Outcome(result: result, csvPath: csvPath, svgPath: svgPath, dataNotes: data.notes, dataWarnings: data.warnings)
     }
 }

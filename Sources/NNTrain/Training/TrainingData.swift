@@ -5,8 +5,10 @@ import Foundation
 ///
 /// - fashion-mnist, mnist, idx: the set's training images minus `validation_split` of them (drawn
 ///   with the seed) for training, those held-out images for validation, its test images for test.
-/// - bonus: `test_split` of the CSV's rows held out as the test set (drawn with the seed), then
-///   `validation_split` of the rest for validation (drawn with seed + 1).
+/// - csv, and its preset bonus: `test_split` of the CSV's rows held out as the test set (drawn with
+///   the seed; or the file `test_path`), then `validation_split` of the rest for validation (drawn
+///   with seed + 1), both stratified for classification; the encoding fitted on the training split
+///   (see `CSVDataset`).
 public struct TrainingData: Sendable {
     public var train: Dataset
     public var validation: Dataset
@@ -17,6 +19,13 @@ public struct TrainingData: Sendable {
     public var bonusTruth: BonusTruth?
     /// Seconds spent reading and decoding the files and building the splits.
     public var loadSeconds: Double
+    /// What reading found, for the person running it, first line first: the task chosen and why,
+    /// rows dropped, values imputed, the training split's class counts (csv). `nntrain run` prints
+    /// them before its plan, `eval` and `lr-find` before their figures.
+    public var notes: [String] = []
+    /// What reading found that may be a mistake: categories unseen in training, unequal classes.
+    /// Printed as warnings on standard error, `--quiet` or not.
+    public var warnings: [String] = []
 
     public init(train: Dataset, validation: Dataset, test: Dataset, normalizer: Normalizer,
                 schema: InputSchema? = nil, bonusTruth: BonusTruth? = nil, loadSeconds: Double = 0) {
@@ -32,25 +41,47 @@ public struct TrainingData: Sendable {
     /// Reads the dataset `configuration` names and splits it, then fills in the config's defaults
     /// that need the data read and checks it against them (`Configuration.resolveDataDefaults`);
     /// `file` (the config file) is where an error without a key's line is placed.
-    public static func load(for configuration: inout Configuration, file: String) throws(NNTrainError) -> TrainingData {
-        let data = try load(configuration.data, seed: configuration.seed)
+    /// With `trained` (a checkpoint's schema and class names), the rows are encoded as the model was
+    /// trained (eval), nothing refitted.
+    public static func load(for configuration: inout Configuration, file: String, trained: TrainedInput? = nil)
+        throws(NNTrainError) -> TrainingData
+    {
+        let data = try read(configuration, file: file, trained: trained)
         try configuration.resolveDataDefaults(task: data.task, inputWidth: data.schema.width, outputWidth: data.outputWidth,
                                               file: file)
         return data
     }
 
-    /// Reads the dataset a config names and splits it.
+    /// Reads the dataset a config section names and splits it.
     public static func load(_ section: Configuration.DataSection, seed: UInt64) throws(NNTrainError) -> TrainingData {
+        var configuration = Configuration()
+        configuration.data = section
+        configuration.seed = seed
+        return try read(configuration, file: section.path, trained: nil)
+    }
+
+    /// Reads and splits the data of `configuration`; the normaliser is fitted on the training split,
+    /// leaving one-hot inputs as 0/1 (`Normalizer.leavingAsIs`).
+    private static func read(_ configuration: Configuration, file: String, trained: TrainedInput?)
+        throws(NNTrainError) -> TrainingData
+    {
         let start = Date()
-        let loaded = try section.dataset.load(section, seed: seed)
-        let (train, validation) = loaded.trainAll.split(holdOut: section.validationSplit, seed: loaded.validationSeed)
+        let section = configuration.data
+        let loaded = try section.dataset.load(configuration, file: file, trained: trained)
+        let (train, validation) = loaded.validation.map { (loaded.trainAll, $0) }
+            ?? loaded.trainAll.split(holdOut: section.validationSplit, seed: loaded.validationSeed)
         guard train.count > 0 else {
             throw NNTrainError(.config, "\(section.path): no training rows are left after holding out "
                 + "validation_split \(section.validationSplit); expected a dataset with more rows or a smaller split")
         }
-        return TrainingData(train: train, validation: validation, test: loaded.test,
-                            normalizer: Normalizer(fitting: train, mode: section.normalize), schema: loaded.schema,
-                            bonusTruth: loaded.bonusTruth, loadSeconds: Date().timeIntervalSince(start))
+        var normalizer = Normalizer(fitting: train, mode: section.normalize)
+        if case .table(let table) = loaded.schema { normalizer = normalizer.leavingAsIs(table.isOneHot) }
+        var data = TrainingData(train: train, validation: validation, test: loaded.test, normalizer: normalizer,
+                                schema: loaded.schema, bonusTruth: loaded.bonusTruth,
+                                loadSeconds: Date().timeIntervalSince(start))
+        data.notes = loaded.notes
+        data.warnings = loaded.warnings
+        return data
     }
 
     /// Width of the model's output: the number of classes, or 1 for a regression target.

@@ -46,6 +46,9 @@ extension TrainingRun {
                                   to: directory + "/config.yaml")
             let dataFingerprint = data.train.contentCRC32()
             if let resumed { try resumed.checkpoint.restore(into: trainer, path: resumed.path, dataFingerprint: dataFingerprint) }
+            for warning in data.warnings {
+                for observer in observers { observer.warning(warning) }
+            }
             if let changes = resumed?.changes {
                 for observer in observers { observer.warning(changes.description) }
             }
@@ -57,7 +60,7 @@ extension TrainingRun {
                 parameterCount: trainer.network.parameters.count, trainRows: data.train.count,
                 validationRows: data.validation.count, testRows: data.test.count, loadSeconds: data.loadSeconds,
                 blasKernel: BLAS.kernelName, blasThreads: BLAS.threadCount, resumedFrom: resumed?.path,
-                resumePosition: resumed == nil ? nil : trainer.position)
+                resumePosition: resumed == nil ? nil : trainer.position, dataNotes: data.notes)
             for observer in observers { observer.runStarted(plan) }
 
             let log = try MetricsLog(path: directory + "/metrics.csv", columns: MetricsLog.Columns(

@@ -37,6 +37,8 @@ public enum TrainingRun {
         /// The checkpoint a resumed run started from, and where in training it was.
         public var resumedFrom: String?
         public var resumePosition: TrainingPosition?
+        /// What reading the data found (`TrainingData.notes`), shown before the rest.
+        public var dataNotes: [String] = []
     }
 
     /// Where a run starts.
