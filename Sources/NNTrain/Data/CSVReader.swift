@@ -37,57 +37,125 @@ public enum CSVReader {
     /// `read` on the file's bytes; `path` names the file in errors.
     static func parse(_ bytes: [UInt8], path: String, requiredColumns: [String]) throws(NNTrainError) -> NumericCSV {
         var records = Records(bytes, path: path)
-        guard let (headerLine, names) = try records.next() else {
-            throw .data(path, "empty file; expected a header row naming the columns")
-        }
-        var positions: [Int] = []
-        for column in requiredColumns {
-            let matches = names.indices.filter { names[$0] == column }
-            guard let first = matches.first else {
-                throw .data(
-                    "\(path):\(headerLine)",
-                    "missing column '\(column)'; expected columns: \(requiredColumns.joined(separator: ", "))")
-            }
-            guard matches.count == 1 else {
-                throw .data("\(path):\(headerLine)", "column '\(column)' appears \(matches.count) times; expected once")
-            }
-            positions.append(first)
-        }
-
+        let (headerLine, names) = try records.header()
+        let positions = try positions(of: requiredColumns, in: names, place: "\(path):\(headerLine)",
+                                      expected: requiredColumns)
         var values: [Float] = []
         var rows = 0
         while let (lineNumber, row) = try records.next() {
-            guard row.count == names.count else {
-                throw .data("\(path):\(lineNumber)", "\(row.count) fields; expected \(names.count) as in the header")
-            }
+            try checkFieldCount(row, header: names, place: "\(path):\(lineNumber)")
             for (column, position) in zip(requiredColumns, positions) {
                 values.append(try number(row[position], column: column, at: "\(path):\(lineNumber)"))
             }
             rows += 1
         }
-        guard rows > 0 else {
-            throw .data(path, "no data rows after the header; expected at least one")
-        }
+        guard rows > 0 else { throw noDataRows(path) }
         return NumericCSV(columns: requiredColumns, rows: rows, values: values)
+    }
+
+    /// Where each of `columns` is in the header `names`: each must appear exactly once, else a
+    /// refusal at `place` (the header's line) listing `expected`, the columns the caller needs.
+    static func positions(of columns: [String], in names: [String], place: String, expected: [String])
+        throws(NNTrainError) -> [Int]
+    {
+        var positions: [Int] = []
+        for column in columns {
+            let matches = names.indices.filter { names[$0] == column }
+            guard let first = matches.first else {
+                throw .data(place, "missing column '\(column)'; expected columns: \(expected.joined(separator: ", "))")
+            }
+            guard matches.count == 1 else {
+                throw .data(place, "column '\(column)' appears \(matches.count) times; expected once")
+            }
+            positions.append(first)
+        }
+        return positions
+    }
+
+    /// Refuses a record at `place` whose field count is not the header's.
+    static func checkFieldCount(_ record: [String], header: [String], place: String) throws(NNTrainError) {
+        guard record.count == header.count else {
+            throw .data(place, "\(record.count) fields; expected \(header.count) as in the header")
+        }
+    }
+
+    /// The refusal of a file with a header and no record after it.
+    static func noDataRows(_ path: String) -> NNTrainError {
+        .data(path, "no data rows after the header; expected at least one")
     }
 
     /// The records of a file with the 1-based line each starts on, skipping a leading UTF-8
     /// byte-order mark and blank lines; fields are trimmed of spaces and tabs and unquoted.
-    private struct Records {
-        private let bytes: [UInt8]
+    ///
+    /// The bytes are either all given at once or read from a `SequentialInput` in chunks: then
+    /// `bytes` is a window of the file that grows by a chunk whenever the parser looks past its end
+    /// and drops what it has parsed at the start of a record once that is a chunk or more, so it
+    /// holds at most about two chunks and the longest record, whatever the file's size.
+    struct Records {
+        private var bytes: [UInt8]
         private let path: String
         private var index: Int
         /// The line `index` is on.
         private var line = 1
+        /// Where more bytes come from; nil when `bytes` is the whole file.
+        private let input: SequentialInput?
+        /// Whether the leading byte-order mark has been looked for (a stream's first chunk).
+        private var startChecked: Bool
 
         init(_ bytes: [UInt8], path: String) {
             self.bytes = bytes
             self.path = path
+            input = nil
             index = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+            startChecked = true
+        }
+
+        /// The records of `input`, read a chunk at a time; `input.name` names it in errors.
+        init(reading input: SequentialInput) {
+            bytes = []
+            path = input.name
+            self.input = input
+            index = 0
+            startChecked = false
+        }
+
+        /// The first record, the header: its line and names; an empty file is refused.
+        mutating func header() throws(NNTrainError) -> (line: Int, names: [String]) {
+            guard let (line, names) = try next() else {
+                throw .data(path, "empty file; expected a header row naming the columns")
+            }
+            return (line, names)
+        }
+
+        /// Whether there is a byte at `position`, reading more of the input when `bytes` ends before it.
+        @inline(__always)
+        private mutating func has(_ position: Int) throws(NNTrainError) -> Bool {
+            if position < bytes.count { return true }
+            guard let input else { return false }
+            while position >= bytes.count {
+                guard try input.append(to: &bytes) else { return false }
+            }
+            return true
+        }
+
+        /// At a record's start: skips a leading byte-order mark once, and drops the parsed bytes of a
+        /// stream once they are a chunk or more (moving the rest to the front costs at most as much as
+        /// reading the chunk did).
+        private mutating func startRecord() throws(NNTrainError) {
+            if !startChecked {
+                startChecked = true
+                _ = try has(2)
+                if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
+            }
+            if input != nil, index >= SequentialInput.chunkSize {
+                bytes.removeSubrange(0..<index)
+                index = 0
+            }
         }
 
         mutating func next() throws(NNTrainError) -> (line: Int, fields: [String])? {
-            while index < bytes.count {
+            try startRecord()
+            while try has(index) {
                 let start = line
                 var fields: [String] = []
                 var quotedFields = 0
@@ -97,17 +165,21 @@ public enum CSVReader {
                     fields.append(field)
                     if quoted { quotedFields += 1 }
                     // The field ends at a comma (another follows), a line end or the end of the file.
-                    if index < bytes.count, bytes[index] == comma {
+                    if try has(index), bytes[index] == comma {
                         index += 1
                     } else {
                         atLineEnd = true
-                        if index < bytes.count {  // a line feed, a carriage return and a line feed, or a final carriage return
-                            index += bytes[index] == carriageReturn && index + 1 < bytes.count ? 2 : 1
+                        if try has(index) {  // a line feed, a carriage return and a line feed, or a final carriage return
+                            let crlf = bytes[index] == carriageReturn ? try has(index + 1) : false
+                            index += crlf ? 2 : 1
                             line += 1
                         }
                     }
                 }
-                if fields.count == 1, quotedFields == 0, fields[0].isEmpty { continue }  // a blank line
+                if fields.count == 1, quotedFields == 0, fields[0].isEmpty {  // a blank line
+                    try startRecord()
+                    continue
+                }
                 return (start, fields)
             }
             return nil
@@ -115,24 +187,24 @@ public enum CSVReader {
 
         /// The field at `index`, which is left at the comma, line end or end of file after it.
         private mutating func nextField(fieldNumber: Int, recordLine: Int) throws(NNTrainError) -> (String, quoted: Bool) {
-            skipBlanks()
-            guard index < bytes.count, bytes[index] == quote else {
+            try skipBlanks()
+            guard try has(index), bytes[index] == quote else {
                 let start = index
-                while index < bytes.count, bytes[index] != comma, !isLineEnd(at: index) { index += 1 }
+                while try has(index), bytes[index] != comma, try !isLineEnd(at: index) { index += 1 }
                 return (String(decoding: trimmed(bytes[start..<index]), as: UTF8.self), false)
             }
             let openingLine = line
             index += 1
             var text: [UInt8] = []
             while true {
-                guard index < bytes.count else {
+                guard try has(index) else {
                     throw .data("\(path):\(openingLine)", "field \(fieldNumber): the quoted field that starts on this line "
                         + "is never closed; expected a closing \" (a quote inside a quoted field is written \"\")")
                 }
                 let byte = bytes[index]
                 index += 1
                 if byte == quote {
-                    if index < bytes.count, bytes[index] == quote {  // "" stands for one quote
+                    if try has(index), bytes[index] == quote {  // "" stands for one quote
                         text.append(quote)
                         index += 1
                         continue
@@ -142,23 +214,25 @@ public enum CSVReader {
                 if byte == newline { line += 1 }
                 text.append(byte)
             }
-            skipBlanks()
-            guard index == bytes.count || bytes[index] == comma || isLineEnd(at: index) else {
+            try skipBlanks()
+            let ended = try !has(index) || bytes[index] == comma ? true : try isLineEnd(at: index)
+            guard ended else {
                 throw .data("\(path):\(line)", "field \(fieldNumber): '\(shownByte(bytes[index]))' after the closing quote of a "
                     + "quoted field; expected a comma or the end of the line (a quote inside a quoted field is written \"\")")
             }
             return (String(decoding: text, as: UTF8.self), true)
         }
 
-        private mutating func skipBlanks() {
-            while index < bytes.count, bytes[index] == space || bytes[index] == tab { index += 1 }
+        private mutating func skipBlanks() throws(NNTrainError) {
+            while try has(index), bytes[index] == space || bytes[index] == tab { index += 1 }
         }
 
-        /// A line feed, or a carriage return before one.
-        private func isLineEnd(at position: Int) -> Bool {
-            bytes[position] == newline
-                || (bytes[position] == carriageReturn && position + 1 < bytes.count && bytes[position + 1] == newline)
-                || (bytes[position] == carriageReturn && position + 1 == bytes.count)
+        /// A line feed, or a carriage return before one or at the end of the file; `position` holds a byte.
+        private mutating func isLineEnd(at position: Int) throws(NNTrainError) -> Bool {
+            if bytes[position] == newline { return true }
+            guard bytes[position] == carriageReturn else { return false }
+            guard try has(position + 1) else { return true }
+            return bytes[position + 1] == newline
         }
 
         private func shownByte(_ byte: UInt8) -> String {
