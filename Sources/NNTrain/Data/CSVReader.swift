@@ -29,14 +29,9 @@ public struct NumericCSV: Sendable, Equatable {
 public enum CSVReader {
     /// The columns `requiredColumns` of the CSV file at `path`, in that order; other columns are
     /// ignored. Every error names the file and the line (`path:17: ...`) where the record starts.
+    /// The file is read in chunks (`Records`).
     public static func read(path: String, requiredColumns: [String]) throws(NNTrainError) -> NumericCSV {
-        let bytes = try InputFile.readAll(path: path, expected: "a CSV file with a header row")
-        return try parse(bytes, path: path, requiredColumns: requiredColumns)
-    }
-
-    /// `read` on the file's bytes; `path` names the file in errors.
-    static func parse(_ bytes: [UInt8], path: String, requiredColumns: [String]) throws(NNTrainError) -> NumericCSV {
-        var records = Records(bytes, path: path)
+        var records = Records(reading: try SequentialInput(path: path, expected: "a CSV file with a header row"))
         let (headerLine, names) = try records.header()
         let positions = try positions(of: requiredColumns, in: names, place: "\(path):\(headerLine)",
                                       expected: requiredColumns)
@@ -87,36 +82,27 @@ public enum CSVReader {
     /// The records of a file with the 1-based line each starts on, skipping a leading UTF-8
     /// byte-order mark and blank lines; fields are trimmed of spaces and tabs and unquoted.
     ///
-    /// The bytes are either all given at once or read from a `SequentialInput` in chunks: then
-    /// `bytes` is a window of the file that grows by a chunk whenever the parser looks past its end
-    /// and drops what it has parsed at the start of a record once that is a chunk or more, so it
-    /// holds at most about two chunks and the longest record, whatever the file's size.
+    /// The file is read from a `SequentialInput` in chunks: `bytes` is a window of it that grows by a
+    /// chunk whenever the parser looks past its end and drops what has been parsed at the start of a
+    /// record once that is a chunk or more, so it holds at most about two chunks and the longest
+    /// record, whatever the file's size.
     struct Records {
-        private var bytes: [UInt8]
+        private let input: SequentialInput
+        /// The window of the file; `index` is the parser's position in it.
+        private var bytes: [UInt8] = []
+        private var index = 0
         private let path: String
-        private var index: Int
         /// The line `index` is on.
         private var line = 1
-        /// Where more bytes come from; nil when `bytes` is the whole file.
-        private let input: SequentialInput?
-        /// Whether the leading byte-order mark has been looked for (a stream's first chunk).
-        private var startChecked: Bool
+        /// Whether the leading byte-order mark has been looked for.
+        private var startChecked = false
+        /// Whether the input has ended (it is not read again).
+        private var ended = false
 
-        init(_ bytes: [UInt8], path: String) {
-            self.bytes = bytes
-            self.path = path
-            input = nil
-            index = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-            startChecked = true
-        }
-
-        /// The records of `input`, read a chunk at a time; `input.name` names it in errors.
+        /// The records of `input`; `input.name` names it in errors.
         init(reading input: SequentialInput) {
-            bytes = []
-            path = input.name
             self.input = input
-            index = 0
-            startChecked = false
+            path = input.name
         }
 
         /// The first record, the header: its line and names; an empty file is refused.
@@ -130,16 +116,17 @@ public enum CSVReader {
         /// Whether there is a byte at `position`, reading more of the input when `bytes` ends before it.
         @inline(__always)
         private mutating func has(_ position: Int) throws(NNTrainError) -> Bool {
-            if position < bytes.count { return true }
-            guard let input else { return false }
             while position >= bytes.count {
-                guard try input.append(to: &bytes) else { return false }
+                guard !ended, try input.append(to: &bytes) else {
+                    ended = true
+                    return false
+                }
             }
             return true
         }
 
-        /// At a record's start: skips a leading byte-order mark once, and drops the parsed bytes of a
-        /// stream once they are a chunk or more (moving the rest to the front costs at most as much as
+        /// At a record's start: skips a leading byte-order mark once, and drops the parsed bytes
+        /// once they are a chunk or more (moving the rest to the front costs at most as much as
         /// reading the chunk did).
         private mutating func startRecord() throws(NNTrainError) {
             if !startChecked {
@@ -147,7 +134,7 @@ public enum CSVReader {
                 _ = try has(2)
                 if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
             }
-            if input != nil, index >= SequentialInput.chunkSize {
+            if index >= SequentialInput.chunkSize {
                 bytes.removeSubrange(0..<index)
                 index = 0
             }
@@ -276,27 +263,32 @@ public enum CSVReader {
         return bytes[first...last]
     }
 
-    /// A finite decimal number that fits in a Float.
+    /// A finite decimal number that fits in a Float. The usual field (decimal characters that parse)
+    /// is checked first, so that the texts of the refusals are made only for a refusal.
     static func number(_ field: String, column: String, at place: String) throws(NNTrainError) -> Float {
-        // On one line (a quoted field may hold line breaks) and at most 40 characters.
-        let oneLine = field.replacing("\r\n", with: "\\n").replacing("\n", with: "\\n").replacing("\r", with: "\\r")
-        let shown = oneLine.count > 40 ? oneLine.prefix(40) + "…" : oneLine
+        // Only decimal notation: Double(String) would also take "nan", "inf" and hexadecimal.
+        if !field.isEmpty, field.utf8.allSatisfy({ decimalCharacters.contains($0) }), let value = Double(field) {
+            guard abs(value) <= Double(Float.greatestFiniteMagnitude) else {  // 1e39, and 1e999 (infinite as a Double)
+                throw .data(place, "column '\(column)': \(shown(field)) is too large for a 32-bit float; expected a "
+                    + "magnitude below 3.4e38")
+            }
+            return Float(value)
+        }
         let expectation = "expected a decimal number like -1.5 or 2e-3"
         guard !field.isEmpty else { throw .data(place, "column '\(column)': the field is empty; \(expectation)") }
         let unsigned = field.first == "-" || field.first == "+" ? field.dropFirst() : Substring(field)
         if ["nan", "inf", "infinity"].contains(unsigned.lowercased()) {
-            throw .data(place, "column '\(column)': '\(shown)' is not a finite number; expected a finite decimal number "
-                + "(NaN and infinities are refused)")
+            throw .data(place, "column '\(column)': '\(shown(field))' is not a finite number; expected a finite decimal "
+                + "number (NaN and infinities are refused)")
         }
-        // Only decimal notation: Double(String) would also take "nan", "inf" and hexadecimal.
-        guard field.utf8.allSatisfy({ decimalCharacters.contains($0) }), let value = Double(field) else {
-            throw .data(place, "column '\(column)': '\(shown)' is not a number; \(expectation)")
-        }
-        guard abs(value) <= Double(Float.greatestFiniteMagnitude) else {  // 1e39, and 1e999 (infinite as a Double)
-            throw .data(place, "column '\(column)': \(shown) is too large for a 32-bit float; expected a magnitude "
-                + "below 3.4e38")
-        }
-        return Float(value)
+        throw .data(place, "column '\(column)': '\(shown(field))' is not a number; \(expectation)")
+    }
+
+    /// A field as a message shows it: on one line (a quoted field may hold line breaks) and at most
+    /// 40 characters.
+    private static func shown(_ field: String) -> String {
+        let oneLine = field.replacing("\r\n", with: "\\n").replacing("\n", with: "\\n").replacing("\r", with: "\\r")
+        return oneLine.count > 40 ? oneLine.prefix(40) + "…" : oneLine
     }
 
     private static let decimalCharacters = Set("0123456789.eE+-".utf8)

@@ -138,7 +138,8 @@ public enum Prediction {
                     }
                     if label == predicted { summary.correct += 1 }
                 } else {
-                    let value = try CSVReader.number(target, column: targetColumn, at: "\(inputPathName(inputPath)):\(line)")
+                    let place = "\(SequentialInput.name(of: inputPath)):\(line)"
+                    let value = try CSVReader.number(target, column: targetColumn, at: place)
                     regression.add(prediction: output[0], target: value)
                 }
             }
@@ -154,9 +155,6 @@ public enum Prediction {
         }
         return summary
     }
-
-    /// How an input path is named in messages (`-` is standard input).
-    static func inputPathName(_ path: String) -> String { path == "-" ? "standard input" : path }
 }
 
 /// The output CSV's header and records (see `Prediction`).
@@ -184,7 +182,7 @@ struct PredictionWriter {
         var record = String(row)
         for field in kept { record += "," + Self.field(field) }
         guard !classNames.isEmpty else {
-            text += Array((record + "," + output[0].description + "\n").utf8)
+            text.append(contentsOf: (record + "," + output[0].description + "\n").utf8)
             return 0
         }
         Predictor.probabilities(output, into: &probabilities)
@@ -197,7 +195,7 @@ struct PredictionWriter {
         for index in ranking.prefix(options.topK) {
             record += "," + Self.field(classNames[index]) + "," + probabilities[index].description
         }
-        text += Array((record + "\n").utf8)
+        text.append(contentsOf: (record + "\n").utf8)
         return predicted
     }
 

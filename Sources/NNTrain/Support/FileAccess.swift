@@ -99,16 +99,21 @@ final class SequentialInput {
 
     /// `path`, or standard input when it is `-`; `expected` completes a missing file's message.
     init(path: String, expected: String) throws(NNTrainError) {
-        name = path == "-" ? "standard input" : path
+        name = Self.name(of: path)
         file = path == "-" ? InputFile(standardInputNamed: name) : try InputFile(path: path, expected: expected)
     }
+
+    /// How `path` is named in messages: itself, or "standard input" for `-`.
+    static func name(of path: String) -> String { path == "-" ? "standard input" : path }
 
     /// Appends up to one chunk to `bytes`; false at the end of the input.
     func append(to bytes: inout [UInt8]) throws(NNTrainError) -> Bool {
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: Self.chunkSize))
         let read = bytes.withUnsafeMutableBytes { buffer in
-            Result { () throws(NNTrainError) -> Int in try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[start...])) }
+            Result { () throws(NNTrainError) -> Int in
+                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[start...]))
+            }
         }
         if case .failure(let error) = read {
             bytes.removeLast(Self.chunkSize)
