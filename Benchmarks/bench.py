@@ -289,7 +289,8 @@ def predict_table(rows):
     """The Markdown table of predict_benchmarks' rows."""
     lines = ["| nntrain predict | rows | seconds | rows/s | peak RSS MB |", "|---|---|---|---|---|"]
     for row in rows:
-        lines.append(f"| {row['name']} | {row['rows']:,} | {row['seconds']:.3f} | {row['rate']:,.0f} | {row['rss']:.0f} |")
+        rate = "—" if row["rows"] == 1 else f"{row['rate']:,.0f}"  # one row measures latency, not a rate
+        lines.append(f"| {row['name']} | {row['rows']:,} | {row['seconds']:.3f} | {rate} | {row['rss']:.0f} |")
     return lines + ["", "Wall-clock seconds of the whole process (start, checkpoint, input, output), median of "
                     "the rounds; peak RSS the largest of them.", ""]
 

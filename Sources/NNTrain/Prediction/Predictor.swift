@@ -7,8 +7,8 @@ import Foundation
 /// A batch is filled raw (pixels as their byte values, CSV records as `TableSchema.encode` writes
 /// them) into `inputRow(_:)`, then `outputs(rows:)` normalises it in place with the checkpoint's
 /// `Normalizer` (the arithmetic of `Normalizer.gather`) and runs the network in evaluation mode.
-/// Every buffer is sized once here for `batchCapacity` rows, so predicting a batch, or one row,
-/// allocates nothing. A row's outputs equal eval's for the same row when the batches are cut at the
+/// Every buffer is sized once here for `batchCapacity` rows, so the forward pass of a batch, or of
+/// one row, allocates no buffers. A row's outputs equal eval's for the same row when the batches are cut at the
 /// same rows (eval's are 1024, `Prediction.defaultBatchSize`).
 public final class Predictor {
     public let schema: InputSchema
