@@ -11,7 +11,7 @@ struct PredictCommand: ParsableCommand {
         discussion: "Rows stream in batches, so memory is bounded by the batch, not the file. When the input holds "
             + "the target column, a line on standard error gives the accuracy (or MSE and R²). See docs/predict.md.")
 
-    @Argument(help: ArgumentHelp("The checkpoint, e.g. runs/penguins/checkpoints/best.bin.", valueName: "checkpoint"),
+    @Argument(help: ArgumentHelp("The checkpoint, e.g. runs/penguins/checkpoints/last.bin.", valueName: "checkpoint"),
               completion: .checkpointFile)
     var checkpoint: String
 
@@ -36,13 +36,12 @@ struct PredictCommand: ParsableCommand {
     var topK: Int?
 
     @Option(name: .customLong("batch-size"), help: ArgumentHelp(
-        "Rows read and predicted at a time (default: \(Prediction.defaultBatchSize), eval's, with which the "
-            + "outputs equal eval's to the last bit).", valueName: "rows"))
+        "Rows read and predicted at a time, 1 to \(Prediction.maxBatchSize) (default: \(Prediction.defaultBatchSize), "
+            + "eval's, with which the outputs equal eval's to the last bit).", valueName: "rows"))
     var batchSize: Int = Prediction.defaultBatchSize
 
     func validate() throws {
         if let topK, topK < 1 { throw ValidationError("--top-k \(topK): expected an integer from 1 to the number of classes") }
-        if batchSize < 1 { throw ValidationError("--batch-size \(batchSize): expected a positive number of rows") }
         if let keepColumns, keepColumns.split(separator: ",", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
             throw ValidationError("--keep-columns '\(keepColumns)': expected column names separated by commas, e.g. id,name")
         }

@@ -75,7 +75,10 @@ import Testing
                                        status: 65, message: "b.csv:1: missing column 'id'; expected columns: "
                                            + (BonusData.featureNames + [BonusData.targetName]).joined(separator: ", ")
                                            + " (--keep-columns names columns of the input)")
-        let zero = try predict(["run/checkpoints/last.bin", "b.csv", "--batch-size", "0"])
-        #expect(zero.status == 64 && zero.standardError.hasPrefix("error: --batch-size 0: expected a positive number of rows"))
+        for rows in ["0", "65537"] {
+            CommandLineTests.expectFailure(try predict(["run/checkpoints/last.bin", "b.csv", "--batch-size", rows]),
+                                           status: 64, message: "--batch-size \(rows): expected a number of rows from 1 to "
+                                               + "65536 (see 'nntrain predict --help')")
+        }
     }
 }

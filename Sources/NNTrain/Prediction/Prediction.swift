@@ -28,6 +28,9 @@ import Foundation
 public enum Prediction {
     /// Rows per batch unless asked otherwise: eval's (`Trainer.evaluationRows`).
     public static let defaultBatchSize = Trainer.evaluationRows
+    /// The largest batch: its buffers (inputs, and each layer's outputs) stay within a few hundred
+    /// MB for the models a config allows of Fashion-MNIST's size (65,536 × 784 floats is 205 MB).
+    public static let maxBatchSize = 65_536
 
     public struct Options: Sendable {
         /// Input columns copied to the output after `row` (CSV input only).
@@ -79,8 +82,8 @@ public enum Prediction {
     public static func run(checkpointPath: String, inputPath: String, options: Options,
                            write: ([UInt8]) throws(NNTrainError) -> Void) throws(NNTrainError) -> Summary
     {
-        guard options.batchSize > 0 else {
-            throw NNTrainError(.usage, "--batch-size \(options.batchSize): expected a positive number of rows")
+        guard (1...maxBatchSize).contains(options.batchSize) else {
+            throw NNTrainError(.usage, "--batch-size \(options.batchSize): expected a number of rows from 1 to \(maxBatchSize)")
         }
         let predictor = try Predictor(checkpointPath: checkpointPath, batchCapacity: options.batchSize)
         let classCount = predictor.classNames.count
