@@ -242,6 +242,28 @@ import Testing
         #expect(abs((summary.r2 ?? .nan) - regression.r2) < 1e-9)
     }
 
+    // MARK: Options
+
+    @Test func optionsTheModelCannotHonourAreUsageErrors() throws {
+        let folder = try TemporaryFolder()
+        let images = try folder.write(MalformedInputTests.imageModel, to: "images.bin")
+        let input = try folder.write(gzipped(idxFile(dimensions: [1, 4, 4], data: fixtureBytes(16))), to: "in.gz")
+        func refusal(_ checkpoint: String, _ input: String, _ options: Prediction.Options) -> NNTrainError? {
+            do {
+                _ = try Prediction.run(checkpointPath: checkpoint, inputPath: input, options: options) { _ in }
+                return nil
+            } catch { return error }
+        }
+        #expect(refusal(images, input, .init(topK: 3)) == NNTrainError(.usage, "--top-k 3: expected an integer from 1 "
+            + "to 2, the number of classes of \(images)"))
+        #expect(refusal(images, input, .init(keptColumns: ["id"])) == NNTrainError(.usage, "--keep-columns copies "
+            + "columns of a CSV input; \(images) predicts images"))
+        #expect(refusal(images, "-", .init()) == NNTrainError(.usage, "standard input (-) is read as CSV; \(images) "
+            + "predicts images, so give the IDX images file's path"))
+        #expect(try Self.predict(images, input, .init(topK: 2)).records.first
+            == ["row", "prediction", "probability", "top1", "p_top1", "top2", "p_top2"])
+    }
+
     // MARK: Streaming
 
     /// Records read from a file a chunk at a time, with records, quoted line breaks, CRLF and
