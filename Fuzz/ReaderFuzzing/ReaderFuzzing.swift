@@ -20,7 +20,8 @@ public enum FuzzedReader: String, CaseIterable, Sendable {
     /// IDX, gzipped here, so that a fuzzer mutates headers and not only deflate; bit 1 set, labels
     /// (1 dimension), else images (3).
     case idx
-    /// `CSVReader.read` on a CSV file, columns a and b.
+    /// `CSVReader.read` on a CSV file, columns a and b; and `Prediction.run` on it with a model of a
+    /// table whose columns are a (numeric) and b (categorical), as `nntrain predict` reads it.
     case csv
     /// A checkpoint's bytes: `CheckpointFile.verify`, and (skipping the checksum, which a mutation
     /// rarely keeps) `SafeTensors.decode`, `Checkpoint(contents:)`, restoring into a trainer and
@@ -208,10 +209,7 @@ public enum ReaderFuzzing {
             switch reader {
             case .config: try readConfig(bytes)
             case .idx: try readIDX(bytes)
-            case .csv:
-                try withFile(bytes, named: "t.csv") { path throws(NNTrainError) in
-                    _ = try CSVReader.read(path: path, requiredColumns: ["a", "b"])
-                }
+            case .csv: try readCSV(bytes)
             case .checkpoint: try readCheckpoint(bytes)
             }
             return .accepted
@@ -257,6 +255,49 @@ public enum ReaderFuzzing {
             _ = try IDXReader.read(path: path, expectedDimensions: mode & 2 == 0 ? 3 : 1, maxBytes: 1 << 20)
         }
     }
+
+    /// Both readings of a CSV file; the first refusal is thrown.
+    static func readCSV(_ bytes: [UInt8]) throws(NNTrainError) {
+        try withFile(bytes, named: "t.csv") { path throws(NNTrainError) in
+            var firstError: NNTrainError?
+            do throws(NNTrainError) {
+                _ = try CSVReader.read(path: path, requiredColumns: ["a", "b"])
+            } catch {
+                firstError = error
+            }
+            let prediction = tableModel.withLock { model -> Result<Prediction.Summary, NNTrainError> in
+                guard let model else { return .failure(NNTrainError(.internal, "the table model could not be built")) }
+                return Result { () throws(NNTrainError) in
+                    try Prediction.run(predictor: model, inputPath: path, options: .init(probabilities: true, topK: 2)) { _ in }
+                }
+            }
+            if case .failure(let error) = prediction { firstError = firstError ?? error }
+            if let firstError { throw firstError }
+        }
+    }
+
+    /// A model of a table, loaded once from its checkpoint as predict loads it, in batches of 2 rows:
+    /// a numeric (missing: 0), b categorical over "2" and "x" (missing: "x"), target `note` in
+    /// classes p and q; untrained.
+    static let tableModel = Mutex<Predictor?>({
+        let table = TableSchema(columns: [.init(name: "a", encoding: .numeric(fill: 0)),
+                                          .init(name: "b", encoding: .categorical(categories: ["2", "x"], fill: "x"))],
+                                target: "note", task: .classification, missingValues: ["", "NA"])
+        let dataset = Dataset(name: "table", features: .floats([1, 1, 0, -2, 0, 1, 0.5, 1, 0, 3, 0, 1]), featureCount: 3,
+                              featureNames: table.encodedNames, targets: .classes([0, 1, 0, 1]), classNames: ["p", "q"],
+                              targetName: "note")
+        let data = TrainingData(train: dataset, validation: dataset.subset([]), test: dataset,
+                                normalizer: Normalizer(fitting: dataset, mode: .standardize), schema: .table(table))
+        var configuration = Configuration()
+        configuration.model.hidden = [2]
+        let path = (folder as NSString).appendingPathComponent("table-model.bin")
+        let checkpoint = Checkpoint(trainer: Trainer(configuration: configuration, data: data), bestRecord: nil, reason: .epoch)
+        return try? { () throws(NNTrainError) -> Predictor in
+            try checkpoint.write(to: path)
+            defer { unlink(path) }
+            return try Predictor(checkpointPath: path, batchCapacity: 2)
+        }()
+    }())
 
     static func readCheckpoint(_ bytes: [UInt8]) throws(NNTrainError) {
         var firstError: NNTrainError?

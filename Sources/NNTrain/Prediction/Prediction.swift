@@ -86,6 +86,15 @@ public enum Prediction {
             throw NNTrainError(.usage, "--batch-size \(options.batchSize): expected a number of rows from 1 to \(maxBatchSize)")
         }
         let predictor = try Predictor(checkpointPath: checkpointPath, batchCapacity: options.batchSize)
+        return try run(predictor: predictor, inputPath: inputPath, options: options, write: write)
+    }
+
+    /// `run` with a model already loaded, in batches of its `batchCapacity` (`options.batchSize` is
+    /// not used): for a program that predicts many inputs with one checkpoint.
+    public static func run(predictor: Predictor, inputPath: String, options: Options,
+                           write: ([UInt8]) throws(NNTrainError) -> Void) throws(NNTrainError) -> Summary
+    {
+        let checkpointPath = predictor.checkpointPath
         let classCount = predictor.classNames.count
         if predictor.task == .regression, options.probabilities || options.topK > 0 {
             throw NNTrainError(.usage, "--probabilities and --top-k rank the classes of a classifier; "

@@ -11,6 +11,8 @@ import Foundation
 /// one row, allocates no buffers. A row's outputs equal eval's for the same row when the batches are cut at the
 /// same rows (eval's are 1024, `Prediction.defaultBatchSize`).
 public final class Predictor {
+    /// The checkpoint's path, as messages name it.
+    public let checkpointPath: String
     public let schema: InputSchema
     /// The class names by output index; `[]` for a regression model (one output).
     public let classNames: [String]
@@ -29,6 +31,7 @@ public final class Predictor {
             throw .data(path, "its normaliser has \(checkpoint.normalizer.scale.count) features but the model takes "
                 + "\(network.inputWidth) inputs; expected a checkpoint written by nntrain run")
         }
+        checkpointPath = path
         schema = checkpoint.inputSchema
         classNames = checkpoint.classNames
         normalizer = checkpoint.normalizer
