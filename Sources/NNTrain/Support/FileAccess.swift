@@ -89,40 +89,35 @@ struct InputFile: ~Copyable {
 }
 
 /// A file, or standard input (`-`), read once from start to end in chunks of `chunkSize` bytes, so
-/// that a reader's memory is bounded by what it keeps, not by the file (CSVReader's records of
-/// `nntrain predict`). `name` names it in messages: the path, or "standard input".
+/// that a reader's memory is bounded by what it keeps, not by the file (CSVReader's records).
+/// `name` names it in messages: the path, or "standard input".
 final class SequentialInput {
     /// Bytes read per `read(2)`.
     static let chunkSize = 1 << 16
     let name: String
     private let file: InputFile
+    /// Where each chunk is read (allocated once the file is open, so a refused path leaks nothing).
+    private let chunk: UnsafeMutableRawBufferPointer
 
     /// `path`, or standard input when it is `-`; `expected` completes a missing file's message.
     init(path: String, expected: String) throws(NNTrainError) {
         name = Self.name(of: path)
         file = path == "-" ? InputFile(standardInputNamed: name) : try InputFile(path: path, expected: expected)
+        chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 1)
     }
 
     /// How `path` is named in messages: itself, or "standard input" for `-`.
     static func name(of path: String) -> String { path == "-" ? "standard input" : path }
 
-    /// Appends up to one chunk to `bytes`; false at the end of the input.
+    /// Appends up to one chunk to `bytes`, read into `chunk` and copied in one piece; false at the
+    /// end of the input.
     func append(to bytes: inout [UInt8]) throws(NNTrainError) -> Bool {
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(0, count: Self.chunkSize))
-        let read = bytes.withUnsafeMutableBytes { buffer in
-            Result { () throws(NNTrainError) -> Int in
-                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[start...]))
-            }
-        }
-        if case .failure(let error) = read {
-            bytes.removeLast(Self.chunkSize)
-            throw error
-        }
-        let count = try read.get()
-        bytes.removeLast(Self.chunkSize - count)
+        let count = try file.read(into: chunk)
+        bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<count]))
         return count > 0
     }
+
+    deinit { chunk.deallocate() }
 }
 
 /// Writes output files whole and durably: the bytes go to a temporary file beside `path`, which is
