@@ -56,6 +56,35 @@ import Testing
         #expect(!left.contains { $0.hasPrefix("out.csv") }, "\(left)")
     }
 
+    /// The lines after a classifier's predictions: the unseen categories (a warning), the filled
+    /// values, the accuracy with the rows of a class the model does not know.
+    @Test func aClassifiersSummaryCountsUnseenCategoriesFillsAndUnknownClasses() throws {
+        let directory = try CommandLineTests.temporaryDirectory()
+        let table = TableSchema(columns: [.init(name: "size", encoding: .numeric(fill: 0)),
+                                          .init(name: "colour", encoding: .categorical(categories: ["blue", "red"], fill: nil))],
+                                target: "kind", task: .classification, missingValues: ["NA"])
+        let rows = Dataset(name: "t", features: .floats([1, 1, 0, 2, 0, 1, 3, 1, 0, 4, 0, 1]), featureCount: 3,
+                           featureNames: table.encodedNames, targets: .classes([0, 1, 0, 1]), classNames: ["a", "b"],
+                           targetName: "kind")
+        let data = TrainingData(train: rows, validation: rows.subset([]), test: rows,
+                                normalizer: Normalizer(fitting: rows, mode: .none), schema: .table(table))
+        try Checkpoint(trainer: Trainer(configuration: Configuration(), data: data), bestRecord: nil, reason: .epoch)
+            .write(to: directory.appendingPathComponent("m.bin").path)
+        try CommandLineTests.write("kind,colour,size\na,green,1\nb,purple,NA\nzebra,red,2\nNA,blue,3\n", to: "new.csv",
+                                   in: directory)
+        let result = try CommandLineTests.run(["predict", "m.bin", "new.csv"], in: directory)
+        #expect(result.status == 0)
+        let predictions = result.standardOutput.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[1] }
+        let correct = zip(predictions, ["a", "b"]).filter { $0 == $1 }.count
+        #expect(result.standardError == """
+            warning: 2 categorical values not seen in training, encoded as all zeros (as OneHotEncoder(handle_unknown='ignore'))
+            filled 1 missing value with the training split's fill
+            accuracy \(correct == 0 ? "0.00" : correct == 1 ? "33.33" : "66.67")% (\(correct) right, 3 of 4 rows with a \
+            target, 1 of them of a class the model does not know)
+
+            """)
+    }
+
     @Test func refusalsExitWithTheirKind() throws {
         let directory = try Self.trainedBonus(rows: 50)
         func predict(_ arguments: [String]) throws -> CommandLineTests.Result {
