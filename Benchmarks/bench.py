@@ -22,7 +22,16 @@ of the rounds' ratios, each taken between two runs made one after the other):
   test s        one evaluation of the 10,000 test images (nntrain: summary.json's test.seconds, its
                 only test pass; PyTorch: the pass after the last epoch, warm from the earlier ones)
 
-and a second table with the project's speed targets and whether each is met. The report is
+a second table for `nntrain predict` (the median of --predict-rounds runs, wall-clock of the whole
+process, checkpoint loading included; peak RSS as above):
+
+  images        the 10,000 test images (t10k-images-idx3-ubyte.gz) through the first run's
+                checkpoint, CSV out with --probabilities: rows/s
+  CSV           a generated 1,000,000-row bonus CSV (`nntrain data bonus`) through a linear model
+                trained on 10,000 other bonus rows, CSV out: rows/s
+  one row       a process predicting a one-row file with that model: seconds (latency)
+
+and a third with the project's speed targets and whether each is met. The report is
 printed and written to runs/bench/bench.md; each run keeps its output under runs/bench/.
 
 Before anything is compared, the kernel of nntrain's first run (summary.json's blas_kernel) is
@@ -33,6 +42,7 @@ exit status 2 and one line, since every figure after it would measure the fallba
 Usage:
     python3 Benchmarks/bench.py [--nntrain PATH] [--data DIR] [--rounds R] [--batches 32,128,256]
                                 [--precisions fp32,fp16] [--epochs 3] [--out runs/bench]
+                                [--predict-rounds 5] [--predict-rows 1000000]
 Quick try:  BENCH_ROUNDS=1 python3 Benchmarks/bench.py --batches 128 --precisions fp32
 Environment: BENCH_ROUNDS, BENCH_BATCHES, BENCH_PRECISIONS (defaults for the flags), TORCH_PYTHON.
 Python 3 standard library only.
@@ -48,6 +58,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import time
 
 CONFIG = "configs/fashion-mnist.txt"
 TRAIN_ROWS = 60_000
@@ -85,6 +96,8 @@ LOAD_TARGET_S = 0.4
 RSS_TARGET_MB = 150
 FP16_OVER_FP32_TARGET = 1.3
 TEST_TARGET_S = 0.1
+# Issue 15's bound on predict's peak memory for a 1,000,000-row CSV.
+PREDICT_RSS_TARGET_MB = 150
 
 
 class BenchError(Exception):
@@ -218,6 +231,70 @@ def find_torch():
     return None, f"{candidate} cannot import torch and numpy"
 
 
+def run_predict(args, arguments, name):
+    """One `nntrain predict` process: (wall-clock seconds, peak RSS in MB)."""
+    command = [args.nntrain, "predict"] + arguments
+    log_path = os.path.join(args.out, f"predict-{name}.log")
+    started = time.perf_counter()
+    status, rss = run_measured(command, log_path)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        raise BenchError(f"nntrain predict failed (exit {status}): {shlex.join(command)}: {tail(log_path)}")
+    return seconds, rss
+
+
+def predict_benchmarks(args, image_checkpoint):
+    """nntrain predict's rows: images and a large CSV (rows/s, peak RSS), one row (latency); each
+    the median of args.predict_rounds processes."""
+    folder = os.path.join(args.out, "predict")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    rows = []
+
+    def measure(name, arguments, count):
+        runs = [run_predict(args, arguments, name) for _ in range(args.predict_rounds)]
+        seconds = statistics.median(r[0] for r in runs)
+        rows.append({"name": name, "rows": count, "seconds": seconds, "rate": count / seconds,
+                     "rss": max(r[1] for r in runs)})
+        print(f"predict {name}: {count / seconds:,.0f} rows/s, {seconds:.3f} s", file=sys.stderr, flush=True)
+
+    images = os.path.join(args.data, "t10k-images-idx3-ubyte.gz")
+    measure("10,000 test images", [image_checkpoint, images, "--probabilities", "--out",
+                                   os.path.join(folder, "images.csv")], 10_000)
+
+    # A linear bonus model (trained on 10,000 rows) and new rows to predict: 1,000,000 and one.
+    def nntrain(*arguments):
+        done = subprocess.run([args.nntrain, *arguments], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise BenchError(f"nntrain {shlex.join(arguments)} failed (exit {done.returncode}): {done.stderr.strip()}")
+    nntrain("data", "bonus", "--rows", "10000", "--seed", "1", "--out", os.path.join(folder, "train.csv"))
+    nntrain("data", "bonus", "--rows", str(args.predict_rows), "--seed", "2", "--out", os.path.join(folder, "big.csv"))
+    config = os.path.join(folder, "bonus.txt")
+    with open(config, "w") as f:
+        f.write(f"data: {{dataset: bonus, path: {json.dumps(os.path.abspath(os.path.join(folder, 'train.csv')))}, "
+                "validation_split: 0}\nmodel: {hidden: []}\nloss: mse\ntraining: {epochs: 1}\n"
+                f"output: {{dir: {json.dumps(os.path.abspath(os.path.join(folder, 'run')))}, plots: false}}\n")
+    nntrain("run", config, "--quiet")
+    bonus = os.path.join(folder, "run", "checkpoints", "last.bin")
+    with open(os.path.join(folder, "big.csv")) as big, open(os.path.join(folder, "one.csv"), "w") as one:
+        one.write(big.readline() + big.readline())
+    measure(f"{args.predict_rows:,}-row CSV", [bonus, os.path.join(folder, "big.csv"), "--out",
+                                               os.path.join(folder, "big-predictions.csv")], args.predict_rows)
+    measure("one row (latency)", [bonus, os.path.join(folder, "one.csv"), "--out",
+                                  os.path.join(folder, "one-predictions.csv")], 1)
+    return rows
+
+
+def predict_table(rows):
+    """The Markdown table of predict_benchmarks' rows."""
+    lines = ["| nntrain predict | rows | seconds | rows/s | peak RSS MB |", "|---|---|---|---|---|"]
+    for row in rows:
+        rate = "—" if row["rows"] == 1 else f"{row['rate']:,.0f}"  # one row measures latency, not a rate
+        lines.append(f"| {row['name']} | {row['rows']:,} | {row['seconds']:.3f} | {rate} | {row['rss']:.0f} |")
+    return lines + ["", "Wall-clock seconds of the whole process (start, checkpoint, input, output), median of "
+                    "the rounds; peak RSS the largest of them.", ""]
+
+
 def figures(run):
     """The per-run figures derived from epoch seconds."""
     flops = training_flops_per_sample() * TRAIN_ROWS
@@ -245,7 +322,7 @@ COLUMNS = [("epoch s", "epoch", 3), ("samples/s", "samples", 0), ("GFLOP/s", "gf
            ("load s", "load", 3), ("peak RSS MB", "rss", 0), ("test s", "test", 3)]
 
 
-def report(args, results, torch_python, torch_skip, cpu_model, flags, started, command):
+def report(args, results, torch_python, torch_skip, cpu_model, flags, started, command, predictions):
     """The Markdown report: header lines, the figures table, the targets table."""
     configs = [(b, p) for b in args.batches for p in args.precisions]
     first = results[configs[0]]["nntrain"][0]
@@ -294,11 +371,12 @@ def report(args, results, torch_python, torch_skip, cpu_model, flags, started, c
     lines += ["", "samples/s = 60,000 / epoch s; GFLOP/s counts "
               f"{training_flops_per_sample():,} training FLOP per sample (Benchmarks/bench.py, "
               "training_flops_per_sample); figures are medians over rounds, ratios medians of the rounds' ratios.", ""]
-    lines += target_table(args, results, torch_python)
+    lines += predict_table(predictions)
+    lines += target_table(args, results, torch_python, predictions)
     return "\n".join(lines) + "\n"
 
 
-def target_table(args, results, torch_python):
+def target_table(args, results, torch_python, predictions):
     """Issue 7's targets against what was measured; worst case over the runs where a bound is absolute."""
     rows = []
 
@@ -336,6 +414,10 @@ def target_table(args, results, torch_python):
     if tests:
         add(f"evaluating the 10,000 test images < {TEST_TARGET_S} s", f"{max(tests):.3f} s (slowest)",
             max(tests) < TEST_TARGET_S)
+    large = next((row for row in predictions if row["name"].endswith("-row CSV")), None)
+    if large:
+        add(f"predict a {large['rows']:,}-row CSV in < {PREDICT_RSS_TARGET_MB} MB", f"{large['rss']:.0f} MB",
+            large["rss"] < PREDICT_RSS_TARGET_MB)
     add("OpenBLAS kernel not a generic fallback", every[0]["kernel"], True)
     return ["| target | measured | met |", "|---|---|---|"] + rows
 
@@ -365,10 +447,12 @@ def main():
                    default=env.get("BENCH_PRECISIONS", "fp32,fp16"), help="fp32 and/or fp16 (BENCH_PRECISIONS)")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--out", default="runs/bench", help="where runs and bench.md go")
+    p.add_argument("--predict-rounds", type=int, default=5, help="processes per nntrain predict row (median)")
+    p.add_argument("--predict-rows", type=int, default=1_000_000, help="rows of the generated CSV predict reads")
     args = p.parse_args()
     # argparse applies `type` to string defaults, so the environment's values are checked as flags are.
-    if args.rounds < 1 or args.epochs < 1:
-        p.error("--rounds and --epochs must be at least 1")
+    if args.rounds < 1 or args.epochs < 1 or args.predict_rounds < 1 or args.predict_rows < 1:
+        p.error("--rounds, --epochs, --predict-rounds and --predict-rows must be at least 1")
     for name in ("nntrain", "config"):
         if not os.path.isfile(getattr(args, name)):
             raise BenchError(f"{getattr(args, name)}: no such file (run `make bench`, which builds nntrain first)")
@@ -406,7 +490,10 @@ def main():
                 print(f"[{done}/{total}] round {round_index}, batch {batch}, {precision}: PyTorch "
                       + (f"epoch {theirs['epoch']:.3f} s" if "epoch" in theirs else theirs["error"]),
                       file=sys.stderr, flush=True)
-    text = report(args, results, torch_python, torch_skip, cpu_model, flags, started, command)
+    first = args.batches[0], args.precisions[0]
+    image_checkpoint = os.path.join(args.out, f"nntrain-b{first[0]}-{first[1]}-r1", "checkpoints", "last.bin")
+    predictions = predict_benchmarks(args, image_checkpoint)
+    text = report(args, results, torch_python, torch_skip, cpu_model, flags, started, command, predictions)
     print(text, end="")
     with open(os.path.join(args.out, "bench.md"), "w") as f:
         f.write(text)

@@ -28,6 +28,10 @@ import Testing
         case csvDataset
         /// `Checkpoint.read` on `last.bin` (format, version, checksum, then every tensor and entry).
         case checkpoint
+        /// `Prediction.run` with `model.bin` (a model of `PredictionTests.table`) on `in.csv`.
+        case predictTable
+        /// `Prediction.run` with `model.bin` (a model of 4×4 images) on `in.gz`.
+        case predictImages
 
         var fileName: String {
             switch self {
@@ -37,6 +41,8 @@ import Testing
             case .fashionMNIST, .idxSet: ""
             case .csv, .csvDataset: "t.csv"
             case .checkpoint: "last.bin"
+            case .predictTable: "in.csv"
+            case .predictImages: "in.gz"
             }
         }
 
@@ -62,6 +68,9 @@ import Testing
                 }
                 _ = try TrainingData.load(for: &configuration, file: config)
             case .checkpoint: _ = try Checkpoint.read(path: path)
+            case .predictTable, .predictImages:
+                let model = (folder as NSString).appendingPathComponent("model.bin")
+                _ = try Prediction.run(checkpointPath: model, inputPath: path, options: .init()) { _ in }
             }
         }
     }
@@ -99,7 +108,7 @@ import Testing
     }
 
     @Test(arguments: configCases + gzipAndIDXCases + rawIDXCases + fashionMNISTCases + idxSetCases + csvCases + csvDatasetCases
-                     + checkpointCases)
+                     + checkpointCases + predictCases)
     func refusedWithItsMessage(_ corpusCase: Case) throws {
         let folder = try TemporaryFolder()
         for (name, bytes) in corpusCase.files {
@@ -673,6 +682,69 @@ import Testing
 
     /// The checkpoint's `nntrain.state` JSON.
     static var stateJSON: String { contents.metadata["nntrain.state"] ?? "" }
+
+    // MARK: Predict
+
+    /// An untrained checkpoint of `PredictionTests.table` (size, colour, weight; three classes).
+    static let tableModel: [UInt8] = {
+        guard let data = try? PredictionTests.tableData() else { return [] }
+        var config = Configuration()
+        config.model.hidden = [3]
+        let trainer = Trainer(configuration: config, data: data)
+        return (try? Checkpoint(trainer: trainer, bestRecord: nil, reason: .epoch).contents()).map(CheckpointFile.encode) ?? []
+    }()
+
+    /// An untrained checkpoint of a model of 4×4 images in two classes.
+    static let imageModel: [UInt8] = {
+        let images = Dataset(name: "tiny", features: .bytes(fixtureBytes(4 * 16)), featureCount: 16,
+                             targets: .classes([0, 1, 0, 1]), classNames: ["no", "yes"])
+        let data = TrainingData(train: images, validation: images.subset([]), test: images,
+                                normalizer: Normalizer(fitting: images, mode: .scale), schema: .images(rows: 4, columns: 4))
+        let trainer = Trainer(configuration: Configuration(), data: data)
+        return (try? Checkpoint(trainer: trainer, bestRecord: nil, reason: .epoch).contents()).map(CheckpointFile.encode) ?? []
+    }()
+
+    static func predictTable(_ input: [UInt8]?, model: [UInt8] = tableModel) -> [String: [UInt8]] {
+        var files = ["model.bin": model]
+        if let input { files["in.csv"] = input }
+        return files
+    }
+
+    static let predictCases: [Case] = [
+        Case("predict: a feature column missing", .predictTable, files: predictTable(csv("size,colour\n1,red\n")),
+             .exactly("{dir}/in.csv:1: missing column 'weight'; expected columns: size, colour, weight")),
+        Case("predict: a word in a numeric column", .predictTable,
+             files: predictTable(csv("colour,weight,size\nred,1,2\nblue,x,3\n")),
+             .exactly("{dir}/in.csv:3: column 'weight': 'x' is not a number; \(notANumber)")),
+        Case("predict: a missing value the model has no fill for", .predictTable,
+             files: predictTable(csv("size,colour,weight\n1,red,NA\n")),
+             .exactly("{dir}/in.csv:2: column 'weight': the value is missing ('NA'); expected a value (the model was "
+                 + "trained with data.missing: refuse or drop_rows, so it has no fill for this column)")),
+        Case("predict: an empty input", .predictTable, files: predictTable([]),
+             .exactly("{dir}/in.csv: empty file; expected a header row naming the columns")),
+        Case("predict: a header alone", .predictTable, files: predictTable(csv("size,colour,weight\n")),
+             .exactly("{dir}/in.csv: no data rows after the header; expected at least one")),
+        Case("predict: a ragged row", .predictTable, files: predictTable(csv("size,colour,weight\n1,red,2\n1,red\n")),
+             .exactly("{dir}/in.csv:3: 2 fields; expected 3 as in the header")),
+        Case("predict: a quote never closed", .predictTable, files: predictTable(csv("size,colour,weight\n1,\"red,2\n")),
+             .exactly("{dir}/in.csv:2: field 2: the quoted field that starts on this line is never closed; "
+                 + "expected a closing \" (a quote inside a quoted field is written \"\")")),
+        Case("predict: no input file", .predictTable, files: predictTable(nil),
+             .exactly("{dir}/in.csv: no such file or folder (expected a CSV file with the model's feature columns)"),
+             .missingFile),
+        Case("predict: a checkpoint that is not one", .predictTable,
+             files: predictTable(csv("size,colour,weight\n1,red,2\n"), model: csv("size,colour,weight\n1,red,2\n")),
+             .containing("{dir}/model.bin is not an nntrain checkpoint (it starts with text, not a safetensors header)")),
+        Case("predict: images of another size", .predictImages,
+             files: ["model.bin": imageModel, "in.gz": gz(idxFile(dimensions: [2, 5, 4], data: fixtureBytes(40)))],
+             .exactly("{dir}/in.gz: images of 5×4 pixels; the model takes images of 4×4")),
+        Case("predict: no images", .predictImages,
+             files: ["model.bin": imageModel, "in.gz": gz(idxFile(dimensions: [0, 4, 4], data: []))],
+             .exactly("{dir}/in.gz: no images; expected at least one")),
+        Case("predict: a CSV for a model of images", .predictImages,
+             files: ["model.bin": imageModel, "in.gz": csv("a,b\n1,2\n")],
+             .exactly("{dir}/in.gz: not a gzip file (first bytes 0x61 0x2c); expected a .gz file starting 1f 8b")),
+    ]
 
     // MARK: What is accepted
 

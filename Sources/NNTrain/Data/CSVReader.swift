@@ -29,16 +29,10 @@ public struct NumericCSV: Sendable, Equatable {
 public enum CSVReader {
     /// The columns `requiredColumns` of the CSV file at `path`, in that order; other columns are
     /// ignored. Every error names the file and the line (`path:17: ...`) where the record starts.
+    /// The file is read in chunks (`Records`) into a `CSVTable`.
     public static func read(path: String, requiredColumns: [String]) throws(NNTrainError) -> NumericCSV {
-        let bytes = try InputFile.readAll(path: path, expected: "a CSV file with a header row")
-        return try parse(bytes, path: path, requiredColumns: requiredColumns)
-    }
-
-    /// `read` on the file's bytes; `path` names the file in errors.
-    static func parse(_ bytes: [UInt8], path: String, requiredColumns: [String]) throws(NNTrainError) -> NumericCSV {
-        let table = try CSVTable(bytes, path: path)
-        let positions = try table.positions(of: requiredColumns, expected: "expected columns: "
-            + requiredColumns.joined(separator: ", "))
+        let table = try CSVTable(path: path)
+        let positions = try table.positions(of: requiredColumns, expected: expectedColumns(requiredColumns))
         var values: [Float] = []
         values.reserveCapacity(table.rowCount * requiredColumns.count)
         for row in 0..<table.rowCount {
@@ -50,30 +44,104 @@ public enum CSVReader {
         return NumericCSV(columns: requiredColumns, rows: table.rowCount, values: values)
     }
 
-    /// Calls `body` with each record of `bytes` and the line it starts on, in order (see `Records`).
-    static func forEachRecord(_ bytes: [UInt8], path: String,
-                              _ body: (_ line: Int, _ fields: [String]) throws(NNTrainError) -> Void) throws(NNTrainError) {
-        var records = Records(bytes, path: path)
-        while let (line, fields) = try records.next() { try body(line, fields) }
+    /// Where each of `columns` is in the header `names`: each must appear exactly once, else a
+    /// refusal at `place` (the header's line), `missing column 'x'; <expected>`.
+    static func positions(of columns: [String], in names: [String], place: String, expected: String)
+        throws(NNTrainError) -> [Int]
+    {
+        var positions: [Int] = []
+        for column in columns {
+            let matches = names.indices.filter { names[$0] == column }
+            guard let first = matches.first else { throw .data(place, "missing column '\(column)'; \(expected)") }
+            guard matches.count == 1 else {
+                throw .data(place, "column '\(column)' appears \(matches.count) times; expected once")
+            }
+            positions.append(first)
+        }
+        return positions
+    }
+
+    /// `positions`' usual expectation: `expected columns: a, b, c`.
+    static func expectedColumns(_ columns: [String]) -> String {
+        "expected columns: " + columns.joined(separator: ", ")
+    }
+
+    /// Refuses a record at `place` whose field count is not the header's.
+    static func checkFieldCount(_ record: [String], header: [String], place: String) throws(NNTrainError) {
+        guard record.count == header.count else {
+            throw .data(place, "\(record.count) fields; expected \(header.count) as in the header")
+        }
+    }
+
+    /// The refusal of a file with a header and no record after it.
+    static func noDataRows(_ path: String) -> NNTrainError {
+        .data(path, "no data rows after the header; expected at least one")
     }
 
     /// The records of a file with the 1-based line each starts on, skipping a leading UTF-8
     /// byte-order mark and blank lines; fields are trimmed of spaces and tabs and unquoted.
-    private struct Records {
-        private let bytes: [UInt8]
+    ///
+    /// The file is read from a `SequentialInput` in chunks: `bytes` is a window of it that grows by a
+    /// chunk whenever the parser looks past its end and drops what has been parsed at the start of a
+    /// record once that is a chunk or more, so it holds at most about two chunks and the longest
+    /// record, whatever the file's size.
+    struct Records {
+        private let input: SequentialInput
+        /// The window of the file; `index` is the parser's position in it.
+        private var bytes: [UInt8] = []
+        private var index = 0
         private let path: String
-        private var index: Int
         /// The line `index` is on.
         private var line = 1
+        /// Whether the leading byte-order mark has been looked for.
+        private var startChecked = false
+        /// Whether the input has ended (it is not read again).
+        private var ended = false
 
-        init(_ bytes: [UInt8], path: String) {
-            self.bytes = bytes
-            self.path = path
-            index = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        /// The records of `input`; `input.name` names it in errors.
+        init(reading input: SequentialInput) {
+            self.input = input
+            path = input.name
+        }
+
+        /// The first record, the header: its line and names; an empty file is refused.
+        mutating func header() throws(NNTrainError) -> (line: Int, names: [String]) {
+            guard let (line, names) = try next() else {
+                throw .data(path, "empty file; expected a header row naming the columns")
+            }
+            return (line, names)
+        }
+
+        /// Whether there is a byte at `position`, reading more of the input when `bytes` ends before it.
+        @inline(__always)
+        private mutating func has(_ position: Int) throws(NNTrainError) -> Bool {
+            while position >= bytes.count {
+                guard !ended, try input.append(to: &bytes) else {
+                    ended = true
+                    return false
+                }
+            }
+            return true
+        }
+
+        /// At a record's start: skips a leading byte-order mark once, and drops the parsed bytes
+        /// once they are a chunk or more (moving the rest to the front costs at most as much as
+        /// reading the chunk did).
+        private mutating func startRecord() throws(NNTrainError) {
+            if !startChecked {
+                startChecked = true
+                _ = try has(2)
+                if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
+            }
+            if index >= SequentialInput.chunkSize {
+                bytes.removeSubrange(0..<index)
+                index = 0
+            }
         }
 
         mutating func next() throws(NNTrainError) -> (line: Int, fields: [String])? {
-            while index < bytes.count {
+            try startRecord()
+            while try has(index) {
                 let start = line
                 var fields: [String] = []
                 var quotedFields = 0
@@ -83,17 +151,21 @@ public enum CSVReader {
                     fields.append(field)
                     if quoted { quotedFields += 1 }
                     // The field ends at a comma (another follows), a line end or the end of the file.
-                    if index < bytes.count, bytes[index] == comma {
+                    if try has(index), bytes[index] == comma {
                         index += 1
                     } else {
                         atLineEnd = true
-                        if index < bytes.count {  // a line feed, a carriage return and a line feed, or a final carriage return
-                            index += bytes[index] == carriageReturn && index + 1 < bytes.count ? 2 : 1
+                        if try has(index) {  // a line feed, a carriage return and a line feed, or a final carriage return
+                            let crlf = bytes[index] == carriageReturn ? try has(index + 1) : false
+                            index += crlf ? 2 : 1
                             line += 1
                         }
                     }
                 }
-                if fields.count == 1, quotedFields == 0, fields[0].isEmpty { continue }  // a blank line
+                if fields.count == 1, quotedFields == 0, fields[0].isEmpty {  // a blank line
+                    try startRecord()
+                    continue
+                }
                 return (start, fields)
             }
             return nil
@@ -101,24 +173,24 @@ public enum CSVReader {
 
         /// The field at `index`, which is left at the comma, line end or end of file after it.
         private mutating func nextField(fieldNumber: Int, recordLine: Int) throws(NNTrainError) -> (String, quoted: Bool) {
-            skipBlanks()
-            guard index < bytes.count, bytes[index] == quote else {
+            try skipBlanks()
+            guard try has(index), bytes[index] == quote else {
                 let start = index
-                while index < bytes.count, bytes[index] != comma, !isLineEnd(at: index) { index += 1 }
+                while try has(index), bytes[index] != comma, try !isLineEnd(at: index) { index += 1 }
                 return (String(decoding: trimmed(bytes[start..<index]), as: UTF8.self), false)
             }
             let openingLine = line
             index += 1
             var text: [UInt8] = []
             while true {
-                guard index < bytes.count else {
+                guard try has(index) else {
                     throw .data("\(path):\(openingLine)", "field \(fieldNumber): the quoted field that starts on this line "
                         + "is never closed; expected a closing \" (a quote inside a quoted field is written \"\")")
                 }
                 let byte = bytes[index]
                 index += 1
                 if byte == quote {
-                    if index < bytes.count, bytes[index] == quote {  // "" stands for one quote
+                    if try has(index), bytes[index] == quote {  // "" stands for one quote
                         text.append(quote)
                         index += 1
                         continue
@@ -128,23 +200,25 @@ public enum CSVReader {
                 if byte == newline { line += 1 }
                 text.append(byte)
             }
-            skipBlanks()
-            guard index == bytes.count || bytes[index] == comma || isLineEnd(at: index) else {
+            try skipBlanks()
+            let ended = try !has(index) || bytes[index] == comma ? true : try isLineEnd(at: index)
+            guard ended else {
                 throw .data("\(path):\(line)", "field \(fieldNumber): '\(shownByte(bytes[index]))' after the closing quote of a "
                     + "quoted field; expected a comma or the end of the line (a quote inside a quoted field is written \"\")")
             }
             return (String(decoding: text, as: UTF8.self), true)
         }
 
-        private mutating func skipBlanks() {
-            while index < bytes.count, bytes[index] == space || bytes[index] == tab { index += 1 }
+        private mutating func skipBlanks() throws(NNTrainError) {
+            while try has(index), bytes[index] == space || bytes[index] == tab { index += 1 }
         }
 
-        /// A line feed, or a carriage return before one.
-        private func isLineEnd(at position: Int) -> Bool {
-            bytes[position] == newline
-                || (bytes[position] == carriageReturn && position + 1 < bytes.count && bytes[position + 1] == newline)
-                || (bytes[position] == carriageReturn && position + 1 == bytes.count)
+        /// A line feed, or a carriage return before one or at the end of the file; `position` holds a byte.
+        private mutating func isLineEnd(at position: Int) throws(NNTrainError) -> Bool {
+            if bytes[position] == newline { return true }
+            guard bytes[position] == carriageReturn else { return false }
+            guard try has(position + 1) else { return true }
+            return bytes[position + 1] == newline
         }
 
         private func shownByte(_ byte: UInt8) -> String {
@@ -188,7 +262,8 @@ public enum CSVReader {
         return bytes[first...last]
     }
 
-    /// A finite decimal number that fits in a Float.
+    /// A finite decimal number that fits in a Float. The usual field (decimal characters that parse)
+    /// is checked first, so that the texts of the refusals are made only for a refusal.
     static func number(_ field: String, column: String, at place: String) throws(NNTrainError) -> Float {
         // On one line (a quoted field may hold line breaks) and at most 40 characters; worked out only
         // for a message, as this runs once per field of a CSV.
@@ -205,8 +280,8 @@ public enum CSVReader {
         guard !field.isEmpty else { throw .data(place, "column '\(column)': the field is empty; \(expectation)") }
         let unsigned = field.first == "-" || field.first == "+" ? field.dropFirst() : Substring(field)
         if ["nan", "inf", "infinity"].contains(unsigned.lowercased()) {
-            throw .data(place, "column '\(column)': '\(shown)' is not a finite number; expected a finite decimal number "
-                + "(NaN and infinities are refused)")
+            throw .data(place, "column '\(column)': '\(shown)' is not a finite number; expected a finite decimal "
+                + "number (NaN and infinities are refused)")
         }
         guard field.utf8.allSatisfy(isDecimalCharacter), Double(field) != nil else {
             throw .data(place, "column '\(column)': '\(shown)' is not a number; \(expectation)")

@@ -19,27 +19,14 @@ struct CSVTable {
     /// The distinct texts of each column, in the order first seen.
     private(set) var texts: [[String]]
 
-    /// Reads the file at `path` whole (as `InputFile.readAll` bounds it).
+    /// Reads the file at `path` (or standard input, `-`) in chunks (`CSVReader.Records`).
     init(path: String) throws(NNTrainError) {
-        try self.init(try InputFile.readAll(path: path, expected: "a CSV file with a header row"), path: path)
-    }
-
-    /// Reads `bytes`; `path` names the file in errors.
-    init(_ bytes: [UInt8], path: String) throws(NNTrainError) {
-        var header: (line: Int, names: [String])?
-        var codes: [[Int32]] = [], texts: [[String]] = [], lines: [Int] = []
-        var lookup: [[String: Int32]] = []
-        try CSVReader.forEachRecord(bytes, path: path) { line, fields throws(NNTrainError) in
-            guard let (_, names) = header else {
-                header = (line, fields)
-                codes = Array(repeating: [], count: fields.count)
-                texts = codes.map { _ in [] }
-                lookup = codes.map { _ in [:] }
-                return
-            }
-            guard fields.count == names.count else {
-                throw .data("\(path):\(line)", "\(fields.count) fields; expected \(names.count) as in the header")
-            }
+        var records = CSVReader.Records(reading: try SequentialInput(path: path, expected: "a CSV file with a header row"))
+        let (headerLine, names) = try records.header()
+        var codes = [[Int32]](repeating: [], count: names.count), texts = [[String]](repeating: [], count: names.count)
+        var lookup = [[String: Int32]](repeating: [:], count: names.count), lines: [Int] = []
+        while let (line, fields) = try records.next() {
+            try CSVReader.checkFieldCount(fields, header: names, place: "\(path):\(line)")
             for (column, field) in fields.enumerated() {
                 if let code = lookup[column][field] {
                     codes[column].append(code)
@@ -52,11 +39,10 @@ struct CSVTable {
             }
             lines.append(line)
         }
-        guard let header else { throw .data(path, "empty file; expected a header row naming the columns") }
-        guard !lines.isEmpty else { throw .data(path, "no data rows after the header; expected at least one") }
+        guard !lines.isEmpty else { throw CSVReader.noDataRows(path) }
         self.path = path
-        self.header = header.names
-        self.headerLine = header.line
+        self.header = names
+        self.headerLine = headerLine
         self.lines = lines
         self.codes = codes
         self.texts = texts
@@ -70,20 +56,9 @@ struct CSVTable {
     /// `path:line` of a data row, for messages.
     func place(ofRow row: Int) -> String { "\(path):\(lines[row])" }
 
-    /// The header position of each column of `names`, in that order. A name absent from the header
-    /// is refused as `path:headerLine: missing column 'x'; <expected>`, one appearing twice too.
+    /// The header position of each column of `names`, in that order (`CSVReader.positions`, at the
+    /// header's line).
     func positions(of names: [String], expected: String) throws(NNTrainError) -> [Int] {
-        var positions: [Int] = []
-        for name in names {
-            let matches = header.indices.filter { header[$0] == name }
-            guard let first = matches.first else {
-                throw .data("\(path):\(headerLine)", "missing column '\(name)'; \(expected)")
-            }
-            guard matches.count == 1 else {
-                throw .data("\(path):\(headerLine)", "column '\(name)' appears \(matches.count) times; expected once")
-            }
-            positions.append(first)
-        }
-        return positions
+        try CSVReader.positions(of: names, in: header, place: "\(path):\(headerLine)", expected: expected)
     }
 }

@@ -139,8 +139,25 @@ public struct Normalizer: Sendable, Equatable {
                 let from = sourceBase + Int(row) * width
                 let to = destination + position * width
                 for column in 0..<width {
-                    to[column] = (from[column].floatValue - shiftBase[column]) * scaleBase[column]
+                    to[column] = Normalizer.normalized(from[column].floatValue, shiftBase[column], scaleBase[column])
                 }
+            }
+        }
+    }
+
+    /// The map of one feature, written once for `gather` and `normalize`, so that features
+    /// normalised either way are equal to the last bit.
+    @inline(__always)
+    private static func normalized(_ x: Float, _ shift: Float, _ scale: Float) -> Float { (x - shift) * scale }
+
+    /// Normalises rows of raw features in place ([rows, featureCount]): what `gather` does to rows
+    /// of a dataset, for rows read one batch at a time (`nntrain predict`).
+    public func normalize(_ rows: MatrixView) {
+        precondition(rows.columns == shift.count, "Normalizer: fitted for \(shift.count) features, rows have \(rows.columns)")
+        for row in 0..<rows.rows {
+            let values = rows.base + row * rows.columns
+            for column in 0..<rows.columns {
+                values[column] = Self.normalized(values[column], shift[column], scale[column])
             }
         }
     }

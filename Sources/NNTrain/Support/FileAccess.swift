@@ -11,6 +11,8 @@ struct InputFile: ~Copyable {
     /// Size in bytes when the file was opened.
     let size: Int
     private let descriptor: Int32
+    /// False for standard input, which stays open.
+    private let closesDescriptor: Bool
 
     /// Opens `path` for reading. `expected` completes "no such file or folder (expected ...)".
     init(path: String, expected: String) throws(NNTrainError) {
@@ -34,9 +36,18 @@ struct InputFile: ~Copyable {
         self.path = path
         self.size = Int(info.st_size)
         self.descriptor = fd
+        closesDescriptor = true
     }
 
-    deinit { close(descriptor) }
+    /// Standard input, called `name` in messages; its size is unknown (0), so read it with `read(into:)`.
+    init(standardInputNamed name: String) {
+        path = name
+        size = 0
+        descriptor = STDIN_FILENO
+        closesDescriptor = false
+    }
+
+    deinit { if closesDescriptor { close(descriptor) } }
 
     /// Reads up to `buffer.count` bytes from the current position; 0 means the end of the file.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(NNTrainError) -> Int {
@@ -77,6 +88,38 @@ struct InputFile: ~Copyable {
     }
 }
 
+/// A file, or standard input (`-`), read once from start to end in chunks of `chunkSize` bytes, so
+/// that a reader's memory is bounded by what it keeps, not by the file (CSVReader's records).
+/// `name` names it in messages: the path, or "standard input".
+final class SequentialInput {
+    /// Bytes read per `read(2)`.
+    static let chunkSize = 1 << 16
+    let name: String
+    private let file: InputFile
+    /// Where each chunk is read (allocated once the file is open, so a refused path leaks nothing).
+    private let chunk: UnsafeMutableRawBufferPointer
+
+    /// `path`, or standard input when it is `-`; `expected` completes a missing file's message.
+    init(path: String, expected: String) throws(NNTrainError) {
+        name = Self.name(of: path)
+        file = path == "-" ? InputFile(standardInputNamed: name) : try InputFile(path: path, expected: expected)
+        chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 1)
+    }
+
+    /// How `path` is named in messages: itself, or "standard input" for `-`.
+    static func name(of path: String) -> String { path == "-" ? "standard input" : path }
+
+    /// Appends up to one chunk to `bytes`, read into `chunk` and copied in one piece; false at the
+    /// end of the input.
+    func append(to bytes: inout [UInt8]) throws(NNTrainError) -> Bool {
+        let count = try file.read(into: chunk)
+        bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<count]))
+        return count > 0
+    }
+
+    deinit { chunk.deallocate() }
+}
+
 /// Writes output files whole and durably: the bytes go to a temporary file beside `path`, which is
 /// flushed to disk (fsync) and then renamed over it, and the folder's entry is flushed too; so a
 /// crash at any moment leaves either the previous file or the new one, never half of one. The
@@ -84,42 +127,85 @@ struct InputFile: ~Copyable {
 /// previous file as it was.
 public enum OutputFile {
     public static func write(_ bytes: [UInt8], to path: String) throws(NNTrainError) {
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty {
-            do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            } catch {
-                throw .cannotWrite(path, "cannot create the folder \(folder)")
-            }
-        }
-        let temporary = "\(path).partial-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw failure(path, errno) }
-        if let code = writeAll(bytes, to: fd) {
-            close(fd)
-            unlink(temporary)
-            throw failure(path, code)
-        }
-        guard fsync(fd) == 0 else {
-            let code = errno
-            close(fd)
-            unlink(temporary)
-            throw failure(path, code)
-        }
-        guard close(fd) == 0, rename(temporary, path) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw failure(path, code)
-        }
-        let directory = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 {
-            fsync(directory)
-            close(directory)
-        }
+        let file = try Stream(path: path)
+        try file.append(bytes)
+        try file.finish()
     }
 
-    private static func failure(_ path: String, _ code: Int32) -> NNTrainError {
-        .cannotWrite(path, String(cString: strerror(code)))
+    /// An output file written in pieces with `write`'s guarantee: the pieces go to the temporary
+    /// file, and only `finish` puts it in place; a stream dropped unfinished (an error part-way)
+    /// deletes its temporary file, leaving the previous file, or none, as it was.
+    public final class Stream {
+        public let path: String
+        private let folder: String
+        private let temporary: String
+        private var descriptor: Int32
+
+        public init(path: String) throws(NNTrainError) {
+            self.path = path
+            folder = (path as NSString).deletingLastPathComponent
+            if !folder.isEmpty {
+                do {
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                } catch {
+                    throw .cannotWrite(path, "cannot create the folder \(folder)")
+                }
+            }
+            temporary = "\(path).partial-\(getpid())"
+            descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw failure(errno) }
+        }
+
+        deinit {
+            guard descriptor >= 0 else { return }
+            close(descriptor)
+            unlink(temporary)
+        }
+
+        /// Appends `bytes` to the temporary file.
+        public func append(_ bytes: [UInt8]) throws(NNTrainError) {
+            precondition(descriptor >= 0, "OutputFile.Stream: append after finish")
+            if let code = writeAll(bytes, to: descriptor) { throw abandon(code) }
+        }
+
+        /// Flushes the temporary file to disk, renames it over `path` and flushes the folder's entry.
+        public func finish() throws(NNTrainError) {
+            guard fsync(descriptor) == 0 else { throw abandon(errno) }
+            let closed = close(descriptor)
+            descriptor = -1
+            guard closed == 0, rename(temporary, path) == 0 else {
+                let code = errno
+                unlink(temporary)
+                throw failure(code)
+            }
+            let directory = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if directory >= 0 {
+                fsync(directory)
+                close(directory)
+            }
+        }
+
+        /// Closes and deletes the temporary file after a failure with `errno` `code`.
+        private func abandon(_ code: Int32) -> NNTrainError {
+            close(descriptor)
+            descriptor = -1
+            unlink(temporary)
+            return failure(code)
+        }
+
+        private func failure(_ code: Int32) -> NNTrainError {
+            .cannotWrite(path, String(cString: strerror(code)))
+        }
+    }
+}
+
+/// Standard output written in pieces, for output that streams to a pipe (`nntrain predict`
+/// without `--out`); a failed write (a closed pipe) is `.cannotWrite` naming "standard output".
+public enum StandardOutput {
+    public static func write(_ bytes: [UInt8]) throws(NNTrainError) {
+        if let code = writeAll(bytes, to: STDOUT_FILENO) {
+            throw .cannotWrite("standard output", String(cString: strerror(code)))
+        }
     }
 }
 

@@ -86,15 +86,19 @@ struct RegressionSums {
     var count = 0
 
     mutating func add(output: MatrixView, targets: UnsafePointer<Float>) {
-        for i in 0..<output.count {
-            let y = Double(targets[i]), diff = Double(output.base[i]) - y
-            absoluteError += abs(diff)
-            squaredError += diff * diff
-            targetSum += y
-            targetSquareSum += y * y
-        }
-        count += output.count
+        for i in 0..<output.count { add(prediction: output.base[i], target: targets[i]) }
     }
+
+    mutating func add(prediction: Float, target: Float) {
+        let y = Double(target), diff = Double(prediction) - y
+        absoluteError += abs(diff)
+        squaredError += diff * diff
+        targetSum += y
+        targetSquareSum += y * y
+        count += 1
+    }
+
+    var meanSquaredError: Double { count == 0 ? 0 : squaredError / Double(count) }
 
     var meanAbsoluteError: Double { count == 0 ? 0 : absoluteError / Double(count) }
 
