@@ -34,8 +34,9 @@ extension Configuration {
             .number("validation_split", \.data.validationSplit, .atLeastZeroBelowOne,
                     help: "fraction held out from the training set for validation, drawn with the seed "
                         + "(stratified for a classified CSV)"),
-            .number("test_split", \.data.testSplit, .aboveZeroBelowOne,
-                    help: "fraction held out from a CSV as its test set (Fashion-MNIST has its own)"),
+            .optionalNumber("test_split", \.data.testSplit, .aboveZeroBelowOne,
+                            help: "fraction held out from a CSV as its test set (IDX sets have their own)")
+                .whenUnset("0.2, unless data.test_path gives the test set"),
             .optionalPath("test_path", \.data.testPath, help: "a test CSV with the training CSV's columns")
                 .onlyWhen("data.dataset", is: DatasetKind.csv).whenUnset("none: test_split of data.path is held out"),
             .choice("normalize", \.data.normalize,

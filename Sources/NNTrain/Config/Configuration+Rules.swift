@@ -18,6 +18,7 @@ extension Configuration {
             applyTabularDefaults(given: given)
             try checkCSVKeys(given: given)
         }
+        if data.testPath != nil, given["data.test_split"] == nil { data.testSplit = nil }
         if given["optimizer.lr"] == nil { optimizer.lr = optimizer.name.defaultLR }
         if given["optimizer.eps"] == nil { optimizer.eps = optimizer.name.defaultEps }
         if given["optimizer.weight_decay"] == nil { optimizer.weightDecay = optimizer.name.defaultWeightDecay }
