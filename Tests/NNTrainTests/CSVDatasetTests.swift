@@ -72,6 +72,7 @@ import Testing
         #expect(abs(Double(data.normalizer.scale[3]) - 1 / 1.25.squareRoot()) < 1e-6)
         #expect(configuration.loss == .crossEntropy && configuration.model.hidden == [100])
         #expect(configuration.training.epochs == 200 && configuration.training.batchSize == .rows(64))
+        #expect(configuration.checkpoint.everyNEpochs == 25)
         #expect(configuration.earlyStopping.patience == nil)  // no validation split to watch
     }
 

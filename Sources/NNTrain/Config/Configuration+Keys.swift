@@ -241,7 +241,7 @@ extension Configuration {
         ]),
         .section("checkpoint", help: "written into <run directory>/checkpoints/", [
             .integer("every_n_epochs", \.checkpoint.everyNEpochs, atLeast: 1,
-                     help: "write last.bin after every N-th epoch (and always at the end)"),
+                     help: "write last.bin after every N-th epoch (and always at the end; csv: 25 by default)"),
             .integer("keep_last", \.checkpoint.keepLast, atLeast: 0, help: "also keep the K newest as epoch-NNNN.bin (0: none)"),
             .boolean("save_best", \.checkpoint.saveBest,
                      help: "write best.bin whenever the monitored figure beats its best so far"),
