@@ -72,6 +72,7 @@ import Testing
         #expect(abs(Double(data.normalizer.scale[3]) - 1 / 1.25.squareRoot()) < 1e-6)
         #expect(configuration.loss == .crossEntropy && configuration.model.hidden == [100])
         #expect(configuration.training.epochs == 200 && configuration.training.batchSize == .rows(64))
+        #expect(configuration.checkpoint.everyNEpochs == 25)
         #expect(configuration.earlyStopping.patience == nil)  // no validation split to watch
     }
 
@@ -131,7 +132,7 @@ import Testing
     }
 
     /// csv needs a target; a test file and test_split exclude each other; csv's keys are refused elsewhere.
-    @Test func csvKeysAreCheckedBeforeReading() {
+    @Test func csvKeysAreCheckedBeforeReading() throws {
         #expect(throws: NNTrainError(.config, "c.yaml:2: data.dataset: csv needs the column to predict; expected "
             + "data.target: NAME as well")) {
             try Configuration.parse(yaml: "data:\n  dataset: csv\n", source: "c.yaml")
@@ -141,6 +142,13 @@ import Testing
             try Configuration.parse(yaml: "data:\n  dataset: csv\n  target: y\n  test_path: t.csv\n  test_split: 0.3\n",
                                     source: "c.yaml")
         }
+        // The resolved config of a run with a test file reads back (eval parses it from the checkpoint):
+        // test_split stays unset beside test_path, and is 0.2 without it.
+        let withTestFile = try Configuration.parse(yaml: "data:\n  dataset: csv\n  target: y\n  test_path: t.csv\n",
+                                                   source: "c.yaml")
+        #expect(withTestFile.data.testSplit == nil)
+        #expect(try Configuration.parse(yaml: withTestFile.resolvedYAML(), source: "config.yaml") == withTestFile)
+        #expect(try Configuration.parse(yaml: "data:\n  dataset: csv\n  target: y\n", source: "c.yaml").data.testSplit == 0.2)
         #expect(throws: NNTrainError(.config, "c.yaml:3: data.target: applies only to csv, not bonus, "
             + "which uses standardize_target")) {
             try Configuration.parse(yaml: "data:\n  dataset: bonus\n  target: y\nloss: mse\n", source: "c.yaml")

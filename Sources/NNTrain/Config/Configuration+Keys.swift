@@ -34,8 +34,9 @@ extension Configuration {
             .number("validation_split", \.data.validationSplit, .atLeastZeroBelowOne,
                     help: "fraction held out from the training set for validation, drawn with the seed "
                         + "(stratified for a classified CSV)"),
-            .number("test_split", \.data.testSplit, .aboveZeroBelowOne,
-                    help: "fraction held out from a CSV as its test set (Fashion-MNIST has its own)"),
+            .optionalNumber("test_split", \.data.testSplit, .aboveZeroBelowOne,
+                            help: "fraction held out from a CSV as its test set (IDX sets have their own)")
+                .whenUnset("0.2, unless data.test_path gives the test set"),
             .optionalPath("test_path", \.data.testPath, help: "a test CSV with the training CSV's columns")
                 .onlyWhen("data.dataset", is: DatasetKind.csv).whenUnset("none: test_split of data.path is held out"),
             .optionalBoolean("standardize_target", \.data.standardizeTarget,
@@ -245,7 +246,7 @@ extension Configuration {
         ]),
         .section("checkpoint", help: "written into <run directory>/checkpoints/", [
             .integer("every_n_epochs", \.checkpoint.everyNEpochs, atLeast: 1,
-                     help: "write last.bin after every N-th epoch (and always at the end)"),
+                     help: "write last.bin after every N-th epoch (and always at the end; csv: 25 by default)"),
             .integer("keep_last", \.checkpoint.keepLast, atLeast: 0, help: "also keep the K newest as epoch-NNNN.bin (0: none)"),
             .boolean("save_best", \.checkpoint.saveBest,
                      help: "write best.bin whenever the monitored figure beats its best so far"),

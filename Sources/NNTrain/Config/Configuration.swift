@@ -36,8 +36,13 @@ public struct Configuration: Equatable, Sendable {
         public var path: String = "data/fashion-mnist"
         /// Fraction of the training set held out for validation, drawn with the seed; 0 ≤ x < 1.
         public var validationSplit: Double = 0.1
-        /// Fraction of a CSV dataset held out as the test set (Fashion-MNIST ships its own); 0 < x < 1.
-        public var testSplit: Double = 0.2
+        /// Fraction of a CSV dataset held out as the test set (IDX sets ship their own); 0 < x < 1.
+        /// nil with `testPath`, which is the test set (the rules unset the default then).
+        public var testSplit: Double? = defaultTestSplit
+        /// The test fraction of a CSV without `test_split` or `test_path`.
+        public static let defaultTestSplit = 0.2
+        /// The fraction of a CSV held out for test when no `testPath` is given.
+        public var testFraction: Double { testSplit ?? Self.defaultTestSplit }
         public var normalize: Normalization = .scale
         /// The classes' names in label order (classification); nil: the dataset's own, or sorted labels.
         public var classNames: [String]? = nil

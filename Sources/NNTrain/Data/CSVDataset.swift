@@ -82,7 +82,7 @@ enum CSVDataset {
         init(_ section: Configuration.DataSection) {
             self.init(target: section.target ?? "", task: section.task, features: section.features, drop: section.drop,
                       categorical: section.categorical, missingValues: section.missingValues, missing: section.missing,
-                      classNames: section.classNames, testPath: section.testPath, testSplit: section.testSplit,
+                      classNames: section.classNames, testPath: section.testPath, testSplit: section.testFraction,
                       validationSplit: section.validationSplit)
         }
     }

@@ -94,7 +94,7 @@ public enum DatasetKind: String, CaseIterable, Sendable {
                                  schema: .images(rows: loaded.imageSize.rows, columns: loaded.imageSize.columns))
         case .bonus:
             return try CSVDataset.load(
-                path: path, options: BonusData.options(testSplit: section.testSplit, validationSplit: section.validationSplit),
+                path: path, options: BonusData.options(testSplit: section.testFraction, validationSplit: section.validationSplit),
                 seed: seed, trained: nil, name: rawValue, configProblem: configProblem)
         case .csv:
             return try CSVDataset.load(path: path, options: CSVDataset.Options(section), seed: seed, trained: trained,
