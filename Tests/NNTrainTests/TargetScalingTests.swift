@@ -149,7 +149,8 @@ import Testing
             output: {dir: \(folder.file("run")), plots: false}
             """, to: "c.yaml")
         var steps = 0
-        _ = try TrainingRun.execute(configPath: config, overrides: [], observers: [StopWhen { _ in steps += 1; return steps == 1 }])
+        _ = try TrainingRun.execute(configPath: config, overrides: [],
+                                    observers: [StopWhen { _ in steps += 1; return steps == 1 }])
         let last = folder.file("run/checkpoints/last.bin")
         let file = try CheckpointFile.read(path: last)
         let (shift, scale) = (try #require(file["target.shift"]), try #require(file["target.scale"]))
@@ -184,8 +185,9 @@ import Testing
         let path = folder.file("run/checkpoints/last.bin")
         let checkpoint = try Checkpoint.read(path: path)
         let scaling = try #require(checkpoint.targetScaling)
-        let weights = try #require(try CheckpointFile.read(path: path)["layers.0.weight"]).elements(as: Float.self).map(Double.init)
-        let bias = Double(try #require(try CheckpointFile.read(path: path)["layers.0.bias"]).elements(as: Float.self)[0])
+        let file = try CheckpointFile.read(path: path)
+        let weights = try #require(file["layers.0.weight"]).elements(as: Float.self).map(Double.init)
+        let bias = Double(try #require(file["layers.0.bias"]).elements(as: Float.self)[0])
         let (shift, scale) = (checkpoint.normalizer.shift.map(Double.init), checkpoint.normalizer.scale.map(Double.init))
         let (sigma, mu) = (Double(scaling.scale), Double(scaling.shift))
         let learned = (0..<5).map { sigma * weights[$0] * scale[$0] }

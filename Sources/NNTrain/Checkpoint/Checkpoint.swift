@@ -118,10 +118,10 @@ extension Checkpoint {
         }
     }
 
-    /// Checks that this checkpoint's model and data fit `trainer` (same tensors, same number of
-    /// training rows, same normalisation, the same target scaling or none, and when the checkpoint records one, the same CRC-32 of
-    /// the training rows: `dataFingerprint`, computed from the trainer's data if not given), then
-    /// puts its state into it. `path` names the file in errors.
+    /// Checks that this checkpoint's model and data fit `trainer` (same tensors, same number of training rows,
+    /// same normalisation, the same target scaling or none, and when the checkpoint records one, the same CRC-32
+    /// of the training rows: `dataFingerprint`, computed from the trainer's data if not given), then puts its
+    /// state into it. `path` names the file in errors.
     public func restore(into trainer: Trainer, path: String, dataFingerprint: String? = nil) throws(NNTrainError) {
         let expected = trainer.network.parameters.tensors
         guard parameterLayout.map(\.name) == expected.map(\.name), parameterLayout.map(\.shape) == expected.map(\.shape) else {

@@ -105,10 +105,10 @@ extension Configuration {
         }
     }
 
-    /// Fills in and checks what needs the data read: the loss unless given (the task's usual one:
-    /// cross_entropy, or mse for regression), whether a regression target is standardised, that the loss and the monitored figures fit the `task`,
-    /// and that the model fits in memory with `inputWidth` inputs and `outputWidth` outputs. Errors
-    /// name the key's place in the config (`keySources`), or `file`.
+    /// Fills in and checks what needs the data read: the loss unless given (the task's usual one: cross_entropy,
+    /// or mse for regression), whether a regression target is standardised, that the loss and the monitored
+    /// figures fit the `task`, and that the model fits in memory with `inputWidth` inputs and `outputWidth`
+    /// outputs. Errors name the key's place in the config (`keySources`), or `file`.
     public mutating func resolveDataDefaults(task: PredictionTask, inputWidth: Int, outputWidth: Int,
                                              file: String) throws(NNTrainError) {
         let given = keySources.sources

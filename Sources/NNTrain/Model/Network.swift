@@ -62,11 +62,11 @@ public final class Network {
         }
     }
 
-    /// An MLP: for each hidden width, Dense → [BatchNorm] → activation → [Dropout], then a Dense
-    /// output layer with no activation, then [TargetAffine] with the shape's `targetScaling`. Parameter names follow PyTorch's: `layers.<i>.weight`
-    /// [out, in] and `layers.<i>.bias` [out] for the linear layers, `norms.<i>.weight` (γ) and
-    /// `norms.<i>.bias` (β) for batch norms. Parameters are zero until initialised (see
-    /// `Initialization`); dropout masks come from streams of `dropoutSeed`, one per dropout layer.
+    /// An MLP: for each hidden width, Dense → [BatchNorm] → activation → [Dropout], then a Dense output layer
+    /// with no activation, then [TargetAffine] with the shape's `targetScaling`. Parameter names follow
+    /// PyTorch's: `layers.<i>.weight` [out, in] and `layers.<i>.bias` [out] for the linear layers,
+    /// `norms.<i>.weight` (γ) and `norms.<i>.bias` (β) for batch norms. Parameters are zero until initialised
+    /// (see `Initialization`); dropout masks come from streams of `dropoutSeed`, one per dropout layer.
     public static func mlp(_ shape: MLPShape, dropoutSeed: UInt64 = 0) -> Network {
         let widths = [shape.inputWidth] + shape.hidden + [shape.outputWidth]
         let linearCount = widths.count - 1
