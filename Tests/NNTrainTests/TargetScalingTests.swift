@@ -133,8 +133,9 @@ import Testing
 
     // MARK: Resume, checkpoints, weight report
 
-    /// A checkpoint carries μ and σ as `target.shift` and `target.scale` of shape [1]; one whose
-    /// scaling is not the data's (the same features, targets moved by 1) is refused on resume.
+    /// A checkpoint carries μ and σ as `target.shift` and `target.scale` of shape [1] (one without the
+    /// other, or σ = 0, is refused when read); one whose scaling is not the data's (the same features,
+    /// targets moved by 1) is refused on resume.
     @Test func aResumeOnTargetsOfOtherStatisticsIsRefused() throws {
         var random = RandomGenerator(seed: 4)
         let features = (0..<50).map { _ in (random.nextUnitDouble(), random.nextUnitDouble()) }
@@ -157,6 +158,18 @@ import Testing
         #expect(shift.shape == [1] && scale.shape == [1])
         let saved = try #require(try Checkpoint.read(path: last).targetScaling)
         #expect(saved == TargetScaling(shift: shift.elements(as: Float.self)[0], scale: scale.elements(as: Float.self)[0]))
+        // Half a scaling, or a σ of 0, is a damaged checkpoint.
+        var half = file
+        half.tensors.removeAll { $0.name == "target.scale" }
+        let halfPath = try folder.write(CheckpointFile.encode(half), to: "half.bin")
+        #expect(throws: NNTrainError.data(halfPath, "tensor 'target.scale' is missing")) { try Checkpoint.read(path: halfPath) }
+        var zero = file
+        let scaleIndex = try #require(zero.tensors.firstIndex { $0.name == "target.scale" })
+        zero.tensors[scaleIndex].tensor = SafeTensors.Tensor([Float(0)], shape: [1])
+        let zeroPath = try folder.write(CheckpointFile.encode(zero), to: "zero.bin")
+        #expect(throws: NNTrainError.data(zeroPath, "tensors 'target.shift' and 'target.scale' are \(saved.shift) and 0.0; "
+            + "expected a finite mean and a positive standard deviation")) { try Checkpoint.read(path: zeroPath) }
+
         _ = try folder.write(csv(offset: 1), to: "train.csv")
         var configuration = try Configuration.load(path: config)
         let moved = try #require(try TrainingData.load(for: &configuration, file: config).targetScaling)
