@@ -76,13 +76,16 @@ def activation(name, slope):
 
 def forward(tensors, metadata, config, x):
     """The network in evaluation mode: each hidden layer z = xWᵀ + b, [batch norm with running
-    statistics, ε = 1e-5], activation; dropout is the identity; the last layer is linear."""
+    statistics, ε = 1e-5], activation; dropout is the identity; the last layer is linear, followed by
+    y = σ·z + μ when the checkpoint carries a standardised target's target.scale and target.shift."""
     names = json.loads(metadata["nntrain.parameters"])
     linears = sorted({n.rsplit(".", 1)[0] for n in names if n.startswith("layers.")}, key=lambda n: int(n.split(".")[1]))
     f = activation(config["model.activation"], float(config.get("model.leaky_slope", "0.01")))
     for i, layer in enumerate(linears):
         x = x @ tensors[layer + ".weight"].T + tensors[layer + ".bias"]
         if i == len(linears) - 1:
+            if "target.scale" in tensors:  # a standardised regression target: y = σ·z + μ
+                x = tensors["target.scale"] * x + tensors["target.shift"]
             break
         norm = f"norms.{i}"
         if norm + ".weight" in tensors:
@@ -117,7 +120,11 @@ def check_linear_weights(tensors, metadata, summary):
     w, b = tensors["layers.0.weight"][0].astype(np.float64), float(tensors["layers.0.bias"][0])
     shift, scale = tensors["normalizer.shift"].astype(np.float64), tensors["normalizer.scale"].astype(np.float64)
     raw = w * scale  # ŷ = Σ w_j (x_j − shift_j) scale_j + b
-    learned = dict(zip(json.loads(metadata["nntrain.feature_names"]), raw), bias=b - float(np.sum(raw * shift)))
+    bias = b - float(np.sum(raw * shift))
+    if "target.scale" in tensors:  # a standardised target: y = σ·ŷ + μ
+        sigma, mu = float(tensors["target.scale"][0]), float(tensors["target.shift"][0])
+        raw, bias = sigma * raw, sigma * bias + mu
+    learned = dict(zip(json.loads(metadata["nntrain.feature_names"]), raw), bias=bias)
     ok = True
     for row in summary["weights"]:
         mine = learned[row["name"]]

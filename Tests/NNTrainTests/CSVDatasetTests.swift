@@ -149,7 +149,8 @@ import Testing
         #expect(withTestFile.data.testSplit == nil)
         #expect(try Configuration.parse(yaml: withTestFile.resolvedYAML(), source: "config.yaml") == withTestFile)
         #expect(try Configuration.parse(yaml: "data:\n  dataset: csv\n  target: y\n", source: "c.yaml").data.testSplit == 0.2)
-        #expect(throws: NNTrainError(.config, "c.yaml:3: data.target: applies only to csv, not bonus")) {
+        #expect(throws: NNTrainError(.config, "c.yaml:3: data.target: applies only to csv, not bonus, "
+            + "which uses standardize_target")) {
             try Configuration.parse(yaml: "data:\n  dataset: bonus\n  target: y\nloss: mse\n", source: "c.yaml")
         }
     }
@@ -251,8 +252,9 @@ import Testing
         }
     }
 
-    /// A csv regression run with loss left to the data, interrupted mid-epoch and resumed, ends with
-    /// the tensors of the run that never stopped, and the resume sees no changed key.
+    /// A csv regression run with loss and target standardisation left to the data, interrupted
+    /// mid-epoch and resumed, ends with the tensors of the run that never stopped, and the resume sees
+    /// no changed key.
     @Test func aCSVRunInterruptedAndResumedEndsBitIdentical() throws {
         var random = RandomGenerator(seed: 5)
         let rows = (0..<60).map { _ in
@@ -274,5 +276,8 @@ import Testing
             == RunDirectoryTests.model(straight + "/checkpoints/last.bin"))
         #expect(try Checkpoint.read(path: resumed + "/checkpoints/last.bin").inputSchema
             == Checkpoint.read(path: straight + "/checkpoints/last.bin").inputSchema)
+        // The target is standardised (csv's default), with the same μ and σ after the resume.
+        let scaling = try Checkpoint.read(path: straight + "/checkpoints/last.bin").targetScaling
+        #expect(try scaling != nil && Checkpoint.read(path: resumed + "/checkpoints/last.bin").targetScaling == scaling)
     }
 }

@@ -94,6 +94,7 @@ extension ConfigurationTests {
             expected.data.validationSplit = 0
             expected.data.testSplit = 0.25
             expected.data.normalize = .standardize
+            expected.data.standardizeTarget = false  // bonus's regression target, raw unless the key says otherwise
             expected.model.hidden = []
             expected.model.activation = .leakyRelu
             expected.loss = .mse
@@ -166,8 +167,8 @@ extension ConfigurationTests {
         @Test func unknownKeyInSectionSuggestsTheNearestKey() {
             #expect(configError("data:\n  datset: bonus\n") ==
                 "configs/x.txt:2: unknown key 'datset' in section 'data'; expected one of: dataset, path, target, task, "
-                + "features, drop, categorical, missing_values, missing, validation_split, test_split, test_path, normalize, "
-                + "class_names, files, augment (did you mean 'dataset'?)")
+                + "features, drop, categorical, missing_values, missing, validation_split, test_split, test_path, "
+                + "standardize_target, normalize, class_names, files, augment (did you mean 'dataset'?)")
         }
 
         @Test func unknownKeyOfAnotherSectionSaysWhereItBelongs() {

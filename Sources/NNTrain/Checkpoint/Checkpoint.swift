@@ -15,6 +15,11 @@ import Foundation
 ///     rng.shuffle, rng.augment [4], rng.dropout [layers, 4]    U64   xoshiro256** states
 ///     data.order                          [training rows]      I32   the epoch's order of rows
 ///     normalizer.shift, normalizer.scale  [features]           F32   x' = (x − shift) · scale
+///     target.shift, target.scale          [1]                  F32   y = scale · z + shift (`TargetScaling`)
+///
+/// `target.*` are present only for a standardised regression target (`data.standardize_target`);
+/// a checkpoint without them (every classifier, bonus by default, any checkpoint written before
+/// they existed) has a network whose output is the last linear layer's.
 ///
 /// and in `__metadata__` (strings): `nntrain.version`, `nntrain.config` (the resolved YAML),
 /// `nntrain.architecture` ("784-256-128-10 relu"), `nntrain.parameters` and `nntrain.batch_norms`
@@ -57,6 +62,8 @@ public struct Checkpoint: Equatable, Sendable {
     /// The CRC-32 of the training split's contents (`Dataset.contentCRC32`) it was trained on, which
     /// a resume compares with its own data's; nil in a checkpoint written without it.
     public var dataFingerprint: String? = nil
+    /// μ and σ of a standardised regression target, which the network's last step applies; nil: none.
+    public var targetScaling: TargetScaling? = nil
 
     /// The best value of save_best's monitored figure and the epoch it came from.
     public struct BestRecord: Equatable, Sendable, Codable {
@@ -71,7 +78,7 @@ public struct Checkpoint: Equatable, Sendable {
             && a.batchNormNames == b.batchNormNames && a.architecture == b.architecture && a.normalizer == b.normalizer
             && a.classNames == b.classNames && a.featureNames == b.featureNames && a.inputSchema == b.inputSchema
             && a.bestRecord == b.bestRecord
-            && a.reason == b.reason && a.dataFingerprint == b.dataFingerprint
+            && a.reason == b.reason && a.dataFingerprint == b.dataFingerprint && a.targetScaling == b.targetScaling
     }
 }
 
@@ -87,7 +94,7 @@ extension Checkpoint {
             architecture: Self.architecture(of: trainer),
             normalizer: trainer.data.normalizer, classNames: trainer.data.train.classNames,
             featureNames: trainer.data.train.featureNames, inputSchema: trainer.data.schema, bestRecord: bestRecord,
-            reason: reason)
+            reason: reason, targetScaling: trainer.network.targetScaling)
     }
 
     /// "784-256-128-10 relu": the trainer's layer widths and activation ("linear" without hidden layers).
@@ -111,10 +118,10 @@ extension Checkpoint {
         }
     }
 
-    /// Checks that this checkpoint's model and data fit `trainer` (same tensors, same number of
-    /// training rows, same normalisation, and when the checkpoint records one, the same CRC-32 of
-    /// the training rows: `dataFingerprint`, computed from the trainer's data if not given), then
-    /// puts its state into it. `path` names the file in errors.
+    /// Checks that this checkpoint's model and data fit `trainer` (same tensors, same number of training rows,
+    /// same normalisation, the same target scaling or none, and when the checkpoint records one, the same CRC-32
+    /// of the training rows: `dataFingerprint`, computed from the trainer's data if not given), then puts its
+    /// state into it. `path` names the file in errors.
     public func restore(into trainer: Trainer, path: String, dataFingerprint: String? = nil) throws(NNTrainError) {
         let expected = trainer.network.parameters.tensors
         guard parameterLayout.map(\.name) == expected.map(\.name), parameterLayout.map(\.shape) == expected.map(\.shape) else {
@@ -124,6 +131,11 @@ extension Checkpoint {
         guard normalizer == trainer.data.normalizer, state.order.count == trainer.data.train.count else {
             throw .config(path, line: nil, "the training data differ from the checkpoint's (\(state.order.count) rows "
                 + "then, \(trainer.data.train.count) now, or other normalisation statistics); expected the same data file")
+        }
+        guard targetScaling == trainer.network.targetScaling else {
+            throw .config(path, line: nil, "the checkpoint's target scaling is \(Self.describe(targetScaling)) but the "
+                + "data's is \(Self.describe(trainer.network.targetScaling)); expected the same data file and "
+                + "data.standardize_target")
         }
         if let saved = self.dataFingerprint {
             let current = dataFingerprint ?? trainer.data.train.contentCRC32()
@@ -197,6 +209,10 @@ extension Checkpoint {
         tensors.append(("data.order", SafeTensors.Tensor(state.order)))
         tensors.append(("normalizer.shift", SafeTensors.Tensor(normalizer.shift)))
         tensors.append(("normalizer.scale", SafeTensors.Tensor(normalizer.scale)))
+        if let targetScaling {
+            tensors.append(("target.shift", SafeTensors.Tensor([targetScaling.shift])))
+            tensors.append(("target.scale", SafeTensors.Tensor([targetScaling.scale])))
+        }
 
         let scalars = Scalars(
             position: state.position, stepCount: state.stepCount, trainingSeconds: state.trainingSeconds,
@@ -290,6 +306,17 @@ extension Checkpoint {
         let shift = try tensor("normalizer.shift", .f32).elements(as: Float.self)
         let scale = try tensor("normalizer.scale", .f32, count: shift.count).elements(as: Float.self)
 
+        var targetScaling: TargetScaling?
+        if file["target.shift"] != nil || file["target.scale"] != nil {
+            let shift = try tensor("target.shift", .f32, count: 1).elements(as: Float.self).first ?? .nan
+            let scale = try tensor("target.scale", .f32, count: 1).elements(as: Float.self).first ?? .nan
+            guard shift.isFinite, scale.isNormal, scale > 0 else {
+                throw fail("tensors 'target.shift' and 'target.scale' are \(shift) and \(scale); expected a finite "
+                    + "mean and a positive standard deviation")
+            }
+            targetScaling = TargetScaling(shift: shift, scale: scale)
+        }
+
         let scalars = try decoded(Key.state, as: Scalars.self)
         // Counters a resumed run adds to (steps, epochs, patience, the loss scaler's growth tracker)
         // are Ints: one near Int.max would overflow, which traps, a step or an epoch later. Encoded
@@ -332,7 +359,7 @@ extension Checkpoint {
             batchNormNames: normNames, architecture: try text(Key.architecture),
             normalizer: Normalizer(shift: shift, scale: scale), classNames: try decoded(Key.classNames, as: [String].self),
             featureNames: featureNames, inputSchema: inputSchema, bestRecord: scalars.bestRecord, reason: reason,
-            dataFingerprint: file.metadata[Key.dataCRC32])
+            dataFingerprint: file.metadata[Key.dataCRC32], targetScaling: targetScaling)
     }
 
     /// The input schema of a checkpoint written before `nntrain.input` existed, when the only datasets
@@ -346,6 +373,11 @@ extension Checkpoint {
             throw .data(path, "metadata \(Key.input) is missing; expected it in a checkpoint of \(kind.rawValue), "
                 + "which nntrain has written since it could read \(kind.rawValue)")
         }
+    }
+
+    /// "mean 150.2, std 77.09" or "none", in messages.
+    private static func describe(_ scaling: TargetScaling?) -> String {
+        scaling.map { "mean \($0.shift), std \($0.scale)" } ?? "none"
     }
 
     /// Writes the checkpoint to `path` atomically (see CheckpointFile and OutputFile).

@@ -108,6 +108,14 @@ struct ConfigKey: Sendable {
               read: { value throws(NNTrainError) in try value.boolean() }, write: { "\($0)" })
     }
 
+    /// `true` or `false`, or nil (left out of the resolved YAML) when its default depends on the data.
+    static func optionalBoolean(
+        _ name: String, _ field: WritableKeyPath<Configuration, Bool?> & Sendable, help: String
+    ) -> ConfigKey {
+        value(name, field, help: help, allowed: "true or false",
+              read: { value throws(NNTrainError) in try value.boolean() }, write: { $0.map { "\($0)" } })
+    }
+
     /// Rows per batch: an integer >= 1 or `full`.
     static func batchSize(
         _ name: String, _ field: WritableKeyPath<Configuration, BatchSize> & Sendable, help: String

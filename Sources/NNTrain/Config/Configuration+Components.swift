@@ -29,12 +29,14 @@ extension Configuration.ModelSection {
 
 extension Configuration {
     /// The model section's MLP for inputs of `inputWidth` features and `outputWidth` outputs, in the
-    /// training precision; parameters zero until initialised, dropout streams from the seed.
-    public func makeNetwork(inputWidth: Int, outputWidth: Int) -> Network {
+    /// training precision, ending in y = σ·z + μ when `targetScaling` is given (a standardised
+    /// regression target: the training data's, or a checkpoint's); parameters zero until initialised,
+    /// dropout streams from the seed.
+    public func makeNetwork(inputWidth: Int, outputWidth: Int, targetScaling: TargetScaling?) -> Network {
         Network.mlp(
             Network.MLPShape(inputWidth: inputWidth, hidden: model.hidden, outputWidth: outputWidth,
                              activation: model.activationFunction, dropout: Float(model.dropout),
-                             batchNorm: model.batchNorm, precision: training.precision),
+                             batchNorm: model.batchNorm, precision: training.precision, targetScaling: targetScaling),
             dropoutSeed: seed ^ Trainer.RandomStream.dropout.rawValue)
     }
 

@@ -39,6 +39,11 @@ extension Configuration {
                 .whenUnset("0.2, unless data.test_path gives the test set"),
             .optionalPath("test_path", \.data.testPath, help: "a test CSV with the training CSV's columns")
                 .onlyWhen("data.dataset", is: DatasetKind.csv).whenUnset("none: test_split of data.path is held out"),
+            .optionalBoolean("standardize_target", \.data.standardizeTarget,
+                             help: "regression: train on (y - mean) / std of the training split's targets, the model "
+                                + "ending in y = std * z + mean, so every figure is in the target's units")
+                .onlyWhen("data.dataset", is: DatasetKind.csv, .bonus)
+                .whenUnset("true for a csv regression target, false for bonus; refused for classification"),
             .choice("normalize", \.data.normalize,
                     help: "none: raw values; scale: pixels / 255, CSV columns min-max; standardize: (x - mean) / std "
                         + "(csv: standardize by default; one-hot columns stay 0/1)"),

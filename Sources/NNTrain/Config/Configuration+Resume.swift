@@ -101,6 +101,10 @@ extension Configuration {
         // once the data are read, as it was for the checkpoint: the checkpoint's loss until then.
         var current = self
         if keySources.sources["loss"] == nil, knownTask == nil { current.loss = saved.loss }
+        // So is whether the target is standardised: the checkpoint's, which the data check then confirms.
+        if keySources.sources["data.standardize_target"] == nil, knownTask == nil {
+            current.data.standardizeTarget = saved.data.standardizeTarget
+        }
         let old = saved.resolvingScheduleDefaults(stepsPerEpoch: saved.stepsPerEpoch(trainRows: rows))
         let new = current.resolvingScheduleDefaults(stepsPerEpoch: stepsPerEpoch(trainRows: rows))
         let (refused, allowed) = Self.classifyForResume(new.changedKeys(from: old))

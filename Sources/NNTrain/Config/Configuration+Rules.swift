@@ -29,6 +29,7 @@ extension Configuration {
             try checkModelSize(inputWidth: widths.input, outputWidth: widths.output, file: file)
         }
         try checkConditionalKeysApply(given: given)
+        if let task = knownTask { try resolveTargetStandardization(task, file: file) }
         try checkClassNames(given: given)
         try checkOptimizer(given: given)
         try checkAugmentation(given: given)
@@ -90,15 +91,30 @@ extension Configuration {
         }
     }
 
-    /// Fills in and checks what needs the data read: the loss unless given (the task's usual one:
-    /// cross_entropy, or mse for regression), that the loss and the monitored figures fit the `task`,
-    /// and that the model fits in memory with `inputWidth` inputs and `outputWidth` outputs. Errors
-    /// name the key's place in the config (`keySources`), or `file`.
+    /// `data.standardize_target` for a target of `task`: written out for a regression target (true or
+    /// false as `standardizesTarget` decides, so the resolved YAML says what was done), and refused when
+    /// given for classes, which are never standardised.
+    private mutating func resolveTargetStandardization(_ task: PredictionTask, file: String) throws(NNTrainError) {
+        guard task == .classification else {
+            data.standardizeTarget = data.standardizesTarget(task: task)
+            return
+        }
+        if data.standardizeTarget != nil {
+            throw keySources.problem("data.standardize_target", "applies to a regression target only, but \(data.path)'s "
+                + "target is classified; expected no data.standardize_target (or data.task: regression)", file: file)
+        }
+    }
+
+    /// Fills in and checks what needs the data read: the loss unless given (the task's usual one: cross_entropy,
+    /// or mse for regression), whether a regression target is standardised, that the loss and the monitored
+    /// figures fit the `task`, and that the model fits in memory with `inputWidth` inputs and `outputWidth`
+    /// outputs. Errors name the key's place in the config (`keySources`), or `file`.
     public mutating func resolveDataDefaults(task: PredictionTask, inputWidth: Int, outputWidth: Int,
                                              file: String) throws(NNTrainError) {
         let given = keySources.sources
         if given["loss"] == nil { loss = task.fittingLosses[0] }
         try checkLossFits(task, file: file)
+        try resolveTargetStandardization(task, file: file)
         if task == .regression {
             for (key, monitor) in [("early_stopping.monitor", earlyStopping.monitor), ("checkpoint.monitor", checkpoint.monitor),
                                    ("scheduler.monitor", scheduler.monitor)] {

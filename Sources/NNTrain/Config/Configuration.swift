@@ -64,9 +64,20 @@ public struct Configuration: Equatable, Sendable {
         public var missing: MissingPolicy = .refuse
         /// csv: a separate test CSV with the same columns, instead of holding out `test_split`.
         public var testPath: String? = nil
+        /// csv and bonus, regression only: train on (y − μ)/σ of the training split's targets, the network
+        /// ending in y = σ·z + μ (`TargetScaling`); nil: `standardizesTarget(task:)` decides (true for csv).
+        public var standardizeTarget: Bool? = nil
         /// Random changes to training images (never to validation or test data).
         public var augment = AugmentSection()
         public init() {}
+
+        /// Whether a target of `task` is standardised: never a class label; a regression target when
+        /// `standardizeTarget` says so, and when it is not given for csv (a table of any units, after
+        /// scikit-learn's TransformedTargetRegressor with a StandardScaler) but not for bonus, whose
+        /// plain SGD lesson and learned-vs-true weights are those of the raw target.
+        public func standardizesTarget(task: PredictionTask) -> Bool {
+            task == .regression && (standardizeTarget ?? (dataset == .csv))
+        }
     }
 
     public struct AugmentSection: Equatable, Sendable {

@@ -77,6 +77,7 @@ public struct CheckpointEvaluation: Codable, Sendable {
                 + "checkpoint was trained on")
         }
         data.normalizer = checkpoint.normalizer
+        data.targetScaling = checkpoint.targetScaling
         let network = try model(of: checkpoint, configuration: configuration, path: checkpointPath)
 
         let dataset: Dataset = switch split {
@@ -106,7 +107,8 @@ public struct CheckpointEvaluation: Codable, Sendable {
     }
 
     /// The checkpoint's model: the network `configuration` (the checkpoint's own) describes, with
-    /// the checkpoint's parameters and batch-norm statistics, after checking that they are that
+    /// the checkpoint's parameters and batch-norm statistics and its target scaling (outputs in the
+    /// target's units), after checking that they are that
     /// network's tensors (first their widths, which size the network, against its input schema's
     /// and class names').
     public static func model(
@@ -120,7 +122,8 @@ public struct CheckpointEvaluation: Codable, Sendable {
                 + "classes make \(checkpoint.inputSchema.width) to \(expectedOutputs); expected a checkpoint written by "
                 + "nntrain run")
         }
-        let network = configuration.makeNetwork(inputWidth: inputWidth, outputWidth: outputWidth)
+        let network = configuration.makeNetwork(inputWidth: inputWidth, outputWidth: outputWidth,
+                                                targetScaling: checkpoint.targetScaling)
         guard network.parameters.tensors.map(\.name) == checkpoint.parameterLayout.map(\.name),
               network.parameters.tensors.map(\.shape) == checkpoint.parameterLayout.map(\.shape),
               checkpoint.state.model.parameters.count == network.parameters.count,

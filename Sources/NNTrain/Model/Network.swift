@@ -45,9 +45,12 @@ public final class Network {
         public var batchNorm = false
         /// The format of the products and stored activations (mixed-precision emulation).
         public var precision: Precision = .fp32
+        /// A standardised regression target's y = σ·z + μ after the output layer (`TargetAffine`); nil: none.
+        public var targetScaling: TargetScaling? = nil
 
         public init(inputWidth: Int, hidden: [Int], outputWidth: Int, activation: Activation,
-                    dropout: Float = 0, batchNorm: Bool = false, precision: Precision = .fp32) {
+                    dropout: Float = 0, batchNorm: Bool = false, precision: Precision = .fp32,
+                    targetScaling: TargetScaling? = nil) {
             self.inputWidth = inputWidth
             self.hidden = hidden
             self.outputWidth = outputWidth
@@ -55,14 +58,15 @@ public final class Network {
             self.dropout = dropout
             self.batchNorm = batchNorm
             self.precision = precision
+            self.targetScaling = targetScaling
         }
     }
 
-    /// An MLP: for each hidden width, Dense → [BatchNorm] → activation → [Dropout], then a Dense
-    /// output layer with no activation. Parameter names follow PyTorch's: `layers.<i>.weight`
-    /// [out, in] and `layers.<i>.bias` [out] for the linear layers, `norms.<i>.weight` (γ) and
-    /// `norms.<i>.bias` (β) for batch norms. Parameters are zero until initialised (see
-    /// `Initialization`); dropout masks come from streams of `dropoutSeed`, one per dropout layer.
+    /// An MLP: for each hidden width, Dense → [BatchNorm] → activation → [Dropout], then a Dense output layer
+    /// with no activation, then [TargetAffine] with the shape's `targetScaling`. Parameter names follow
+    /// PyTorch's: `layers.<i>.weight` [out, in] and `layers.<i>.bias` [out] for the linear layers,
+    /// `norms.<i>.weight` (γ) and `norms.<i>.bias` (β) for batch norms. Parameters are zero until initialised
+    /// (see `Initialization`); dropout masks come from streams of `dropoutSeed`, one per dropout layer.
     public static func mlp(_ shape: MLPShape, dropoutSeed: UInt64 = 0) -> Network {
         let widths = [shape.inputWidth] + shape.hidden + [shape.outputWidth]
         let linearCount = widths.count - 1
@@ -94,11 +98,14 @@ public final class Network {
                                       random: RandomGenerator(seed: dropoutSeed, stream: UInt64(i)), precision: shape.precision))
             }
         }
+        if let scaling = shape.targetScaling { layers.append(TargetAffine(width: shape.outputWidth, scaling: scaling)) }
         return Network(parameters: store, layers: layers, precision: shape.precision)
     }
 
     public var inputWidth: Int { layers.first?.inputWidth ?? 0 }
     public var outputWidth: Int { layers.last?.outputWidth ?? 0 }
+    /// The target scaling its last step applies (`TargetAffine`), nil when its output is the last linear layer's.
+    public var targetScaling: TargetScaling? { (layers.last as? TargetAffine)?.scaling }
 
     /// Sizes every buffer for batches of up to `rows` rows (a no-op when already large enough).
     public func reserve(rows: Int) {

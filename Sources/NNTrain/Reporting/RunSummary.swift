@@ -72,16 +72,17 @@ public struct RunSummary: Codable, Equatable, Sendable {
 
 extension RunSummary.WeightRecovery {
     /// Learned against true weights for a linear model (no hidden layer) on data with known truth,
-    /// in the raw units of the CSV (see `Normalizer.denormalizeLinear`), the bias last; nil for
-    /// other models and data.
+    /// in the raw units of the CSV (see `Normalizer.denormalizeLinear`, then, for a standardised
+    /// target, `TargetScaling.denormalizeLinear`), the bias last; nil for other models and data.
     public static func table(network: Network, data: TrainingData) -> [RunSummary.WeightRecovery]? {
-        guard let truth = data.bonusTruth, network.layers.count == 1,
+        guard let truth = data.bonusTruth, network.parameters.tensors.count == 2,
               let weight = network.parameters.tensor(named: "layers.0.weight"),
               let bias = network.parameters.tensor(named: "layers.0.bias"),
               weight.count == data.normalizer.scale.count
         else { return nil }
         let store = network.parameters
-        let raw = data.normalizer.denormalizeLinear(weights: store.valuesArray(of: weight), bias: store.valuesArray(of: bias)[0])
+        var raw = data.normalizer.denormalizeLinear(weights: store.valuesArray(of: weight), bias: store.valuesArray(of: bias)[0])
+        if let scaling = network.targetScaling { raw = scaling.denormalizeLinear(weights: raw.weights, bias: raw.bias) }
         var rows: [RunSummary.WeightRecovery] = []
         for (name, learned) in zip(data.train.featureNames, raw.weights) {
             guard let trueWeight = truth.weight(named: name) else { continue }

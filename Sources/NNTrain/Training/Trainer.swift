@@ -82,7 +82,8 @@ public final class Trainer {
         self.configuration = configuration
         self.data = data
         batchesPerEpoch = stepsPerEpoch
-        network = configuration.makeNetwork(inputWidth: data.train.featureCount, outputWidth: data.outputWidth)
+        network = configuration.makeNetwork(inputWidth: data.train.featureCount, outputWidth: data.outputWidth,
+                                            targetScaling: data.targetScaling)
         let batchRows = configuration.training.batchSize.rows(of: data.train.count)
         network.reserve(rows: max(batchRows, Trainer.evaluationRows))
         var initRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.initialization.rawValue)

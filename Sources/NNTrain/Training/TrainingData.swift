@@ -14,6 +14,9 @@ public struct TrainingData: Sendable {
     public var validation: Dataset
     public var test: Dataset
     public var normalizer: Normalizer
+    /// μ and σ of the training split's targets when the target is standardised (`data.standardize_target`,
+    /// regression only; the network ends in y = σ·z + μ); nil otherwise.
+    public var targetScaling: TargetScaling?
     /// How raw input becomes a row of `train`'s features (carried by checkpoints).
     public var schema: InputSchema
     public var bonusTruth: BonusTruth?
@@ -28,11 +31,13 @@ public struct TrainingData: Sendable {
     public var warnings: [String] = []
 
     public init(train: Dataset, validation: Dataset, test: Dataset, normalizer: Normalizer,
-                schema: InputSchema? = nil, bonusTruth: BonusTruth? = nil, loadSeconds: Double = 0) {
+                targetScaling: TargetScaling? = nil, schema: InputSchema? = nil, bonusTruth: BonusTruth? = nil,
+                loadSeconds: Double = 0) {
         self.train = train
         self.validation = validation
         self.test = test
         self.normalizer = normalizer
+        self.targetScaling = targetScaling
         self.schema = schema ?? .columns(of: train)
         self.bonusTruth = bonusTruth
         self.loadSeconds = loadSeconds
@@ -61,7 +66,8 @@ public struct TrainingData: Sendable {
     }
 
     /// Reads and splits the data of `configuration`; the normaliser is fitted on the training split,
-    /// leaving one-hot inputs as 0/1 (`Normalizer.leavingAsIs`).
+    /// leaving one-hot inputs as 0/1 (`Normalizer.leavingAsIs`), and so is the target scaling of a
+    /// standardised regression target (`DataSection.standardizesTarget`).
     private static func read(_ configuration: Configuration, file: String, trained: TrainedInput?)
         throws(NNTrainError) -> TrainingData
     {
@@ -76,8 +82,12 @@ public struct TrainingData: Sendable {
         }
         var normalizer = Normalizer(fitting: train, mode: section.normalize)
         if case .table(let table) = loaded.schema { normalizer = normalizer.leavingAsIs(table.isOneHot) }
+        var targetScaling: TargetScaling?
+        if case .values(let targets) = train.targets, section.standardizesTarget(task: .regression) {
+            targetScaling = TargetScaling(fitting: targets)
+        }
         var data = TrainingData(train: train, validation: validation, test: loaded.test, normalizer: normalizer,
-                                schema: loaded.schema, bonusTruth: loaded.bonusTruth,
+                                targetScaling: targetScaling, schema: loaded.schema, bonusTruth: loaded.bonusTruth,
                                 loadSeconds: Date().timeIntervalSince(start))
         data.notes = loaded.notes
         data.warnings = loaded.warnings
