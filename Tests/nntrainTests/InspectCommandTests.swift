@@ -124,7 +124,7 @@ import Testing
         // The same as text, one fact a line.
         let text = try CommandLineTests.run(["inspect", "runs/b/checkpoints/last.bin"], in: directory)
         let lines = text.standardOutput.split(separator: "\n").map(String.init)
-        #expect(lines.count == 6)
+        #expect(lines.count == 8)
         #expect(lines.first == "runs/b/checkpoints/last.bin: nntrain checkpoint, format version 1, written by nntrain "
             + "\(summary["nntrain_version"] as? String ?? ""), \(inspected["file_bytes"] as? Int ?? 0) bytes")
         #expect(lines.contains("model: 5-4-1 relu, 29 parameters in 4 tensors"))
@@ -134,6 +134,15 @@ import Testing
         #expect(lines.contains("best (save_best): val_loss \(bestFigure) at epoch \(best["epoch"] as? Int ?? 0)"))
         #expect(lines.contains("data: bonus (b.csv), \(trainingRows) training rows, "
             + "CRC-32 \(metadata["nntrain.data_crc32"] ?? "")"))
+        #expect(lines.contains("input: 5 values from 5 columns: years_experience; performance_rating; projects_completed; "
+            + "overtime_hours; training_hours"))
+        #expect(lines.contains("target: bonus, regression"))
+        let input = try #require(inspected["input"] as? [String: Any])
+        let table = try #require(input["table"] as? [String: Any])
+        #expect(table["target"] as? String == "bonus" && table["task"] as? String == "regression")
+        #expect((table["columns"] as? [[String: Any]])?.map { $0["name"] as? String }
+            == ["years_experience", "performance_rating", "projects_completed", "overtime_hours", "training_hours"])
+        #expect(inspected["class_names"] as? [String] == [] && inspected["target_scaling"] == nil)
 
         // best.bin was written after the best epoch, holding the best model.
         let bestFile = try Self.jsonObject(CommandLineTests.run(["inspect", "runs/b/checkpoints/best.bin", "--json"],

@@ -36,6 +36,18 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
     public var trainingRows: Int
     /// The CRC-32 of the training rows (`Dataset.contentCRC32`); nil in checkpoints written without it.
     public var dataCRC32: String?
+    /// How raw input becomes the model's input (`nntrain.input`): an image size, or the CSV columns
+    /// with their encodings, fills and the target.
+    public var input: InputSchema
+    /// The classes by label; `[]` for regression.
+    public var classNames: [String]
+    /// μ and σ of a standardised regression target (y = σ·z + μ); nil without one.
+    public var targetScaling: TargetScalingFigures?
+
+    public struct TargetScalingFigures: Equatable, Sendable, Encodable {
+        public var mean: Float
+        public var std: Float
+    }
 
     public struct ParameterTensor: Equatable, Sendable, Encodable {
         public var name: String
@@ -95,6 +107,9 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
         dataPath = configuration.data.path
         trainingRows = state.order.count
         dataCRC32 = checkpoint.dataFingerprint
+        input = checkpoint.inputSchema
+        classNames = checkpoint.classNames
+        targetScaling = checkpoint.targetScaling.map { TargetScalingFigures(mean: $0.shift, std: $0.scale) }
     }
 
     /// The description as one pretty JSON object (see ReportJSON).
@@ -120,7 +135,35 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
                 + "at epoch \(earlyStoppingBest.epoch)")
         }
         lines.append("data: \(dataset) (\(dataPath)), \(trainingRows) training rows, CRC-32 \(dataCRC32 ?? "not recorded")")
+        lines.append("input: " + Self.describe(input))
+        switch (classNames.isEmpty, input) {
+        case (false, .table(let table)): lines.append("target: \(table.target), classes \(classNames.joined(separator: ", "))")
+        case (false, .images): lines.append("classes: \(classNames.joined(separator: ", "))")
+        case (true, .table(let table)):
+            lines.append("target: \(table.target), regression" + (targetScaling.map {
+                ", standardised (y = \(figure(Double($0.std))) z + \(figure(Double($0.mean))))"
+            } ?? ""))
+        case (true, .images): break
+        }
         return lines.map { $0 + "\n" }.joined()
+    }
+
+    /// "images of 28×28 pixels", or "9 values from 6 columns: bill_length_mm (fill 43.9), ..., island
+    /// one-hot over Biscoe, Dream, Torgersen (fill Biscoe)".
+    static func describe(_ input: InputSchema) -> String {
+        switch input {
+        case .images(let rows, let columns): return "images of \(rows)×\(columns) pixels"
+        case .table(let table):
+            let columns = table.columns.map { column -> String in
+                switch column.encoding {
+                case .numeric(let fill):
+                    return column.name + (fill.map { " (fill \(ConsoleFormat.significant(Double($0))))" } ?? "")
+                case .categorical(let categories, let fill):
+                    return "\(column.name) one-hot over \(categories.joined(separator: ", "))" + (fill.map { " (fill \($0))" } ?? "")
+                }
+            }
+            return "\(table.width) values from \(table.columns.count) columns: \(columns.joined(separator: "; "))"
+        }
     }
 
     /// A figure as the console prints it (4 significant digits); `--json` keeps full precision.

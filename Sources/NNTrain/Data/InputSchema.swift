@@ -15,7 +15,8 @@ public enum PredictionTask: String, Codable, CaseIterable, Sendable {
 }
 
 /// How raw input becomes a row of the model's input, as fitted on the training split: what a
-/// checkpoint carries (metadata `nntrain.input`, JSON) so that `eval`, `predict` and `export` need
+/// checkpoint carries (metadata `nntrain.input`, JSON: `{"images": {"rows": 28, "columns": 28}}` or
+/// `{"table": {"columns": [...], "target": ..., "task": ..., "missing_values": [...]}}`) so that `eval`, `predict` and `export` need
 /// only the checkpoint and raw files. The normalisation that follows it is the checkpoint's
 /// `Normalizer`.
 public enum InputSchema: Codable, Equatable, Sendable {
@@ -47,6 +48,33 @@ public enum InputSchema: Codable, Equatable, Sendable {
         switch self {
         case .images: []
         case .table(let table): table.encodedNames
+        }
+    }
+}
+
+extension InputSchema {
+    private enum CodingKeys: String, CodingKey { case images, table }
+    private enum ImageKeys: String, CodingKey { case rows, columns }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if container.contains(.images) {
+            let size = try container.nestedContainer(keyedBy: ImageKeys.self, forKey: .images)
+            self = .images(rows: try size.decode(Int.self, forKey: .rows), columns: try size.decode(Int.self, forKey: .columns))
+        } else {
+            self = .table(try container.decode(TableSchema.self, forKey: .table))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .images(let rows, let columns):
+            var size = container.nestedContainer(keyedBy: ImageKeys.self, forKey: .images)
+            try size.encode(rows, forKey: .rows)
+            try size.encode(columns, forKey: .columns)
+        case .table(let table):
+            try container.encode(table, forKey: .table)
         }
     }
 }
@@ -96,6 +124,12 @@ public struct TableSchema: Codable, Equatable, Sendable {
     public var task: PredictionTask
     /// The field texts that mean "missing" (pandas' na_values), compared after trimming.
     public var missingValues: [String]
+
+    /// The JSON names, snake_case as the rest of nntrain's files.
+    private enum CodingKeys: String, CodingKey {
+        case columns, target, task
+        case missingValues = "missing_values"
+    }
 
     public init(columns: [Column], target: String, task: PredictionTask, missingValues: [String]) {
         self.columns = columns
