@@ -16,9 +16,9 @@ public enum PredictionTask: String, Codable, CaseIterable, Sendable {
 
 /// How raw input becomes a row of the model's input, as fitted on the training split: what a
 /// checkpoint carries (metadata `nntrain.input`, JSON: `{"images": {"rows": 28, "columns": 28}}` or
-/// `{"table": {"columns": [...], "target": ..., "task": ..., "missing_values": [...]}}`) so that `eval`, `predict` and `export` need
-/// only the checkpoint and raw files. The normalisation that follows it is the checkpoint's
-/// `Normalizer`.
+/// `{"table": {"columns": [...], "target": ..., "task": ..., "missing_values": [...]}}`) so that
+/// `eval`, `predict` and `export` need only the checkpoint and raw files. The normalisation that
+/// follows it is the checkpoint's `Normalizer`.
 public enum InputSchema: Codable, Equatable, Sendable {
     /// One-channel images of `rows` × `columns` unsigned bytes, read row by row (IDX); the model's
     /// input is the `rows · columns` pixels.
