@@ -159,7 +159,8 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
                 case .numeric(let fill):
                     return column.name + (fill.map { " (fill \(ConsoleFormat.significant(Double($0))))" } ?? "")
                 case .categorical(let categories, let fill):
-                    return "\(column.name) one-hot over \(categories.joined(separator: ", "))" + (fill.map { " (fill \($0))" } ?? "")
+                    return "\(column.name) one-hot over \(categories.joined(separator: ", "))"
+                        + (fill.map { " (fill \($0))" } ?? "")
                 }
             }
             return "\(table.width) values from \(table.columns.count) columns: \(columns.joined(separator: "; "))"
