@@ -15,8 +15,9 @@ struct PredictCommand: ParsableCommand {
               completion: .checkpointFile)
     var checkpoint: String
 
-    @Argument(help: ArgumentHelp("The rows: a CSV file with the model's feature columns (- reads standard input), "
-        + "or an IDX images file (.gz) for a model of images.", valueName: "input"), completion: .csvFile)
+    @Argument(help: ArgumentHelp("The rows: a CSV file with the model's feature columns, or an IDX images file "
+        + "(raw or .gz) for a model of images; - reads standard input (either, gzip told by its first bytes).",
+        valueName: "input"), completion: .csvFile)
     var input: String
 
     @Option(help: ArgumentHelp("Write the predictions to this CSV file (default: standard output).", valueName: "file"),

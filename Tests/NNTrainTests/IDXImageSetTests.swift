@@ -155,20 +155,33 @@ import Testing
 
     // MARK: One images file a batch at a time
 
-    /// 7 images of 3×4 read 3 at a time, gzipped and raw: the batches are the file's images in
-    /// order; images of another size than expected are refused naming both.
+    /// 7 images of 3×4 read 3 at a time, gzipped and raw, from the file and as standard input is
+    /// read (a descriptor of unknown size under another name, gzip told by its first bytes): the
+    /// batches are the file's images in order; images of another size than expected are refused
+    /// naming both.
     @Test func theImageStreamReadsBatchesOfRawAndGzippedFiles() throws {
         let pixels = fixtureBytes(7 * 12)
         let file = idxFile(dimensions: [7, 3, 4], data: pixels)
         for path in [try folder.writeGzipped(file, to: "images.gz"), try folder.write(file, to: "images")] {
-            let stream = try IDXImageStream(path: path)
-            #expect(stream.count == 7 && stream.imageSize == IDXImageSet.ImageSize(rows: 3, columns: 4))
-            #expect(try stream.next(maxImages: 3) == Array(pixels[0..<36]))
-            #expect(try stream.next(maxImages: 3) == Array(pixels[36..<72]))
-            #expect(try stream.next(maxImages: 3) == Array(pixels[72..<84]))
-            #expect(try stream.next(maxImages: 3) == [] && stream.imagesRead == 7)
-            #expect(throws: NNTrainError.data(path, "images are 7×3×4 pixels; expected N×4×3")) {
-                try IDXImageStream(path: path, expectedSize: IDXImageSet.ImageSize(rows: 4, columns: 3))
+            for asStandardInput in [false, true] {
+                let descriptor = asStandardInput ? open(path, O_RDONLY) : -1
+                defer { if descriptor >= 0 { close(descriptor) } }
+                let name = asStandardInput ? "standard input" : path
+                func openStream(_ expectedSize: IDXImageSet.ImageSize? = nil) throws(NNTrainError) -> IDXImageStream {
+                    try asStandardInput ? IDXImageStream(stream: descriptor, named: name, expectedSize: expectedSize)
+                        : IDXImageStream(path: path, expectedSize: expectedSize)
+                }
+                let stream = try openStream()
+                #expect(stream.count == 7 && stream.imageSize == IDXImageSet.ImageSize(rows: 3, columns: 4))
+                #expect(stream.path == name)
+                #expect(try stream.next(maxImages: 3) == Array(pixels[0..<36]))
+                #expect(try stream.next(maxImages: 3) == Array(pixels[36..<72]))
+                #expect(try stream.next(maxImages: 3) == Array(pixels[72..<84]))
+                #expect(try stream.next(maxImages: 3) == [] && stream.imagesRead == 7)
+                if asStandardInput { lseek(descriptor, 0, SEEK_SET) }
+                #expect(throws: NNTrainError.data(name, "images are 7×3×4 pixels; expected N×4×3")) {
+                    try openStream(IDXImageSet.ImageSize(rows: 4, columns: 3))
+                }
             }
         }
         // A gzipped header claiming 2^31 images of 1000×1000 pixels costs only the bytes it holds.

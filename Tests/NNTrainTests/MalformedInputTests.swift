@@ -134,22 +134,34 @@ import Testing
     /// The streaming images reader (`IDXImageStream`, for predict) refuses every malformed images
     /// file of the corpus with the message `IDXReader.read` gives, but for the size limits of a
     /// whole file, which a stream holding one batch does not need: a header claiming more than the
-    /// file holds is refused when the missing bytes are reached.
+    /// file holds is refused when the missing bytes are reached. So it does reading the file as
+    /// standard input is read (a descriptor of unknown size, read once from its start, gzip told by
+    /// the first bytes looked at ahead), but that a raw stream too short for the header is "the input".
     @Test(arguments: (gzipAndIDXCases + rawIDXCases).filter {
         [.idxImages, .rawIDXImages].contains($0.reader) && !"\($0.expected)".contains("more than the limit")
     })
     func theImageStreamRefusesAsTheReaderDoes(_ corpusCase: Case) throws {
         let folder = try TemporaryFolder()
         let path = try folder.write(try #require(corpusCase.files.values.first), to: corpusCase.reader.fileName)
-        do {
-            let stream = try IDXImageStream(path: path)
-            while try !stream.next(maxImages: 1).isEmpty {}
-            Issue.record("\(corpusCase.name): read without an error")
-        } catch {
-            #expect(error.kind == corpusCase.kind)
-            switch corpusCase.expected {
-            case .exactly(let message): #expect(error.message == message.replacing("{dir}", with: folder.path))
-            case .containing(let part): #expect(error.message.contains(part.replacing("{dir}", with: folder.path)))
+        for asStandardInput in [false, true] {
+            let descriptor = asStandardInput ? open(path, O_RDONLY) : -1
+            defer { if descriptor >= 0 { close(descriptor) } }
+            do {
+                let stream = try asStandardInput
+                    ? IDXImageStream(stream: descriptor, named: path) : IDXImageStream(path: path)
+                while try !stream.next(maxImages: 1).isEmpty {}
+                Issue.record("\(corpusCase.name): read without an error")
+            } catch {
+                #expect(error.kind == corpusCase.kind)
+                let shortRaw = asStandardInput && corpusCase.reader == .rawIDXImages
+                let message = { (text: String) in
+                    let inFolder = text.replacing("{dir}", with: folder.path)
+                    return shortRaw ? inFolder.replacing(": the file is ", with: ": the input is ") : inFolder
+                }
+                switch corpusCase.expected {
+                case .exactly(let text): #expect(error.message == message(text), "standard input: \(asStandardInput)")
+                case .containing(let part): #expect(error.message.contains(message(part)), "\(error.message)")
+                }
             }
         }
     }

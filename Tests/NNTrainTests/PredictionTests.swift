@@ -258,8 +258,6 @@ import Testing
             + "to 2, the number of classes of \(images)"))
         #expect(refusal(images, input, .init(keptColumns: ["id"])) == NNTrainError(.usage, "--keep-columns copies "
             + "columns of a CSV input; \(images) predicts images"))
-        #expect(refusal(images, "-", .init()) == NNTrainError(.usage, "standard input (-) is read as CSV; \(images) "
-            + "predicts images, so give the IDX images file's path"))
         #expect(try Self.predict(images, input, .init(topK: 2)).records.first
             == ["row", "prediction", "probability", "top1", "p_top1", "top2", "p_top2"])
     }

@@ -34,6 +34,19 @@ import Testing
         return process
     }
 
+    /// `nntrain arguments` in `directory` reading `input` from standard input through a pipe (as
+    /// `cat file | nntrain ...`: not seekable, size unknown). The bytes are written into the pipe
+    /// before the process starts, so they must fit its buffer (64 KiB on Linux).
+    static func run(_ arguments: [String], in directory: URL, standardInput input: [UInt8]) throws -> Result {
+        try #require(input.count <= 1 << 16, "standard input of \(input.count) bytes would not fit the pipe's buffer")
+        let pipe = Pipe()
+        try pipe.fileHandleForWriting.write(contentsOf: Data(input))
+        try pipe.fileHandleForWriting.close()
+        let process = process(arguments, in: directory)
+        process.standardInput = pipe
+        return try collect(process)
+    }
+
     /// Runs a configured `process` to its end and returns its status and both outputs.
     static func collect(_ process: Process) throws -> Result {
         let out = Pipe(), err = Pipe()

@@ -1,10 +1,11 @@
 import Foundation
 import NNTrain
+import ReaderFuzzing
 import Testing
 
 /// `nntrain predict` through the executable: the same bytes to a file, to standard output and from
-/// standard input; the summary line; exit statuses and one-line errors; no output file after an
-/// error part-way through the input.
+/// standard input (CSV, and IDX images raw or gzipped); the summary line; exit statuses and
+/// one-line errors; no output file after an error part-way through the input.
 @Suite struct PredictCommandTests {
     /// A bonus folder with a linear model trained for one epoch (run/checkpoints/last.bin).
     static func trainedBonus(rows: Int) throws -> URL {
@@ -40,6 +41,70 @@ import Testing
         let fromStandardInput = try CommandLineTests.collect(process)
         #expect(fromStandardInput.status == 0 && fromStandardInput.standardOutput == written)
         #expect(fromStandardInput.standardError == toFile.standardError)
+    }
+
+    /// A folder holding m.bin, a classifier of 4×4-pixel images (two classes, untrained).
+    static func imageModel() throws -> URL {
+        let directory = try CommandLineTests.temporaryDirectory()
+        let pixels = (0..<64).map { UInt8(truncatingIfNeeded: $0 &* 37) }
+        let images = Dataset(name: "tiny", features: .bytes(pixels), featureCount: 16, targets: .classes([0, 1, 0, 1]),
+                             classNames: ["no", "yes"])
+        let data = TrainingData(train: images, validation: images.subset([]), test: images,
+                                normalizer: Normalizer(fitting: images, mode: .scale), schema: .images(rows: 4, columns: 4))
+        try Checkpoint(trainer: Trainer(configuration: Configuration(), data: data), bestRecord: nil, reason: .epoch)
+            .write(to: directory.appendingPathComponent("m.bin").path)
+        return directory
+    }
+
+    /// An IDX images file: magic 0x00000803, the big-endian sizes, the pixels.
+    static func idxImages(count: Int, rows: Int, columns: Int, pixels: [UInt8]) -> [UInt8] {
+        [0, 0, 8, 3] + [count, rows, columns].flatMap { size in [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: size >> $0) } }
+            + pixels
+    }
+
+    /// 1,500 images (two batches of 1,024) piped into `predict m.bin -`, raw and gzipped (told by
+    /// its first bytes 1f 8b), give the bytes predicting the file gives; a stream that ends early
+    /// or goes on after the last image is refused on one line, exit 65, naming standard input
+    /// with the message a file gets.
+    @Test func imagesFromStandardInputRawOrGzippedAreTheFilesPredictions() throws {
+        let directory = try Self.imageModel()
+        let pixels = (0..<1500 * 16).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ $0 >> 7) }
+        let raw = Self.idxImages(count: 1500, rows: 4, columns: 4, pixels: pixels)
+        try Data(raw).write(to: directory.appendingPathComponent("in"))
+        let fromFile = try CommandLineTests.run(["predict", "m.bin", "in", "--top-k", "2"], in: directory)
+        #expect(fromFile.status == 0 && fromFile.standardError.isEmpty, "\(fromFile.standardError)")
+        let lines = fromFile.standardOutput.split(separator: "\n")
+        #expect(lines.count == 1501 && lines.first == "row,prediction,probability,top1,p_top1,top2,p_top2")
+        #expect(lines.last?.hasPrefix("1499,") == true)
+
+        let gzipped = ReaderFuzzing.gzip(raw, level: 6)
+        try #require(gzipped.starts(with: [0x1f, 0x8b]))
+        for input in [raw, gzipped] {
+            let piped = try CommandLineTests.run(["predict", "m.bin", "-", "--top-k", "2"], in: directory,
+                                                 standardInput: input)
+            #expect(piped.status == 0 && piped.standardError.isEmpty, "\(piped.standardError)")
+            #expect(piped.standardOutput == fromFile.standardOutput)
+        }
+
+        let short = "standard input: truncated IDX data: dimensions 1500×4×4 need 24000 bytes after the 16-byte header, "
+            + "but the file has 23995"
+        let long = "standard input: byte 24016: trailing data after the 24000 bytes of data for dimensions 1500×4×4; "
+            + "expected the file to end there"
+        for (input, message) in [(Array(raw.dropLast(5)), short), (raw + [0], long),
+                                 (ReaderFuzzing.gzip(Array(raw.dropLast(5)), level: 6), short),
+                                 (ReaderFuzzing.gzip(raw + [0], level: 6), long)] {
+            let refused = try CommandLineTests.run(["predict", "m.bin", "-", "--out", "out.csv"], in: directory,
+                                                   standardInput: input)
+            CommandLineTests.expectFailure(refused, status: 65, message: message)
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("out.csv").path))
+        CommandLineTests.expectFailure(try CommandLineTests.run(["predict", "m.bin", "-"], in: directory, standardInput: []),
+                                       status: 65, message: "standard input: the input is 0 bytes; an IDX file starts "
+                                           + "with a 4-byte magic number")
+        CommandLineTests.expectFailure(
+            try CommandLineTests.run(["predict", "m.bin", "-"], in: directory, standardInput: Array("a,b\n1,2\n".utf8)),
+            status: 65, message: "standard input: byte 0: magic number 0x612c620a is not an IDX file of unsigned bytes "
+                + "with 3 dimensions; expected 0x00000803")
     }
 
     @Test func anErrorPartWayLeavesNoOutputFile() throws {

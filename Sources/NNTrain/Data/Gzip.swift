@@ -81,16 +81,17 @@ public enum Gzip {
     }
 }
 
-/// A gzip file decoded a piece at a time (see `Gzip`): each `read(into:)` inflates the next bytes of
-/// the decoded data, so that a reader can hold a batch rather than the whole file. Members follow
-/// one another as `gunzip` concatenates them; the errors are `Gzip.decompress`'s, each thrown once
-/// the bytes decoded before it have been returned.
+/// A gzip file (or standard input) decoded a piece at a time (see `Gzip`): each `read(into:)`
+/// inflates the next bytes of the decoded data, so that a reader can hold a batch rather than the
+/// whole file. Members follow one another as `gunzip` concatenates them; the errors are
+/// `Gzip.decompress`'s, each thrown once the bytes decoded before it have been returned.
 public final class GzipStream {
+    /// The path, or "standard input": what messages name.
     public let path: String
     /// The decoded size the last member's trailer claims (ISIZE, modulo 2^32), which a malformed
-    /// file can make up: for reserving output, never for trusting.
+    /// file can make up: for reserving output, never for trusting; 0 for a stream of unknown length.
     public let claimedSize: Int
-    private let file: InputFile
+    private let compressed: any ByteSource
     /// zlib's state, on the heap: zlib keeps the z_stream's address and checks it on every call.
     private let stream: UnsafeMutablePointer<z_stream>
     private let input: UnsafeMutableBufferPointer<Bytef>
@@ -104,18 +105,27 @@ public final class GzipStream {
 
     /// Opens the gzip file at `path`. Throws `.missingFile` if it cannot be opened, `.data` if it
     /// does not start `1f 8b`.
-    public init(path: String) throws(NNTrainError) {
-        self.path = path
-        file = try InputFile(path: path, expected: "a gzip (.gz) file")
+    public convenience init(path: String) throws(NNTrainError) {
+        let file = try InputFile(path: path, expected: "a gzip (.gz) file")
         let head = try file.read(at: 0, count: 2)
+        // The smallest member is 20 bytes: header, an empty final block, trailer.
+        let trailer = file.size >= 20 ? try file.read(at: file.size - 4, count: 4) : []
+        try self.init(compressed: FileBytes(file), named: path, head: head,
+                      claimedSize: trailer.reversed().reduce(0) { $0 << 8 | Int($1) })
+    }
+
+    /// Inflates `compressed` from where it stands (standard input), called `name` in messages, whose
+    /// first bytes are `head` (2, or fewer if it is shorter; still to be read) and whose last
+    /// member's trailer claims `claimedSize` (0 if unknown). Throws `.data` if `head` is not `1f 8b`.
+    init(compressed: any ByteSource, named name: String, head: [UInt8], claimedSize: Int) throws(NNTrainError) {
         guard !head.isEmpty, head.elementsEqual([0x1f, 0x8b].prefix(head.count)) else {
             let found = head.isEmpty
                 ? "the file is empty" : "first bytes " + head.map { hexadecimal($0, digits: 2) }.joined(separator: " ")
-            throw .data(path, "not a gzip file (\(found)); expected a .gz file starting 1f 8b")
+            throw .data(name, "not a gzip file (\(found)); expected a .gz file starting 1f 8b")
         }
-        // The smallest member is 20 bytes: header, an empty final block, trailer.
-        let trailer = file.size >= 20 ? try file.read(at: file.size - 4, count: 4) : []
-        claimedSize = trailer.reversed().reduce(0) { $0 << 8 | Int($1) }
+        path = name
+        self.compressed = compressed
+        self.claimedSize = claimedSize
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         input = .allocate(capacity: Gzip.chunkSize)
@@ -141,7 +151,7 @@ public final class GzipStream {
         while true {
             if stream.pointee.avail_in == 0 && !outputPending {
                 consumedBeforeChunk += chunkCount
-                chunkCount = try file.read(into: UnsafeMutableRawBufferPointer(input))
+                chunkCount = try compressed.read(into: UnsafeMutableRawBufferPointer(input))
                 if chunkCount == 0 {
                     guard memberEnded else {
                         throw .data(path, "truncated gzip data: the stream ends after \(consumedBeforeChunk) compressed bytes "
@@ -178,6 +188,8 @@ public final class GzipStream {
         }
     }
 }
+
+extension GzipStream: ByteSource {}
 
 /// `value` as "0x" and `digits` lowercase hexadecimal digits, zero-padded, for messages.
 func hexadecimal(_ value: some BinaryInteger, digits: Int) -> String {

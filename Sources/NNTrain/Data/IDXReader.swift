@@ -113,8 +113,12 @@ public enum IDXReader {
     /// Whether `file` is read as gzip: it starts `1f 8b`, or it is named `.gz` and does not start
     /// `00 00` as an IDX file does (so that its refusal says it is not gzip).
     static func isGzipped(_ file: borrowing InputFile) throws(NNTrainError) -> Bool {
-        let head = try file.read(at: 0, count: 2)
-        return head == [0x1f, 0x8b] || (head != [0, 0] && file.path.hasSuffix(".gz"))
+        isGzipped(head: try file.read(at: 0, count: 2), name: file.path)
+    }
+
+    /// `isGzipped` for an input named `name` whose first bytes are `head` (2, or fewer if it is shorter).
+    static func isGzipped(head: [UInt8], name: String) -> Bool {
+        head == [0x1f, 0x8b] || (head != [0, 0] && name.hasSuffix(".gz"))
     }
 
     /// `read` for a gzipped file: its header is judged from the first decoded bytes.

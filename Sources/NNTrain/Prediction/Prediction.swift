@@ -7,8 +7,8 @@ import Foundation
 /// holding the model's feature columns by name, in any order, other columns ignored and the target
 /// column optional; each record is encoded as in training (`TableSchema.encode`: one-hot
 /// categories, a category not seen in training as all zeros and counted, missing values filled as
-/// the checkpoint says). For a model of images (`InputSchema.images`), an IDX images file of the
-/// model's image size.
+/// the checkpoint says). For a model of images (`InputSchema.images`), an IDX images file (or
+/// standard input, `-`; raw or gzipped either way) of the model's image size.
 ///
 /// Output, one CSV record per input row (RFC 4180: a field holding a comma, a quote or a line break
 /// is quoted, its quotes doubled):
@@ -111,10 +111,6 @@ public enum Prediction {
             guard options.keptColumns.isEmpty else {
                 throw NNTrainError(.usage, "--keep-columns copies columns of a CSV input; \(checkpointPath) "
                     + "predicts images")
-            }
-            guard inputPath != "-" else {
-                throw NNTrainError(.usage, "standard input (-) is read as CSV; \(checkpointPath) predicts images, "
-                    + "so give the IDX images file's path")
             }
             rows = try ImageRows(path: inputPath, rows: height, columns: width)
         case .table(let table):

@@ -85,8 +85,9 @@ struct TableRows: PredictionRows {
     }
 }
 
-/// The images of an IDX file (rank 3, unsigned bytes, raw or gzipped), each row its pixels' byte
-/// values, read a batch at a time (`IDXImageStream`): memory holds one batch however long the file.
+/// The images of an IDX file or standard input (rank 3, unsigned bytes, raw or gzipped), each row
+/// its pixels' byte values, read a batch at a time (`IDXImageStream`): memory holds one batch
+/// however long the input.
 struct ImageRows: PredictionRows {
     private let images: IDXImageStream
     private let width: Int
@@ -94,15 +95,15 @@ struct ImageRows: PredictionRows {
     let hasTargets = false
     let notes = TableSchema.RecordNotes()
 
-    /// The images at `path`, which must be `rows` × `columns` as the model's.
+    /// The images at `path` (standard input for `-`), which must be `rows` × `columns` as the model's.
     init(path: String, rows: Int, columns: Int) throws(NNTrainError) {
         images = try IDXImageStream(path: path)
         let size = images.imageSize
         guard (size.rows, size.columns) == (rows, columns) else {
-            throw .data(path, "images of \(size.rows)×\(size.columns) pixels; the model takes images of "
+            throw .data(images.path, "images of \(size.rows)×\(size.columns) pixels; the model takes images of "
                 + "\(rows)×\(columns)")
         }
-        guard images.count > 0 else { throw .data(path, "no images; expected at least one") }
+        guard images.count > 0 else { throw .data(images.path, "no images; expected at least one") }
         width = rows * columns
     }
 

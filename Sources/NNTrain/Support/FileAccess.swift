@@ -39,11 +39,12 @@ struct InputFile: ~Copyable {
         closesDescriptor = true
     }
 
-    /// Standard input, called `name` in messages; its size is unknown (0), so read it with `read(into:)`.
-    init(standardInputNamed name: String) {
+    /// An open descriptor read from where it stands (standard input), called `name` in messages and
+    /// left open; its size is unknown (0), so read it with `read(into:)`.
+    init(stream descriptor: Int32, named name: String) {
         path = name
         size = 0
-        descriptor = STDIN_FILENO
+        self.descriptor = descriptor
         closesDescriptor = false
     }
 
@@ -102,7 +103,7 @@ final class SequentialInput {
     /// `path`, or standard input when it is `-`; `expected` completes a missing file's message.
     init(path: String, expected: String) throws(NNTrainError) {
         name = Self.name(of: path)
-        file = path == "-" ? InputFile(standardInputNamed: name) : try InputFile(path: path, expected: expected)
+        file = path == "-" ? InputFile(stream: STDIN_FILENO, named: name) : try InputFile(path: path, expected: expected)
         chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 1)
     }
 
@@ -118,6 +119,42 @@ final class SequentialInput {
     }
 
     deinit { chunk.deallocate() }
+}
+
+/// Bytes read in order: a file's as they are (`FileBytes`), or decoded (`GzipStream`).
+protocol ByteSource: AnyObject {
+    /// Reads the next bytes into `buffer` (not empty) and returns how many; 0 at the end.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(NNTrainError) -> Int
+}
+
+/// A file's bytes as they are, read in order; the first few can be looked at before they are read
+/// (`peek`), so that a stream of unknown kind (standard input) can be judged by its magic bytes.
+final class FileBytes: ByteSource {
+    private let file: InputFile
+    /// Bytes looked at by `peek` and not read yet.
+    private var lookedAhead: [UInt8] = []
+
+    init(_ file: consuming InputFile) { self.file = file }
+
+    /// The next `count` bytes (fewer only at the end), which `read` returns afterwards all the same.
+    func peek(_ count: Int) throws(NNTrainError) -> [UInt8] {
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 1)
+        defer { chunk.deallocate() }
+        while lookedAhead.count < count {
+            let read = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: chunk[..<(count - lookedAhead.count)]))
+            if read == 0 { break }
+            lookedAhead += chunk[..<read]
+        }
+        return Array(lookedAhead.prefix(count))
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(NNTrainError) -> Int {
+        guard !lookedAhead.isEmpty else { return try file.read(into: buffer) }
+        let count = min(lookedAhead.count, buffer.count)
+        buffer.copyBytes(from: lookedAhead[..<count])
+        lookedAhead.removeFirst(count)
+        return count
+    }
 }
 
 /// Writes output files whole and durably: the bytes go to a temporary file beside `path`, which is
