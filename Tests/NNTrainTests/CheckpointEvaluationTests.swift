@@ -102,6 +102,30 @@ import Testing
         let older = try folder.write(CheckpointFile.encode(contents), to: "older.bin")
         #expect(try Checkpoint.read(path: older).inputSchema == .images(rows: 28, columns: 28))
         #expect(try CheckpointEvaluation.run(checkpointPath: older, split: .val).loss == validation.loss)
+
+        // An altered schema is refused in one line, never trusted: an image size whose pixel count
+        // overflows, negative sizes, unsorted categories (the one-hot lookup searches them), a column twice.
+        let table = #"{"table": {"columns": [COLUMNS], "target": "y", "task": "regression", "missing_values": []}}"#
+        let altered = [
+            (#"{"images": {"rows": 4611686018427387904, "columns": 4}}"#, "images of 4611686018427387904×4 pixels"),
+            (#"{"images": {"rows": -28, "columns": -28}}"#, "images of -28×-28 pixels"),
+            (table.replacing("COLUMNS", with: #"{"name": "c", "encoding": {"categorical": {"categories": ["b", "a"]}}}"#),
+             "the categories of column 'c' are not sorted and distinct at 'a'"),
+            (table.replacing("COLUMNS", with: #"{"name": "c", "encoding": {"numeric": {}}}, "#
+                + #"{"name": "c", "encoding": {"numeric": {}}}"#), "column 'c' appears twice"),
+        ]
+        for (json, problem) in altered {
+            var file = try CheckpointFile.read(path: last)
+            file.metadata["nntrain.input"] = json
+            let path = try folder.write(CheckpointFile.encode(file), to: "altered.bin")
+            #expect {
+                _ = try Checkpoint.read(path: path)
+            } throws: { error in
+                let error = error as? NNTrainError
+                return error?.kind == .data && error?.message.contains(problem) == true
+                    && error?.message.contains("\n") == false
+            }
+        }
     }
 
     @Test func dataThatDoNotFitTheModelAreRefused() throws {

@@ -244,6 +244,20 @@ import Testing
 
     // MARK: Options
 
+    /// Top-k by hand: largest first, equal logits by lower index, NaN last; k beyond the classes
+    /// gives them all; 1,000 classes ranked whole stay fast (one sort, not k scans).
+    @Test func theRankingIsLargestFirstTiesToTheLowerIndex() {
+        var ranking: [Int] = []
+        let logits: [Float] = [0.5, 2, .nan, 2, -1, 0.5]
+        logits.withUnsafeBufferPointer { Predictor.ranking($0, first: 4, into: &ranking) }
+        #expect(ranking == [1, 3, 0, 5])
+        logits.withUnsafeBufferPointer { Predictor.ranking($0, first: 9, into: &ranking) }
+        #expect(ranking == [1, 3, 0, 5, 4, 2])
+        let many = (0..<1000).map { Float(($0 * 7919) % 1000) }
+        many.withUnsafeBufferPointer { Predictor.ranking($0, first: 1000, into: &ranking) }
+        #expect(ranking.map { many[$0] } == many.sorted(by: >))
+    }
+
     @Test func optionsTheModelCannotHonourAreUsageErrors() throws {
         let folder = try TemporaryFolder()
         let images = try folder.write(MalformedInputTests.imageModel, to: "images.bin")
@@ -260,6 +274,10 @@ import Testing
             + "columns of a CSV input; \(images) predicts images"))
         #expect(try Self.predict(images, input, .init(topK: 2)).records.first
             == ["row", "prediction", "probability", "top1", "p_top1", "top2", "p_top2"])
+        // A kept column may not take the name of one of the output's own: the header would hold it twice.
+        #expect(refusal(images, input, .init(keptColumns: ["id", "p_top1"], topK: 1)) == NNTrainError(.usage,
+            "--keep-columns p_top1: the output has a column of that name already (row, prediction, probability, top1, "
+                + "p_top1); expected other columns of the input"))
     }
 
     // MARK: Streaming

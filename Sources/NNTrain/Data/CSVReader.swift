@@ -49,9 +49,11 @@ public enum CSVReader {
     static func positions(of columns: [String], in names: [String], place: String, expected: String)
         throws(NNTrainError) -> [Int]
     {
+        // The header's positions by name, built once (a wide file asks for thousands of columns).
+        let positionsByName = Dictionary(grouping: names.indices, by: { names[$0] })
         var positions: [Int] = []
         for column in columns {
-            let matches = names.indices.filter { names[$0] == column }
+            let matches = positionsByName[column] ?? []
             guard let first = matches.first else { throw .data(place, "missing column '\(column)'; \(expected)") }
             guard matches.count == 1 else {
                 throw .data(place, "column '\(column)' appears \(matches.count) times; expected once")

@@ -56,13 +56,27 @@ extension InputSchema {
     private enum CodingKeys: String, CodingKey { case images, table }
     private enum ImageKeys: String, CodingKey { case rows, columns }
 
+    /// Decodes and checks a schema read from a file (a checkpoint can be altered): images of at
+    /// least 1×1 pixels whose count fits an IDX images file; a table whose column names are
+    /// distinct and whose categories are sorted and distinct, as `TableSchema.encode`'s binary
+    /// search needs them.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         if container.contains(.images) {
             let size = try container.nestedContainer(keyedBy: ImageKeys.self, forKey: .images)
-            self = .images(rows: try size.decode(Int.self, forKey: .rows), columns: try size.decode(Int.self, forKey: .columns))
+            let rows = try size.decode(Int.self, forKey: .rows), columns = try size.decode(Int.self, forKey: .columns)
+            let (pixels, overflow) = rows.multipliedReportingOverflow(by: columns)
+            guard rows > 0, columns > 0, !overflow, pixels <= IDXImageSet.maxImagesFileBytes else {
+                throw DecodingError.dataCorruptedError(forKey: .rows, in: size, debugDescription: "images of \(rows)×\(columns) "
+                    + "pixels; expected at least 1×1 and at most \(IDXImageSet.maxImagesFileBytes) pixels")
+            }
+            self = .images(rows: rows, columns: columns)
         } else {
-            self = .table(try container.decode(TableSchema.self, forKey: .table))
+            let table = try container.decode(TableSchema.self, forKey: .table)
+            if let problem = table.inconsistency {
+                throw DecodingError.dataCorruptedError(forKey: .table, in: container, debugDescription: problem)
+            }
+            self = .table(table)
         }
     }
 
@@ -150,6 +164,20 @@ public struct TableSchema: Codable, Equatable, Sendable {
             case .categorical(let categories, _): categories.map { "\(column.name)=\($0)" }
             }
         }
+    }
+
+    /// What makes the schema unusable, nil when nothing does: a column name given twice, or a
+    /// column's categories not sorted and distinct (the one-hot lookup searches them).
+    var inconsistency: String? {
+        var names = Set<String>()
+        for column in columns {
+            guard names.insert(column.name).inserted else { return "column '\(column.name)' appears twice" }
+            if case .categorical(let categories, _) = column.encoding,
+               let index = categories.indices.dropFirst().first(where: { !(categories[$0 - 1] < categories[$0]) }) {
+                return "the categories of column '\(column.name)' are not sorted and distinct at '\(categories[index])'"
+            }
+        }
+        return nil
     }
 
     /// Whether each model input is a one-hot indicator, which normalisation leaves as 0/1.

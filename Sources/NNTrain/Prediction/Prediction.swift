@@ -104,6 +104,11 @@ public enum Prediction {
             throw NNTrainError(.usage, "--top-k \(options.topK): expected an integer from 1 to \(classCount), "
                 + "the number of classes of \(checkpointPath)")
         }
+        let outputColumns = PredictionWriter.outputColumns(classNames: predictor.classNames, options: options)
+        if let clash = options.keptColumns.first(where: outputColumns.contains) {
+            throw NNTrainError(.usage, "--keep-columns \(clash): the output has a column of that name already ("
+                + outputColumns.joined(separator: ", ") + "); expected other columns of the input")
+        }
         var rows: any PredictionRows
         var targetColumn = ""
         switch predictor.schema {
@@ -176,11 +181,18 @@ struct PredictionWriter {
     init(classNames: [String], options: Prediction.Options, keptColumns: [String]) {
         self.classNames = classNames
         self.options = options
-        var columns = ["row"] + keptColumns + ["prediction"]
+        let columns = Self.outputColumns(classNames: classNames, options: options)
+        header = ([columns[0]] + keptColumns + columns.dropFirst()).map(Self.field).joined(separator: ",") + "\n"
+    }
+
+    /// The output's own columns, in order (the kept columns go after `row`): row, prediction,
+    /// probability (classification), p_<class> (`probabilities`), top1, p_top1, … (`topK`).
+    static func outputColumns(classNames: [String], options: Prediction.Options) -> [String] {
+        var columns = ["row", "prediction"]
         if !classNames.isEmpty { columns.append("probability") }
         if options.probabilities { columns += classNames.map { "p_\($0)" } }
         for rank in stride(from: 1, through: options.topK, by: 1) { columns += ["top\(rank)", "p_top\(rank)"] }
-        header = columns.map(Self.field).joined(separator: ",") + "\n"
+        return columns
     }
 
     /// Appends the record of input row `row` with the network's `output` to `text`; returns the

@@ -18,8 +18,6 @@ struct PredictionBatch {
 protocol PredictionRows {
     /// The columns copied to the output (`--keep-columns`).
     var keptColumns: [String] { get }
-    /// Whether the rows carry the target, for the summary.
-    var hasTargets: Bool { get }
     /// What encoding found so far (unknown categories, filled missing values).
     var notes: TableSchema.RecordNotes { get }
     /// Reads up to `predictor.batchCapacity` rows into `predictor`'s input rows and `batch`
@@ -41,7 +39,6 @@ struct TableRows: PredictionRows {
     private var fields: [String] = []
     private(set) var notes = TableSchema.RecordNotes()
     let keptColumns: [String]
-    var hasTargets: Bool { targetPosition != nil }
     /// Whether a data record has been read (a file of a header alone is refused).
     private var sawRecord = false
 
@@ -92,7 +89,6 @@ struct ImageRows: PredictionRows {
     private let images: IDXImageStream
     private let width: Int
     let keptColumns: [String] = []
-    let hasTargets = false
     let notes = TableSchema.RecordNotes()
 
     /// The images at `path` (standard input for `-`), which must be `rows` × `columns` as the model's.

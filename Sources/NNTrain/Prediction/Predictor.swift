@@ -69,17 +69,15 @@ public final class Predictor {
         for logit in logits { probabilities.append(Float(exp(Double(logit) - largest) / total)) }
     }
 
-    /// The `k` classes of the largest logits, best first: the first index of the largest value,
-    /// then the first of the largest of the rest, ... (so the first is `ConfusionMatrix.prediction`'s
-    /// arg-max; ties go to the lower index, as scikit-learn's `top_k_accuracy_score` breaks them).
+    /// The `k` classes of the largest logits, best first; equal logits rank the lower index first
+    /// (so the first is `ConfusionMatrix.prediction`'s arg-max, and ties break as scikit-learn's
+    /// `top_k_accuracy_score` breaks them), and a NaN logit ranks below every number. One sort of
+    /// the class indices: O(C log C) a row for C classes, whatever k.
     public static func ranking(_ logits: UnsafeBufferPointer<Float>, first k: Int, into ranking: inout [Int]) {
         ranking.removeAll(keepingCapacity: true)
-        for _ in 0..<min(k, logits.count) {
-            var best = -1
-            for index in logits.indices where !ranking.contains(index) {
-                if best < 0 || logits[index] > logits[best] { best = index }
-            }
-            ranking.append(best)
-        }
+        ranking.append(contentsOf: logits.indices)
+        func key(_ index: Int) -> Float { logits[index].isNaN ? -.infinity : logits[index] }
+        ranking.sort { key($0) > key($1) || (key($0) == key($1) && $0 < $1) }
+        ranking.removeLast(ranking.count - min(k, ranking.count))
     }
 }
