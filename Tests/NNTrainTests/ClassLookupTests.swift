@@ -30,6 +30,20 @@ import Testing
         #expect(CSVDataset.sortedClassNames(["b", "1.0", "1"]) == ["1", "1.0", "b"])
     }
 
+    /// Under data.task auto a target of fractions is regression once read, so class names are refused then.
+    @Test func classNamesForATargetTheDataMakeRegressionAreRefused() throws {
+        let folder = try TemporaryFolder()
+        let csv = try folder.write("x,y\n" + (0..<10).map { "\($0),\(Double($0) + 0.5)" }.joined(separator: "\n") + "\n",
+                                   to: "t.csv")
+        let config = try folder.write("data:\n  dataset: csv\n  path: \(csv)\n  target: y\n  class_names: [a, b]\n",
+                                      to: "c.yaml")
+        var configuration = try Configuration.load(path: config)
+        #expect(throws: NNTrainError(.config, "\(config):5: data.class_names: names classes, but the target of \(csv) is "
+            + "regression (real-valued); expected no data.class_names, or data.task: classification")) {
+            _ = try TrainingData.load(for: &configuration, file: config)
+        }
+    }
+
     @Test func classNamesForARegressionTaskAndADroppedTargetAreRefused() {
         #expect(throws: NNTrainError(.config, "c.yaml:6: data.class_names: names classes, but data.task is regression, "
             + "whose target has none; expected no data.class_names, or data.task: classification or auto")) {

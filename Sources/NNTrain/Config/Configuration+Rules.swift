@@ -112,14 +112,19 @@ extension Configuration {
 
     /// Fills in and checks what needs the data read: the loss unless given (the task's usual one: cross_entropy,
     /// or mse for regression), whether a regression target is standardised, that the loss and the monitored
-    /// figures fit the `task`, and that the model fits in memory with `inputWidth` inputs and `outputWidth`
-    /// outputs. Errors name the key's place in the config (`keySources`), or `file`.
+    /// figures fit the `task` (and no class names are given for a regression target), and that the model fits
+    /// in memory with `inputWidth` inputs and `outputWidth` outputs. Errors name the key's place in the config
+    /// (`keySources`), or `file`.
     public mutating func resolveDataDefaults(task: PredictionTask, inputWidth: Int, outputWidth: Int,
                                              file: String) throws(NNTrainError) {
         let given = keySources.sources
         if given["loss"] == nil { loss = task.fittingLosses[0] }
         try checkLossFits(task, file: file)
         try resolveTargetStandardization(task, file: file)
+        if task == .regression, given["data.class_names"] != nil {  // data.task: regression is refused before reading
+            throw keySources.problem("data.class_names", "names classes, but the target of \(data.path) is regression "
+                + "(real-valued); expected no data.class_names, or data.task: classification", file: file)
+        }
         if task == .regression {
             for (key, monitor) in [("early_stopping.monitor", earlyStopping.monitor), ("checkpoint.monitor", checkpoint.monitor),
                                    ("scheduler.monitor", scheduler.monitor)] {
