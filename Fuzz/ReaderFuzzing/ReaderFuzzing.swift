@@ -95,9 +95,10 @@ public enum ReaderFuzzing {
         """,
     ]
 
+    /// Three rows or more each, so test_split 0.2 holds out a row (an empty test split is refused).
     static let csvSeeds: [String] = [
-        "a,b\n1,2\n3.5,-4e-3\n",
-        "\u{FEFF}id,\"b\",a,note\r\n1,\"2\",3,\"x, \"\"y\"\"\r\nz\"\r\n\r\n2, 5 ,6e1,\r\n",
+        "a,b\n1,2\n3.5,-4e-3\n2,1\n",
+        "\u{FEFF}id,\"b\",a,note\r\n1,\"2\",3,\"x, \"\"y\"\"\r\nz\"\r\n\r\n2, 5 ,6e1,\r\n3,7,8,w\r\n",
         "b,a\n0,0\n1e38,-1e-38\n+1,.5\n",
     ]
 

@@ -39,8 +39,8 @@ struct LRFindCommand: ParsableCommand {
         let schedule = try LRFinderSchedule(startLearningRate: start, endLearningRate: end, steps: steps)
         let outcome = try LRRangeTest.execute(configPath: config, overrides: overrides, schedule: schedule, folder: out)
         let result = outcome.result
-        for warning in outcome.dataWarnings { Terminal.printWarning(warning) }
         if json {
+            for warning in outcome.dataWarnings { Terminal.printWarning(warning) }
             print(String(decoding: try result.json(), as: UTF8.self))
             return
         }
@@ -48,6 +48,7 @@ struct LRFindCommand: ParsableCommand {
             ? "stopped after \(result.points.count) steps: the smoothed loss passed 4x its minimum"
             : "all \(result.points.count) steps"
         for note in outcome.dataNotes { print(note) }
+        for warning in outcome.dataWarnings { Terminal.printWarning(warning) }
         print("lr-find: lr from \(ConsoleFormat.significant(start)) towards \(ConsoleFormat.significant(end)), \(stop)")
         for suggestion in result.suggestions {
             let note = suggestion.method == .valley ? "  (recommended)" : ""

@@ -146,7 +146,7 @@ import Testing
             _ = try CheckpointEvaluation.run(checkpointPath: path, split: .val)
         } throws: { error in
             (error as? NNTrainError)?.message == "\(path): the val split is empty (validation_split 0.0 in the checkpoint's "
-                + "config); expected --split test or train"
+                + "config holds out no row of 240 training rows); expected --split test or --split train"
         }
         // The same checkpoint with a seventh input: its weights no longer fit five features.
         var contents = try CheckpointFile.read(path: path)

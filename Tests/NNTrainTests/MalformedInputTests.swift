@@ -517,7 +517,7 @@ import Testing
                    .exactly("{dir}/t.csv:3: 1 fields; expected 2 as in the header")),
         csvDataset("a text target forced to regression", ["target: y", "task: regression"], "a,y\n1,p\n",
                    .exactly("{dir}/t.csv:2: column 'y': 'p' is not a number; \(notANumber)")),
-        csvDataset("a column with nothing to impute from", ["target: y", "missing: impute"], "a,b,y\n1,NA,p\n2,,q\n",
+        csvDataset("a column with nothing to impute from", ["target: y", "missing: impute"], "a,b,y\n1,NA,p\n2,,q\n3,NA,p\n",
                    .exactly("{dir}/t.csv: column 'b' has no value in the training split to impute its missing ones from; "
                        + "expected some values, or the column in data.drop")),
         csvDataset("a test file without a feature column", ["target: y", "test_path: test.csv"], "a,b,y\n1,2,p\n",

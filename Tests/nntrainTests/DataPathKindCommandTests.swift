@@ -32,7 +32,7 @@ import Testing
         for command in ["run", "lr-find"] {
             let csv = try CommandLineTests.run([command, "f.txt", "--set", "data.path=b.csv"], in: directory)
             CommandLineTests.expectFailure(csv, status: 66, message: "b.csv is a file; "
-                + "expected a folder holding \(Self.fourFiles) (a CSV file is read with data.dataset: bonus)")
+                + "expected a folder holding \(Self.fourFiles) (a CSV file is read with data.dataset: csv)")
         }
         let gz = try CommandLineTests.run(["run", "f.txt", "--set", "data.path=data/fashion-mnist/t10k-images-idx3-ubyte.gz"],
                                           in: directory)

@@ -35,7 +35,7 @@ import Testing
 
     @Test func aCSVWithNaNExits65NamingLineAndColumn() throws {
         let header = (BonusData.featureNames + [BonusData.targetName]).joined(separator: ",")
-        let rows = "\(header)\n1,2,3,4,5,6\n1,2,nan,4,5,6\n"
+        let rows = "\(header)\n1,2,3,4,5,6\n1,2,nan,4,5,6\n2,3,4,5,6,7\n"
         let result = try Self.run(["run", "c.yaml"], files: [
             "c.yaml": Array("data: {dataset: bonus, path: b.csv}\nloss: mse\n".utf8), "b.csv": Array(rows.utf8),
         ])

@@ -73,21 +73,26 @@ extension Configuration {
         }
     }
 
-    /// A csv dataset needs its target column, which may not also be a feature; a separate test file
-    /// replaces test_split, so the two are not given together.
+    /// A csv dataset needs its target column, which may not also be a feature, categorical or dropped;
+    /// a separate test file replaces test_split, so the two are not given together; class names need a
+    /// task with classes.
     private func checkCSVKeys(given: [String: ConfigValue]) throws(NNTrainError) {
         guard let target = data.target else {
             throw (given["data.dataset"] ?? given["data"])?.problem("csv needs the column to predict; expected "
                 + "data.target: NAME as well") ?? NNTrainError(.config, "data.target: csv needs the column to predict")
         }
-        for key in ["features", "categorical"] {
-            let names = key == "features" ? data.features ?? [] : data.categorical
+        for key in ["features", "categorical", "drop"] {
+            let names = key == "features" ? data.features ?? [] : key == "drop" ? data.drop : data.categorical
             if names.contains(target), let value = given["data.\(key)"] {
                 throw value.problem("lists the target column \(quoted(target)); expected feature columns only")
             }
         }
         if data.testPath != nil, let value = given["data.test_split"] {
             throw value.problem("given together with data.test_path, which is the test set; expected one of the two")
+        }
+        if data.task == .regression, let value = given["data.class_names"] {
+            throw value.problem("names classes, but data.task is regression, whose target has none; expected no "
+                + "data.class_names, or data.task: classification or auto")
         }
     }
 
@@ -107,14 +112,19 @@ extension Configuration {
 
     /// Fills in and checks what needs the data read: the loss unless given (the task's usual one: cross_entropy,
     /// or mse for regression), whether a regression target is standardised, that the loss and the monitored
-    /// figures fit the `task`, and that the model fits in memory with `inputWidth` inputs and `outputWidth`
-    /// outputs. Errors name the key's place in the config (`keySources`), or `file`.
+    /// figures fit the `task` (and no class names are given for a regression target), and that the model fits
+    /// in memory with `inputWidth` inputs and `outputWidth` outputs. Errors name the key's place in the config
+    /// (`keySources`), or `file`.
     public mutating func resolveDataDefaults(task: PredictionTask, inputWidth: Int, outputWidth: Int,
                                              file: String) throws(NNTrainError) {
         let given = keySources.sources
         if given["loss"] == nil { loss = task.fittingLosses[0] }
         try checkLossFits(task, file: file)
         try resolveTargetStandardization(task, file: file)
+        if task == .regression, given["data.class_names"] != nil {  // data.task: regression is refused before reading
+            throw keySources.problem("data.class_names", "names classes, but the target of \(data.path) is regression "
+                + "(real-valued); expected no data.class_names, or data.task: classification", file: file)
+        }
         if task == .regression {
             for (key, monitor) in [("early_stopping.monitor", earlyStopping.monitor), ("checkpoint.monitor", checkpoint.monitor),
                                    ("scheduler.monitor", scheduler.monitor)] {

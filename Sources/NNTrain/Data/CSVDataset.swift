@@ -23,8 +23,9 @@ public struct TrainedInput: Sendable {
 ///    classification, one of integers with at most `maxClassesOfIntegers` (50) distinct values too,
 ///    anything else regression. Classes are `data.class_names` in that order, or the distinct
 ///    target values sorted (numerically when all are numbers, as scikit-learn's LabelEncoder sorts
-///    them).
-/// 3. The test rows: the file `testPath`, or `round(n · test_split)` rows held out with the seed;
+///    them). Targets that are all numbers are classes by value, `1` and `1.0` one class (`ClassLookup`).
+/// 3. The test rows: the file `testPath`, or `round(n · test_split)` rows held out with the seed
+///    (refused when that is none: an empty test set would report a loss and accuracy of 0);
 ///    then `round(m · validation_split)` of the remaining m rows for validation, with seed + 1
 ///    (see `Dataset.heldOutRows`). For classification both draws are stratified, keeping each
 ///    class's share (`Dataset.heldOutRows(labels:...)` states the rounding).
@@ -136,8 +137,15 @@ enum CSVDataset {
             testSource = try Source(table: testTable, columns: testColumns, missingValues: missingValues,
                                     missing: options.missing, notes: &notes)
         } else {
+            let rowCount = trainRows.count
             (trainRows, testRows) = split(trainRows, labels: labels, classCount: classNames.count,
                                           fraction: options.testSplit, seed: seed)
+            // Eval (`trained`) may read a small file for its training split; it refuses an empty split it is asked for.
+            if trained == nil, options.testSplit > 0, testRows.isEmpty {
+                throw configProblem("data.test_split", "\(options.testSplit) of the \(rowCount) rows of \(path) holds out no "
+                    + "test row (round(\(rowCount) × \(options.testSplit)) = 0); expected a test_split of at least "
+                    + "\(ConsoleFormat.significant(0.5 / Double(rowCount))), more rows, or data.test_path")
+            }
         }
         let validationRows: [Int]
         (trainRows, validationRows) = split(trainRows, labels: labels, classCount: classNames.count,
@@ -184,12 +192,17 @@ enum CSVDataset {
             for label in labels { counts[Int(label)] += 1 }
             notes.append("classes of the training split: "
                 + zip(classNames, counts).map { "\($0) \($1)" }.joined(separator: ", "))
-            if let largest = counts.indices.max(by: { counts[$0] < counts[$1] }),
-               let smallest = counts.indices.min(by: { counts[$0] < counts[$1] }),
+            for (name, count) in zip(classNames, counts) where count == 0 {
+                warnings.append("class \(quoted(name)) has no rows in the training split; the model cannot learn it")
+            }
+            let present = counts.indices.filter { counts[$0] > 0 }
+            if let largest = present.max(by: { counts[$0] < counts[$1] }),
+               let smallest = present.min(by: { counts[$0] < counts[$1] }),
                counts[largest] > imbalanceRatio * counts[smallest] {
-                warnings.append("unequal classes: '\(classNames[largest])' has \(counts[largest]) rows of the training split, "
-                    + "more than \(imbalanceRatio)× the \(counts[smallest]) of '\(classNames[smallest])'; accuracy alone "
-                    + "can hide a class the model never predicts (see the per-class recall of nntrain eval)")
+                warnings.append("unequal classes: \(quoted(classNames[largest])) has \(counts[largest]) rows of the "
+                    + "training split, more than \(imbalanceRatio)× the \(counts[smallest]) of "
+                    + "\(quoted(classNames[smallest])); accuracy alone can hide a class the model never predicts "
+                    + "(see the per-class recall of nntrain eval)")
             }
         }
         let truth = try BonusTruth.read(besideCSV: path, features: columns.features)
@@ -333,12 +346,12 @@ enum CSVDataset {
                 }
                 return .values(values)
             }
-            let index = Dictionary(classNames.enumerated().map { ($1, Int32($0)) }, uniquingKeysWith: { first, _ in first })
+            let lookup = ClassLookup(classNames: classNames)
             var labels: [Int32] = []
             labels.reserveCapacity(rows.count)
             for row in rows {
                 let text = table.text(row: row, column: position)
-                guard let label = index[text] else {
+                guard let label = lookup.label(of: text) else {
                     let known = classNames.joined(separator: ", ")
                     switch given {
                     case .config(let problem):
@@ -390,7 +403,7 @@ enum CSVDataset {
         let name = source.columns.target
         var distinct = Set<String>()
         var nonInteger: String?
-        for text in source.targetTexts where distinct.insert(text).inserted {
+        for text in source.targetTexts where distinct.insert(ClassLookup.canonical(text)).inserted {
             guard let value = number(text) else {
                 return (.classification, "data.task auto: target '\(name)' holds text such as \(quoted(text))")
             }
@@ -408,16 +421,17 @@ enum CSVDataset {
     }
 
     /// `text` as a number when it is a finite decimal one (`CSVReader.number`'s rule).
-    private static func number(_ text: String) -> Double? {
+    static func number(_ text: String) -> Double? {
         (try? CSVReader.number(text, column: "", at: "")).flatMap { _ in Double(text) }
     }
 
-    /// The distinct values, sorted: numerically when every one is a number (ties by text), else as text.
+    /// The distinct values, sorted: when every one is a number, the distinct values (each by its
+    /// `ClassLookup.canonical` text, so `1` and `1.0` are one class) in numeric order; else the
+    /// distinct texts in text order.
     static func sortedClassNames(_ texts: [String]) -> [String] {
-        let distinct = Array(Set(texts))
-        let numbers = distinct.compactMap(number)
-        guard numbers.count == distinct.count else { return distinct.sorted() }
-        return distinct.sorted { (number($0) ?? 0, $0) < (number($1) ?? 0, $1) }
+        let distinct = Set(texts)
+        guard distinct.allSatisfy({ number($0) != nil }) else { return distinct.sorted() }
+        return Set(distinct.map(ClassLookup.canonical)).sorted { (number($0) ?? 0, $0) < (number($1) ?? 0, $1) }
     }
 
     /// `rows` split into kept and held out (each in order) by `Dataset.heldOutRows`, stratified by

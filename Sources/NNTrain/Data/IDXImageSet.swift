@@ -164,6 +164,11 @@ public struct IDXImageSet: Sendable {
                 throw .data(folder, "\(label(images, fileNames)) has \(imageCount) images but \(label(labels, fileNames)) has "
                     + "\(labelCount) labels")
             }
+            // An empty test set would report a loss and accuracy of 0 as if measured.
+            guard imageCount > 0 else {
+                throw .data(paths[images.rawValue], "holds no images; expected at least one "
+                    + (images == .trainImages ? "training" : "test") + " image")
+            }
         }
         let trainLabels = arrays[1].integers, testLabels = arrays[3].integers
         let names = try self.classNames(given: classNames, labels: [(trainLabels, arrays[1], paths[1]),
@@ -253,7 +258,7 @@ public struct IDXImageSet: Sendable {
             let name = (folder as NSString).lastPathComponent
             let parent = (folder as NSString).deletingLastPathComponent
             let hint = candidates.joined().contains(name) ? " (give the folder that holds it, \(parent.isEmpty ? "." : parent))"
-                : name.lowercased().hasSuffix(".csv") ? " (a CSV file is read with data.dataset: bonus)" : ""
+                : name.lowercased().hasSuffix(".csv") ? " (a CSV file is read with data.dataset: csv)" : ""
             throw NNTrainError(.missingFile, "\(folder) is a file; expected \(expected)\(hint)")
         }
         let present = found(in: folder)

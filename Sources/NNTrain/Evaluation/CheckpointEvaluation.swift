@@ -86,8 +86,16 @@ public struct CheckpointEvaluation: Codable, Sendable {
         case .train: data.train
         }
         guard dataset.count > 0 else {
-            throw .data(checkpointPath, "the \(split.rawValue) split is empty (validation_split "
-                + "\(configuration.data.validationSplit) in the checkpoint's config); expected --split test or train")
+            let why = switch split {
+            case .val: "validation_split \(configuration.data.validationSplit) in the checkpoint's config holds out no row "
+                + "of \(data.train.count) training rows"
+            case .test: configuration.data.dataset.isImages ? "\(configuration.data.path) has no test images"
+                : "test_split \(configuration.data.testFraction) of the checkpoint's config holds out no row of the "
+                    + "\(data.train.count + data.validation.count) rows of \(configuration.data.path)"
+            case .train: "\(configuration.data.path) has no training rows"
+            }
+            let others = Split.allCases.filter { $0 != split }.map { "--split \($0.rawValue)" }.joined(separator: " or ")
+            throw .data(checkpointPath, "the \(split.rawValue) split is empty (\(why)); expected \(others)")
         }
         let loss = Loss(configuration.loss, huberDelta: configuration.huberDelta)
         let (outputs, sums) = Self.outputs(of: network, on: dataset, normalizer: data.normalizer, loss: loss)

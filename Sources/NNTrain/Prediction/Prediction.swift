@@ -125,8 +125,7 @@ public enum Prediction {
         }
 
         var writer = PredictionWriter(classNames: predictor.classNames, options: options, keptColumns: rows.keptColumns)
-        let classIndex = Dictionary(predictor.classNames.enumerated().map { ($0.element, $0.offset) },
-                                    uniquingKeysWith: { first, _ in first })
+        let classLookup = ClassLookup(classNames: predictor.classNames)
         let missingValues: Set<String> = if case .table(let table) = predictor.schema { Set(table.missingValues) } else { [] }
         var summary = Summary(task: predictor.task)
         var regression = RegressionSums()
@@ -145,11 +144,11 @@ public enum Prediction {
                 let (target, line) = batch.targets[row]
                 summary.labelledRows += 1
                 if classCount > 0 {
-                    guard let label = classIndex[target] else {
+                    guard let label = classLookup.label(of: target) else {
                         summary.unknownLabels += 1
                         continue
                     }
-                    if label == predicted { summary.correct += 1 }
+                    if Int(label) == predicted { summary.correct += 1 }
                 } else {
                     let place = "\(SequentialInput.name(of: inputPath)):\(line)"
                     let value = try CSVReader.number(target, column: targetColumn, at: place)

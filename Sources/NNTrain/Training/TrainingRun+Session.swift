@@ -27,7 +27,8 @@ extension TrainingRun {
         /// Phase 2: loads the data, builds the trainer (the scheduler defaults that depend on the
         /// batches filled into its configuration), checks the schedule against the batches and
         /// writes config.yaml from it; restores the
-        /// checkpoint, warns the observers of the resume's changes and tells them the plan; writes
+        /// checkpoint, warns the observers of the resume's changes, tells them the plan (the data's notes
+        /// first, the task chosen the first of them), then warns them of what the data's reading found; writes
         /// metrics.csv anew (a resumed run's from its checkpoint's history) and steps.csv; then tells
         /// the observers of the checkpoint resumed from. The trainer's observers are steps.csv, the
         /// epoch's files, `observers`, and last the time limit.
@@ -46,9 +47,6 @@ extension TrainingRun {
                                   to: directory + "/config.yaml")
             let dataFingerprint = data.train.contentCRC32()
             if let resumed { try resumed.checkpoint.restore(into: trainer, path: resumed.path, dataFingerprint: dataFingerprint) }
-            for warning in data.warnings {
-                for observer in observers { observer.warning(warning) }
-            }
             if let changes = resumed?.changes {
                 for observer in observers { observer.warning(changes.description) }
             }
@@ -62,6 +60,10 @@ extension TrainingRun {
                 blasKernel: BLAS.kernelName, blasThreads: BLAS.threadCount, resumedFrom: resumed?.path,
                 resumePosition: resumed == nil ? nil : trainer.position, dataNotes: data.notes)
             for observer in observers { observer.runStarted(plan) }
+            // After the plan, whose first lines are the data's notes: the task chosen comes first.
+            for warning in data.warnings {
+                for observer in observers { observer.warning(warning) }
+            }
 
             let log = try MetricsLog(path: directory + "/metrics.csv", columns: MetricsLog.Columns(
                 classification: data.isClassification, mixedPrecision: configuration.training.precision != .fp32,
