@@ -52,6 +52,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // ONNX export: the messages of Sources/NNTrain/Export/onnx.proto, generated once (make proto).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // MARK: System libraries
@@ -78,6 +80,7 @@ let package = Package(
                 "CZlib",
                 "CFloatingPoint",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
             swiftSettings: nativeSwift
         ),

@@ -1,0 +1,130 @@
+import Foundation
+
+/// A checkpoint's model as it runs at inference, the one form every export and every quantized
+/// evaluation starts from: the input normalisation, then the linear layers with batch norm folded
+/// in and dropout gone (both are what `model.eval()` makes of them), then the standardised target's
+/// affine. Its layers are plain arrays, so the ONNX graph, the quantizer and the int8 simulation
+/// read the same numbers.
+///
+///     x' = (x − shift) ⊙ scale                          [N, in]     the checkpoint's Normalizer
+///     h₀ = x',  hₖ₊₁ = fₖ(hₖ Wₖᵀ + bₖ)                  Wₖ [out, in], bₖ [out], fₖ the layer's activation
+///     y = σ·h_L + μ                                     a standardised regression target only
+///
+/// Batch norm in evaluation mode after a linear layer z = Wx + b is the affine γ(z − m)/√(v + ε) + β
+/// (Ioffe & Szegedy 2015, section 3.1), which folds into the linear layer with a = γ/√(v + ε):
+///
+///     W'ⱼ = aⱼ·Wⱼ           b'ⱼ = aⱼ·(bⱼ − mⱼ) + βⱼ
+///
+/// computed in Double and rounded to Float once, as `torch.ao.quantization.fuse_modules` and ONNX
+/// Runtime's Gemm–BatchNormalization fusion fold it.
+public struct InferenceModel: Sendable, Equatable {
+    /// One linear layer and the activation after it (`.identity` for the output layer).
+    public struct Layer: Sendable, Equatable {
+        public var inputs: Int
+        public var outputs: Int
+        /// [outputs, inputs], row-major, as nn.Linear's weight.
+        public var weight: [Float]
+        /// [outputs].
+        public var bias: [Float]
+        public var activation: Activation
+
+        public init(inputs: Int, outputs: Int, weight: [Float], bias: [Float], activation: Activation) {
+            precondition(weight.count == inputs * outputs && bias.count == outputs,
+                         "InferenceModel.Layer: \(weight.count) weights and \(bias.count) biases for \(inputs)→\(outputs)")
+            self.inputs = inputs
+            self.outputs = outputs
+            self.weight = weight
+            self.bias = bias
+            self.activation = activation
+        }
+    }
+
+    public var normalizer: Normalizer
+    public var layers: [Layer]
+    public var targetScaling: TargetScaling?
+    /// How raw input becomes the normaliser's input (image pixels, or a table's columns).
+    public var schema: InputSchema
+    /// The classes by output index; `[]` for a regression model.
+    public var classNames: [String]
+    /// "784-256-128-10 gelu, batch norm (folded)": what the metadata says of the model.
+    public var architecture: String
+    /// The nntrain version that wrote the checkpoint.
+    public var trainedWith: String
+    /// The checkpoint's own CRC-32 of its data section (`nntrain.crc32`), eight hex digits: which
+    /// checkpoint a file exported from it came from.
+    public var fingerprint: String
+
+    public init(normalizer: Normalizer, layers: [Layer], targetScaling: TargetScaling?, schema: InputSchema,
+                classNames: [String], architecture: String, trainedWith: String, fingerprint: String) {
+        self.normalizer = normalizer
+        self.layers = layers
+        self.targetScaling = targetScaling
+        self.schema = schema
+        self.classNames = classNames
+        self.architecture = architecture
+        self.trainedWith = trainedWith
+        self.fingerprint = fingerprint
+    }
+
+    public var task: PredictionTask { classNames.isEmpty ? .regression : .classification }
+    public var inputWidth: Int { layers.first?.inputs ?? normalizer.scale.count }
+    public var outputWidth: Int { layers.last?.outputs ?? 0 }
+
+    /// The checkpoint at `path`, read and checked as `nntrain eval` reads it, in inference form.
+    public init(checkpointPath path: String) throws(NNTrainError) {
+        let file = try CheckpointFile.read(path: path)
+        let checkpoint = try Checkpoint(contents: file, path: path)
+        try self.init(checkpoint: checkpoint, fingerprint: file.metadata[CheckpointFile.checksumKey] ?? "", path: path)
+    }
+
+    /// `checkpoint`'s model in inference form; `path` names it in errors.
+    public init(checkpoint: Checkpoint, fingerprint: String, path: String) throws(NNTrainError) {
+        let configuration = try checkpoint.configuration(path: path)
+        let network = try CheckpointEvaluation.model(of: checkpoint, configuration: configuration, path: path)
+        guard checkpoint.normalizer.scale.count == network.inputWidth else {
+            throw .data(path, "its normaliser has \(checkpoint.normalizer.scale.count) features but the model takes "
+                + "\(network.inputWidth) inputs; expected a checkpoint written by nntrain run")
+        }
+        let values = network.parameters.values.base
+        func array(_ tensor: ParameterStore.Tensor) -> [Float] {
+            Array(UnsafeBufferPointer(start: values + tensor.offset, count: tensor.count))
+        }
+        var layers: [Layer] = []
+        for layer in network.layers {
+            switch layer {
+            case let dense as Dense:
+                layers.append(Layer(inputs: dense.inputWidth, outputs: dense.outputWidth, weight: array(dense.weight),
+                                    bias: array(dense.bias), activation: dense.activation))
+            case let norm as BatchNorm:
+                guard let last = layers.popLast() else {
+                    throw .data(path, "a batch norm comes before any linear layer; expected a checkpoint written by nntrain run")
+                }
+                layers.append(Self.folding(norm, gamma: array(norm.scale), beta: array(norm.shift), into: last))
+            case is Dropout, is TargetAffine:
+                continue  // dropout is the identity in evaluation; the target affine is `targetScaling`
+            default:
+                throw .data(path, "its model has a layer export cannot express (\(type(of: layer))); expected linear "
+                    + "layers, batch norms, activations and dropout")
+            }
+        }
+        var architecture = checkpoint.architecture
+        if !checkpoint.batchNormNames.isEmpty { architecture += ", batch norm (folded)" }
+        self.init(normalizer: checkpoint.normalizer, layers: layers, targetScaling: checkpoint.targetScaling,
+                  schema: checkpoint.inputSchema, classNames: checkpoint.classNames, architecture: architecture,
+                  trainedWith: checkpoint.nntrainVersion, fingerprint: fingerprint)
+    }
+
+    /// `linear` followed by `norm` in evaluation mode, as one linear layer with `norm`'s activation.
+    static func folding(_ norm: BatchNorm, gamma: [Float], beta: [Float], into linear: Layer) -> Layer {
+        var folded = linear
+        for j in 0..<linear.outputs {
+            let a = Double(gamma[j]) / (Double(norm.runningVariance[j]) + Double(BatchNorm.epsilon)).squareRoot()
+            for i in 0..<linear.inputs {
+                folded.weight[j * linear.inputs + i] = Float(a * Double(linear.weight[j * linear.inputs + i]))
+            }
+            folded.bias[j] = Float(a * (Double(linear.bias[j]) - Double(norm.runningMean[j])) + Double(beta[j]))
+        }
+        folded.activation = norm.activation
+        return folded
+    }
+}
