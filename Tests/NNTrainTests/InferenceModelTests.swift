@@ -29,7 +29,8 @@ import Testing
         var h = raw.indices.map { (Double(raw[$0]) - Double(model.normalizer.shift[$0])) * Double(model.normalizer.scale[$0]) }
         for layer in model.layers {
             h = (0..<layer.outputs).map { j in
-                let z = (0..<layer.inputs).reduce(Double(layer.bias[j])) { $0 + Double(layer.weight[j * layer.inputs + $1]) * h[$1] }
+                let row = layer.weight[j * layer.inputs..<(j + 1) * layer.inputs]
+                let z = zip(row, h).reduce(Double(layer.bias[j])) { $0 + Double($1.0) * $1.1 }
                 switch layer.activation {
                 case .identity: return z
                 case .gelu: return 0.5 * z * (1 + erf(z / 2.0.squareRoot()))
