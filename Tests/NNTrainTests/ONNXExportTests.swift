@@ -307,7 +307,7 @@ import Testing
         let model = Self.imageModel(activation: .tanh)
         let quantization = Self.quantization(of: model)
         let onnx = try Self.export(model, .int8(quantization), opset: 21)
-        let layer = ["QuantizeLinear", "DequantizeLinear", "DequantizeLinear", "MatMul", "Add"]
+        let layer = ["QuantizeLinear", "DequantizeLinear", "DequantizeLinear", "MatMul", "Sum"]
         #expect(onnx.graph.node.map(\.opType) == ["Mul"] + layer + ["Tanh"] + layer + ["Softmax"])
 
         #expect(try Self.node("layer1/input_quantized", in: onnx).input == ["normalized", "layer1/input_scale", "layer1/input_zero_point"])

@@ -34,7 +34,8 @@ import Foundation
 ///   integer kernels (its QDQ transformer makes DequantizeLinear → MatMul a MatMulIntegerToFloat):
 ///   QuantizeLinear(h, s_x, z_x uint8) → DequantizeLinear(·, s_x, z_x) for the layer's input per
 ///   tensor; W_q stored int8 transposed [in, out] → DequantizeLinear(W_q, s_w [out], int8 zeros [out],
-///   axis = 1); MatMul; Add(b float32).
+///   axis = 1); MatMul; Sum(·, b float32), the bias added in float. (Sum rather than Add, which
+///   ONNX Runtime would fuse with the MatMul into a float Gemm first, losing the integer kernel.)
 ///
 /// Activations f: Relu, LeakyRelu(alpha = slope), Sigmoid, Tanh; SiLU as Mul(z, Sigmoid(z)); exact
 /// GELU as the Gelu operator (approximate "none") from opset 20, below it
@@ -86,9 +87,9 @@ public enum ONNXExport {
         proto.initializer = graph.initializers
 
         var file = Onnx_ModelProto()
-        file.irVersion = irVersion(opset: opset)
+        file.irVersion = Int64(irVersion(opset: opset))
         file.opsetImport = [operatorSet("", version: opset)]
-        if graph.usesMLDomain { file.opsetImport.append(operatorSet(ONNXGraph.mlDomain, version: Int(mlVersion(opset: opset)))) }
+        if graph.usesMLDomain { file.opsetImport.append(operatorSet(ONNXGraph.mlDomain, version: mlVersion(opset: opset))) }
         file.producerName = "nntrain"
         file.producerVersion = NNTrainVersion.string
         file.docString = proto.docString
@@ -176,7 +177,9 @@ public enum ONNXExport {
         let weight = graph.node("DequantizeLinear", [weightQuantized, weightScales, weightZeroPoints], output: name + "weight",
                                 attributes: [.int("axis", 1)])
         let product = graph.node("MatMul", [inputDequantized, weight], output: name + "matmul")
-        return graph.node("Add", [product, graph.floats(name + "bias", layer.bias, shape: [layer.outputs])], output: name + "linear")
+        // Sum, not Add: ONNX Runtime's MatMulAddFusion would make MatMul + Add a float Gemm before its QDQ
+        // transformer sees the MatMul, and no QDQ rule makes a Gemm with a float bias integer arithmetic.
+        return graph.node("Sum", [product, graph.floats(name + "bias", layer.bias, shape: [layer.outputs])], output: name + "linear")
     }
 
     /// f(z) as ONNX operators; `z` itself for the identity.
@@ -330,7 +333,7 @@ public enum ONNXExport {
     // MARK: Model, graph and metadata
 
     /// The IR version of the ONNX release that introduced `opset` (onnx/helper.py VERSION_TABLE).
-    static func irVersion(opset: Int) -> Int64 {
+    static func irVersion(opset: Int) -> Int {
         switch opset {
         case ...14: 7
         case 15...18: 8
@@ -341,7 +344,7 @@ public enum ONNXExport {
 
     /// The ai.onnx.ml version of the ONNX release that introduced `opset` (its Imputer and
     /// OneHotEncoder are those of version 1).
-    static func mlVersion(opset: Int) -> Int64 {
+    static func mlVersion(opset: Int) -> Int {
         switch opset {
         case ...15: 2
         case 16...19: 3
