@@ -68,7 +68,8 @@ import Testing
             InferenceModel.Layer(inputs: inputs, outputs: outputs, weight: (0..<inputs * outputs).map { Float($0) / 10 - 1 },
                                  bias: (0..<outputs).map { Float($0) / 4 }, activation: activation)
         }
-        return InferenceModel(normalizer: Normalizer(shift: Array(repeating: 0, count: 6), scale: Array(repeating: 1 / 255, count: 6)),
+        let pixels = Normalizer(shift: Array(repeating: 0, count: 6), scale: Array(repeating: 1 / 255, count: 6))
+        return InferenceModel(normalizer: pixels,
                               layers: [layer(6, 4, activation), layer(4, 3, .identity)], targetScaling: nil,
                               schema: .images(rows: 2, columns: 3), classNames: ["a", "b", "c"],
                               architecture: "6-4-3 gelu", trainedWith: "0.0.9", fingerprint: "0badf00d")
@@ -310,7 +311,8 @@ import Testing
         let layer = ["QuantizeLinear", "DequantizeLinear", "DequantizeLinear", "MatMul", "Sum"]
         #expect(onnx.graph.node.map(\.opType) == ["Mul"] + layer + ["Tanh"] + layer + ["Softmax"])
 
-        #expect(try Self.node("layer1/input_quantized", in: onnx).input == ["normalized", "layer1/input_scale", "layer1/input_zero_point"])
+        #expect(try Self.node("layer1/input_quantized", in: onnx).input
+            == ["normalized", "layer1/input_scale", "layer1/input_zero_point"])
         #expect(try Self.node("layer1/input_dequantized", in: onnx).input
             == ["layer1/input_quantized", "layer1/input_scale", "layer1/input_zero_point"])
         #expect(try Self.floats("layer2/input_scale", in: onnx) == [0.1])
@@ -335,14 +337,16 @@ import Testing
         #expect(metadata["quantization"] == "int8")
         struct Figures: Decodable, Equatable {
             struct Layer: Decodable, Equatable {
-                var input_scale: Float, input_zero_point: UInt8, weight_scales: [Float]
+                var inputScale: Float, inputZeroPoint: UInt8, weightScales: [Float]
             }
-            var calibration_rows: Int, method: String, percentile: Double?, layers: [Layer]
+            var calibrationRows: Int, method: String, percentile: Double?, layers: [Layer]
         }
-        let figures = try JSONDecoder().decode(Figures.self, from: Data(try #require(metadata["int8_quantization"]).utf8))
-        #expect(figures == Figures(calibration_rows: 64, method: "percentile", percentile: 99.5, layers: [
-            .init(input_scale: 0.05, input_zero_point: 121, weight_scales: [0.01, 0.02, 0.03, 0.04]),
-            .init(input_scale: 0.1, input_zero_point: 122, weight_scales: [0.01, 0.02, 0.03]),
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let figures = try decoder.decode(Figures.self, from: Data(try #require(metadata["int8_quantization"]).utf8))
+        #expect(figures == Figures(calibrationRows: 64, method: "percentile", percentile: 99.5, layers: [
+            .init(inputScale: 0.05, inputZeroPoint: 121, weightScales: [0.01, 0.02, 0.03, 0.04]),
+            .init(inputScale: 0.1, inputZeroPoint: 122, weightScales: [0.01, 0.02, 0.03]),
         ]))
     }
 
@@ -384,7 +388,8 @@ import Testing
                 try ONNXExport.encode(model, weights: weights, opset: 17)
             }
         }
-        model.layers[1] = .init(inputs: 5, outputs: 3, weight: Array(repeating: 0, count: 15), bias: [0, 0, 0], activation: .identity)
+        model.layers[1] = .init(inputs: 5, outputs: 3, weight: Array(repeating: 0, count: 15), bias: [0, 0, 0],
+                                activation: .identity)
         #expect(throws: NNTrainError.self) { try ONNXExport.encode(model, weights: .fp32, opset: 17) }
         model.layers = []
         #expect(throws: NNTrainError.self) { try ONNXExport.encode(model, weights: .fp32, opset: 17) }
@@ -405,7 +410,9 @@ import Testing
                 let scales = (0..<layer.outputs).map { row in
                     max(layer.weight[row * layer.inputs..<(row + 1) * layer.inputs].map(abs).max() ?? 0, 1e-8) / 127
                 }
-                let weights = layer.weight.indices.map { Int8((layer.weight[$0] / scales[$0 / layer.inputs]).rounded(.toNearestOrEven)) }
+                let weights = layer.weight.indices.map {
+                    Int8((layer.weight[$0] / scales[$0 / layer.inputs]).rounded(.toNearestOrEven))
+                }
                 return Int8Quantization.Layer(inputScale: 16 / 255, inputZeroPoint: 128, weightScales: scales, weights: weights)
             }
             let variants: [(String, ExportedWeights)] = [

@@ -139,10 +139,11 @@ public enum ONNXExport {
                                         graph.floats(name + "bias", layer.bias, shape: [layer.outputs])],
                                output: name + "linear", attributes: [.int("transB", 1)])
             case .fp16:
-                let weight = graph.node("Cast", [graph.halves(name + "weight_fp16", layer.weight, shape: [layer.outputs, layer.inputs])],
-                                        output: name + "weight", attributes: [.int("to", Int(ONNXGraph.DataType.float.rawValue))])
-                let bias = graph.node("Cast", [graph.halves(name + "bias_fp16", layer.bias, shape: [layer.outputs])],
-                                      output: name + "bias", attributes: [.int("to", Int(ONNXGraph.DataType.float.rawValue))])
+                let toFloat: [Onnx_AttributeProto] = [.int("to", Int(ONNXGraph.DataType.float.rawValue))]
+                let storedWeight = graph.halves(name + "weight_fp16", layer.weight, shape: [layer.outputs, layer.inputs])
+                let weight = graph.node("Cast", [storedWeight], output: name + "weight", attributes: toFloat)
+                let storedBias = graph.halves(name + "bias_fp16", layer.bias, shape: [layer.outputs])
+                let bias = graph.node("Cast", [storedBias], output: name + "bias", attributes: toFloat)
                 x = graph.node("Gemm", [x, weight, bias], output: name + "linear", attributes: [.int("transB", 1)])
             case .int8(let quantization):
                 x = quantizedLinear(layer, quantization.layers[index], input: x, name: name, in: &graph)
@@ -150,8 +151,10 @@ public enum ONNXExport {
             x = activation(layer.activation, of: x, name: name, in: &graph)
         }
         if let target = model.targetScaling {
-            x = graph.node("Mul", [x, graph.floats(prefix + "target/scale", [target.scale], shape: [])], output: prefix + "target/scaled")
-            x = graph.node("Add", [x, graph.floats(prefix + "target/shift", [target.shift], shape: [])], output: prefix + "target/value")
+            let scale = graph.floats(prefix + "target/scale", [target.scale], shape: [])
+            x = graph.node("Mul", [x, scale], output: prefix + "target/scaled")
+            let shift = graph.floats(prefix + "target/shift", [target.shift], shape: [])
+            x = graph.node("Add", [x, shift], output: prefix + "target/value")
         }
         return x
     }
@@ -162,7 +165,8 @@ public enum ONNXExport {
         let scale = graph.floats(name + "input_scale", [quantized.inputScale], shape: [])
         let zeroPoint = graph.tensor(name + "input_zero_point", type: .uint8, bytes: [quantized.inputZeroPoint], shape: [])
         let inputQuantized = graph.node("QuantizeLinear", [input, scale, zeroPoint], output: name + "input_quantized")
-        let inputDequantized = graph.node("DequantizeLinear", [inputQuantized, scale, zeroPoint], output: name + "input_dequantized")
+        let inputDequantized = graph.node("DequantizeLinear", [inputQuantized, scale, zeroPoint],
+                                          output: name + "input_dequantized")
         // W_q [out, in] row-major, stored transposed [in, out] as MatMul's right operand.
         var transposed = [UInt8](repeating: 0, count: layer.inputs * layer.outputs)
         for row in 0..<layer.outputs {
@@ -170,7 +174,8 @@ public enum ONNXExport {
                 transposed[column * layer.outputs + row] = UInt8(bitPattern: quantized.weights[row * layer.inputs + column])
             }
         }
-        let weightQuantized = graph.tensor(name + "weight_quantized", type: .int8, bytes: transposed, shape: [layer.inputs, layer.outputs])
+        let weightQuantized = graph.tensor(name + "weight_quantized", type: .int8, bytes: transposed,
+                                           shape: [layer.inputs, layer.outputs])
         let weightScales = graph.floats(name + "weight_scales", quantized.weightScales, shape: [layer.outputs])
         let weightZeroPoints = graph.tensor(name + "weight_zero_points", type: .int8,
                                             bytes: [UInt8](repeating: 0, count: layer.outputs), shape: [layer.outputs])
@@ -179,7 +184,8 @@ public enum ONNXExport {
         let product = graph.node("MatMul", [inputDequantized, weight], output: name + "matmul")
         // Sum, not Add: ONNX Runtime's MatMulAddFusion would make MatMul + Add a float Gemm before its QDQ
         // transformer sees the MatMul, and no QDQ rule makes a Gemm with a float bias integer arithmetic.
-        return graph.node("Sum", [product, graph.floats(name + "bias", layer.bias, shape: [layer.outputs])], output: name + "linear")
+        let bias = graph.floats(name + "bias", layer.bias, shape: [layer.outputs])
+        return graph.node("Sum", [product, bias], output: name + "linear")
     }
 
     /// f(z) as ONNX operators; `z` itself for the identity.
@@ -204,7 +210,8 @@ public enum ONNXExport {
             let scaled = graph.node("Div", [z, graph.floats(name + "gelu/sqrt2", [Float(2).squareRoot()], shape: [])],
                                     output: name + "gelu/scaled")
             let erf = graph.node("Erf", [scaled], output: name + "gelu/erf")
-            let shifted = graph.node("Add", [erf, graph.floats(name + "gelu/one", [1], shape: [])], output: name + "gelu/erf_plus_one")
+            let one = graph.floats(name + "gelu/one", [1], shape: [])
+            let shifted = graph.node("Add", [erf, one], output: name + "gelu/erf_plus_one")
             let product = graph.node("Mul", [z, shifted], output: name + "gelu/product")
             return graph.node("Mul", [product, graph.floats(name + "gelu/half", [0.5], shape: [])], output: name + "gelu")
         }
@@ -222,8 +229,11 @@ public enum ONNXExport {
             case .numeric(fill: nil):
                 pieces.append(input)
             case .numeric(let fill?):
+                let nanToFill: [Onnx_AttributeProto] = [
+                    .floats("imputed_value_floats", [fill]), .float("replaced_value_float", .nan),
+                ]
                 pieces.append(graph.node("Imputer", [input], output: name + "imputed", domain: ONNXGraph.mlDomain,
-                                         attributes: [.floats("imputed_value_floats", [fill]), .float("replaced_value_float", .nan)]))
+                                         attributes: nanToFill))
             case .categorical(let categories, _) where categories.isEmpty:
                 continue  // no model input: the column is only declared
             case .categorical(let categories, let fill):
@@ -251,7 +261,8 @@ public enum ONNXExport {
                 pieces.append(encoded)
             }
         }
-        return pieces.count == 1 ? pieces[0] : graph.node("Concat", pieces, output: prefix + "features", attributes: [.int("axis", 1)])
+        if pieces.count == 1 { return pieces[0] }
+        return graph.node("Concat", pieces, output: prefix + "features", attributes: [.int("axis", 1)])
     }
 
     /// The graph input of each table column (its name; `<name>_input` when that is empty, an
@@ -298,7 +309,8 @@ public enum ONNXExport {
     private static func checkShapes(of model: InferenceModel, weights: ExportedWeights) throws(NNTrainError) {
         func refuse(_ problem: String) -> NNTrainError { NNTrainError(.data, "ONNX export: \(problem)") }
         guard !model.layers.isEmpty else { throw refuse("the model has no layers; expected at least its output layer") }
-        guard model.normalizer.shift.count == model.schema.width, model.inputWidth == model.schema.width, model.inputWidth > 0 else {
+        let width = model.schema.width
+        guard model.normalizer.shift.count == width, model.inputWidth == width, width > 0 else {
             throw refuse("the input encoding has \(model.schema.width) values, the normaliser \(model.normalizer.shift.count), "
                 + "the first layer \(model.inputWidth) inputs; expected the same positive number")
         }
@@ -322,7 +334,8 @@ public enum ONNXExport {
                     throw refuse("the int8 quantization of layer \(index + 1) has \(quantized.weights.count) weights and "
                         + "\(quantized.weightScales.count) scales; expected \(layer.weight.count) and \(layer.outputs)")
                 }
-                guard quantized.inputScale.isFinite, quantized.inputScale > 0, quantized.weightScales.allSatisfy(\.isFinite) else {
+                let scale = quantized.inputScale
+                guard scale.isFinite, scale > 0, quantized.weightScales.allSatisfy(\.isFinite) else {
                     throw refuse("the int8 quantization of layer \(index + 1) has a scale that is not positive and finite "
                         + "(input scale \(quantized.inputScale)); expected positive finite scales")
                 }
@@ -429,8 +442,11 @@ public enum ONNXExport {
             let layers = quantization.layers.map {
                 Int8Figures.Layer(inputScale: $0.inputScale, inputZeroPoint: $0.inputZeroPoint, weightScales: $0.weightScales)
             }
-            var figures = Int8Figures(calibrationRows: quantization.calibrationRows, method: "min_max", percentile: nil, layers: layers)
-            if case .percentile(let percentile) = quantization.method { (figures.method, figures.percentile) = ("percentile", percentile) }
+            var figures = Int8Figures(calibrationRows: quantization.calibrationRows, method: "min_max", percentile: nil,
+                                      layers: layers)
+            if case .percentile(let percentile) = quantization.method {
+                (figures.method, figures.percentile) = ("percentile", percentile)
+            }
             entries.append(("int8_quantization", try json(figures)))
         }
         return entries
@@ -440,7 +456,8 @@ public enum ONNXExport {
     private static func json<T: Encodable>(_ value: T) throws(NNTrainError) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy =
+            .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do { return String(decoding: try encoder.encode(value), as: UTF8.self) } catch {
             throw NNTrainError(.internal, "ONNX export: cannot encode \(T.self) as JSON: \(error)")
         }
