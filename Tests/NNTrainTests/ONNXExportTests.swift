@@ -225,13 +225,14 @@ import Testing
     /// Without a fill a missing text is just another unseen category (nntrain refuses the row); a
     /// missing text that is also a category is the fill, as TableSchema.encode tests missing first;
     /// a column named as an output, or with no name, is fed under `<name>_input`.
+    static let edges = TableSchema(
+        columns: [.init(name: "logits", encoding: .categorical(categories: ["?", "a", "b"], fill: "b")),
+                  .init(name: "", encoding: .categorical(categories: ["x", "y"], fill: nil)),
+                  .init(name: "logits_input", encoding: .numeric(fill: nil))],
+        target: "t", task: .classification, missingValues: ["?", "NA", "?"])
+
     @Test func missingTextsNamesAndCategoriesAtTheirEdges() throws {
-        let schema = TableSchema(
-            columns: [.init(name: "logits", encoding: .categorical(categories: ["?", "a", "b"], fill: "b")),
-                      .init(name: "", encoding: .categorical(categories: ["x", "y"], fill: nil)),
-                      .init(name: "logits_input", encoding: .numeric(fill: nil))],
-            target: "t", task: .classification, missingValues: ["?", "NA", "?"])
-        let onnx = try Self.export(Self.tableModel(schema, classes: ["p", "q"]), opset: 21)
+        let onnx = try Self.export(Self.tableModel(Self.edges, classes: ["p", "q"]), opset: 21)
         #expect(onnx.irVersion == 10 && onnx.opsetImport.map(\.version) == [21, 5])
         #expect(onnx.graph.input.map(\.name) == ["logits_input_input", "_input", "logits_input"])
         #expect(Self.metadata(onnx)["feature_names"] == "[\"logits\",\"\",\"logits_input\"]")
@@ -399,11 +400,16 @@ import Testing
 
     /// With NNTRAIN_ONNX_EXPORT_DIR set, writes every checkpoint `*.bin` there as ONNX files
     /// `<name>.<fp32|fp16|int8>.opset<N>.onnx` for opsets 13, 17, 20, 21, for a check with ONNX Runtime
-    /// outside the suite. Its int8 quantization is a plain one (weights per channel by their largest
+    /// outside the suite, and the hand-built table models as `table-fills.onnx` and `table-edges.onnx`.
+    /// Its int8 quantization is a plain one (weights per channel by their largest
     /// magnitude; every layer's input over [−8, 8]), enough to run the integer kernels.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["NNTRAIN_ONNX_EXPORT_DIR"] != nil))
     func writeExportsForONNXRuntime() throws {
         let folder = try #require(ProcessInfo.processInfo.environment["NNTRAIN_ONNX_EXPORT_DIR"])
+        for (name, schema, classes) in [("fills", Self.table, ["cat", "dog", "eel"]), ("edges", Self.edges, ["p", "q"])] {
+            let bytes = try ONNXExport.encode(Self.tableModel(schema, classes: classes), weights: .fp32, opset: 17)
+            try Data(bytes).write(to: URL(fileURLWithPath: "\(folder)/table-\(name).onnx"))
+        }
         for file in try FileManager.default.contentsOfDirectory(atPath: folder) where file.hasSuffix(".bin") {
             let model = try InferenceModel(checkpointPath: folder + "/" + file)
             let layers = model.layers.map { layer in
