@@ -63,7 +63,9 @@ public enum ONNXExport {
     public static let imageInputName = "input"
 
     /// The serialized ModelProto of `model` with its weights stored as `weights` says, for `opset`.
-    /// Refuses (`.usage`) an opset outside `opsets`, and with one line what the graph cannot express.
+    /// Refuses an opset outside `opsets` (`.usage`), and what the graph cannot express (`.data`: a model
+    /// without layers or inputs, sizes that do not chain, a quantization that does not fit the model,
+    /// more than protobuf's 2 GiB), each with one line.
     public static func encode(_ model: InferenceModel, weights: ExportedWeights, opset: Int) throws(NNTrainError) -> [UInt8] {
         guard opsets.contains(opset) else {
             throw NNTrainError(.usage, "--opset \(opset): ONNX export writes opsets \(opsets.lowerBound) to \(opsets.upperBound)")
@@ -100,7 +102,7 @@ public enum ONNXExport {
             return entry
         }
         do { return try file.serializedBytes() } catch {
-            throw NNTrainError(.usage, "ONNX export: the model does not fit in one protobuf message (\(error)); "
+            throw NNTrainError(.data, "ONNX export: the model does not fit in one protobuf message (\(error)); "
                 + "expected a model under 2 GiB")
         }
     }
