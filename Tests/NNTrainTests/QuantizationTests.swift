@@ -35,7 +35,8 @@ import Testing
             2.54, 0.01, 0.03,  // s = 0.02: 0.5 → 0 and 1.5 → 2, halves to even
         ]
         let (scales, codes) = Int8Quantization.quantizedWeights(weight, outputs: 4, inputs: 3)
-        #expect(scales == [Float(Double(Float(1.27)) / 127), 1, Float(Double(Float(0.3)) / 127), Float(Double(Float(2.54)) / 127)])
+        func scale(_ largest: Float) -> Float { Float(Double(largest) / 127) }
+        #expect(scales == [scale(1.27), 1, scale(0.3), scale(2.54)])
         #expect(codes == [50, -127, 0, 0, 0, 0, 127, 42, -21, 127, 0, 2])
     }
 

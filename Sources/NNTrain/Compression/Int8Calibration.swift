@@ -43,7 +43,8 @@ extension Int8Quantization {
             throw NNTrainError(.usage, "--calibration-rows \(rows): expected a number of training rows of at least 1")
         }
         if case .percentile(let p) = method, !(50...100).contains(p) {
-            throw NNTrainError(.usage, "--calibration percentile:\(p): expected a percentile from 50 to 100, e.g. percentile:99.99")
+            throw NNTrainError(.usage, "--calibration percentile:\(p): expected a percentile from 50 to 100, "
+                + "e.g. percentile:99.99")
         }
         for (index, layer) in model.layers.enumerated()
         where !layer.weight.allSatisfy(\.isFinite) || !layer.bias.allSatisfy(\.isFinite) {

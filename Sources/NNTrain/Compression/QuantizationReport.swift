@@ -78,7 +78,8 @@ public struct QuantizationReport: Codable, Sendable, Equatable {
     public var modelBytes: ModelBytes
 
     public init(model: InferenceModel, weights: ExportedWeights) {
-        modelBytes = ModelBytes(fp32: QuantizationMode.none.modelBytes(of: model), fp16: QuantizationMode.fp16.modelBytes(of: model),
+        modelBytes = ModelBytes(fp32: QuantizationMode.none.modelBytes(of: model),
+                                fp16: QuantizationMode.fp16.modelBytes(of: model),
                                 int8: QuantizationMode.int8.modelBytes(of: model))
         switch weights {
         case .fp32, .fp16:
