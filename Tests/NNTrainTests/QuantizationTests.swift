@@ -71,12 +71,19 @@ import Testing
         let input = FloatBuffer(count: 2)
         input.storage[0] = 0.25
         input.storage[1] = -0.1
-        let output = inference.forward(input.matrix(rows: 1, columns: 2))
-        // x/s_x = 64, −25.6 → 64, −26 (x_q − z_x). acc = 64·127 + (−26)(−62) = 9740 and 64·127 + (−26)·4 = 8024;
-        // h = relu(acc·2^-15 + b) = relu(0.29724 + 0.1, 0.12244 − 0.3) = (0.39724, 0).
-        // Layer 1: h/2^-8 = 101.69 → 102, 0; acc = 102·127 = 12954; y = 12954·2^-15 + 0.05.
-        let hidden = Float(9740) * 0x1p-15 + 0.1
-        #expect(((hidden / 0x1p-8).rounded(.toNearestOrEven)) == 102)
+        var hidden: [Float] = []
+        let output = inference.forward(input.matrix(rows: 1, columns: 2)) { layer, x in
+            if layer == 1 { hidden = Array(x.elements) }
+        }
+        // x/s_x = 64, −25.6 → 64, −26 (x_q − z_x). acc = 64·127 + (−26)(−62) = 9740 and 64·127 + (−26)·4 = 8024.
+        // Layer 0 is relu into layer 1's QuantizeLinear of zero point 0: ONNX Runtime's QGemm. The bias in
+        // int32 at scale s_x·s_w = 2^-15, 2^-16: 0.1·2^15 = 3276.8 → 3277, −0.3·2^16 = −19660.8 → −19661; the
+        // output requantized at (s_x·s_w)/s_y = 2^-7, 2^-8: (9740 + 3277)/128 = 101.7 → 102,
+        // (8024 − 19661)/256 = −45.5 → 0 (the relu is the clamp). Layer 1 sees 102·2^-8 and 0.
+        #expect(hidden == [102 * 0x1p-8, 0])
+        // A float bias and relu would have given relu(9740·2^-15 + 0.1) = 0.39724, not a multiple of s_y.
+        #expect(Float(9740) * 0x1p-15 + 0.1 != 102 * 0x1p-8)
+        // Layer 1, the output layer: acc = 102·127 + 0 = 12954; y = Float(acc)·(s_x·s_w) + b = 12954·2^-15 + 0.05.
         #expect(output[0, 0] == Float(12954) * 0x1p-15 + 0.05)
     }
 
