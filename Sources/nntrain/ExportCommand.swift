@@ -135,10 +135,10 @@ struct ExportCommand: ParsableCommand {
 
     // MARK: Arguments
 
+    /// --quantize's value (ArgumentParser puts "The value 'x' is invalid for '--quantize <mode>': " before the error).
     static func quantizationMode(_ text: String) throws -> QuantizationMode {
         guard let mode = QuantizationMode(rawValue: text) else {
-            throw ValidationError("--quantize '\(text)': expected one of: "
-                + QuantizationMode.allCases.map(\.rawValue).joined(separator: ", "))
+            throw ValidationError("expected one of: " + QuantizationMode.allCases.map(\.rawValue).joined(separator: ", "))
         }
         return mode
     }
@@ -150,7 +150,6 @@ struct ExportCommand: ParsableCommand {
         if text.hasPrefix("percentile:"), let p = Double(text.dropFirst("percentile:".count)), p > 50, p <= 100 {
             return .percentile(p)
         }
-        throw ValidationError("--calibration '\(text)': expected minmax or percentile:P with 50 < P ≤ 100, "
-            + "e.g. percentile:99.99")
+        throw ValidationError("expected minmax or percentile:P with 50 < P ≤ 100, e.g. percentile:99.99")
     }
 }
