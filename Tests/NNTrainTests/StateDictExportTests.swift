@@ -180,7 +180,8 @@ import Testing
         let classifier = try Self.export(try Self.checkpoint(batchNorm: false, dropout: 0, activation: .relu)).contents
         #expect(classifier.metadata["nntrain.class_names"] == #"["no","yes"]"#)
         #expect(classifier.metadata["nntrain.task"] == "classification")
-        #expect(classifier.metadata["nntrain.target.shift"] == nil && classifier.metadata["nntrain.architecture"] == "3-4-3-2 relu")
+        #expect(classifier.metadata["nntrain.target.shift"] == nil)
+        #expect(classifier.metadata["nntrain.architecture"] == "3-4-3-2 relu")
     }
 
     /// Shortest round-trip decimals, and the words Python's json reads for the non-finite values.
@@ -208,12 +209,12 @@ import Testing
             meta = safe_open("out/m.safetensors", "pt").metadata()
             shift = torch.tensor(json.loads(meta["nntrain.normalizer.shift"]))
             scale = torch.tensor(json.loads(meta["nntrain.normalizer.scale"]))
+            classes = json.loads(meta["nntrain.class_names"])  # the class of each output, in order
 
-            # x: float32 [N, 3], each row an image's 1×3 pixels (0-255) row by row
-            with torch.no_grad():
-                probabilities = torch.softmax(model((x - shift) * scale), dim=1)
-            classes = json.loads(meta["nntrain.class_names"])
-            predicted = [classes[i] for i in probabilities.argmax(dim=1).tolist()]
+            def predict(x):
+                # x: float32 [N, 3], each row an image's 1×3 pixels (0-255) row by row
+                with torch.no_grad():
+                    return torch.softmax(model((x - shift) * scale), dim=1)  # probabilities [N, classes]
 
             """)
 
@@ -224,12 +225,19 @@ import Testing
         #expect(Array(lines[(start + 1)...(start + 4)]) == [
             "    nn.Linear(3, 4), nn.Tanh(),", "    nn.Linear(4, 3), nn.Tanh(),", "    nn.Linear(3, 1),", ")",
         ])
-        #expect(lines.contains("# the F16 tensors load exactly into this float32 model (or into model.half(), for float16 arithmetic)"))
-        #expect(lines.contains("# x: float32 [N, 3], the encoded columns in the order of"))
-        #expect(lines.suffix(3) == [
-            "    z = model((x - shift) * scale)[:, 0]",
-            "value = z * float(meta[\"nntrain.target.scale\"]) + float(meta[\"nntrain.target.shift\"])  # y = σ·z + μ", "",
-        ])
+        #expect(lines.contains(
+            "# the F16 tensors load exactly into this float32 model (or into model.half(), for float16 arithmetic)"))
+        #expect(lines.suffix(10) == [
+            "target_shift, target_scale = float(meta[\"nntrain.target.shift\"]), float(meta[\"nntrain.target.scale\"])",
+            "",
+            "def predict(x):",
+            "    # x: float32 [N, 3], the encoded columns in the order of json.loads(meta[\"nntrain.feature_names\"]):",
+            "    # a numeric column as its value (a missing one as its fill, in json.loads(meta[\"nntrain.input\"]));",
+            "    # a categorical column as one input per category, \"name=category\", 1 for the row's category and 0",
+            "    # for the others (a category not seen in training: all 0; a missing one: its fill category)",
+            "    with torch.no_grad():",
+            "        return model((x - shift) * scale)[:, 0] * target_scale + target_shift  # y = σ·z + μ",
+        ] + [""])
     }
 }
 
@@ -243,7 +251,8 @@ import Testing
         #expect(try SafeTensors.decode(bytes, path: "m.safetensors", dtypes: SafeTensors.DType.allCases) == file)
         let n = try #require(try SafeTensors.decode(bytes, path: "m", dtypes: [.f16, .i64])["n"])
         #expect(n.shape == [] && n.elements(as: Int64.self) == [-3])
-        #expect(throws: NNTrainError.data("m.safetensors", "tensor 'h': dtype 'F16' is not one of: F32, F64, I32, I64, U64, U8")) {
+        let refusal = NNTrainError.data("m.safetensors", "tensor 'h': dtype 'F16' is not one of: F32, F64, I32, I64, U64, U8")
+        #expect(throws: refusal) {
             try SafeTensors.decode(bytes, path: "m.safetensors")
         }
     }

@@ -25,9 +25,11 @@ import Testing
         #expect(file.metadata["format"] == "pt" && file.metadata["nntrain.weights"] == "fp32")
         let size = try #require(try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int)
         let lines = result.standardOutput.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        #expect(Array(lines.prefix(8)) == [
-            "\(Self.checkpoint) → out/m.safetensors", "format        safetensors", "quantization  none",
-            "size          \(size) bytes", "layers", "  0  5 → 4  relu", "  1  4 → 1  none", "",
+        // The report as Python comments, then the Python: the whole output is a script.
+        #expect(Array(lines.prefix(9)) == [
+            "# \(Self.checkpoint) → out/m.safetensors", "# format        safetensors", "# quantization  none",
+            "# size          \(size) bytes", "# layers", "#   0  5 → 4  relu", "#   1  4 → 1  none", "",
+            "import json, torch, torch.nn as nn",
         ])
         #expect(lines.contains("    nn.Linear(5, 4), nn.ReLU(),") && lines.contains("    nn.Linear(4, 1),"))
         #expect(lines.contains("model.load_state_dict(load_file(\"out/m.safetensors\"))  # strict: every tensor named and "
@@ -62,11 +64,13 @@ import Testing
             (["--out", "m.onnx", "--opset", "22"], "--opset 22: expected an ONNX opset from 13 to 21"),
             (["--out", "m.safetensors", "--opset", "17"], "--opset 17 is for ONNX; a safetensors file has no opset"),
             (["--out", "m.safetensors", "--quantize", "int8"], StateDictExport.int8Refusal),
-            (["--out", "m.onnx", "--quantize", "int4"], "The value 'int4' is invalid for '--quantize <mode>': expected one of: none, fp16, int8"),
+            (["--out", "m.onnx", "--quantize", "int4"],
+             "The value 'int4' is invalid for '--quantize <mode>': expected one of: none, fp16, int8"),
             (["--out", "m.onnx", "--calibration-rows", "10"],
              "--calibration-rows calibrates int8 quantization; add --quantize int8 or leave it out"),
             (["--out", "m.onnx", "--quantize", "int8", "--calibration", "percentile:40"],
-             "The value 'percentile:40' is invalid for '--calibration <method>': expected minmax or percentile:P with 50 < P ≤ 100, e.g. percentile:99.99"),
+             "The value 'percentile:40' is invalid for '--calibration <method>': expected minmax or percentile:P with "
+                + "50 < P ≤ 100, e.g. percentile:99.99"),
             (["--out", "m.onnx", "--quantize", "int8", "--calibration-rows", "0"],
              "--calibration-rows 0: expected a number of rows >= 1"),
         ]
@@ -83,8 +87,9 @@ import Testing
 
     @Test func aMissingCheckpointExits66() throws {
         let directory = try Self.trainedRun()
-        CommandLineTests.expectFailure(try CommandLineTests.run(["export", "nope.bin", "--out", "m.safetensors"], in: directory),
-                                       status: 66, message: "nope.bin: no such file or folder (expected an nntrain checkpoint (.bin))")
+        let missing = try CommandLineTests.run(["export", "nope.bin", "--out", "m.safetensors"], in: directory)
+        CommandLineTests.expectFailure(missing, status: 66,
+                                       message: "nope.bin: no such file or folder (expected an nntrain checkpoint (.bin))")
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("m.safetensors").path))
     }
 
@@ -101,7 +106,8 @@ import Testing
         let folder = try CommandLineTests.run(["export", Self.checkpoint, "--out", "m.safetensors"], in: directory)
         #expect(folder.status == 73)
         #expect(folder.standardError.hasPrefix("error: m.safetensors: cannot write: "))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted() == (before + ["m.safetensors"]).sorted())
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("m.safetensors").path).isEmpty)
+        let files = FileManager.default
+        #expect(try files.contentsOfDirectory(atPath: directory.path).sorted() == (before + ["m.safetensors"]).sorted())
+        #expect(try files.contentsOfDirectory(atPath: directory.appendingPathComponent("m.safetensors").path).isEmpty)
     }
 }

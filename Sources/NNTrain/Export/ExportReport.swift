@@ -1,7 +1,8 @@
 import Foundation
 
 /// What `nntrain export` says of the file it wrote: as text for a person, or as one JSON object
-/// (`--json`, keys in snake_case, see `ReportJSON`).
+/// (`--json`, keys in snake_case, see `ReportJSON`). For a state_dict the text is a Python script:
+/// the report as comments, then the Python that loads the file (`StateDictExport.python`).
 public struct ExportReport: Encodable, Sendable {
     public struct Layer: Encodable, Sendable {
         public var inputs: Int
@@ -95,9 +96,9 @@ public struct ExportReport: Encodable, Sendable {
             }
             text += "\n"
         }
-        if let python {
-            text += "\nPython (PyTorch and safetensors):\n\n" + python
-        }
-        return text
+        guard let python else { return text }
+        // A state_dict's report is a Python comment above the Python, so the whole output runs as a script.
+        let commented = text.split(separator: "\n").map { "# " + $0 }.joined(separator: "\n")
+        return commented + "\n\n" + python
     }
 }

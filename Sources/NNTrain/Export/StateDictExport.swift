@@ -151,7 +151,8 @@ public struct StateDictExport: Sendable {
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             schema = String(decoding: try encoder.encode(checkpoint.inputSchema), as: UTF8.self)
         } catch {
-            throw .data(path, "its input schema cannot be written as JSON (\(error)); expected a checkpoint written by nntrain run")
+            throw .data(path, "its input schema cannot be written as JSON (\(error)); expected a checkpoint written by "
+                + "nntrain run")
         }
         var architecture = checkpoint.architecture
         if !checkpoint.batchNormNames.isEmpty { architecture += ", batch norm" }
@@ -222,10 +223,10 @@ extension StateDictExport {
     }
 
     /// Python that builds the Sequential, loads the file at `path` into it in strict mode, and
-    /// computes what `nntrain predict` computes for a batch `x` of raw inputs: the normalisation
-    /// from the metadata, the model in evaluation mode, then softmax (classification) or the
-    /// target's affine (a standardised regression target). `schema` (the checkpoint's) says what
-    /// `x` holds.
+    /// defines `predict(x)`, which computes what `nntrain predict` computes for a batch `x` of raw
+    /// inputs: the normalisation from the metadata, the model in evaluation mode, then softmax
+    /// (classification) or the target's affine (a standardised regression target). `schema` (the
+    /// checkpoint's) says what `x` holds. It runs as it is (`exec`), with torch and safetensors.
     public func python(path: String, schema: InputSchema) -> String {
         let file = Self.pythonString(path)
         let inputWidth = modules.first.flatMap { if case .linear(let inputs, _) = $0 { inputs } else { nil } } ?? 0
@@ -258,34 +259,34 @@ extension StateDictExport {
             "meta = safe_open(\(file), \"pt\").metadata()",
             "shift = torch.tensor(json.loads(meta[\"nntrain.normalizer.shift\"]))",
             "scale = torch.tensor(json.loads(meta[\"nntrain.normalizer.scale\"]))",
-            "",
         ]
+        let scaled = contents.metadata["nntrain.target.shift"] != nil
+        if !isRegression {
+            lines.append("classes = json.loads(meta[\"nntrain.class_names\"])  # the class of each output, in order")
+        } else if scaled {
+            lines.append("target_shift, target_scale = float(meta[\"nntrain.target.shift\"]), "
+                + "float(meta[\"nntrain.target.scale\"])")
+        }
+        lines += ["", "def predict(x):"]
         switch schema {
         case .images(let rows, let columns):
-            lines.append("# x: float32 [N, \(inputWidth)], each row an image's \(rows)×\(columns) pixels (0-255) row by row")
+            lines.append("    # x: float32 [N, \(inputWidth)], each row an image's \(rows)×\(columns) pixels (0-255) row by row")
         case .table:
             lines += [
-                "# x: float32 [N, \(inputWidth)], the encoded columns in the order of",
-                "#   features = json.loads(meta[\"nntrain.feature_names\"]):",
-                "#   a numeric column as its value (a missing one as its fill, in json.loads(meta[\"nntrain.input\"]));",
-                "#   a categorical column as one input per category, \"name=category\", 1 for the row's category and",
-                "#   0 for the others (a category not seen in training: all 0; a missing one: its fill category)",
+                "    # x: float32 [N, \(inputWidth)], the encoded columns in the order of "
+                    + "json.loads(meta[\"nntrain.feature_names\"]):",
+                "    # a numeric column as its value (a missing one as its fill, in json.loads(meta[\"nntrain.input\"]));",
+                "    # a categorical column as one input per category, \"name=category\", 1 for the row's category and 0",
+                "    # for the others (a category not seen in training: all 0; a missing one: its fill category)",
             ]
         }
-        lines.append("with torch.no_grad():")
+        lines.append("    with torch.no_grad():")
         if !isRegression {
-            lines += [
-                "    probabilities = torch.softmax(model((x - shift) * scale), dim=1)",
-                "classes = json.loads(meta[\"nntrain.class_names\"])",
-                "predicted = [classes[i] for i in probabilities.argmax(dim=1).tolist()]",
-            ]
-        } else if contents.metadata["nntrain.target.shift"] != nil {
-            lines += [
-                "    z = model((x - shift) * scale)[:, 0]",
-                "value = z * float(meta[\"nntrain.target.scale\"]) + float(meta[\"nntrain.target.shift\"])  # y = σ·z + μ",
-            ]
+            lines.append("        return torch.softmax(model((x - shift) * scale), dim=1)  # probabilities [N, classes]")
+        } else if scaled {
+            lines.append("        return model((x - shift) * scale)[:, 0] * target_scale + target_shift  # y = σ·z + μ")
         } else {
-            lines.append("    value = model((x - shift) * scale)[:, 0]")
+            lines.append("        return model((x - shift) * scale)[:, 0]  # the predicted values [N]")
         }
         return lines.joined(separator: "\n") + "\n"
     }
