@@ -97,6 +97,24 @@ import Testing
         #expect(try Self.floats(saved, "norms.0.running_mean").contains { $0 != 0 })
     }
 
+    /// Batches whose update fp16's loss scaler skipped were still seen by batch norm: a fixed scale of
+    /// 2^40 overflows float16 in every backward pass, so all six steps are skipped and none is taken.
+    @Test func numBatchesTrackedCountsTheBatchesTheLossScalerSkipped() throws {
+        var config = Configuration()
+        config.model.hidden = [4]
+        config.model.batchNorm = true
+        config.training.precision = .fp16
+        config.training.lossScale = .fixed(0x1p40)
+        config.training.epochs = 2
+        config.training.batchSize = .rows(8)
+        let trainer = Trainer(configuration: config, data: Self.data(regression: false))
+        _ = try trainer.train()
+        let checkpoint = Checkpoint(trainer: trainer, bestRecord: nil, reason: .final)
+        #expect(checkpoint.state.stepCount == 0 && checkpoint.state.gradScaler?.skippedSteps == 6)
+        let export = try Self.export((checkpoint, "00000000"))
+        #expect(export.contents["1.num_batches_tracked"] == SafeTensors.Tensor(scalar: 6))
+    }
+
     @Test(arguments: [
         (0.0, ["0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"]),
         (0.5, ["0.weight", "0.bias", "3.weight", "3.bias", "6.weight", "6.bias"]),

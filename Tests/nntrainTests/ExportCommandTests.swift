@@ -78,10 +78,11 @@ import Testing
             CommandLineTests.expectFailure(try CommandLineTests.run(["export", Self.checkpoint] + arguments, in: directory),
                                            status: 64, message: message + " (see 'nntrain export --help')")
         }
-        // --format makes any extension acceptable, and ONNX's opsets pass validation.
-        let onnxChosen = try CommandLineTests.run(["export", "nope.bin", "--out", "m.safetensors", "--format", "onnx",
-                                                   "--opset", "13"], in: directory)
-        #expect(onnxChosen.status == 66)
+        // .onnx (in any case) or --format onnx chooses ONNX, whose opsets pass validation (--opset with
+        // safetensors would not): these reach the checkpoint, which is missing.
+        for arguments in [["--out", "m.ONNX", "--opset", "21"], ["--out", "m.safetensors", "--format", "onnx", "--opset", "13"]] {
+            #expect(try CommandLineTests.run(["export", "nope.bin"] + arguments, in: directory).status == 66, "\(arguments)")
+        }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("m.") }.isEmpty)
     }
 
