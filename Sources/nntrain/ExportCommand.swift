@@ -39,7 +39,8 @@ struct ExportCommand: ParsableCommand {
     var quantize: QuantizationMode = .none
 
     @Option(name: .customLong("calibration-rows"), help: ArgumentHelp(
-        "Training rows int8 calibrates its activation ranges on (default: \(defaultCalibrationRows)).", valueName: "n"))
+        "Training rows int8 calibrates its activation ranges on (default: \(defaultCalibrationRows), or the whole "
+            + "training split if smaller).", valueName: "n"))
     var calibrationRows: Int?
 
     @Option(help: ArgumentHelp("minmax, or percentile:P with 50 < P ≤ 100, e.g. percentile:99.99 (default: minmax).",
