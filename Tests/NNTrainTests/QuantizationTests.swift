@@ -76,13 +76,10 @@ import Testing
             if layer == 1 { hidden = Array(x.elements) }
         }
         // x/s_x = 64, −25.6 → 64, −26 (x_q − z_x). acc = 64·127 + (−26)(−62) = 9740 and 64·127 + (−26)·4 = 8024.
-        // Layer 0 is relu into layer 1's QuantizeLinear of zero point 0: ONNX Runtime's QGemm. The bias in
-        // int32 at scale s_x·s_w = 2^-15, 2^-16: 0.1·2^15 = 3276.8 → 3277, −0.3·2^16 = −19660.8 → −19661; the
-        // output requantized at (s_x·s_w)/s_y = 2^-7, 2^-8: (9740 + 3277)/128 = 101.7 → 102,
-        // (8024 − 19661)/256 = −45.5 → 0 (the relu is the clamp). Layer 1 sees 102·2^-8 and 0.
-        #expect(hidden == [102 * 0x1p-8, 0])
-        // A float bias and relu would have given relu(9740·2^-15 + 0.1) = 0.39724, not a multiple of s_y.
-        #expect(Float(9740) * 0x1p-15 + 0.1 != 102 * 0x1p-8)
+        // y = relu(Float(acc)·(s_x·s_w) + b), s_x·s_w = 2^-15, 2^-16: relu(9740·2^-15 + 0.1) = 0.39724 and
+        // relu(8024·2^-16 − 0.3) = relu(−0.17756) = 0 (MatMulIntegerToFloat, then the float bias and relu).
+        #expect(hidden == [Float(9740) * 0x1p-15 + 0.1, 0])
+        // Layer 1 quantizes 0.39724/2^-8 = 101.69 → 102 (z_x = 0) and 0 → 0.
         // Layer 1, the output layer: acc = 102·127 + 0 = 12954; y = Float(acc)·(s_x·s_w) + b = 12954·2^-15 + 0.05.
         #expect(output[0, 0] == Float(12954) * 0x1p-15 + 0.05)
     }

@@ -10,32 +10,20 @@ import Foundation
 /// rounded to IEEE binary16 (round to nearest even, `Binary16`): the float16 initializers a graph
 /// Casts to float before its Gemm.
 ///
-/// `.int8`: each layer is the QDQ pattern QuantizeLinear(x) → DequantizeLinear → MatMul with
-/// DequantizeLinear(W_q), then the bias Add and the activation. Its input is quantized as ONNX
-/// Runtime's QuantizeLinear (MLAS's MlasQuantizeLinear: a division, then the clamp and the rounding)
-/// and the product summed exactly in integers, as MLAS's QGEMM:
+/// `.int8`: each layer is the exported QDQ pattern QuantizeLinear(x) → DequantizeLinear → MatMul with
+/// DequantizeLinear(W_q), then the bias (a Sum) and the activation, which ONNX Runtime's QDQ optimiser
+/// (its default level, ORT_ENABLE_ALL) runs as `MatMulIntegerToFloat` (onnxruntime/contrib_ops/cpu/
+/// quantization/matmul_integer_to_float.cc): the input quantized as MLAS's MlasQuantizeLinear (a
+/// division, then the rounding and the clamp), the product summed exactly in integers (MLAS's QGEMM),
+/// scaled in float32 by MLAS_QGEMM_SCALE_BIAS_OUTPUT_PROCESSOR, then the float32 bias and activation:
 ///
 ///     x_q[i]  = clamp(round_half_even(x[i] / s_x) + z_x, 0, 255)
 ///     acc[c]  = Σ_i (x_q[i] − z_x)·W_q[c, i]                         exact, in Int32
-///
-/// A layer whose relu output goes to the next layer's QuantizeLinear (zero point 0) is what ONNX
-/// Runtime's QDQ optimiser (its default, level ORT_ENABLE_ALL) fuses into one `QGemm`
-/// (onnxruntime/contrib_ops/cpu/quantization/qgemm.cc): the `BiasQuantization` transformer quantizes
-/// the float bias to int32 with scale s_x·s_w[c], the relu is dropped (the uint8 clamp at zero point 0
-/// is the relu), and the output is requantized straight to the next layer's x_q (MLAS's
-/// MlasRequantizeOutput), the multiplier one Float product and quotient:
-///
-///     b_q[c]  = round_half_even(b[c] / (s_x·s_w[c]))                  int32
-///     x'_q[c] = clamp(round_half_even(Float(acc[c] + b_q[c]) · ((s_x·s_w[c]) / s_y)), 0, 255)
-///
-/// Every other layer (the output layer, and one whose activation is not relu) stays a float Gemm on
-/// the dequantized values, which this computes from the exact sum (as `MatMulIntegerToFloat` does,
-/// MLAS's MLAS_QGEMM_SCALE_BIAS_OUTPUT_PROCESSOR: the product and the sum each rounded):
-///
 ///     y[c]    = f(Float(acc[c])·(s_x·s_w[c]) + b[c])
 ///
-/// (ONNX Runtime sums the dequantized products in float there, so its outputs can differ in the
-/// last bits.) Then the standardised target's affine y = σ·z + μ (regression), as `TargetAffine`.
+/// (A relu before the next QuantizeLinear of zero point 0 is dropped by ONNX Runtime, whose uint8
+/// clamp at 0 computes the same.) Then the standardised target's affine y = σ·z + μ (regression), as
+/// `TargetAffine`.
 public final class QuantizedInference {
     public let model: InferenceModel
     public let weights: ExportedWeights
@@ -45,9 +33,8 @@ public final class QuantizedInference {
     private let outputs: [FloatBuffer]
     /// f's input z, which `Activation` keeps for GELU and SiLU: [rowCapacity, widest layer].
     private let preActivations: FloatBuffer
-    /// x_q − z_x of an int8 layer's input, two buffers that layers read and requantize into in turn:
-    /// each [rowCapacity, widest input].
-    private let codes: [UnsafeMutableBufferPointer<Int16>]
+    /// x_q − z_x of an int8 layer's input: [rowCapacity, widest input].
+    private let codes: UnsafeMutableBufferPointer<Int16>
 
     /// A layer's numbers in the form its forward pass reads them.
     private enum Prepared {
@@ -63,15 +50,6 @@ public final class QuantizedInference {
         var zeroPoint: Int16
         var multipliers: [Float]
         var bias: [Float]
-        /// The QGemm that requantizes to the next layer's input, when ONNX Runtime fuses one.
-        var requantization: Requantization?
-    }
-
-    private struct Requantization {
-        /// b_q, and (s_x·s_w[c]) / s_y, for the next layer's s_y (its zero point is 0).
-        var bias: [Int32]
-        var multipliers: [Float]
-        var outputScale: Float
     }
 
     /// `weights` must be of `model` (an int8 quantization with one entry per layer, of its shapes).
@@ -92,43 +70,27 @@ public final class QuantizedInference {
                 let layer = model.layers[index], q = quantization.layers[index]
                 precondition(q.weights.count == layer.weight.count && q.weightScales.count == layer.outputs,
                              "QuantizedInference: quantized weights of another shape than the layer's")
-                let multipliers = q.weightScales.map { q.inputScale * $0 }
-                var requantization: Requantization?
-                if layer.activation == .relu, index + 1 < model.layers.count,
-                   quantization.layers[index + 1].inputZeroPoint == 0 {
-                    let outputScale = quantization.layers[index + 1].inputScale
-                    requantization = Requantization(
-                        bias: zip(layer.bias, multipliers).map { b, m in
-                            Int32(Int8Quantization.rounded(b / m, from: -0x1p31, to: 0x1p31 - 128))
-                        },
-                        multipliers: multipliers.map { $0 / outputScale }, outputScale: outputScale)
-                }
                 return .int8(Int8Layer(codes: q.weights.map(Int16.init), inputScale: q.inputScale,
-                                       zeroPoint: Int16(q.inputZeroPoint), multipliers: multipliers, bias: layer.bias,
-                                       requantization: requantization))
+                                       zeroPoint: Int16(q.inputZeroPoint), multipliers: q.weightScales.map { q.inputScale * $0 },
+                                       bias: layer.bias))
             }
         }
         outputs = model.layers.map { FloatBuffer(count: rowCapacity * $0.outputs) }
         preActivations = FloatBuffer(count: rowCapacity * (model.layers.map(\.outputs).max() ?? 1))
         let widest = max(rowCapacity * (model.layers.map(\.inputs).max() ?? 1), 1)
-        codes = (0..<2).map { _ in
-            let buffer = UnsafeMutableBufferPointer<Int16>.allocate(capacity: widest)
-            buffer.initialize(repeating: 0)
-            return buffer
-        }
+        codes = UnsafeMutableBufferPointer<Int16>.allocate(capacity: widest)
+        codes.initialize(repeating: 0)
     }
 
-    deinit { for buffer in codes { buffer.deallocate() } }
+    deinit { codes.deallocate() }
 
     /// The outputs [rows, outputWidth] of the normalised rows `x` ([rows ≤ rowCapacity, inputWidth]):
     /// logits of a classifier, values of a regression; valid until the next call. `observeInput`,
-    /// when given, sees each layer's input (its index, and [rows, inputs]) before the layer runs (after
-    /// a requantizing int8 layer: the requantized values, dequantized).
+    /// when given, sees each layer's input (its index, and [rows, inputs]) before the layer runs.
     public func forward(_ x: MatrixView, observeInput: ((Int, MatrixView) -> Void)? = nil) -> MatrixView {
         precondition((1...rowCapacity).contains(x.rows) && x.columns == model.inputWidth,
                      "QuantizedInference: [\(x.rows), \(x.columns)] rows for [\(rowCapacity), \(model.inputWidth)]")
         var input = x
-        var codesReady = false
         for (index, (layer, prepared)) in zip(model.layers, layers).enumerated() {
             observeInput?(index, input)
             let y = outputs[index].matrix(rows: x.rows, columns: layer.outputs)
@@ -144,18 +106,12 @@ public final class QuantizedInference {
                     layer.activation.applyWithBias(y, bias: b.baseAddress.unsafelyUnwrapped, preActivation: kept,
                                                    precision: .fp32)
                 }
-                codesReady = false
             case .int8(let int8):
-                let codesIn = codes[index % 2].baseAddress.unsafelyUnwrapped
-                let codesOut = codes[(index + 1) % 2].baseAddress.unsafelyUnwrapped
-                integerProduct(input, int8, codesReady: codesReady, codesIn: codesIn, codesOut: codesOut, into: y)
-                if int8.requantization == nil {
-                    int8.bias.withUnsafeBufferPointer { b in
-                        layer.activation.applyWithBias(y, bias: b.baseAddress.unsafelyUnwrapped, preActivation: kept,
-                                                       precision: .fp32)
-                    }
+                integerProduct(input, int8, into: y)
+                int8.bias.withUnsafeBufferPointer { b in
+                    layer.activation.applyWithBias(y, bias: b.baseAddress.unsafelyUnwrapped, preActivation: kept,
+                                                   precision: .fp32)
                 }
-                codesReady = int8.requantization != nil
             }
             input = y
         }
@@ -165,43 +121,32 @@ public final class QuantizedInference {
         return input
     }
 
-    /// One int8 layer on the rows of `x`: their codes x_q − z_x (computed here from `x` unless
-    /// `codesReady`: the previous layer requantized into `codesIn`), the exact sums, and either
-    /// y = Float(acc)·s_x·s_w[c] (the bias and activation left to `Activation`'s pass) or the
-    /// requantized codes of the next layer's input into `codesOut`, with y their dequantized values.
-    /// Rows are split over the cores (`Parallel`); the sums are exact in Int32 (|x_q − z_x| ≤ 255,
-    /// |W_q| ≤ 127: below 2^31 for up to 66,000 inputs, and wrapping past that as MLAS's Int32
-    /// accumulators do), so the split does not change them.
-    private func integerProduct(_ x: MatrixView, _ layer: Int8Layer, codesReady: Bool, codesIn: UnsafeMutablePointer<Int16>,
-                                codesOut: UnsafeMutablePointer<Int16>, into y: MatrixView) {
+    /// One int8 layer's product on the rows of `x`: their codes x_q − z_x, the exact sums, and
+    /// y = Float(acc)·(s_x·s_w[c]) (the bias and activation left to `Activation`'s pass). Rows are split
+    /// over the cores (`Parallel`); the sums are exact in Int32 (|x_q − z_x| ≤ 255, |W_q| ≤ 127: below
+    /// 2^31 for up to 66,000 inputs, and wrapping past that as MLAS's Int32 accumulators do), so the
+    /// split does not change them.
+    private func integerProduct(_ x: MatrixView, _ layer: Int8Layer, into y: MatrixView) {
         let inputs = x.columns, outputs = y.columns
         let scale = layer.inputScale
         // x_q − z_x = clamp(round(x/s_x), −z_x, 255 − z_x): the clamp of x_q shifted by z_x.
         let low = Float(-layer.zeroPoint), high = Float(255 - layer.zeroPoint)
+        let inputCodes = codes.baseAddress.unsafelyUnwrapped
         Parallel.forEachPiece(of: x.rows, minimumPiece: max(1, (1 << 16) / max(inputs * outputs, 1))) { rows in
-            layer.codes.withUnsafeBufferPointer { codes in
-                let w = codes.baseAddress.unsafelyUnwrapped
+            layer.codes.withUnsafeBufferPointer { weightCodes in
+                let w = weightCodes.baseAddress.unsafelyUnwrapped
                 for r in rows {
-                    let q = codesIn + r * inputs
-                    if !codesReady {
-                        let source = x.base + r * inputs
-                        for i in 0..<inputs {
-                            q[i] = Int16(truncatingIfNeeded: Int8Quantization.rounded(source[i] / scale, from: low, to: high))
-                        }
+                    let q = inputCodes + r * inputs
+                    let source = x.base + r * inputs
+                    for i in 0..<inputs {
+                        q[i] = Int16(truncatingIfNeeded: Int8Quantization.rounded(source[i] / scale, from: low, to: high))
                     }
                     let out = y.base + r * outputs
                     for c in 0..<outputs {
                         let row = w + c * inputs
                         var sum: Int32 = 0
                         for i in 0..<inputs { sum &+= Int32(q[i]) &* Int32(row[i]) }
-                        if let requantization = layer.requantization {
-                            let value = Float(sum &+ requantization.bias[c]) * requantization.multipliers[c]
-                            let code = Int16(truncatingIfNeeded: Int8Quantization.rounded(value, from: 0, to: 255))
-                            codesOut[r * outputs + c] = code
-                            out[c] = Float(code) * requantization.outputScale
-                        } else {
-                            out[c] = Float(sum) * layer.multipliers[c]
-                        }
+                        out[c] = Float(sum) * layer.multipliers[c]
                     }
                 }
             }
