@@ -1,11 +1,11 @@
 import ArgumentParser
 import NNTrain
 
-/// `--quantize`, `--calibration-rows`, `--calibration` and `--calibration-data`, shared by `nntrain eval`
-/// and `nntrain predict` (docs/quantization.md).
+/// `--quantize`, `--calibration-rows`, `--calibration` and `--calibration-data`, shared by `nntrain eval`,
+/// `nntrain predict` and `nntrain export` (docs/quantization.md).
 struct QuantizationOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Run the model with its weights as an export stores them: none (as trained), fp16, or "
-                               + "int8 (static, ranges calibrated on training rows), as ONNX Runtime computes them.",
+    @Option(help: ArgumentHelp("The weights as an export stores them and ONNX Runtime computes with them: none (as "
+                               + "trained), fp16, or int8 (static, ranges calibrated on training rows).",
                                valueName: "mode"))
     var quantize: QuantizationMode?
 
@@ -27,8 +27,8 @@ struct QuantizationOptions: ParsableArguments {
         if let calibrationRows, calibrationRows < 1 {
             throw ValidationError("--calibration-rows \(calibrationRows): expected a number of training rows of at least 1")
         }
-        if case .percentile(let p) = calibration, !(50...100).contains(p) {
-            throw ValidationError("--calibration percentile:\(p): expected a percentile from 50 to 100, e.g. percentile:99.99")
+        if let calibration, case .percentile(let p) = calibration, !(50...100).contains(p) {
+            throw ValidationError("--calibration \(calibration): expected a percentile from 50 to 100, e.g. percentile:99.99")
         }
         let calibrating = [
             calibrationRows.map { "--calibration-rows \($0)" }, calibration.map { "--calibration \($0)" },

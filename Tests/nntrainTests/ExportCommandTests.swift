@@ -65,14 +65,13 @@ import Testing
             (["--out", "m.safetensors", "--opset", "17"], "--opset 17 is for ONNX; a safetensors file has no opset"),
             (["--out", "m.safetensors", "--quantize", "int8"], StateDictExport.int8Refusal),
             (["--out", "m.onnx", "--quantize", "int4"],
-             "The value 'int4' is invalid for '--quantize <mode>': expected one of: none, fp16, int8"),
+             "The value 'int4' is invalid for '--quantize <mode>'. Please provide one of 'none', 'fp16' or 'int8'."),
             (["--out", "m.onnx", "--calibration-rows", "10"],
-             "--calibration-rows calibrates int8 quantization; add --quantize int8 or leave it out"),
+             "--calibration-rows 10 calibrates int8 ranges; expected it with --quantize int8"),
             (["--out", "m.onnx", "--quantize", "int8", "--calibration", "percentile:40"],
-             "The value 'percentile:40' is invalid for '--calibration <method>': expected minmax or percentile:P with "
-                + "50 < P ≤ 100, e.g. percentile:99.99"),
+             "--calibration percentile:40: expected a percentile from 50 to 100, e.g. percentile:99.99"),
             (["--out", "m.onnx", "--quantize", "int8", "--calibration-rows", "0"],
-             "--calibration-rows 0: expected a number of rows >= 1"),
+             "--calibration-rows 0: expected a number of training rows of at least 1"),
         ]
         for (arguments, message) in cases {
             CommandLineTests.expectFailure(try CommandLineTests.run(["export", Self.checkpoint] + arguments, in: directory),

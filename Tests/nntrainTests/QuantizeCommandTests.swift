@@ -27,7 +27,7 @@ import Testing
         #expect(json.status == 0, "\(json.standardError)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
         let quantization = try #require(object["quantization"] as? [String: Any])
-        #expect(quantization["mode"] as? String == "int8" && quantization["calibration"] as? String == "percentile:99.0")
+        #expect(quantization["mode"] as? String == "int8" && quantization["calibration"] as? String == "percentile:99")
         #expect(quantization["calibration_rows"] as? Int == 40)
         let layers = try #require(quantization["layers"] as? [[String: Any]])
         #expect(layers.count == 2 && layers.allSatisfy { $0["input_zero_point"] != nil && $0["weight_scale_max"] != nil })
@@ -52,7 +52,7 @@ import Testing
         let missing = try CommandLineTests.run(["eval", checkpoint, "--data", "elsewhere", "--quantize", "int8"], in: directory)
         #expect(missing.status == 66)
         #expect(missing.standardError.contains("no training rows to calibrate int8 ranges on")
-            && missing.standardError.contains("expected --data PATH"))
+            && missing.standardError.contains("expected --calibration-data PATH"))
         let found = try CommandLineTests.run(["eval", checkpoint, "--data", "elsewhere", "--quantize", "int8",
                                               "--calibration-data", "elsewhere"], in: directory)
         #expect(found.status == 0, "\(found.standardError)")

@@ -35,7 +35,7 @@ extension Int8Quantization {
     ///
     /// Throws `.usage` for rows < 1 or a percentile outside 50...100; the data's own errors; and,
     /// when there are no training rows to calibrate on (the data path does not exist, or the split is
-    /// empty), one line naming `--data`. A non-finite weight, or a layer input that is not finite on
+    /// empty), one line naming `--calibration-data`. A non-finite weight, or a layer input that is not finite on
     /// the calibration rows, is refused (`.data`): it has no int8 range.
     public static func calibrate(_ model: InferenceModel, checkpointPath: String, dataPath: String?, rows: Int,
                                  method: CalibrationMethod) throws(NNTrainError) -> Int8Quantization {
@@ -43,7 +43,7 @@ extension Int8Quantization {
             throw NNTrainError(.usage, "--calibration-rows \(rows): expected a number of training rows of at least 1")
         }
         if case .percentile(let p) = method, !(50...100).contains(p) {
-            throw NNTrainError(.usage, "--calibration percentile:\(p): expected a percentile from 50 to 100, "
+            throw NNTrainError(.usage, "--calibration \(method): expected a percentile from 50 to 100, "
                 + "e.g. percentile:99.99")
         }
         for (index, layer) in model.layers.enumerated()
@@ -53,7 +53,7 @@ extension Int8Quantization {
         }
         func noRows(_ why: String, kind: NNTrainError.Kind) -> NNTrainError {
             NNTrainError(kind, "\(checkpointPath): has no training rows to calibrate int8 ranges on (\(why)); expected "
-                + "--data PATH with the model's training data (--calibration-data PATH on eval and predict)")
+                + "--calibration-data PATH with the model's training data")
         }
         let train: Dataset
         do {

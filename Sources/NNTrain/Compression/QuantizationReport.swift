@@ -46,7 +46,7 @@ extension CalibrationMethod: CustomStringConvertible {
     public var description: String {
         switch self {
         case .minMax: "minmax"
-        case .percentile(let p): "percentile:\(p)"
+        case .percentile(let p): "percentile:" + (p == p.rounded() && abs(p) < 1e15 ? String(Int(p)) : String(p))
         }
     }
 }

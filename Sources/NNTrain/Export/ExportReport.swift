@@ -48,10 +48,7 @@ public struct ExportReport: Encodable, Sendable {
 
         public init(_ quantization: Int8Quantization) {
             rows = quantization.calibrationRows
-            switch quantization.method {
-            case .minMax: method = "minmax"
-            case .percentile(let p): method = "percentile:\(p)"
-            }
+            method = quantization.method.description
         }
     }
 
