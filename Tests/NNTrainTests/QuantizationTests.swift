@@ -212,7 +212,8 @@ import Testing
         } throws: { error in
             let error = error as? NNTrainError
             return error?.kind == .missingFile && error?.message.contains("no training rows to calibrate int8 ranges on") == true
-                && error?.message.contains("expected --calibration-data PATH") == true && error?.message.split(separator: "\n").count == 1
+                && error?.message.contains("expected --calibration-data PATH") == true
+                && error?.message.split(separator: "\n").count == 1
         }
         // fp16 needs no calibration; int8 with the data named calibrates.
         _ = try CheckpointEvaluation.run(checkpointPath: checkpoint, dataPath: moved, split: .test,
