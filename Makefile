@@ -18,8 +18,7 @@
 #   make lint           swift format lint with the checked-in .swift-format, and lines within its lineLength
 #                       (docs/testing.md, "Style")
 #   make docs           write docs/config.md, the config reference, from the key table (nntrain config --markdown)
-.PHONY: run test lint deps build data bonus compare-gd kill-resume bench bench-tabular bench-kernels bench-inference \
-	onnx-check fuzz docs clean
+.PHONY: run test lint deps build data bonus compare-gd kill-resume bench bench-tabular bench-kernels fuzz docs clean
 
 SWIFT ?= swift
 # Swift's build folder; another (make bench SCRATCH=.build-x) keeps parallel builds of one checkout apart.
@@ -114,6 +113,7 @@ $(ONNX_VENV)/pinned:
 # regression) exported as fp32, fp16 and int8 ONNX and safetensors, each run by ONNX Runtime or numpy
 # and compared with nntrain predict (docs/testing.md, "CI"); a model whose data (data/fashion-mnist,
 # data/penguins.csv) is not there is skipped.
+.PHONY: onnx-check bench-inference
 onnx-check: build $(ONNX_ENV)
 	$(ONNX_PYTHON) data-scripts/onnx-check.py --nntrain $(NNTRAIN) $(ONNX_CHECK_ARGS)
 
