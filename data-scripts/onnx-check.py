@@ -20,7 +20,8 @@ Each is exported (`nntrain export`) as fp32, fp16 and int8 ONNX and as safetenso
   fp32       ONNX Runtime's probabilities (a regression's values, divided by the target's standard
              deviation over the file) within 1e-5 of `nntrain predict --probabilities`'s, and the same
              class on every row
-  fp16       the same against `nntrain predict --quantize fp16`, within 1e-2
+  fp16       the same against the fp32 predictions within 1e-2 (what rounding the weights costs), and
+             against `nntrain predict --quantize fp16`, which computes what the file does, within 1e-5
   int8       the class of every row equal to `nntrain predict --quantize int8`'s. Both compute the
              same integer products, so only float rounding in what surrounds them (the dequantizing
              scale, the bias, the activation) differs; a row may then go the other way only when its
@@ -67,12 +68,13 @@ from safetensors.numpy import load_file
 
 FP32_TOLERANCE = 1e-5
 FP16_TOLERANCE = 1e-2
+# fp16 files against nntrain's fp16 simulation: the same float32 arithmetic on the same rounded weights.
+FP16_SIMULATION_TOLERANCE = 1e-5
 SAFETENSORS_TOLERANCE = 1e-5
 # Two logits closer than this are a tie for the int8 comparison: float32 rounding of values of a few
 # units differs in the 6th or 7th digit; 1e-4 leaves room for a sum of a hundred such terms.
 INT8_TIE_LOGITS = 1e-4
 INT8_REGRESSION_SPREAD = 1e-2
-PENGUINS_ROWS = 344
 
 
 class Checks:
@@ -115,16 +117,17 @@ def train(nntrain, work, name, config, overrides):
 
 
 def export_all(nntrain, checkpoint, folder):
-    """The four exports of `checkpoint`: {"fp32", "fp16", "int8"} ONNX paths, and the safetensors path
-    with the Python `nntrain export` printed for it."""
-    paths = {}
+    """The exports of `checkpoint`: {"fp32", "fp16", "int8"} ONNX paths and {"fp32", "fp16"} safetensors
+    paths with the Python `nntrain export` printed for each."""
+    onnx_paths, state_dicts = {}, {}
     for quantize in ("none", "fp16", "int8"):
         key = "fp32" if quantize == "none" else quantize
-        paths[key] = os.path.join(folder, f"model-{key}.onnx")
-        run([nntrain, "export", checkpoint, "--out", paths[key], "--quantize", quantize])
-    paths["safetensors"] = os.path.join(folder, "model.safetensors")
-    python = run([nntrain, "export", checkpoint, "--out", paths["safetensors"], "--format", "safetensors"])
-    return paths, python
+        onnx_paths[key] = os.path.join(folder, f"model-{key}.onnx")
+        run([nntrain, "export", checkpoint, "--out", onnx_paths[key], "--quantize", quantize])
+        if quantize != "int8":
+            path = os.path.join(folder, f"model-{key}.safetensors")
+            state_dicts[key] = (path, run([nntrain, "export", checkpoint, "--out", path, "--quantize", quantize]))
+    return onnx_paths, state_dicts
 
 
 def predict(nntrain, checkpoint, rows_path, out, classification, quantize="none"):
@@ -279,74 +282,77 @@ def softmax(z):
 # MARK: - The checks of one model
 
 class Model:
-    """One trained model with its rows, labels and predictions, checked by `check_model`."""
+    """One trained model and the rows it is checked on."""
 
-    def __init__(self, name, checkpoint, rows_path, onnx_rows, raw_rows, labels, target_spread):
+    def __init__(self, name, checkpoint, rows_path, onnx_rows, labels=None, target_spread=None):
         self.name, self.checkpoint, self.rows_path = name, checkpoint, rows_path
-        self.onnx_rows = onnx_rows        # [N, 784] pixels, or {column: texts}
-        self.raw_rows = raw_rows          # the same rows as the model's input vectors before normalisation
-        self.labels = labels              # class indices for the accuracy, or None
-        self.target_spread = target_spread  # a regression target's standard deviation, or None
+        # What ONNX Runtime is fed: [N, pixels] float32 raw pixels, or {column: texts} of a CSV.
+        self.onnx_rows = onnx_rows
+        self.pixels = onnx_rows.astype(np.float64) if isinstance(onnx_rows, np.ndarray) else None
+        # The class of each row when the rows are the model's test set (whose accuracy eval reports).
+        self.labels = labels
+        self.test_set = labels is not None
+        # A regression target's standard deviation over the rows; None for a classifier.
+        self.target_spread = target_spread
 
 
 def check_model(checks, nntrain, model, folder, missing_values):
     name = model.name
-    metadata = checkpoint_metadata(model.checkpoint)
-    schema = json.loads(metadata["nntrain.input"])
+    schema = json.loads(checkpoint_metadata(model.checkpoint)["nntrain.input"])
     classification = model.target_spread is None
+    predicted = {}
     try:
-        paths, python = export_all(nntrain, model.checkpoint, folder)
-        nn_classes, nn_values, class_names = predict(nntrain, model.checkpoint, model.rows_path,
-                                                     os.path.join(folder, "predict-fp32.csv"), classification)
-    except CommandFailed as error:
+        paths, state_dicts = export_all(nntrain, model.checkpoint, folder)
+        for quantize in ("none", "fp16", "int8"):
+            predicted[quantize] = predict(nntrain, model.checkpoint, model.rows_path,
+                                          os.path.join(folder, f"predict-{quantize}.csv"), classification, quantize)
+        evaluation = json.loads(run([nntrain, "eval", model.checkpoint, "--quantize", "int8", "--json"]))
+    except (CommandFailed, json.JSONDecodeError) as error:
         checks.report(False, f"{name}: {error}")
         return
+    nn_classes, nn_values, class_names = predicted["none"]
     rows = len(nn_values)
     inputs_of = lambda session: feeds(session, model.onnx_rows, missing_values)  # noqa: E731
     output = "probabilities" if classification else "value"
 
-    def compare(kind, expected, tolerance, expected_classes):
-        """ORT's `kind` file against predict's figures: (ORT's outputs) or None when it did not run."""
+    def compare(kind, expected, tolerance, expected_classes, against="nntrain predict's"):
+        """ORT's `kind` file against predict's figures."""
         try:
             result = run_onnx(paths[kind], inputs_of)
         except Exception as error:  # onnxruntime's own exception types vary by failure
             checks.report(False, f"{name} {kind}: ONNX Runtime cannot run {paths[kind]}: {error}")
-            return None
+            return
         got = result[output].reshape(expected.shape)
         scale = 1 if classification else model.target_spread
         difference = float(np.max(np.abs(got - expected))) / scale
         what = "probabilities" if classification else "values / the target's std"
-        message = f"{name} {kind}: ONNX Runtime's {what} within {tolerance:g} of nntrain predict's on {rows} rows " \
+        message = f"{name} {kind}: ONNX Runtime's {what} within {tolerance:g} of {against} on {rows} rows " \
                   f"(largest difference {difference:.2e})"
         ok = difference <= tolerance
-        if classification and expected_classes is not None:
+        if expected_classes is not None:
             differing = int(np.sum(result["logits"].argmax(axis=1) != expected_classes))
             message += f", the same class on {rows - differing} of {rows} rows"
             ok &= differing == 0
         checks.report(ok, message)
-        return result
 
     for kind in ("fp32", "fp16", "int8"):
-        check_file(checks, name, kind, paths[kind], class_names, schema)
+        check_file(checks, name, kind, paths[kind], class_names, schema, evaluation)
     compare("fp32", nn_values, FP32_TOLERANCE, nn_classes)
-    try:
-        _, fp16_values, _ = predict(nntrain, model.checkpoint, model.rows_path,
-                                    os.path.join(folder, "predict-fp16.csv"), classification, "fp16")
-        compare("fp16", fp16_values, FP16_TOLERANCE, None)
-        int8_classes, int8_values, _ = predict(nntrain, model.checkpoint, model.rows_path,
-                                               os.path.join(folder, "predict-int8.csv"), classification, "int8")
-    except CommandFailed as error:
-        checks.report(False, f"{name}: {error}")
+    compare("fp16", predicted["fp16"][1], FP16_SIMULATION_TOLERANCE, None, "nntrain predict --quantize fp16's")
+    compare("fp16", nn_values, FP16_TOLERANCE, None, "the fp32 model's")
+    if classification:
+        check_int8_classes(checks, model, paths["int8"], inputs_of, predicted["int8"][0], predicted["int8"][1],
+                           evaluation)
     else:
-        if classification:
-            check_int8_classes(checks, nntrain, model, paths["int8"], inputs_of, int8_classes, int8_values)
-        else:
-            compare("int8", int8_values, INT8_REGRESSION_SPREAD, None)
-    check_safetensors(checks, model, paths["safetensors"], python, schema, nn_values, classification)
+        compare("int8", predicted["int8"][1], INT8_REGRESSION_SPREAD, None, "nntrain predict --quantize int8's")
+    for kind, tolerance, quantize in (("fp32", SAFETENSORS_TOLERANCE, "none"), ("fp16", FP16_TOLERANCE, "fp16")):
+        path, python = state_dicts[kind]
+        check_safetensors(checks, model, kind, path, python, predicted[quantize][1], tolerance)
 
 
-def check_file(checks, name, kind, path, class_names, schema):
-    """The checker's verdict on the file, and its metadata's names against the checkpoint's."""
+def check_file(checks, name, kind, path, class_names, schema, evaluation):
+    """The checker's verdict on the file; its inputs and metadata against the checkpoint's; for int8,
+    its scales and zero points against `nntrain eval --quantize int8 --json`'s report."""
     try:
         proto = onnx.load(path)
         onnx.checker.check_model(proto, full_check=True)
@@ -359,17 +365,35 @@ def check_file(checks, name, kind, path, class_names, schema):
     problems = []
     if inputs != features:
         problems.append(f"graph inputs {inputs}, expected {features}")
-    if class_names and json.loads(properties.get("class_names", "null")) != class_names:
+    if json.loads(properties.get("class_names", "null")) != class_names:
         problems.append(f"metadata class_names {properties.get('class_names')}, expected {class_names}")
     if "table" in schema and json.loads(properties.get("feature_names", "null")) != features:
         problems.append(f"metadata feature_names {properties.get('feature_names')}, expected {features}")
+    if properties.get("quantization") != {"fp32": "none"}.get(kind, kind):
+        problems.append(f"metadata quantization {properties.get('quantization')}")
+    if kind == "int8":
+        problems += int8_parameters(proto, evaluation)
     opset = next((o.version for o in proto.opset_import if o.domain in ("", "ai.onnx")), None)
     checks.report(not problems, f"{name} {kind}: {os.path.basename(path)} (opset {opset}, "
                   f"{os.path.getsize(path):,} bytes) passes onnx.checker (full_check), inputs and metadata as "
-                  f"documented" + ("" if not problems else ": " + "; ".join(problems)))
+                  f"documented" + (", the int8 scales and zero points eval reports" if kind == "int8" else "")
+                  + ("" if not problems else ": " + "; ".join(problems)))
 
 
-def check_int8_classes(checks, nntrain, model, path, inputs_of, nn_classes, nn_probabilities):
+def int8_parameters(proto, evaluation):
+    """What differs between the graph's QuantizeLinear scales and zero points (one per linear layer, in
+    order) and eval's report of the int8 simulation's."""
+    constants = {t.name: onnx.numpy_helper.to_array(t) for t in proto.graph.initializer}
+    graph = [(float(constants[n.input[1]]), int(constants[n.input[2]])) for n in proto.graph.node
+             if n.op_type == "QuantizeLinear"]
+    report = [(float(np.float32(layer["input_scale"])), layer["input_zero_point"])
+              for layer in evaluation.get("quantization", {}).get("layers", [])]
+    if graph != report:
+        return [f"QuantizeLinear (scale, zero point) {graph}, eval --quantize int8 reports {report}"]
+    return []
+
+
+def check_int8_classes(checks, model, path, inputs_of, nn_classes, nn_probabilities, evaluation):
     name, rows = model.name, len(nn_classes)
     try:
         result = run_onnx(path, inputs_of)
@@ -392,37 +416,20 @@ def check_int8_classes(checks, nntrain, model, path, inputs_of, nn_classes, nn_p
                   f"{rows - len(ties) - len(others)} of {rows} rows, {len(ties)} tie(s) within {INT8_TIE_LOGITS:g}, "
                   f"{len(others)} other difference(s) (largest probability difference {difference:.2e})"
                   + (f": {listed}" if listed else ""))
-    if model.labels is None or "images" not in json.loads(checkpoint_metadata(model.checkpoint)["nntrain.input"]):
+    if not model.test_set:
         return
-    try:
-        evaluation = json.loads(run([nntrain, "eval", model.checkpoint, "--quantize", "int8", "--json"]))
-    except (CommandFailed, json.JSONDecodeError) as error:
-        checks.report(False, f"{name} int8: nntrain eval --quantize int8 --json: {error}")
-        return
-    eval_accuracy = find_key(evaluation, "accuracy")
+    eval_accuracy = evaluation.get("classification", {}).get("accuracy")
     ort_right = int(np.sum(ort_classes == model.labels))
     ort_accuracy = ort_right / rows
-    # Each tie may count once on either side.
+    # Each tie may count on either side.
     ok = eval_accuracy is not None and abs(ort_accuracy - eval_accuracy) * rows <= len(ties) + 1e-6
+    shown = "none" if eval_accuracy is None else f"{eval_accuracy:.2%}"
     checks.report(ok, f"{name} int8: ONNX Runtime's test accuracy {ort_accuracy:.2%} ({ort_right} of {rows}) equals "
-                  f"nntrain eval --quantize int8's ({eval_accuracy if eval_accuracy is None else f'{eval_accuracy:.2%}'})")
+                  f"nntrain eval --quantize int8's ({shown})")
 
 
-def find_key(value, key):
-    """The first `key` in a JSON value, depth first."""
-    if isinstance(value, dict):
-        if key in value and isinstance(value[key], (int, float)):
-            return float(value[key])
-        value = list(value.values())
-    if isinstance(value, list):
-        for item in value:
-            found = find_key(item, key)
-            if found is not None:
-                return found
-    return None
-
-
-def check_safetensors(checks, model, path, python, schema, nn_values, classification):
+def check_safetensors(checks, model, kind, path, python, nn_values, tolerance):
+    """The state_dict at `path` through the printed nn.Sequential in numpy, against predict's `nn_values`."""
     name = model.name
     try:
         state = load_file(path)
@@ -431,48 +438,48 @@ def check_safetensors(checks, model, path, python, schema, nn_values, classifica
         modules = sequential_modules(python)
         shift = np.array(json.loads(metadata["nntrain.normalizer.shift"]), dtype=np.float64)
         scale = np.array(json.loads(metadata["nntrain.normalizer.scale"]), dtype=np.float64)
-        x = (model.raw_rows - shift) * scale
-        z = sequential_forward(modules, state, x)
-        if classification:
+        schema = json.loads(metadata["nntrain.input"])
+        raw = model.pixels if "images" in schema else encoded_table(model.onnx_rows, schema["table"])
+        z = sequential_forward(modules, state, (raw - shift) * scale)
+        if model.target_spread is None:
             got = softmax(z)
         else:
-            got = z[:, 0] * float(json.loads(metadata.get("nntrain.target.scale", "1"))) \
-                + float(json.loads(metadata.get("nntrain.target.shift", "0")))
+            got = z[:, 0] * float(metadata.get("nntrain.target.scale", 1)) + float(metadata.get("nntrain.target.shift", 0))
     except Exception as error:  # a missing tensor or metadata entry, a module this check does not know
-        checks.report(False, f"{name} safetensors: {path} cannot be run in numpy: {type(error).__name__}: {error}")
+        checks.report(False, f"{name} safetensors {kind}: {path} cannot be run in numpy: {type(error).__name__}: {error}")
         return
-    spread = 1 if classification else model.target_spread
+    spread = 1 if model.target_spread is None else model.target_spread
     difference = float(np.max(np.abs(got - nn_values))) / spread
-    what = "probabilities" if classification else "values / the target's std"
+    what = "probabilities" if model.target_spread is None else "values / the target's std"
     architecture = ", ".join(m[0] for m in modules)
-    checks.report(difference <= SAFETENSORS_TOLERANCE,
-                  f"{name} safetensors: the state_dict through the printed nn.Sequential({architecture}) in numpy: "
-                  f"{what} within {SAFETENSORS_TOLERANCE:g} of nntrain predict's (largest difference {difference:.2e})")
-    check_torch(checks, name, path, python, x, got)
+    quantized = "" if kind == "fp32" else " --quantize fp16"
+    checks.report(difference <= tolerance,
+                  f"{name} safetensors {kind}: the state_dict through the printed nn.Sequential({architecture}) in "
+                  f"numpy: {what} within {tolerance:g} of nntrain predict{quantized}'s (largest difference "
+                  f"{difference:.2e})")
+    check_torch(checks, f"{name} safetensors {kind}", python, raw, got, tolerance)
 
 
-def check_torch(checks, name, path, python, x, expected):
+def check_torch(checks, name, python, raw, expected, tolerance):
+    """The Python `nntrain export` printed, run as a user would (it loads the file with
+    load_state_dict, strict), its predict(x) against numpy's `expected`."""
     try:
         import torch
     except ImportError:
         return
     try:
         scope = {}
-        exec(python, scope)  # the Python nntrain export printed, as a user would paste it
-        module = next(v for v in scope.values() if isinstance(v, torch.nn.Module))
-        from safetensors.torch import load_file as load_torch
-        module.load_state_dict(load_torch(path), strict=True)
-        module.eval()
-        with torch.no_grad():
-            z = module(torch.tensor(x, dtype=torch.float32)).double().numpy()
-        got = softmax(z) if expected.ndim == 2 else z[:, 0]
+        exec(python, scope)
+        got = scope["predict"](torch.tensor(raw, dtype=torch.float32)).double().numpy().reshape(expected.shape)
         difference = float(np.max(np.abs(got - expected)))
+        if expected.ndim == 1:
+            difference /= max(float(np.std(expected)), 1e-12)
     except Exception as error:
-        checks.report(False, f"{name} safetensors: PyTorch: {type(error).__name__}: {error}")
+        checks.report(False, f"{name}: the printed Python in PyTorch: {type(error).__name__}: {error}")
         return
-    checks.report(difference <= SAFETENSORS_TOLERANCE,
-                  f"{name} safetensors: load_state_dict(strict=True) in PyTorch {torch.__version__}, the model's "
-                  f"output within {SAFETENSORS_TOLERANCE:g} of numpy's (largest difference {difference:.2e})")
+    checks.report(difference <= tolerance,
+                  f"{name}: the printed Python in PyTorch {torch.__version__} (load_state_dict, strict) gives numpy's "
+                  f"outputs within {tolerance:g} (largest difference {difference:.2e})")
 
 
 # MARK: - The three models
@@ -483,30 +490,25 @@ def fashion_mnist(nntrain, work, data):
         "model.activation=gelu"])
     images = idx_images(os.path.join(data, "t10k-images-idx3-ubyte.gz"))
     labels = idx_labels(os.path.join(data, "t10k-labels-idx1-ubyte.gz"))
-    pixels = images.astype(np.float32)
-    return Model("fashion-mnist", checkpoint, os.path.join(data, "t10k-images-idx3-ubyte.gz"), pixels,
-                 pixels.astype(np.float64), labels, None)
+    return Model("fashion-mnist", checkpoint, os.path.join(data, "t10k-images-idx3-ubyte.gz"),
+                 images.astype(np.float32), labels=labels), []
 
 
-def penguins(nntrain, work, path, regression):
-    if regression:
-        checkpoint = train(nntrain, work, "regression", "configs/penguins.txt", [
-            f"data.path={path}", "data.target=body_mass_g", "data.categorical=[species, island, sex]",
-            "data.test_split=0.2", "model.hidden=[16, 8]", "model.activation=leaky_relu", "model.leaky_slope=0.1"])
-    else:
-        checkpoint = train(nntrain, work, "penguins", "configs/penguins.txt", [
-            f"data.path={path}", "model.activation=silu"])
+def penguins(nntrain, work, path):
+    checkpoint = train(nntrain, work, "penguins", "configs/penguins.txt", [f"data.path={path}", "model.activation=silu"])
+    schema = json.loads(checkpoint_metadata(checkpoint)["nntrain.input"])["table"]
+    return Model("penguins", checkpoint, path, csv_columns(path)), schema["missing_values"]
+
+
+def penguins_regression(nntrain, work, path):
+    checkpoint = train(nntrain, work, "regression", "configs/penguins.txt", [
+        f"data.path={path}", "data.target=body_mass_g", "data.categorical=[species, island, sex]",
+        "model.hidden=[16, 8]", "model.activation=leaky_relu", "model.leaky_slope=0.1"])
     schema = json.loads(checkpoint_metadata(checkpoint)["nntrain.input"])["table"]
     columns = csv_columns(path)
-    missing = set(schema["missing_values"])
-    target = [t for t in columns[schema["target"]] if t not in missing]
-    spread = float(np.std(np.array(target, dtype=np.float64))) if regression else None
-    labels = None
-    if not regression:
-        class_names = json.loads(checkpoint_metadata(checkpoint).get("nntrain.class_names", "[]"))
-        labels = np.array([class_names.index(t) if t in class_names else -1 for t in columns[schema["target"]]])
-    return Model("regression" if regression else "penguins", checkpoint, path, columns,
-                 encoded_table(columns, schema), labels, spread), schema["missing_values"]
+    target = [float(t) for t in columns[schema["target"]] if t not in schema["missing_values"]]
+    return Model("regression", checkpoint, path, columns, target_spread=float(np.std(target))), \
+        schema["missing_values"]
 
 
 def main():
@@ -525,12 +527,12 @@ def main():
     print(f"onnx {onnx.__version__}, onnxruntime {ort.__version__}, numpy {np.__version__}", flush=True)
     models = []
     if os.path.exists(os.path.join(args.fashion_mnist, "t10k-images-idx3-ubyte.gz")):
-        models.append(lambda: (fashion_mnist(args.nntrain, args.work, args.fashion_mnist), []))
+        models.append(lambda: fashion_mnist(args.nntrain, args.work, args.fashion_mnist))
     else:
         checks.skip(f"the Fashion-MNIST model: no {args.fashion_mnist}/t10k-images-idx3-ubyte.gz")
     if os.path.exists(args.penguins):
-        models.append(lambda: penguins(args.nntrain, args.work, args.penguins, regression=False))
-        models.append(lambda: penguins(args.nntrain, args.work, args.penguins, regression=True))
+        models.append(lambda: penguins(args.nntrain, args.work, args.penguins))
+        models.append(lambda: penguins_regression(args.nntrain, args.work, args.penguins))
     else:
         checks.skip(f"the penguins classifier and regression: no {args.penguins}")
     for make in models:
