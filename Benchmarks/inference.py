@@ -18,8 +18,11 @@ columns (row, prediction, probability, p_<class> ...):
                     the forward pass, softmax, writing the CSV (`--probabilities --out FILE`)
   ORT in process    in a fresh Python process, timed from after `import onnxruntime`: creating the
                     InferenceSession from the .onnx file (graph optimisation included), reading the
-                    images (gzip + numpy), session.run on all rows at once, writing the CSV (numpy)
+                    images (gzip + numpy), session.run on all rows at once, writing the CSV (one
+                    %-format a row, 9 significant digits a probability), each phase timed
   ORT process       that Python process's wall-clock, interpreter start and imports included
+  start-up out      nntrain: the 10,000-row process minus the one-row process of the same round (what
+                    the rows cost beyond starting and loading the checkpoint); ORT: read + run + write
 
 The latency of one row:
 
@@ -29,7 +32,8 @@ The latency of one row:
 
 ONNX Runtime's files against each other (fp32, fp16, int8 from `nntrain export --quantize`): the
 file's size, the test accuracy in ONNX Runtime and `nntrain eval [--quantize ...] --json`'s, the
-time of session.run on the 10,000 images at once (median of --latency-runs / 10 calls) and on one row.
+time of session.run on the 10,000 images at once (median of --latency-runs / 10 calls) and on one
+row (--latency-runs calls), the three files taking turns call by call.
 
 The report is printed and written to OUT/inference.md. Run it with a Python that has numpy and
 onnxruntime (`make bench-inference` makes .venv-onnx with the pinned versions):
@@ -83,16 +87,15 @@ def read_images(path):
 
 
 def write_predictions(path, probabilities, class_names):
-    """row, prediction, probability, p_<class>...: the columns of `nntrain predict --probabilities`."""
+    """row, prediction, probability, p_<class>...: the columns of `nntrain predict --probabilities`, each
+    probability with 9 significant digits (enough to read back the same float32), one % per row."""
+    quoted = [f'"{c}"' if "," in c else c for c in class_names]
     best = probabilities.argmax(axis=1)
-    names = np.array(class_names, dtype=object)[best]
+    line = "%d,%s" + ",%.9g" * (probabilities.shape[1] + 1) + "\n"
     with open(path, "w") as f:
-        f.write(",".join(["row", "prediction", "probability"] + [f'"p_{c}"' if "," in c else f"p_{c}"
-                                                                   for c in class_names]) + "\n")
-        for row in range(len(best)):
-            f.write(f'{row},"{names[row]}",' if "," in names[row] else f"{row},{names[row]},")
-            f.write(",".join(map(repr, probabilities[row, [best[row]] + list(range(probabilities.shape[1]))]
-                                 .astype(float).tolist())) + "\n")
+        f.write(",".join(["row", "prediction", "probability"] + [f"p_{c}" for c in quoted]) + "\n")
+        f.writelines(line % (row, quoted[best[row]], values[best[row]], *values)
+                     for row, values in enumerate(probabilities.tolist()))
 
 
 def ort_worker(model, images, out, threads):
@@ -122,17 +125,6 @@ def wall_clock(command, env=None):
         lines = result.stderr.strip().splitlines()
         raise BenchError(f"`{shlex.join(command)}` exited with {result.returncode}: {lines[-1] if lines else ''}")
     return seconds, result.stdout
-
-
-def timed_runs(function, count):
-    """The median seconds of `count` calls of `function`, after one warm-up call."""
-    function()
-    times = []
-    for _ in range(count):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def one_row_file(images_path, out):
@@ -190,7 +182,7 @@ def measure(args, checkpoint, files):
     worker = [sys.executable, os.path.abspath(__file__), "--ort-worker", "--threads", str(args.threads)]
     runs = {key: [] for key in ("nntrain", "ort_total", "ort_process", "nntrain_one", "ort_one_process")}
     phases = []
-    ratios, one_ratios = [], []
+    ratios, one_ratios, marginal_ratios = [], [], []
     loads = []
     for round_index in range(args.rounds):
         loads.append(load_average())
@@ -210,6 +202,7 @@ def measure(args, checkpoint, files):
         runs["ort_one_process"].append(ort_one_s)
         phases.append(inside)
         ratios.append(nntrain_s / inside["total"])
+        marginal_ratios.append((nntrain_s - nntrain_one_s) / (inside["total"] - inside["session"]))
         one_ratios.append(nntrain_one_s / ort_one_s)
         print(f"round {round_index + 1}: nntrain predict {nntrain_s:.3f} s, ONNX Runtime {inside['total']:.3f} s "
               f"in process ({ort_s:.3f} s with Python's start); one row: {nntrain_one_s:.3f} s and {ort_one_s:.3f} s",
@@ -217,22 +210,38 @@ def measure(args, checkpoint, files):
 
     x = read_images(images_path)
     labels = np.frombuffer(gzip.open(os.path.join(args.data, LABELS)).read(), dtype=np.uint8, offset=8)
+    sessions = {key: ort_session(path, args.threads) for key, path in files.items()}
     variants = {}
-    for key, path in files.items():
-        session = ort_session(path, args.threads)
-        name = session.get_inputs()[0].name
-        probabilities = session.run(["probabilities"], {name: x})[0]
-        one = x[:1]
-        variants[key] = {
-            "bytes": os.path.getsize(path),
-            "ort_accuracy": float(np.mean(probabilities.argmax(axis=1) == labels)),
-            "nntrain_accuracy": nntrain_accuracy(args, checkpoint, "none" if key == "fp32" else key),
-            "batch_s": timed_runs(lambda: session.run(["probabilities"], {name: x}), max(5, args.latency_runs // 10)),
-            "one_s": timed_runs(lambda: session.run(["probabilities"], {name: one}), args.latency_runs),
-        }
+    for key, session in sessions.items():
+        probabilities = session.run(["probabilities"], {session.get_inputs()[0].name: x})[0]
+        variants[key] = {"bytes": os.path.getsize(files[key]),
+                         "ort_accuracy": float(np.mean(probabilities.argmax(axis=1) == labels)),
+                         "nntrain_accuracy": nntrain_accuracy(args, checkpoint, "none" if key == "fp32" else key)}
+    for label, rows, calls in (("batch_s", x, max(5, args.latency_runs // 10)), ("one_s", x[:1], args.latency_runs)):
+        times = interleaved_calls(sessions, rows, calls)
+        for key in sessions:
+            variants[key][label] = statistics.median(times[key])
+            variants[key][label + "_ratio"] = statistics.median(f / t for f, t in zip(times["fp32"], times[key]))
+    marginal = [a - b for a, b in zip(runs["nntrain"], runs["nntrain_one"])]
     return {"runs": runs, "phases": phases, "ratio": statistics.median(ratios),
-            "one_ratio": statistics.median(one_ratios), "variants": variants, "loads": loads,
+            "one_ratio": statistics.median(one_ratios), "marginal_ratio": statistics.median(marginal_ratios),
+            "marginal": statistics.median(marginal), "variants": variants, "loads": loads,
             "ort_version": ort.__version__}
+
+
+def interleaved_calls(sessions, rows, calls):
+    """{key: [seconds of each call]}: session.run of every session on `rows`, the sessions taking turns
+    call by call (after one warm-up call each), so that all see the same machine load."""
+    feeds = {key: {session.get_inputs()[0].name: rows} for key, session in sessions.items()}
+    times = {key: [] for key in sessions}
+    for key, session in sessions.items():
+        session.run(["probabilities"], feeds[key])
+    for _ in range(calls):
+        for key, session in sessions.items():
+            started = time.perf_counter()
+            session.run(["probabilities"], feeds[key])
+            times[key].append(time.perf_counter() - started)
+    return times
 
 
 def report(args, checkpoint, result, command, started):
@@ -256,7 +265,12 @@ def report(args, checkpoint, result, command, started):
               f"{10000 / median['ort_total']:,.0f} |",
               f"| ONNX Runtime, whole Python process | {median['ort_process']:.3f} | "
               f"{10000 / median['ort_process']:,.0f} |",
-              f"| **nntrain / ONNX Runtime in process** | **{result['ratio']:.2f}×** | |", "",
+              f"| **nntrain / ONNX Runtime in process** | **{result['ratio']:.2f}×** | |",
+              f"| nntrain predict, 10,000 rows − 1 row (the start-up and checkpoint load taken out) | "
+              f"{result['marginal']:.3f} | {10000 / result['marginal']:,.0f} |",
+              f"| ONNX Runtime read + run + write (the session's creation taken out) | "
+              f"{median['ort_total'] - phase['session']:.3f} | {10000 / (median['ort_total'] - phase['session']):,.0f} |",
+              f"| **nntrain / ONNX Runtime, start-up taken out** | **{result['marginal_ratio']:.2f}×** | |", "",
               "| one row | seconds |", "|---|---|",
               f"| nntrain predict of a one-image file (whole process) | {median['nntrain_one']:.4f} |",
               f"| ONNX Runtime, whole Python process for the one-image file | {median['ort_one_process']:.4f} |",
@@ -264,15 +278,16 @@ def report(args, checkpoint, result, command, started):
               f"| ONNX Runtime session.run on one row, warm (median of {args.latency_runs}) | "
               f"{variants['fp32']['one_s'] * 1e6:.1f} µs |", "",
               "| ONNX file | bytes | of fp32 | test accuracy (ORT) | nntrain eval | session.run, 10,000 rows | "
-              "vs fp32 | one row |", "|---|---|---|---|---|---|---|---|"]
+              "vs fp32 | one row | vs fp32 |", "|---|---|---|---|---|---|---|---|---|"]
     for key in ("fp32", "fp16", "int8"):
         v = variants[key]
         nn = "—" if v["nntrain_accuracy"] is None else f"{v['nntrain_accuracy']:.2%}"
         lines.append(f"| {key} | {v['bytes']:,} | {v['bytes'] / variants['fp32']['bytes']:.0%} | "
                      f"{v['ort_accuracy']:.2%} | {nn} | {v['batch_s'] * 1e3:.1f} ms | "
-                     f"{variants['fp32']['batch_s'] / v['batch_s']:.2f}× | {v['one_s'] * 1e6:.1f} µs |")
-    lines += ["", "Seconds are medians over rounds (session.run: over calls, after a warm-up call); \"vs fp32\" is "
-              "fp32's time over the file's (above 1 is faster). Benchmarks/inference.py says what each figure includes."]
+                     f"{v['batch_s_ratio']:.2f}× | {v['one_s'] * 1e6:.1f} µs | {v['one_s_ratio']:.2f}× |")
+    lines += ["", "Seconds are medians over rounds; session.run's over calls, the three files taking turns call by "
+              "call after a warm-up call each; \"vs fp32\" is the median of fp32's time over the file's, call by call "
+              "(above 1 is faster). Benchmarks/inference.py says what each figure includes."]
     return "\n".join(lines) + "\n"
 
 
