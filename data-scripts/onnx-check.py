@@ -12,12 +12,13 @@ Three small models are trained in WORK (a few seconds each), one of each kind ex
   regression     the same CSV, target body_mass_g (a standardised target: y = σ·z + μ in the graph),
                  hidden [16, 8], leaky_relu with slope 0.1, the species a third text column
 
-Each is exported (`nntrain export`) as fp32, fp16 and int8 ONNX and as safetensors, and checked:
+Each is exported (`nntrain export`) as fp32, fp16 and int8 ONNX at the default opset 17, as fp32 at
+opsets 13 and 21 too, and as fp32 and fp16 safetensors, and checked:
 
   checker    onnx.checker.check_model(model, full_check=True) (with shape inference), and the
              metadata_props class_names and feature_names equal to the checkpoint's classes and
              the graph's inputs
-  fp32       ONNX Runtime's probabilities (a regression's values, divided by the target's standard
+  fp32       (each opset) ONNX Runtime's probabilities (a regression's values, divided by the target's standard
              deviation over the file) within 1e-5 of `nntrain predict --probabilities`'s, and the same
              class on every row
   fp16       the same against the fp32 predictions within 1e-2 (what rounding the weights costs), and
@@ -75,6 +76,9 @@ SAFETENSORS_TOLERANCE = 1e-5
 # units differs in the 6th or 7th digit; 1e-4 leaves room for a sum of a hundred such terms.
 INT8_TIE_LOGITS = 1e-4
 INT8_REGRESSION_SPREAD = 1e-2
+# The default opset is 17; the oldest and newest export offers are checked too (fp32): 21 has the Gelu
+# operator and ai.onnx.ml 5, 13 the Erf form and ai.onnx.ml 2.
+OTHER_OPSETS = (13, 21)
 
 
 class Checks:
@@ -127,6 +131,10 @@ def export_all(nntrain, checkpoint, folder):
         if quantize != "int8":
             path = os.path.join(folder, f"model-{key}.safetensors")
             state_dicts[key] = (path, run([nntrain, "export", checkpoint, "--out", path, "--quantize", quantize]))
+    for opset in OTHER_OPSETS:
+        key = f"fp32-opset{opset}"
+        onnx_paths[key] = os.path.join(folder, f"model-{key}.onnx")
+        run([nntrain, "export", checkpoint, "--out", onnx_paths[key], "--opset", str(opset)])
     return onnx_paths, state_dicts
 
 
@@ -335,9 +343,11 @@ def check_model(checks, nntrain, model, folder, missing_values):
             ok &= differing == 0
         checks.report(ok, message)
 
-    for kind in ("fp32", "fp16", "int8"):
+    for kind in ("fp32", "fp16", "int8") + tuple(f"fp32-opset{opset}" for opset in OTHER_OPSETS):
         check_file(checks, name, kind, paths[kind], class_names, schema, evaluation)
     compare("fp32", nn_values, FP32_TOLERANCE, nn_classes)
+    for opset in OTHER_OPSETS:
+        compare(f"fp32-opset{opset}", nn_values, FP32_TOLERANCE, nn_classes)
     compare("fp16", predicted["fp16"][1], FP16_SIMULATION_TOLERANCE, None, "nntrain predict --quantize fp16's")
     compare("fp16", nn_values, FP16_TOLERANCE, None, "the fp32 model's")
     if classification:
@@ -369,7 +379,7 @@ def check_file(checks, name, kind, path, class_names, schema, evaluation):
         problems.append(f"metadata class_names {properties.get('class_names')}, expected {class_names}")
     if "table" in schema and json.loads(properties.get("feature_names", "null")) != features:
         problems.append(f"metadata feature_names {properties.get('feature_names')}, expected {features}")
-    if properties.get("quantization") != {"fp32": "none"}.get(kind, kind):
+    if properties.get("quantization") != ("none" if kind.startswith("fp32") else kind):
         problems.append(f"metadata quantization {properties.get('quantization')}")
     if kind == "int8":
         problems += int8_parameters(proto, evaluation)
