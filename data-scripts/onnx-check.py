@@ -15,30 +15,34 @@ Three small models are trained in WORK (a few seconds each), one of each kind ex
 Each is exported (`nntrain export`) as fp32, fp16 and int8 ONNX at the default opset 17, as fp32 at
 opsets 13 and 21 too, and as fp32 and fp16 safetensors, and checked:
 
-  checker    onnx.checker.check_model(model, full_check=True) (with shape inference), and the
-             metadata_props class_names and feature_names equal to the checkpoint's classes and
-             the graph's inputs
-  fp32       (each opset) ONNX Runtime's probabilities (a regression's values, divided by the target's standard
-             deviation over the file) within 1e-5 of `nntrain predict --probabilities`'s, and the same
-             class on every row
-  fp16       the same against the fp32 predictions within 1e-2 (what rounding the weights costs), and
-             against `nntrain predict --quantize fp16`, which computes what the file does, within 1e-5
+  checker    onnx.checker.check_model(model, full_check=True) (with shape inference); the graph's
+             inputs, and the metadata_props class_names, feature_names and quantization, equal to
+             the checkpoint's; for int8 each QuantizeLinear's scale and zero point equal to the ones
+             `nntrain eval --quantize int8 --json` reports
+  fp32       (each opset) ONNX Runtime's probabilities (a regression's values, divided by the
+             target's standard deviation over the file) within 1e-5 of `nntrain predict
+             --probabilities`'s, and the same class on every row
+  fp16       within 1e-2 of the fp32 predictions (what rounding the weights costs), and within 1e-5
+             of `nntrain predict --quantize fp16`'s, which computes what the file computes
   int8       the class of every row equal to `nntrain predict --quantize int8`'s. Both compute the
              same integer products, so only float rounding in what surrounds them (the dequantizing
-             scale, the bias, the activation) differs; a row may then go the other way only when its
-             two best logits tie within that noise: a disagreement passes when the two classes'
-             logits are within INT8_TIE_LOGITS of each other on both sides (ORT's logits, and
-             nntrain's, from its probabilities as log pₐ − log p_b), and is listed either way.
-             For Fashion-MNIST, ONNX Runtime's test accuracy must also equal
-             `nntrain eval --quantize int8 --json`'s (give or take the listed ties). A regression's
-             int8 values must be within INT8_REGRESSION_SPREAD standard deviations of predict's.
-  safetensors  the state_dict loaded with safetensors.numpy and run through the nn.Sequential that
-             `nntrain export --format safetensors` prints (read with Python's ast, each module's
-             forward written out in numpy below: batch norm in eval mode), the input normalised with
-             the metadata's nntrain.normalizer.shift and .scale and encoded from the checkpoint's own
-             input schema (one-hot over the sorted categories, missing values filled); within 1e-5 of
-             predict's. When torch can be imported, the printed Python is also run and the file loaded
-             with load_state_dict(strict=True).
+             scale, the bias, the activation, the division before the next rounding) can differ; a
+             row may then go the other way only when its two best logits all but tie: a
+             disagreement passes when the two classes' logits are within INT8_TIE_LOGITS of each
+             other on both sides (ORT's logits, and nntrain's as log pₐ − log p_b of its
+             probabilities), and is listed either way. For Fashion-MNIST, ONNX Runtime's test
+             accuracy must also equal `nntrain eval --quantize int8 --json`'s (give or take the
+             listed ties). A regression's int8 values must be within INT8_REGRESSION_SPREAD
+             standard deviations of predict's.
+  safetensors  (fp32 and fp16) the state_dict loaded with safetensors.numpy and run through the
+             nn.Sequential that `nntrain export --format safetensors` prints (read with Python's ast,
+             each module's forward written out in numpy below: batch norm in eval mode), the input
+             encoded from the file's own nntrain.input schema (one-hot over the sorted categories,
+             missing values filled) and normalised with its nntrain.normalizer.shift and .scale, a
+             regression's output through nntrain.target.scale and .shift; within 1e-5 of predict's
+             (fp16: 1e-2 of `predict --quantize fp16`'s, batch norm being unfolded there). When torch
+             can be imported, the printed Python is also run (it loads the file with
+             load_state_dict, strict) and its predict(x) must give numpy's outputs.
 
 The ONNX inputs are fed as docs/onnx.md describes: `input`, float [N, 784] raw pixels 0-255, for
 images; for a CSV one input per feature column named as the column, [N, 1], float (NaN for a
@@ -206,8 +210,7 @@ def feeds(session, rows, missing_values):
 
 def run_onnx(path, inputs_of):
     """{output name: float64 array} of the model at `path` on the rows `inputs_of(session)` gives."""
-    options = ort.SessionOptions()
-    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     outputs = session.run(None, inputs_of(session))
     return {node.name: np.asarray(value, dtype=np.float64) for node, value in zip(session.get_outputs(), outputs)}
 
