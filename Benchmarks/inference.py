@@ -32,8 +32,8 @@ The latency of one row:
 
 ONNX Runtime's files against each other (fp32, fp16, int8 from `nntrain export --quantize`): the
 file's size, the test accuracy in ONNX Runtime and `nntrain eval [--quantize ...] --json`'s, the
-time of session.run on the 10,000 images at once (median of --latency-runs / 10 calls) and on one
-row (--latency-runs calls), the three files taking turns call by call.
+time of session.run on the 10,000 images at once (--latency-runs / 10 calls) and on one row
+(--latency-runs calls), the three files taking turns in blocks of calls (one block each per round).
 
 The report is printed and written to OUT/inference.md. Run it with a Python that has numpy and
 onnxruntime (`make bench-inference` makes .venv-onnx with the pinned versions):
@@ -218,11 +218,11 @@ def measure(args, checkpoint, files):
         variants[key] = {"bytes": os.path.getsize(files[key]),
                          "ort_accuracy": float(np.mean(probabilities.argmax(axis=1) == labels)),
                          "nntrain_accuracy": nntrain_accuracy(args, checkpoint, "none" if key == "fp32" else key)}
-    for label, rows, calls in (("batch_s", x, max(5, args.latency_runs // 10)), ("one_s", x[:1], args.latency_runs)):
-        times = interleaved_calls(sessions, rows, calls)
+    for label, rows, calls in (("batch_s", x, max(1, args.latency_runs // 10)), ("one_s", x[:1], args.latency_runs)):
+        medians, ratios_to_fp32 = blocks_of_calls(sessions, rows, max(1, calls // args.rounds), args.rounds)
         for key in sessions:
-            variants[key][label] = statistics.median(times[key])
-            variants[key][label + "_ratio"] = statistics.median(f / t for f, t in zip(times["fp32"], times[key]))
+            variants[key][label] = medians[key]
+            variants[key][label + "_ratio"] = ratios_to_fp32[key]
     marginal = [a - b for a, b in zip(runs["nntrain"], runs["nntrain_one"])]
     return {"runs": runs, "phases": phases, "ratio": statistics.median(ratios),
             "one_ratio": statistics.median(one_ratios), "marginal_ratio": statistics.median(marginal_ratios),
@@ -230,19 +230,28 @@ def measure(args, checkpoint, files):
             "ort_version": ort.__version__}
 
 
-def interleaved_calls(sessions, rows, calls):
-    """{key: [seconds of each call]}: session.run of every session on `rows`, the sessions taking turns
-    call by call (after one warm-up call each), so that all see the same machine load."""
+def blocks_of_calls(sessions, rows, calls, rounds):
+    """({key: median seconds of a call}, {key: median over rounds of fp32's median over the file's}):
+    session.run of every session on `rows`, the sessions taking turns round by round, each round a
+    block of `calls` calls after one unrecorded call. Blocks, not single calls in turn: a session's
+    intra-op threads spin for a while after each call, and would take the cores from the next
+    session's call (fp32 measured 1.7× slower when three sessions alternated call by call)."""
     feeds = {key: {session.get_inputs()[0].name: rows} for key, session in sessions.items()}
     times = {key: [] for key in sessions}
-    for key, session in sessions.items():
-        session.run(["probabilities"], feeds[key])
-    for _ in range(calls):
+    block_medians = {key: [] for key in sessions}
+    for _ in range(rounds):
         for key, session in sessions.items():
-            started = time.perf_counter()
             session.run(["probabilities"], feeds[key])
-            times[key].append(time.perf_counter() - started)
-    return times
+            block = []
+            for _ in range(calls):
+                started = time.perf_counter()
+                session.run(["probabilities"], feeds[key])
+                block.append(time.perf_counter() - started)
+            times[key] += block
+            block_medians[key].append(statistics.median(block))
+    return ({key: statistics.median(values) for key, values in times.items()},
+            {key: statistics.median(f / t for f, t in zip(block_medians["fp32"], block_medians[key]))
+             for key in sessions})
 
 
 def report(args, checkpoint, result, command, started):
@@ -286,8 +295,8 @@ def report(args, checkpoint, result, command, started):
         lines.append(f"| {key} | {v['bytes']:,} | {v['bytes'] / variants['fp32']['bytes']:.0%} | "
                      f"{v['ort_accuracy']:.2%} | {nn} | {v['batch_s'] * 1e3:.1f} ms | "
                      f"{v['batch_s_ratio']:.2f}× | {v['one_s'] * 1e6:.1f} µs | {v['one_s_ratio']:.2f}× |")
-    lines += ["", "Seconds are medians over rounds; session.run's over calls, the three files taking turns call by "
-              "call after a warm-up call each; \"vs fp32\" is the median of fp32's time over the file's, call by call "
+    lines += ["", "Seconds are medians over rounds; session.run's over calls, the three files taking turns in blocks "
+              "of calls, one block each per round; \"vs fp32\" is the median over rounds of fp32's time over the file's "
               "(above 1 is faster). Benchmarks/inference.py says what each figure includes."]
     return "\n".join(lines) + "\n"
 
