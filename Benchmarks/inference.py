@@ -171,8 +171,7 @@ def export(args, checkpoint):
 def nntrain_accuracy(args, checkpoint, quantize):
     quantized = [] if quantize == "none" else ["--quantize", quantize]
     _, out = wall_clock([args.nntrain, "eval", checkpoint, "--json", "--data", args.data] + quantized)
-    figures = json.loads(out)
-    return figures.get("accuracy", figures.get("classification", {}).get("accuracy"))
+    return json.loads(out)["classification"]["accuracy"]
 
 
 def measure(args, checkpoint, files):
@@ -291,9 +290,8 @@ def report(args, checkpoint, result, command, started):
               "vs fp32 | one row | vs fp32 |", "|---|---|---|---|---|---|---|---|---|"]
     for key in ("fp32", "fp16", "int8"):
         v = variants[key]
-        nn = "—" if v["nntrain_accuracy"] is None else f"{v['nntrain_accuracy']:.2%}"
         lines.append(f"| {key} | {v['bytes']:,} | {v['bytes'] / variants['fp32']['bytes']:.0%} | "
-                     f"{v['ort_accuracy']:.2%} | {nn} | {v['batch_s'] * 1e3:.1f} ms | "
+                     f"{v['ort_accuracy']:.2%} | {v['nntrain_accuracy']:.2%} | {v['batch_s'] * 1e3:.1f} ms | "
                      f"{v['batch_s_ratio']:.2f}× | {v['one_s'] * 1e6:.1f} µs | {v['one_s_ratio']:.2f}× |")
     lines += ["", "Seconds are medians over rounds; session.run's over calls, the three files taking turns in blocks "
               "of calls, one block each per round; \"vs fp32\" is the median over rounds of fp32's time over the file's "
@@ -319,8 +317,7 @@ def main():
     if args.ort_worker:
         ort_worker(args.model, args.images, args.predictions, args.threads)
         return 0
-    command = shlex.join([os.path.basename(sys.executable) if "venv" not in sys.executable else sys.executable]
-                         + sys.argv)
+    command = shlex.join([sys.executable] + sys.argv)
     started = datetime.datetime.now()
     try:
         if not os.access(args.nntrain, os.X_OK):
