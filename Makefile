@@ -18,7 +18,10 @@
 #   make lint           swift format lint with the checked-in .swift-format, and lines within its lineLength
 #                       (docs/testing.md, "Style")
 #   make docs           write docs/config.md, the config reference, from the key table (nntrain config --markdown)
-.PHONY: run test lint deps build data bonus compare-gd kill-resume bench bench-tabular bench-kernels fuzz docs clean
+#   make proto          regenerate Sources/NNTrain/Export/onnx.pb.swift from onnx.proto with protoc and
+#                       protoc-gen-swift (built first into .build-protoc when missing, which takes minutes;
+#                       neither make test nor CI runs it: the generated file is committed)
+.PHONY: run test lint deps build data bonus compare-gd kill-resume bench bench-tabular bench-kernels fuzz docs proto clean
 
 SWIFT ?= swift
 # Swift's build folder; another (make bench SCRATCH=.build-x) keeps parallel builds of one checkout apart.
@@ -39,11 +42,13 @@ test: deps
 # code (tables in doc comments, aligned argument lists), which swift-format offers no setting to keep.
 # That leaves .swift-format's lineLength unchecked, so a grep does it: every longer line is printed as
 # file:line and fails the lint. Characters are counted, not bytes (C.UTF-8: '≤', '×', '—' are one each).
+# Generated protobuf code (*.pb.swift, make proto) is left out of the line check, as swift-format
+# leaves it out (swift-format-ignore-file).
 LINT_PATHS := Package.swift Sources Tests Fuzz Benchmarks
 LINE_LENGTH := $(shell sed -n 's/.*"lineLength": *\([0-9]*\).*/\1/p' .swift-format)
 lint:
 	$(SWIFT) format lint --strict --parallel --debug-disable-pretty-print --recursive $(LINT_PATHS)
-	@long=$$(find $(LINT_PATHS) -name '*.swift' -exec env LC_ALL=C.UTF-8 grep -nHE '^.{$(LINE_LENGTH)}.' {} + | cut -d: -f1,2); \
+	@long=$$(find $(LINT_PATHS) -name '*.swift' -not -name '*.pb.swift' -exec env LC_ALL=C.UTF-8 grep -nHE '^.{$(LINE_LENGTH)}.' {} + | cut -d: -f1,2); \
 	if [ -n "$$long" ]; then \
 		echo "$$long"; \
 		echo "error: the lines above are longer than $(LINE_LENGTH) characters (.swift-format's lineLength)"; \
@@ -136,6 +141,14 @@ fuzz: deps
 
 docs: build
 	$(NNTRAIN) config --markdown > docs/config.md
+
+# protoc (Debian's protobuf-compiler) with swift-protobuf's plugin, the version Package.swift resolves,
+# built in its own folder; Visibility=Internal keeps the ONNX messages inside the NNTrain module.
+PROTOC_GEN_SWIFT := .build-protoc/release/protoc-gen-swift
+proto:
+	@[ -x $(PROTOC_GEN_SWIFT) ] || $(SWIFT) build -c release --scratch-path .build-protoc --product protoc-gen-swift
+	protoc --plugin=protoc-gen-swift=$(PROTOC_GEN_SWIFT) --swift_opt=Visibility=Internal \
+		--proto_path=Sources/NNTrain/Export --swift_out=Sources/NNTrain/Export Sources/NNTrain/Export/onnx.proto
 
 clean:
 	rm -rf $(SCRATCH) .build-benchmarks .build-fuzz $(BENCH_VENV) $(ONNX_VENV) runs

@@ -82,6 +82,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
+            exclude: ["Export/onnx.proto"],  // the source of Export/onnx.pb.swift (make proto)
             swiftSettings: nativeSwift
         ),
 

@@ -30,7 +30,7 @@ public enum FuzzedReader: String, CaseIterable, Sendable {
     case csv
     /// A checkpoint's bytes: `CheckpointFile.verify`, and (skipping the checksum, which a mutation
     /// rarely keeps) `SafeTensors.decode`, `Checkpoint(contents:)`, restoring into a trainer and
-    /// training a step, and rebuilding eval's model and running it.
+    /// training a step, rebuilding eval's model and running it, and exporting it (`export`).
     case checkpoint
 }
 
@@ -375,7 +375,48 @@ public enum ReaderFuzzing {
         } catch {
             firstError = firstError ?? error
         }
+        do throws(NNTrainError) { try export(checkpoint) } catch { firstError = firstError ?? error }
         if let firstError { throw firstError }
+    }
+
+    /// What `nntrain export` does with a checkpoint the reader accepted: the model in inference form,
+    /// the state_dict in float32 and float16 (which must read back as safetensors) with its Python,
+    /// and the ONNX file with fp32, fp16 and int8 weights (int8 from `int8WithoutData`).
+    static func export(_ checkpoint: Checkpoint) throws(NNTrainError) {
+        let model = try InferenceModel(checkpoint: checkpoint, fingerprint: "00000000", path: "last.bin")
+        for mode in [QuantizationMode.none, .fp16] {
+            let stateDict = try StateDictExport(checkpoint: checkpoint, fingerprint: "00000000", path: "last.bin",
+                                                quantization: mode)
+            do throws(NNTrainError) {
+                _ = try SafeTensors.decode(stateDict.encoded(), path: "m.safetensors", dtypes: SafeTensors.DType.allCases)
+            } catch {
+                throw NNTrainError(.internal, "the state_dict export does not read back: \(error.message)")
+            }
+            _ = stateDict.python(path: "m.safetensors", schema: model.schema)
+        }
+        for weights in [ExportedWeights.fp32, .fp16, .int8(int8WithoutData(model))] {
+            _ = try ONNXExport.encode(model, weights: weights, opset: ONNXExport.defaultOpset)
+        }
+    }
+
+    /// An int8 quantization of `model` made from its weights alone, for the fuzzer (which has no data
+    /// to calibrate on): each output channel's scale max|W[c, :]|/127 (1 for a channel of zeros or of
+    /// non-finite values), W_q = round_half_even(W/s) clamped to ±127 (NaN to 0), and every layer's
+    /// input scale 1/255 with zero point 128 (the range [−128/255, 127/255]).
+    static func int8WithoutData(_ model: InferenceModel) -> Int8Quantization {
+        let layers = model.layers.map { layer in
+            let width = max(layer.inputs, 1)
+            let scales = (0..<layer.outputs).map { channel in
+                let largest = layer.weight[(channel * layer.inputs)..<((channel + 1) * layer.inputs)].map(abs).max() ?? 0
+                return largest > 0 && largest.isFinite ? largest / 127 : 1
+            }
+            let weights = layer.weight.enumerated().map { index, w -> Int8 in
+                let q = (w / scales[index / width]).rounded(.toNearestOrEven)
+                return q.isNaN ? 0 : Int8(max(-127, min(127, q)))
+            }
+            return Int8Quantization.Layer(inputScale: 1 / 255, inputZeroPoint: 128, weightScales: scales, weights: weights)
+        }
+        return Int8Quantization(layers: layers, calibrationRows: 0, method: .minMax)
     }
 
     // MARK: Files

@@ -30,6 +30,8 @@ struct EvalCommand: ParsableCommand {
     /// The k of the top-k accuracy reported for a classifier when --top-k is not given.
     static let defaultTopK = 3
 
+    @OptionGroup var quantization: QuantizationOptions
+
     @Flag(help: "Print one JSON object instead of the tables.")
     var json = false
 
@@ -46,7 +48,8 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let evaluation = try CheckpointEvaluation.run(checkpointPath: checkpoint, dataPath: data, split: split,
-                                                      topK: topK.map { [$0] } ?? [], defaultTopK: Self.defaultTopK)
+                                                      topK: topK.map { [$0] } ?? [], defaultTopK: Self.defaultTopK,
+                                                      quantization: quantization.settings)
         for warning in evaluation.warnings { Terminal.printWarning(warning) }
         if let report = evaluation.classification {
             if let csv { try OutputFile.write(Array(report.csv().utf8), to: csv) }
@@ -75,6 +78,7 @@ struct EvalCommand: ParsableCommand {
         var text = e.notes.map { $0 + "\n" }.joined()
         text += "\(e.checkpoint): \(e.architecture), \(e.split.rawValue) split of \(e.dataset) (\(e.dataPath)), "
             + "\(e.rows) rows\n"
+        if let quantization = e.quantization { text += quantization.text() }
         text += "loss \(String(format: "%.4f", e.loss))\n\n"
         if let report = e.classification {
             text += report.table() + "\n" + confusionTable(report)

@@ -13,8 +13,8 @@ struct NNTrainCommand: ParsableCommand {
                 + "70 internal error, 73 cannot write output (or it holds a run: --resume or --force), 75 run directory in use, "
                 + "78 invalid config, 80 diverged, 130 interrupted.",
             version: versionText,
-            subcommands: [RunCommand.self, EvalCommand.self, PredictCommand.self, InspectCommand.self, LRFindCommand.self,
-                          PlotCommand.self, DataCommand.self, ConfigCommand.self])
+            subcommands: [RunCommand.self, EvalCommand.self, PredictCommand.self, InspectCommand.self, ExportCommand.self,
+                          LRFindCommand.self, PlotCommand.self, DataCommand.self, ConfigCommand.self])
     }
 
     /// `nntrain --version`: the version and the OpenBLAS kernel and thread count in use.

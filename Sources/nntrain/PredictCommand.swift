@@ -41,6 +41,8 @@ struct PredictCommand: ParsableCommand {
             + "eval's, with which the outputs equal eval's to the last bit).", valueName: "rows"))
     var batchSize: Int = Prediction.defaultBatchSize
 
+    @OptionGroup var quantization: QuantizationOptions
+
     func validate() throws {
         if let topK, topK < 1 { throw ValidationError("--top-k \(topK): expected an integer from 1 to the number of classes") }
         if let keepColumns, keepColumns.split(separator: ",", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
@@ -51,7 +53,7 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         let options = Prediction.Options(
             keptColumns: keepColumns.map { $0.split(separator: ",").map(String.init) } ?? [],
-            probabilities: probabilities, topK: topK ?? 0, batchSize: batchSize)
+            probabilities: probabilities, topK: topK ?? 0, batchSize: batchSize, quantization: quantization.settings)
         let summary: Prediction.Summary
         if let out {
             let file = try OutputFile.Stream(path: out)
@@ -65,10 +67,10 @@ struct PredictCommand: ParsableCommand {
         for line in Self.lines(summary) { Terminal.printLine(line) }
     }
 
-    /// The lines on standard error after the predictions: unknown categories (a warning), filled
-    /// missing values, and the figures against the target.
+    /// The lines on standard error after the predictions: the quantization (with --quantize), unknown
+    /// categories (a warning), filled missing values, and the figures against the target.
     static func lines(_ summary: Prediction.Summary) -> [String] {
-        var lines: [String] = []
+        var lines = summary.quantization.map { $0.text().split(separator: "\n").map(String.init) } ?? []
         if summary.unknownCategories > 0 {
             lines.append("warning: \(summary.unknownCategories) categorical value\(summary.unknownCategories == 1 ? "" : "s") "
                 + "not seen in training, encoded as all zeros (as OneHotEncoder(handle_unknown='ignore'))")

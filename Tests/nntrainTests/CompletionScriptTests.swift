@@ -21,6 +21,7 @@ import Testing
         #expect(bash.contains("-fX '!*.@(bin)'"))  // eval's checkpoint, run --resume
         #expect(bash.contains("-fX '!*.@(csv)'"))  // eval --data and --csv, data bonus --out
         #expect(bash.contains("-fX '!*.@(svg)'"))  // eval --plot, plot --out
+        #expect(bash.contains("-fX '!*.@(onnx|safetensors)'"))  // export --out
         #expect(bash.contains("__nntrain_add_completions -d"))  // plot's run directory, lr-find --out
         for key in Self.someKeys { #expect(bash.contains("'\(key)'")) }
     }

@@ -19,13 +19,18 @@ public struct SafeTensors: Equatable, Sendable {
     /// The longest header accepted, as the reference implementation's MAX_HEADER_SIZE.
     public static let maxHeaderLength = 100_000_000
 
-    /// The element types nntrain writes (safetensors' names).
+    /// The element types nntrain writes (safetensors' names). F16 (IEEE binary16) is written only by
+    /// `nntrain export --quantize fp16`; `decode` accepts it only when asked (`DType.checkpointTypes`).
     public enum DType: String, CaseIterable, Sendable {
-        case f32 = "F32", f64 = "F64", i32 = "I32", i64 = "I64", u64 = "U64", u8 = "U8"
+        case f16 = "F16", f32 = "F32", f64 = "F64", i32 = "I32", i64 = "I64", u64 = "U64", u8 = "U8"
+
+        /// The types `decode` accepts by default: those a checkpoint may hold, F16 left out.
+        public static let checkpointTypes: [DType] = [.f32, .f64, .i32, .i64, .u64, .u8]
 
         public var size: Int {
             switch self {
             case .u8: 1
+            case .f16: 2
             case .f32, .i32: 4
             case .f64, .i64, .u64: 8
             }
@@ -46,6 +51,19 @@ public struct SafeTensors: Equatable, Sendable {
         /// A float32 tensor of `shape` holding `values`.
         public init(_ values: [Float], shape: [Int]? = nil) {
             self.init(dtype: .f32, shape: shape ?? [values.count], bytes: values.withUnsafeBytes { Array($0) })
+        }
+
+        /// A float16 tensor of `shape` holding `values` rounded to binary16, to nearest even (the
+        /// bits `torch.Tensor.half()` gives: Swift's `Float16(_:)` conversion, IEEE 754 roundTiesToEven).
+        public init(float16 values: [Float], shape: [Int]? = nil) {
+            let bits = values.map { Float16($0).bitPattern.littleEndian }
+            self.init(dtype: .f16, shape: shape ?? [values.count], bytes: bits.withUnsafeBytes { Array($0) })
+        }
+
+        /// An int64 scalar (shape `[]`, one element), as PyTorch stores a counter such as batch norm's
+        /// `num_batches_tracked`.
+        public init(scalar value: Int64) {
+            self.init(dtype: .i64, shape: [], bytes: withUnsafeBytes(of: value.littleEndian) { Array($0) })
         }
 
         /// A uint64 tensor holding `values` (generator states, counters).
@@ -121,9 +139,10 @@ public struct SafeTensors: Equatable, Sendable {
 
     // MARK: Reading
 
-    /// Parses and checks a safetensors file's bytes; `path` names the file in errors.
+    /// Parses and checks a safetensors file's bytes; `path` names the file in errors. A tensor whose
+    /// dtype is not one of `dtypes` is refused.
     public static func decode(
-        _ bytes: [UInt8], path: String, maxHeaderLength: Int = maxHeaderLength
+        _ bytes: [UInt8], path: String, maxHeaderLength: Int = maxHeaderLength, dtypes: [DType] = DType.checkpointTypes
     ) throws(NNTrainError) -> SafeTensors {
         func fail(_ message: String) -> NNTrainError { .data(path, message) }
         guard let length = headerLength(bytes) else {
@@ -150,7 +169,7 @@ public struct SafeTensors: Equatable, Sendable {
         }
         var entries: [(name: String, begin: Int, end: Int, dtype: DType, shape: [Int])] = []
         for (name, value) in header where name != "__metadata__" {
-            entries.append(try entry(name: name, value: value, fail: fail))
+            entries.append(try entry(name: name, value: value, dtypes: dtypes, fail: fail))
         }
         entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
         let dataLength = bytes.count - headerEnd
@@ -189,15 +208,16 @@ public struct SafeTensors: Equatable, Sendable {
         return result
     }
 
-    /// One tensor's header entry, checked: a known dtype, a shape of non-negative integers whose
+    /// One tensor's header entry, checked: a dtype of `dtypes`, a shape of non-negative integers whose
     /// element count times the dtype's size equals the length its offsets give.
-    private static func entry(name: String, value: Any, fail: (String) -> NNTrainError) throws(NNTrainError)
+    private static func entry(name: String, value: Any, dtypes: [DType], fail: (String) -> NNTrainError)
+        throws(NNTrainError)
         -> (name: String, begin: Int, end: Int, dtype: DType, shape: [Int])
     {
         guard let fields = value as? [String: Any] else { throw fail("tensor '\(name)': header entry is not an object") }
-        guard let dtypeName = fields["dtype"] as? String, let dtype = DType(rawValue: dtypeName) else {
+        guard let dtypeName = fields["dtype"] as? String, let dtype = DType(rawValue: dtypeName), dtypes.contains(dtype) else {
             throw fail("tensor '\(name)': dtype \(fields["dtype"].map { "'\($0)'" } ?? "missing") is not one of: "
-                + DType.allCases.map(\.rawValue).joined(separator: ", "))
+                + dtypes.map(\.rawValue).joined(separator: ", "))
         }
         guard let shape = integers(fields["shape"]), shape.allSatisfy({ $0 >= 0 }) else {
             throw fail("tensor '\(name)': shape is missing or not a list of integers >= 0")

@@ -31,6 +31,8 @@ public struct CheckpointEvaluation: Codable, Sendable {
     /// the model never saw.
     public var notes: [String] = []
     public var warnings: [String] = []
+    /// With `quantization`: the mode, int8's scales and zero points, and the model's size per format.
+    public var quantization: QuantizationReport?
 
     /// Evaluates the checkpoint at `checkpointPath` on `split` of its data (at `dataPath` when
     /// given), with top-k accuracy for each k of `topK` (classification; a regression model ignores
@@ -39,8 +41,13 @@ public struct CheckpointEvaluation: Codable, Sendable {
     /// empty.
     /// `defaultTopK` is the k reported when `topK` is empty, lowered to the number of classes (a
     /// two-class model has no top-3).
+    /// With `quantization`, the figures are those of the model in inference form with its weights in
+    /// that mode (`QuantizedInference`: what ONNX Runtime computes on the exported file), and the
+    /// evaluation carries its `QuantizationReport`; mode `.none` keeps the figures of the checkpoint's
+    /// own network, as without it.
     public static func run(checkpointPath: String, dataPath: String? = nil, split: Split, topK: [Int] = [],
-                           defaultTopK: Int? = nil) throws(NNTrainError) -> CheckpointEvaluation
+                           defaultTopK: Int? = nil, quantization: QuantizationSettings? = nil)
+        throws(NNTrainError) -> CheckpointEvaluation
     {
         let checkpoint = try Checkpoint.read(path: checkpointPath)
         let classCount = checkpoint.classNames.count
@@ -50,6 +57,66 @@ public struct CheckpointEvaluation: Codable, Sendable {
             throw NNTrainError(.usage, "--top-k \(k): expected an integer from 1 to \(classCount), "
                 + "the number of classes of \(checkpointPath)")
         }
+        let (data, configuration) = try Self.data(of: checkpoint, path: checkpointPath, dataPath: dataPath)
+        let network = try model(of: checkpoint, configuration: configuration, path: checkpointPath)
+
+        let dataset: Dataset = switch split {
+        case .test: data.test
+        case .val: data.validation
+        case .train: data.train
+        }
+        guard dataset.count > 0 else {
+            let why = switch split {
+            case .val: "validation_split \(configuration.data.validationSplit) in the checkpoint's config holds out no row "
+                + "of \(data.train.count) training rows"
+            case .test: configuration.data.dataset.isImages ? "\(configuration.data.path) has no test images"
+                : "test_split \(configuration.data.testFraction) of the checkpoint's config holds out no row of the "
+                    + "\(data.train.count + data.validation.count) rows of \(configuration.data.path)"
+            case .train: "\(configuration.data.path) has no training rows"
+            }
+            let others = Split.allCases.filter { $0 != split }.map { "--split \($0.rawValue)" }.joined(separator: " or ")
+            throw .data(checkpointPath, "the \(split.rawValue) split is empty (\(why)); expected \(others)")
+        }
+        let loss = Loss(configuration.loss, huberDelta: configuration.huberDelta)
+        var report: QuantizationReport?
+        var quantized: QuantizedInference?
+        if let quantization {
+            let model = try InferenceModel(checkpoint: checkpoint, fingerprint: "", path: checkpointPath)
+            let weights = try quantization.weights(of: model, checkpointPath: checkpointPath)
+            report = QuantizationReport(model: model, weights: weights)
+            if quantization.mode != .none {
+                quantized = QuantizedInference(model: model, weights: weights,
+                                               rowCapacity: min(Trainer.evaluationRows, dataset.count))
+            }
+        }
+        let (outputs, sums) = if let quantized {
+            Self.outputs(of: quantized, on: dataset, normalizer: data.normalizer, loss: loss)
+        } else {
+            Self.outputs(of: network, on: dataset, normalizer: data.normalizer, loss: loss)
+        }
+        var evaluation = CheckpointEvaluation(
+            checkpoint: checkpointPath, architecture: checkpoint.architecture, dataset: configuration.data.dataset.rawValue,
+            dataPath: configuration.data.path, split: split, rows: dataset.count, loss: sums.loss / Double(max(sums.rows, 1)),
+            notes: data.notes, warnings: data.warnings, quantization: report)
+        switch dataset.targets {
+        case .classes(let labels):
+            evaluation.classification = try ClassificationReport(logits: outputs, labels: labels,
+                                                                 classNames: checkpoint.classNames, topK: topK)
+        case .values(let targets):
+            evaluation.regression = try RegressionReport(predictions: outputs, targets: targets)
+            evaluation.weights = RunSummary.WeightRecovery.table(network: network, data: data)
+        }
+        return evaluation
+    }
+
+    /// The checkpoint's data (at `dataPath` when given, with no separate test file: its own test
+    /// split), read and split as in its training run (its config, its seed), with the checkpoint's
+    /// normaliser and target scaling in place of ones fitted again; and the config that read it.
+    /// Throws `.data` when the data do not fit the model (another image size, number of features or
+    /// of classes).
+    public static func data(of checkpoint: Checkpoint, path checkpointPath: String, dataPath: String?)
+        throws(NNTrainError) -> (data: TrainingData, configuration: Configuration)
+    {
         var configuration = try checkpoint.configuration(path: checkpointPath)
         if let dataPath {  // its own test split, not the test file the model was tested on
             configuration.data.path = dataPath
@@ -78,40 +145,7 @@ public struct CheckpointEvaluation: Codable, Sendable {
         }
         data.normalizer = checkpoint.normalizer
         data.targetScaling = checkpoint.targetScaling
-        let network = try model(of: checkpoint, configuration: configuration, path: checkpointPath)
-
-        let dataset: Dataset = switch split {
-        case .test: data.test
-        case .val: data.validation
-        case .train: data.train
-        }
-        guard dataset.count > 0 else {
-            let why = switch split {
-            case .val: "validation_split \(configuration.data.validationSplit) in the checkpoint's config holds out no row "
-                + "of \(data.train.count) training rows"
-            case .test: configuration.data.dataset.isImages ? "\(configuration.data.path) has no test images"
-                : "test_split \(configuration.data.testFraction) of the checkpoint's config holds out no row of the "
-                    + "\(data.train.count + data.validation.count) rows of \(configuration.data.path)"
-            case .train: "\(configuration.data.path) has no training rows"
-            }
-            let others = Split.allCases.filter { $0 != split }.map { "--split \($0.rawValue)" }.joined(separator: " or ")
-            throw .data(checkpointPath, "the \(split.rawValue) split is empty (\(why)); expected \(others)")
-        }
-        let loss = Loss(configuration.loss, huberDelta: configuration.huberDelta)
-        let (outputs, sums) = Self.outputs(of: network, on: dataset, normalizer: data.normalizer, loss: loss)
-        var evaluation = CheckpointEvaluation(
-            checkpoint: checkpointPath, architecture: checkpoint.architecture, dataset: configuration.data.dataset.rawValue,
-            dataPath: configuration.data.path, split: split, rows: dataset.count, loss: sums.loss / Double(max(sums.rows, 1)),
-            notes: data.notes, warnings: data.warnings)
-        switch dataset.targets {
-        case .classes(let labels):
-            evaluation.classification = try ClassificationReport(logits: outputs, labels: labels,
-                                                                 classNames: checkpoint.classNames, topK: topK)
-        case .values(let targets):
-            evaluation.regression = try RegressionReport(predictions: outputs, targets: targets)
-            evaluation.weights = RunSummary.WeightRecovery.table(network: network, data: data)
-        }
-        return evaluation
+        return (data, configuration)
     }
 
     /// The checkpoint's model: the network `configuration` (the checkpoint's own) describes, with
@@ -156,6 +190,27 @@ public struct CheckpointEvaluation: Codable, Sendable {
         network.forEachEvaluationBatch(of: dataset, normalizer: normalizer) { output, targets in
             loss.evaluate(output: output, targets: targets, gradient: nil, into: &sums)
             outputs += UnsafeBufferPointer(start: output.base, count: output.count)
+        }
+        return (outputs, sums)
+    }
+
+    /// `outputs(of:on:normalizer:loss:)` with a quantized model, in chunks of its row capacity.
+    static func outputs(of inference: QuantizedInference, on dataset: Dataset, normalizer: Normalizer, loss: Loss)
+        -> (outputs: [Float], sums: LossSums)
+    {
+        let loader = BatchLoader(dataset: dataset, normalizer: normalizer, capacity: inference.rowCapacity)
+        var outputs: [Float] = []
+        outputs.reserveCapacity(dataset.count * inference.model.outputWidth)
+        var sums = LossSums()
+        let order = (0..<Int32(dataset.count)).map { $0 }
+        order.withUnsafeBufferPointer { order in
+            for start in stride(from: 0, to: dataset.count, by: inference.rowCapacity) {
+                loader.withBatch(order: order, range: start..<min(start + inference.rowCapacity, dataset.count)) { x, targets in
+                    let output = inference.forward(x)
+                    loss.evaluate(output: output, targets: targets, gradient: nil, into: &sums)
+                    outputs += UnsafeBufferPointer(start: output.base, count: output.count)
+                }
+            }
         }
         return (outputs, sums)
     }

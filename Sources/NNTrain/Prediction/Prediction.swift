@@ -40,13 +40,16 @@ public enum Prediction {
         /// The k most probable classes with their probabilities (0: none).
         public var topK = 0
         public var batchSize = Prediction.defaultBatchSize
+        /// The model's weights quantized (`--quantize`); nil: as trained.
+        public var quantization: QuantizationSettings?
 
         public init(keptColumns: [String] = [], probabilities: Bool = false, topK: Int = 0,
-                    batchSize: Int = Prediction.defaultBatchSize) {
+                    batchSize: Int = Prediction.defaultBatchSize, quantization: QuantizationSettings? = nil) {
             self.keptColumns = keptColumns
             self.probabilities = probabilities
             self.topK = topK
             self.batchSize = batchSize
+            self.quantization = quantization
         }
     }
 
@@ -67,6 +70,8 @@ public enum Prediction {
         /// Regression with a target: MSE and R² (1 − SS_res/SS_tot, SS_tot = Σy² − (Σy)²/n).
         public var meanSquaredError: Double?
         public var r2: Double?
+        /// With `Options.quantization`: what it made of the model.
+        public var quantization: QuantizationReport?
 
         /// Rows predicted right over the labelled rows; nil without labels or for a regression.
         public var accuracy: Double? {
@@ -85,7 +90,8 @@ public enum Prediction {
         guard (1...maxBatchSize).contains(options.batchSize) else {
             throw NNTrainError(.usage, "--batch-size \(options.batchSize): expected a number of rows from 1 to \(maxBatchSize)")
         }
-        let predictor = try Predictor(checkpointPath: checkpointPath, batchCapacity: options.batchSize)
+        let predictor = try Predictor(checkpointPath: checkpointPath, batchCapacity: options.batchSize,
+                                      quantization: options.quantization)
         return try run(predictor: predictor, inputPath: inputPath, options: options, write: write)
     }
 
@@ -128,6 +134,7 @@ public enum Prediction {
         let classLookup = ClassLookup(classNames: predictor.classNames)
         let missingValues: Set<String> = if case .table(let table) = predictor.schema { Set(table.missingValues) } else { [] }
         var summary = Summary(task: predictor.task)
+        summary.quantization = predictor.quantization
         var regression = RegressionSums()
         var batch = PredictionBatch()
         var text = Array(writer.header.utf8)

@@ -10,6 +10,9 @@ import Foundation
 /// Every buffer is sized once here for `batchCapacity` rows, so the forward pass of a batch, or of
 /// one row, allocates no buffers. A row's outputs equal eval's for the same row when the batches are cut at the
 /// same rows (eval's are 1024, `Prediction.defaultBatchSize`).
+///
+/// With a quantization (fp16 or int8), the rows run through the model in inference form with its
+/// weights in that mode (`QuantizedInference`), as `nntrain eval --quantize` runs them.
 public final class Predictor {
     /// The checkpoint's path, as messages name it.
     public let checkpointPath: String
@@ -17,12 +20,18 @@ public final class Predictor {
     /// The class names by output index; `[]` for a regression model (one output).
     public let classNames: [String]
     public let batchCapacity: Int
+    /// With a quantization: what it made of the model (mode, int8's scales, sizes).
+    public let quantization: QuantizationReport?
     private let network: Network
+    private let quantized: QuantizedInference?
     private let normalizer: Normalizer
     private let inputs: FloatBuffer
 
-    /// Reads the checkpoint at `path` (refused as eval refuses it) and sizes the batch buffers.
-    public init(checkpointPath path: String, batchCapacity: Int) throws(NNTrainError) {
+    /// Reads the checkpoint at `path` (refused as eval refuses it) and sizes the batch buffers; with
+    /// `quantization`, quantizes its model (int8: calibrated on its training rows).
+    public init(checkpointPath path: String, batchCapacity: Int, quantization: QuantizationSettings? = nil)
+        throws(NNTrainError)
+    {
         precondition(batchCapacity > 0, "Predictor: batchCapacity must be positive")
         let checkpoint = try Checkpoint.read(path: path)
         network = try CheckpointEvaluation.model(of: checkpoint, configuration: checkpoint.configuration(path: path),
@@ -36,8 +45,18 @@ public final class Predictor {
         classNames = checkpoint.classNames
         normalizer = checkpoint.normalizer
         self.batchCapacity = batchCapacity
-        network.reserve(rows: batchCapacity)
         inputs = FloatBuffer(count: batchCapacity * network.inputWidth)
+        if let quantization {
+            let model = try InferenceModel(checkpoint: checkpoint, fingerprint: "", path: path)
+            let weights = try quantization.weights(of: model, checkpointPath: path)
+            self.quantization = QuantizationReport(model: model, weights: weights)
+            quantized = quantization.mode == .none ? nil
+                : QuantizedInference(model: model, weights: weights, rowCapacity: batchCapacity)
+        } else {
+            self.quantization = nil
+            quantized = nil
+        }
+        if quantized == nil { network.reserve(rows: batchCapacity) }
     }
 
     public var task: PredictionTask { classNames.isEmpty ? .regression : .classification }
@@ -56,7 +75,7 @@ public final class Predictor {
         precondition((1...batchCapacity).contains(rows), "Predictor: \(rows) rows for a batch of \(batchCapacity)")
         let x = inputs.matrix(rows: rows, columns: inputWidth)
         normalizer.normalize(x)
-        return network.forward(x, training: false)
+        return quantized?.forward(x) ?? network.forward(x, training: false)
     }
 
     /// The softmax of one row of logits, as `torch.softmax`: pᵢ = exp(zᵢ − max z) / Σⱼ exp(zⱼ − max z),

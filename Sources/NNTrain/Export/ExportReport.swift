@@ -1,0 +1,104 @@
+import Foundation
+
+/// What `nntrain export` says of the file it wrote: as text for a person, or as one JSON object
+/// (`--json`, keys in snake_case, see `ReportJSON`). For a state_dict the text is a Python script:
+/// the report as comments, then the Python that loads the file (`StateDictExport.python`).
+public struct ExportReport: Encodable, Sendable {
+    public struct Layer: Encodable, Sendable {
+        public var inputs: Int
+        public var outputs: Int
+        public var activation: String
+        /// int8 only: the layer input's s_x and z_x, and the range of its weights' per-channel scales.
+        public var inputScale: Float?
+        public var inputZeroPoint: Int?
+        public var weightScaleMin: Float?
+        public var weightScaleMax: Float?
+
+        public init(_ layer: InferenceModel.Layer) {
+            inputs = layer.inputs
+            outputs = layer.outputs
+            activation = Self.name(layer.activation)
+        }
+
+        public init(_ layer: InferenceModel.Layer, _ quantized: Int8Quantization.Layer) {
+            self.init(layer)
+            inputScale = quantized.inputScale
+            inputZeroPoint = Int(quantized.inputZeroPoint)
+            weightScaleMin = quantized.weightScales.min()
+            weightScaleMax = quantized.weightScales.max()
+        }
+
+        /// The activation as the config names it ("none" after the output layer).
+        public static func name(_ activation: Activation) -> String {
+            switch activation {
+            case .identity: "none"
+            case .relu: "relu"
+            case .leakyRelu(let slope): "leaky_relu(\(slope))"
+            case .gelu: "gelu"
+            case .silu: "silu"
+            case .tanh: "tanh"
+            case .sigmoid: "sigmoid"
+            }
+        }
+    }
+
+    public struct Calibration: Encodable, Sendable {
+        public var rows: Int
+        public var method: String
+
+        public init(_ quantization: Int8Quantization) {
+            rows = quantization.calibrationRows
+            switch quantization.method {
+            case .minMax: method = "minmax"
+            case .percentile(let p): method = "percentile:\(p)"
+            }
+        }
+    }
+
+    public var checkpoint: String
+    public var out: String
+    public var format: String
+    public var quantization: String
+    public var bytes: Int
+    public var layers: [Layer]
+    public var opset: Int?
+    public var calibration: Calibration?
+    /// safetensors only: the Sequential's modules, and the Python that loads the file.
+    public var modules: [String]?
+    public var python: String?
+
+    /// The report of `model`'s export from `checkpoint` to `out` in `format` with `quantization`; the
+    /// size, opset, calibration and state_dict's parts are filled in as the export goes.
+    public init(checkpoint: String, out: String, format: String, quantization: QuantizationMode, model: InferenceModel) {
+        self.checkpoint = checkpoint
+        self.out = out
+        self.format = format
+        self.quantization = quantization.rawValue
+        bytes = 0
+        layers = model.layers.map(Layer.init)
+    }
+
+    public func json() throws(NNTrainError) -> Data { try ReportJSON.encode(self, naming: "the export report") }
+
+    public func text() -> String {
+        var text = "\(checkpoint) → \(out)\n"
+        text += "format        \(format)" + (opset.map { ", opset \($0)" } ?? "") + "\n"
+        text += "quantization  \(quantization)"
+        if let calibration { text += ", calibrated on \(calibration.rows) rows, \(calibration.method)" }
+        text += "\nsize          \(bytes) bytes\n"
+        text += "layers\n"
+        for (index, layer) in layers.enumerated() {
+            text += "  \(index)  \(layer.inputs) → \(layer.outputs)  \(layer.activation)"
+            if let scale = layer.inputScale, let zero = layer.inputZeroPoint, let low = layer.weightScaleMin,
+               let high = layer.weightScaleMax
+            {
+                text += "  input scale \(scale) zero point \(zero), weight scales \(low) to \(high)"
+            }
+            text += "\n"
+        }
+        guard let python else { return text }
+        // A state_dict's report is a Python comment above the Python, so the whole output runs as a script.
+        let commented = text.split(separator: "\n").map { "# " + $0 }.joined(separator: "\n")
+        return commented + "\n\n" + python
+    }
+}
