@@ -7,9 +7,8 @@ Three small models are trained in WORK (a few seconds each), one of each kind ex
 
   fashion-mnist  configs/fashion-mnist.txt for 1 epoch with hidden [64], batch norm and gelu
                  (batch norm folded into the Gemm, GELU's erf form); test rows: the 10,000 t10k images
-  penguins       configs/penguins.txt (relu, whose int8 layers ONNX Runtime fuses into QGemm): numeric
-                 columns with NA, the text columns island and sex (categorical inputs of the graph);
-                 test rows: the whole CSV, NA rows included
+  penguins       configs/penguins.txt (relu): numeric columns with NA, the text columns island and sex
+                 (categorical inputs of the graph); test rows: the whole CSV, NA rows included
   regression     the same CSV, target body_mass_g (a standardised target: y = σ·z + μ in the graph),
                  hidden [16, 8], leaky_relu with slope 0.1, the species a third text column
 
