@@ -7,6 +7,12 @@
 #                       for a quick try; TORCH_PYTHON=/path/to/python picks PyTorch's interpreter)
 #   make bench-tabular  nntrain's defaults against scikit-learn's MLP on five small public tables (Benchmarks/tabular.py)
 #   make bench-kernels  micro-benchmarks of the hot kernels (Benchmarks/NNTrainKernels, package-benchmark)
+#   make bench-inference  nntrain predict against ONNX Runtime on the reference model's exported file (end to
+#                       end over the 10,000 test images, and one row), and ONNX Runtime's int8 and fp16
+#                       files against fp32 (Benchmarks/inference.py; ONNX_PYTHON=/path/to/python picks
+#                       an interpreter with onnxruntime, else .venv-onnx is made)
+#   make onnx-check     the exports checked by the real runtime: ONNX files in ONNX Runtime, the safetensors
+#                       state_dict in numpy, against nntrain predict (data-scripts/onnx-check.py; CI runs it)
 #   make kill-resume    kill -9 a run at 20 random moments and resume it each time
 #   make fuzz           build the libFuzzer targets (one per reader) and run each for FUZZ_SECONDS
 #   make lint           swift format lint with the checked-in .swift-format, and lines within its lineLength
@@ -92,6 +98,35 @@ bench-tabular: build
 		$(BENCH_VENV)/bin/pip install -q scikit-learn==1.5.2 pandas==3.1.1)
 	$(BENCH_VENV)/bin/python Benchmarks/tabular.py --nntrain $(NNTRAIN) $(BENCH_TABULAR_ARGS)
 
+# ONNX Runtime and the libraries the ONNX checks read files with, pinned, in a virtual environment of
+# their own (.venv-onnx, made on first use; ONNX_PYTHON=/path/to/python uses another interpreter).
+ONNX_VENV := .venv-onnx
+ONNX_PACKAGES := onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6 safetensors==0.8.0
+# The file `pinned` is written once the install has succeeded, so an interrupted one is redone.
+ifdef ONNX_PYTHON
+ONNX_ENV :=
+else
+ONNX_PYTHON := $(ONNX_VENV)/bin/python
+ONNX_ENV := $(ONNX_VENV)/pinned
+endif
+$(ONNX_VENV)/pinned:
+	python3 -m venv $(ONNX_VENV)
+	$(ONNX_VENV)/bin/pip install -q $(ONNX_PACKAGES)
+	echo $(ONNX_PACKAGES) > $@
+
+# Three small models (Fashion-MNIST with batch norm and gelu, the penguins classifier, a penguins
+# regression) exported as fp32, fp16 and int8 ONNX and safetensors, each run by ONNX Runtime or numpy
+# and compared with nntrain predict (docs/testing.md, "CI"); a model whose data (data/fashion-mnist,
+# data/penguins.csv) is not there is skipped.
+.PHONY: onnx-check bench-inference
+onnx-check: build $(ONNX_ENV)
+	$(ONNX_PYTHON) data-scripts/onnx-check.py --nntrain $(NNTRAIN) $(ONNX_CHECK_ARGS)
+
+# The reference model (3 epochs of configs/fashion-mnist.txt) exported and predicted by both, 5 rounds;
+# prints a Markdown table and writes it to runs/bench/inference.md.
+bench-inference: build data $(ONNX_ENV)
+	$(ONNX_PYTHON) Benchmarks/inference.py --nntrain $(NNTRAIN) $(BENCH_INFERENCE_ARGS)
+
 # package-benchmark (ordo-one) is a dependency only with NNTRAIN_BENCHMARKS=1 (see Package.swift), in
 # its own build folder, so that make test neither fetches nor builds it. Its plugin builds the
 # benchmark target in release mode and prints one table per benchmark.
@@ -116,4 +151,4 @@ proto:
 		--proto_path=Sources/NNTrain/Export --swift_out=Sources/NNTrain/Export Sources/NNTrain/Export/onnx.proto
 
 clean:
-	rm -rf $(SCRATCH) .build-benchmarks .build-fuzz $(BENCH_VENV) runs
+	rm -rf $(SCRATCH) .build-benchmarks .build-fuzz $(BENCH_VENV) $(ONNX_VENV) runs
