@@ -395,16 +395,9 @@ extension Checkpoint {
         return [s.0, s.1, s.2, s.3]
     }
 
-    /// JSON with sorted keys; numbers in Swift's shortest round-trip form, so every
-    /// Double reads back to the same bits; infinities and NaN as strings.
+    /// The metadata JSON of `value` (`ReportJSON.compact`).
     private static func json<T: Encodable>(_ value: T) throws(NNTrainError) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy =
-            .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        do { return String(decoding: try encoder.encode(value), as: UTF8.self) } catch {
-            throw NNTrainError(.internal, "checkpoint: cannot encode \(T.self): \(error)")
-        }
+        try ReportJSON.compact(value, naming: "checkpoint")
     }
 
     private static let decoder: JSONDecoder = {

@@ -454,15 +454,9 @@ public enum ONNXExport {
         return entries
     }
 
-    /// Compact JSON with sorted keys, as the checkpoint's metadata; non-finite numbers as strings.
+    /// The metadata JSON of `value`, as the checkpoint's (`ReportJSON.compact`).
     private static func json<T: Encodable>(_ value: T) throws(NNTrainError) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy =
-            .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        do { return String(decoding: try encoder.encode(value), as: UTF8.self) } catch {
-            throw NNTrainError(.internal, "ONNX export: cannot encode \(T.self) as JSON: \(error)")
-        }
+        try ReportJSON.compact(value, naming: "ONNX export")
     }
 }
 

@@ -15,6 +15,19 @@ enum ReportJSON {
         }
     }
 
+    /// The compact JSON of file metadata (a checkpoint's, an exported model's): one line, keys sorted,
+    /// keys as the types name them, numbers in Swift's shortest round-trip form (every Double reads back
+    /// to the same bits), slashes left as they are, the non-finite numbers as "inf", "-inf" and "nan".
+    static func compact<T: Encodable>(_ value: T, naming what: String) throws(NNTrainError) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy =
+            .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { return String(decoding: try encoder.encode(value), as: UTF8.self) } catch {
+            throw NNTrainError(.internal, "\(what): cannot encode \(T.self) as JSON: \(error)")
+        }
+    }
+
     /// Reads JSON written by `encode` back.
     static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         let decoder = JSONDecoder()
