@@ -4,7 +4,8 @@
 #   make bench          nntrain against PyTorch (when importable) on the reference MLP: epoch time,
 #                       throughput, GFLOP/s, load time, peak memory, test-evaluation time
 #                       (Benchmarks/bench.py; BENCH_ROUNDS=1, BENCH_ARGS="--batches 128 --precisions fp32"
-#                       for a quick try; TORCH_PYTHON=/path/to/python picks PyTorch's interpreter)
+#                       for a quick try; TORCH_PYTHON=/path/to/python picks PyTorch's interpreter); then
+#                       the inference table of make bench-inference
 #   make bench-tabular  nntrain's defaults against scikit-learn's MLP on five small public tables (Benchmarks/tabular.py)
 #   make bench-kernels  micro-benchmarks of the hot kernels (Benchmarks/NNTrainKernels, package-benchmark)
 #   make bench-inference  nntrain predict against ONNX Runtime on the reference model's exported file (end to
@@ -84,20 +85,6 @@ compare-gd: build
 kill-resume: build
 	data-scripts/kill-resume.sh $(NNTRAIN)
 
-# Both sides train configs/fashion-mnist.txt for 3 epochs at batch 32, 128, 256 in fp32 and fp16,
-# alternating run by run; prints a Markdown table and writes it to runs/bench/bench.md.
-bench: build data
-	python3 Benchmarks/bench.py --nntrain $(NNTRAIN) $(BENCH_ARGS)
-
-# nntrain's defaults against scikit-learn's MLP on small public tables (iris, wine, breast cancer,
-# diabetes from scikit-learn's own package; penguins when its mirror exists), same splits, 3 seeds;
-# scikit-learn and pandas pinned, in a virtual environment of their own (.venv-bench).
-BENCH_VENV := .venv-bench
-bench-tabular: build
-	@[ -x $(BENCH_VENV)/bin/python ] || (python3 -m venv $(BENCH_VENV) && \
-		$(BENCH_VENV)/bin/pip install -q scikit-learn==1.5.2 pandas==3.1.1)
-	$(BENCH_VENV)/bin/python Benchmarks/tabular.py --nntrain $(NNTRAIN) $(BENCH_TABULAR_ARGS)
-
 # ONNX Runtime and the libraries the ONNX checks read files with, pinned, in a virtual environment of
 # their own (.venv-onnx, made on first use; ONNX_PYTHON=/path/to/python uses another interpreter).
 ONNX_VENV := .venv-onnx
@@ -113,6 +100,22 @@ $(ONNX_VENV)/pinned:
 	python3 -m venv $(ONNX_VENV)
 	$(ONNX_VENV)/bin/pip install -q $(ONNX_PACKAGES)
 	echo $(ONNX_PACKAGES) > $@
+
+# Both sides train configs/fashion-mnist.txt for 3 epochs at batch 32, 128, 256 in fp32 and fp16,
+# alternating run by run; prints a Markdown table and writes it to runs/bench/bench.md. Then the
+# inference table (bench-inference below) to runs/bench/inference.md.
+bench: build data $(ONNX_ENV)
+	python3 Benchmarks/bench.py --nntrain $(NNTRAIN) $(BENCH_ARGS)
+	$(ONNX_PYTHON) Benchmarks/inference.py --nntrain $(NNTRAIN) $(BENCH_INFERENCE_ARGS)
+
+# nntrain's defaults against scikit-learn's MLP on small public tables (iris, wine, breast cancer,
+# diabetes from scikit-learn's own package; penguins when its mirror exists), same splits, 3 seeds;
+# scikit-learn and pandas pinned, in a virtual environment of their own (.venv-bench).
+BENCH_VENV := .venv-bench
+bench-tabular: build
+	@[ -x $(BENCH_VENV)/bin/python ] || (python3 -m venv $(BENCH_VENV) && \
+		$(BENCH_VENV)/bin/pip install -q scikit-learn==1.5.2 pandas==3.1.1)
+	$(BENCH_VENV)/bin/python Benchmarks/tabular.py --nntrain $(NNTRAIN) $(BENCH_TABULAR_ARGS)
 
 # Three small models (Fashion-MNIST with batch norm and gelu, the penguins classifier, a penguins
 # regression) exported as fp32, fp16 and int8 ONNX and safetensors, each run by ONNX Runtime or numpy
