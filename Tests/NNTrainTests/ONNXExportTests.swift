@@ -110,22 +110,22 @@ import Testing
         // No shift: x·(1/255) alone; GELU below opset 20 as torch.onnx writes it: x·0.5·(1 + erf(x/√2)).
         let gelu = opset >= 20 ? ["Gelu"] : ["Div", "Erf", "Add", "Mul", "Mul"]
         #expect(onnx.graph.node.map(\.opType) == ["Mul", "Gemm"] + gelu + ["Gemm", "Softmax"])
-        let first = try Self.node("layer1/linear", in: onnx)
-        #expect(first.input == ["normalized", "layer1/weight", "layer1/bias"])
+        let first = try Self.node("layer0/linear", in: onnx)
+        #expect(first.input == ["normalized", "layer0/weight", "layer0/bias"])
         #expect(try Self.attribute("transB", of: first).i == 1)
         #expect(try Self.floats("normalizer/scale", in: onnx) == Array(repeating: 1 / 255, count: 6))
-        #expect(try Self.floats("layer1/weight", in: onnx) == model.layers[0].weight)
-        #expect(try Self.initializer("layer1/weight", in: onnx).dims == [4, 6])
-        #expect(try Self.floats("layer2/bias", in: onnx) == [0, 0.25, 0.5])
+        #expect(try Self.floats("layer0/weight", in: onnx) == model.layers[0].weight)
+        #expect(try Self.initializer("layer0/weight", in: onnx).dims == [4, 6])
+        #expect(try Self.floats("layer1/bias", in: onnx) == [0, 0.25, 0.5])
         if opset >= 20 {
-            #expect(try Self.attribute("approximate", of: Self.node("layer1/gelu", in: onnx)).s == Data("none".utf8))
+            #expect(try Self.attribute("approximate", of: Self.node("layer0/gelu", in: onnx)).s == Data("none".utf8))
         } else {
-            #expect(try Self.floats("layer1/gelu/sqrt2", in: onnx) == [Float(2).squareRoot()])
-            #expect(try Self.floats("layer1/gelu/half", in: onnx) == [0.5])
-            #expect(try Self.node("layer1/gelu", in: onnx).input == ["layer1/gelu/product", "layer1/gelu/half"])
+            #expect(try Self.floats("layer0/gelu/sqrt2", in: onnx) == [Float(2).squareRoot()])
+            #expect(try Self.floats("layer0/gelu/half", in: onnx) == [0.5])
+            #expect(try Self.node("layer0/gelu", in: onnx).input == ["layer0/gelu/product", "layer0/gelu/half"])
         }
         let logits = try Self.node("logits", in: onnx)
-        #expect(logits.opType == "Gemm" && logits.input[0] == "layer1/gelu")
+        #expect(logits.opType == "Gemm" && logits.input[0] == "layer0/gelu")
         let softmax = try Self.node("probabilities", in: onnx)
         #expect(softmax.input == ["logits"])
         #expect(try Self.attribute("axis", of: softmax).i == -1)
@@ -142,9 +142,9 @@ import Testing
             #expect(onnx.graph.node.map(\.opType) == ["Mul", "Gemm"] + operators + ["Gemm", "Softmax"])
         }
         let leaky = try Self.export(Self.imageModel(activation: .leakyRelu(slope: 0.125)))
-        #expect(try Self.attribute("alpha", of: Self.node("layer1/leaky_relu", in: leaky)).f == 0.125)
+        #expect(try Self.attribute("alpha", of: Self.node("layer0/leaky_relu", in: leaky)).f == 0.125)
         let silu = try Self.export(Self.imageModel(activation: .silu))
-        #expect(try Self.node("layer1/silu", in: silu).input == ["layer1/linear", "layer1/silu/sigmoid"])
+        #expect(try Self.node("layer0/silu", in: silu).input == ["layer0/linear", "layer0/silu/sigmoid"])
     }
 
     /// A trained model with batch norm: the Gemm initializers are the folded layers of
@@ -164,8 +164,8 @@ import Testing
         #expect(try Self.floats("normalizer/shift", in: onnx) == model.normalizer.shift)
         #expect(try Self.floats("normalizer/scale", in: onnx) == model.normalizer.scale)
         for (index, layer) in model.layers.enumerated() {
-            #expect(try Self.floats("layer\(index + 1)/weight", in: onnx) == layer.weight)
-            #expect(try Self.floats("layer\(index + 1)/bias", in: onnx) == layer.bias)
+            #expect(try Self.floats("layer\(index)/weight", in: onnx) == layer.weight)
+            #expect(try Self.floats("layer\(index)/bias", in: onnx) == layer.bias)
         }
         let metadata = Self.metadata(onnx)
         #expect(metadata["architecture"] == model.architecture && model.architecture.hasSuffix("batch norm (folded)"))
@@ -184,21 +184,21 @@ import Testing
         #expect(onnx.graph.node.map(\.opType)
             == ["Imputer", "OneHotEncoder", "Flatten", "MatMul", "Concat", "Sub", "Mul", "Gemm", "Relu", "Gemm", "Softmax"])
 
-        let imputer = try Self.node("column1/imputed", in: onnx)
+        let imputer = try Self.node("column0/imputed", in: onnx)
         #expect(imputer.domain == "ai.onnx.ml" && imputer.input == ["size"])
         #expect(try Self.attribute("imputed_value_floats", of: imputer).floats == [2.5])
         #expect(try Self.attribute("replaced_value_float", of: imputer).f.isNaN)
 
-        let oneHot = try Self.node("column2/one_hot", in: onnx)
+        let oneHot = try Self.node("column1/one_hot", in: onnx)
         let texts = try Self.attribute("cats_strings", of: oneHot).strings.map { String(decoding: $0, as: UTF8.self) }
         #expect(oneHot.domain == "ai.onnx.ml" && oneHot.input == ["colour"] && texts == ["blue", "green", "red", "", "NA"])
         #expect(try Self.attribute("zeros", of: oneHot).i == 1)
-        #expect(try Self.attribute("axis", of: Self.node("column2/one_hot_2d", in: onnx)).i == 1)
-        #expect(try Self.initializer("column2/missing_to_fill", in: onnx).dims == [5, 3])
-        let map = try Self.floats("column2/missing_to_fill", in: onnx)
-        #expect(try Self.node("column2/encoded", in: onnx).input == ["column2/one_hot_2d", "column2/missing_to_fill"])
+        #expect(try Self.attribute("axis", of: Self.node("column1/one_hot_2d", in: onnx)).i == 1)
+        #expect(try Self.initializer("column1/missing_to_fill", in: onnx).dims == [5, 3])
+        let map = try Self.floats("column1/missing_to_fill", in: onnx)
+        #expect(try Self.node("column1/encoded", in: onnx).input == ["column1/one_hot_2d", "column1/missing_to_fill"])
         let concat = try Self.node("features", in: onnx)
-        #expect(concat.input == ["column1/imputed", "column2/encoded", "weight"])
+        #expect(concat.input == ["column0/imputed", "column1/encoded", "weight"])
         #expect(try Self.attribute("axis", of: concat).i == 1)
 
         // OneHotEncoder (zeros = 1) then the map, by hand, against TableSchema.encode for every text.
@@ -236,12 +236,12 @@ import Testing
         #expect(onnx.irVersion == 10 && onnx.opsetImport.map(\.version) == [21, 5])
         #expect(onnx.graph.input.map(\.name) == ["logits_input_input", "_input", "logits_input"])
         #expect(Self.metadata(onnx)["feature_names"] == "[\"logits\",\"\",\"logits_input\"]")
-        let first = try Self.attribute("cats_strings", of: Self.node("column1/one_hot", in: onnx)).strings
+        let first = try Self.attribute("cats_strings", of: Self.node("column0/one_hot", in: onnx)).strings
         #expect(first.map { String(decoding: $0, as: UTF8.self) } == ["?", "a", "b", "NA"])
-        #expect(try Self.floats("column1/missing_to_fill", in: onnx) == [0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 0, 1])
-        let second = try Self.attribute("cats_strings", of: Self.node("column2/one_hot", in: onnx)).strings
+        #expect(try Self.floats("column0/missing_to_fill", in: onnx) == [0, 0, 1, 0, 1, 0, 0, 0, 1, 0, 0, 1])
+        let second = try Self.attribute("cats_strings", of: Self.node("column1/one_hot", in: onnx)).strings
         #expect(second.map { String(decoding: $0, as: UTF8.self) } == ["x", "y"])
-        #expect(try Self.node("features", in: onnx).input == ["column1/encoded", "column2/one_hot_2d", "logits_input"])
+        #expect(try Self.node("features", in: onnx).input == ["column0/encoded", "column1/one_hot_2d", "logits_input"])
     }
 
     // MARK: Regression
@@ -254,7 +254,7 @@ import Testing
         #expect(onnx.opsetImport.map { "\($0.domain):\($0.version)" } == [":13", "ai.onnx.ml:2"])
         #expect(onnx.graph.output.map { "\(Self.signature($0))" } == ["(\"value\", 1, [\"batch\", \"1\"])"])
         #expect(Array(onnx.graph.node.map(\.opType).suffix(3)) == ["Gemm", "Mul", "Add"])
-        #expect(try Self.node("target/scaled", in: onnx).input == ["layer2/linear", "target/scale"])
+        #expect(try Self.node("target/scaled", in: onnx).input == ["layer1/linear", "target/scale"])
         #expect(try Self.node("value", in: onnx).input == ["target/scaled", "target/shift"])
         #expect(try Self.floats("target/scale", in: onnx) == [4])
         #expect(try Self.initializer("target/scale", in: onnx).dims == [])
@@ -283,15 +283,15 @@ import Testing
             let bytes = [UInt8](tensor.rawData)
             return stride(from: 0, to: bytes.count, by: 2).map { UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8 }
         }
-        #expect(try halves("layer2/weight_fp16")
+        #expect(try halves("layer1/weight_fp16")
             == [0x3C00, 0x3555, 0xC000, 0x7BFF, 0x3C00, 0x3C02, 0x0000, 0x2E66, 0x3800, 0x3800, 0x3800, 0x3800])
-        #expect(try halves("layer2/bias_fp16") == [0x7C00, 0x8000, 0x0400])  // beyond 65504: infinity
-        #expect(try Self.initializer("layer2/weight_fp16", in: onnx).dims == [3, 4])
-        let cast = try Self.node("layer2/weight", in: onnx)
-        #expect(cast.opType == "Cast" && cast.input == ["layer2/weight_fp16"])
+        #expect(try halves("layer1/bias_fp16") == [0x7C00, 0x8000, 0x0400])  // beyond 65504: infinity
+        #expect(try Self.initializer("layer1/weight_fp16", in: onnx).dims == [3, 4])
+        let cast = try Self.node("layer1/weight", in: onnx)
+        #expect(cast.opType == "Cast" && cast.input == ["layer1/weight_fp16"])
         #expect(try Self.attribute("to", of: cast).i == 1)
-        #expect(try Self.node("logits", in: onnx).input == ["layer1/relu", "layer2/weight", "layer2/bias"])
-        #expect(!onnx.graph.initializer.contains { $0.name == "layer2/weight" })
+        #expect(try Self.node("logits", in: onnx).input == ["layer0/relu", "layer1/weight", "layer1/bias"])
+        #expect(!onnx.graph.initializer.contains { $0.name == "layer1/weight" })
         #expect(Self.metadata(onnx)["quantization"] == "fp16")
     }
 
@@ -312,27 +312,27 @@ import Testing
         let layer = ["QuantizeLinear", "DequantizeLinear", "DequantizeLinear", "MatMul", "Sum"]
         #expect(onnx.graph.node.map(\.opType) == ["Mul"] + layer + ["Tanh"] + layer + ["Softmax"])
 
-        #expect(try Self.node("layer1/input_quantized", in: onnx).input
-            == ["normalized", "layer1/input_scale", "layer1/input_zero_point"])
-        #expect(try Self.node("layer1/input_dequantized", in: onnx).input
-            == ["layer1/input_quantized", "layer1/input_scale", "layer1/input_zero_point"])
-        #expect(try Self.floats("layer2/input_scale", in: onnx) == [0.1])
-        let zeroPoint = try Self.initializer("layer2/input_zero_point", in: onnx)
+        #expect(try Self.node("layer0/input_quantized", in: onnx).input
+            == ["normalized", "layer0/input_scale", "layer0/input_zero_point"])
+        #expect(try Self.node("layer0/input_dequantized", in: onnx).input
+            == ["layer0/input_quantized", "layer0/input_scale", "layer0/input_zero_point"])
+        #expect(try Self.floats("layer1/input_scale", in: onnx) == [0.1])
+        let zeroPoint = try Self.initializer("layer1/input_zero_point", in: onnx)
         #expect(zeroPoint.dataType == 2 && zeroPoint.dims == [] && [UInt8](zeroPoint.rawData) == [122])
 
         // W_q [3, 4] stored transposed [4, 3]: element (i, c) is 10c − i.
-        let weight = try Self.initializer("layer2/weight_quantized", in: onnx)
+        let weight = try Self.initializer("layer1/weight_quantized", in: onnx)
         #expect(weight.dataType == 3 && weight.dims == [4, 3])
         #expect([UInt8](weight.rawData).map { Int8(bitPattern: $0) } == [0, 10, 20, -1, 9, 19, -2, 8, 18, -3, 7, 17])
-        let dequantize = try Self.node("layer2/weight", in: onnx)
-        #expect(dequantize.input == ["layer2/weight_quantized", "layer2/weight_scales", "layer2/weight_zero_points"])
+        let dequantize = try Self.node("layer1/weight", in: onnx)
+        #expect(dequantize.input == ["layer1/weight_quantized", "layer1/weight_scales", "layer1/weight_zero_points"])
         #expect(try Self.attribute("axis", of: dequantize).i == 1)
-        #expect(try Self.floats("layer2/weight_scales", in: onnx) == [0.01, 0.02, 0.03])
-        let zeros = try Self.initializer("layer2/weight_zero_points", in: onnx)
+        #expect(try Self.floats("layer1/weight_scales", in: onnx) == [0.01, 0.02, 0.03])
+        let zeros = try Self.initializer("layer1/weight_zero_points", in: onnx)
         #expect(zeros.dataType == 3 && zeros.dims == [3] && [UInt8](zeros.rawData) == [0, 0, 0])
-        #expect(try Self.node("layer2/matmul", in: onnx).input == ["layer2/input_dequantized", "layer2/weight"])
-        #expect(try Self.node("logits", in: onnx).input == ["layer2/matmul", "layer2/bias"])
-        #expect(try Self.floats("layer2/bias", in: onnx) == model.layers[1].bias)
+        #expect(try Self.node("layer1/matmul", in: onnx).input == ["layer1/input_dequantized", "layer1/weight"])
+        #expect(try Self.node("logits", in: onnx).input == ["layer1/matmul", "layer1/bias"])
+        #expect(try Self.floats("layer1/bias", in: onnx) == model.layers[1].bias)
 
         let metadata = Self.metadata(onnx)
         #expect(metadata["quantization"] == "int8")
@@ -380,7 +380,7 @@ import Testing
         wrongNames.classNames = ["a"]
         let refusals: [(InferenceModel, ExportedWeights, String)] = [
             (model, .int8(short), "the int8 quantization has 1 layers, the model 2"),
-            (model, .int8(zeroScale), "the int8 quantization of layer 2 has a scale that is not positive and finite "
+            (model, .int8(zeroScale), "the int8 quantization of layer 1 has a scale that is not positive and finite "
                 + "(input scale 0.0); expected positive finite scales"),
             (wrongNames, .fp32, "1 class names for 3 outputs; expected one name per output"),
         ]

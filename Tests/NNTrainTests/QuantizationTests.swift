@@ -163,8 +163,8 @@ import Testing
         let model = Self.twoLayerModel()  // 2→2 (4 weights, 2 biases), 2→1 (2 weights, 1 bias)
         #expect(QuantizationMode.none.modelBytes(of: model) == 4 * 9)
         #expect(QuantizationMode.fp16.modelBytes(of: model) == 2 * 9)
-        // 1 a weight, 4 a bias, 4 a scale (s_w per channel and s_x), 1 a zero point.
-        #expect(QuantizationMode.int8.modelBytes(of: model) == (4 + 8 + 12 + 1) + (2 + 4 + 8 + 1))
+        // 1 a weight, 4 a bias, 4 a scale (s_w per channel and s_x), 1 a zero point (per channel and z_x).
+        #expect(QuantizationMode.int8.modelBytes(of: model) == (4 + 8 + 12 + 3) + (2 + 4 + 8 + 2))
     }
 
     // MARK: On a trained model

@@ -157,15 +157,16 @@ public final class QuantizedInference {
 extension QuantizationMode {
     /// The bytes of `model`'s layers stored in this format: float32, 4 a weight and a bias; float16,
     /// 2; int8, 1 a weight, 4 a bias (float32, as the QDQ graph keeps it), 4 a scale (each output
-    /// channel's s_w and the input's s_x) and 1 the input's zero point. The normaliser (2 floats an
-    /// input) is the same in every format and left out.
+    /// channel's s_w and the input's s_x), 1 a zero point (each output channel's int8 zero, as
+    /// DequantizeLinear's zero-point tensor stores it, and the input's z_x). The normaliser (2 floats
+    /// an input) is the same in every format and left out.
     public func modelBytes(of model: InferenceModel) -> Int {
         model.layers.reduce(0) { total, layer in
             let weights = layer.inputs * layer.outputs, biases = layer.outputs
             let bytes = switch self {
             case .none: 4 * (weights + biases)
             case .fp16: 2 * (weights + biases)
-            case .int8: weights + 4 * biases + 4 * (layer.outputs + 1) + 1
+            case .int8: weights + 4 * biases + 4 * (layer.outputs + 1) + (layer.outputs + 1)
             }
             return total + bytes
         }

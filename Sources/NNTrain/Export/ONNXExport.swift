@@ -134,7 +134,7 @@ public enum ONNXExport {
                            output: prefix + "normalized")
         }
         for (index, layer) in model.layers.enumerated() {
-            let name = "\(prefix)layer\(index + 1)/"
+            let name = "\(prefix)layer\(index)/"
             switch weights {
             case .fp32:
                 x = graph.node("Gemm", [x, graph.floats(name + "weight", layer.weight, shape: [layer.outputs, layer.inputs]),
@@ -226,7 +226,7 @@ public enum ONNXExport {
     private static func encoding(_ table: TableSchema, inputs: [String], prefix: String, in graph: inout ONNXGraph) -> String {
         var pieces: [String] = []
         for (index, (column, input)) in zip(table.columns, inputs).enumerated() {
-            let name = "\(prefix)column\(index + 1)/"
+            let name = "\(prefix)column\(index)/"
             switch column.encoding {
             case .numeric(fill: nil):
                 pieces.append(input)
@@ -320,7 +320,7 @@ public enum ONNXExport {
             guard layer.weight.count == layer.inputs * layer.outputs, layer.bias.count == layer.outputs, layer.outputs > 0,
                   index == 0 || model.layers[index - 1].outputs == layer.inputs
             else {
-                throw refuse("layer \(index + 1) (\(layer.inputs)→\(layer.outputs)) does not follow the layer before it; "
+                throw refuse("layer \(index) (\(layer.inputs)→\(layer.outputs)) does not follow the layer before it; "
                     + "expected each layer's inputs to be the previous one's outputs")
             }
         }
@@ -333,12 +333,12 @@ public enum ONNXExport {
             }
             for (index, (layer, quantized)) in zip(model.layers, quantization.layers).enumerated() {
                 guard quantized.weights.count == layer.weight.count, quantized.weightScales.count == layer.outputs else {
-                    throw refuse("the int8 quantization of layer \(index + 1) has \(quantized.weights.count) weights and "
+                    throw refuse("the int8 quantization of layer \(index) has \(quantized.weights.count) weights and "
                         + "\(quantized.weightScales.count) scales; expected \(layer.weight.count) and \(layer.outputs)")
                 }
                 let scale = quantized.inputScale
                 guard scale.isFinite, scale > 0, quantized.weightScales.allSatisfy(\.isFinite) else {
-                    throw refuse("the int8 quantization of layer \(index + 1) has a scale that is not positive and finite "
+                    throw refuse("the int8 quantization of layer \(index) has a scale that is not positive and finite "
                         + "(input scale \(quantized.inputScale)); expected positive finite scales")
                 }
             }
