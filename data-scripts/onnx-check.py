@@ -3,12 +3,14 @@
 safetensors state_dict recomputed in numpy (and in PyTorch when it is installed), each against
 `nntrain predict` on the same rows.
 
-Three small models are trained in WORK (a few seconds each), one of each kind export handles:
+Four small models are trained in WORK (a few seconds each), one of each kind export handles:
 
   fashion-mnist  configs/fashion-mnist.txt for 1 epoch with hidden [64], batch norm and gelu
                  (batch norm folded into the Gemm, GELU's erf form); test rows: the 10,000 t10k images
   penguins       configs/penguins.txt (relu): numeric columns with NA, the text columns island and sex
                  (categorical inputs of the graph); test rows: the whole CSV, NA rows included
+  penguins-bf16  the same, trained in bf16 mixed precision with batch norm: the file computes in
+                 float32, as `nntrain predict --quantize none` does (plain predict emulates autocast)
   regression     the same CSV, target body_mass_g (a standardised target: y = σ·z + μ in the graph),
                  hidden [16, 8], leaky_relu with slope 0.1, the species a third text column
 
@@ -21,7 +23,7 @@ opsets 13 and 21 too, and as fp32 and fp16 safetensors, and checked:
              `nntrain eval --quantize int8 --json` reports
   fp32       (each opset) ONNX Runtime's probabilities (a regression's values, divided by the
              target's standard deviation over the file) within 1e-5 of `nntrain predict
-             --probabilities`'s, and the same class on every row
+             --quantize none --probabilities`'s, and the same class on every row
   fp16       within 1e-2 of the fp32 predictions (what rounding the weights costs), and within 1e-5
              of `nntrain predict --quantize fp16`'s, which computes what the file computes
   int8       the class of every row equal to `nntrain predict --quantize int8`'s. Both compute the
@@ -147,8 +149,9 @@ def predict(nntrain, checkpoint, rows_path, out, classification, quantize="none"
     command = [nntrain, "predict", checkpoint, rows_path, "--out", out]
     if classification:
         command.append("--probabilities")
-    if quantize != "none":
-        command += ["--quantize", quantize]
+    # Always --quantize: `none` is the exported float32 file's arithmetic, which for a model trained in
+    # fp16 or bf16 is not the autocast emulation plain predict runs.
+    command += ["--quantize", quantize]
     run(command)
     with open(out, newline="") as f:
         reader = csv.reader(f)
@@ -513,6 +516,14 @@ def penguins(nntrain, work, path):
     return Model("penguins", checkpoint, path, csv_columns(path)), schema["missing_values"]
 
 
+def penguins_bf16(nntrain, work, path):
+    """Trained in bf16 mixed precision with batch norm: the export and --quantize compute in float32."""
+    checkpoint = train(nntrain, work, "penguins-bf16", "configs/penguins.txt", [
+        f"data.path={path}", "training.precision=bf16", "model.batch_norm=true", "training.epochs=30"])
+    schema = json.loads(checkpoint_metadata(checkpoint)["nntrain.input"])["table"]
+    return Model("penguins-bf16", checkpoint, path, csv_columns(path)), schema["missing_values"]
+
+
 def penguins_regression(nntrain, work, path):
     checkpoint = train(nntrain, work, "regression", "configs/penguins.txt", [
         f"data.path={path}", "data.target=body_mass_g", "data.categorical=[species, island, sex]",
@@ -545,6 +556,7 @@ def main():
         checks.skip(f"the Fashion-MNIST model: no {args.fashion_mnist}/t10k-images-idx3-ubyte.gz")
     if os.path.exists(args.penguins):
         models.append(lambda: penguins(args.nntrain, args.work, args.penguins))
+        models.append(lambda: penguins_bf16(args.nntrain, args.work, args.penguins))
         models.append(lambda: penguins_regression(args.nntrain, args.work, args.penguins))
     else:
         checks.skip(f"the penguins classifier and regression: no {args.penguins}")

@@ -196,6 +196,31 @@ import Testing
         #expect(int8.modelBytes.fp32 == 4 * (784 * 12 + 12 + 12 * 10 + 10))
     }
 
+    /// A model trained in bf16: plain eval emulates autocast; `--quantize none` computes the float32 of the
+    /// exported file, which is the folded model's float32 forward pass (`QuantizedInference` with fp32).
+    @Test func noneOfAModelTrainedInBF16IsTheExportsFloat32() throws {
+        let folder = try CheckpointEvaluationTests.imageFolder()
+        let config = try folder.write("""
+            data: {path: \(folder.path), validation_split: 0.25}
+            model: {hidden: [12], batch_norm: true}
+            training: {epochs: 3, batch_size: 15, precision: bf16}
+            output: {dir: \(folder.file("run")), plots: false}
+            """, to: "config.txt")
+        _ = try TrainingRun.execute(configPath: config, overrides: [])
+        let checkpoint = folder.file("run") + "/checkpoints/last.bin"
+        let plain = try CheckpointEvaluation.run(checkpointPath: checkpoint, split: .test)
+        let none = try CheckpointEvaluation.run(checkpointPath: checkpoint, split: .test,
+                                                quantization: QuantizationSettings(mode: .none))
+        #expect(none.loss != plain.loss)  // bf16's roundings are gone
+
+        let data = try CheckpointEvaluation.data(of: try Checkpoint.read(path: checkpoint), path: checkpoint, dataPath: nil).data
+        let model = try InferenceModel(checkpointPath: checkpoint)
+        let float32 = QuantizedInference(model: model, weights: .fp32, rowCapacity: data.test.count)
+        let (_, sums) = CheckpointEvaluation.outputs(of: float32, on: data.test, normalizer: data.normalizer,
+                                                     loss: Loss(.crossEntropy))
+        #expect(none.loss == sums.loss / Double(sums.rows))
+    }
+
     @Test func calibrationWithoutTrainingDataNamesData() throws {
         let folder = try CheckpointEvaluationTests.imageFolder()
         let (run, _) = try CheckpointEvaluationTests.trainedRun(folder)

@@ -84,7 +84,7 @@ public struct CheckpointEvaluation: Codable, Sendable {
             let model = try InferenceModel(checkpoint: checkpoint, fingerprint: "", path: checkpointPath)
             let weights = try quantization.weights(of: model, checkpointPath: checkpointPath)
             report = QuantizationReport(model: model, weights: weights)
-            if quantization.mode != .none {
+            if quantization.mode != .none || network.precision != .fp32 {  // see Predictor: none is the export's float32
                 quantized = QuantizedInference(model: model, weights: weights,
                                                rowCapacity: min(Trainer.evaluationRows, dataset.count))
             }

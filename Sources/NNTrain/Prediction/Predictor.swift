@@ -50,7 +50,9 @@ public final class Predictor {
             let model = try InferenceModel(checkpoint: checkpoint, fingerprint: "", path: path)
             let weights = try quantization.weights(of: model, checkpointPath: path)
             self.quantization = QuantizationReport(model: model, weights: weights)
-            quantized = quantization.mode == .none ? nil
+            // `none` of a model trained in float32 is the network itself (bit for bit eval's); of one trained
+            // in fp16 or bf16, the float32 arithmetic of the exported file rather than the autocast emulation.
+            quantized = quantization.mode == .none && network.precision == .fp32 ? nil
                 : QuantizedInference(model: model, weights: weights, rowCapacity: batchCapacity)
         } else {
             self.quantization = nil
