@@ -43,6 +43,8 @@ public final class Trainer {
     /// The loss scaler of a mixed-precision run with `training.loss_scale` dynamic or a number; nil
     /// otherwise.
     public internal(set) var gradScaler: GradScaler?
+    /// The pruning masks and their schedule when `pruning.method` is set; nil otherwise.
+    public let pruner: Pruner?
     /// Rows per evaluation pass (larger than a typical batch: evaluation keeps no gradients).
     static let evaluationRows = 1024
 
@@ -96,6 +98,12 @@ public final class Trainer {
         plateau = configuration.makePlateau()
         earlyStopping = configuration.makeEarlyStopping()
         gradScaler = GradScaler(configuration.training.lossScale)
+        if let method = configuration.pruning.method {
+            pruner = Pruner(configuration.pruning, method: method, parameters: network.parameters,
+                            epochs: configuration.training.epochs, stepsPerEpoch: stepsPerEpoch)
+        } else {
+            pruner = nil
+        }
         clipping = GradientClipping(maxNorm: configuration.training.clip.norm.map(Float.init),
                                     maxValue: configuration.training.clip.value.map(Float.init))
         l1 = Float(configuration.regularization.l1)
@@ -236,13 +244,15 @@ public final class Trainer {
     }
 
     /// One optimizer step on the training rows `order[range]` at the learning rate and momentum of
-    /// `values`: gather and normalise, augment, forward, loss (added to `sums`), backward, then
-    /// [unscale], L1, clipping and the optimizer's update. Returns the global gradient norm before
+    /// `values`: [prune, on the pruning schedule's steps], gather and normalise, augment, forward, loss
+    /// (added to `sums`), backward, then [unscale], [g ⊙ mask], L1, clipping, the optimizer's update
+    /// and [θ ⊙ mask] (see `Pruner`). Returns the global gradient norm before
     /// clipping, or nil when the loss scaler skipped the step for inf/NaN gradients. Throws
     /// `.diverged`, naming `epoch` and `batch`, when the loss or the gradient norm stops being finite
     /// (before the optimizer step, so the weights stay finite).
     func step(rows order: UnsafeBufferPointer<Int32>, range: Range<Int>, values: ScheduledValues, sums: inout LossSums,
               epoch: Int, batch: Int) throws(NNTrainError) -> Double? {
+        pruner?.prepareStep(stepCount: stepCount, optimizer: optimizer)
         try trainLoader.withBatch(order: order, range: range) { (x, targets) throws(NNTrainError) in
             let targets = augment(x, targets)
             let output = network.forward(x, training: true)
@@ -256,6 +266,7 @@ public final class Trainer {
             network.backward(input: x)
         }
         guard try unscaleGradients(epoch: epoch, step: batch) else { return nil }
+        pruner?.maskGradients()
         let parameters = network.parameters
         if l1 > 0 {
             L1Penalty.addGradient(lambda: l1, parameters: parameters.values.base, gradients: parameters.gradients.base,
@@ -268,6 +279,7 @@ public final class Trainer {
         }
         optimizer.step(parameters: parameters.values.storage, gradients: UnsafeBufferPointer(parameters.gradients.storage),
                        learningRate: Float(values.learningRate), momentum: values.momentum)
+        pruner?.maskWeights()
         return norm
     }
 
