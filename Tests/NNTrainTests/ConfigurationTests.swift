@@ -540,6 +540,14 @@ extension ConfigurationTests {
                 logging:
                   every_n_steps: 0
                   # precision_stats: false (applies only to fp16, bf16)
+                pruning:
+                  # scope: layer (applies only to magnitude)
+                  # sparsity: 0.5 (applies only to magnitude, neurons)
+                  # schedule: gradual (applies only to magnitude, neurons)
+                  # start_epoch: 1 (applies only to magnitude, neurons)
+                  # every_n_steps: 100 (applies only to magnitude, neurons)
+                  # initial_sparsity: 0.0 (applies only to magnitude, neurons)
+                  # include_output: false (applies only to magnitude)
                 output:
                   plots: true
 
