@@ -257,3 +257,77 @@ import Testing
         #expect(Self.configError("pruning:\n  method: magnitude\n  sparsity: 0.9\n  scope: global\n") == nil)
     }
 }
+
+/// neurons pruning's smaller network at inference (`InferenceModel.droppingPrunedUnits`).
+@Suite struct PrunedInferenceTests {
+    /// y = f(Wx + b) layer by layer, in Double: the written formula, independent of the kernels.
+    static func outputs(_ layers: [InferenceModel.Layer], _ x: [Double]) -> [Double] {
+        var values = x
+        for layer in layers {
+            values = (0..<layer.outputs).map { j in
+                var z = Double(layer.bias[j])
+                for i in 0..<layer.inputs { z += Double(layer.weight[j * layer.inputs + i]) * values[i] }
+                switch layer.activation {
+                case .relu: return max(z, 0)
+                case .tanh: return Foundation.tanh(z)
+                default: return z
+                }
+            }
+        }
+        return values
+    }
+
+    /// 2→3→2→1: unit 1 of the first layer (a zero row, bias 0.7, relu: constant 0.7) and unit 0 of
+    /// the second (tanh of its bias −0.4) are dropped. The next layers' columns are left non-zero,
+    /// so the fold into their biases is what keeps the outputs equal.
+    @Test func theShrunkModelComputesTheMaskedNetwork() {
+        let layers = [
+            InferenceModel.Layer(inputs: 2, outputs: 3, weight: [1, -2, 0, 0, 0.5, 0.25], bias: [0.1, 0.7, -0.3],
+                                 activation: .relu),
+            InferenceModel.Layer(inputs: 3, outputs: 2, weight: [0, 0, 0, 0.3, -1.5, 2], bias: [-0.4, 0.2],
+                                 activation: .tanh),
+            InferenceModel.Layer(inputs: 2, outputs: 1, weight: [0.9, -1.1], bias: [0.05], activation: .identity),
+        ]
+        let shrunk = InferenceModel.droppingPrunedUnits(layers, pruned: [0: [1], 1: [0]])
+        #expect(shrunk.map(\.outputs) == [2, 1, 1])
+        #expect(shrunk.map(\.inputs) == [2, 2, 1])
+        #expect(shrunk[1].weight == [0.3, 2])
+        // Layer 1's bias gains −1.5 · relu(0.7); layer 2's gains 0.9 · tanh(−0.4).
+        #expect(abs(Double(shrunk[1].bias[0]) - (0.2 - 1.5 * 0.7)) < 1e-6)
+        #expect(abs(Double(shrunk[2].bias[0]) - (0.05 + 0.9 * Foundation.tanh(-0.4))) < 1e-6)
+        for x in [[0.0, 0.0], [1.0, -1.0], [-2.5, 0.75], [3.0, 4.0]] {
+            let full = Self.outputs(layers, x)[0], small = Self.outputs(shrunk, x)[0]
+            #expect(abs(full - small) < 1e-6, "x = \(x)")
+        }
+        #expect(InferenceModel.prunedUnits(layers, masks: ["layers.0.weight_mask": [1, 1, 0, 0, 1, 1],
+                                                           "layers.1.weight_mask": [0, 0, 0, 1, 0, 1]]) == [0: [1], 1: [0]])
+    }
+
+    /// A trained neurons-pruned checkpoint exports a smaller model whose outputs are the network's.
+    @Test func aPrunedCheckpointExportsReducedWidths() throws {
+        var config = PruningTests.prunedConfig(.neurons)
+        config.model.dropout = 0
+        config.earlyStopping.restoreBest = false
+        let data = ResumeTests.classificationData()
+        let trainer = Trainer(configuration: config, data: data)
+        try trainer.train()
+        let checkpoint = try Checkpoint(trainer: trainer, bestRecord: nil, reason: .final)
+        let bytes = CheckpointFile.encode(try checkpoint.contents())
+        let model = try InferenceModel(checkpoint: try Checkpoint(contents: CheckpointFile.verify(bytes, path: "c"),
+                                                                  path: "c"), fingerprint: "0", path: "c")
+        // 60% of 24 and 12 units: round(14.4) = 14 and round(7.2) = 7 pruned.
+        #expect(model.layers.map(\.outputs) == [10, 5, 4])
+        #expect(model.architecture.hasSuffix("(pruned: 16-10-5-4)"))
+        let network = trainer.network
+        let x = (0..<(3 * 16)).map { Float($0 % 7) * 0.25 - 0.5 }
+        let input = FloatBuffer(count: x.count)
+        for (index, value) in x.enumerated() { input.storage[index] = value }
+        let output = network.forward(input.matrix(rows: 3, columns: 16), training: false)
+        for row in 0..<3 {
+            let small = Self.outputs(model.layers, (0..<16).map { Double(x[row * 16 + $0]) })
+            for column in 0..<4 {
+                #expect(abs(small[column] - Double(output[row, column])) < 1e-4, "row \(row), output \(column)")
+            }
+        }
+    }
+}

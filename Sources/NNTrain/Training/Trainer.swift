@@ -4,14 +4,16 @@ import Foundation
 /// The training loop. For each epoch: shuffle the training rows with the seeded generator, then
 /// per batch
 ///
-///     beforeStep → gather + normalise rows → augment → forward → loss, ∂L/∂output [× S] → backward
-///       [→ unscale, skip on inf/NaN] → L1 → clip → lr, momentum = schedule(position) → optimizer step
-///       → afterStep → shouldStop
+///     beforeStep → [prune] → gather + normalise rows → augment → forward → loss, ∂L/∂output [× S] → backward
+///       [→ unscale, skip on inf/NaN] [→ g ⊙ mask] → L1 → clip → lr, momentum = schedule(position) → optimizer step
+///       [→ θ ⊙ mask] → afterStep → shouldStop
 ///
 /// then evaluate the validation split, step reduce_on_plateau and early stopping, and tell the
 /// observers (`epochFinished`). The named hooks are `observers`' (see `TrainingObserver`): what
 /// watches or steers training plugs in there, not as a parameter of the loop. The bracketed parts
-/// are mixed precision's (`training.precision` fp16 or bf16, see `Precision` and `GradScaler`): a
+/// are mixed precision's (`training.precision` fp16 or bf16, see `Precision` and `GradScaler`) and pruning's
+/// (`pruner`, see `Pruner`: its masks act between back-propagation and clipping, and are checkpoint state,
+/// so the trainer owns it rather than an observer): a
 /// skipped step leaves weights, optimizer state and `stepCount` as they were. So per-batch schedules and the
 /// warm-up count only the steps taken, as Hugging Face Accelerate's AcceleratedScheduler does (it
 /// does not step the schedule after a skipped optimizer step; PyTorch's bare AMP recipe calls
