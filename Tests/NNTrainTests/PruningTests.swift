@@ -256,6 +256,14 @@ import Testing
         #expect(Self.configError("pruning:\n  sparsity: 1\n")?.hasPrefix("p.yaml:2: pruning.sparsity") == true)
         #expect(Self.configError("pruning:\n  method: magnitude\n  sparsity: 0.9\n  scope: global\n") == nil)
     }
+
+    /// A resume may move the schedule (as it may the learning rate) but not change which weights are masked.
+    @Test func aResumeKeepsWhatIsMasked() {
+        let (refused, allowed) = Configuration.classifyForResume(
+            ["pruning.method", "pruning.scope", "pruning.include_output", "pruning.sparsity", "pruning.end_epoch"])
+        #expect(refused == ["pruning.method", "pruning.scope", "pruning.include_output"])
+        #expect(allowed == ["pruning.sparsity", "pruning.end_epoch"])
+    }
 }
 
 /// neurons pruning's smaller network at inference (`InferenceModel.droppingPrunedUnits`).
