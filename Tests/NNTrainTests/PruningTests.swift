@@ -339,3 +339,28 @@ import Testing
         }
     }
 }
+
+extension PrunedInferenceTests {
+    /// `nntrain inspect` of a neurons-pruned checkpoint: each mask's fraction of zeros and the widths
+    /// left at inference, counted by hand: layer 0 loses 14 of 24 rows of 16 (and nothing else),
+    /// layer 1 7 of 12 rows of 24 plus the 14 pruned input columns in the 5 rows kept, layer 2 the
+    /// 7 columns in its 4 rows.
+    @Test func inspectShowsSparsityAndWidths() throws {
+        var config = PruningTests.prunedConfig(.neurons)
+        config.earlyStopping.restoreBest = false
+        let trainer = Trainer(configuration: config, data: ResumeTests.classificationData())
+        try trainer.train()
+        let checkpoint = try Checkpoint(trainer: trainer, bestRecord: nil, reason: .final)
+        let figures = try #require(CheckpointDescription.pruningFigures(checkpoint, method: .neurons))
+        #expect(figures.layers.map(\.name) == ["layers.0.weight", "layers.1.weight", "layers.2.weight"])
+        let zeros = [14 * 16, 7 * 24 + 5 * 14, 4 * 7], sizes = [24 * 16, 12 * 24, 4 * 12]
+        #expect(figures.layers.map(\.sparsity) == zip(zeros, sizes).map { Double($0) / Double($1) })
+        #expect(figures.sparsity == Double(zeros.reduce(0, +)) / Double(sizes.reduce(0, +)))
+        #expect(figures.hiddenWidths == [10, 5])
+        #expect(CheckpointDescription.pruningFigures(checkpoint, method: nil) == nil)
+        let text = CheckpointDescription(checkpoint: checkpoint, configuration: trainer.configuration, path: "c.bin",
+                                         fileBytes: 0, formatVersion: 1).text()
+        #expect(text.contains("\npruning: neurons, 68.1% of the masked weights pruned (layers.0.weight 58.3%, "
+            + "layers.1.weight 82.6%, layers.2.weight 58.3%); hidden widths at inference 10-5\n"))
+    }
+}
