@@ -364,3 +364,21 @@ extension PrunedInferenceTests {
             + "layers.1.weight 82.6%, layers.2.weight 58.3%); hidden widths at inference 10-5\n"))
     }
 }
+
+extension PruningTests {
+    /// metrics.csv's sparsity columns: the overall figure, then one per pruned layer, from each epoch's
+    /// masks; epochs before the first pruning step show 0.
+    @Test func metricsCarryTheSparsity() throws {
+        let config = Self.prunedConfig(.magnitude)
+        let trainer = Trainer(configuration: config, data: ResumeTests.classificationData())
+        let history = try trainer.train()
+        let pruner = try #require(trainer.pruner)
+        let columns = MetricsLog.Columns(classification: true, prunedLayers: pruner.layers.map(\.index))
+        #expect(MetricsLog.header(columns).hasSuffix(",samples_per_second,sparsity,sparsity_0,sparsity_1"))
+        #expect(history.first?.pruning == PruningMetrics(sparsity: 0, layers: [0, 0]))
+        #expect(history.last?.pruning == pruner.metrics)
+        let row = MetricsLog.row(try #require(history.last), columns).split(separator: ",").suffix(3).map(String.init)
+        #expect(row == ["\(pruner.overallSparsity)"] + pruner.layers.map { "\(pruner.sparsity(of: $0))" })
+        #expect(pruner.overallSparsity > 0.5)
+    }
+}

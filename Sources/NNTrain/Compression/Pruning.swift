@@ -248,6 +248,11 @@ public final class Pruner {
         return total == 0 ? 0 : Double(zeros) / Double(total)
     }
 
+    /// The masks' figures now, for metrics.csv.
+    public var metrics: PruningMetrics {
+        PruningMetrics(sparsity: overallSparsity, layers: layers.map { sparsity(of: $0) })
+    }
+
     /// Before the step that follows `stepCount` steps: on a pruning step, prunes to the schedule's
     /// sparsity and zeroes the newly pruned weights and their optimizer state. Returns whether it pruned.
     @discardableResult

@@ -242,7 +242,8 @@ public final class Trainer {
                 lossScale: gradScaler.map { Double($0.scale) },
                 skippedSteps: (gradScaler?.skippedSteps ?? 0) - progress.skippedAtStart,
                 gradientUnderflow: network.gradientRoundingCounts?.underflowFraction,
-                gradientOverflow: network.gradientRoundingCounts?.overflowFraction))
+                gradientOverflow: network.gradientRoundingCounts?.overflowFraction),
+            pruning: pruner?.metrics)
     }
 
     /// One optimizer step on the training rows `order[range]` at the learning rate and momentum of
