@@ -16,7 +16,8 @@ import Testing
         "training.clip.value": "1", "training.max_seconds": "60", "early_stopping.monitor": "train_loss",
         "early_stopping.mode": "max", "early_stopping.patience": "3", "checkpoint.monitor": "train_loss",
         "checkpoint.mode": "max", "output.dir": "out", "data.files.train_images": "a", "data.files.train_labels": "b",
-        "data.files.test_images": "c", "data.files.test_labels": "d",
+        "data.files.test_images": "c", "data.files.test_labels": "d", "pruning.method": "magnitude",
+        "pruning.end_epoch": "1",
     ]
 
     /// What a choice needs besides (unless it is the key unset): idx has no default folder, csv needs its target.

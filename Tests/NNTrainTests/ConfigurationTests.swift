@@ -125,7 +125,7 @@ extension ConfigurationTests {
             let conditions = Configuration.keys.valueEntries.compactMap(\.key.condition)
             #expect(Set(conditions.map(\.keyPath)) == [
                 "data.dataset", "model.activation", "model.init", "loss", "optimizer.name", "scheduler.name",
-                "training.precision",
+                "training.precision", "pruning.method",
             ])
             for condition in conditions {
                 for choice in condition.choices {
@@ -160,7 +160,8 @@ extension ConfigurationTests {
         @Test func unknownTopLevelKeySuggestsTheNearestKey() {
             #expect(configError("seed: 1\ndata: {}\noptimiser:\n  lr: 0.1\n") ==
                 "configs/x.txt:3: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output "
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
+                + "pruning, output "
                 + "(did you mean 'optimizer'?)")
         }
 
@@ -174,7 +175,8 @@ extension ConfigurationTests {
         @Test func unknownKeyOfAnotherSectionSaysWhereItBelongs() {
             #expect(configError("seed: 1\nlr: 0.1\n") ==
                 "configs/x.txt:2: unknown key 'lr' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output "
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
+                + "pruning, output "
                 + "('lr' belongs in section 'optimizer')")
             #expect(configError("model:\n  loss: mse\n") ==
                 "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation, leaky_slope, "
@@ -184,7 +186,8 @@ extension ConfigurationTests {
         @Test func unknownKeyFarFromEveryKeyHasNoSuggestion() {
             #expect(configError("colour: red\n") ==
                 "configs/x.txt:1: unknown key 'colour' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output")
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
+                + "pruning, output")
         }
 
         @Test func textWhereAnIntegerBelongs() {
@@ -416,7 +419,8 @@ extension ConfigurationTests {
         @Test func unknownKeyInOverride() {
             #expect(configError("seed: 1\n", overrides: ["optimiser.lr=1"]) ==
                 "--set optimiser.lr=1: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output "
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
+                + "pruning, output "
                 + "(did you mean 'optimizer'?)")
             #expect(configError("seed: 1\n", overrides: ["training.epoch=1"]) ==
                 "--set training.epoch=1: unknown key 'epoch' in section 'training'; "
@@ -536,6 +540,14 @@ extension ConfigurationTests {
                 logging:
                   every_n_steps: 0
                   # precision_stats: false (applies only to fp16, bf16)
+                pruning:
+                  # scope: layer (applies only to magnitude)
+                  # sparsity: 0.5 (applies only to magnitude, neurons)
+                  # schedule: gradual (applies only to magnitude, neurons)
+                  # start_epoch: 1 (applies only to magnitude, neurons)
+                  # every_n_steps: 100 (applies only to magnitude, neurons)
+                  # initial_sparsity: 0.0 (applies only to magnitude, neurons)
+                  # include_output: false (applies only to magnitude)
                 output:
                   plots: true
 

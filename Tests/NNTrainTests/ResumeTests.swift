@@ -116,6 +116,7 @@ import Testing
         #expect(withoutTimings(a.history) == withoutTimings(b.history))
         #expect(a.optimizer == b.optimizer && a.plateau == b.plateau && a.gradScaler == b.gradScaler)
         #expect(a.stepCount == b.stepCount && a.ending == b.ending && a.restoredEpoch == b.restoredEpoch)
+        #expect(a.pruningMasks == b.pruningMasks)
     }
 
     /// Stops mid-epoch (steps 3 and 7 of 5-step epochs), at an epoch's end (step 10, the last of

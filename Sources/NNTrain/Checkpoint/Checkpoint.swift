@@ -12,6 +12,7 @@ import Foundation
 ///     norms.<i>.weight, .bias, .running_mean, .running_var     F32   each batch norm
 ///     best.<name>                                              F32   restore_best's model
 ///     optimizer.<buffer>                  [parameter count]    F32   exp_avg, exp_avg_sq, momentum_buffer, …
+///     pruning.layers.<i>.weight_mask      [out · in]           F32   1 kept, 0 pruned (pruning only; torch's name)
 ///     rng.shuffle, rng.augment [4], rng.dropout [layers, 4]    U64   xoshiro256** states
 ///     data.order                          [training rows]      I32   the epoch's order of rows
 ///     normalizer.shift, normalizer.scale  [features]           F32   x' = (x − shift) · scale
@@ -199,6 +200,9 @@ extension Checkpoint {
         for (name, buffer) in state.optimizer.buffers.sorted(by: { $0.key < $1.key }) where !buffer.isEmpty {
             tensors.append(("optimizer." + name, SafeTensors.Tensor(buffer)))
         }
+        for (name, mask) in state.pruningMasks.sorted(by: { $0.key < $1.key }) {
+            tensors.append(("pruning." + name, SafeTensors.Tensor(mask)))
+        }
         tensors.append(("rng.shuffle", SafeTensors.Tensor(Self.words(state.shuffleRandom))))
         tensors.append(("rng.augment", SafeTensors.Tensor(Self.words(state.augmentRandom))))
         if !state.dropoutRandoms.isEmpty {
@@ -297,6 +301,13 @@ extension Checkpoint {
             }
             buffers[String(name.dropFirst("optimizer.".count))] = buffer.elements(as: Float.self)
         }
+        var masks: [String: [Float]] = [:]
+        for (name, mask) in file.tensors where name.hasPrefix("pruning.") {
+            guard mask.dtype == .f32 else {
+                throw fail("tensor '\(name)' is \(mask.dtype.rawValue); expected F32 (a pruning mask of zeros and ones)")
+            }
+            masks[String(name.dropFirst("pruning.".count))] = mask.elements(as: Float.self)
+        }
         let dropoutWords = file["rng.dropout"] == nil ? [] : try tensor("rng.dropout", .u64).elements(as: UInt64.self)
         guard dropoutWords.count % 4 == 0 else {
             throw fail("tensor 'rng.dropout' holds \(dropoutWords.count) words; expected 4 per layer")
@@ -354,7 +365,7 @@ extension Checkpoint {
                 },
                 order: try tensor("data.order", .i32).elements(as: Int32.self), progress: scalars.progress,
                 roundingCounts: scalars.roundingCounts, history: try decoded(Key.history, as: [EpochMetrics].self),
-                ending: scalars.ending, restoredEpoch: scalars.restoredEpoch),
+                ending: scalars.ending, restoredEpoch: scalars.restoredEpoch, pruningMasks: masks),
             configurationYAML: try text(Key.config), nntrainVersion: try text(Key.version), parameterLayout: layout,
             batchNormNames: normNames, architecture: try text(Key.architecture),
             normalizer: Normalizer(shift: shift, scale: scale), classNames: try decoded(Key.classNames, as: [String].self),

@@ -43,6 +43,22 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
     public var classNames: [String]
     /// μ and σ of a standardised regression target (y = σ·z + μ); nil without one.
     public var targetScaling: TargetScalingFigures?
+    /// The pruning masks' figures; nil for a run without pruning (or before its first pruning step).
+    public var pruning: PruningFigures?
+
+    /// What `pruning:` has masked so far: the fraction of each pruned weight tensor that is zero by its
+    /// mask, of all of them together, and for neurons the hidden widths the model has at inference.
+    public struct PruningFigures: Equatable, Sendable, Encodable {
+        public var method: String
+        public var sparsity: Double
+        public var layers: [LayerSparsity]
+        public var hiddenWidths: [Int]?
+    }
+
+    public struct LayerSparsity: Equatable, Sendable, Encodable {
+        public var name: String
+        public var sparsity: Double
+    }
 
     public struct TargetScalingFigures: Equatable, Sendable, Encodable {
         public var mean: Float
@@ -103,6 +119,7 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
         earlyStoppingBest = state.earlyStopping.flatMap { stopping in
             stopping.best.map { MonitoredBest(monitor: stopping.monitor.rawValue, value: $0, epoch: stopping.bestEpoch) }
         }
+        pruning = Self.pruningFigures(checkpoint, method: configuration.pruning.method)
         dataset = configuration.data.dataset.rawValue
         dataPath = configuration.data.path
         trainingRows = state.order.count
@@ -118,6 +135,31 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
     }
 
     /// The description for a person at a terminal, one fact a line.
+    /// The masks' figures of `checkpoint` (nil without masks): zeros over entries, per mask in the order of
+    /// the parameters, and for neurons the hidden units whose mask row is not all zero.
+    static func pruningFigures(_ checkpoint: Checkpoint, method: PruningMethod?) -> PruningFigures? {
+        let masks = checkpoint.state.pruningMasks
+        guard let method, !masks.isEmpty else { return nil }
+        var layers: [LayerSparsity] = [], zeros = 0, total = 0
+        var widths: [Int] = []
+        let weights = checkpoint.parameterLayout.filter { $0.name.hasSuffix(".weight") && $0.name.hasPrefix("layers.") }
+        for (index, (name, shape)) in weights.enumerated() {
+            guard let mask = masks[name + "_mask"] else { continue }
+            let pruned = mask.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
+            layers.append(LayerSparsity(name: name, sparsity: mask.isEmpty ? 0 : Double(pruned) / Double(mask.count)))
+            zeros += pruned
+            total += mask.count
+            if method == .neurons, index < weights.count - 1, shape.count == 2, shape[0] * shape[1] == mask.count {
+                let columns = shape[1]
+                widths.append((0..<shape[0]).filter { row in
+                    !mask[(row * columns)..<((row + 1) * columns)].allSatisfy { $0 == 0 }
+                }.count)
+            }
+        }
+        return PruningFigures(method: method.rawValue, sparsity: total == 0 ? 0 : Double(zeros) / Double(total),
+                              layers: layers, hiddenWidths: method == .neurons ? widths : nil)
+    }
+
     public func text() -> String {
         var lines = [
             "\(path): nntrain checkpoint, format version \(formatVersion), written by nntrain \(nntrainVersion), "
@@ -125,6 +167,12 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
             "model: \(architecture), \(parameters) parameters in \(parameterTensors.count) tensors",
             "written: \(position) (\(reason)), \(steps) optimizer steps" + (ended.map { "; training \($0)" } ?? ""),
         ]
+        if let pruning {
+            let layers = pruning.layers.map { "\($0.name) \(percent($0.sparsity))" }.joined(separator: ", ")
+            let widths = pruning.hiddenWidths.map { "; hidden widths at inference " + $0.map(String.init).joined(separator: "-") }
+            lines.append("pruning: \(pruning.method), \(percent(pruning.sparsity)) of the masked weights pruned (\(layers))"
+                + (widths ?? ""))
+        }
         if let lastEpoch {
             lines.append("epoch \(lastEpoch.epoch): lr \(figure(lastEpoch.lr)), train_loss \(figure(lastEpoch.trainLoss))"
                 + (lastEpoch.valLoss.map { ", val_loss \(figure($0))" } ?? ""))
@@ -169,4 +217,5 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
 
     /// A figure as the console prints it (4 significant digits); `--json` keeps full precision.
     private func figure(_ value: Double) -> String { ConsoleFormat.significant(value) }
+    private func percent(_ fraction: Double) -> String { String(format: "%.1f%%", 100 * fraction) }
 }

@@ -261,6 +261,37 @@ extension Configuration {
                      help: "grad_underflow, grad_overflow columns in metrics.csv")
                 .onlyWhen("training.precision", is: Precision.fp16, .bf16),
         ]),
+        .section("pruning", help: "masks over the linear layers' weights, as torch.nn.utils.prune's (never biases or "
+            + "norm parameters); on when method is given", [
+            .optionalChoice("method", \.pruning.method,
+                            help: "magnitude: the weights of least |w| (l1_unstructured); neurons: whole hidden units of "
+                                + "least L2 norm of their incoming weights (ln_structured n=2, dim=0) and the next "
+                                + "layer's inputs from them")
+                .whenUnset("off"),
+            .choice("scope", \.pruning.scope,
+                    help: "layer: each layer pruned to the sparsity; global: one threshold over all pruned weights "
+                        + "(global_unstructured)")
+                .onlyWhen("pruning.method", is: PruningMethod.magnitude),
+            .number("sparsity", \.pruning.sparsity, .atLeastZeroBelowOne,
+                    help: "the final fraction of weights (neurons: of each hidden layer's units) pruned (amount)")
+                .onlyWhen("pruning.method", is: PruningMethod.magnitude, .neurons),
+            .choice("schedule", \.pruning.schedule,
+                    help: "once: prune to sparsity at start_epoch; gradual: Zhu & Gupta's cubic ramp from "
+                        + "initial_sparsity to sparsity between start_epoch and end_epoch, then fine-tune")
+                .onlyWhen("pruning.method", is: PruningMethod.magnitude, .neurons),
+            .integer("start_epoch", \.pruning.startEpoch, atLeast: 1, help: "the epoch before whose first step pruning starts")
+                .onlyWhen("pruning.method", is: PruningMethod.magnitude, .neurons),
+            .optionalInteger("end_epoch", \.pruning.endEpoch, atLeast: 1,
+                             help: "gradual: the epoch within which sparsity is reached; the masks stay fixed after it")
+                .onlyWhen("pruning.method", is: PruningMethod.magnitude, .neurons).whenUnset("training.epochs"),
+            .integer("every_n_steps", \.pruning.everyNSteps, atLeast: 1, help: "gradual: optimizer steps between pruning steps")
+                .onlyWhen("pruning.method", is: PruningMethod.magnitude, .neurons),
+            .number("initial_sparsity", \.pruning.initialSparsity, .atLeastZeroBelowOne,
+                    help: "gradual: the sparsity of the first pruning step (s_i)")
+                .onlyWhen("pruning.method", is: PruningMethod.magnitude, .neurons),
+            .boolean("include_output", \.pruning.includeOutput, help: "also prune the output layer's weights")
+                .onlyWhen("pruning.method", is: PruningMethod.magnitude),
+        ]),
         .section("output", [
             .optionalPath("dir", \.output.dir, help: "the run directory").whenUnset("runs/<config file name without extension>"),
             .boolean("plots", \.output.plots, help: "draw curves.svg into the run directory when training ends"),

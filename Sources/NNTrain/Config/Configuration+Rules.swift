@@ -36,6 +36,37 @@ extension Configuration {
         try resolveScheduler(given: given, file: file)
         try resolveEarlyStopping(given: given, file: file)
         try resolveCheckpointBest(given: given, file: file)
+        try checkPruning(given: given, file: file)
+    }
+
+    /// Pruning's epochs lie within training (start_epoch <= end_epoch <= training.epochs), the ramp
+    /// rises (initial_sparsity <= sparsity), and gradual's keys are not given to once.
+    private func checkPruning(given: [String: ConfigValue], file: String) throws(NNTrainError) {
+        guard pruning.method != nil else { return }
+        func source(_ key: String) -> ConfigSource { given["pruning." + key]?.source ?? .file(path: file, line: nil) }
+        if pruning.schedule == .once {
+            for key in ["end_epoch", "every_n_steps", "initial_sparsity"] {
+                if let value = given["pruning." + key] {
+                    throw value.problem("applies only to pruning.schedule gradual; once prunes at start_epoch")
+                }
+            }
+        }
+        if pruning.startEpoch > training.epochs {
+            throw source("start_epoch").error("pruning.start_epoch is \(pruning.startEpoch) but training.epochs is "
+                + "\(training.epochs); expected at most \(training.epochs)")
+        }
+        if let end = pruning.endEpoch, end < pruning.startEpoch || end > training.epochs {
+            throw source("end_epoch").error("pruning.end_epoch is \(end); expected from start_epoch (\(pruning.startEpoch)) "
+                + "to training.epochs (\(training.epochs))")
+        }
+        if pruning.initialSparsity > pruning.sparsity {
+            throw source("initial_sparsity").error("pruning.initial_sparsity \(pruning.initialSparsity) exceeds "
+                + "pruning.sparsity \(pruning.sparsity); expected at most \(pruning.sparsity)")
+        }
+        if pruning.method == .neurons, model.hidden.isEmpty {
+            throw source("method").error("pruning.method neurons prunes hidden units but model.hidden is []; "
+                + "expected hidden layers or method: magnitude")
+        }
     }
 
     /// The most parameters a model may have: 2^28, 1 GiB of float32 (training keeps three to five

@@ -22,6 +22,7 @@ public struct Configuration: Equatable, Sendable {
     public var checkpoint = CheckpointSection()
     public var logging = LoggingSection()
     public var output = OutputSection()
+    public var pruning = PruningSection()
     /// Where the file or a `--set` gave each key, for the errors of the checks made once the data is
     /// loaded; no part of the configuration's value (see `KeySources`).
     var keySources = KeySources()
@@ -293,6 +294,28 @@ public struct Configuration: Equatable, Sendable {
         /// In mixed precision, also log the fractions of activation-gradient values that underflowed
         /// to zero or overflowed to infinity when rounded (metrics.csv `grad_underflow`, `grad_overflow`).
         public var precisionStats = false
+        public init() {}
+    }
+
+    /// Pruning of the linear layers' weights (see `Pruner`): on when `method` is given.
+    public struct PruningSection: Equatable, Sendable {
+        /// magnitude (unstructured) or neurons (whole hidden units); nil is off.
+        public var method: PruningMethod? = nil
+        /// magnitude: rank each layer's weights alone, or all pruned weights together.
+        public var scope: PruningScope = .layer
+        /// The final fraction pruned, s_f, in [0, 1).
+        public var sparsity: Double = 0.5
+        public var schedule: PruningScheduleKind = .gradual
+        /// The epoch before whose first step pruning starts, ≥ 1.
+        public var startEpoch: Int = 1
+        /// gradual: the epoch within which the final sparsity is reached; nil is training.epochs.
+        public var endEpoch: Int? = nil
+        /// gradual: Δt, optimizer steps between pruning steps.
+        public var everyNSteps: Int = 100
+        /// gradual: s_i, the sparsity of the first pruning step.
+        public var initialSparsity: Double = 0
+        /// magnitude: prune the output layer's weights too.
+        public var includeOutput = false
         public init() {}
     }
 

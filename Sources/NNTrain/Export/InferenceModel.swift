@@ -109,6 +109,11 @@ public struct InferenceModel: Sendable, Equatable {
         }
         var architecture = checkpoint.architecture
         if !checkpoint.batchNormNames.isEmpty { architecture += ", batch norm (folded)" }
+        if configuration.pruning.method == .neurons {
+            layers = Self.droppingPrunedUnits(layers, pruned: Self.prunedUnits(layers, masks: checkpoint.state.pruningMasks))
+            architecture += " (pruned: " + ([layers.first?.inputs ?? 0] + layers.map(\.outputs)).map(String.init)
+                .joined(separator: "-") + ")"
+        }
         self.init(normalizer: checkpoint.normalizer, layers: layers, targetScaling: checkpoint.targetScaling,
                   schema: checkpoint.inputSchema, classNames: checkpoint.classNames, architecture: architecture,
                   trainedWith: checkpoint.nntrainVersion, fingerprint: fingerprint)
@@ -126,5 +131,64 @@ public struct InferenceModel: Sendable, Equatable {
         }
         folded.activation = norm.activation
         return folded
+    }
+
+    /// The hidden units `neurons` pruning removed, by layer index: the rows of `layers.<k>.weight_mask`
+    /// that are all zero, for every layer but the last (whose outputs are the model's).
+    static func prunedUnits(_ layers: [Layer], masks: [String: [Float]]) -> [Int: Set<Int>] {
+        var pruned: [Int: Set<Int>] = [:]
+        for (k, layer) in layers.enumerated().dropLast() {
+            guard let mask = masks["layers.\(k).weight_mask"], mask.count == layer.outputs * layer.inputs else { continue }
+            let rows = (0..<layer.outputs).filter { j in
+                mask[(j * layer.inputs)..<((j + 1) * layer.inputs)].allSatisfy { $0 == 0 }
+            }
+            if !rows.isEmpty { pruned[k] = Set(rows) }
+        }
+        return pruned
+    }
+
+    /// `layers` without the hidden units `pruned` names, computing the same function. A pruned unit j
+    /// of layer k has a zero weight row, so its output is the constant c_j = f(b'_j) (b' its bias after
+    /// batch-norm folding, f layer k's activation, computed by the network's own kernel); layer k+1
+    /// then receives W_{k+1}[:, j]·c_j whatever the input, which is added to its bias, and row j of
+    /// layer k and column j of layer k+1 are dropped: y_{k+1} = W'x' + (b + Σ_j W[:, j]·c_j). With
+    /// the next layer's columns masked as `Pruner` masks them the added term is zero; the fold makes
+    /// the result exact whatever the columns hold (up to the order of the float sums). A layer keeps
+    /// at least one unit.
+    static func droppingPrunedUnits(_ layers: [Layer], pruned: [Int: Set<Int>]) -> [Layer] {
+        var layers = layers
+        for k in pruned.keys.sorted() where k + 1 < layers.count {
+            let layer = layers[k], next = layers[k + 1]
+            var dropped = (pruned[k] ?? []).filter { $0 < layer.outputs }
+            if dropped.count == layer.outputs, let keep = dropped.min() { dropped.remove(keep) }
+            guard !dropped.isEmpty else { continue }
+            let kept = (0..<layer.outputs).filter { !dropped.contains($0) }
+            var nextBias = next.bias.map(Double.init)
+            for j in dropped.sorted() {
+                let constant = Double(layer.activation.value(at: layer.bias[j]))
+                for output in 0..<next.outputs {
+                    nextBias[output] += Double(next.weight[output * next.inputs + j]) * constant
+                }
+            }
+            layers[k] = Layer(inputs: layer.inputs, outputs: kept.count,
+                              weight: kept.flatMap { j in layer.weight[(j * layer.inputs)..<((j + 1) * layer.inputs)] },
+                              bias: kept.map { layer.bias[$0] }, activation: layer.activation)
+            let nextWeight = (0..<next.outputs).flatMap { output in kept.map { next.weight[output * next.inputs + $0] } }
+            layers[k + 1] = Layer(inputs: kept.count, outputs: next.outputs, weight: nextWeight,
+                                  bias: nextBias.map(Float.init), activation: next.activation)
+        }
+        return layers
+    }
+}
+
+extension Activation {
+    /// f(z) for one value, by the kernel the network runs (fp32): z = 0 plus a bias of `z`.
+    func value(at z: Float) -> Float {
+        var output: Float = 0
+        var bias = z
+        withUnsafeMutablePointer(to: &output) { pointer in
+            applyWithBias(MatrixView(base: pointer, rows: 1, columns: 1), bias: &bias, preActivation: nil, precision: .fp32)
+        }
+        return output
     }
 }

@@ -22,11 +22,16 @@ public final class MetricsLog {
         public var mixedPrecision = false
         /// `grad_underflow` and `grad_overflow`.
         public var precisionStats = false
+        /// With pruning, the linear layers whose weights are masked (their indices): `sparsity` (all of
+        /// them) and `sparsity_<index>` for each; empty without pruning.
+        public var prunedLayers: [Int] = []
 
-        public init(classification: Bool, mixedPrecision: Bool = false, precisionStats: Bool = false) {
+        public init(classification: Bool, mixedPrecision: Bool = false, precisionStats: Bool = false,
+                    prunedLayers: [Int] = []) {
             self.classification = classification
             self.mixedPrecision = mixedPrecision
             self.precisionStats = precisionStats
+            self.prunedLayers = prunedLayers
         }
     }
 
@@ -40,6 +45,7 @@ public final class MetricsLog {
             : "epoch,lr,train_loss,val_loss,val_mae,val_r2,grad_norm_mean,grad_norm_max,epoch_seconds,samples_per_second")
             + (columns.mixedPrecision ? ",loss_scale,skipped_steps" : "")
             + (columns.precisionStats ? ",grad_underflow,grad_overflow" : "")
+            + (columns.prunedLayers.isEmpty ? "" : ",sparsity" + columns.prunedLayers.map { ",sparsity_\($0)" }.joined())
     }
 
     /// Writes the file at `path` anew with the header and the rows of `rows` (the epochs a resumed
@@ -61,9 +67,11 @@ public final class MetricsLog {
             : [text(m.trainLoss), text(validation?.loss), text(validation?.meanAbsoluteError), text(validation?.r2)]
         let scaling = columns.mixedPrecision ? [text(precision?.lossScale), precision.map { "\($0.skippedSteps)" } ?? ""] : []
         let stats = columns.precisionStats ? [text(precision?.gradientUnderflow), text(precision?.gradientOverflow)] : []
+        let pruned = columns.prunedLayers.isEmpty ? []
+            : [text(m.pruning?.sparsity)] + columns.prunedLayers.indices.map { text(m.pruning?.layers.dropFirst($0).first) }
         return (["\(m.epoch)", text(m.learningRate)] + figures
             + [text(m.gradientNormMean), text(m.gradientNormMax), text(m.epochSeconds), text(m.samplesPerSecond)]
-            + scaling + stats)
+            + scaling + stats + pruned)
             .joined(separator: ",")
     }
 

@@ -42,6 +42,21 @@ public struct EpochMetrics: Equatable, Sendable, Codable {
     public var samplesPerSecond: Double
     /// Loss scaling and rounding figures of a mixed-precision epoch; nil in fp32.
     public var mixedPrecision: MixedPrecisionMetrics? = nil
+    /// The pruning masks' sparsity at the end of the epoch; nil without pruning.
+    public var pruning: PruningMetrics? = nil
+}
+
+/// The fraction of weights the pruning masks zero at the end of an epoch (metrics.csv's `sparsity` columns).
+public struct PruningMetrics: Equatable, Sendable, Codable {
+    /// Over every pruned weight tensor together.
+    public var sparsity: Double
+    /// Per pruned weight tensor, in `Pruner.layers`' order.
+    public var layers: [Double]
+
+    public init(sparsity: Double, layers: [Double]) {
+        self.sparsity = sparsity
+        self.layers = layers
+    }
 }
 
 /// The figures of an fp16 or bf16 epoch (metrics.csv's last columns).

@@ -4,14 +4,16 @@ import Foundation
 /// The training loop. For each epoch: shuffle the training rows with the seeded generator, then
 /// per batch
 ///
-///     beforeStep → gather + normalise rows → augment → forward → loss, ∂L/∂output [× S] → backward
-///       [→ unscale, skip on inf/NaN] → L1 → clip → lr, momentum = schedule(position) → optimizer step
-///       → afterStep → shouldStop
+///     beforeStep → [prune] → gather + normalise rows → augment → forward → loss, ∂L/∂output [× S] → backward
+///       [→ unscale, skip on inf/NaN] [→ g ⊙ mask] → L1 → clip → lr, momentum = schedule(position) → optimizer step
+///       [→ θ ⊙ mask] → afterStep → shouldStop
 ///
 /// then evaluate the validation split, step reduce_on_plateau and early stopping, and tell the
 /// observers (`epochFinished`). The named hooks are `observers`' (see `TrainingObserver`): what
 /// watches or steers training plugs in there, not as a parameter of the loop. The bracketed parts
-/// are mixed precision's (`training.precision` fp16 or bf16, see `Precision` and `GradScaler`): a
+/// are mixed precision's (`training.precision` fp16 or bf16, see `Precision` and `GradScaler`) and pruning's
+/// (`pruner`, see `Pruner`: its masks act between back-propagation and clipping, and are checkpoint state,
+/// so the trainer owns it rather than an observer): a
 /// skipped step leaves weights, optimizer state and `stepCount` as they were. So per-batch schedules and the
 /// warm-up count only the steps taken, as Hugging Face Accelerate's AcceleratedScheduler does (it
 /// does not step the schedule after a skipped optimizer step; PyTorch's bare AMP recipe calls
@@ -43,6 +45,8 @@ public final class Trainer {
     /// The loss scaler of a mixed-precision run with `training.loss_scale` dynamic or a number; nil
     /// otherwise.
     public internal(set) var gradScaler: GradScaler?
+    /// The pruning masks and their schedule when `pruning.method` is set; nil otherwise.
+    public let pruner: Pruner?
     /// Rows per evaluation pass (larger than a typical batch: evaluation keeps no gradients).
     static let evaluationRows = 1024
 
@@ -96,6 +100,12 @@ public final class Trainer {
         plateau = configuration.makePlateau()
         earlyStopping = configuration.makeEarlyStopping()
         gradScaler = GradScaler(configuration.training.lossScale)
+        if let method = configuration.pruning.method {
+            pruner = Pruner(configuration.pruning, method: method, parameters: network.parameters,
+                            epochs: configuration.training.epochs, stepsPerEpoch: stepsPerEpoch)
+        } else {
+            pruner = nil
+        }
         clipping = GradientClipping(maxNorm: configuration.training.clip.norm.map(Float.init),
                                     maxValue: configuration.training.clip.value.map(Float.init))
         l1 = Float(configuration.regularization.l1)
@@ -232,17 +242,20 @@ public final class Trainer {
                 lossScale: gradScaler.map { Double($0.scale) },
                 skippedSteps: (gradScaler?.skippedSteps ?? 0) - progress.skippedAtStart,
                 gradientUnderflow: network.gradientRoundingCounts?.underflowFraction,
-                gradientOverflow: network.gradientRoundingCounts?.overflowFraction))
+                gradientOverflow: network.gradientRoundingCounts?.overflowFraction),
+            pruning: pruner?.metrics)
     }
 
     /// One optimizer step on the training rows `order[range]` at the learning rate and momentum of
-    /// `values`: gather and normalise, augment, forward, loss (added to `sums`), backward, then
-    /// [unscale], L1, clipping and the optimizer's update. Returns the global gradient norm before
+    /// `values`: [prune, on the pruning schedule's steps], gather and normalise, augment, forward, loss
+    /// (added to `sums`), backward, then [unscale], [g ⊙ mask], L1, clipping, the optimizer's update
+    /// and [θ ⊙ mask] (see `Pruner`). Returns the global gradient norm before
     /// clipping, or nil when the loss scaler skipped the step for inf/NaN gradients. Throws
     /// `.diverged`, naming `epoch` and `batch`, when the loss or the gradient norm stops being finite
     /// (before the optimizer step, so the weights stay finite).
     func step(rows order: UnsafeBufferPointer<Int32>, range: Range<Int>, values: ScheduledValues, sums: inout LossSums,
               epoch: Int, batch: Int) throws(NNTrainError) -> Double? {
+        pruner?.prepareStep(stepCount: stepCount, optimizer: optimizer)
         try trainLoader.withBatch(order: order, range: range) { (x, targets) throws(NNTrainError) in
             let targets = augment(x, targets)
             let output = network.forward(x, training: true)
@@ -256,6 +269,7 @@ public final class Trainer {
             network.backward(input: x)
         }
         guard try unscaleGradients(epoch: epoch, step: batch) else { return nil }
+        pruner?.maskGradients()
         let parameters = network.parameters
         if l1 > 0 {
             L1Penalty.addGradient(lambda: l1, parameters: parameters.values.base, gradients: parameters.gradients.base,
@@ -268,6 +282,7 @@ public final class Trainer {
         }
         optimizer.step(parameters: parameters.values.storage, gradients: UnsafeBufferPointer(parameters.gradients.storage),
                        learningRate: Float(values.learningRate), momentum: values.momentum)
+        pruner?.maskWeights()
         return norm
     }
 

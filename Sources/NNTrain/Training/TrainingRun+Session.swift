@@ -67,7 +67,8 @@ extension TrainingRun {
 
             let log = try MetricsLog(path: directory + "/metrics.csv", columns: MetricsLog.Columns(
                 classification: data.isClassification, mixedPrecision: configuration.training.precision != .fp32,
-                precisionStats: configuration.logging.precisionStats), rows: trainer.history)
+                precisionStats: configuration.logging.precisionStats, prunedLayers: trainer.pruner?.layers.map(\.index) ?? []),
+                rows: trainer.history)
             stepLog = configuration.logging.everyNSteps > 0
                 ? try StepLog(path: directory + "/steps.csv", every: configuration.logging.everyNSteps,
                               continuingThrough: resumed == nil ? nil : trainer.stepCount) : nil

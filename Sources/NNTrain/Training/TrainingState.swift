@@ -32,6 +32,9 @@ public struct TrainingState: Equatable, Sendable {
     public var history: [EpochMetrics]
     public var ending: TrainingEnd?
     public var restoredEpoch: Int?
+    /// The pruning masks by their checkpoint names (`layers.0.weight_mask`, 1 kept, 0 pruned); empty
+    /// without pruning.
+    public var pruningMasks: [String: [Float]] = [:]
 }
 
 /// Where a run stands: `epoch` is the epoch in progress, or the next one when `batch` is 0 (from
@@ -104,7 +107,8 @@ extension Trainer {
             shuffleRandom: shuffleRandom, augmentRandom: augmentRandom,
             dropoutRandoms: dropoutLayers.map(\.random), order: order, progress: progress,
             roundingCounts: network.gradientRoundingCounts, history: history, ending: ending,
-            restoredEpoch: restoredEpoch)
+            restoredEpoch: restoredEpoch,
+            pruningMasks: Dictionary(pruner?.masks ?? [], uniquingKeysWith: { first, _ in first }))
     }
 
     /// Puts back a state taken from a trainer of the same configuration and data. A state that
@@ -134,6 +138,7 @@ extension Trainer {
             throw TrainingStateMismatch(description: "position epoch \(state.position.epoch), batch \(state.position.batch); "
                 + "expected an epoch from 1 and a batch below the \(batchesPerEpoch) of an epoch")
         }
+        let savedMasks = try pruningMasks(state.pruningMasks)
         do { try optimizer.restore(state.optimizer) } catch {
             throw TrainingStateMismatch(description: "optimizer \(configuration.optimizer.name.rawValue): \(error.description)")
         }
@@ -159,6 +164,27 @@ extension Trainer {
         history = state.history
         ending = state.ending
         restoredEpoch = state.restoredEpoch
+        if let pruner, let savedMasks { pruner.restore(masks: savedMasks) }
+    }
+
+    /// The saved masks in the order of `pruner.layers`, checked: one per pruned layer, as long as its
+    /// weight, of zeros and ones; nil when there is nothing to restore (no pruner, or a state saved
+    /// before pruning began, which has no masks: then nothing is pruned yet).
+    private func pruningMasks(_ saved: [String: [Float]]) throws(TrainingStateMismatch) -> [[Float]]? {
+        guard let pruner, !saved.isEmpty else { return nil }
+        var masks: [[Float]] = []
+        for layer in pruner.layers {
+            guard let mask = saved[layer.maskName] else {
+                throw TrainingStateMismatch(description: "pruning mask \(layer.maskName) is missing; expected one per "
+                    + "pruned layer (\(pruner.layers.map(\.maskName).joined(separator: ", ")))")
+            }
+            guard mask.count == layer.range.count, mask.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+                throw TrainingStateMismatch(description: "pruning mask \(layer.maskName) holds \(mask.count) values; "
+                    + "expected \(layer.range.count) zeros and ones")
+            }
+            masks.append(mask)
+        }
+        return masks
     }
 
     private var dropoutLayers: [Dropout] { network.layers.compactMap { $0 as? Dropout } }
