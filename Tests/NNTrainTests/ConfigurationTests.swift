@@ -160,8 +160,8 @@ extension ConfigurationTests {
         @Test func unknownTopLevelKeySuggestsTheNearestKey() {
             #expect(configError("seed: 1\ndata: {}\noptimiser:\n  lr: 0.1\n") ==
                 "configs/x.txt:3: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output "
-                + "(did you mean 'optimizer'?)")
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output, "
+                + "distillation (did you mean 'optimizer'?)")
         }
 
         @Test func unknownKeyInSectionSuggestsTheNearestKey() {
@@ -174,8 +174,8 @@ extension ConfigurationTests {
         @Test func unknownKeyOfAnotherSectionSaysWhereItBelongs() {
             #expect(configError("seed: 1\nlr: 0.1\n") ==
                 "configs/x.txt:2: unknown key 'lr' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output "
-                + "('lr' belongs in section 'optimizer')")
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output, "
+                + "distillation ('lr' belongs in section 'optimizer')")
             #expect(configError("model:\n  loss: mse\n") ==
                 "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation, leaky_slope, "
                 + "init, init_range, init_std, bias_init, dropout, batch_norm ('loss' belongs at top level)")
@@ -184,7 +184,8 @@ extension ConfigurationTests {
         @Test func unknownKeyFarFromEveryKeyHasNoSuggestion() {
             #expect(configError("colour: red\n") ==
                 "configs/x.txt:1: unknown key 'colour' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output")
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output, "
+                + "distillation")
         }
 
         @Test func textWhereAnIntegerBelongs() {
@@ -416,8 +417,8 @@ extension ConfigurationTests {
         @Test func unknownKeyInOverride() {
             #expect(configError("seed: 1\n", overrides: ["optimiser.lr=1"]) ==
                 "--set optimiser.lr=1: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output "
-                + "(did you mean 'optimizer'?)")
+                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, output, "
+                + "distillation (did you mean 'optimizer'?)")
             #expect(configError("seed: 1\n", overrides: ["training.epoch=1"]) ==
                 "--set training.epoch=1: unknown key 'epoch' in section 'training'; "
                 + "expected one of: epochs, batch_size, precision, loss_scale, clip, max_seconds (did you mean 'epochs'?)")
@@ -538,6 +539,9 @@ extension ConfigurationTests {
                   # precision_stats: false (applies only to fp16, bf16)
                 output:
                   plots: true
+                distillation:
+                  temperature: 4.0
+                  alpha: 0.9
 
                 """)
         }
@@ -578,7 +582,7 @@ extension ConfigurationTests {
             configuration.output.dir = "null"
             let yaml = configuration.resolvedYAML()
             #expect(yaml.contains("  path: \"odd: name # \\\"x\\\"\\u0009tab\\u000A\"\n"))
-            #expect(yaml.hasSuffix("output:\n  dir: \"null\"\n  plots: true\n"))
+            #expect(yaml.hasSuffix("output:\n  dir: \"null\"\n  plots: true\ndistillation:\n  temperature: 4.0\n  alpha: 0.9\n"))
             #expect(try Configuration.parse(yaml: yaml, source: "resolved.yaml") == configuration)
         }
 
