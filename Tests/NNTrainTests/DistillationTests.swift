@@ -280,6 +280,38 @@ import Testing
         #expect(alone.state.model.parameters != straight.state.model.parameters)
     }
 
+    /// In fp16 with loss scaling and every augmentation, mixup included (the CE term's), the teacher is
+    /// rebuilt in the student's precision, sees the augmented batch, and the run resumes bit for bit.
+    @Test func aMixedPrecisionDistilledRunWithMixupResumesBitForBit() throws {
+        let folder = try TemporaryFolder()
+        let data = ResumeTests.imageData()
+        try Self.writeTeacher(to: folder.file("t.bin"), data: data)
+        var config = ResumeTests.mixedPrecisionConfig()
+        config.distillation.teacher = [folder.file("t.bin")]
+        config.distillation.temperature = 2
+        let teacher = try Self.teacher(config, data)
+        #expect(teacher.members.map(\.network.precision) == [.fp16])
+        func run(stops: [Int]) throws -> Trainer {
+            var trainer = Trainer(configuration: config, data: data, teacher: try Self.teacher(config, data))
+            for stop in stops {
+                trainer.observers = [StopWhen { $0.stepCount == stop }]
+                try trainer.train()
+                let bytes = CheckpointFile.encode(try Checkpoint(trainer: trainer, bestRecord: nil, reason: .interrupted)
+                    .contents())
+                let read = try Checkpoint(contents: CheckpointFile.verify(bytes, path: "last.bin"), path: "last.bin")
+                trainer = Trainer(configuration: config, data: data, teacher: try Self.teacher(config, data))
+                try read.restore(into: trainer, path: "last.bin")
+            }
+            try trainer.train()
+            return trainer
+        }
+        let straight = try run(stops: []), resumed = try run(stops: [1, 6, 9])
+        #expect(straight.state.model.parameters.withUnsafeBytes(Array.init)
+            == resumed.state.model.parameters.withUnsafeBytes(Array.init))
+        #expect(straight.state.gradScaler == resumed.state.gradScaler)
+        #expect(ResumeTests.withoutTimings(straight.history) == ResumeTests.withoutTimings(resumed.history))
+    }
+
     /// A checkpoint distilled from one teacher is not resumed with another, nor without one, nor is a
     /// checkpoint trained alone resumed with a teacher: each refusal names both.
     @Test func aResumeWithAnotherTeacherIsRefused() throws {
