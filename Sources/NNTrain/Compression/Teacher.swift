@@ -114,7 +114,8 @@ extension Teacher {
     /// The teacher `configuration.distillation` names for a student trained on `data`, or nil without
     /// one. Each checkpoint is read and verified, rebuilt in the student's precision, and refused
     /// (`.config`, at the line of `distillation.teacher` in `file`) when its inputs (input schema: image
-    /// size, or the table's encoded columns) or its classes differ from the data's, naming both.
+    /// size, or the table's encoded columns) or its classes differ from the data's, naming both; a
+    /// missing or damaged file keeps its error's kind, its message placed at that line too.
     public static func load(for configuration: Configuration, data: TrainingData, file: String)
         throws(NNTrainError) -> Teacher?
     {
@@ -125,8 +126,14 @@ extension Teacher {
             func refuse(_ message: String) -> NNTrainError {
                 configuration.keySources.problem("distillation.teacher", "\(path): \(message)", file: file)
             }
-            let contents = try CheckpointFile.read(path: path)
-            let checkpoint = try Checkpoint(contents: contents, path: path)
+            let contents: SafeTensors, checkpoint: Checkpoint
+            do {
+                contents = try CheckpointFile.read(path: path)
+                checkpoint = try Checkpoint(contents: contents, path: path)
+            } catch {  // a missing or damaged file: its own kind of error, placed at the config's line
+                throw NNTrainError(error.kind, configuration.keySources.problem("distillation.teacher", error.message,
+                                                                              file: file).message)
+            }
             guard checkpoint.inputSchema == data.schema else {
                 throw refuse("the teacher takes \(describe(checkpoint.inputSchema)) but \(configuration.data.path) gives "
                     + "\(describe(data.schema)); expected a teacher trained on data of this kind")
