@@ -15,7 +15,8 @@ import Testing
         "scheduler.monitor": "train_loss", "training.loss_scale": "none", "training.clip.norm": "1",
         "training.clip.value": "1", "training.max_seconds": "60", "early_stopping.monitor": "train_loss",
         "early_stopping.mode": "max", "early_stopping.patience": "3", "checkpoint.monitor": "train_loss",
-        "checkpoint.mode": "max", "output.dir": "out", "data.files.train_images": "a", "data.files.train_labels": "b",
+        "checkpoint.mode": "max", "output.dir": "out", "distillation.teacher": "teacher.bin",
+        "data.files.train_images": "a", "data.files.train_labels": "b",
         "data.files.test_images": "c", "data.files.test_labels": "d", "pruning.method": "magnitude",
         "pruning.end_epoch": "1",
     ]

@@ -161,7 +161,7 @@ extension ConfigurationTests {
             #expect(configError("seed: 1\ndata: {}\noptimiser:\n  lr: 0.1\n") ==
                 "configs/x.txt:3: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
                 + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
-                + "pruning, output "
+                + "pruning, distillation, output "
                 + "(did you mean 'optimizer'?)")
         }
 
@@ -176,7 +176,7 @@ extension ConfigurationTests {
             #expect(configError("seed: 1\nlr: 0.1\n") ==
                 "configs/x.txt:2: unknown key 'lr' at top level; expected one of: seed, data, model, loss, "
                 + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
-                + "pruning, output "
+                + "pruning, distillation, output "
                 + "('lr' belongs in section 'optimizer')")
             #expect(configError("model:\n  loss: mse\n") ==
                 "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation, leaky_slope, "
@@ -187,7 +187,7 @@ extension ConfigurationTests {
             #expect(configError("colour: red\n") ==
                 "configs/x.txt:1: unknown key 'colour' at top level; expected one of: seed, data, model, loss, "
                 + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
-                + "pruning, output")
+                + "pruning, distillation, output")
         }
 
         @Test func textWhereAnIntegerBelongs() {
@@ -420,7 +420,7 @@ extension ConfigurationTests {
             #expect(configError("seed: 1\n", overrides: ["optimiser.lr=1"]) ==
                 "--set optimiser.lr=1: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
                 + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
-                + "pruning, output "
+                + "pruning, distillation, output "
                 + "(did you mean 'optimizer'?)")
             #expect(configError("seed: 1\n", overrides: ["training.epoch=1"]) ==
                 "--set training.epoch=1: unknown key 'epoch' in section 'training'; "
@@ -548,6 +548,9 @@ extension ConfigurationTests {
                   # every_n_steps: 100 (applies only to magnitude, neurons)
                   # initial_sparsity: 0.0 (applies only to magnitude, neurons)
                   # include_output: false (applies only to magnitude)
+                distillation:
+                  temperature: 4.0
+                  alpha: 0.9
                 output:
                   plots: true
 

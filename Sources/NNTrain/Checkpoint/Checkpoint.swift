@@ -31,7 +31,9 @@ import Foundation
 /// (the CRC-32 of the training rows, see `Dataset.contentCRC32`; `nntrain run` always writes it, and a
 /// checkpoint made through the API without one is resumed without the data check), and `nntrain.input`
 /// (the `InputSchema`, JSON: how raw input becomes the model's input; a checkpoint of nntrain 0.x
-/// before it has its dataset's, which the config names).
+/// before it has its dataset's, which the config names), and for a distilled student `nntrain.teacher`
+/// (JSON: each teacher checkpoint's path and `nntrain.crc32`, see `Teacher.Record`), which a resume
+/// must match.
 public struct Checkpoint: Equatable, Sendable {
     /// Why the checkpoint was written.
     public enum Reason: String, Equatable, Sendable {
@@ -65,6 +67,8 @@ public struct Checkpoint: Equatable, Sendable {
     public var dataFingerprint: String? = nil
     /// μ and σ of a standardised regression target, which the network's last step applies; nil: none.
     public var targetScaling: TargetScaling? = nil
+    /// The teacher a distilled student learned from (each member's path and fingerprint); `[]`: none.
+    public var teachers: [Teacher.Record] = []
 
     /// The best value of save_best's monitored figure and the epoch it came from.
     public struct BestRecord: Equatable, Sendable, Codable {
@@ -80,6 +84,7 @@ public struct Checkpoint: Equatable, Sendable {
             && a.classNames == b.classNames && a.featureNames == b.featureNames && a.inputSchema == b.inputSchema
             && a.bestRecord == b.bestRecord
             && a.reason == b.reason && a.dataFingerprint == b.dataFingerprint && a.targetScaling == b.targetScaling
+            && a.teachers == b.teachers
     }
 }
 
@@ -95,7 +100,7 @@ extension Checkpoint {
             architecture: Self.architecture(of: trainer),
             normalizer: trainer.data.normalizer, classNames: trainer.data.train.classNames,
             featureNames: trainer.data.train.featureNames, inputSchema: trainer.data.schema, bestRecord: bestRecord,
-            reason: reason, targetScaling: trainer.network.targetScaling)
+            reason: reason, targetScaling: trainer.network.targetScaling, teachers: trainer.teacher?.records ?? [])
     }
 
     /// "784-256-128-10 relu": the trainer's layer widths and activation ("linear" without hidden layers).
@@ -146,6 +151,11 @@ extension Checkpoint {
                     + "file the checkpoint was trained on")
             }
         }
+        let current = trainer.teacher?.records ?? []
+        guard teachers.map(\.fingerprint) == current.map(\.fingerprint) else {
+            throw .config(path, line: nil, "the checkpoint was distilled from \(Self.describe(teachers)) but the config's "
+                + "teacher is \(Self.describe(current)); expected the teacher the checkpoint was trained with")
+        }
         do { try trainer.restore(state) } catch {
             throw .data(path, "the checkpoint's state does not fit its own model: \(error.description)")
         }
@@ -160,7 +170,7 @@ extension Checkpoint {
         static let parameters = "nntrain.parameters", batchNorms = "nntrain.batch_norms"
         static let classNames = "nntrain.class_names", featureNames = "nntrain.feature_names"
         static let state = "nntrain.state", history = "nntrain.history", reason = "nntrain.reason"
-        static let dataCRC32 = "nntrain.data_crc32", input = "nntrain.input"
+        static let dataCRC32 = "nntrain.data_crc32", input = "nntrain.input", teacher = "nntrain.teacher"
     }
 
     /// The scalar part of the state, as `nntrain.state`'s JSON.
@@ -231,6 +241,7 @@ extension Checkpoint {
             Key.input: try Self.json(inputSchema),
         ]
         if let dataFingerprint { metadata[Key.dataCRC32] = dataFingerprint }
+        if !teachers.isEmpty { metadata[Key.teacher] = try Self.json(teachers) }
         return SafeTensors(tensors: tensors, metadata: metadata)
     }
 
@@ -370,7 +381,8 @@ extension Checkpoint {
             batchNormNames: normNames, architecture: try text(Key.architecture),
             normalizer: Normalizer(shift: shift, scale: scale), classNames: try decoded(Key.classNames, as: [String].self),
             featureNames: featureNames, inputSchema: inputSchema, bestRecord: scalars.bestRecord, reason: reason,
-            dataFingerprint: file.metadata[Key.dataCRC32], targetScaling: targetScaling)
+            dataFingerprint: file.metadata[Key.dataCRC32], targetScaling: targetScaling,
+            teachers: file.metadata[Key.teacher] == nil ? [] : try decoded(Key.teacher, as: [Teacher.Record].self))
     }
 
     /// The input schema of a checkpoint written before `nntrain.input` existed, when the only datasets
@@ -389,6 +401,12 @@ extension Checkpoint {
     /// "mean 150.2, std 77.09" or "none", in messages.
     private static func describe(_ scaling: TargetScaling?) -> String {
         scaling.map { "mean \($0.shift), std \($0.scale)" } ?? "none"
+    }
+
+    /// A teacher as messages name it: "no teacher", or each member's path and fingerprint.
+    private static func describe(_ teachers: [Teacher.Record]) -> String {
+        teachers.isEmpty ? "no teacher"
+            : teachers.map { "\($0.path) (CRC-32 \($0.fingerprint))" }.joined(separator: " + ")
     }
 
     /// Writes the checkpoint to `path` atomically (see CheckpointFile and OutputFile).

@@ -216,6 +216,35 @@ struct ConfigKey: Sendable {
               write: { $0.map { "[" + $0.map(yamlQuoted).joined(separator: ", ") + "]" } })
     }
 
+    /// One path or a list of distinct paths, read as a list either way (`[]`: none given); written back
+    /// as the path alone when there is one, and left out when there is none.
+    static func pathOrPaths(
+        _ name: String, _ field: WritableKeyPath<Configuration, [String]> & Sendable, example: String, help: String
+    ) -> ConfigKey {
+        value(name, field, help: help, allowed: "a path or a list of paths, like \(example)",
+              read: { value throws(NNTrainError) in
+                  if case .sequence = value.node {
+                      let paths = try value.list(expecting: "a path or a list of paths, like \(example)") {
+                          element throws(NNTrainError) in try element.path()
+                      }
+                      guard !paths.isEmpty else { throw value.problem("is an empty list; expected at least one path") }
+                      var seen = Set<String>()
+                      if let repeated = paths.first(where: { !seen.insert($0).inserted }) {
+                          throw value.problem("lists \(quoted(repeated)) twice; expected each path once")
+                      }
+                      return paths
+                  }
+                  return [try value.path()]
+              },
+              write: { paths in
+                  switch paths.count {
+                  case 0: nil
+                  case 1: yamlQuoted(paths[0])
+                  default: "[" + paths.map(yamlQuoted).joined(separator: ", ") + "]"
+                  }
+              })
+    }
+
     /// A list of integers, each >= `minimum`; `example` shows the syntax in error messages.
     static func integerList(
         _ name: String, _ field: WritableKeyPath<Configuration, [Int]> & Sendable, atLeast minimum: Int, example: String,

@@ -292,6 +292,16 @@ extension Configuration {
             .boolean("include_output", \.pruning.includeOutput, help: "also prune the output layer's weights")
                 .onlyWhen("pruning.method", is: PruningMethod.magnitude),
         ]),
+        .section("distillation", help: "knowledge distillation (Hinton et al. 2015): learn from a teacher's outputs too", [
+            .pathOrPaths("teacher", \.distillation.teacher, example: "[runs/a/checkpoints/best.bin, runs/b/checkpoints/best.bin]",
+                         help: "the teacher's checkpoint, or a list of them (an ensemble: probabilities averaged)")
+                .whenUnset("none: no distillation"),
+            .number("temperature", \.distillation.temperature, .positive,
+                    help: "T of softmax(z/T) for teacher and student; the soft term is scaled by T^2"),
+            .number("alpha", \.distillation.alpha, .atLeastZeroAtMostOne,
+                    help: "loss = alpha * T^2 * KL(teacher || student) + (1 - alpha) * the loss on the targets "
+                        + "(regression: alpha * MSE to the teacher's outputs)"),
+        ]),
         .section("output", [
             .optionalPath("dir", \.output.dir, help: "the run directory").whenUnset("runs/<config file name without extension>"),
             .boolean("plots", \.output.plots, help: "draw curves.svg into the run directory when training ends"),

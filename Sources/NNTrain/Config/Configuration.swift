@@ -23,6 +23,7 @@ public struct Configuration: Equatable, Sendable {
     public var logging = LoggingSection()
     public var output = OutputSection()
     public var pruning = PruningSection()
+    public var distillation = DistillationSection()
     /// Where the file or a `--set` gave each key, for the errors of the checks made once the data is
     /// loaded; no part of the configuration's value (see `KeySources`).
     var keySources = KeySources()
@@ -324,6 +325,18 @@ public struct Configuration: Equatable, Sendable {
         public var dir: String? = nil
         /// Draw the learning curves (curves.svg) into the run directory when training ends.
         public var plots = true
+        public init() {}
+    }
+
+    /// Knowledge distillation (Hinton, Vinyals & Dean 2015): the student is trained on its targets and
+    /// on a teacher's outputs (see `DistillationLoss`, `Teacher`); off while `teacher` is empty.
+    public struct DistillationSection: Equatable, Sendable {
+        /// The teacher's checkpoint, or several: an ensemble whose softened probabilities are averaged.
+        public var teacher: [String] = []
+        /// T > 0 of softmax(z/T) on both sides (classification).
+        public var temperature: Double = 4
+        /// α in [0, 1]: the weight of the teacher's term; 1 − α that of the targets' loss.
+        public var alpha: Double = 0.9
         public init() {}
     }
 }

@@ -4,9 +4,9 @@ import Foundation
 /// The training loop. For each epoch: shuffle the training rows with the seeded generator, then
 /// per batch
 ///
-///     beforeStep → [prune] → gather + normalise rows → augment → forward → loss, ∂L/∂output [× S] → backward
-///       [→ unscale, skip on inf/NaN] [→ g ⊙ mask] → L1 → clip → lr, momentum = schedule(position) → optimizer step
-///       [→ θ ⊙ mask] → afterStep → shouldStop
+///     beforeStep → [prune] → gather + normalise rows → augment → forward [+ teacher] → loss, ∂L/∂output [× S]
+///       → backward [→ unscale, skip on inf/NaN] [→ g ⊙ mask] → L1 → clip → lr, momentum = schedule(position)
+///       → optimizer step [→ θ ⊙ mask] → afterStep → shouldStop
 ///
 /// then evaluate the validation split, step reduce_on_plateau and early stopping, and tell the
 /// observers (`epochFinished`). The named hooks are `observers`' (see `TrainingObserver`): what
@@ -29,6 +29,12 @@ public final class Trainer {
     /// The loss reported on validation and test data: the training loss without label smoothing,
     /// so that figures compare between runs with and without it.
     public let evaluationLoss: Loss
+    /// The teacher of a distillation run (`distillation.teacher`), run on each training batch; nil
+    /// without one. Validation and test figures are the student's own (`evaluationLoss`).
+    public let teacher: Teacher?
+    /// The training objective under a teacher: `loss` mixed with the teacher's term (see
+    /// `DistillationLoss`); nil without a teacher.
+    public let distillationLoss: DistillationLoss?
     public let optimizer: any Optimizer
     public let schedule: Warmup
     /// reduce_on_plateau's state, stepped once per epoch; nil for the other schedules.
@@ -80,7 +86,9 @@ public final class Trainer {
 
     /// A trainer of `configuration` on `data`, whose `configuration` becomes the given one with the
     /// scheduler defaults that depend on the data's batches filled in (`resolvingScheduleDefaults`).
-    public init(configuration: Configuration, data: TrainingData) {
+    /// With a `teacher` (`Teacher.load` reads the one `distillation.teacher` names), each step's loss
+    /// is the distillation loss of `distillation.temperature` and `alpha`.
+    public init(configuration: Configuration, data: TrainingData, teacher: Teacher? = nil) {
         let stepsPerEpoch = configuration.stepsPerEpoch(trainRows: data.train.count)
         let configuration = configuration.resolvingScheduleDefaults(stepsPerEpoch: stepsPerEpoch)
         self.configuration = configuration
@@ -95,6 +103,12 @@ public final class Trainer {
         loss = Loss(configuration.loss, labelSmoothing: configuration.regularization.labelSmoothing,
                     huberDelta: configuration.huberDelta)
         evaluationLoss = Loss(configuration.loss, huberDelta: configuration.huberDelta)
+        self.teacher = teacher
+        teacher?.reserve(rows: batchRows)
+        distillationLoss = teacher == nil ? nil : DistillationLoss(
+            hard: Loss(configuration.loss, labelSmoothing: configuration.regularization.labelSmoothing,
+                       huberDelta: configuration.huberDelta),
+            temperature: Float(configuration.distillation.temperature), alpha: Float(configuration.distillation.alpha))
         groups = network.parameters.groups(decayBatchNorm: configuration.optimizer.decayBatchNorm)
         optimizer = configuration.optimizer.makeOptimizer(groups: groups)
         plateau = configuration.makePlateau()
@@ -259,7 +273,12 @@ public final class Trainer {
         try trainLoader.withBatch(order: order, range: range) { (x, targets) throws(NNTrainError) in
             let targets = augment(x, targets)
             let output = network.forward(x, training: true)
-            loss.evaluate(output: output, targets: targets, gradient: network.outputGradient, into: &sums)
+            if let teacher, let distillationLoss {
+                distillationLoss.evaluate(output: output, teacher: teacher.outputs(for: x), targets: targets,
+                                          gradient: network.outputGradient, into: &sums)
+            } else {
+                loss.evaluate(output: output, targets: targets, gradient: network.outputGradient, into: &sums)
+            }
             guard sums.loss.isFinite else {
                 let overflow = configuration.training.precision == .fp16 ? " (fp16 overflows beyond ±65504)" : ""
                 throw divergence(epoch: epoch, step: batch, what: "the loss became \(sums.loss)\(overflow)",

@@ -41,7 +41,8 @@ extension TrainingRun {
             self.resumed = resumed
             var configuration = configuration
             data = try TrainingData.load(for: &configuration, file: configPath)
-            trainer = Trainer(configuration: configuration, data: data)
+            trainer = Trainer(configuration: configuration, data: data,
+                              teacher: try Teacher.load(for: configuration, data: data, file: configPath))
             try configuration.checkScheduleFitsTheData(stepsPerEpoch: trainer.batchesPerEpoch, file: configPath)
             try TrainingRun.write(RunDirectory.configHeader(configPath: configPath) + trainer.configuration.resolvedYAML(),
                                   to: directory + "/config.yaml")
