@@ -39,9 +39,9 @@ import Testing
         // A choice the key applies to, so that giving it is not refused as a key of another choice:
         // the first with which the sample value gives a valid config.
         let choices = key.condition.map { condition in
-            condition.choices.map {
+            condition.choices?.map {
                 ["\(condition.keyPath)=\($0)"] + (Self.requiredWithChoice[$0] ?? []).filter { !$0.hasPrefix(path + "=") }
-            }
+            } ?? [["\(condition.keyPath)=\(Self.samples[condition.keyPath] ?? "")"]]
         } ?? [[]]
         let choice = choices.first { (try? Self.parse($0 + ["\(path)=\(sample)"]).get()) != nil } ?? choices[0]
         let absent = Self.parse(choice)

@@ -125,10 +125,10 @@ extension ConfigurationTests {
             let conditions = Configuration.keys.valueEntries.compactMap(\.key.condition)
             #expect(Set(conditions.map(\.keyPath)) == [
                 "data.dataset", "model.activation", "model.init", "loss", "optimizer.name", "scheduler.name",
-                "training.precision", "pruning.method",
+                "training.precision", "pruning.method", "distillation.teacher",
             ])
             for condition in conditions {
-                for choice in condition.choices {
+                for choice in condition.choices ?? [] {
                     // Setting the deciding key to each choice must make the condition hold (a
                     // regression loss needs the regression dataset; a few schedules a required key).
                     var overrides = ["\(condition.keyPath)=\(choice)"]
@@ -358,6 +358,19 @@ extension ConfigurationTests {
                 + "which uses momentum, dampening, nesterov")
         }
 
+        @Test func distillationsTemperatureAndAlphaWithoutATeacherAreRefused() throws {
+            #expect(configError("distillation:\n  temperature: 2\n") ==
+                "configs/x.txt:2: distillation.temperature: applies only with distillation.teacher, which is not set")
+            #expect(configError("seed: 1\n", overrides: ["distillation.alpha=0.5"]) ==
+                "--set distillation.alpha=0.5: distillation.alpha: applies only with distillation.teacher, which is not set")
+            let withTeacher = try Configuration.parse(
+                yaml: "distillation:\n  teacher: t.bin\n  temperature: 2\n  alpha: 0.5\n", source: "x")
+            #expect(withTeacher.distillation.temperature == 2 && withTeacher.distillation.alpha == 0.5)
+            #expect(Configuration().resolvedYAML().contains(
+                "distillation:\n  # temperature: 4.0 (applies only with distillation.teacher)\n"
+                + "  # alpha: 0.9 (applies only with distillation.teacher)\n"))
+        }
+
         @Test func errorsAreAlwaysOneLine() throws {
             let message = try #require(configError("optimizer:\n  lr: |\n    not\n    a number\n"))
             #expect(message == "configs/x.txt:2: optimizer.lr: 'not a number ' is not a number; expected a number > 0")
@@ -549,8 +562,8 @@ extension ConfigurationTests {
                   # initial_sparsity: 0.0 (applies only to magnitude, neurons)
                   # include_output: false (applies only to magnitude)
                 distillation:
-                  temperature: 4.0
-                  alpha: 0.9
+                  # temperature: 4.0 (applies only with distillation.teacher)
+                  # alpha: 0.9 (applies only with distillation.teacher)
                 output:
                   plots: true
 

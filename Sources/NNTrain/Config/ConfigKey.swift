@@ -46,6 +46,14 @@ struct ConfigKey: Sendable {
         return key
     }
 
+    /// This key, applying only while the key at `keyPath` is set (`distillation.temperature` only
+    /// with a `distillation.teacher`); refused otherwise, and written as a comment, as `onlyWhen(_:is:)`.
+    func onlyWhenSet(_ keyPath: String) -> ConfigKey {
+        var key = self
+        key.condition = KeyCondition(keyPath: keyPath, choices: nil)
+        return key
+    }
+
     /// This key, which may be left out or unset with null (`~`, `null` or nothing), meaning
     /// `meaning`: its field keeps its default, nil ("off", "work it out") or a value derived from
     /// other keys, exactly as when the key is absent. A null for any other key is refused.
@@ -316,21 +324,29 @@ extension [ConfigKey] {
     }
 }
 
-/// The choices of another key for which a key applies: `optimizer.name` is `sgd`.
+/// When a key applies: while another key holds one of some choices (`optimizer.name` is `sgd`), or
+/// while another key is set at all (`distillation.temperature` with a `distillation.teacher`).
 struct KeyCondition: Sendable {
     /// The deciding key's path, like `optimizer.name`.
     let keyPath: String
-    /// The deciding key's values, as written in YAML, for which the key applies.
-    let choices: [String]
+    /// The deciding key's values, as written in YAML, for which the key applies; nil: any value.
+    let choices: [String]?
 
-    /// The deciding key's value in `configuration`, as written in YAML.
+    /// The deciding key's value in `configuration`, as written in YAML (nil when unset).
     func currentChoice(in configuration: Configuration) -> String? {
         Configuration.keysByPath[keyPath]?.yamlText(in: configuration)
     }
 
-    /// True when the deciding key's value in `configuration` is one of `choices`.
+    /// True when the deciding key is set in `configuration`, to one of `choices` if there are any.
     func holds(in configuration: Configuration) -> Bool {
-        currentChoice(in: configuration).map(choices.contains) ?? false
+        guard let current = currentChoice(in: configuration) else { return false }
+        return choices?.contains(current) ?? true
+    }
+
+    /// Where the key applies, after "applies only" or "only": `to sgd, adam` (`for sgd, adam` with
+    /// `preposition` "for") or `with distillation.teacher`.
+    func scope(preposition: String = "to") -> String {
+        choices.map { "\(preposition) " + $0.joined(separator: ", ") } ?? "with \(keyPath)"
     }
 }
 

@@ -374,8 +374,10 @@ extension Configuration {
                 $0.key.condition?.keyPath == condition.keyPath && $0.key.condition?.holds(in: self) == true
             }.map(\.key.name)
             let usesNote = keysThatApply.isEmpty ? "" : ", which uses \(keysThatApply.joined(separator: ", "))"
-            throw value.problem("applies only to \(condition.choices.joined(separator: ", ")), "
-                + "not \(current)\(defaultNote)\(usesNote)")
+            guard condition.choices != nil else {
+                throw value.problem("applies only with \(condition.keyPath), which is not set")
+            }
+            throw value.problem("applies only \(condition.scope()), not \(current)\(defaultNote)\(usesNote)")
         }
     }
 }

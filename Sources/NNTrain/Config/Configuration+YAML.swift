@@ -41,13 +41,14 @@ extension Configuration {
             switch key.kind {
             case .value(_, let write):
                 let text = write(self)
-                let appliesOnly = key.condition.flatMap { $0.holds(in: self) ? nil : $0.choices.joined(separator: ", ") }
+                let otherCondition = key.condition.flatMap { $0.holds(in: self) ? nil : $0 }
                 guard annotated else {
                     guard let text else { return [] }
-                    guard let appliesOnly else { return ["\(indentation)\(key.name): \(text)"] }
-                    return ["\(indentation)# \(key.name): \(text) (applies only to \(appliesOnly))"]
+                    guard let otherCondition else { return ["\(indentation)\(key.name): \(text)"] }
+                    return ["\(indentation)# \(key.name): \(text) (applies only \(otherCondition.scope()))"]
                 }
-                let notes = [appliesOnly.map { "only for \($0)" }, key.unsetMeaning.map { "unset: \($0)" }, key.help, key.allowed]
+                let appliesOnly = otherCondition.map { "only " + $0.scope(preposition: "for") }
+                let notes = [appliesOnly, key.unsetMeaning.map { "unset: \($0)" }, key.help, key.allowed]
                 // A key of another choice whose value is derived (loss_scale under fp32) shows no value: its own is not this one.
                 let shown = appliesOnly != nil && key.unsetMeaning != nil ? nil : text
                 let line = (shown == nil || appliesOnly != nil ? "# " : "") + "\(key.name):" + (shown.map { " \($0)" } ?? "")
