@@ -50,7 +50,8 @@ extension Configuration {
                 return sectionRow + referenceRows(for: sectionKeys, pathPrefix: path + ".", defaults: defaults)
             case .value:
                 let appliesOnly = key.condition.map { condition in
-                    condition.choices.map { "only for \(condition.keyPath): \($0.joined(separator: ", "))" } ?? "only \(condition.scope())"
+                    condition.choices.map { "only for \(condition.keyPath): \($0.joined(separator: ", "))" }
+                        ?? "only \(condition.scope())"
                 }
                 // As in `defaultsYAML`: a derived default of a key of another choice (loss_scale under fp32) is not its own.
                 let shownDefault = appliesOnly != nil && key.unsetMeaning != nil ? nil : key.yamlText(in: defaults)
