@@ -22,7 +22,7 @@ import Testing
     ]
 
     /// What a choice needs besides (unless it is the key unset): idx has no default folder, csv needs its target.
-    static let requiredWithChoice = ["idx": ["data.path=set"], "csv": ["data.target=y"]]
+    static let requiredWithChoice = ["idx": ["data.path=set"], "csv": ["data.target=y"], "gradual": ["pruning.method=magnitude"]]
 
     static func parse(_ overrides: [String]) -> Result<Configuration, NNTrainError> {
         Result { () throws(NNTrainError) in try Configuration.parse(yaml: "seed: 1\n", source: "c.yaml", overrides: overrides) }

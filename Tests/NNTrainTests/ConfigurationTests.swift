@@ -125,7 +125,7 @@ extension ConfigurationTests {
             let conditions = Configuration.keys.valueEntries.compactMap(\.key.condition)
             #expect(Set(conditions.map(\.keyPath)) == [
                 "data.dataset", "model.activation", "model.init", "loss", "optimizer.name", "scheduler.name",
-                "training.precision", "pruning.method", "distillation.teacher",
+                "training.precision", "pruning.method", "pruning.schedule", "distillation.teacher",
             ])
             for condition in conditions {
                 for choice in condition.choices ?? [] {
@@ -138,6 +138,7 @@ extension ConfigurationTests {
                                     "cosine_restarts": "t_0=2"]
                     if condition.keyPath == "scheduler.name", let key = required[choice] { overrides.append("scheduler.\(key)") }
                     if condition.keyPath == "data.dataset", choice == "idx" { overrides.append("data.path=set") }
+                    if condition.keyPath == "pruning.schedule" { overrides.append("pruning.method=neurons") }
                     let configuration = try Configuration.parse(yaml: "seed: 1\n", source: file, overrides: overrides)
                     #expect(condition.holds(in: configuration))
                 }

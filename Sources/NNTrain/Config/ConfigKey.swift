@@ -337,10 +337,17 @@ struct KeyCondition: Sendable {
         Configuration.keysByPath[keyPath]?.yamlText(in: configuration)
     }
 
-    /// True when the deciding key is set in `configuration`, to one of `choices` if there are any.
-    func holds(in configuration: Configuration) -> Bool {
-        guard let current = currentChoice(in: configuration) else { return false }
-        return choices?.contains(current) ?? true
+    /// True when the deciding key applies itself (its own condition holds: `pruning.every_n_steps`
+    /// needs `pruning.schedule: gradual`, which needs a `pruning.method`) and is set in
+    /// `configuration`, to one of `choices` if there are any.
+    func holds(in configuration: Configuration) -> Bool { failingLink(in: configuration) == nil }
+
+    /// The first condition of the chain that does not hold in `configuration`, the deciding key's own
+    /// before this one (so a key of a section that is off is named as such); nil when all hold.
+    func failingLink(in configuration: Configuration) -> KeyCondition? {
+        if let outer = Configuration.keysByPath[keyPath]?.condition?.failingLink(in: configuration) { return outer }
+        guard let current = currentChoice(in: configuration), choices?.contains(current) ?? true else { return self }
+        return nil
     }
 
     /// Where the key applies, after "applies only" or "only": `to sgd, adam` (`for sgd, adam` with

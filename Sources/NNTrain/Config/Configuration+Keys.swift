@@ -283,12 +283,12 @@ extension Configuration {
                 .onlyWhen("pruning.method", is: PruningMethod.magnitude, .neurons),
             .optionalInteger("end_epoch", \.pruning.endEpoch, atLeast: 1,
                              help: "gradual: the epoch within which sparsity is reached; the masks stay fixed after it")
-                .onlyWhen("pruning.method", is: PruningMethod.magnitude, .neurons).whenUnset("training.epochs"),
+                .onlyWhen("pruning.schedule", is: PruningScheduleKind.gradual).whenUnset("training.epochs"),
             .integer("every_n_steps", \.pruning.everyNSteps, atLeast: 1, help: "gradual: optimizer steps between pruning steps")
-                .onlyWhen("pruning.method", is: PruningMethod.magnitude, .neurons),
+                .onlyWhen("pruning.schedule", is: PruningScheduleKind.gradual),
             .number("initial_sparsity", \.pruning.initialSparsity, .atLeastZeroBelowOne,
                     help: "gradual: the sparsity of the first pruning step (s_i)")
-                .onlyWhen("pruning.method", is: PruningMethod.magnitude, .neurons),
+                .onlyWhen("pruning.schedule", is: PruningScheduleKind.gradual),
             .boolean("include_output", \.pruning.includeOutput, help: "also prune the output layer's weights")
                 .onlyWhen("pruning.method", is: PruningMethod.magnitude),
         ]),

@@ -40,17 +40,11 @@ extension Configuration {
     }
 
     /// Pruning's epochs lie within training (start_epoch <= end_epoch <= training.epochs), the ramp
-    /// rises (initial_sparsity <= sparsity), and gradual's keys are not given to once.
+    /// rises (initial_sparsity <= sparsity). (Gradual's keys given to once are refused as keys of
+    /// another choice, see `checkConditionalKeysApply`.)
     private func checkPruning(given: [String: ConfigValue], file: String) throws(NNTrainError) {
         guard pruning.method != nil else { return }
         func source(_ key: String) -> ConfigSource { given["pruning." + key]?.source ?? .file(path: file, line: nil) }
-        if pruning.schedule == .once {
-            for key in ["end_epoch", "every_n_steps", "initial_sparsity"] {
-                if let value = given["pruning." + key] {
-                    throw value.problem("applies only to pruning.schedule gradual; once prunes at start_epoch")
-                }
-            }
-        }
         if pruning.startEpoch > training.epochs {
             throw source("start_epoch").error("pruning.start_epoch is \(pruning.startEpoch) but training.epochs is "
                 + "\(training.epochs); expected at most \(training.epochs)")
@@ -367,15 +361,16 @@ extension Configuration {
     private func checkConditionalKeysApply(given: [String: ConfigValue]) throws(NNTrainError) {
         let entries = Self.keys.valueEntries
         for (path, key) in entries {
-            guard let condition = key.condition, let value = given[path], !condition.holds(in: self) else { continue }
+            guard let value = given[path], let condition = key.condition?.failingLink(in: self) else { continue }
             let current = condition.currentChoice(in: self) ?? ""
             let defaultNote = given[condition.keyPath] == nil ? " (the default)" : ""
             let keysThatApply = entries.filter {
                 $0.key.condition?.keyPath == condition.keyPath && $0.key.condition?.holds(in: self) == true
             }.map(\.key.name)
             let usesNote = keysThatApply.isEmpty ? "" : ", which uses \(keysThatApply.joined(separator: ", "))"
-            guard condition.choices != nil else {
-                throw value.problem("applies only with \(condition.keyPath), which is not set")
+            guard condition.currentChoice(in: self) != nil else {
+                let choices = condition.choices.map { "to \($0.joined(separator: ", ")) of " } ?? "with "
+                throw value.problem("applies only \(choices)\(condition.keyPath), which is not set")
             }
             throw value.problem("applies only \(condition.scope()), not \(current)\(defaultNote)\(usesNote)")
         }

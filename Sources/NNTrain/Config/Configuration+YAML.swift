@@ -41,7 +41,7 @@ extension Configuration {
             switch key.kind {
             case .value(_, let write):
                 let text = write(self)
-                let otherCondition = key.condition.flatMap { $0.holds(in: self) ? nil : $0 }
+                let otherCondition = key.condition?.failingLink(in: self)
                 guard annotated else {
                     guard let text else { return [] }
                     guard let otherCondition else { return ["\(indentation)\(key.name): \(text)"] }
