@@ -91,6 +91,10 @@ struct ExportCommand: ParsableCommand {
         }
         try OutputFile.write(bytes, to: out)
         report.bytes = bytes.count
+        if !contents.state.pruningMasks.isEmpty, var sparsity = ExportReport.Sparsity(model) {
+            sparsity.compressedBytes = Gzip.compressedSize(of: bytes)
+            report.sparsity = sparsity
+        }
         if json {
             print(String(decoding: try report.json(), as: UTF8.self))
         } else {

@@ -245,16 +245,31 @@ import Testing
 
     @Test func theConfigRefusesWhatCannotRun() {
         #expect(Self.configError("pruning:\n  method: magnitude\n  schedule: once\n  every_n_steps: 5\n")
-            == "p.yaml:4: pruning.every_n_steps: applies only to pruning.schedule gradual; once prunes at start_epoch")
+            == "p.yaml:4: pruning.every_n_steps: applies only to gradual, not once")
+        // A key of a choice within a section that is off is refused for the section being off.
+        #expect(Self.configError("pruning:\n  every_n_steps: 5\n")
+            == "p.yaml:2: pruning.every_n_steps: applies only to magnitude, neurons of pruning.method, which is not set")
         #expect(Self.configError("pruning:\n  method: magnitude\n  sparsity: 0.5\n  initial_sparsity: 0.6\n")
             == "p.yaml:4: pruning.initial_sparsity 0.6 exceeds pruning.sparsity 0.5; expected at most 0.5")
         #expect(Self.configError("training: {epochs: 3}\npruning:\n  method: neurons\n  end_epoch: 4\n")
             == "p.yaml:4: pruning.end_epoch is 4; expected from start_epoch (1) to training.epochs (3)")
         #expect(Self.configError("pruning:\n  method: neurons\n  scope: global\n")
             == "p.yaml:3: pruning.scope: applies only to magnitude, not neurons, which uses sparsity, schedule, "
-                + "start_epoch, end_epoch, every_n_steps, initial_sparsity")
+                + "start_epoch")
         #expect(Self.configError("pruning:\n  sparsity: 1\n")?.hasPrefix("p.yaml:2: pruning.sparsity") == true)
         #expect(Self.configError("pruning:\n  method: magnitude\n  sparsity: 0.9\n  scope: global\n") == nil)
+    }
+
+    /// The resolved YAML (config.yaml, and the copy in every checkpoint, which resume, eval and export
+    /// read) of each schedule reads back as the same configuration: once's resolved YAML comments out
+    /// gradual's keys rather than giving them to a schedule that refuses them.
+    @Test(arguments: ["once", "gradual"])
+    func theResolvedConfigReadsBack(schedule: String) throws {
+        let configuration = try Configuration.parse(
+            yaml: "pruning:\n  method: neurons\n  schedule: \(schedule)\n", source: "p.yaml")
+        let yaml = configuration.resolvedYAML()
+        #expect(yaml.contains("  # every_n_steps: 100 (applies only to gradual)\n") == (schedule == "once"))
+        #expect(try Configuration.parse(yaml: yaml, source: "resolved.yaml") == configuration)
     }
 
     /// A resume may move the schedule (as it may the learning rate) but not change which weights are masked.
@@ -351,13 +366,15 @@ extension PrunedInferenceTests {
         let trainer = Trainer(configuration: config, data: ResumeTests.classificationData())
         try trainer.train()
         let checkpoint = try Checkpoint(trainer: trainer, bestRecord: nil, reason: .final)
-        let figures = try #require(CheckpointDescription.pruningFigures(checkpoint, method: .neurons))
+        let figures = try #require(PruningFigures(method: .neurons, weights: checkpoint.parameterLayout,
+                                                   masks: checkpoint.state.pruningMasks))
         #expect(figures.layers.map(\.name) == ["layers.0.weight", "layers.1.weight", "layers.2.weight"])
         let zeros = [14 * 16, 7 * 24 + 5 * 14, 4 * 7], sizes = [24 * 16, 12 * 24, 4 * 12]
         #expect(figures.layers.map(\.sparsity) == zip(zeros, sizes).map { Double($0) / Double($1) })
         #expect(figures.sparsity == Double(zeros.reduce(0, +)) / Double(sizes.reduce(0, +)))
         #expect(figures.hiddenWidths == [10, 5])
-        #expect(CheckpointDescription.pruningFigures(checkpoint, method: nil) == nil)
+        #expect(PruningFigures(method: nil, weights: checkpoint.parameterLayout, masks: checkpoint.state.pruningMasks) == nil)
+        #expect(trainer.pruner?.figures == figures)
         let text = CheckpointDescription(checkpoint: checkpoint, configuration: trainer.configuration, path: "c.bin",
                                          fileBytes: 0, formatVersion: 1).text()
         #expect(text.contains("\npruning: neurons, 68.1% of the masked weights pruned (layers.0.weight 58.3%, "
@@ -380,5 +397,49 @@ extension PruningTests {
         let row = MetricsLog.row(try #require(history.last), columns).split(separator: ",").suffix(3).map(String.init)
         #expect(row == ["\(pruner.overallSparsity)"] + pruner.layers.map { "\(pruner.sparsity(of: $0))" })
         #expect(pruner.overallSparsity > 0.5)
+    }
+}
+
+extension PruningTests {
+    /// Tells a checkpoint policy of each epoch, as a run's session does.
+    private final class PolicyObserver: TrainingObserver {
+        let policy: CheckpointPolicy
+        init(_ policy: CheckpointPolicy) { self.policy = policy }
+        func epochFinished(_ metrics: EpochMetrics, trainer: Trainer) throws(NNTrainError) {
+            try policy.epochFinished(metrics, trainer: trainer)
+        }
+    }
+
+    /// Until the schedule's last pruning step (within epoch 4 here) no epoch is a candidate for the best
+    /// model: pruning to 99% raises the validation loss, so without the rule epoch 3 (at 92% sparsity)
+    /// is the best, restore_best puts its denser weights back and best.bin holds them. With it the best
+    /// is an epoch from 4 on, the restored weights keep the final masks' zeros, and best.bin is written then.
+    @Test func theBestModelIsChosenOnlyAtTheFinalSparsity() throws {
+        var config = Self.prunedConfig(.magnitude)
+        config.pruning.sparsity = 0.99
+        config.checkpoint.saveBest = true
+        config.checkpoint.monitor = .valLoss
+        config.checkpoint.mode = .min
+        let folder = try TemporaryFolder()
+        let policy = CheckpointPolicy(runDirectory: folder.path, section: config.checkpoint)
+        let trainer = Trainer(configuration: config, data: ResumeTests.classificationData())
+        trainer.observers.append(PolicyObserver(policy))
+        let history = try trainer.train()
+        // The rule matters here: an epoch before the final sparsity has the lowest validation loss of all.
+        let losses = history.compactMap { $0.validation?.loss }
+        let lowest = try #require(losses.indices.min { losses[$0] < losses[$1] })
+        #expect(losses.count == 6 && lowest + 1 < 4)
+        let restored = try #require(trainer.restoredEpoch)
+        #expect(restored >= 4 && policy.best.map(\.epoch) == restored)
+        #expect(trainer.earlyStopping?.bestEpoch == restored)
+        let pruner = try #require(trainer.pruner)
+        let values = trainer.network.parameters.values.storage
+        for layer in pruner.layers {
+            for (offset, kept) in pruner.mask(of: layer).enumerated() where kept == 0 {
+                #expect(values[layer.tensor.offset + offset] == 0)
+            }
+        }
+        let best = try Checkpoint.read(path: policy.bestPath)
+        #expect(best.state.position.epoch == restored + 1)
     }
 }

@@ -111,3 +111,42 @@ import Testing
         #expect(try files.contentsOfDirectory(atPath: directory.appendingPathComponent("m.safetensors").path).isEmpty)
     }
 }
+
+extension ExportCommandTests {
+    /// A run pruned by magnitude (half of the hidden layer's 5 · 8 weights, once, at epoch 2): the epoch
+    /// lines carry the sparsity, summary.json the masks' figures, and the export says the zeros are
+    /// stored dense, with the file's compressed size.
+    @Test func aMagnitudePrunedRunReportsItsSparsityThroughToTheExport() throws {
+        let directory = try CommandLineTests.bonusFolder(rows: 400, seed: 3, config: """
+            data: {dataset: bonus, path: b.csv}
+            model: {hidden: [8]}
+            loss: mse
+            training: {epochs: 3, batch_size: 50}
+            pruning: {method: magnitude, schedule: once, start_epoch: 2, sparsity: 0.5}
+            """)
+        let run = try CommandLineTests.run(["run", "b.txt"], in: directory)
+        #expect(run.status == 0, "\(run.standardError)")
+        let epochLines = run.standardOutput.split(separator: "\n").filter { $0.hasPrefix("ep ") }
+        #expect(epochLines.map { $0.contains("  sparsity 0.00%  ") } == [true, false, false])
+        #expect(epochLines.map { $0.contains("  sparsity 50.00%  ") } == [false, true, true])
+        let summary = try InspectCommandTests.jsonObject(
+            String(decoding: try Data(contentsOf: directory.appendingPathComponent("runs/b/summary.json")), as: UTF8.self))
+        let pruning = try #require(summary["pruning"] as? [String: Any])
+        #expect(pruning["method"] as? String == "magnitude" && pruning["sparsity"] as? Double == 0.5)
+        let layers = try #require(pruning["layers"] as? [[String: Any]])
+        #expect(layers.map { $0["name"] as? String } == ["layers.0.weight"] && layers.first?["sparsity"] as? Double == 0.5)
+
+        let export = try CommandLineTests.run(["export", "runs/b/checkpoints/last.bin", "--out", "m.onnx", "--json"],
+                                              in: directory)
+        #expect(export.status == 0, "\(export.standardError)")
+        let report = try InspectCommandTests.jsonObject(export.standardOutput)
+        let sparsity = try #require(report["sparsity"] as? [String: Any])
+        // 20 of the hidden layer's 40 weights; the output layer's 8 are not pruned.
+        #expect(sparsity["zero_weights"] as? Int == 20 && sparsity["weights"] as? Int == 48)
+        let bytes = try #require(report["bytes"] as? Int), compressed = try #require(sparsity["compressed_bytes"] as? Int)
+        #expect(compressed > 0 && compressed < bytes)
+        let text = try CommandLineTests.run(["export", "runs/b/checkpoints/last.bin", "--out", "m.onnx"], in: directory)
+        #expect(text.standardOutput.contains("\nsparsity      41.67% of the weights are zero (pruned), stored dense; "
+            + "\(compressed) bytes compressed (zlib, level 9)\n"))
+    }
+}

@@ -46,20 +46,6 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
     /// The pruning masks' figures; nil for a run without pruning (or before its first pruning step).
     public var pruning: PruningFigures?
 
-    /// What `pruning:` has masked so far: the fraction of each pruned weight tensor that is zero by its
-    /// mask, of all of them together, and for neurons the hidden widths the model has at inference.
-    public struct PruningFigures: Equatable, Sendable, Encodable {
-        public var method: String
-        public var sparsity: Double
-        public var layers: [LayerSparsity]
-        public var hiddenWidths: [Int]?
-    }
-
-    public struct LayerSparsity: Equatable, Sendable, Encodable {
-        public var name: String
-        public var sparsity: Double
-    }
-
     public struct TargetScalingFigures: Equatable, Sendable, Encodable {
         public var mean: Float
         public var std: Float
@@ -119,7 +105,8 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
         earlyStoppingBest = state.earlyStopping.flatMap { stopping in
             stopping.best.map { MonitoredBest(monitor: stopping.monitor.rawValue, value: $0, epoch: stopping.bestEpoch) }
         }
-        pruning = Self.pruningFigures(checkpoint, method: configuration.pruning.method)
+        pruning = PruningFigures(method: configuration.pruning.method, weights: checkpoint.parameterLayout,
+                                 masks: checkpoint.state.pruningMasks)
         dataset = configuration.data.dataset.rawValue
         dataPath = configuration.data.path
         trainingRows = state.order.count
@@ -135,31 +122,6 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
     }
 
     /// The description for a person at a terminal, one fact a line.
-    /// The masks' figures of `checkpoint` (nil without masks): zeros over entries, per mask in the order of
-    /// the parameters, and for neurons the hidden units whose mask row is not all zero.
-    static func pruningFigures(_ checkpoint: Checkpoint, method: PruningMethod?) -> PruningFigures? {
-        let masks = checkpoint.state.pruningMasks
-        guard let method, !masks.isEmpty else { return nil }
-        var layers: [LayerSparsity] = [], zeros = 0, total = 0
-        var widths: [Int] = []
-        let weights = checkpoint.parameterLayout.filter { $0.name.hasSuffix(".weight") && $0.name.hasPrefix("layers.") }
-        for (index, (name, shape)) in weights.enumerated() {
-            guard let mask = masks[name + "_mask"] else { continue }
-            let pruned = mask.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
-            layers.append(LayerSparsity(name: name, sparsity: mask.isEmpty ? 0 : Double(pruned) / Double(mask.count)))
-            zeros += pruned
-            total += mask.count
-            if method == .neurons, index < weights.count - 1, shape.count == 2, shape[0] * shape[1] == mask.count {
-                let columns = shape[1]
-                widths.append((0..<shape[0]).filter { row in
-                    !mask[(row * columns)..<((row + 1) * columns)].allSatisfy { $0 == 0 }
-                }.count)
-            }
-        }
-        return PruningFigures(method: method.rawValue, sparsity: total == 0 ? 0 : Double(zeros) / Double(total),
-                              layers: layers, hiddenWidths: method == .neurons ? widths : nil)
-    }
-
     public func text() -> String {
         var lines = [
             "\(path): nntrain checkpoint, format version \(formatVersion), written by nntrain \(nntrainVersion), "

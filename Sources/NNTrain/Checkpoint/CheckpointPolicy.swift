@@ -43,7 +43,8 @@ public final class CheckpointPolicy {
     @discardableResult
     public func epochFinished(_ metrics: EpochMetrics, trainer: Trainer) throws(NNTrainError) -> Bool {
         var improved = false
-        if section.saveBest, let monitor = section.monitor, let value = metrics.value(of: monitor), isImprovement(value) {
+        if section.saveBest, trainer.pruningSettled, let monitor = section.monitor, let value = metrics.value(of: monitor),
+           isImprovement(value) {
             best = Checkpoint.BestRecord(value: value, epoch: metrics.epoch)
             improved = true
         }

@@ -165,6 +165,47 @@ public enum PruningMasks {
     }
 }
 
+/// What the pruning masks zero, as `nntrain inspect` and summary.json report it: the fraction of each
+/// masked weight tensor that is zero, of all of them together, and for neurons the hidden widths the
+/// model has at inference (the units whose mask row is not all zero).
+public struct PruningFigures: Equatable, Sendable, Codable {
+    public var method: String
+    public var sparsity: Double
+    public var layers: [LayerSparsity]
+    public var hiddenWidths: [Int]?
+
+    public struct LayerSparsity: Equatable, Sendable, Codable {
+        public var name: String
+        public var sparsity: Double
+    }
+
+    /// The figures of `masks` (by PyTorch's buffer name, `layers.0.weight_mask`) over the linear layers'
+    /// `weights` (name and shape [out, in], in the model's order; other tensors are passed over); nil
+    /// without a method or without masks.
+    public init?(method: PruningMethod?, weights: [(name: String, shape: [Int])], masks: [String: [Float]]) {
+        guard let method, !masks.isEmpty else { return nil }
+        var layers: [LayerSparsity] = [], zeros = 0, total = 0, widths: [Int] = []
+        let linear = weights.filter { $0.name.hasPrefix("layers.") && $0.name.hasSuffix(".weight") }
+        for (index, (name, shape)) in linear.enumerated() {
+            guard let mask = masks[name + "_mask"] else { continue }
+            let pruned = mask.reduce(0) { $0 + ($1 == 0 ? 1 : 0) }
+            layers.append(LayerSparsity(name: name, sparsity: mask.isEmpty ? 0 : Double(pruned) / Double(mask.count)))
+            zeros += pruned
+            total += mask.count
+            if method == .neurons, index < linear.count - 1, shape.count == 2, shape[0] * shape[1] == mask.count {
+                let columns = shape[1]
+                widths.append((0..<shape[0]).filter { row in
+                    !mask[(row * columns)..<((row + 1) * columns)].allSatisfy { $0 == 0 }
+                }.count)
+            }
+        }
+        self.method = method.rawValue
+        sparsity = total == 0 ? 0 : Double(zeros) / Double(total)
+        self.layers = layers
+        hiddenWidths = method == .neurons ? widths : nil
+    }
+}
+
 /// The pruning state of a training run: which linear layers' weights are pruned, their masks (laid
 /// over the model's flat parameter buffer, 1 everywhere else), and the schedule. The trainer calls it
 /// at three named places of a step (see `Trainer.step`):
@@ -251,6 +292,12 @@ public final class Pruner {
     /// The masks' figures now, for metrics.csv.
     public var metrics: PruningMetrics {
         PruningMetrics(sparsity: overallSparsity, layers: layers.map { sparsity(of: $0) })
+    }
+
+    /// The masks' figures now, for summary.json.
+    public var figures: PruningFigures? {
+        PruningFigures(method: method, weights: parameters.tensors.map { ($0.name, $0.shape) },
+                       masks: Dictionary(masks, uniquingKeysWith: { first, _ in first }))
     }
 
     /// Before the step that follows `stepCount` steps: on a pruning step, prunes to the schedule's

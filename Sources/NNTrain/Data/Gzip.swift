@@ -196,3 +196,22 @@ func hexadecimal(_ value: some BinaryInteger, digits: Int) -> String {
     let text = String(value, radix: 16)
     return "0x" + String(repeating: "0", count: max(0, digits - text.count)) + text
 }
+
+extension Gzip {
+    /// The size of `bytes` compressed by zlib's `compress2` at `level` (9, the most; a zlib stream,
+    /// RFC 1950: a deflate stream with a 2-byte header and an Adler-32, 18 bytes less than gzip's
+    /// wrapper): what a zip or gzip of the file would take, which `nntrain export` reports for a
+    /// model whose pruned weights are zeros stored dense.
+    public static func compressedSize(of bytes: [UInt8], level: Int32 = 9) -> Int {
+        var size = compressBound(uLong(bytes.count))
+        var output = [UInt8](repeating: 0, count: Int(size))
+        let status = output.withUnsafeMutableBufferPointer { out in
+            bytes.withUnsafeBufferPointer { input in
+                compress2(out.baseAddress, &size, input.baseAddress, uLong(input.count), level)
+            }
+        }
+        // compressBound's room always suffices and the level is valid, so only memory can fail.
+        precondition(status == Z_OK, "zlib's compress2 failed with status \(status)")
+        return Int(size)
+    }
+}

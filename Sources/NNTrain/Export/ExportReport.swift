@@ -60,6 +60,25 @@ public struct ExportReport: Encodable, Sendable {
     public var layers: [Layer]
     public var opset: Int?
     public var calibration: Calibration?
+    /// A pruned model's exact zeros among its linear layers' weights, which ONNX and safetensors store
+    /// dense as any other weight, and the file's size compressed (see `Gzip.compressedSize`); nil for a
+    /// model without pruning masks or without zero weights (neurons pruning drops whole units instead).
+    public var sparsity: Sparsity?
+
+    public struct Sparsity: Encodable, Sendable {
+        public var zeroWeights: Int
+        public var weights: Int
+        public var compressedBytes: Int
+
+        /// The zeros among `model`'s weights, nil when there are none; `compressedBytes` is filled in
+        /// once the file is encoded.
+        public init?(_ model: InferenceModel) {
+            weights = model.layers.reduce(0) { $0 + $1.weight.count }
+            zeroWeights = model.layers.reduce(0) { sum, layer in sum + layer.weight.reduce(0) { $0 + ($1 == 0 ? 1 : 0) } }
+            compressedBytes = 0
+            guard zeroWeights > 0 else { return nil }
+        }
+    }
     /// safetensors only: the Sequential's modules, and the Python that loads the file.
     public var modules: [String]?
     public var python: String?
@@ -83,6 +102,11 @@ public struct ExportReport: Encodable, Sendable {
         text += "quantization  \(quantization)"
         if let calibration { text += ", calibrated on \(calibration.rows) rows, \(calibration.method)" }
         text += "\nsize          \(bytes) bytes\n"
+        if let sparsity {
+            let percent = ConsoleFormat.percent(Double(sparsity.zeroWeights) / Double(max(sparsity.weights, 1)))
+            text += "sparsity      \(percent) of the weights are zero (pruned), stored dense; "
+                + "\(sparsity.compressedBytes) bytes compressed (zlib, level 9)\n"
+        }
         text += "layers\n"
         for (index, layer) in layers.enumerated() {
             text += "  \(index)  \(layer.inputs) → \(layer.outputs)  \(layer.activation)"

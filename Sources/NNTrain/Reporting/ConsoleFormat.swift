@@ -63,12 +63,13 @@ public enum ConsoleFormat {
 
     /// The line printed after each epoch, groups two spaces apart:
     ///
-    ///     ep 3/15  loss 0.3456 acc 87.65%  val 0.3821 86.10%  lr 0.04665  scale 2^16 skip 2  0.33s
+    ///     ep 3/15  loss 0.3456 acc 87.65%  val 0.3821 86.10%  lr 0.04665  scale 2^16 skip 2  sparsity 45.2%  0.33s
     ///
     /// the epoch; the training loss and accuracy; the validation loss and accuracy (R² for
     /// regression: `val 0.3821 r2 0.9876`); the lr of the epoch's last step; in fp16/bf16 the loss
-    /// scale (without scaling: none) and the steps skipped for inf/NaN gradients; the epoch's
-    /// training seconds (without validation, see `duration`).
+    /// scale (without scaling: none) and the steps skipped for inf/NaN gradients; with pruning, the
+    /// fraction of the masked weights that is zero at the epoch's end; the epoch's training seconds
+    /// (without validation, see `duration`).
     public static func epochLine(_ metrics: EpochMetrics, epochs: Int) -> String {
         var groups = ["ep \(metrics.epoch)/\(epochs)",
                       "loss \(significant(metrics.trainLoss))" + (metrics.trainAccuracy.map { " acc \(percent($0))" } ?? "")]
@@ -80,6 +81,7 @@ public enum ConsoleFormat {
         if let precision = metrics.mixedPrecision {
             groups.append("scale \(precision.lossScale.map(lossScale) ?? "none") skip \(precision.skippedSteps)")
         }
+        if let pruning = metrics.pruning { groups.append("sparsity \(percent(pruning.sparsity))") }
         groups.append(duration(metrics.epochSeconds))
         return groups.joined(separator: "  ")
     }

@@ -32,6 +32,9 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var weights: [WeightRecovery]?
     /// The totals of a mixed-precision run; absent in fp32.
     public var mixedPrecision: MixedPrecision? = nil
+    /// What the pruning masks zero at the end (each masked weight tensor, overall, and for neurons the
+    /// hidden widths at inference); absent without pruning.
+    public var pruning: PruningFigures? = nil
     public var parameters: Int
     public var layerWidths: [Int]
     public var loadSeconds: Double

@@ -167,7 +167,7 @@ public final class Trainer {
                 plateau.step(metric: metric)
                 self.plateau = plateau
             }
-            if var stopper = earlyStopping, let value = metrics.value(of: stopper.monitor) {
+            if var stopper = earlyStopping, pruningSettled, let value = metrics.value(of: stopper.monitor) {
                 let verdict = stopper.update(epoch: epoch, value: value)
                 earlyStopping = stopper
                 if verdict.improved, configuration.earlyStopping.restoreBest { bestSnapshot = network.snapshot() }
@@ -182,6 +182,13 @@ public final class Trainer {
         restoreBest()
         return history
     }
+
+    /// False while pruning's schedule has pruning steps to come. Until the masks reach their final
+    /// sparsity, an epoch is not a candidate for the best model (early stopping's patience and best,
+    /// restore_best, save_best): a denser epoch would otherwise win and undo the pruning. NNCF does
+    /// the same: its controllers' `compression_stage()` is "used on saving best checkpoints to
+    /// distinguish between uncompressed, partially compressed, and fully compressed models".
+    public var pruningSettled: Bool { pruner.map { !$0.schedule.isRunning(atStep: stepCount) } ?? true }
 
     /// Whether an observer asks training to stop (the first that does ends the asking).
     private func stopRequested() -> Bool {

@@ -154,6 +154,7 @@ extension TrainingRun {
                 mixedPrecision: precision == .fp32 ? nil : RunSummary.MixedPrecision(
                     precision: precision.rawValue, lossScale: trainer.gradScaler.map { Double($0.scale) },
                     skippedSteps: trainer.gradScaler?.skippedSteps ?? 0),
+                pruning: trainer.pruner?.figures,
                 parameters: trainer.network.parameters.count, layerWidths: widths, loadSeconds: data.loadSeconds,
                 trainSeconds: trainSeconds, wallSeconds: Date().timeIntervalSince(wallStart),
                 samplesPerSecond: Double(data.train.count * history.count) / max(trainSeconds, 1e-9),
