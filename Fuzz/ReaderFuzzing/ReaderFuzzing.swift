@@ -174,9 +174,13 @@ public enum ReaderFuzzing {
                             normalizer: Normalizer(fitting: train, mode: .scale), schema: .images(rows: 28, columns: 28))
     }()
 
-    /// SGD with Nesterov momentum, reduce_on_plateau, dropout, batch norm, early stopping with restore_best.
+    /// SGD with Nesterov momentum, reduce_on_plateau, dropout, batch norm, early stopping with restore_best,
+    /// and half the hidden units pruned at the first step (neurons: masks with whole rows and columns of zeros).
     static let sgdConfiguration: Configuration = {
         var config = Configuration()
+        config.pruning.method = .neurons
+        config.pruning.schedule = .once
+        config.pruning.sparsity = 0.5
         config.model.hidden = [4, 3]
         config.model.dropout = 0.25
         config.model.batchNorm = true
@@ -195,9 +199,13 @@ public enum ReaderFuzzing {
         return config
     }()
 
-    /// Adam with amsgrad, fp16 with dynamic loss scaling, one_cycle.
+    /// Adam with amsgrad, fp16 with dynamic loss scaling, one_cycle, gradual global magnitude pruning
+    /// from the first step, one pruning step each step.
     static let adamConfiguration: Configuration = {
         var config = Configuration()
+        config.pruning.method = .magnitude
+        config.pruning.scope = .global
+        config.pruning.everyNSteps = 1
         config.model.hidden = [2]
         config.optimizer.name = .adam
         config.optimizer.amsgrad = true

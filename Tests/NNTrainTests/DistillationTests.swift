@@ -428,6 +428,13 @@ import Testing
         let checkpoint = try Checkpoint.read(path: folder.file("student/checkpoints/last.bin"))
         #expect(checkpoint.teachers.map(\.path) == [teacherPath])
         #expect(checkpoint.configurationYAML.contains("temperature: 2"))
+        // inspect names the teacher, its CRC-32 and the distillation's T and alpha.
+        let description = try CheckpointDescription.read(path: folder.file("student/checkpoints/last.bin"))
+        let fingerprint = try #require(checkpoint.teachers.first?.fingerprint)
+        #expect(description.teachers == checkpoint.teachers && description.distillation?.alpha == 0.9)
+        #expect(description.text().contains("\ndistilled from: \(teacherPath) (CRC-32 \(fingerprint)), temperature 2, "
+            + "alpha 0.9\n"))
+        #expect(try CheckpointDescription.read(path: teacherPath).teachers == nil)
 
         // Another teacher (a copy of the student itself, another checkpoint) on resume is refused.
         let otherPath = folder.file("other.bin")

@@ -45,6 +45,16 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
     public var targetScaling: TargetScalingFigures?
     /// The pruning masks' figures; nil for a run without pruning (or before its first pruning step).
     public var pruning: PruningFigures?
+    /// With distillation, the teacher's checkpoints (an ensemble has several) with the CRC-32 each had
+    /// (`nntrain.crc32`), which a resume must give again; nil without distillation.
+    public var teachers: [Teacher.Record]?
+    /// The distillation's temperature T and alpha; nil without distillation.
+    public var distillation: DistillationFigures?
+
+    public struct DistillationFigures: Equatable, Sendable, Encodable {
+        public var temperature: Double
+        public var alpha: Double
+    }
 
     public struct TargetScalingFigures: Equatable, Sendable, Encodable {
         public var mean: Float
@@ -107,6 +117,11 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
         }
         pruning = PruningFigures(method: configuration.pruning.method, weights: checkpoint.parameterLayout,
                                  masks: checkpoint.state.pruningMasks)
+        if !checkpoint.teachers.isEmpty {
+            teachers = checkpoint.teachers
+            distillation = DistillationFigures(temperature: configuration.distillation.temperature,
+                                               alpha: configuration.distillation.alpha)
+        }
         dataset = configuration.data.dataset.rawValue
         dataPath = configuration.data.path
         trainingRows = state.order.count
@@ -134,6 +149,10 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
             let widths = pruning.hiddenWidths.map { "; hidden widths at inference " + $0.map(String.init).joined(separator: "-") }
             lines.append("pruning: \(pruning.method), \(percent(pruning.sparsity)) of the masked weights pruned (\(layers))"
                 + (widths ?? ""))
+        }
+        if let teachers, let distillation {
+            lines.append("distilled from: " + teachers.map { "\($0.path) (CRC-32 \($0.fingerprint))" }.joined(separator: " + ")
+                + ", temperature \(figure(distillation.temperature)), alpha \(figure(distillation.alpha))")
         }
         if let lastEpoch {
             lines.append("epoch \(lastEpoch.epoch): lr \(figure(lastEpoch.lr)), train_loss \(figure(lastEpoch.trainLoss))"
