@@ -12,6 +12,9 @@
 #                       end over the 10,000 test images, and one row), and ONNX Runtime's int8 and fp16
 #                       files against fp32 (Benchmarks/inference.py; ONNX_PYTHON=/path/to/python picks
 #                       an interpreter with onnxruntime, else .venv-onnx is made)
+#   make bench-compression  pruning (sparsity/accuracy curve, neurons' smaller ONNX) and distillation (a
+#                       784-64-10 student from the 512-256 model, alone against distilled, 3 seeds;
+#                       Benchmarks/compression.py)
 #   make onnx-check     the exports checked by the real runtime: ONNX files in ONNX Runtime, the safetensors
 #                       state_dict in numpy, against nntrain predict (data-scripts/onnx-check.py; CI runs it)
 #   make kill-resume    kill -9 a run at 20 random moments and resume it each time
@@ -129,6 +132,13 @@ onnx-check: build $(ONNX_ENV)
 # prints a Markdown table and writes it to runs/bench/inference.md.
 bench-inference: build data $(ONNX_ENV)
 	$(ONNX_PYTHON) Benchmarks/inference.py --nntrain $(NNTRAIN) $(BENCH_INFERENCE_ARGS)
+
+# Pruning and distillation on Fashion-MNIST (the README's "Smaller models"): about 40 minutes on 2 cores;
+# every run is kept in runs/compression and not run again; writes runs/compression/compression.md and
+# pruning-curve.svg (docs/pruning-curve.svg is a copy).
+.PHONY: bench-compression
+bench-compression: build data $(ONNX_ENV)
+	$(ONNX_PYTHON) Benchmarks/compression.py --nntrain $(NNTRAIN) $(BENCH_COMPRESSION_ARGS)
 
 # package-benchmark (ordo-one) is a dependency only with NNTRAIN_BENCHMARKS=1 (see Package.swift), in
 # its own build folder, so that make test neither fetches nor builds it. Its plugin builds the

@@ -229,8 +229,8 @@ def measure(args, checkpoint, files):
             "ort_version": ort.__version__}
 
 
-def blocks_of_calls(sessions, rows, calls, rounds):
-    """({key: median seconds of a call}, {key: median over rounds of fp32's median over the file's}):
+def blocks_of_calls(sessions, rows, calls, rounds, baseline="fp32"):
+    """({key: median seconds of a call}, {key: median over rounds of the baseline's median over the file's}):
     session.run of every session on `rows`, the sessions taking turns round by round, each round a
     block of `calls` calls after one unrecorded call. Blocks, not single calls in turn: a session's
     intra-op threads spin for a while after each call, and would take the cores from the next
@@ -249,7 +249,7 @@ def blocks_of_calls(sessions, rows, calls, rounds):
             times[key] += block
             block_medians[key].append(statistics.median(block))
     return ({key: statistics.median(values) for key, values in times.items()},
-            {key: statistics.median(f / t for f, t in zip(block_medians["fp32"], block_medians[key]))
+            {key: statistics.median(f / t for f, t in zip(block_medians[baseline], block_medians[key]))
              for key in sessions})
 
 
