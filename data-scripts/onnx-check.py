@@ -3,7 +3,7 @@
 safetensors state_dict recomputed in numpy (and in PyTorch when it is installed), each against
 `nntrain predict` on the same rows.
 
-Four small models are trained in WORK (a few seconds each), one of each kind export handles:
+Five small models are trained in WORK (a few seconds each), one of each kind export handles:
 
   fashion-mnist  configs/fashion-mnist.txt for 1 epoch with hidden [64], batch norm and gelu
                  (batch norm folded into the Gemm, GELU's erf form); test rows: the 10,000 t10k images
@@ -13,6 +13,11 @@ Four small models are trained in WORK (a few seconds each), one of each kind exp
                  float32, as `nntrain predict --quantize none` does (plain predict emulates autocast)
   regression     the same CSV, target body_mass_g (a standardised target: y = σ·z + μ in the graph),
                  hidden [16, 8], leaky_relu with slope 0.1, the species a third text column
+  penguins-pruned  the penguins classifier with hidden [32, 16], batch norm and half of each hidden
+                 layer's units pruned (pruning.method neurons): the file holds the smaller 16-8
+                 network (pruned units dropped, their constant outputs folded into the next bias),
+                 nntrain predict runs the full network with its masks, so equal outputs prove the
+                 shrinking exact
 
 Each is exported (`nntrain export`) as fp32, fp16 and int8 ONNX at the default opset 17, as fp32 at
 opsets 13 and 21 too, and as fp32 and fp16 safetensors, and checked:
@@ -298,8 +303,10 @@ def softmax(z):
 class Model:
     """One trained model and the rows it is checked on."""
 
-    def __init__(self, name, checkpoint, rows_path, onnx_rows, labels=None, target_spread=None):
+    def __init__(self, name, checkpoint, rows_path, onnx_rows, labels=None, target_spread=None, widths=None):
         self.name, self.checkpoint, self.rows_path = name, checkpoint, rows_path
+        # The output widths of the fp32 file's Gemm layers when they are checked (a pruned model's).
+        self.widths = widths
         # What ONNX Runtime is fed: [N, pixels] float32 raw pixels, or {column: texts} of a CSV.
         self.onnx_rows = onnx_rows
         self.pixels = onnx_rows.astype(np.float64) if isinstance(onnx_rows, np.ndarray) else None
@@ -324,6 +331,12 @@ def check_model(checks, nntrain, model, folder, missing_values):
     except (CommandFailed, json.JSONDecodeError) as error:
         checks.report(False, f"{name}: {error}")
         return
+    if model.widths is not None:
+        graph = onnx.load(paths["fp32"]).graph
+        shapes = {tensor.name: list(tensor.dims) for tensor in graph.initializer}
+        widths = [shapes.get(node.input[1], [0])[0] for node in graph.node if node.op_type == "Gemm"]
+        checks.report(widths == model.widths, f"{name}: the fp32 file's Gemm layers have {widths} outputs "
+                      f"(expected {model.widths})")
     nn_classes, nn_values, class_names = predicted["none"]
     rows = len(nn_values)
     inputs_of = lambda session: feeds(session, model.onnx_rows, missing_values)  # noqa: E731
@@ -498,7 +511,7 @@ def check_torch(checks, name, python, raw, expected, tolerance):
                   f"outputs within {tolerance:g} (largest difference {difference:.2e})")
 
 
-# MARK: - The three models
+# MARK: - The models
 
 def fashion_mnist(nntrain, work, data):
     checkpoint = train(nntrain, work, "fashion-mnist", "configs/fashion-mnist.txt", [
@@ -535,6 +548,14 @@ def penguins_regression(nntrain, work, path):
         schema["missing_values"]
 
 
+def penguins_pruned(nntrain, work, path):
+    checkpoint = train(nntrain, work, "penguins-pruned", "configs/penguins.txt", [
+        f"data.path={path}", "model.hidden=[32, 16]", "model.batch_norm=true", "pruning.method=neurons",
+        "pruning.sparsity=0.5", "pruning.every_n_steps=5"])
+    schema = json.loads(checkpoint_metadata(checkpoint)["nntrain.input"])["table"]
+    return Model("penguins-pruned", checkpoint, path, csv_columns(path), widths=[16, 8, 3]), schema["missing_values"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -558,6 +579,7 @@ def main():
         models.append(lambda: penguins(args.nntrain, args.work, args.penguins))
         models.append(lambda: penguins_bf16(args.nntrain, args.work, args.penguins))
         models.append(lambda: penguins_regression(args.nntrain, args.work, args.penguins))
+        models.append(lambda: penguins_pruned(args.nntrain, args.work, args.penguins))
     else:
         checks.skip(f"the penguins classifier and regression: no {args.penguins}")
     for make in models:
