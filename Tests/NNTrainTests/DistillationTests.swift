@@ -466,3 +466,31 @@ import Testing
         }
     }
 }
+
+extension DistillationTests {
+    /// lr-find steps on the loss the run trains on: with a teacher at alpha 0 its losses are the plain
+    /// run's to the bit (the teacher's term has no weight), at alpha 0.9 they are the distillation
+    /// loss, another curve; pruning (to 90% before the first step here) takes no part in the test.
+    @Test func lrFindUsesTheTeacherAndLeavesPruningOut() throws {
+        let folder = try CheckpointEvaluationTests.imageFolder()
+        let (teacherRun, _) = try CheckpointEvaluationTests.trainedRun(folder)
+        let schedule = try LRFinderSchedule(startLearningRate: 1e-4, endLearningRate: 1, steps: 12)
+        func losses(_ extra: String) throws -> [Double] {
+            let config = try folder.write("""
+                data: {path: \(folder.path), validation_split: 0.25}
+                model: {hidden: [6]}
+                training: {epochs: 2, batch_size: 15}
+                output: {dir: \(folder.file("lr")), plots: false}
+                \(extra)
+                """, to: "lr.txt")
+            return try LRRangeTest.execute(configPath: config, overrides: [], schedule: schedule).result.points.map(\.loss)
+        }
+        let plain = try losses("")
+        let teacher = "distillation: {teacher: \(teacherRun)/checkpoints/last.bin, alpha: "
+        #expect(plain.count == 12)
+        #expect(try losses(teacher + "0}") == plain)
+        let distilled = try losses(teacher + "0.9}")
+        #expect(distilled.count == plain.count && distilled != plain)
+        #expect(try losses("pruning: {method: magnitude, sparsity: 0.9, schedule: once}") == plain)
+    }
+}

@@ -38,7 +38,8 @@ extension Trainer {
     }
 }
 
-/// `nntrain lr-find CONFIG`: the range test on a config's model and data, written as
+/// `nntrain lr-find CONFIG`: the range test on a config's model, data and loss (with
+/// `distillation:`, the teacher's term too; without `pruning:`, whose masks come later), written as
 /// `lr_find.csv` (lr, loss, smoothed_loss) and `lr_find.svg` (smoothed loss against log lr, the
 /// suggestions marked) into `folder` (default: the config's run directory, whose metrics and
 /// checkpoints it leaves alone).
@@ -57,7 +58,12 @@ public enum LRRangeTest {
     {
         var configuration = try Configuration.load(path: configPath, overrides: overrides)
         let data = try TrainingData.load(for: &configuration, file: configPath)
-        let result = try Trainer(configuration: configuration, data: data).findLearningRate(schedule: schedule)
+        // The test steps on the loss the run trains on, a teacher's term included; pruning takes no
+        // part: its masks come at start_epoch and later, and would change the model mid-test.
+        let teacher = try Teacher.load(for: configuration, data: data, file: configPath)
+        configuration.pruning.method = nil
+        let result = try Trainer(configuration: configuration, data: data, teacher: teacher)
+            .findLearningRate(schedule: schedule)
         let directory = folder ?? configuration.runDirectory(configPath: configPath)
         let csvPath = directory + "/lr_find.csv", svgPath = directory + "/lr_find.svg"
         try OutputFile.write(Array(result.csv().utf8), to: csvPath)
