@@ -32,8 +32,10 @@ public enum PruningScheduleKind: String, CaseIterable, Codable, Sendable {
 ///
 ///     s_t = s_f + (s_i − s_f)·(1 − (t − t₀)/(n·Δt))³      for t ∈ {t₀, t₀ + Δt, …, t₀ + n·Δt}
 ///
-/// with t the optimizer steps taken before the step about to run, t₀ = (start_epoch − 1)·B the first
-/// step of `start_epoch` (B batches per epoch), Δt = `every_n_steps`, and n = ⌊(S − 1)/Δt⌋ for the
+/// with t the batches trained before the one about to run ((epoch − 1)·B + its index; the optimizer
+/// steps taken, counting any a loss scaler skipped, so that an fp16 run's skipped steps cannot push
+/// the last pruning step out of `end_epoch`), t₀ = (start_epoch − 1)·B the first batch of
+/// `start_epoch` (B batches per epoch), Δt = `every_n_steps`, and n = ⌊(S − 1)/Δt⌋ for the
 /// S = (end_epoch − start_epoch + 1)·B steps of the pruning epochs, so that the last pruning step,
 /// where s_t = s_f, is within `end_epoch`. When the epochs hold no second pruning step (n = 0), the
 /// one pruning step at t₀ prunes to s_f, as `once` does. After t₀ + n·Δt the masks stay fixed
@@ -210,7 +212,7 @@ public struct PruningFigures: Equatable, Sendable, Codable {
 /// over the model's flat parameter buffer, 1 everywhere else), and the schedule. The trainer calls it
 /// at three named places of a step (see `Trainer.step`):
 ///
-///  1. `prepareStep(stepCount:optimizer:)` before the step: on a pruning step of the schedule, the masks
+///  1. `prepareStep(batchesBefore:optimizer:)` before the step: on a pruning step of the schedule, the masks
 ///     are recomputed from the current weights, the weights and the optimizer state (momentum, Adam's
 ///     moments, …) of newly pruned weights set to zero;
 ///  2. `maskGradients` after back-propagation, before L1, clipping and the optimizer: g ← g ⊙ m, the
@@ -300,11 +302,11 @@ public final class Pruner {
                        masks: Dictionary(masks, uniquingKeysWith: { first, _ in first }))
     }
 
-    /// Before the step that follows `stepCount` steps: on a pruning step, prunes to the schedule's
+    /// Before the step of the batch that follows `batchesBefore` batches: on a pruning step, prunes to the schedule's
     /// sparsity and zeroes the newly pruned weights and their optimizer state. Returns whether it pruned.
     @discardableResult
-    public func prepareStep(stepCount: Int, optimizer: (any Optimizer)?) -> Bool {
-        guard let sparsity = schedule.sparsity(atStep: stepCount) else { return false }
+    public func prepareStep(batchesBefore: Int, optimizer: (any Optimizer)?) -> Bool {
+        guard let sparsity = schedule.sparsity(atStep: batchesBefore) else { return false }
         prune(to: sparsity)
         maskWeights()
         if let optimizer { zeroPrunedState(of: optimizer) }

@@ -188,7 +188,11 @@ public final class Trainer {
     /// restore_best, save_best): a denser epoch would otherwise win and undo the pruning. NNCF does
     /// the same: its controllers' `compression_stage()` is "used on saving best checkpoints to
     /// distinguish between uncompressed, partially compressed, and fully compressed models".
-    public var pruningSettled: Bool { pruner.map { !$0.schedule.isRunning(atStep: stepCount) } ?? true }
+    public var pruningSettled: Bool { pruner.map { !$0.schedule.isRunning(atStep: batchesTrained) } ?? true }
+
+    /// The batches trained since the run began, (epoch − 1)·B + batch: the optimizer steps, counting any
+    /// a loss scaler skipped; pruning's schedule runs on it.
+    public var batchesTrained: Int { (position.epoch - 1) * batchesPerEpoch + position.batch }
 
     /// Whether an observer asks training to stop (the first that does ends the asking).
     private func stopRequested() -> Bool {
@@ -276,7 +280,7 @@ public final class Trainer {
     /// (before the optimizer step, so the weights stay finite).
     func step(rows order: UnsafeBufferPointer<Int32>, range: Range<Int>, values: ScheduledValues, sums: inout LossSums,
               epoch: Int, batch: Int) throws(NNTrainError) -> Double? {
-        pruner?.prepareStep(stepCount: stepCount, optimizer: optimizer)
+        pruner?.prepareStep(batchesBefore: (epoch - 1) * batchesPerEpoch + batch - 1, optimizer: optimizer)
         try trainLoader.withBatch(order: order, range: range) { (x, targets) throws(NNTrainError) in
             let targets = augment(x, targets)
             let output = network.forward(x, training: true)
