@@ -61,6 +61,17 @@ extension Configuration {
             throw source("method").error("pruning.method neurons prunes hidden units but model.hidden is []; "
                 + "expected hidden layers or method: magnitude")
         }
+        if pruning.method == .magnitude, model.hidden.isEmpty, !pruning.includeOutput {
+            throw source("method").error("pruning.method magnitude prunes the hidden layers' weights but model.hidden "
+                + "is [] and include_output is false; expected hidden layers or include_output: true")
+        }
+        if pruning.method == .neurons,
+           let width = model.hidden.first(where: { PruningMasks.prunedCount(sparsity: pruning.sparsity, size: $0) >= $0 })
+        {
+            throw source("sparsity").error("pruning.sparsity \(pruning.sparsity) prunes every unit of a hidden layer of "
+                + "\(width) (round(\(pruning.sparsity) · \(width)) = \(width)); expected a sparsity that keeps at least "
+                + "one unit of each hidden layer")
+        }
     }
 
     /// The most parameters a model may have: 2^28, 1 GiB of float32 (training keeps three to five
