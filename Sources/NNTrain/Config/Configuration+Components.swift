@@ -99,10 +99,14 @@ extension Configuration {
     /// This configuration with every scheduler default that `makeSchedule` works out from other
     /// keys written into its keys (cosine's `t_max`, one_cycle's and cyclic's `max_lr`, `base_lr`
     /// and momentum bounds, cyclic's `step_size_down`, the `gamma` of step, multistep and cyclic),
-    /// read back from the schedule it builds for epochs of `stepsPerEpoch` steps; so the resolved
-    /// YAML (config.yaml, a checkpoint's config) lists them, and builds the same schedule again.
+    /// read back from the schedule it builds for epochs of `stepsPerEpoch` steps, and gradual pruning's
+    /// `end_epoch` (training.epochs); so the resolved YAML (config.yaml, a checkpoint's config) lists
+    /// them, and builds the same schedules again.
     public func resolvingScheduleDefaults(stepsPerEpoch: Int) -> Configuration {
         var resolved = self
+        if pruning.method != nil, pruning.schedule == .gradual, pruning.endEpoch == nil {
+            resolved.pruning.endEpoch = training.epochs
+        }
         switch makeSchedule(stepsPerEpoch: stepsPerEpoch).schedule {
         case let .step(_, gamma), let .multiStep(_, gamma):
             resolved.scheduler.gamma = gamma

@@ -89,7 +89,7 @@ extension Configuration {
     /// The keys whose default (when a config leaves them out) follows another key's value.
     static let defaultsFollowing = [
         "scheduler.t_max": "training.epochs", "scheduler.max_lr": "optimizer.lr", "scheduler.base_lr": "optimizer.lr",
-        "scheduler.step_size_down": "scheduler.step_size_up",
+        "scheduler.step_size_down": "scheduler.step_size_up", "pruning.end_epoch": "training.epochs",
     ]
 
     /// Compares the checkpoint's configuration `saved` with this one (as read from the config file
