@@ -149,7 +149,7 @@ import Testing
         sgd.step(parameters: store.values.storage, gradients: UnsafeBufferPointer(gradients), learningRate: 0, momentum: nil)
         #expect(sgd.state.buffers["momentum_buffer"]?.allSatisfy { $0 == 1 } == true)
         let pruner = Self.pruner(store, .magnitude)
-        #expect(pruner.prepareStep(stepCount: 0, optimizer: sgd))
+        #expect(pruner.prepareStep(batchesBefore: 0, optimizer: sgd))
         let buffer = try #require(sgd.state.buffers["momentum_buffer"])
         #expect(buffer == [0, 1, 0, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1])
     }
@@ -258,6 +258,15 @@ import Testing
                 + "start_epoch")
         #expect(Self.configError("pruning:\n  sparsity: 1\n")?.hasPrefix("p.yaml:2: pruning.sparsity") == true)
         #expect(Self.configError("pruning:\n  method: magnitude\n  sparsity: 0.9\n  scope: global\n") == nil)
+        // Nothing to prune, or a hidden layer pruned away whole.
+        #expect(Self.configError("model: {hidden: []}\npruning:\n  method: magnitude\n")
+            == "p.yaml:3: pruning.method magnitude prunes the hidden layers' weights but model.hidden is [] and "
+                + "include_output is false; expected hidden layers or include_output: true")
+        #expect(Self.configError("model: {hidden: []}\npruning: {method: magnitude, include_output: true}\n") == nil)
+        #expect(Self.configError("model: {hidden: [8, 2]}\npruning:\n  method: neurons\n  sparsity: 0.75\n")
+            == "p.yaml:4: pruning.sparsity 0.75 prunes every unit of a hidden layer of 2 (round(0.75 · 2) = 2); "
+                + "expected a sparsity that keeps at least one unit of each hidden layer")
+        #expect(Self.configError("model: {hidden: [8, 2]}\npruning:\n  method: neurons\n  sparsity: 0.7\n") == nil)
     }
 
     /// The resolved YAML (config.yaml, and the copy in every checkpoint, which resume, eval and export
@@ -401,6 +410,24 @@ extension PruningTests {
 }
 
 extension PruningTests {
+    /// In fp16 with a loss scale so large that every gradient overflows, every step is skipped (no
+    /// optimizer step is taken), yet pruning follows the batches: the masks reach their final sparsity
+    /// within end_epoch and the best model is chosen after it, as in a run without skipped steps.
+    @Test func skippedStepsDoNotDelayPruning() throws {
+        var config = Self.prunedConfig(.magnitude)
+        config.training.precision = .fp16
+        config.training.lossScale = .fixed(1e30)
+        let trainer = Trainer(configuration: config, data: ResumeTests.classificationData())
+        try trainer.train()
+        #expect(trainer.stepCount == 0 && (trainer.gradScaler?.skippedSteps ?? 0) > 0)
+        let pruner = try #require(trainer.pruner)
+        for layer in pruner.layers {
+            #expect(pruner.sparsity(of: layer)
+                == Double(PruningMasks.prunedCount(sparsity: 0.6, size: layer.range.count)) / Double(layer.range.count))
+        }
+        #expect(trainer.pruningSettled)
+    }
+
     /// Tells a checkpoint policy of each epoch, as a run's session does.
     private final class PolicyObserver: TrainingObserver {
         let policy: CheckpointPolicy
@@ -441,5 +468,25 @@ extension PruningTests {
         }
         let best = try Checkpoint.read(path: policy.bestPath)
         #expect(best.state.position.epoch == restored + 1)
+    }
+}
+
+extension PruningTests {
+    /// end_epoch left out follows training.epochs: a resume with more epochs stretches the ramp, and
+    /// its warning names pruning.end_epoch beside training.epochs (given in the config, it stays).
+    @Test func aResumeWithMoreEpochsNamesTheStretchedRamp() throws {
+        var saved = Self.prunedConfig(.magnitude)
+        saved.pruning.endEpoch = nil
+        saved.scheduler.name = .constant
+        var resumed = saved
+        resumed.training.epochs = 9
+        let state = try ResumeChangesTests.finishedState(saved)
+        let allowed = try #require(resumed.resumeChanges(from: saved, state: state).allowed)
+        #expect(allowed.changes == [
+            ResumeChanges.Change(key: "training.epochs", saved: "6", new: "9", defaultFollows: nil),
+            ResumeChanges.Change(key: "pruning.end_epoch", saved: "6", new: "9", defaultFollows: "training.epochs"),
+        ])
+        resumed.pruning.endEpoch = 6
+        #expect(try #require(resumed.resumeChanges(from: saved, state: state).allowed).keys == ["training.epochs"])
     }
 }

@@ -27,8 +27,13 @@ import Testing
             if case .accepted = outcome { accepted += 1 }
             // A checkpoint's CRC-32 refuses almost every mutation, so one is accepted only by luck (about 1 in
             // 300, moved by any change of the file's length); the reader goes on past the checksum, and a
-            // mutated file that still decodes as safetensors reaches Checkpoint(contents:) and the restore.
-            else if reader == .checkpoint, (try? SafeTensors.decode(input, path: "last.bin")) != nil { accepted += 1 }
+            // mutated file that Checkpoint(contents:) still takes (a flipped bit in a weight, say) reaches
+            // the restore and eval: those count.
+            else if reader == .checkpoint,
+                    (try? Checkpoint(contents: SafeTensors.decode(input, path: "last.bin"), path: "last.bin")) != nil
+            {
+                accepted += 1
+            }
             if let problem = ReaderFuzzing.check(outcome, of: reader) {
                 Issue.record("\(reader) round \(round): \(problem); input (base64): \(Data(input).base64EncodedString())")
             }

@@ -43,7 +43,7 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
     public var classNames: [String]
     /// μ and σ of a standardised regression target (y = σ·z + μ); nil without one.
     public var targetScaling: TargetScalingFigures?
-    /// The pruning masks' figures; nil for a run without pruning (or before its first pruning step).
+    /// The pruning masks' figures (0% sparsity until the first pruning step); nil for a run without pruning.
     public var pruning: PruningFigures?
     /// With distillation, the teacher's checkpoints (an ensemble has several) with the CRC-32 each had
     /// (`nntrain.crc32`), which a resume must give again; nil without distillation.

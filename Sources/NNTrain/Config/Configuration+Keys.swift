@@ -297,7 +297,7 @@ extension Configuration {
                          help: "the teacher's checkpoint, or a list of them (an ensemble: probabilities averaged)")
                 .whenUnset("none: no distillation"),
             .number("temperature", \.distillation.temperature, .positive,
-                    help: "T of softmax(z/T) for teacher and student; the soft term is scaled by T^2")
+                    help: "classification: T of softmax(z/T) for teacher and student; the soft term is scaled by T^2")
                 .onlyWhenSet("distillation.teacher"),
             .number("alpha", \.distillation.alpha, .atLeastZeroAtMostOne,
                     help: "loss = alpha * T^2 * KL(teacher || student) + (1 - alpha) * the loss on the targets "

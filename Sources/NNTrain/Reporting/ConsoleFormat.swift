@@ -63,7 +63,7 @@ public enum ConsoleFormat {
 
     /// The line printed after each epoch, groups two spaces apart:
     ///
-    ///     ep 3/15  loss 0.3456 acc 87.65%  val 0.3821 86.10%  lr 0.04665  scale 2^16 skip 2  sparsity 45.2%  0.33s
+    ///     ep 3/15  loss 0.3456 acc 87.65%  val 0.3821 86.10%  lr 0.04665  scale 2^16 skip 2  sparsity 45.20%  0.33s
     ///
     /// the epoch; the training loss and accuracy; the validation loss and accuracy (R² for
     /// regression: `val 0.3821 r2 0.9876`); the lr of the epoch's last step; in fp16/bf16 the loss

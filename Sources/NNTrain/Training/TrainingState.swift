@@ -168,8 +168,8 @@ extension Trainer {
     }
 
     /// The saved masks in the order of `pruner.layers`, checked: one per pruned layer, as long as its
-    /// weight, of zeros and ones; nil when there is nothing to restore (no pruner, or a state saved
-    /// before pruning began, which has no masks: then nothing is pruned yet).
+    /// weight, of zeros and ones; nil when there is nothing to restore (no pruner, or a state without
+    /// masks). A pruning run's states always have them: all ones until the first pruning step.
     private func pruningMasks(_ saved: [String: [Float]]) throws(TrainingStateMismatch) -> [[Float]]? {
         guard let pruner, !saved.isEmpty else { return nil }
         var masks: [[Float]] = []
