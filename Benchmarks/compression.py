@@ -42,7 +42,7 @@ import sys
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from inference import BenchError, IMAGES, blocks_of_calls, ort_session, read_images  # noqa: E402
+from inference import BenchError, IMAGES, blocks_of_calls, ort_session, read_images, require_inputs  # noqa: E402
 
 SPARSITIES = (0.5, 0.8, 0.9, 0.95, 0.98)
 STUDENT_SEEDS = (1, 2, 3)
@@ -230,11 +230,7 @@ def main():
     command = shlex.join([os.path.basename(sys.executable)] + sys.argv)
     started = datetime.datetime.now()
     try:
-        if not os.access(args.nntrain, os.X_OK):
-            raise BenchError(f"{args.nntrain}: no nntrain binary there; expected --nntrain PATH (make build)")
-        if not os.path.exists(os.path.join(args.data, IMAGES)):
-            raise BenchError(f"{args.data}: no {IMAGES}; expected --data with Fashion-MNIST (make data)")
-        os.makedirs(args.out, exist_ok=True)
+        require_inputs(args)
         runs = pruning(args)
         teachers, students = distillation(args)
         files = exported(args, runs)

@@ -147,6 +147,15 @@ def load_average():
 
 # MARK: - The benchmark
 
+def require_inputs(args):
+    """Refuses a missing nntrain binary or Fashion-MNIST folder; makes the output folder."""
+    if not os.access(args.nntrain, os.X_OK):
+        raise BenchError(f"{args.nntrain}: no nntrain binary there; expected --nntrain PATH (make build)")
+    if not os.path.exists(os.path.join(args.data, IMAGES)):
+        raise BenchError(f"{args.data}: no {IMAGES}; expected --data with Fashion-MNIST (make data)")
+    os.makedirs(args.out, exist_ok=True)
+
+
 def prepare_model(args):
     if args.checkpoint:
         return args.checkpoint
@@ -320,11 +329,7 @@ def main():
     command = shlex.join([sys.executable] + sys.argv)
     started = datetime.datetime.now()
     try:
-        if not os.access(args.nntrain, os.X_OK):
-            raise BenchError(f"{args.nntrain}: no nntrain binary there; expected --nntrain PATH (make build)")
-        if not os.path.exists(os.path.join(args.data, IMAGES)):
-            raise BenchError(f"{args.data}: no {IMAGES}; expected --data with Fashion-MNIST (make data)")
-        os.makedirs(args.out, exist_ok=True)
+        require_inputs(args)
         checkpoint = prepare_model(args)
         result = measure(args, checkpoint, export(args, checkpoint))
     except BenchError as error:
