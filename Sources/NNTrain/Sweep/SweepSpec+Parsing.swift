@@ -179,3 +179,35 @@ extension ConfigValue {
         }
     }
 }
+
+extension SweepSpec {
+    /// Reads the sweep file at `path` (see `parse`).
+    public static func load(path: String) throws(NNTrainError) -> SweepSpec {
+        try parse(yaml: Configuration.readYAMLFile(path: path, expected: "a YAML sweep file"), source: path)
+    }
+
+    /// The sweep folder: `output`, or runs/<the sweep file's name without extension>.
+    public var directory: String {
+        output ?? Configuration().runDirectory(configPath: source)
+    }
+
+    /// Checks every trial's config (the base at `basePath` with the trial's overrides) before any trial
+    /// runs, so a value a key does not take is refused at its line of the sweep file, naming the trial:
+    /// `sweep.yaml:4: trial-0003: --set optimizer.lr=-1: optimizer.lr: -1 is out of range; ...`. An error
+    /// of the base config itself is thrown as it is.
+    public func checkTrials(basePath: String) throws(NNTrainError) {
+        let lines = Dictionary(grid.map { ($0.key, $0.line) } + (random?.keys.map { ($0.key, $0.line) } ?? []),
+                               uniquingKeysWith: { a, _ in a })
+        for trial in trials() {
+            do {
+                _ = try Configuration.load(path: basePath, overrides: trial.arguments)
+            } catch {
+                guard let key = trial.overrides.map(\.key).first(where: { error.message.hasPrefix("--set \($0)=") }) else {
+                    throw error
+                }
+                throw NNTrainError(.config, "\(source):\((lines[key] ?? nil).map { "\($0):" } ?? "") "
+                    + "\(trial.folderName): \(error.message)")
+            }
+        }
+    }
+}
