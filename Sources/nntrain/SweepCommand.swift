@@ -102,7 +102,8 @@ struct SweepCommand: ParsableCommand {
 /// trial whose folder holds a checkpoint resumes from it (--resume); a folder with other leftovers
 /// of a failed start begins afresh (--force); a new one plainly. A failure's last line of standard
 /// error goes to the folder's error.txt (removed when a later attempt succeeds); a folder another
-/// process is running (exit 75, its lock) is left alone.
+/// process is running (exit 75, its lock) is left alone, and so is a trial interrupted by a signal
+/// (exit 130), which resumes from its checkpoint when the sweep is started again.
 struct TrialRunner {
     let jobs: Int
     let threads: Int
@@ -159,6 +160,8 @@ struct TrialRunner {
             Terminal.printLine("\(trial.folderName): finished")
         case Int32(NNTrainError.Kind.locked.rawValue):
             Terminal.printLine("\(trial.folderName): left to the process running it (\(lastLine))")
+        case Int32(NNTrainError.Kind.interrupted.rawValue):  // a signal to the trial alone: it resumes next time
+            Terminal.printLine("\(trial.folderName): interrupted; it resumes when the sweep is started again")
         default:
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try OutputFile.write(Array((lastLine + "\n").utf8), to: errorPath)
