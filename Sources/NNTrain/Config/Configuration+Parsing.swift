@@ -18,16 +18,22 @@ extension Configuration {
 
     /// Reads and validates the config file at `path`, then applies `overrides` (`section.key=value`).
     public static func load(path: String, overrides: [String] = []) throws(NNTrainError) -> Configuration {
+        try parse(yaml: readYAMLFile(path: path, expected: "a YAML config file"), source: path, overrides: overrides)
+    }
+
+    /// The text of the YAML file at `path` (a config, a sweep file), refused when missing, a folder,
+    /// unreadable, larger than `maxFileSize` or not UTF-8; messages end with "(expected \(expected))".
+    static func readYAMLFile(path: String, expected: String) throws(NNTrainError) -> String {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-            throw .missingFile(path, expected: "a YAML config file")
+            throw .missingFile(path, expected: expected)
         }
-        guard !isFolder.boolValue else { throw .config(path, line: nil, "is a folder; expected a YAML config file") }
+        guard !isFolder.boolValue else { throw .config(path, line: nil, "is a folder; expected \(expected)") }
         // A pipe (`nntrain run <(...)`) is fine; reading stops one byte past the limit.
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw NNTrainError(.missingFile,
-                               "\(path): cannot read: \(String(cString: strerror(errno))) (expected a YAML config file)")
+                               "\(path): cannot read: \(String(cString: strerror(errno))) (expected \(expected))")
         }
         defer { close(descriptor) }
         var bytes = [UInt8](repeating: 0, count: maxFileSize + 1)
@@ -40,17 +46,17 @@ extension Configuration {
             if count < 0 {
                 if errno == EINTR { continue }
                 throw NNTrainError(.missingFile,
-                                   "\(path): cannot read: \(String(cString: strerror(errno))) (expected a YAML config file)")
+                                   "\(path): cannot read: \(String(cString: strerror(errno))) (expected \(expected))")
             }
             filled += count
         }
         guard filled <= maxFileSize else {
             throw .config(path, line: nil,
-                          "is larger than \(maxFileSize) bytes; expected a YAML config file (a few hundred bytes)")
+                          "is larger than \(maxFileSize) bytes; expected \(expected) (a few hundred bytes)")
         }
         bytes.removeLast(bytes.count - filled)
         guard let text = String(validating: bytes, as: UTF8.self) else { throw notUTF8(bytes, path: path) }
-        return try parse(yaml: text, source: path, overrides: overrides)
+        return text
     }
 
     /// The error for a config that is not UTF-8, naming the line and the byte offset of the first

@@ -1,0 +1,100 @@
+import Foundation
+
+/// What a sweep's trial folders say, the only state a sweep keeps (so any runner, and any shared
+/// filesystem, works): a trial is finished when its summary.json says training ended (completed,
+/// early stopping, diverged), failed when its `error.txt` holds the one-line error of its last
+/// attempt, unfinished otherwise (never started, interrupted, a time limit, or running now).
+public struct SweepTrialOutcome: Equatable, Sendable {
+    public enum Status: String, Sendable {
+        case finished, failed, unfinished
+    }
+
+    public var trial: SweepTrial
+    public var status: Status
+    /// The sweep's metric: the best epoch's for train_* and val_* (the lowest loss, the highest
+    /// accuracy, from metrics.csv), the final model's for test_* (summary.json); nil when unknown.
+    public var metric: Double?
+    public var bestEpoch: Int?
+    public var seconds: Double?
+    /// How training ended (summary.json's `ended`), or the failure's one line.
+    public var note: String
+
+    /// The name of the file a failed attempt leaves in the trial's folder.
+    public static let errorFile = "error.txt"
+
+    /// The outcome of `trial` from its folder `directory` for `metric`.
+    public init(trial: SweepTrial, directory: String, metric: SweepSpec.Metric) {
+        self.trial = trial
+        let summaryPath = directory + "/summary.json"
+        if let data = FileManager.default.contents(atPath: summaryPath), let summary = try? RunSummary.decode(data),
+           !summary.ended.hasPrefix("interrupted"), !summary.ended.hasPrefix("time limit")
+        {
+            status = .finished
+            note = summary.ended
+            seconds = summary.trainSeconds
+            bestEpoch = summary.bestEpoch
+            self.metric = Self.value(of: metric, summary: summary, metricsCSV: directory + "/metrics.csv")
+            return
+        }
+        if let data = FileManager.default.contents(atPath: directory + "/" + Self.errorFile) {
+            status = .failed
+            note = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            status = .unfinished
+            note = FileManager.default.fileExists(atPath: directory + "/checkpoints/last.bin") ? "interrupted" : "not started"
+        }
+    }
+
+    /// test_*: the summary's test figures; the others the best over metrics.csv's column.
+    static func value(of metric: SweepSpec.Metric, summary: RunSummary, metricsCSV: String) -> Double? {
+        switch metric {
+        case .testLoss: return summary.test?.loss
+        case .testAcc: return summary.test?.accuracy
+        case .valLoss, .valAcc, .trainLoss, .trainAcc:
+            guard let text = try? String(contentsOfFile: metricsCSV, encoding: .utf8) else { return nil }
+            let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+            guard let header = lines.first, let column = header.firstIndex(where: { $0 == metric.rawValue }) else { return nil }
+            let values = lines.dropFirst().compactMap { $0.count > column ? Double($0[column]) : nil }
+            return metric.defaultMode == .max ? values.max() : values.min()
+        }
+    }
+}
+
+extension SweepSpec {
+    /// Whether `a` is a better figure than `b` in the sweep's mode.
+    public func isBetter(_ a: Double, than b: Double) -> Bool { mode == .min ? a < b : a > b }
+
+    /// results.csv: `trial,<each swept key>,<metric>,best_epoch,seconds,status,note`, finished trials
+    /// first from best to worst by the metric (ties by trial number), then the others by number.
+    public func resultsCSV(_ outcomes: [SweepTrialOutcome]) -> String {
+        let keys = grid.map(\.key) + (random?.keys.map(\.key) ?? [])
+        let ranked = outcomes.filter { $0.metric != nil }.sorted { a, b in
+            guard let x = a.metric, let y = b.metric, x != y else { return a.trial.number < b.trial.number }
+            return isBetter(x, than: y)
+        }
+        let others = outcomes.filter { $0.metric == nil }.sorted { $0.trial.number < $1.trial.number }
+        var lines = [(["trial"] + keys + [metric.rawValue, "best_epoch", "seconds", "status", "note"]).joined(separator: ",")]
+        for outcome in ranked + others {
+            let values = Dictionary(outcome.trial.overrides.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let fields = [outcome.trial.folderName] + keys.map { values[$0] ?? "" }
+                + [outcome.metric.map { "\($0)" } ?? "", outcome.bestEpoch.map(String.init) ?? "",
+                   outcome.seconds.map { String(format: "%.3f", $0) } ?? "", outcome.status.rawValue, outcome.note]
+            lines.append(fields.map(Self.csvField).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The best finished trial by the metric (the lower number on a tie); nil when none has the metric.
+    public func best(_ outcomes: [SweepTrialOutcome]) -> SweepTrialOutcome? {
+        outcomes.filter { $0.metric != nil }.min { a, b in
+            guard let x = a.metric, let y = b.metric, x != y else { return a.trial.number < b.trial.number }
+            return isBetter(x, than: y)
+        }
+    }
+
+    /// A CSV field, quoted (RFC 4180) when it holds a comma, a quote or a line break.
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,171 @@
+import ArgumentParser
+import Foundation
+import NNTrain
+
+/// `nntrain sweep SWEEP.yaml`: every trial of a sweep file (see `SweepSpec`) as a normal run in its own
+/// folder, `SWEEP_DIR/trial-0001/`, …, each an `nntrain run` process of its own; then results.csv and
+/// best.yaml. The trial folders are the sweep's only state: started again, a sweep runs what is not
+/// finished, resuming interrupted trials from their checkpoints; a trial another process is running
+/// (its folder's lock) is left to it.
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Run every trial of a sweep file (grid and random search over config keys); write results.csv and best.yaml.",
+        discussion: "Each trial is 'nntrain run BASE --set KEY=VALUE ... --set output.dir=SWEEP_DIR/trial-NNNN' in a "
+            + "process of its own. Started again, a sweep runs only what is not finished and resumes interrupted trials; "
+            + "a failed trial is recorded with its one-line error (its folder's error.txt, results.csv) and does not "
+            + "stop the others. --list-trials prints one 'nntrain run' command per trial for any other runner.")
+
+    @Argument(help: "The sweep file, e.g. sweeps/lr.yaml.", completion: .configFile)
+    var sweep: String
+
+    @Option(help: "Trials run at once; each computes on cores/jobs threads (NNTRAIN_THREADS).")
+    var jobs = 1
+
+    @Option(help: ArgumentHelp("Run only trial N (1-based), for a job array or another runner.", valueName: "N"))
+    var trial: Int?
+
+    @Flag(help: "Print one 'nntrain run' command per trial and run nothing.")
+    var listTrials = false
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs \(jobs): expected at least 1 trial at once") }
+        if let trial, trial < 1 { throw ValidationError("--trial \(trial): expected a trial number from 1") }
+    }
+
+    func run() throws {
+        let spec = try SweepSpec.load(path: sweep)
+        let directory = spec.directory
+        let basePath = try Self.basePath(of: spec, directory: directory)
+        try spec.checkTrials(basePath: basePath)
+        let trials = spec.trials()
+        if listTrials {
+            for trial in trials {
+                print(ShellQuoting.command(["nntrain", "run", basePath] + Self.arguments(trial, directory: directory)
+                    .flatMap { ["--set", $0] } + ["--quiet"]))
+            }
+            return
+        }
+        var chosen = trials
+        if let number = trial {
+            guard let one = trials.first(where: { $0.number == number }) else {
+                throw NNTrainError(.usage,
+                                   "--trial \(number): \(sweep) has \(trials.count) trials; expected 1 to \(trials.count)")
+            }
+            chosen = [one]
+        }
+        let pending = chosen.filter {
+            SweepTrialOutcome(trial: $0, directory: directory + "/" + $0.folderName, metric: spec.metric).status != .finished
+        }
+        Terminal.printLine("sweep \(sweep): \(trials.count) trials in \(directory), \(pending.count) to run, \(jobs) at once")
+        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / jobs)
+        try TrialRunner(jobs: jobs, threads: threads).run(pending, basePath: basePath, directory: directory)
+        let outcomes = trials.map {
+            SweepTrialOutcome(trial: $0, directory: directory + "/" + $0.folderName, metric: spec.metric)
+        }
+        try OutputFile.write(Array(spec.resultsCSV(outcomes).utf8), to: directory + "/results.csv")
+        let counts = Dictionary(grouping: outcomes, by: \.status).mapValues(\.count)
+        var line = "done: \(counts[.finished] ?? 0) finished, \(counts[.failed] ?? 0) failed, "
+            + "\(counts[.unfinished] ?? 0) unfinished; \(directory)/results.csv"
+        if let best = spec.best(outcomes), let metric = best.metric {
+            let config = directory + "/" + best.trial.folderName + "/config.yaml"
+            if let text = FileManager.default.contents(atPath: config) {
+                try OutputFile.write(Array(text), to: directory + "/best.yaml")
+            }
+            line += "; best \(best.trial.folderName) \(spec.metric.rawValue) \(ConsoleFormat.significant(metric)) "
+                + "(\(best.trial.arguments.joined(separator: " "))), config \(directory)/best.yaml"
+        }
+        Terminal.printLine(line)
+        if (counts[.failed] ?? 0) > 0 { throw ExitCode(NNTrainError.Kind.config.rawValue) }
+    }
+
+    /// The config file the trials run: the base's path, or for an inline base SWEEP_DIR/base.yaml,
+    /// written from the sweep file's mapping (also for --list-trials, whose commands read it).
+    static func basePath(of spec: SweepSpec, directory: String) throws -> String {
+        switch spec.base {
+        case .path(let path): return path
+        case .inline(let text):
+            let path = directory + "/base.yaml"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try OutputFile.write(Array(text.utf8), to: path)
+            return path
+        }
+    }
+
+    /// A trial's `--set` values: its overrides, then its folder as output.dir.
+    static func arguments(_ trial: SweepTrial, directory: String) -> [String] {
+        trial.arguments + ["output.dir=\(directory)/\(trial.folderName)"]
+    }
+}
+
+/// Runs trials as `nntrain run` processes, `jobs` at once, each with NNTRAIN_THREADS=`threads`. A
+/// trial whose folder holds a checkpoint resumes from it (--resume); a folder with other leftovers
+/// of a failed start begins afresh (--force); a new one plainly. A failure's last line of standard
+/// error goes to the folder's error.txt (removed when a later attempt succeeds); a folder another
+/// process is running (exit 75, its lock) is left alone, and so is a trial interrupted by a signal
+/// (exit 130), which resumes from its checkpoint when the sweep is started again.
+struct TrialRunner {
+    let jobs: Int
+    let threads: Int
+
+    func run(_ trials: [SweepTrial], basePath: String, directory: String) throws {
+        var queue = trials[...]
+        var running: [(trial: SweepTrial, process: Process, errors: Pipe)] = []
+        while !queue.isEmpty || !running.isEmpty {
+            while running.count < jobs, let trial = queue.popFirst() {
+                running.append(try start(trial, basePath: basePath, directory: directory))
+            }
+            guard let finished = running.firstIndex(where: { !$0.process.isRunning }) else {
+                Thread.sleep(forTimeInterval: 0.05)
+                continue
+            }
+            let (trial, process, errors) = running.remove(at: finished)
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            try record(trial, status: process.terminationStatus, standardError: text, directory: directory)
+        }
+    }
+
+    private func start(_ trial: SweepTrial, basePath: String, directory: String) throws
+        -> (trial: SweepTrial, process: Process, errors: Pipe)
+    {
+        let folder = directory + "/" + trial.folderName
+        var arguments = ["run", basePath] + SweepCommand.arguments(trial, directory: directory).flatMap { ["--set", $0] }
+        arguments.append("--quiet")
+        if FileManager.default.fileExists(atPath: folder + "/checkpoints/last.bin") {
+            arguments.append("--resume")
+        } else if FileManager.default.fileExists(atPath: folder + "/config.yaml") {
+            arguments.append("--force")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["NNTRAIN_THREADS"] = "\(threads)"
+        process.environment = environment
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        Terminal.printLine("\(trial.folderName): started (\(trial.arguments.joined(separator: " ")))")
+        return (trial, process, errors)
+    }
+
+    private func record(_ trial: SweepTrial, status: Int32, standardError: String, directory: String) throws {
+        let folder = directory + "/" + trial.folderName
+        let errorPath = folder + "/" + SweepTrialOutcome.errorFile
+        let lastLine = standardError.split(whereSeparator: \.isNewline).last.map(String.init) ?? "exit status \(status)"
+        switch status {
+        case 0:
+            try? FileManager.default.removeItem(atPath: errorPath)
+            Terminal.printLine("\(trial.folderName): finished")
+        case Int32(NNTrainError.Kind.locked.rawValue):
+            Terminal.printLine("\(trial.folderName): left to the process running it (\(lastLine))")
+        case Int32(NNTrainError.Kind.interrupted.rawValue):  // a signal to the trial alone: it resumes next time
+            Terminal.printLine("\(trial.folderName): interrupted; it resumes when the sweep is started again")
+        default:
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try OutputFile.write(Array((lastLine + "\n").utf8), to: errorPath)
+            Terminal.printLine("\(trial.folderName): failed, exit status \(status): \(lastLine)")
+        }
+    }
+}

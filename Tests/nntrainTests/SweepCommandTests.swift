@@ -1,0 +1,130 @@
+import Foundation
+import NNTrain
+import Testing
+
+/// `nntrain sweep`: trials as runs in their own folders, results.csv and best.yaml, a restart that
+/// runs only what is unfinished, failed trials recorded, --list-trials, --trial, refusals.
+@Suite struct SweepCommandTests {
+    /// A folder with bonus data (b.csv), the base config b.txt and a sweep over the lr (grid) and
+    /// dropout (random, 2 draws): 4 trials of 3 epochs.
+    static func sweepFolder(extraGrid: String = "") throws -> URL {
+        let directory = try CommandLineTests.bonusFolder(rows: 300, seed: 1, config: """
+            data: {dataset: bonus, path: b.csv}
+            loss: mse
+            model: {hidden: [4]}
+            training: {epochs: 3, batch_size: 50}
+            """)
+        try CommandLineTests.write("""
+            base: b.txt
+            output: sw
+            grid:
+              optimizer.lr: [0.01, 0.1]\(extraGrid)
+            random:
+              trials: 2
+              seed: 3
+              params:
+                model.dropout: {uniform: [0.0, 0.3]}
+            """, to: "s.yaml", in: directory)
+        return directory
+    }
+
+    static func lines(_ url: URL) throws -> [String] {
+        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    @Test func everyTrialRunsAndTheResultsRankThem() throws {
+        let directory = try Self.sweepFolder()
+        let result = try CommandLineTests.run(["sweep", "s.yaml", "--jobs", "2"], in: directory)
+        #expect(result.status == 0, "\(result.standardError)")
+        let spec = try SweepSpec.load(path: directory.appendingPathComponent("s.yaml").path)
+        let trials = spec.trials()
+        // Each trial is a normal run of the base with its overrides.
+        for trial in trials {
+            let config = try Configuration.load(path: directory.appendingPathComponent("sw/\(trial.folderName)/config.yaml").path)
+            let expected = try Configuration.load(path: directory.appendingPathComponent("b.txt").path,
+                                                  overrides: trial.arguments + ["output.dir=sw/\(trial.folderName)"])
+            #expect(config.optimizer.lr == expected.optimizer.lr && config.model.dropout == expected.model.dropout)
+        }
+        // results.csv: ranked by the lowest validation loss of each trial's metrics.csv.
+        let rows = try Self.lines(directory.appendingPathComponent("sw/results.csv"))
+        #expect(rows.first == "trial,optimizer.lr,model.dropout,val_loss,best_epoch,seconds,status,note")
+        var best: [(String, Double)] = []
+        for trial in trials {
+            let metrics = try Self.lines(directory.appendingPathComponent("sw/\(trial.folderName)/metrics.csv"))
+            let column = try #require(metrics.first?.split(separator: ",").firstIndex(of: "val_loss"))
+            let losses = metrics.dropFirst().compactMap { row in
+                Double(row.split(separator: ",", omittingEmptySubsequences: false)[column])
+            }
+            best.append((trial.folderName, try #require(losses.min())))
+        }
+        let ranked = best.sorted { $0.1 < $1.1 }
+        #expect(rows.dropFirst().map { String($0.prefix(10)) } == ranked.map(\.0))
+        #expect(rows.dropFirst().allSatisfy { $0.hasSuffix(",finished,completed") })
+        // best.yaml is the best trial's config.yaml.
+        #expect(try Data(contentsOf: directory.appendingPathComponent("sw/best.yaml"))
+            == Data(contentsOf: directory.appendingPathComponent("sw/\(ranked[0].0)/config.yaml")))
+        #expect(result.standardError.contains("done: 4 finished, 0 failed, 0 unfinished"))
+    }
+
+    /// A sweep started again runs only what is unfinished: a trial killed mid-run (here: its
+    /// summary.json gone, its checkpoint kept) resumes from its checkpoint; the others are not run again.
+    @Test func aRestartRunsOnlyTheUnfinishedTrials() throws {
+        let directory = try Self.sweepFolder()
+        #expect(try CommandLineTests.run(["sweep", "s.yaml"], in: directory).status == 0)
+        let trial2 = directory.appendingPathComponent("sw/trial-0002")
+        let before = try Data(contentsOf: trial2.appendingPathComponent("metrics.csv"))
+        let untouched = try FileManager.default.attributesOfItem(
+            atPath: directory.appendingPathComponent("sw/trial-0001/summary.json").path)[.modificationDate] as? Date
+        try FileManager.default.removeItem(at: trial2.appendingPathComponent("summary.json"))
+        let again = try CommandLineTests.run(["sweep", "s.yaml"], in: directory)
+        #expect(again.status == 0, "\(again.standardError)")
+        #expect(again.standardError.contains("4 trials in sw, 1 to run"))
+        #expect(again.standardError.contains("trial-0002: started") && !again.standardError.contains("trial-0001: started"))
+        #expect(FileManager.default.fileExists(atPath: trial2.appendingPathComponent("summary.json").path))
+        #expect(try Data(contentsOf: trial2.appendingPathComponent("metrics.csv")) == before)
+        #expect(try FileManager.default.attributesOfItem(
+            atPath: directory.appendingPathComponent("sw/trial-0001/summary.json").path)[.modificationDate] as? Date
+            == untouched)
+    }
+
+    /// A trial that fails (its data file is missing) is recorded with its one line; the others run,
+    /// and the sweep exits 78.
+    @Test func aFailedTrialIsRecordedAndTheOthersRun() throws {
+        let directory = try Self.sweepFolder(extraGrid: "\n  data.path: [b.csv, missing.csv]")
+        let result = try CommandLineTests.run(["sweep", "s.yaml"], in: directory)
+        #expect(result.status == 78)
+        let rows = try Self.lines(directory.appendingPathComponent("sw/results.csv"))
+        #expect(rows.count == 9 && rows.filter { $0.contains(",finished,") }.count == 4)
+        let failed = rows.filter { $0.contains(",failed,") }
+        #expect(failed.count == 4 && failed.allSatisfy { $0.contains("missing.csv") })
+        let error = try String(contentsOf: directory.appendingPathComponent("sw/trial-0003/error.txt"), encoding: .utf8)
+        #expect(error.hasPrefix("error: ") && error.contains("missing.csv") && error.filter(\.isNewline).count == 1)
+        #expect(result.standardError.contains("done: 4 finished, 4 failed, 0 unfinished"))
+    }
+
+    @Test func listTrialsAndOneTrial() throws {
+        let directory = try Self.sweepFolder()
+        let list = try CommandLineTests.run(["sweep", "s.yaml", "--list-trials"], in: directory)
+        #expect(list.status == 0)
+        let commands = list.standardOutput.split(separator: "\n")
+        #expect(commands.count == 4 && commands[0].hasPrefix("nntrain run b.txt --set optimizer.lr=0.01 --set model.dropout=")
+            && commands[0].hasSuffix(" --set output.dir=sw/trial-0001 --quiet"))
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("sw/trial-0001").path))
+        let one = try CommandLineTests.run(["sweep", "s.yaml", "--trial", "3"], in: directory)
+        #expect(one.status == 0, "\(one.standardError)")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("sw").path)
+        #expect(folders.filter { $0.hasPrefix("trial-") } == ["trial-0003"])
+        #expect(try CommandLineTests.run(["sweep", "s.yaml", "--trial", "5"], in: directory).status == 64)
+    }
+
+    /// A value a key does not take is refused before any trial runs, at its line of the sweep file.
+    @Test func aBadValueIsRefusedAtItsLine() throws {
+        let directory = try Self.sweepFolder()
+        try CommandLineTests.write("base: b.txt\ngrid:\n  optimizer.lr: [0.1, -1]\n", to: "bad.yaml", in: directory)
+        let result = try CommandLineTests.run(["sweep", "bad.yaml"], in: directory)
+        #expect(result.status == 78)
+        #expect(result.standardError == "error: bad.yaml:3: trial-0002: --set optimizer.lr=-1: optimizer.lr: -1 is out of "
+            + "range; expected a number > 0\n")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("runs/bad").path))
+    }
+}
