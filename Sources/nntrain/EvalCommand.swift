@@ -9,7 +9,8 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate a checkpoint on its test (or validation, or training) data: loss, accuracy, "
-            + "per-class precision/recall/F1, confusion matrix; MSE, RMSE, MAE, R² for regression.")
+            + "per-class precision/recall/F1, confusion matrix; MSE, RMSE, MAE, R² for regression. Several checkpoints: "
+            + "their ensemble, each member beside it.")
 
     @Argument(help: ArgumentHelp("The checkpoint, e.g. runs/fashion-mnist/checkpoints/last.bin; several make an ensemble "
                                  + "(their probabilities, or values, averaged) evaluated beside each member.",

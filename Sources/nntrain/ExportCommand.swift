@@ -10,7 +10,7 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Export a checkpoint's model as ONNX (for ONNX Runtime) or as a PyTorch state_dict (safetensors), "
-            + "in float32, float16 or int8.",
+            + "in float32, float16 or int8; several checkpoints: one ONNX graph averaging them.",
         discussion: "The format follows --out's extension (.onnx, .safetensors) unless --format says otherwise. "
             + "The file is written whole or not at all. See docs/export.md.")
 

@@ -8,7 +8,8 @@ struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
         abstract: "Predict every row of a CSV file (the model's feature columns by name) or an IDX images file "
-            + "with a checkpoint: one CSV row each with the class and its probability, or the value.",
+            + "with a checkpoint, or the ensemble of several: one CSV row each with the class and its probability, "
+            + "or the value.",
         discussion: "Rows stream in batches, so memory is bounded by the batch, not the file. When the input holds "
             + "the target column, a line on standard error gives the accuracy (or MSE and R²). See docs/predict.md.")
 
@@ -17,7 +18,7 @@ struct PredictCommand: ParsableCommand {
         + "prediction_1, ...). The input: a CSV file with the model's feature columns, or an IDX images file "
         + "(raw or .gz) for a model of images; - reads standard input (either, gzip told by its first bytes).",
         valueName: "checkpoint ... input"), completion: .csvFile)
-    var arguments: [String] = []
+    var arguments: [String]
 
     /// Every positional argument but the last: the checkpoints.
     var checkpoints: [String] { Array(arguments.dropLast()) }
