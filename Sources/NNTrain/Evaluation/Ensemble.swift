@@ -26,7 +26,8 @@ public enum Ensemble {
     }
 
     /// The refusal of `--quantize` with several checkpoints (eval, predict and export).
-    public static let quantizationRefusal = "--quantize quantizes one checkpoint's model; an ensemble of several "
+    public static let quantizationRefusal =
+        "--quantize quantizes one checkpoint's model; an ensemble of several "
         + "checkpoints runs in float32 as trained: expected one checkpoint with --quantize, or no --quantize"
 
     /// Reads and verifies each checkpoint at `paths` (≥ 1) and checks that every one agrees with the
@@ -39,8 +40,10 @@ public enum Ensemble {
             let checkpoint = try Checkpoint(contents: file, path: path)
             let member = Member(path: path, checkpoint: checkpoint, fingerprint: file.metadata[CheckpointFile.checksumKey] ?? "")
             if let first = members.first, let difference = firstDifference(first.checkpoint, checkpoint) {
-                throw .data(path, "\(difference.theirs) but \(first.path) \(difference.ours); expected ensemble members "
-                    + "trained on the same inputs, task and classes (for a CSV: the same data, seed and splits)")
+                throw .data(
+                    path,
+                    "\(difference.theirs) but \(first.path) \(difference.ours); expected ensemble members "
+                        + "trained on the same inputs, task and classes (for a CSV: the same data, seed and splits)")
             }
             members.append(member)
         }
@@ -102,25 +105,27 @@ public enum Ensemble {
     /// comment. Each softmax is `Predictor.probabilities`'s (max subtracted, summed in Double); the
     /// mean is summed in Double and rounded to Float once.
     public static func average(_ outputs: [MatrixView], classification: Bool, into result: MatrixView) {
-        precondition(!outputs.isEmpty && outputs.allSatisfy { $0.rows == result.rows && $0.columns == result.columns },
-                     "Ensemble.average: outputs of other shapes")
+        precondition(
+            !outputs.isEmpty && outputs.allSatisfy { $0.rows == result.rows && $0.columns == result.columns },
+            "Ensemble.average: outputs of other shapes")
         let width = result.columns, share = 1 / Double(outputs.count)
-        var sums = [Double](repeating: 0, count: width)
-        for row in 0..<result.rows {
-            for k in 0..<width { sums[k] = 0 }
-            for output in outputs {
-                let z = output.base + row * width
-                guard classification else {
-                    for k in 0..<width { sums[k] += Double(z[k]) }
-                    continue
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: width) { sums in  // on the stack: no heap block a batch
+            for row in 0..<result.rows {
+                for k in 0..<width { sums[k] = 0 }
+                for output in outputs {
+                    let z = output.base + row * width
+                    guard classification else {
+                        for k in 0..<width { sums[k] += Double(z[k]) }
+                        continue
+                    }
+                    var largest = -Double.infinity
+                    for k in 0..<width { largest = max(largest, Double(z[k])) }
+                    var total = 0.0
+                    for k in 0..<width { total += exp(Double(z[k]) - largest) }
+                    for k in 0..<width { sums[k] += exp(Double(z[k]) - largest) / total }
                 }
-                var largest = -Double.infinity
-                for k in 0..<width { largest = max(largest, Double(z[k])) }
-                var total = 0.0
-                for k in 0..<width { total += exp(Double(z[k]) - largest) }
-                for k in 0..<width { sums[k] += exp(Double(z[k]) - largest) / total }
+                for k in 0..<width { result.base[row * width + k] = Float(sums[k] * share) }
             }
-            for k in 0..<width { result.base[row * width + k] = Float(sums[k] * share) }
         }
     }
 

@@ -33,9 +33,9 @@ public final class Predictor {
     private let quantized: QuantizedInference?
     private let normalizer: Normalizer
     private let inputs: FloatBuffer
-    /// An ensemble's members after the first (the first is `network`) with their normalisers, the copy of
-    /// the raw batch each normalises, and the averaged outputs.
-    private let others: [(network: Network, normalizer: Normalizer)]
+    /// An ensemble's members (the first is `network`) with their normalisers, empty for one model; the
+    /// copy of the raw batch each normalises, and the averaged outputs.
+    private let members: [(network: Network, normalizer: Normalizer)]
     private let memberInputs: FloatBuffer
     private let averaged: FloatBuffer
     private var lastOutputs: [MatrixView] = []
@@ -55,7 +55,7 @@ public final class Predictor {
         }
         checkpointPath = path
         memberPaths = [path]
-        others = []
+        members = []
         memberInputs = FloatBuffer(count: 0)
         averaged = FloatBuffer(count: 0)
         schema = checkpoint.inputSchema
@@ -116,7 +116,8 @@ public final class Predictor {
         quantization = nil
         quantized = nil
         (network, normalizer) = models[0]
-        others = Array(models.dropFirst())
+        self.members = models
+        lastOutputs.reserveCapacity(models.count)
         inputs = FloatBuffer(count: batchCapacity * network.inputWidth)
         memberInputs = FloatBuffer(count: batchCapacity * network.inputWidth)
         averaged = FloatBuffer(count: batchCapacity * network.outputWidth)
@@ -124,7 +125,7 @@ public final class Predictor {
 
     public var task: PredictionTask { classNames.isEmpty ? .regression : .classification }
     /// Whether `outputs(rows:)` are probabilities (an ensemble classifier's p̄) rather than logits or values.
-    public var outputsAreProbabilities: Bool { !others.isEmpty && task == .classification }
+    public var outputsAreProbabilities: Bool { !members.isEmpty && task == .classification }
     public var inputWidth: Int { network.inputWidth }
     public var outputWidth: Int { network.outputWidth }
 
@@ -140,20 +141,19 @@ public final class Predictor {
     public func outputs(rows: Int) -> MatrixView {
         precondition((1...batchCapacity).contains(rows), "Predictor: \(rows) rows for a batch of \(batchCapacity)")
         let x = inputs.matrix(rows: rows, columns: inputWidth)
-        guard !others.isEmpty else {
+        guard !members.isEmpty else {
             normalizer.normalize(x)
             return quantized?.forward(x) ?? network.forward(x, training: false)
         }
-        var outputs: [MatrixView] = []
-        for (network, normalizer) in [(network, normalizer)] + others {
+        lastOutputs.removeAll(keepingCapacity: true)
+        for (network, normalizer) in members {
             let copy = memberInputs.matrix(rows: rows, columns: inputWidth)
             _ = copy.elements.update(fromContentsOf: UnsafeBufferPointer(x.elements))
             normalizer.normalize(copy)
-            outputs.append(network.forward(copy, training: false))
+            lastOutputs.append(network.forward(copy, training: false))
         }
-        lastOutputs = outputs
         let mean = averaged.matrix(rows: rows, columns: outputWidth)
-        Ensemble.average(outputs, classification: task == .classification, into: mean)
+        Ensemble.average(lastOutputs, classification: task == .classification, into: mean)
         return mean
     }
 
