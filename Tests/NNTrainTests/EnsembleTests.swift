@@ -283,4 +283,29 @@ import Testing
         #expect(result.ensemble.warnings.contains { $0.contains("another seed (7, not 42)") })
         #expect(result.members.map(\.checkpoint) == paths)
     }
+
+    /// Image members trained with other seeds (other validation splits, other normalisers' statistics)
+    /// combine; on the test images, which no member trained on, nothing is said; on the validation split,
+    /// drawn with the first member's seed, the second member is warned about.
+    @Test func imageMembersOfOtherSeedsCombineWithAWarningOnlyWhereTheirRowsDiffer() throws {
+        let folder = try CheckpointEvaluationTests.imageFolder()
+        let paths = try [42, 7].map { seed in
+            let config = try folder.write("""
+                seed: \(seed)
+                data: {path: \(folder.path), validation_split: 0.25, normalize: standardize}
+                model: {hidden: [8]}
+                training: {epochs: 1, batch_size: 15}
+                output: {dir: \(folder.file("run\(seed)")), plots: false}
+                """, to: "c\(seed).txt")
+            _ = try TrainingRun.execute(configPath: config, overrides: [])
+            return folder.file("run\(seed)/checkpoints/last.bin")
+        }
+        #expect(try Checkpoint.read(path: paths[0]).normalizer != Checkpoint.read(path: paths[1]).normalizer)
+        let test = try EnsembleEvaluation.run(checkpointPaths: paths, split: .test)
+        #expect(test.ensemble.rows == 40 && test.ensemble.warnings.isEmpty)
+        let validation = try EnsembleEvaluation.run(checkpointPaths: paths, split: .val)
+        #expect(validation.ensemble.rows == 30)
+        #expect(validation.ensemble.warnings == ["\(paths[1]) was trained with another seed (7, not 42) than \(paths[0]): "
+            + "its figures are on \(paths[0])'s val split, which may hold rows it was trained on"])
+    }
 }
