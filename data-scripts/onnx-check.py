@@ -19,7 +19,18 @@ Five small models are trained in WORK (a few seconds each), one of each kind exp
                  nntrain predict runs the full network with its masks, so equal outputs prove the
                  shrinking exact
 
-Each is exported (`nntrain export`) as fp32, fp16 and int8 ONNX at the default opset 17, as fp32 at
+Two ensembles (issue 18) are checked too, when the penguins CSV is there:
+
+  ensemble       the penguins classifier with two more members trained with the same seed (so the same
+                 splits, categories and fills): hidden [24] tanh with min-max scaling (another
+                 normaliser), and hidden [16, 16] without normalisation; `nntrain export A B C` and
+                 ONNX Runtime's `probabilities` within 1e-5 of `nntrain predict A B C --probabilities`,
+                 the same class on every row, the graph's only output `probabilities`, and the metadata
+                 member_fingerprints equal to the checkpoints' nntrain.crc32 in order
+  ensemble-regression  the regression model and one of hidden [8]; `value` (over the target's standard
+                 deviation) within 1e-5 of `nntrain predict A B`'s
+
+Each single model is exported (`nntrain export`) as fp32, fp16 and int8 ONNX at the default opset 17, as fp32 at
 opsets 13 and 21 too, and as fp32 and fp16 safetensors, and checked:
 
   checker    onnx.checker.check_model(model, full_check=True) (with shape inference); the graph's
@@ -150,13 +161,16 @@ def export_all(nntrain, checkpoint, folder):
 
 
 def predict(nntrain, checkpoint, rows_path, out, classification, quantize="none"):
-    """nntrain predict's CSV as (classes by row, probabilities [N, K] or values [N], class names)."""
-    command = [nntrain, "predict", checkpoint, rows_path, "--out", out]
+    """nntrain predict's CSV as (classes by row, probabilities [N, K] or values [N], class names).
+    `checkpoint` may be a list: an ensemble's members (which predict refuses to quantize)."""
+    members = checkpoint if isinstance(checkpoint, list) else [checkpoint]
+    command = [nntrain, "predict", *members, rows_path, "--out", out]
     if classification:
         command.append("--probabilities")
-    # Always --quantize: `none` is the exported float32 file's arithmetic, which for a model trained in
-    # fp16 or bf16 is not the autocast emulation plain predict runs.
-    command += ["--quantize", quantize]
+    # Always --quantize for one model: `none` is the exported float32 file's arithmetic, which for a model
+    # trained in fp16 or bf16 is not the autocast emulation plain predict runs.
+    if len(members) == 1:
+        command += ["--quantize", quantize]
     run(command)
     with open(out, newline="") as f:
         reader = csv.reader(f)
@@ -556,6 +570,69 @@ def penguins_pruned(nntrain, work, path):
     return Model("penguins-pruned", checkpoint, path, csv_columns(path), widths=[16, 8, 3]), schema["missing_values"]
 
 
+# MARK: - Ensembles
+
+def check_ensemble(checks, nntrain, name, members, model, folder, missing_values):
+    """The ensemble of the checkpoints `members` exported as one ONNX file and run in ONNX Runtime on
+    `model`'s rows, against `nntrain predict` of the same members."""
+    classification = model.target_spread is None
+    path = os.path.join(folder, "ensemble.onnx")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        run([nntrain, "export", *members, "--out", path])
+        classes, expected, _ = predict(nntrain, members, model.rows_path, os.path.join(folder, "predict.csv"),
+                                       classification)
+    except CommandFailed as error:
+        checks.report(False, f"{name}: {error}")
+        return
+    proto = onnx.load(path)
+    try:
+        onnx.checker.check_model(proto, full_check=True)
+        checks.report(True, f"{name}: onnx.checker (full_check)")
+    except Exception as error:  # noqa: BLE001
+        checks.report(False, f"{name}: onnx.checker: {error}")
+    output = "probabilities" if classification else "value"
+    outputs = [o.name for o in proto.graph.output]
+    metadata = {p.key: p.value for p in proto.metadata_props}
+    fingerprints = [checkpoint_metadata(m).get("nntrain.crc32", "") for m in members]
+    checks.report(outputs == [output] and json.loads(metadata.get("member_fingerprints", "[]")) == fingerprints,
+                  f"{name}: outputs {outputs}, member_fingerprints {metadata.get('member_fingerprints')} "
+                  f"(checkpoints' {fingerprints})")
+    got = run_onnx(path, lambda session: feeds(session, model.onnx_rows, missing_values))[output]
+    if classification:
+        difference = float(np.max(np.abs(got - expected)))
+        same = int(np.sum(np.argmax(got, axis=1) == classes))
+        checks.report(difference <= FP32_TOLERANCE and same == len(classes),
+                      f"{name}: {len(members)} members, ONNX Runtime's probabilities within {difference:.2e} of "
+                      f"nntrain predict's (tolerance {FP32_TOLERANCE}), the same class on {same} of {len(classes)} rows")
+    else:
+        difference = float(np.max(np.abs(got.reshape(-1) - expected))) / model.target_spread
+        checks.report(difference <= FP32_TOLERANCE,
+                      f"{name}: {len(members)} members, ONNX Runtime's values within {difference:.2e} standard "
+                      f"deviations of nntrain predict's (tolerance {FP32_TOLERANCE})")
+
+
+def ensembles(checks, nntrain, work, path, classifier, regression):
+    """The two ensembles of the module's comment, built on the single models already trained."""
+    try:
+        others = [train(nntrain, work, "ensemble-tanh", "configs/penguins.txt", [
+                      f"data.path={path}", "model.hidden=[24]", "model.activation=tanh", "data.normalize=scale"]),
+                  train(nntrain, work, "ensemble-deep", "configs/penguins.txt", [
+                      f"data.path={path}", "model.hidden=[16, 16]", "data.normalize=none"])]
+        second = train(nntrain, work, "ensemble-regression", "configs/penguins.txt", [
+            f"data.path={path}", "data.target=body_mass_g", "data.categorical=[species, island, sex]",
+            "model.hidden=[8]"])
+    except CommandFailed as error:
+        checks.report(False, f"ensemble training: {error}")
+        return
+    model, missing_values = classifier
+    check_ensemble(checks, nntrain, "ensemble", [model.checkpoint] + others, model, os.path.join(work, "ensemble"),
+                   missing_values)
+    model, missing_values = regression
+    check_ensemble(checks, nntrain, "ensemble-regression", [model.checkpoint, second], model,
+                   os.path.join(work, "ensemble-regression"), missing_values)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -582,13 +659,17 @@ def main():
         models.append(lambda: penguins_pruned(args.nntrain, args.work, args.penguins))
     else:
         checks.skip(f"the penguins classifier and regression: no {args.penguins}")
+    trained = {}
     for make in models:
         try:
             model, missing_values = make()
         except CommandFailed as error:
             checks.report(False, f"training: {error}")
             continue
+        trained[model.name] = (model, missing_values)
         check_model(checks, args.nntrain, model, os.path.dirname(os.path.dirname(model.checkpoint)), missing_values)
+    if "penguins" in trained and "regression" in trained:
+        ensembles(checks, args.nntrain, args.work, args.penguins, trained["penguins"], trained["regression"])
     print(f"onnx-check: {checks.failed} check(s) failed" if checks.failed else "onnx-check: every check passed")
     return 1 if checks.failed else 0
 

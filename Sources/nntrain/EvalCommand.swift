@@ -3,15 +3,23 @@ import Foundation
 import NNTrain
 
 /// `nntrain eval CHECKPOINT`: how good a trained model is, per class, from the checkpoint alone.
+/// `nntrain eval A.bin B.bin ...`: the ensemble of the checkpoints (`EnsembleEvaluation`), each member's
+/// figures beside it.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate a checkpoint on its test (or validation, or training) data: loss, accuracy, "
-            + "per-class precision/recall/F1, confusion matrix; MSE, RMSE, MAE, R² for regression.")
+            + "per-class precision/recall/F1, confusion matrix; MSE, RMSE, MAE, R² for regression. Several checkpoints: "
+            + "their ensemble, each member beside it.")
 
-    @Argument(help: ArgumentHelp("The checkpoint, e.g. runs/fashion-mnist/checkpoints/last.bin.", valueName: "checkpoint"),
+    @Argument(help: ArgumentHelp("The checkpoint, e.g. runs/fashion-mnist/checkpoints/last.bin; several make an ensemble "
+                                 + "(their probabilities, or values, averaged) evaluated beside each member.",
+                                 valueName: "checkpoint"),
               completion: .checkpointFile)
-    var checkpoint: String
+    var checkpoints: [String]
+
+    /// The first checkpoint: the only one, or the ensemble's first member (whose data and split are used).
+    var checkpoint: String { checkpoints.first ?? "" }
 
     @Option(help: ArgumentHelp("The data (an IDX image set's folder or a CSV file, of the model's kind) instead of the "
                                + "checkpoint config's data.path; a CSV is encoded with the checkpoint's columns, categories "
@@ -44,12 +52,22 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         if let topK, topK < 1 { throw ValidationError("--top-k \(topK): expected an integer from 1 to the number of classes") }
+        if checkpoints.isEmpty { throw ValidationError("Missing expected argument '<checkpoint> ...'") }
+        if checkpoints.count > 1, quantization.settings != nil { throw ValidationError(Ensemble.quantizationRefusal) }
     }
 
     func run() throws {
-        let evaluation = try CheckpointEvaluation.run(checkpointPath: checkpoint, dataPath: data, split: split,
+        var ensemble: EnsembleEvaluation?
+        let evaluation: CheckpointEvaluation
+        if checkpoints.count > 1 {
+            let result = try EnsembleEvaluation.run(checkpointPaths: checkpoints, dataPath: data, split: split,
+                                                    topK: topK.map { [$0] } ?? [], defaultTopK: Self.defaultTopK)
+            (ensemble, evaluation) = (result, result.ensemble)
+        } else {
+            evaluation = try CheckpointEvaluation.run(checkpointPath: checkpoint, dataPath: data, split: split,
                                                       topK: topK.map { [$0] } ?? [], defaultTopK: Self.defaultTopK,
                                                       quantization: quantization.settings)
+        }
         for warning in evaluation.warnings { Terminal.printWarning(warning) }
         if let report = evaluation.classification {
             if let csv { try OutputFile.write(Array(report.csv().utf8), to: csv) }
@@ -67,10 +85,40 @@ struct EvalCommand: ParsableCommand {
                 + "\(checkpoint) is a regression model")
         }
         if json {
-            print(String(decoding: try evaluation.json(), as: UTF8.self))
+            print(String(decoding: try ensemble?.json() ?? evaluation.json(), as: UTF8.self))
             return
         }
-        print(Self.text(evaluation), terminator: "")
+        print(ensemble.map(Self.text) ?? Self.text(evaluation), terminator: "")
+    }
+
+    /// An ensemble's figures: one line per member and the ensemble's (loss, then accuracy and top-k, or
+    /// MSE, RMSE, MAE and R²), then the ensemble's full report as for one checkpoint.
+    static func text(_ e: EnsembleEvaluation) -> String {
+        let rows = e.members.map { ($0.checkpoint, $0) } + [("ensemble (mean)", e.ensemble)]
+        let nameWidth = max(rows.map(\.0.count).max() ?? 0, 6)
+        func pad(_ text: String) -> String {
+            text.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+        }
+        func cell(_ text: String) -> String { String(repeating: " ", count: max(10 - text.count, 1)) + text }
+        var header = pad("member") + cell("loss")
+        if let report = e.ensemble.classification {
+            header += cell("accuracy") + report.topK.map { cell("top-\($0.k)") }.joined()
+        } else {
+            header += ["mse", "rmse", "mae", "r2"].map(cell).joined()
+        }
+        var text = header + "\n"
+        for (name, figures) in rows {
+            text += pad(name) + cell(String(format: "%.4f", figures.loss))
+            if let report = figures.classification {
+                text += cell(String(format: "%.4f", report.accuracy))
+                    + report.topK.map { cell(String(format: "%.4f", $0.accuracy)) }.joined()
+            } else if let report = figures.regression {
+                text += [report.meanSquaredError, report.rootMeanSquaredError, report.meanAbsoluteError, report.r2]
+                    .map { cell(String(format: "%.4f", $0)) }.joined()
+            }
+            text += "\n"
+        }
+        return text + "\n" + Self.text(e.ensemble)
     }
 
     /// The figures for a person at a terminal.

@@ -3,22 +3,27 @@ import Foundation
 import NNTrain
 
 /// `nntrain predict CHECKPOINT INPUT`: a trained model's predictions for new rows, as CSV.
+/// `nntrain predict A.bin B.bin ... INPUT`: the ensemble's (see `Ensemble`), each member's prediction beside it.
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
         abstract: "Predict every row of a CSV file (the model's feature columns by name) or an IDX images file "
-            + "with a checkpoint: one CSV row each with the class and its probability, or the value.",
+            + "with a checkpoint, or the ensemble of several: one CSV row each with the class and its probability, "
+            + "or the value.",
         discussion: "Rows stream in batches, so memory is bounded by the batch, not the file. When the input holds "
             + "the target column, a line on standard error gives the accuracy (or MSE and R²). See docs/predict.md.")
 
-    @Argument(help: ArgumentHelp("The checkpoint, e.g. runs/penguins/checkpoints/last.bin.", valueName: "checkpoint"),
-              completion: .checkpointFile)
-    var checkpoint: String
-
-    @Argument(help: ArgumentHelp("The rows: a CSV file with the model's feature columns, or an IDX images file "
+    @Argument(help: ArgumentHelp("The checkpoint(s), then the input. The checkpoint, e.g. runs/penguins/checkpoints/last.bin; "
+        + "several make an ensemble (their probabilities, or values, averaged; each member's prediction in a column "
+        + "prediction_1, ...). The input: a CSV file with the model's feature columns, or an IDX images file "
         + "(raw or .gz) for a model of images; - reads standard input (either, gzip told by its first bytes).",
-        valueName: "input"), completion: .csvFile)
-    var input: String
+        valueName: "checkpoint ... input"), completion: .csvFile)
+    var arguments: [String]
+
+    /// Every positional argument but the last: the checkpoints.
+    var checkpoints: [String] { Array(arguments.dropLast()) }
+    /// The last positional argument: the rows.
+    var input: String { arguments.last ?? "" }
 
     @Option(help: ArgumentHelp("Write the predictions to this CSV file (default: standard output).", valueName: "file"),
             completion: .csvFile)
@@ -44,6 +49,11 @@ struct PredictCommand: ParsableCommand {
     @OptionGroup var quantization: QuantizationOptions
 
     func validate() throws {
+        if arguments.count < 2 {
+            throw ValidationError(arguments.isEmpty ? "Missing expected argument '<checkpoint>'"
+                : "Missing expected argument '<input>': expected the checkpoint(s), then the rows to predict")
+        }
+        if checkpoints.count > 1, quantization.settings != nil { throw ValidationError(Ensemble.quantizationRefusal) }
         if let topK, topK < 1 { throw ValidationError("--top-k \(topK): expected an integer from 1 to the number of classes") }
         if let keepColumns, keepColumns.split(separator: ",", omittingEmptySubsequences: false).contains(where: \.isEmpty) {
             throw ValidationError("--keep-columns '\(keepColumns)': expected column names separated by commas, e.g. id,name")
@@ -57,11 +67,11 @@ struct PredictCommand: ParsableCommand {
         let summary: Prediction.Summary
         if let out {
             let file = try OutputFile.Stream(path: out)
-            summary = try Prediction.run(checkpointPath: checkpoint, inputPath: input, options: options,
+            summary = try Prediction.run(checkpointPaths: checkpoints, inputPath: input, options: options,
                                          write: file.append)
             try file.finish()
         } else {
-            summary = try Prediction.run(checkpointPath: checkpoint, inputPath: input, options: options,
+            summary = try Prediction.run(checkpointPaths: checkpoints, inputPath: input, options: options,
                                          write: StandardOutput.write)
         }
         for line in Self.lines(summary) { Terminal.printLine(line) }
@@ -87,6 +97,18 @@ struct PredictCommand: ParsableCommand {
         }
         if let mse = summary.meanSquaredError, let r2 = summary.r2 {
             lines.append("MSE \(ConsoleFormat.significant(mse)), R² \(ConsoleFormat.significant(r2)) (\(labelled))")
+        }
+        if !summary.members.isEmpty, summary.labelledRows > 0 {
+            if let last = lines.indices.last { lines[last] = "ensemble of \(summary.members.count): " + lines[last] }
+            for (index, member) in summary.members.enumerated() {
+                let name = "prediction_\(index + 1) \(member.path)"
+                if summary.task == .classification {
+                    let accuracy = Double(member.correct) / Double(summary.labelledRows)
+                    lines.append("\(name): accuracy \(ConsoleFormat.percent(accuracy)) (\(member.correct) right)")
+                } else if let mse = member.meanSquaredError, let r2 = member.r2 {
+                    lines.append("\(name): MSE \(ConsoleFormat.significant(mse)), R² \(ConsoleFormat.significant(r2))")
+                }
+            }
         }
         return lines
     }

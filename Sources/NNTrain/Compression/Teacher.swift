@@ -163,12 +163,12 @@ extension Teacher {
         }
     }
 
-    private static func describe(_ classes: [String]) -> String {
+    static func describe(_ classes: [String]) -> String {
         classes.isEmpty ? "none (a regression target)" : "[\(shortList(classes))]"
     }
 
     /// At most eight names, then how many more.
-    private static func shortList(_ names: [String]) -> String {
+    static func shortList(_ names: [String]) -> String {
         names.count <= 8 ? names.joined(separator: ", ")
             : names.prefix(8).joined(separator: ", ") + ", ... (\(names.count) in all)"
     }

@@ -50,33 +50,12 @@ public struct CheckpointEvaluation: Codable, Sendable {
         throws(NNTrainError) -> CheckpointEvaluation
     {
         let checkpoint = try Checkpoint.read(path: checkpointPath)
-        let classCount = checkpoint.classNames.count
-        var topK = topK
-        if topK.isEmpty, let k = defaultTopK, classCount > 0 { topK = [min(k, classCount)] }
-        if classCount > 0, let k = topK.first(where: { !(1...classCount).contains($0) }) {
-            throw NNTrainError(.usage, "--top-k \(k): expected an integer from 1 to \(classCount), "
-                + "the number of classes of \(checkpointPath)")
-        }
+        let topK = try resolvedTopK(topK, defaultTopK: defaultTopK, classCount: checkpoint.classNames.count,
+                                    path: checkpointPath)
         let (data, configuration) = try Self.data(of: checkpoint, path: checkpointPath, dataPath: dataPath)
         let network = try model(of: checkpoint, configuration: configuration, path: checkpointPath)
 
-        let dataset: Dataset = switch split {
-        case .test: data.test
-        case .val: data.validation
-        case .train: data.train
-        }
-        guard dataset.count > 0 else {
-            let why = switch split {
-            case .val: "validation_split \(configuration.data.validationSplit) in the checkpoint's config holds out no row "
-                + "of \(data.train.count) training rows"
-            case .test: configuration.data.dataset.isImages ? "\(configuration.data.path) has no test images"
-                : "test_split \(configuration.data.testFraction) of the checkpoint's config holds out no row of the "
-                    + "\(data.train.count + data.validation.count) rows of \(configuration.data.path)"
-            case .train: "\(configuration.data.path) has no training rows"
-            }
-            let others = Split.allCases.filter { $0 != split }.map { "--split \($0.rawValue)" }.joined(separator: " or ")
-            throw .data(checkpointPath, "the \(split.rawValue) split is empty (\(why)); expected \(others)")
-        }
+        let dataset = try Self.dataset(split, of: data, configuration: configuration, path: checkpointPath)
         let loss = Loss(configuration.loss, huberDelta: configuration.huberDelta)
         var report: QuantizationReport?
         var quantized: QuantizedInference?
@@ -98,15 +77,56 @@ public struct CheckpointEvaluation: Codable, Sendable {
             checkpoint: checkpointPath, architecture: checkpoint.architecture, dataset: configuration.data.dataset.rawValue,
             dataPath: configuration.data.path, split: split, rows: dataset.count, loss: sums.loss / Double(max(sums.rows, 1)),
             notes: data.notes, warnings: data.warnings, quantization: report)
-        switch dataset.targets {
-        case .classes(let labels):
-            evaluation.classification = try ClassificationReport(logits: outputs, labels: labels,
-                                                                 classNames: checkpoint.classNames, topK: topK)
-        case .values(let targets):
-            evaluation.regression = try RegressionReport(predictions: outputs, targets: targets)
-            evaluation.weights = RunSummary.WeightRecovery.table(network: network, data: data)
-        }
+        try evaluation.report(outputs: outputs, targets: dataset.targets, classNames: checkpoint.classNames, topK: topK)
+        if case .values = dataset.targets { evaluation.weights = RunSummary.WeightRecovery.table(network: network, data: data) }
         return evaluation
+    }
+
+    /// `topK`, or `[defaultTopK]` lowered to the number of classes when it is empty (none for a
+    /// regression); throws `.usage` for a k outside 1...classes.
+    static func resolvedTopK(_ topK: [Int], defaultTopK: Int?, classCount: Int, path: String) throws(NNTrainError) -> [Int] {
+        var topK = topK
+        if topK.isEmpty, let k = defaultTopK, classCount > 0 { topK = [min(k, classCount)] }
+        if classCount > 0, let k = topK.first(where: { !(1...classCount).contains($0) }) {
+            throw NNTrainError(.usage, "--top-k \(k): expected an integer from 1 to \(classCount), "
+                + "the number of classes of \(path)")
+        }
+        return topK
+    }
+
+    /// The rows of `split`; throws `.data` when it is empty, saying why and which splits to ask for.
+    static func dataset(_ split: Split, of data: TrainingData, configuration: Configuration, path checkpointPath: String)
+        throws(NNTrainError) -> Dataset
+    {
+        let dataset: Dataset = switch split {
+        case .test: data.test
+        case .val: data.validation
+        case .train: data.train
+        }
+        guard dataset.count > 0 else {
+            let why = switch split {
+            case .val: "validation_split \(configuration.data.validationSplit) in the checkpoint's config holds out no row "
+                + "of \(data.train.count) training rows"
+            case .test: configuration.data.dataset.isImages ? "\(configuration.data.path) has no test images"
+                : "test_split \(configuration.data.testFraction) of the checkpoint's config holds out no row of the "
+                    + "\(data.train.count + data.validation.count) rows of \(configuration.data.path)"
+            case .train: "\(configuration.data.path) has no training rows"
+            }
+            let others = Split.allCases.filter { $0 != split }.map { "--split \($0.rawValue)" }.joined(separator: " or ")
+            throw .data(checkpointPath, "the \(split.rawValue) split is empty (\(why)); expected \(others)")
+        }
+        return dataset
+    }
+
+    /// Fills `classification` (logits or probabilities, row-major [rows, classes]: only their order
+    /// within a row counts) or `regression` from the outputs against `targets`.
+    mutating func report(outputs: [Float], targets: Targets, classNames: [String], topK: [Int]) throws(NNTrainError) {
+        switch targets {
+        case .classes(let labels):
+            classification = try ClassificationReport(logits: outputs, labels: labels, classNames: classNames, topK: topK)
+        case .values(let values):
+            regression = try RegressionReport(predictions: outputs, targets: values)
+        }
     }
 
     /// The checkpoint's data (at `dataPath` when given, with no separate test file: its own test

@@ -64,6 +64,8 @@ public struct ExportReport: Encodable, Sendable {
     /// dense as any other weight, and the file's size compressed (see `Gzip.compressedSize`); nil for a
     /// model without pruning masks or without zero weights (neurons pruning drops whole units instead).
     public var sparsity: Sparsity?
+    /// An ensemble's number of members (`layers` then lists each member's in turn); nil for one model.
+    public var members: Int?
 
     public struct Sparsity: Encodable, Sendable {
         public var zeroWeights: Int
@@ -102,6 +104,7 @@ public struct ExportReport: Encodable, Sendable {
         text += "quantization  \(quantization)"
         if let calibration { text += ", calibrated on \(calibration.rows) rows, \(calibration.method)" }
         text += "\nsize          \(bytes) bytes\n"
+        if let members { text += "ensemble      \(members) members, their outputs averaged (Mean)\n" }
         if let sparsity {
             let percent = ConsoleFormat.percent(Double(sparsity.zeroWeights) / Double(max(sparsity.weights, 1)))
             text += "sparsity      \(percent) of the weights are zero (pruned), stored dense; "

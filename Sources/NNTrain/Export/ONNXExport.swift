@@ -50,6 +50,21 @@ import Foundation
 /// `checkpoint_fingerprint`, `quantization` (none, fp16 or int8), and for int8 `int8_quantization`
 /// (each layer's input scale and zero point and weight scales, JSON).
 ///
+/// An ensemble (`encode(ensemble:opset:)`, the members of `Ensemble`, float32 only): the raw inputs
+/// and their table encoding once (the members share them), then each member laid out as above under
+/// the name prefix `member<m>/` (its own normalisation, layers and target affine), then
+///
+///     classification:  member<m>/probabilities = Softmax(z_m, axis = −1);
+///                      probabilities = Mean(member<0>/probabilities, …)      float [batch, classes]
+///     regression:      value = Mean(member<0>/value, …)                     float [batch, outputs]
+///
+/// (Mean is (1/M)·Σ, what `nntrain predict A.bin B.bin` computes.) An ensemble has no `logits`
+/// output: the mean of probabilities is not the softmax of any one set of logits worth the name
+/// (log p̄ would be, up to a constant), so only `probabilities` is written. Its metadata is the first
+/// member's (class and feature names, input encoding; quantization none), with `architecture`
+/// listing the members' and `checkpoint_fingerprint` replaced by `member_fingerprints`, a JSON array
+/// of the members' checkpoint CRC-32s in order.
+///
 /// `ir_version` and the ai.onnx.ml version are those of the ONNX release that introduced `opset`
 /// (onnx/helper.py's VERSION_TABLE), the oldest a runtime must read.
 public enum ONNXExport {
@@ -79,10 +94,57 @@ public enum ONNXExport {
             let probabilities = graph.node("Softmax", [logitsName], output: "softmax", attributes: [.int("axis", -1)])
             graph.nameOutput(probabilities, as: probabilitiesName)
         }
+        return try file(model, graph: graph, inputs: inputs, outputs: outputs, opset: opset,
+                        metadata: metadata(model, weights: weights))
+    }
 
+    /// The serialized ModelProto of the ensemble of `models` (at least two, sharing inputs, task and
+    /// classes as `Ensemble.members` checks) in float32, as the type's comment lays it out. Refuses
+    /// what `encode` refuses, and members that do not share their input schema and classes (`.data`).
+    public static func encode(ensemble models: [InferenceModel], opset: Int) throws(NNTrainError) -> [UInt8] {
+        guard opsets.contains(opset) else {
+            throw NNTrainError(.usage, "--opset \(opset): ONNX export writes opsets \(opsets.lowerBound) to \(opsets.upperBound)")
+        }
+        guard let first = models.first, models.count > 1 else {
+            throw NNTrainError(.internal, "ONNX export: an ensemble of \(models.count) models; expected two or more")
+        }
+        if let other = models.first(where: { $0.schema != first.schema || $0.classNames != first.classNames }) {
+            throw NNTrainError(.data, "ONNX export: the ensemble's members \(first.fingerprint) and \(other.fingerprint) "
+                + "read other inputs or name other classes; expected members of the same inputs and classes")
+        }
+        let output = first.task == .classification ? probabilitiesName : valueName
+        let inputs = inputNames(of: first.schema, avoiding: [output])
+        var graph = ONNXGraph(opset: opset, reserving: inputs + [output])
+        let encoded = switch first.schema {
+        case .images: inputs[0]
+        case .table(let table): encoding(table, inputs: inputs, prefix: "", in: &graph)
+        }
+        var results: [String] = []
+        for (index, model) in models.enumerated() {
+            let prefix = "member\(index)/"
+            try checkShapes(of: model, weights: .fp32)
+            var result = appendNetwork(model, weights: .fp32, prefix: prefix, input: encoded, to: &graph)
+            if model.task == .classification {
+                result = graph.node("Softmax", [result], output: prefix + "probabilities", attributes: [.int("axis", -1)])
+            }
+            results.append(result)
+        }
+        graph.nameOutput(graph.node("Mean", results, output: "mean"), as: output)
+        var entries = try metadata(first, weights: .fp32).filter { $0.0 != "checkpoint_fingerprint" }
+        for index in entries.indices where entries[index].0 == "architecture" {
+            entries[index].1 = "ensemble of \(models.count): " + models.map(\.architecture).joined(separator: "; ")
+        }
+        entries.append(("member_fingerprints", try json(models.map(\.fingerprint))))
+        return try file(first, graph: graph, inputs: inputs, outputs: [output], opset: opset, metadata: entries,
+                        members: models.count)
+    }
+
+    /// The ModelProto around `graph` (made for `model`, or an ensemble of `members` like it), serialized.
+    private static func file(_ model: InferenceModel, graph: ONNXGraph, inputs: [String], outputs: [String], opset: Int,
+                             metadata: [(String, String)], members: Int = 1) throws(NNTrainError) -> [UInt8] {
         var proto = Onnx_GraphProto()
         proto.name = "nntrain"
-        proto.docString = feedingInstructions(model)
+        proto.docString = feedingInstructions(model, members: members)
         proto.input = inputValues(model.schema, names: inputs)
         proto.output = outputs.map { tensorValue($0, type: .float, shape: [nil, model.outputWidth]) }
         proto.node = graph.nodes
@@ -96,7 +158,7 @@ public enum ONNXExport {
         file.producerVersion = NNTrainVersion.string
         file.docString = proto.docString
         file.graph = proto
-        file.metadataProps = try metadata(model, weights: weights).map { key, value in
+        file.metadataProps = metadata.map { key, value in
             var entry = Onnx_StringStringEntryProto()
             (entry.key, entry.value) = (key, value)
             return entry
@@ -114,7 +176,7 @@ public enum ONNXExport {
     static func appendModel(_ model: InferenceModel, weights: ExportedWeights, prefix: String, inputs: [String],
                             to graph: inout ONNXGraph) throws(NNTrainError) -> String {
         try checkShapes(of: model, weights: weights)
-        var x: String
+        let x: String
         switch model.schema {
         case .images:
             precondition(inputs.count == 1, "ONNXExport.appendModel: \(inputs.count) inputs for an image model")
@@ -123,6 +185,14 @@ public enum ONNXExport {
             precondition(inputs.count == table.columns.count, "ONNXExport.appendModel: \(inputs.count) inputs for a table")
             x = encoding(table, inputs: inputs, prefix: prefix, in: &graph)
         }
+        return appendNetwork(model, weights: weights, prefix: prefix, input: x, to: &graph)
+    }
+
+    /// `appendModel` after the table encoding: from the encoded `input` [batch, width] (shapes already
+    /// checked), the normalisation, layers and target affine, every tensor named `prefix` + its name.
+    private static func appendNetwork(_ model: InferenceModel, weights: ExportedWeights, prefix: String, input: String,
+                                      to graph: inout ONNXGraph) -> String {
+        var x = input
         let normalizer = model.normalizer
         let width = [normalizer.shift.count]
         if normalizer.shift.contains(where: { $0 != 0 }) {
@@ -390,8 +460,13 @@ public enum ONNXExport {
         return value
     }
 
-    private static func feedingInstructions(_ model: InferenceModel) -> String {
-        let outputs = model.task == .classification
+    private static func feedingInstructions(_ model: InferenceModel, members: Int = 1) -> String {
+        let outputs = members > 1
+            ? (model.task == .classification
+                ? "Output: probabilities [batch, \(model.outputWidth)], the mean of \(members) members' softmax "
+                    + "probabilities, classes in the order of metadata class_names."
+                : "Output: value [batch, \(model.outputWidth)], the mean of \(members) members' values, in the target's units.")
+            : model.task == .classification
             ? "Outputs: logits [batch, \(model.outputWidth)] and probabilities (their softmax), classes in the order of "
                 + "metadata class_names."
             : "Output: value [batch, \(model.outputWidth)], in the target's units."

@@ -20,6 +20,10 @@ import Foundation
 ///     probability       the softmax probability of that class (classification)
 ///     p_<class>         with `probabilities`, each class's probability, in the model's class order
 ///     top1, p_top1, …   with `topK` = k, the k most probable classes and their probabilities
+///     prediction_1, …   an ensemble (several checkpoints, `Ensemble`): each member's own prediction,
+///                       in the order the checkpoints were given; `prediction` and the
+///                       probabilities are then the ensemble's (the mean of the members' softmax
+///                       probabilities, or of their values)
 ///
 /// Numbers are Swift's shortest text that reads back as the same Float (`Float.description`), so
 /// files compare exactly. Rows go through the network in batches of `batchSize` (memory is bounded
@@ -72,6 +76,17 @@ public enum Prediction {
         public var r2: Double?
         /// With `Options.quantization`: what it made of the model.
         public var quantization: QuantizationReport?
+        /// An ensemble's members' own figures against the target (`rows` … `r2` of each alone; their
+        /// `members` empty), in the order given; empty for a single checkpoint.
+        public var members: [Member] = []
+
+        /// One member of an ensemble and its figures.
+        public struct Member: Equatable, Sendable {
+            public var path: String
+            public var correct = 0
+            public var meanSquaredError: Double?
+            public var r2: Double?
+        }
 
         /// Rows predicted right over the labelled rows; nil without labels or for a regression.
         public var accuracy: Double? {
@@ -87,10 +102,18 @@ public enum Prediction {
     public static func run(checkpointPath: String, inputPath: String, options: Options,
                            write: ([UInt8]) throws(NNTrainError) -> Void) throws(NNTrainError) -> Summary
     {
+        try run(checkpointPaths: [checkpointPath], inputPath: inputPath, options: options, write: write)
+    }
+
+    /// `run(checkpointPath:...)` with the ensemble of the checkpoints at `checkpointPaths` (one: that
+    /// model alone), refused as `Predictor(checkpointPaths:)` refuses it.
+    public static func run(checkpointPaths: [String], inputPath: String, options: Options,
+                           write: ([UInt8]) throws(NNTrainError) -> Void) throws(NNTrainError) -> Summary
+    {
         guard (1...maxBatchSize).contains(options.batchSize) else {
             throw NNTrainError(.usage, "--batch-size \(options.batchSize): expected a number of rows from 1 to \(maxBatchSize)")
         }
-        let predictor = try Predictor(checkpointPath: checkpointPath, batchCapacity: options.batchSize,
+        let predictor = try Predictor(checkpointPaths: checkpointPaths, batchCapacity: options.batchSize,
                                       quantization: options.quantization)
         return try run(predictor: predictor, inputPath: inputPath, options: options, write: write)
     }
@@ -110,7 +133,9 @@ public enum Prediction {
             throw NNTrainError(.usage, "--top-k \(options.topK): expected an integer from 1 to \(classCount), "
                 + "the number of classes of \(checkpointPath)")
         }
-        let outputColumns = PredictionWriter.outputColumns(classNames: predictor.classNames, options: options)
+        let memberCount = predictor.memberPaths.count > 1 ? predictor.memberPaths.count : 0
+        let outputColumns = PredictionWriter.outputColumns(classNames: predictor.classNames, options: options,
+                                                           members: memberCount)
         if let clash = options.keptColumns.first(where: outputColumns.contains) {
             throw NNTrainError(.usage, "--keep-columns \(clash): the output has a column of that name already ("
                 + outputColumns.joined(separator: ", ") + "); expected other columns of the input")
@@ -130,23 +155,29 @@ public enum Prediction {
             targetColumn = table.target
         }
 
-        var writer = PredictionWriter(classNames: predictor.classNames, options: options, keptColumns: rows.keptColumns)
+        var writer = PredictionWriter(classNames: predictor.classNames, options: options, keptColumns: rows.keptColumns,
+                                      members: memberCount, probabilitiesGiven: predictor.outputsAreProbabilities)
         let classLookup = ClassLookup(classNames: predictor.classNames)
         let missingValues: Set<String> = if case .table(let table) = predictor.schema { Set(table.missingValues) } else { [] }
         var summary = Summary(task: predictor.task)
         summary.quantization = predictor.quantization
+        summary.members = memberCount == 0 ? [] : predictor.memberPaths.map { Summary.Member(path: $0) }
         var regression = RegressionSums()
+        var memberRegression = [RegressionSums](repeating: RegressionSums(), count: memberCount)
+        var memberPredictions = [Int](repeating: 0, count: memberCount)
         var batch = PredictionBatch()
         var text = Array(writer.header.utf8)
         while true {
             try rows.read(into: &batch, predictor: predictor)
             guard batch.rows > 0 else { break }
             let outputs = predictor.outputs(rows: batch.rows)
+            let members = (0..<memberCount).map(predictor.memberOutputs)
             for row in 0..<batch.rows {
                 let output = UnsafeBufferPointer(start: outputs.base + row * outputs.columns, count: outputs.columns)
+                let memberRows = members.map { UnsafeBufferPointer(start: $0.base + row * $0.columns, count: $0.columns) }
                 let predicted = writer.append(row: summary.rows + row, output: output,
                                               kept: batch.kept[(row * rows.keptColumns.count)...].prefix(rows.keptColumns.count),
-                                              to: &text)
+                                              members: memberRows, memberPredictions: &memberPredictions, to: &text)
                 guard row < batch.targets.count, !missingValues.contains(batch.targets[row].text) else { continue }
                 let (target, line) = batch.targets[row]
                 summary.labelledRows += 1
@@ -156,10 +187,16 @@ public enum Prediction {
                         continue
                     }
                     if Int(label) == predicted { summary.correct += 1 }
+                    for (index, memberPredicted) in memberPredictions.enumerated() where Int(label) == memberPredicted {
+                        summary.members[index].correct += 1
+                    }
                 } else {
                     let place = "\(SequentialInput.name(of: inputPath)):\(line)"
                     let value = try CSVReader.number(target, column: targetColumn, at: place)
                     regression.add(prediction: output[0], target: value)
+                    for (index, member) in memberRows.enumerated() {
+                        memberRegression[index].add(prediction: member[0], target: value)
+                    }
                 }
             }
             summary.rows += batch.rows
@@ -171,6 +208,10 @@ public enum Prediction {
         if classCount == 0, regression.count > 0 {
             summary.meanSquaredError = regression.meanSquaredError
             summary.r2 = regression.r2
+            for (index, sums) in memberRegression.enumerated() {
+                summary.members[index].meanSquaredError = sums.meanSquaredError
+                summary.members[index].r2 = sums.r2
+            }
         }
         return summary
     }
@@ -181,37 +222,60 @@ struct PredictionWriter {
     let classNames: [String]
     let options: Prediction.Options
     let header: String
+    /// The outputs are probabilities already (an ensemble's p̄), not logits.
+    let probabilitiesGiven: Bool
     private var probabilities: [Float] = []
     private var ranking: [Int] = []
 
-    init(classNames: [String], options: Prediction.Options, keptColumns: [String]) {
+    init(classNames: [String], options: Prediction.Options, keptColumns: [String], members: Int = 0,
+         probabilitiesGiven: Bool = false) {
         self.classNames = classNames
         self.options = options
-        let columns = Self.outputColumns(classNames: classNames, options: options)
+        self.probabilitiesGiven = probabilitiesGiven
+        let columns = Self.outputColumns(classNames: classNames, options: options, members: members)
         header = ([columns[0]] + keptColumns + columns.dropFirst()).map(Self.field).joined(separator: ",") + "\n"
     }
 
     /// The output's own columns, in order (the kept columns go after `row`): row, prediction,
-    /// probability (classification), p_<class> (`probabilities`), top1, p_top1, … (`topK`).
-    static func outputColumns(classNames: [String], options: Prediction.Options) -> [String] {
+    /// probability (classification), p_<class> (`probabilities`), top1, p_top1, … (`topK`), and an
+    /// ensemble's `members` columns prediction_1, ….
+    static func outputColumns(classNames: [String], options: Prediction.Options, members: Int = 0) -> [String] {
         var columns = ["row", "prediction"]
         if !classNames.isEmpty { columns.append("probability") }
         if options.probabilities { columns += classNames.map { "p_\($0)" } }
         for rank in stride(from: 1, through: options.topK, by: 1) { columns += ["top\(rank)", "p_top\(rank)"] }
+        for member in stride(from: 1, through: members, by: 1) { columns.append("prediction_\(member)") }
         return columns
     }
 
-    /// Appends the record of input row `row` with the network's `output` to `text`; returns the
-    /// predicted class (0 for a regression).
+    /// Appends the record of input row `row` with the network's `output` (and an ensemble's
+    /// `members`' own outputs) to `text`; returns the predicted class (0 for a regression) and sets
+    /// `memberPredictions` to each member's.
     mutating func append(row: Int, output: UnsafeBufferPointer<Float>, kept: ArraySlice<String>,
+                         members: [UnsafeBufferPointer<Float>] = [], memberPredictions: inout [Int],
                          to text: inout [UInt8]) -> Int {
         var record = String(row)
         for field in kept { record += "," + Self.field(field) }
+        var memberFields = ""
+        for (index, member) in members.enumerated() {
+            if classNames.isEmpty {
+                memberFields += "," + member[0].description
+            } else {
+                Predictor.ranking(member, first: 1, into: &ranking)
+                memberPredictions[index] = ranking[0]
+                memberFields += "," + Self.field(classNames[ranking[0]])
+            }
+        }
         guard !classNames.isEmpty else {
-            text.append(contentsOf: (record + "," + output[0].description + "\n").utf8)
+            text.append(contentsOf: (record + "," + output[0].description + memberFields + "\n").utf8)
             return 0
         }
-        Predictor.probabilities(output, into: &probabilities)
+        if probabilitiesGiven {
+            probabilities.removeAll(keepingCapacity: true)
+            probabilities.append(contentsOf: output)
+        } else {
+            Predictor.probabilities(output, into: &probabilities)
+        }
         Predictor.ranking(output, first: max(options.topK, 1), into: &ranking)
         let predicted = ranking[0]
         record += "," + Self.field(classNames[predicted]) + "," + probabilities[predicted].description
@@ -221,7 +285,7 @@ struct PredictionWriter {
         for index in ranking.prefix(options.topK) {
             record += "," + Self.field(classNames[index]) + "," + probabilities[index].description
         }
-        text.append(contentsOf: (record + "\n").utf8)
+        text.append(contentsOf: (record + memberFields + "\n").utf8)
         return predicted
     }
 
