@@ -4,11 +4,12 @@ extension Configuration {
     /// model's shapes, the data and its split (the seed draws it), the batches (their size sets
     /// the epoch's steps), the number format and loss scaler, and the optimizer's kind and the
     /// options that decide which buffers it keeps, and which weights pruning masks (its method, scope and
-    /// layers: the masks saved are of those). A resume with one of these changed is refused.
+    /// layers: the masks saved are of those), and whether an average is kept (EMA on, SWA's start: the
+    /// averages saved are of those). A resume with one of these changed is refused.
     static let keysFixedOnResume = [
         "seed", "data.", "model.", "loss", "huber_delta", "training.batch_size", "training.precision",
         "training.loss_scale", "optimizer.name", "optimizer.momentum", "optimizer.amsgrad", "optimizer.centered",
-        "pruning.method", "pruning.scope", "pruning.include_output",
+        "pruning.method", "pruning.scope", "pruning.include_output", "ema.enabled", "swa.start_epoch",
     ]
 
     /// Keys that belong to one invocation, not to the run: where it writes and how long this
