@@ -320,3 +320,28 @@ import Testing
             == ["ema.enabled", "swa.start_epoch"])
     }
 }
+
+/// A whole run (`nntrain run` on a tiny image folder): summary.json names the weights tested, and
+/// `nntrain eval` on last.bin gives the same test figures, from the average.
+@Suite struct WeightAveragingRunTests {
+    @Test(arguments: [("swa: {start_epoch: 2, lr: 0.05}", "swa"), ("ema: {enabled: true, evaluate: true, decay: 0.9}", "ema"),
+                      ("ema: {enabled: true, decay: 0.9}", "running")])
+    func evalOfLastBinReproducesTheTestedWeights(section: String, tested: String) throws {
+        let folder = try CheckpointEvaluationTests.imageFolder()
+        let config = try folder.write("""
+            data: {path: \(folder.path), validation_split: 0.25}
+            model: {hidden: [12], batch_norm: true}
+            training: {epochs: 3, batch_size: 15}
+            \(section)
+            output: {dir: \(folder.file("run")), plots: false}
+            """, to: "config.txt")
+        let summary = try #require(try TrainingRun.execute(configPath: config, overrides: []).summary)
+        #expect(summary.testedWeights == tested)
+        let last = folder.file("run") + "/checkpoints/last.bin"
+        let evaluation = try CheckpointEvaluation.run(checkpointPath: last, split: .test)
+        #expect(abs(evaluation.loss - (summary.test?.loss ?? .nan)) < 1e-12)
+        let checkpoint = try Checkpoint.read(path: last)
+        #expect(checkpoint.finalModel.rawValue == (tested == "running" ? "model" : tested))
+        #expect(try String(decoding: summary.json(), as: UTF8.self).contains("\"tested_weights\" : \"\(tested)\""))
+    }
+}
