@@ -231,6 +231,24 @@ import Testing
         try ResumeTests.expectSameRun(Self.swaConfig(), ResumeTests.classificationData(), stops: [4, 10, 16, 23])
     }
 
+    /// fp16 with dynamic loss scaling (skipped steps still count as batches) and one_cycle.
+    @Test func emaInMixedPrecisionResumesBitForBit() throws {
+        var config = ResumeTests.mixedPrecisionConfig()
+        config.ema.enabled = true
+        config.ema.everyNSteps = 2
+        config.ema.evaluate = true
+        try ResumeTests.expectSameRun(config, ResumeTests.imageData(), stops: [1, 6, 9])
+    }
+
+    /// SWA from the first epoch with a cycled momentum, which SWALR freezes.
+    @Test func swaAfterOneCycleResumesBitForBit() throws {
+        var config = ResumeTests.mixedPrecisionConfig()
+        config.swa.startEpoch = 1
+        config.swa.lr = 0.001
+        config.swa.annealEpochs = 0
+        try ResumeTests.expectSameRun(config, ResumeTests.imageData(), stops: [3, 4, 11])
+    }
+
     @Test func theAveragesTensorsAndCountsReadBackEqual() throws {
         var config = Self.swaConfig()
         config.ema.enabled = true
@@ -295,6 +313,11 @@ import Testing
             $0.tensors[index].tensor = SafeTensors.Tensor([Float](repeating: 0, count: 3))
         } == "c.bin: the ema.* tensors hold \(trainer.network.parameters.count - 16 * 24 + 3) parameters; expected "
             + "\(trainer.network.parameters.count), as the model's")
+        #expect(message {
+            let scalars = $0.metadata["nntrain.state"] ?? ""
+            $0.metadata["nntrain.state"] = String(scalars.dropLast()) + ",\"swaSchedule\":{\"learningRate\":\"nan\"}}"
+        } == "c.bin: metadata nntrain.state: swaSchedule holds lr nan, momentum none; expected a finite lr >= 0 and a "
+            + "finite momentum")
         // A state without the EMA the config keeps is refused, naming it.
         var state = trainer.state
         state.ema = nil

@@ -390,6 +390,11 @@ extension Checkpoint {
             return AveragedWeights(model: model, count: count)
         }
         let ema = try average("ema", count: scalars.emaCount), swa = try average("swa", count: scalars.swaCount)
+        if let schedule = scalars.swaSchedule,
+           !(schedule.learningRate.isFinite && schedule.learningRate >= 0 && (schedule.momentum?.isFinite ?? true)) {
+            throw fail("metadata \(Key.state): swaSchedule holds lr \(schedule.learningRate), momentum "
+                + "\(schedule.momentum.map { "\($0)" } ?? "none"); expected a finite lr >= 0 and a finite momentum")
+        }
         let finalModel = try file.metadata[Key.finalModel].map { (text) throws(NNTrainError) -> FinalModel in
             guard let kind = FinalModel(rawValue: text), kind == .model || (kind == .ema ? ema : swa) != nil else {
                 throw fail("metadata \(Key.finalModel) is '\(text)'; expected model, or ema or swa with its average's "

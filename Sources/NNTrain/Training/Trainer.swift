@@ -189,11 +189,15 @@ public final class Trainer {
             }
             position = TrainingPosition(epoch: epoch + 1, batch: 0)
             if ending == nil, epoch == epochs { ending = .completed }
+            // Before the epoch's checkpoints, so that the last holds the final SWA model.
+            if ending != nil { try finishAveraging() }
             for observer in observers { try observer.epochFinished(metrics, trainer: self) }
             if ending == nil, stopRequested() { return history }
         }
-        if ending == nil { ending = .completed }
-        try finishAveraging()
+        if ending == nil {  // resumed with training.epochs at or below its position
+            ending = .completed
+            try finishAveraging()
+        }
         restoreBest()
         return history
     }
