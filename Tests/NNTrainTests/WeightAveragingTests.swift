@@ -267,6 +267,9 @@ import Testing
         #expect(read.state.swa?.count == 2)
         #expect(read.state.swaSchedule != nil)
         #expect(read.servedModel == trainer.swa?.snapshot)
+        let text = CheckpointDescription(checkpoint: read, configuration: trainer.configuration, path: "c.bin",
+                                         fileBytes: 0, formatVersion: 1).text()
+        #expect(text.contains("\naveraged weights: ema 21 updates, swa 2 updates; final model: swa.*\n"))
     }
 
     /// The final last.bin of an EMA run with ema.evaluate holds the running weights as the model

@@ -134,8 +134,10 @@ extension Configuration {
     }
 
     /// The rate of the step a trainer of this configuration restored from `state` takes next (as
-    /// `Trainer.scheduledValues`): reduce_on_plateau's saved rate, if it has one, under the schedule.
+    /// `Trainer.scheduledValues`): SWALR's saved rate once SWA has begun, else reduce_on_plateau's
+    /// saved rate, if it has one, under the schedule.
     private func nextLearningRate(_ schedule: Warmup, state: TrainingState) -> Double {
+        if swa.startEpoch != nil, let swaSchedule = state.swaSchedule { return swaSchedule.learningRate }
         let plateauRate = scheduler.name == .reduceOnPlateau ? state.plateau?.learningRate : nil
         let position = SchedulePosition(epoch: state.position.epoch - 1, step: state.stepCount,
                                         stepsPerEpoch: stepsPerEpoch(trainRows: state.order.count))
