@@ -176,6 +176,33 @@ import Testing
         #expect(tested != trainer.evaluate(data.test))
     }
 
+    /// Under pruning the averages are zero where the masks prune (torch averages `weight_orig` and
+    /// copies `weight_mask`), and equal to the lerp elsewhere.
+    @Test func averagesOfAPrunedModelAreMasked() throws {
+        var config = Self.config(epochs: 3)
+        config.pruning.method = .magnitude
+        config.pruning.schedule = .once
+        config.pruning.startEpoch = 2
+        config.pruning.sparsity = 0.5
+        config.ema.enabled = true
+        config.ema.decay = 0.9
+        config.swa.startEpoch = 1
+        config.swa.lr = 0.05
+        let trainer = Trainer(configuration: config, data: ResumeTests.classificationData())
+        try trainer.train()
+        let pruner = try #require(trainer.pruner)
+        let tensors = trainer.network.parameters.tensors
+        var pruned = 0
+        for (name, mask) in pruner.masks {
+            let tensor = try #require(tensors.first { $0.name + "_mask" == name })
+            for (k, keep) in mask.enumerated() where keep == 0 {
+                pruned += 1
+                #expect(trainer.ema?.parameters[tensor.offset + k] == 0 && trainer.swa?.parameters[tensor.offset + k] == 0)
+            }
+        }
+        #expect(pruned > 0)
+    }
+
     /// With ema.evaluate, validation is of the EMA weights: the epoch's figure equals evaluating a
     /// network holding them, and the running weights are back afterwards.
     @Test func emaEvaluateValidatesTheAverage() throws {

@@ -33,7 +33,9 @@ extension Trainer {
         return try average.swappedIn(network, body)
     }
 
-    /// At the end of epoch `epoch`, from `swa.start_epoch` on: averages the weights into `swa`, then
+    /// At the end of epoch `epoch`, from `swa.start_epoch` on: averages the weights into `swa` (zero
+    /// where pruning's masks prune, as torch's average of a pruned module's `weight_orig` times its
+    /// `weight_mask` is; the EMA likewise after each update), then
     /// steps SWALR, whose first step anneals from the lr of the epoch's last step (`lastStep`) and
     /// freezes its momentum.
     func averageEpoch(_ epoch: Int, lastStep values: ScheduledValues) {
@@ -41,6 +43,7 @@ extension Trainer {
             return
         }
         swa.update(from: network)
+        if let pruner { swa.applyMasks(of: pruner) }
         let lr = SWALR.learningRate(step: swa.count, from: swaSchedule?.learningRate ?? values.learningRate, swaLR: swaLR,
                                     annealEpochs: configuration.swa.annealEpochs, strategy: configuration.swa.annealStrategy)
         swaSchedule = SWALR(learningRate: lr, momentum: swaSchedule.map(\.momentum) ?? values.momentum)

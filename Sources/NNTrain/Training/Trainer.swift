@@ -263,7 +263,10 @@ public final class Trainer {
                     stepCount += 1
                 }
                 position.batch = batch + 1
-                if let ema, batchesTrained % configuration.ema.everyNSteps == 0 { ema.update(from: network) }
+                if let ema, batchesTrained % configuration.ema.everyNSteps == 0 {
+                    ema.update(from: network)
+                    if let pruner { ema.applyMasks(of: pruner) }
+                }
                 let report = StepReport(
                     position: position, batchesPerEpoch: batches, stepCount: stepCount, learningRate: values.learningRate,
                     loss: (progress.sums.loss - lossBefore) / Double(range.count),

@@ -78,6 +78,9 @@ public final class WeightAverage {
         count += 1
     }
 
+    /// Zeroes the average where `pruner`'s masks prune (see `Pruner.mask(average:)`).
+    func applyMasks(of pruner: Pruner) { pruner.mask(average: &parameters) }
+
     /// Element-wise copy (not an array assignment, which would make the layer's next in-place
     /// update copy its buffer).
     private static func copy(_ source: [Float], into target: inout [Float]) {
