@@ -148,6 +148,10 @@ def main():
         print(f"{checkpoint}: written on {metadata.get('nntrain.reason')}, not at the end of training; resume the run first",
               file=sys.stderr)
         return 2
+    # With an average as the final model (nntrain.final_model ema or swa), its tensors are the ones tested.
+    final = metadata.get("nntrain.final_model", "model")
+    if final != "model":
+        tensors = {**tensors, **{n[len(final) + 1:]: t for n, t in tensors.items() if n.startswith(final + ".")}}
     config = resolved_config(metadata["nntrain.config"])
     summary = json.load(open(summary_path))
     print(f"{checkpoint}: {metadata['nntrain.architecture']}, {len(tensors)} tensors, nntrain {metadata['nntrain.version']}")

@@ -125,7 +125,8 @@ extension ConfigurationTests {
             let conditions = Configuration.keys.valueEntries.compactMap(\.key.condition)
             #expect(Set(conditions.map(\.keyPath)) == [
                 "data.dataset", "model.activation", "model.init", "loss", "optimizer.name", "scheduler.name",
-                "training.precision", "pruning.method", "pruning.schedule", "distillation.teacher",
+                "training.precision", "pruning.method", "pruning.schedule", "distillation.teacher", "ema.enabled",
+                "swa.start_epoch",
             ])
             for condition in conditions {
                 for choice in condition.choices ?? [] {
@@ -162,7 +163,7 @@ extension ConfigurationTests {
             #expect(configError("seed: 1\ndata: {}\noptimiser:\n  lr: 0.1\n") ==
                 "configs/x.txt:3: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
                 + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
-                + "pruning, distillation, output "
+                + "pruning, distillation, ema, swa, output "
                 + "(did you mean 'optimizer'?)")
         }
 
@@ -177,7 +178,7 @@ extension ConfigurationTests {
             #expect(configError("seed: 1\nlr: 0.1\n") ==
                 "configs/x.txt:2: unknown key 'lr' at top level; expected one of: seed, data, model, loss, "
                 + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
-                + "pruning, distillation, output "
+                + "pruning, distillation, ema, swa, output "
                 + "('lr' belongs in section 'optimizer')")
             #expect(configError("model:\n  loss: mse\n") ==
                 "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation, leaky_slope, "
@@ -188,7 +189,7 @@ extension ConfigurationTests {
             #expect(configError("colour: red\n") ==
                 "configs/x.txt:1: unknown key 'colour' at top level; expected one of: seed, data, model, loss, "
                 + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
-                + "pruning, distillation, output")
+                + "pruning, distillation, ema, swa, output")
         }
 
         @Test func textWhereAnIntegerBelongs() {
@@ -434,7 +435,7 @@ extension ConfigurationTests {
             #expect(configError("seed: 1\n", overrides: ["optimiser.lr=1"]) ==
                 "--set optimiser.lr=1: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
                 + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
-                + "pruning, distillation, output "
+                + "pruning, distillation, ema, swa, output "
                 + "(did you mean 'optimizer'?)")
             #expect(configError("seed: 1\n", overrides: ["training.epoch=1"]) ==
                 "--set training.epoch=1: unknown key 'epoch' in section 'training'; "
@@ -565,6 +566,15 @@ extension ConfigurationTests {
                 distillation:
                   # temperature: 4.0 (applies only with distillation.teacher)
                   # alpha: 0.9 (applies only with distillation.teacher)
+                ema:
+                  enabled: false
+                  # decay: 0.999 (applies only with ema.enabled: true)
+                  # every_n_steps: 1 (applies only with ema.enabled: true)
+                  # evaluate: false (applies only with ema.enabled: true)
+                swa:
+                  # anneal_epochs: 10 (applies only with swa.start_epoch)
+                  # anneal_strategy: cos (applies only with swa.start_epoch)
+                  # evaluate: false (applies only with swa.start_epoch)
                 output:
                   plots: true
 

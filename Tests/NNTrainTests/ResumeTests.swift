@@ -117,6 +117,9 @@ import Testing
         #expect(a.optimizer == b.optimizer && a.plateau == b.plateau && a.gradScaler == b.gradScaler)
         #expect(a.stepCount == b.stepCount && a.ending == b.ending && a.restoredEpoch == b.restoredEpoch)
         #expect(a.pruningMasks == b.pruningMasks)
+        #expect(a.ema == b.ema && a.swa == b.swa && a.swaSchedule == b.swaSchedule)
+        #expect(a.ema?.model.parameters.map(\.bitPattern) == b.ema?.model.parameters.map(\.bitPattern))
+        #expect(a.swa?.model.parameters.map(\.bitPattern) == b.swa?.model.parameters.map(\.bitPattern))
     }
 
     /// Stops mid-epoch (steps 3 and 7 of 5-step epochs), at an epoch's end (step 10, the last of

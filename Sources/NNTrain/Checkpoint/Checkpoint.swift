@@ -11,6 +11,8 @@ import Foundation
 ///     layers.<i>.weight [out, in], layers.<i>.bias [out]      F32   each linear layer
 ///     norms.<i>.weight, .bias, .running_mean, .running_var     F32   each batch norm
 ///     best.<name>                                              F32   restore_best's model
+///     ema.<name>, swa.<name>                                   F32   the EMA and SWA averages (with their
+///                                                                    batch norms' running statistics)
 ///     optimizer.<buffer>                  [parameter count]    F32   exp_avg, exp_avg_sq, momentum_buffer, …
 ///     pruning.layers.<i>.weight_mask      [out · in]           F32   1 kept, 0 pruned (pruning only; torch's name)
 ///     rng.shuffle, rng.augment [4], rng.dropout [layers, 4]    U64   xoshiro256** states
@@ -33,7 +35,9 @@ import Foundation
 /// (the `InputSchema`, JSON: how raw input becomes the model's input; a checkpoint of nntrain 0.x
 /// before it has its dataset's, which the config names), and for a distilled student `nntrain.teacher`
 /// (JSON: each teacher checkpoint's path and `nntrain.crc32`, see `Teacher.Record`), which a resume
-/// must match.
+/// must match; `nntrain.final_model` (`ema` or `swa`) when an average is the run's final model, which
+/// eval, predict and export then read (`servedModel`); the averages' counts (n_averaged) and SWALR's
+/// lr are in `nntrain.state`.
 public struct Checkpoint: Equatable, Sendable {
     /// Why the checkpoint was written.
     public enum Reason: String, Equatable, Sendable {
@@ -69,6 +73,9 @@ public struct Checkpoint: Equatable, Sendable {
     public var targetScaling: TargetScaling? = nil
     /// The teacher a distilled student learned from (each member's path and fingerprint); `[]`: none.
     public var teachers: [Teacher.Record] = []
+    /// Which of its weights are the run's final model (`nntrain.final_model`; see `Trainer.finalModel`):
+    /// the model tensors, or an average's (`ema.*`, `swa.*`), which eval, predict and export then use.
+    public var finalModel: FinalModel = .model
 
     /// The best value of save_best's monitored figure and the epoch it came from.
     public struct BestRecord: Equatable, Sendable, Codable {
@@ -84,7 +91,16 @@ public struct Checkpoint: Equatable, Sendable {
             && a.classNames == b.classNames && a.featureNames == b.featureNames && a.inputSchema == b.inputSchema
             && a.bestRecord == b.bestRecord
             && a.reason == b.reason && a.dataFingerprint == b.dataFingerprint && a.targetScaling == b.targetScaling
-            && a.teachers == b.teachers
+            && a.teachers == b.teachers && a.finalModel == b.finalModel
+    }
+
+    /// The weights `nntrain eval`, `predict`, `export` and a teacher use: `finalModel`'s.
+    public var servedModel: Network.Snapshot {
+        switch finalModel {
+        case .model: state.model
+        case .ema: state.ema?.model ?? state.model
+        case .swa: state.swa?.model ?? state.model
+        }
     }
 }
 
@@ -100,7 +116,8 @@ extension Checkpoint {
             architecture: Self.architecture(of: trainer),
             normalizer: trainer.data.normalizer, classNames: trainer.data.train.classNames,
             featureNames: trainer.data.train.featureNames, inputSchema: trainer.data.schema, bestRecord: bestRecord,
-            reason: reason, targetScaling: trainer.network.targetScaling, teachers: trainer.teacher?.records ?? [])
+            reason: reason, targetScaling: trainer.network.targetScaling, teachers: trainer.teacher?.records ?? [],
+            finalModel: trainer.finalModel)
     }
 
     /// "784-256-128-10 relu": the trainer's layer widths and activation ("linear" without hidden layers).
@@ -171,6 +188,7 @@ extension Checkpoint {
         static let classNames = "nntrain.class_names", featureNames = "nntrain.feature_names"
         static let state = "nntrain.state", history = "nntrain.history", reason = "nntrain.reason"
         static let dataCRC32 = "nntrain.data_crc32", input = "nntrain.input", teacher = "nntrain.teacher"
+        static let finalModel = "nntrain.final_model"
     }
 
     /// The scalar part of the state, as `nntrain.state`'s JSON.
@@ -187,6 +205,10 @@ extension Checkpoint {
         var ending: TrainingEnd?
         var restoredEpoch: Int?
         var bestRecord: BestRecord?
+        /// The averages' n_averaged (nil: no such average) and SWALR's state.
+        var emaCount: Int?
+        var swaCount: Int?
+        var swaSchedule: SWALR?
     }
 
     /// The checkpoint as safetensors contents (CheckpointFile adds the format, version and checksum).
@@ -207,6 +229,8 @@ extension Checkpoint {
         }
         addModel(state.model, prefix: "")
         if let best = state.bestModel { addModel(best, prefix: "best.") }
+        if let ema = state.ema { addModel(ema.model, prefix: "ema.") }
+        if let swa = state.swa { addModel(swa.model, prefix: "swa.") }
         for (name, buffer) in state.optimizer.buffers.sorted(by: { $0.key < $1.key }) where !buffer.isEmpty {
             tensors.append(("optimizer." + name, SafeTensors.Tensor(buffer)))
         }
@@ -232,7 +256,8 @@ extension Checkpoint {
             position: state.position, stepCount: state.stepCount, trainingSeconds: state.trainingSeconds,
             optimizerCounters: state.optimizer.counters, plateau: state.plateau, earlyStopping: state.earlyStopping,
             gradScaler: state.gradScaler, progress: state.progress, roundingCounts: state.roundingCounts,
-            ending: state.ending, restoredEpoch: state.restoredEpoch, bestRecord: bestRecord)
+            ending: state.ending, restoredEpoch: state.restoredEpoch, bestRecord: bestRecord,
+            emaCount: state.ema?.count, swaCount: state.swa?.count, swaSchedule: state.swaSchedule)
         var metadata = [
             Key.version: nntrainVersion, Key.config: configurationYAML, Key.architecture: architecture,
             Key.parameters: try Self.json(parameterLayout.map(\.name)), Key.batchNorms: try Self.json(batchNormNames),
@@ -242,6 +267,7 @@ extension Checkpoint {
         ]
         if let dataFingerprint { metadata[Key.dataCRC32] = dataFingerprint }
         if !teachers.isEmpty { metadata[Key.teacher] = try Self.json(teachers) }
+        if finalModel != .model { metadata[Key.finalModel] = finalModel.rawValue }
         return SafeTensors(tensors: tensors, metadata: metadata)
     }
 
@@ -353,6 +379,29 @@ extension Checkpoint {
         if let (name, value) = scalars.optimizerCounters.first(where: { !($0.value.isFinite && abs($0.value) <= 0x1p53) }) {
             throw fail("metadata \(Key.state): optimizer counter \(name) is \(value); expected a finite count")
         }
+        func average(_ prefix: String, count: Int?) throws(NNTrainError) -> AveragedWeights? {
+            guard let count else { return nil }
+            guard count >= 0 else { throw fail("metadata \(Key.state): \(prefix) count \(count); expected a count >= 0") }
+            let model = try model(prefix: prefix + ".")
+            guard model.parameters.count == current.parameters.count else {
+                throw fail("the \(prefix).* tensors hold \(model.parameters.count) parameters; expected "
+                    + "\(current.parameters.count), as the model's")
+            }
+            return AveragedWeights(model: model, count: count)
+        }
+        let ema = try average("ema", count: scalars.emaCount), swa = try average("swa", count: scalars.swaCount)
+        if let schedule = scalars.swaSchedule,
+           !(schedule.learningRate.isFinite && schedule.learningRate >= 0 && (schedule.momentum?.isFinite ?? true)) {
+            throw fail("metadata \(Key.state): swaSchedule holds lr \(schedule.learningRate), momentum "
+                + "\(schedule.momentum.map { "\($0)" } ?? "none"); expected a finite lr >= 0 and a finite momentum")
+        }
+        let finalModel = try file.metadata[Key.finalModel].map { (text) throws(NNTrainError) -> FinalModel in
+            guard let kind = FinalModel(rawValue: text), kind == .model || (kind == .ema ? ema : swa) != nil else {
+                throw fail("metadata \(Key.finalModel) is '\(text)'; expected model, or ema or swa with its average's "
+                    + "tensors")
+            }
+            return kind
+        } ?? .model
         let featureNames = try decoded(Key.featureNames, as: [String].self)
         let inputSchema = file.metadata[Key.input] == nil
             ? try Self.schemaBeforeInputKey(configurationYAML: try text(Key.config), path: path)
@@ -376,13 +425,15 @@ extension Checkpoint {
                 },
                 order: try tensor("data.order", .i32).elements(as: Int32.self), progress: scalars.progress,
                 roundingCounts: scalars.roundingCounts, history: try decoded(Key.history, as: [EpochMetrics].self),
-                ending: scalars.ending, restoredEpoch: scalars.restoredEpoch, pruningMasks: masks),
+                ending: scalars.ending, restoredEpoch: scalars.restoredEpoch, pruningMasks: masks, ema: ema, swa: swa,
+                swaSchedule: scalars.swaSchedule),
             configurationYAML: try text(Key.config), nntrainVersion: try text(Key.version), parameterLayout: layout,
             batchNormNames: normNames, architecture: try text(Key.architecture),
             normalizer: Normalizer(shift: shift, scale: scale), classNames: try decoded(Key.classNames, as: [String].self),
             featureNames: featureNames, inputSchema: inputSchema, bestRecord: scalars.bestRecord, reason: reason,
             dataFingerprint: file.metadata[Key.dataCRC32], targetScaling: targetScaling,
-            teachers: file.metadata[Key.teacher] == nil ? [] : try decoded(Key.teacher, as: [Teacher.Record].self))
+            teachers: file.metadata[Key.teacher] == nil ? [] : try decoded(Key.teacher, as: [Teacher.Record].self),
+            finalModel: finalModel)
     }
 
     /// The input schema of a checkpoint written before `nntrain.input` existed, when the only datasets

@@ -50,6 +50,16 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
     public var teachers: [Teacher.Record]?
     /// The distillation's temperature T and alpha; nil without distillation.
     public var distillation: DistillationFigures?
+    /// The weight averages' updates so far (n_averaged) and which weights are the final model
+    /// (`nntrain.final_model`); nil without `ema:` or `swa:`.
+    public var averaging: AveragingFigures?
+
+    public struct AveragingFigures: Equatable, Sendable, Encodable {
+        public var emaUpdates: Int?
+        public var swaUpdates: Int?
+        /// `model`, `ema` or `swa`.
+        public var finalModel: String
+    }
 
     public struct DistillationFigures: Equatable, Sendable, Encodable {
         public var temperature: Double
@@ -122,6 +132,10 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
             distillation = DistillationFigures(temperature: configuration.distillation.temperature,
                                                alpha: configuration.distillation.alpha)
         }
+        if state.ema != nil || state.swa != nil {
+            averaging = AveragingFigures(emaUpdates: state.ema?.count, swaUpdates: state.swa?.count,
+                                         finalModel: checkpoint.finalModel.rawValue)
+        }
         dataset = configuration.data.dataset.rawValue
         dataPath = configuration.data.path
         trainingRows = state.order.count
@@ -153,6 +167,11 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
         if let teachers, let distillation {
             lines.append("distilled from: " + teachers.map { "\($0.path) (CRC-32 \($0.fingerprint))" }.joined(separator: " + ")
                 + ", temperature \(figure(distillation.temperature)), alpha \(figure(distillation.alpha))")
+        }
+        if let averaging {
+            let counts = [averaging.emaUpdates.map { "ema \($0) updates" }, averaging.swaUpdates.map { "swa \($0) updates" }]
+            lines.append("averaged weights: " + counts.compactMap { $0 }.joined(separator: ", ")
+                + "; final model: \(averaging.finalModel == "model" ? "the model tensors" : averaging.finalModel + ".*")")
         }
         if let lastEpoch {
             lines.append("epoch \(lastEpoch.epoch): lr \(figure(lastEpoch.lr)), train_loss \(figure(lastEpoch.trainLoss))"

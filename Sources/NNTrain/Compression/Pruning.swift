@@ -376,6 +376,11 @@ public final class Pruner {
     /// θ ← θ ⊙ m over the flat parameter buffer.
     public func maskWeights() { multiply(parameters.values.storage) }
 
+    /// θ̄ ⊙ mask on an average of the weights in the flat buffer's layout (`WeightAverage`): torch's
+    /// AveragedModel of a pruned module averages `weight_orig` and copies `weight_mask`, so its weight
+    /// is the average times the mask, zero where pruned.
+    func mask(average: inout [Float]) { average.withUnsafeMutableBufferPointer { multiply($0) } }
+
     private func multiply(_ buffer: UnsafeMutableBufferPointer<Float>) {
         let count = min(buffer.count, parameters.count)
         guard let base = buffer.baseAddress, let factors = mask.storage.baseAddress, count > 0 else { return }

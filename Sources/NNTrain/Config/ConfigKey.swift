@@ -46,6 +46,14 @@ struct ConfigKey: Sendable {
         return key
     }
 
+    /// This key, applying only while the boolean key at `keyPath` is `value` (`ema.decay` only with
+    /// `ema.enabled: true`); refused otherwise, and written as a comment, as `onlyWhen(_:is:)`.
+    func onlyWhen(_ keyPath: String, is value: Bool) -> ConfigKey {
+        var key = self
+        key.condition = KeyCondition(keyPath: keyPath, choices: ["\(value)"])
+        return key
+    }
+
     /// This key, applying only while the key at `keyPath` is set (`distillation.temperature` only
     /// with a `distillation.teacher`); refused otherwise, and written as a comment, as `onlyWhen(_:is:)`.
     func onlyWhenSet(_ keyPath: String) -> ConfigKey {
@@ -353,7 +361,8 @@ struct KeyCondition: Sendable {
     /// Where the key applies, after "applies only" or "only": `to sgd, adam` (`for sgd, adam` with
     /// `preposition` "for") or `with distillation.teacher`.
     func scope(preposition: String = "to") -> String {
-        choices.map { "\(preposition) " + $0.joined(separator: ", ") } ?? "with \(keyPath)"
+        if choices == ["true"] { return "with \(keyPath): true" }
+        return choices.map { "\(preposition) " + $0.joined(separator: ", ") } ?? "with \(keyPath)"
     }
 }
 

@@ -304,6 +304,33 @@ extension Configuration {
                         + "(regression: alpha * MSE to the teacher's outputs)")
                 .onlyWhenSet("distillation.teacher"),
         ]),
+        .section("ema", help: "an exponential moving average of the weights (AveragedModel with "
+            + "get_ema_multi_avg_fn); on when enabled", [
+            .boolean("enabled", \.ema.enabled, help: "keep the average: ema = decay * ema + (1 - decay) * w"),
+            .number("decay", \.ema.decay, .aboveZeroBelowOne, help: "the weight of the average so far")
+                .onlyWhen("ema.enabled", is: true),
+            .integer("every_n_steps", \.ema.everyNSteps, atLeast: 1,
+                     help: "average after every N-th batch of the run (the first average copies the weights)")
+                .onlyWhen("ema.enabled", is: true),
+            .boolean("evaluate", \.ema.evaluate,
+                     help: "validate and test the average, and make it the final model (eval, predict, export)")
+                .onlyWhen("ema.enabled", is: true),
+        ]),
+        .section("swa", help: "stochastic weight averaging (torch.optim.swa_utils); on when start_epoch is given", [
+            .optionalInteger("start_epoch", \.swa.startEpoch, atLeast: 1,
+                             help: "the first epoch whose end is averaged; SWALR anneals the lr from it on")
+                .whenUnset("off"),
+            .optionalNumber("lr", \.swa.lr, .positive, help: "SWALR's swa_lr, the lr annealed to (required)")
+                .onlyWhenSet("swa.start_epoch").whenUnset("none: required with start_epoch"),
+            .integer("anneal_epochs", \.swa.annealEpochs, atLeast: 0, help: "SWALR's epochs from the lr to swa_lr")
+                .onlyWhenSet("swa.start_epoch"),
+            .choice("anneal_strategy", \.swa.annealStrategy, help: "cos: (1 - cos(pi t))/2; linear: t")
+                .onlyWhenSet("swa.start_epoch"),
+            .boolean("evaluate", \.swa.evaluate,
+                     help: "validate the average (after update_bn) in the epochs it exists; the average is always the "
+                        + "final model")
+                .onlyWhenSet("swa.start_epoch"),
+        ]),
         .section("output", [
             .optionalPath("dir", \.output.dir, help: "the run directory").whenUnset("runs/<config file name without extension>"),
             .boolean("plots", \.output.plots, help: "draw curves.svg into the run directory when training ends"),

@@ -4,11 +4,12 @@ extension Configuration {
     /// model's shapes, the data and its split (the seed draws it), the batches (their size sets
     /// the epoch's steps), the number format and loss scaler, and the optimizer's kind and the
     /// options that decide which buffers it keeps, and which weights pruning masks (its method, scope and
-    /// layers: the masks saved are of those). A resume with one of these changed is refused.
+    /// layers: the masks saved are of those), and whether an average is kept (EMA on, SWA's start: the
+    /// averages saved are of those). A resume with one of these changed is refused.
     static let keysFixedOnResume = [
         "seed", "data.", "model.", "loss", "huber_delta", "training.batch_size", "training.precision",
         "training.loss_scale", "optimizer.name", "optimizer.momentum", "optimizer.amsgrad", "optimizer.centered",
-        "pruning.method", "pruning.scope", "pruning.include_output",
+        "pruning.method", "pruning.scope", "pruning.include_output", "ema.enabled", "swa.start_epoch",
     ]
 
     /// Keys that belong to one invocation, not to the run: where it writes and how long this
@@ -133,8 +134,10 @@ extension Configuration {
     }
 
     /// The rate of the step a trainer of this configuration restored from `state` takes next (as
-    /// `Trainer.scheduledValues`): reduce_on_plateau's saved rate, if it has one, under the schedule.
+    /// `Trainer.scheduledValues`): SWALR's saved rate once SWA has begun, else reduce_on_plateau's
+    /// saved rate, if it has one, under the schedule.
     private func nextLearningRate(_ schedule: Warmup, state: TrainingState) -> Double {
+        if swa.startEpoch != nil, let swaSchedule = state.swaSchedule { return swaSchedule.learningRate }
         let plateauRate = scheduler.name == .reduceOnPlateau ? state.plateau?.learningRate : nil
         let position = SchedulePosition(epoch: state.position.epoch - 1, step: state.stepCount,
                                         stepsPerEpoch: stepsPerEpoch(trainRows: state.order.count))

@@ -37,6 +37,27 @@ extension Configuration {
         try resolveEarlyStopping(given: given, file: file)
         try resolveCheckpointBest(given: given, file: file)
         try checkPruning(given: given, file: file)
+        try checkSWA(given: given, file: file)
+    }
+
+    /// SWA needs its lr (SWALR's swa_lr has no default) and a start within training; its average is
+    /// the final model, so an EMA kept beside it cannot be (`ema.evaluate`).
+    private func checkSWA(given: [String: ConfigValue], file: String) throws(NNTrainError) {
+        guard let start = swa.startEpoch else { return }
+        func source(_ key: String) -> ConfigSource { given["swa." + key]?.source ?? .file(path: file, line: nil) }
+        if swa.lr == nil {
+            throw source("start_epoch").error("swa.start_epoch is given but swa.lr is not; expected swa.lr, the lr "
+                + "SWALR anneals to (swa_lr, e.g. 0.05)")
+        }
+        if ema.enabled, ema.evaluate {
+            throw (given["ema.evaluate"]?.source ?? .file(path: file, line: nil)).error("ema.evaluate is true with "
+                + "swa.start_epoch: the SWA average is the final model; expected ema.evaluate false (the EMA is still "
+                + "kept) or no swa section")
+        }
+        if start > training.epochs {
+            throw source("start_epoch").error("swa.start_epoch is \(start) but training.epochs is \(training.epochs); "
+                + "expected at most \(training.epochs)")
+        }
     }
 
     /// Pruning's epochs lie within training (start_epoch <= end_epoch <= training.epochs), the ramp

@@ -24,6 +24,8 @@ public struct Configuration: Equatable, Sendable {
     public var output = OutputSection()
     public var pruning = PruningSection()
     public var distillation = DistillationSection()
+    public var ema = EMASection()
+    public var swa = SWASection()
     /// Where the file or a `--set` gave each key, for the errors of the checks made once the data is
     /// loaded; no part of the configuration's value (see `KeySources`).
     var keySources = KeySources()
@@ -339,6 +341,43 @@ public struct Configuration: Equatable, Sendable {
         public var alpha: Double = 0.9
         public init() {}
     }
+
+    /// An exponential moving average of the weights (AveragedModel with get_ema_multi_avg_fn, see
+    /// `WeightAverage`); off unless `enabled`.
+    public struct EMASection: Equatable, Sendable {
+        public var enabled = false
+        /// The decay d in (0, 1): ema ← d·ema + (1 − d)·w (get_ema_multi_avg_fn's default 0.999).
+        public var decay: Double = 0.999
+        /// Average after every N-th batch (counted over the run, skipped steps included), ≥ 1.
+        public var everyNSteps = 1
+        /// Validate and test the averaged weights, and make them the run's final model.
+        public var evaluate = false
+        public init() {}
+    }
+
+    /// Stochastic weight averaging (torch.optim.swa_utils: AveragedModel, SWALR, update_bn); off
+    /// while `startEpoch` is nil.
+    public struct SWASection: Equatable, Sendable {
+        /// The first epoch whose end is averaged; SWALR's annealing starts with it.
+        public var startEpoch: Int? = nil
+        /// SWALR's swa_lr, the lr annealed to (required with start_epoch).
+        public var lr: Double? = nil
+        /// SWALR's anneal_epochs (default 10), ≥ 0.
+        public var annealEpochs = 10
+        /// SWALR's anneal_strategy (default cos).
+        public var annealStrategy: SWAAnnealStrategy = .cos
+        /// Validate each epoch from start_epoch on with the averaged weights (after update_bn).
+        public var evaluate = false
+        public init() {}
+    }
+}
+
+/// SWALR's anneal_strategy: how the lr moves from its value at the start to swa_lr.
+public enum SWAAnnealStrategy: String, CaseIterable, Sendable {
+    /// α = (1 − cos(π·t))/2.
+    case cos
+    /// α = t.
+    case linear
 }
 
 public enum Normalization: String, CaseIterable, Sendable {

@@ -169,7 +169,8 @@ public struct CheckpointEvaluation: Codable, Sendable {
     }
 
     /// The checkpoint's model: the network `configuration` (the checkpoint's own) describes, with
-    /// the checkpoint's parameters and batch-norm statistics and its target scaling (outputs in the
+    /// the checkpoint's final model's parameters and batch-norm statistics (an average's when
+    /// `nntrain.final_model` names one, see `Checkpoint.servedModel`) and its target scaling (outputs in the
     /// target's units), after checking that they are that
     /// network's tensors (first their widths, which size the network, against its input schema's
     /// and class names').
@@ -188,13 +189,13 @@ public struct CheckpointEvaluation: Codable, Sendable {
                                                 targetScaling: checkpoint.targetScaling)
         guard network.parameters.tensors.map(\.name) == checkpoint.parameterLayout.map(\.name),
               network.parameters.tensors.map(\.shape) == checkpoint.parameterLayout.map(\.shape),
-              checkpoint.state.model.parameters.count == network.parameters.count,
-              checkpoint.state.model.runningStatistics.map(\.count) == network.snapshot().runningStatistics.map(\.count)
+              checkpoint.servedModel.parameters.count == network.parameters.count,
+              checkpoint.servedModel.runningStatistics.map(\.count) == network.snapshot().runningStatistics.map(\.count)
         else {
             throw .data(path, "its tensors do not match the model its config describes "
                 + "(\(checkpoint.architecture)); expected a checkpoint written by nntrain run")
         }
-        network.restore(checkpoint.state.model)
+        network.restore(checkpoint.servedModel)
         return network
     }
 

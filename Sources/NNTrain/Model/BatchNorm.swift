@@ -39,6 +39,10 @@ public final class BatchNorm: Layer {
     /// Running estimates of each feature's mean and variance, used in evaluation (start 0 and 1).
     public var runningMean: [Float]
     public var runningVariance: [Float]
+    /// During update_bn (`Trainer.updateBatchNorm`): the training batches seen so far, PyTorch's
+    /// num_batches_tracked under `momentum=None`, which makes the running statistics a cumulative
+    /// average: the factor of the k-th batch is 1/k instead of `momentum`. nil: momentum 0.1.
+    public var cumulativeBatches: Int?
     private var normalized = FloatBuffer(count: 0)
     private var inverseStd: [Float]
     private var preActivation: FloatBuffer?
@@ -73,8 +77,13 @@ public final class BatchNorm: Layer {
                     let mean = runningMean.baseAddress.unsafelyUnwrapped, variance = runningVariance.baseAddress.unsafelyUnwrapped
                     let invStd = inverseStd.baseAddress.unsafelyUnwrapped
                     if training {
+                        var factor = Self.momentum
+                        if let batches = cumulativeBatches {
+                            cumulativeBatches = batches + 1
+                            factor = Float(1 / Double(batches + 1))
+                        }
                         Self.batchStatistics(x, normalizedInto: xHat, inverseStd: invStd,
-                                             runningMean: mean, runningVariance: variance)
+                                             runningMean: mean, runningVariance: variance, momentum: factor)
                     } else {
                         for j in 0..<n { invStd[j] = 1 / (variance[j] + Self.epsilon).squareRoot() }
                         for i in 0..<rows {
@@ -96,7 +105,7 @@ public final class BatchNorm: Layer {
     /// μ, σ² and x̂ of a training batch, and the running statistics' update.
     private static func batchStatistics(
         _ x: MatrixView, normalizedInto xHat: UnsafeMutablePointer<Float>, inverseStd invStd: UnsafeMutablePointer<Float>,
-        runningMean: UnsafeMutablePointer<Float>, runningVariance: UnsafeMutablePointer<Float>
+        runningMean: UnsafeMutablePointer<Float>, runningVariance: UnsafeMutablePointer<Float>, momentum: Float
     ) {
         let rows = x.rows, n = x.columns, invRows = 1 / Float(rows)
         // x̂ first holds x − μ; invStd first holds the batch mean, then the sum of squares.

@@ -27,6 +27,10 @@ public struct RunSummary: Codable, Equatable, Sendable {
     /// The final model on the test split, with `seconds`, the time that evaluation took; absent when
     /// training diverged (unless restore_best had a best epoch to put back).
     public var test: EvaluationMetrics?
+    /// Which weights `test` (and `weights`) are of, the run's final model: `running` (the weights
+    /// training ended with), `restored_best` (restore_best's epoch), `ema` or `swa` (an average, see
+    /// `FinalModel`); absent when nothing was tested.
+    public var testedWeights: String? = nil
     /// For a linear model on the bonus dataset with its true weights beside it: learned against true
     /// weight of each feature, in the raw (un-normalised) units of the CSV, and the bias last.
     public var weights: [WeightRecovery]?

@@ -6,9 +6,10 @@ import Foundation
 ///
 ///     beforeStep → [prune] → gather + normalise rows → augment → forward [+ teacher] → loss, ∂L/∂output [× S]
 ///       → backward [→ unscale, skip on inf/NaN] [→ g ⊙ mask] → L1 → clip → lr, momentum = schedule(position)
-///       → optimizer step [→ θ ⊙ mask] → afterStep → shouldStop
+///       → optimizer step [→ θ ⊙ mask] [→ ema] → afterStep → shouldStop
 ///
-/// then evaluate the validation split, step reduce_on_plateau and early stopping, and tell the
+/// then [→ swa, SWALR] (see `WeightAverage`, `SWALR`), evaluate the validation split (the average
+/// with `ema.evaluate` or `swa.evaluate`), step reduce_on_plateau and early stopping, and tell the
 /// observers (`epochFinished`). The named hooks are `observers`' (see `TrainingObserver`): what
 /// watches or steers training plugs in there, not as a parameter of the loop. The bracketed parts
 /// are mixed precision's (`training.precision` fp16 or bf16, see `Precision` and `GradScaler`) and pruning's
@@ -53,6 +54,15 @@ public final class Trainer {
     public internal(set) var gradScaler: GradScaler?
     /// The pruning masks and their schedule when `pruning.method` is set; nil otherwise.
     public let pruner: Pruner?
+    /// The exponential moving average of the weights (`ema.enabled`), updated after every
+    /// `ema.every_n_steps`-th batch [→ ema]; nil otherwise. See `WeightAverage`.
+    public let ema: WeightAverage?
+    /// The SWA average (`swa.start_epoch`), updated at the end of each epoch from start_epoch on
+    /// [→ swa], its batch norms recomputed when training ends (`updateBatchNorm`); nil otherwise.
+    public let swa: WeightAverage?
+    /// SWALR's lr (and the momentum frozen with it) once SWA has begun: the lr of every later step;
+    /// nil before the first SWA update.
+    public internal(set) var swaSchedule: SWALR?
     /// Rows per evaluation pass (larger than a typical batch: evaluation keeps no gradients).
     static let evaluationRows = 1024
 
@@ -120,6 +130,8 @@ public final class Trainer {
         } else {
             pruner = nil
         }
+        ema = configuration.ema.enabled ? WeightAverage(kind: .ema(decay: configuration.ema.decay), network: network) : nil
+        swa = configuration.swa.startEpoch == nil ? nil : WeightAverage(kind: .swa, network: network)
         clipping = GradientClipping(maxNorm: configuration.training.clip.norm.map(Float.init),
                                     maxValue: configuration.training.clip.value.map(Float.init))
         l1 = Float(configuration.regularization.l1)
@@ -170,15 +182,22 @@ public final class Trainer {
             if var stopper = earlyStopping, pruningSettled, let value = metrics.value(of: stopper.monitor) {
                 let verdict = stopper.update(epoch: epoch, value: value)
                 earlyStopping = stopper
-                if verdict.improved, configuration.earlyStopping.restoreBest { bestSnapshot = network.snapshot() }
+                if verdict.improved, configuration.earlyStopping.restoreBest {
+                    bestSnapshot = validatedAverage?.snapshot ?? network.snapshot()
+                }
                 if verdict.stop { ending = .earlyStopped(epoch: epoch) }
             }
             position = TrainingPosition(epoch: epoch + 1, batch: 0)
             if ending == nil, epoch == epochs { ending = .completed }
+            // Before the epoch's checkpoints, so that the last holds the final SWA model.
+            if ending != nil { try finishAveraging() }
             for observer in observers { try observer.epochFinished(metrics, trainer: self) }
             if ending == nil, stopRequested() { return history }
         }
-        if ending == nil { ending = .completed }
+        if ending == nil {  // resumed with training.epochs at or below its position
+            ending = .completed
+            try finishAveraging()
+        }
         restoreBest()
         return history
     }
@@ -210,6 +229,7 @@ public final class Trainer {
     /// The learning rate and momentum (or β1) of the next step: the schedule's, warm-up included,
     /// on top of reduce_on_plateau's current lr when that is the schedule.
     func scheduledValues(epoch: Int) -> ScheduledValues {
+        if let swaSchedule { return ScheduledValues(learningRate: swaSchedule.learningRate, momentum: swaSchedule.momentum) }
         let position = SchedulePosition(epoch: epoch, step: stepCount, stepsPerEpoch: batchesPerEpoch)
         return schedule.values(at: position, baseLR: plateau?.learningRate ?? configuration.optimizer.lr)
     }
@@ -243,6 +263,10 @@ public final class Trainer {
                     stepCount += 1
                 }
                 position.batch = batch + 1
+                if let ema, batchesTrained % configuration.ema.everyNSteps == 0 {
+                    ema.update(from: network)
+                    if let pruner { ema.applyMasks(of: pruner) }
+                }
                 let report = StepReport(
                     position: position, batchesPerEpoch: batches, stepCount: stepCount, learningRate: values.learningRate,
                     loss: (progress.sums.loss - lossBefore) / Double(range.count),
@@ -255,12 +279,13 @@ public final class Trainer {
         }
         progress.seconds += elapsed()
         guard finished else { return nil }
+        averageEpoch(epoch, lastStep: values)
         let seconds = progress.seconds, sums = progress.sums
         trainingSeconds += seconds
         return EpochMetrics(
             epoch: epoch, learningRate: values.learningRate, trainLoss: sums.loss / Double(sums.rows),
             trainAccuracy: data.isClassification ? sums.correct / Double(sums.rows) : nil,
-            validation: data.validation.count > 0 ? evaluate(data.validation) : nil,
+            validation: data.validation.count > 0 ? try evaluateValidation() : nil,
             gradientNormMean: progress.norms.mean, gradientNormMax: progress.norms.maximum,
             epochSeconds: seconds, samplesPerSecond: Double(rowCount) / max(seconds, 1e-9),
             mixedPrecision: configuration.training.precision == .fp32 ? nil : MixedPrecisionMetrics(
@@ -274,7 +299,8 @@ public final class Trainer {
     /// One optimizer step on the training rows `order[range]` at the learning rate and momentum of
     /// `values`: [prune, on the pruning schedule's steps], gather and normalise, augment, forward, loss
     /// (added to `sums`), backward, then [unscale], [g ⊙ mask], L1, clipping, the optimizer's update
-    /// and [θ ⊙ mask] (see `Pruner`). Returns the global gradient norm before
+    /// and [θ ⊙ mask] (see `Pruner`); the trainer then updates the EMA [→ ema] (see `WeightAverage`).
+    /// Returns the global gradient norm before
     /// clipping, or nil when the loss scaler skipped the step for inf/NaN gradients. Throws
     /// `.diverged`, naming `epoch` and `batch`, when the loss or the gradient norm stops being finite
     /// (before the optimizer step, so the weights stay finite).

@@ -2,8 +2,8 @@ import Foundation
 
 /// The one seam around the training loop: everything that watches or steers training without being
 /// the arithmetic of a step — the progress display, steps.csv (`StepLog`), Ctrl-C and the time limit,
-/// a run's checkpoints and metrics.csv (`TrainingRun`), and the coming weight averaging (SWA, EMA),
-/// pruning masks, TensorBoard and per-layer statistics — is a `TrainingObserver` in
+/// a run's checkpoints and metrics.csv (`TrainingRun`), and the coming TensorBoard and per-layer
+/// statistics — is a `TrainingObserver` in
 /// `Trainer.observers`, told of each event in list order. Every method has a default that does
 /// nothing, so an observer implements only the events it needs. A new observer is one type
 /// conforming to this protocol, added to `Trainer.observers` (or to `TrainingRun.execute`'s

@@ -136,12 +136,25 @@ extension TrainingRun {
             let trainSeconds = history.reduce(0) { $0 + $1.epochSeconds }
             let policy = files.policy
             let lastCheckpoint = FileManager.default.fileExists(atPath: policy.lastPath) ? policy.lastPath : nil
-            var test: EvaluationMetrics?
+            var test: EvaluationMetrics?, weights: [RunSummary.WeightRecovery]?
             if testable {
                 let start = DispatchTime.now().uptimeNanoseconds
-                test = trainer.evaluate(data.test)
+                try trainer.withFinalModel { () throws(NNTrainError) in
+                    test = trainer.evaluate(data.test)
+                    if divergence == nil {
+                        weights = RunSummary.WeightRecovery.table(network: trainer.network, data: trainer.data)
+                    }
+                }
                 test?.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            } else if divergence == nil {
+                weights = RunSummary.WeightRecovery.table(network: trainer.network, data: trainer.data)
             }
+            let finalWeights = switch trainer.finalModel {
+            case .model: trainer.restoredEpoch == nil ? "running" : "restored_best"
+            case .ema: "ema"
+            case .swa: "swa"
+            }
+            let testedWeights = testable ? finalWeights : nil
             let precision = configuration.training.precision
             let summary = RunSummary(
                 nntrainVersion: NNTrainVersion.string, config: configPath, runDirectory: directory,
@@ -149,8 +162,7 @@ extension TrainingRun {
                 bestEpoch: best?.epoch, bestLoss: best.map(Self.bestLoss(of:)), restoredBestEpoch: trainer.restoredEpoch,
                 checkpoint: lastCheckpoint, bestCheckpoint: policy.best.map { _ in policy.bestPath },
                 resumedFrom: resumed?.path,
-                test: test,
-                weights: divergence == nil ? RunSummary.WeightRecovery.table(network: trainer.network, data: trainer.data) : nil,
+                test: test, testedWeights: testedWeights, weights: weights,
                 mixedPrecision: precision == .fp32 ? nil : RunSummary.MixedPrecision(
                     precision: precision.rawValue, lossScale: trainer.gradScaler.map { Double($0.scale) },
                     skippedSteps: trainer.gradScaler?.skippedSteps ?? 0),

@@ -10,7 +10,8 @@
 ///   order of rows, which the next epoch shuffles in place;
 /// - the position (epoch, batches done in it) and the running sums of the epoch in progress, so
 ///   that an epoch interrupted mid-way reports the figures of an uninterrupted one;
-/// - the metrics of every finished epoch, and how training ended, if it has.
+/// - the metrics of every finished epoch, and how training ended, if it has;
+/// - the weight averages (EMA, SWA) with their counts, and SWALR's lr.
 public struct TrainingState: Equatable, Sendable {
     public var position: TrainingPosition
     public var stepCount: Int
@@ -35,6 +36,11 @@ public struct TrainingState: Equatable, Sendable {
     /// The pruning masks by their checkpoint names (`layers.0.weight_mask`, 1 kept, 0 pruned); empty
     /// without pruning.
     public var pruningMasks: [String: [Float]] = [:]
+    /// The EMA (`ema.enabled`) and SWA (`swa.start_epoch`) averages with their n_averaged; nil without.
+    public var ema: AveragedWeights? = nil
+    public var swa: AveragedWeights? = nil
+    /// SWALR's lr and frozen momentum once SWA has begun.
+    public var swaSchedule: SWALR? = nil
 }
 
 /// Where a run stands: `epoch` is the epoch in progress, or the next one when `batch` is 0 (from
@@ -108,7 +114,8 @@ extension Trainer {
             dropoutRandoms: dropoutLayers.map(\.random), order: order, progress: progress,
             roundingCounts: network.gradientRoundingCounts, history: history, ending: ending,
             restoredEpoch: restoredEpoch,
-            pruningMasks: Dictionary(pruner?.masks ?? [], uniquingKeysWith: { first, _ in first }))
+            pruningMasks: Dictionary(pruner?.masks ?? [], uniquingKeysWith: { first, _ in first }),
+            ema: ema?.state, swa: swa?.state, swaSchedule: swaSchedule)
     }
 
     /// Puts back a state taken from a trainer of the same configuration and data. A state that
@@ -139,6 +146,8 @@ extension Trainer {
                 + "expected an epoch from 1 and a batch below the \(batchesPerEpoch) of an epoch")
         }
         let savedMasks = try pruningMasks(state.pruningMasks)
+        try checkAverage(state.ema, of: ema, named: "ema", current: current.model)
+        try checkAverage(state.swa, of: swa, named: "swa", current: current.model)
         do { try optimizer.restore(state.optimizer) } catch {
             throw TrainingStateMismatch(description: "optimizer \(configuration.optimizer.name.rawValue): \(error.description)")
         }
@@ -165,6 +174,28 @@ extension Trainer {
         ending = state.ending
         restoredEpoch = state.restoredEpoch
         if let pruner, let savedMasks { pruner.restore(masks: savedMasks) }
+        if let ema, let saved = state.ema { ema.restore(saved) }
+        if let swa, let saved = state.swa { swa.restore(saved) }
+        swaSchedule = swa == nil ? nil : state.swaSchedule
+    }
+
+    /// A saved average fits the trainer's: present exactly when the trainer keeps one, of the model's
+    /// shapes, with a count >= 0.
+    private func checkAverage(_ saved: AveragedWeights?, of average: WeightAverage?, named name: String,
+                              current: Network.Snapshot) throws(TrainingStateMismatch) {
+        guard let saved else {
+            guard average == nil else {
+                throw TrainingStateMismatch(description: "the \(name) average is missing; expected the \(name).* tensors "
+                    + "of a run with \(name == "ema" ? "ema.enabled" : "swa.start_epoch")")
+            }
+            return
+        }
+        guard average != nil else { return }  // an average this config does not keep is not restored
+        guard saved.model.parameters.count == current.parameters.count,
+              saved.model.runningStatistics.map(\.count) == current.runningStatistics.map(\.count), saved.count >= 0 else {
+            throw TrainingStateMismatch(description: "the \(name) average holds \(saved.model.parameters.count) parameters "
+                + "and count \(saved.count); expected \(current.parameters.count) and a count >= 0")
+        }
     }
 
     /// The saved masks in the order of `pruner.layers`, checked: one per pruned layer, as long as its
@@ -187,7 +218,7 @@ extension Trainer {
         return masks
     }
 
-    private var dropoutLayers: [Dropout] { network.layers.compactMap { $0 as? Dropout } }
+    var dropoutLayers: [Dropout] { network.layers.compactMap { $0 as? Dropout } }
 }
 
 /// Why a saved training state does not fit the trainer it was given to.
