@@ -110,7 +110,7 @@ struct TrialRunner {
 
     func run(_ trials: [SweepTrial], basePath: String, directory: String) throws {
         var queue = trials[...]
-        var running: [(trial: SweepTrial, process: Process, errors: Pipe)] = []
+        var running: [(trial: SweepTrial, process: Process)] = []
         while !queue.isEmpty || !running.isEmpty {
             while running.count < jobs, let trial = queue.popFirst() {
                 running.append(try start(trial, basePath: basePath, directory: directory))
@@ -119,14 +119,19 @@ struct TrialRunner {
                 Thread.sleep(forTimeInterval: 0.05)
                 continue
             }
-            let (trial, process, errors) = running.remove(at: finished)
-            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let (trial, process) = running.remove(at: finished)
+            let log = directory + "/" + trial.folderName + "/" + Self.standardErrorFile
+            let text = FileManager.default.contents(atPath: log).map { String(decoding: $0, as: UTF8.self) } ?? ""
             try record(trial, status: process.terminationStatus, standardError: text, directory: directory)
         }
     }
 
+    /// The file in a trial's folder that holds its process's standard error (a file, not a pipe, so
+    /// that a trial writing much can never block on a pipe nobody reads while it runs).
+    static let standardErrorFile = "stderr.log"
+
     private func start(_ trial: SweepTrial, basePath: String, directory: String) throws
-        -> (trial: SweepTrial, process: Process, errors: Pipe)
+        -> (trial: SweepTrial, process: Process)
     {
         let folder = directory + "/" + trial.folderName
         var arguments = ["run", basePath] + SweepCommand.arguments(trial, directory: directory).flatMap { ["--set", $0] }
@@ -142,12 +147,17 @@ struct TrialRunner {
         var environment = ProcessInfo.processInfo.environment
         environment["NNTRAIN_THREADS"] = "\(threads)"
         process.environment = environment
-        let errors = Pipe()
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let log = folder + "/" + Self.standardErrorFile
+        guard FileManager.default.createFile(atPath: log, contents: nil), let errors = FileHandle(forWritingAtPath: log) else {
+            throw NNTrainError(.cannotWrite, "\(log): cannot create it (a trial's standard error)")
+        }
+        defer { try? errors.close() }
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         Terminal.printLine("\(trial.folderName): started (\(trial.arguments.joined(separator: " ")))")
-        return (trial, process, errors)
+        return (trial, process)
     }
 
     private func record(_ trial: SweepTrial, status: Int32, standardError: String, directory: String) throws {
