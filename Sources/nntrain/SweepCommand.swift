@@ -55,18 +55,21 @@ struct SweepCommand: ParsableCommand {
             chosen = [one]
         }
         let pending = chosen.filter {
-            SweepTrialOutcome(trial: $0, directory: directory + "/" + $0.folderName, metric: spec.metric).status != .finished
+            [.failed, .unfinished].contains(
+                SweepTrialOutcome(trial: $0, directory: directory + "/" + $0.folderName, metric: spec.metric, mode: spec.mode)
+                    .status)
         }
         Terminal.printLine("sweep \(sweep): \(trials.count) trials in \(directory), \(pending.count) to run, \(jobs) at once")
         let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / jobs)
-        try TrialRunner(jobs: jobs, threads: threads).run(pending, basePath: basePath, directory: directory)
+        let interruption = try TrialRunner(jobs: jobs, threads: threads).run(pending, basePath: basePath, directory: directory)
         let outcomes = trials.map {
-            SweepTrialOutcome(trial: $0, directory: directory + "/" + $0.folderName, metric: spec.metric)
+            SweepTrialOutcome(trial: $0, directory: directory + "/" + $0.folderName, metric: spec.metric, mode: spec.mode)
         }
         try OutputFile.write(Array(spec.resultsCSV(outcomes).utf8), to: directory + "/results.csv")
         let counts = Dictionary(grouping: outcomes, by: \.status).mapValues(\.count)
         var line = "done: \(counts[.finished] ?? 0) finished, \(counts[.failed] ?? 0) failed, "
-            + "\(counts[.unfinished] ?? 0) unfinished; \(directory)/results.csv"
+            + "\(counts[.unfinished] ?? 0) unfinished" + ((counts[.changed] ?? 0) > 0 ? ", \(counts[.changed] ?? 0) changed" : "")
+            + "; \(directory)/results.csv"
         if let best = spec.best(outcomes), let metric = best.metric {
             let config = directory + "/" + best.trial.folderName + "/config.yaml"
             if let text = FileManager.default.contents(atPath: config) {
@@ -76,7 +79,12 @@ struct SweepCommand: ParsableCommand {
                 + "(\(best.trial.arguments.joined(separator: " "))), config \(directory)/best.yaml"
         }
         Terminal.printLine(line)
-        if (counts[.failed] ?? 0) > 0 { throw ExitCode(NNTrainError.Kind.config.rawValue) }
+        if interruption != nil {
+            Terminal.printLine("interrupted: the unfinished trials resume when the sweep is started again: "
+                + ShellQuoting.command(["nntrain", "sweep", sweep]))
+            throw ExitCode(NNTrainError.Kind.interrupted.rawValue)
+        }
+        if (counts[.failed] ?? 0) + (counts[.changed] ?? 0) > 0 { throw ExitCode(NNTrainError.Kind.config.rawValue) }
     }
 
     /// The config file the trials run: the base's path, or for an inline base SWEEP_DIR/base.yaml,
@@ -108,10 +116,25 @@ struct TrialRunner {
     let jobs: Int
     let threads: Int
 
-    func run(_ trials: [SweepTrial], basePath: String, directory: String) throws {
+    /// Runs `trials`; returns the signal that interrupted it, nil when every trial ran. On Ctrl-C or
+    /// SIGTERM no trial starts any more and the signal is passed on to the running ones (each is its
+    /// own process group, which a terminal's Ctrl-C does not reach), which checkpoint and exit; they
+    /// resume when the sweep is started again.
+    func run(_ trials: [SweepTrial], basePath: String, directory: String) throws -> Int32? {
         var queue = trials[...]
         var running: [(trial: SweepTrial, process: Process)] = []
+        // A handler, not SIG_IGN: handlers are reset in the children at exec, an ignored SIGINT would
+        // stay ignored (and a run keeps an inherited SIG_IGN, as background jobs expect).
+        sweepSignal = 0
+        for number in [SIGINT, SIGTERM] { signal(number) { sweepSignal = $0 } }
+        defer { for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) } }
+        var forwarded = false
         while !queue.isEmpty || !running.isEmpty {
+            if sweepSignal != 0, !forwarded {
+                queue.removeAll()
+                for (_, process) in running { kill(process.processIdentifier, sweepSignal) }
+                forwarded = true
+            }
             while running.count < jobs, let trial = queue.popFirst() {
                 running.append(try start(trial, basePath: basePath, directory: directory))
             }
@@ -124,6 +147,7 @@ struct TrialRunner {
             let text = FileManager.default.contents(atPath: log).map { String(decoding: $0, as: UTF8.self) } ?? ""
             try record(trial, status: process.terminationStatus, standardError: text, directory: directory)
         }
+        return sweepSignal == 0 ? nil : sweepSignal
     }
 
     /// The file in a trial's folder that holds its process's standard error (a file, not a pipe, so
@@ -148,6 +172,8 @@ struct TrialRunner {
         environment["NNTRAIN_THREADS"] = "\(threads)"
         process.environment = environment
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try OutputFile.write(Array(SweepTrialOutcome.record(of: trial).utf8), to: folder + "/" + SweepTrialOutcome.trialFile)
+        try? FileManager.default.removeItem(atPath: folder + "/" + SweepTrialOutcome.errorFile)
         let log = folder + "/" + Self.standardErrorFile
         guard FileManager.default.createFile(atPath: log, contents: nil), let errors = FileHandle(forWritingAtPath: log) else {
             throw NNTrainError(.cannotWrite, "\(log): cannot create it (a trial's standard error)")
@@ -179,3 +205,7 @@ struct TrialRunner {
         }
     }
 }
+
+/// The signal (SIGINT, SIGTERM) a sweep received, 0 for none: written by its handler, read by the
+/// trial loop. A `sig_atomic_t`, which a handler may write.
+nonisolated(unsafe) var sweepSignal: sig_atomic_t = 0

@@ -125,6 +125,14 @@ import Testing
         #expect(Self.error(both)
             == "s.yaml: optimizer.lr is in both grid and random; expected each key swept one way")
         #expect(Self.error("base: c.txt\nmetric: accuracy\n")?.hasPrefix("s.yaml:2: metric: ") == true)
+        // Bounds that would overflow or exhaust memory.
+        #expect(Self.error("base: c.txt\nrandom: {trials: 2, params: {seed: {int_uniform: [0, 9223372036854775807]}}}\n")
+            == "s.yaml:2: random.params.seed.int_uniform[1]: 9223372036854775807 is out of range; expected at most 2^53")
+        #expect(Self.error("base: c.txt\nrandom: {trials: 100001, params: {seed: {int_uniform: [0, 9]}}}\n")
+            == "s.yaml:2: random.trials: 100001 is out of range; expected at most 100000 trials")
+        #expect(Self.error("base: c.txt\ngrid: {seed: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}\nrandom: {trials: 10001, "
+            + "params: {optimizer.lr: {uniform: [0, 1]}}}\n")
+            == "s.yaml: the grid and random draws make more than 100000 trials; expected fewer")
     }
 
     /// Values keep their YAML meaning through `--set`: quoted text stays quoted, lists are written in flow style.

@@ -102,6 +102,28 @@ import Testing
         #expect(result.standardError.contains("done: 4 finished, 4 failed, 0 unfinished"))
     }
 
+    /// A diverging trial is failed, not ranked; editing the sweep file leaves the folders of other
+    /// trials alone, marked changed, and both make the sweep exit 78.
+    @Test func aDivergedTrialFailsAndAnEditedSweepIsNotMixedUp() throws {
+        let directory = try Self.sweepFolder()
+        try CommandLineTests.write("base: b.txt\noutput: sw\ngrid:\n  optimizer.lr: [0.01, 1.0e+30]\n", to: "d.yaml",
+                                   in: directory)
+        let diverged = try CommandLineTests.run(["sweep", "d.yaml"], in: directory)
+        #expect(diverged.status == 78)
+        var rows = try Self.lines(directory.appendingPathComponent("sw/results.csv"))
+        #expect(rows.count == 3 && rows[1].hasPrefix("trial-0001,0.01,") && rows[1].contains(",finished,completed"))
+        #expect(rows[2].hasPrefix("trial-0002,1.0e+30,,") && rows[2].contains(",failed,\"diverged at epoch 1, step "))
+        // The same folders under another grid: trial-0001 now means lr 0.02, which that folder did not run;
+        // it is left alone (only the failed trial-0002 is tried again, and diverges again).
+        try CommandLineTests.write("base: b.txt\noutput: sw\ngrid:\n  optimizer.lr: [0.02, 1.0e+30]\n", to: "d.yaml",
+                                   in: directory)
+        let edited = try CommandLineTests.run(["sweep", "d.yaml"], in: directory)
+        #expect(edited.status == 78 && edited.standardError.contains("1 to run"))
+        rows = try Self.lines(directory.appendingPathComponent("sw/results.csv"))
+        #expect(rows[1] == "trial-0001,0.02,,,,changed,the folder holds another trial (optimizer.lr=0.01): the sweep file "
+            + "changed; move or delete the folder to run this one")
+    }
+
     @Test func listTrialsAndOneTrial() throws {
         let directory = try Self.sweepFolder()
         let list = try CommandLineTests.run(["sweep", "s.yaml", "--list-trials"], in: directory)

@@ -1,39 +1,59 @@
 import Foundation
 
 /// What a sweep's trial folders say, the only state a sweep keeps (so any runner, and any shared
-/// filesystem, works): a trial is finished when its summary.json says training ended (completed,
-/// early stopping, diverged), failed when its `error.txt` holds the one-line error of its last
-/// attempt, unfinished otherwise (never started, interrupted, a time limit, or running now).
+/// filesystem, works): a trial is finished when its summary.json says training completed or stopped
+/// early; failed when it diverged, or when its `error.txt` holds the one-line error of its last
+/// attempt; changed when its folder holds another trial (the sweep file was edited since:
+/// `trial.txt` records the overrides a folder was started with); unfinished otherwise (never started,
+/// interrupted, a time limit, or running now).
 public struct SweepTrialOutcome: Equatable, Sendable {
     public enum Status: String, Sendable {
-        case finished, failed, unfinished
+        case finished, failed, changed, unfinished
     }
 
     public var trial: SweepTrial
     public var status: Status
-    /// The sweep's metric: the best epoch's for train_* and val_* (the lowest loss, the highest
-    /// accuracy, from metrics.csv), the final model's for test_* (summary.json); nil when unknown.
+    /// The sweep's metric: the best epoch's for train_* and val_* (the lowest or highest in metrics.csv
+    /// as the sweep's mode says), the final model's for test_* (summary.json); nil when unknown.
     public var metric: Double?
+    /// The epoch of `metric` (test_*: summary.json's best epoch).
     public var bestEpoch: Int?
     public var seconds: Double?
     /// How training ended (summary.json's `ended`), or the failure's one line.
     public var note: String
 
-    /// The name of the file a failed attempt leaves in the trial's folder.
+    /// The file a failed attempt leaves in the trial's folder, and the one a start writes: the trial's
+    /// overrides, one `--set` value a line.
     public static let errorFile = "error.txt"
+    public static let trialFile = "trial.txt"
 
-    /// The outcome of `trial` from its folder `directory` for `metric`.
-    public init(trial: SweepTrial, directory: String, metric: SweepSpec.Metric) {
+    /// `trial`'s overrides as `trialFile` holds them.
+    public static func record(of trial: SweepTrial) -> String { trial.arguments.map { $0 + "\n" }.joined() }
+
+    /// The outcome of `trial` from its folder `directory`, for `metric` in `mode`.
+    public init(trial: SweepTrial, directory: String, metric: SweepSpec.Metric, mode: SweepSpec.Mode) {
         self.trial = trial
-        let summaryPath = directory + "/summary.json"
-        if let data = FileManager.default.contents(atPath: summaryPath), let summary = try? RunSummary.decode(data),
+        if let data = FileManager.default.contents(atPath: directory + "/" + Self.trialFile),
+           String(decoding: data, as: UTF8.self) != Self.record(of: trial)
+        {
+            status = .changed
+            note = "the folder holds another trial (" + String(decoding: data, as: UTF8.self).split(separator: "\n")
+                .joined(separator: " ") + "): the sweep file changed; move or delete the folder to run this one"
+            return
+        }
+        if let data = FileManager.default.contents(atPath: directory + "/summary.json"),
+           let summary = try? RunSummary.decode(data),
            !summary.ended.hasPrefix("interrupted"), !summary.ended.hasPrefix("time limit")
         {
-            status = .finished
             note = summary.ended
             seconds = summary.trainSeconds
-            bestEpoch = summary.bestEpoch
-            self.metric = Self.value(of: metric, summary: summary, metricsCSV: directory + "/metrics.csv")
+            guard !summary.ended.hasPrefix("diverged") else {
+                status = .failed
+                return
+            }
+            status = .finished
+            (self.metric, bestEpoch) = Self.value(of: metric, mode: mode, summary: summary,
+                                                  metricsCSV: directory + "/metrics.csv")
             return
         }
         if let data = FileManager.default.contents(atPath: directory + "/" + Self.errorFile) {
@@ -45,17 +65,26 @@ public struct SweepTrialOutcome: Equatable, Sendable {
         }
     }
 
-    /// test_*: the summary's test figures; the others the best over metrics.csv's column.
-    static func value(of metric: SweepSpec.Metric, summary: RunSummary, metricsCSV: String) -> Double? {
+    /// test_*: the summary's test figures (and best epoch); the others the best over metrics.csv's
+    /// column in `mode`, with its epoch.
+    static func value(of metric: SweepSpec.Metric, mode: SweepSpec.Mode, summary: RunSummary, metricsCSV: String)
+        -> (Double?, Int?)
+    {
         switch metric {
-        case .testLoss: return summary.test?.loss
-        case .testAcc: return summary.test?.accuracy
+        case .testLoss: return (summary.test?.loss, summary.bestEpoch)
+        case .testAcc: return (summary.test?.accuracy, summary.bestEpoch)
         case .valLoss, .valAcc, .trainLoss, .trainAcc:
-            guard let text = try? String(contentsOfFile: metricsCSV, encoding: .utf8) else { return nil }
+            guard let text = try? String(contentsOfFile: metricsCSV, encoding: .utf8) else { return (nil, nil) }
             let lines = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
-            guard let header = lines.first, let column = header.firstIndex(where: { $0 == metric.rawValue }) else { return nil }
-            let values = lines.dropFirst().compactMap { $0.count > column ? Double($0[column]) : nil }
-            return metric.defaultMode == .max ? values.max() : values.min()
+            guard let header = lines.first, let column = header.firstIndex(where: { $0 == metric.rawValue }) else {
+                return (nil, nil)
+            }
+            let rows = lines.dropFirst().compactMap { row -> (epoch: Int, value: Double)? in
+                guard row.count > column, let epoch = Int(row[0]), let value = Double(row[column]) else { return nil }
+                return (epoch, value)
+            }
+            let best = rows.min { a, b in mode == .min ? a.value < b.value : a.value > b.value }
+            return (best?.value, best?.epoch)
         }
     }
 }

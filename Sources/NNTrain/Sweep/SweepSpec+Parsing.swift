@@ -5,6 +5,8 @@ extension SweepSpec {
     /// The top-level keys of a sweep file, in the order messages list them.
     static let topLevelKeys = ["base", "output", "metric", "mode", "grid", "random"]
     static let randomKeys = ["trials", "seed", "params"]
+    /// The most trials a sweep file may expand to (random draws, and grid points × draws).
+    public static let maxTrials = 100_000
     static let expectedDocument = "expected a mapping with base and grid or random, e.g. base: configs/fashion-mnist.txt, "
         + "grid: {optimizer.lr: [0.001, 0.003]}"
 
@@ -56,11 +58,19 @@ extension SweepSpec {
             for (key, value) in try sweptKeys(params) {
                 keys.append(RandomKey(key: key, distribution: try value.distribution(), line: value.node.mark?.line))
             }
-            random = RandomSearch(trials: try trials.integer(atLeast: 1), seed: try fields["seed"]?.integer(atLeast: 0) ?? 0,
-                                  keys: keys)
+            let count = try trials.integer(atLeast: 1)
+            guard count <= maxTrials else {
+                throw trials.problem("\(count) is out of range; expected at most \(maxTrials) trials")
+            }
+            random = RandomSearch(trials: count, seed: try fields["seed"]?.integer(atLeast: 0) ?? 0, keys: keys)
         }
         let spec = SweepSpec(base: base, output: output, metric: metric, mode: mode, grid: grid, random: random,
                              source: source)
+        // Counted in Double: a grid of a few long lists could overflow Int's product.
+        let total = spec.grid.reduce(Double(spec.random?.trials ?? 1)) { $0 * Double($1.values.count) }
+        if total > Double(maxTrials) {
+            throw file.error("the grid and random draws make more than \(maxTrials) trials; expected fewer")
+        }
         let swept = spec.grid.map(\.key) + (spec.random?.keys.map(\.key) ?? [])
         if let repeated = swept.first(where: { key in swept.filter { $0 == key }.count > 1 }) {
             throw file.error("\(repeated) is in both grid and random; expected each key swept one way")
@@ -166,8 +176,11 @@ extension ConfigValue {
             }
             return name == "uniform" ? .uniform(bounds[0], bounds[1]) : .logUniform(bounds[0], bounds[1])
         case "int_uniform":
+            let limit = 1 << 53  // integers a Double holds exactly, far beyond any config value
             let bounds = try value.list(expecting: "[low, high]", count: 2) { (element) throws(NNTrainError) in
-                try element.integer(atLeast: Int.min / 4)
+                let bound = try element.integer(atLeast: -limit)
+                guard bound <= limit else { throw element.problem("\(bound) is out of range; expected at most 2^53") }
+                return bound
             }
             guard bounds[0] <= bounds[1] else {
                 throw value.problem("low \(bounds[0]) is above high \(bounds[1]); expected low <= high")
