@@ -28,9 +28,18 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Print one 'nntrain run' command per trial and run nothing.")
     var listTrials = false
 
+    @Flag(help: "Print each trial's status and metric from its folder; run and write nothing.")
+    var status = false
+
+    @Flag(help: "Write results.csv and best.yaml from the trial folders as they are; run nothing.")
+    var report = false
+
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs \(jobs): expected at least 1 trial at once") }
         if let trial, trial < 1 { throw ValidationError("--trial \(trial): expected a trial number from 1") }
+        let modes = [("--list-trials", listTrials), ("--status", status), ("--report", report), ("--trial", trial != nil)]
+            .filter(\.1).map(\.0)
+        if modes.count > 1 { throw ValidationError("\(modes.joined(separator: " and ")) exclude each other; give one") }
     }
 
     func run() throws {
@@ -44,6 +53,18 @@ struct SweepCommand: ParsableCommand {
                 print(ShellQuoting.command(["nntrain", "run", basePath] + Self.arguments(trial, directory: directory)
                     .flatMap { ["--set", $0] } + ["--quiet"]))
             }
+            return
+        }
+        if status {
+            for outcome in Self.outcomes(spec, trials, directory: directory) {
+                let metric = outcome.metric.map { " \(spec.metric.rawValue) \(ConsoleFormat.significant($0))" } ?? ""
+                print("\(outcome.trial.folderName)  \(outcome.status.rawValue)\(metric)  "
+                    + "(\(outcome.trial.arguments.joined(separator: " ")))  \(outcome.note)")
+            }
+            return
+        }
+        if report {
+            try writeReport(spec, trials, directory: directory, interrupted: false)
             return
         }
         var chosen = trials
@@ -62,9 +83,21 @@ struct SweepCommand: ParsableCommand {
         Terminal.printLine("sweep \(sweep): \(trials.count) trials in \(directory), \(pending.count) to run, \(jobs) at once")
         let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / jobs)
         let interruption = try TrialRunner(jobs: jobs, threads: threads).run(pending, basePath: basePath, directory: directory)
-        let outcomes = trials.map {
+        try writeReport(spec, trials, directory: directory, interrupted: interruption != nil)
+    }
+
+    /// Each trial's outcome from its folder.
+    static func outcomes(_ spec: SweepSpec, _ trials: [SweepTrial], directory: String) -> [SweepTrialOutcome] {
+        trials.map {
             SweepTrialOutcome(trial: $0, directory: directory + "/" + $0.folderName, metric: spec.metric, mode: spec.mode)
         }
+    }
+
+    /// Writes results.csv and best.yaml from the folders and says so; exits 130 after an interruption,
+    /// 78 when a trial failed or changed.
+    private func writeReport(_ spec: SweepSpec, _ trials: [SweepTrial], directory: String, interrupted: Bool) throws {
+        let outcomes = Self.outcomes(spec, trials, directory: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try OutputFile.write(Array(spec.resultsCSV(outcomes).utf8), to: directory + "/results.csv")
         let counts = Dictionary(grouping: outcomes, by: \.status).mapValues(\.count)
         var line = "done: \(counts[.finished] ?? 0) finished, \(counts[.failed] ?? 0) failed, "
@@ -79,7 +112,7 @@ struct SweepCommand: ParsableCommand {
                 + "(\(best.trial.arguments.joined(separator: " "))), config \(directory)/best.yaml"
         }
         Terminal.printLine(line)
-        if interruption != nil {
+        if interrupted {
             Terminal.printLine("interrupted: the unfinished trials resume when the sweep is started again: "
                 + ShellQuoting.command(["nntrain", "sweep", sweep]))
             throw ExitCode(NNTrainError.Kind.interrupted.rawValue)

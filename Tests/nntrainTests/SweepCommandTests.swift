@@ -137,6 +137,20 @@ import Testing
         let folders = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("sw").path)
         #expect(folders.filter { $0.hasPrefix("trial-") } == ["trial-0003"])
         #expect(try CommandLineTests.run(["sweep", "s.yaml", "--trial", "5"], in: directory).status == 64)
+        // --status reads the folders and writes nothing; --report writes results.csv from them.
+        let results = directory.appendingPathComponent("sw/results.csv")
+        try FileManager.default.removeItem(at: results)
+        let status = try CommandLineTests.run(["sweep", "s.yaml", "--status"], in: directory)
+        #expect(status.status == 0)
+        let lines = status.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4 && lines[2].hasPrefix("trial-0003  finished val_loss ") && lines[2].hasSuffix("  completed"))
+        #expect(lines[0].hasPrefix("trial-0001  unfinished  (optimizer.lr=0.01 model.dropout=")
+            && lines[0].hasSuffix("  not started"))
+        #expect(!FileManager.default.fileExists(atPath: results.path))
+        #expect(try CommandLineTests.run(["sweep", "s.yaml", "--report"], in: directory).status == 0)
+        let rows = try Self.lines(directory.appendingPathComponent("sw/results.csv"))
+        #expect(rows.count == 5 && rows[1].hasPrefix("trial-0003,") && rows[2].hasSuffix(",unfinished,not started"))
+        #expect(try CommandLineTests.run(["sweep", "s.yaml", "--status", "--report"], in: directory).status == 64)
     }
 
     /// A value a key does not take is refused before any trial runs, at its line of the sweep file.
