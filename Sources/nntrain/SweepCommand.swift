@@ -75,11 +75,8 @@ struct SweepCommand: ParsableCommand {
             }
             chosen = [one]
         }
-        let pending = chosen.filter {
-            [.failed, .unfinished].contains(
-                SweepTrialOutcome(trial: $0, directory: directory + "/" + $0.folderName, metric: spec.metric, mode: spec.mode)
-                    .status)
-        }
+        let pending = Self.outcomes(spec, chosen, directory: directory)
+            .filter { [.failed, .unfinished].contains($0.status) }.map(\.trial)
         Terminal.printLine("sweep \(sweep): \(trials.count) trials in \(directory), \(pending.count) to run, \(jobs) at once")
         let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / jobs)
         let interruption = try TrialRunner(jobs: jobs, threads: threads).run(pending, basePath: basePath, directory: directory)

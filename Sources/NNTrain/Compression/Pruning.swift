@@ -381,10 +381,13 @@ public final class Pruner {
     /// is the average times the mask, zero where pruned.
     func mask(average: inout [Float]) { average.withUnsafeMutableBufferPointer { multiply($0) } }
 
+    /// Over the pruned weights' ranges only: the mask is 1 everywhere else, so the rest of the buffer
+    /// (biases, norm parameters, unpruned layers) needs no pass.
     private func multiply(_ buffer: UnsafeMutableBufferPointer<Float>) {
-        let count = min(buffer.count, parameters.count)
-        guard let base = buffer.baseAddress, let factors = mask.storage.baseAddress, count > 0 else { return }
-        for index in 0..<count { base[index] *= factors[index] }
+        guard let base = buffer.baseAddress, let factors = mask.storage.baseAddress else { return }
+        for layer in layers where layer.range.upperBound <= buffer.count {
+            for index in layer.range { base[index] *= factors[index] }
+        }
     }
 
     /// Sets to zero every per-parameter buffer of the optimizer's state (momentum_buffer, exp_avg,
