@@ -86,24 +86,25 @@ public struct SweepSpec: Equatable, Sendable {
     public var source: String
 }
 
-/// One trial of a sweep: its 1-based number and its overrides, in the sweep file's key order.
+/// One trial of a sweep: its 1-based number and its overrides, in the sweep file's key order, run in
+/// the folder `folderName` of the sweep's folder.
 public struct SweepTrial: Equatable, Sendable {
     public var number: Int
     public var overrides: [(key: String, value: String)]
+    /// `trial-0007` for a sweep's trial 7.
+    public var folderName: String
 
-    public init(number: Int, overrides: [(key: String, value: String)]) {
+    public init(number: Int, overrides: [(key: String, value: String)], folderName: String? = nil) {
         self.number = number
         self.overrides = overrides
+        self.folderName = folderName ?? "trial-" + String(repeating: "0", count: max(0, 4 - "\(number)".count)) + "\(number)"
     }
 
     /// The overrides as `--set` arguments: `optimizer.lr=0.001`.
     public var arguments: [String] { overrides.map { "\($0.key)=\($0.value)" } }
 
-    /// `trial-0007`.
-    public var folderName: String { "trial-" + String(repeating: "0", count: max(0, 4 - "\(number)".count)) + "\(number)" }
-
     public static func == (a: SweepTrial, b: SweepTrial) -> Bool {
-        a.number == b.number && a.arguments == b.arguments
+        a.number == b.number && a.arguments == b.arguments && a.folderName == b.folderName
     }
 }
 

@@ -1,0 +1,106 @@
+import Foundation
+import NNTrain
+
+/// Runs trials as `nntrain run` processes, `jobs` at once, each with NNTRAIN_THREADS=`threads`. A
+/// trial whose folder holds a checkpoint resumes from it (--resume); a folder with other leftovers
+/// of a failed start begins afresh (--force); a new one plainly. A failure's last line of standard
+/// error goes to the folder's error.txt (removed when a later attempt succeeds); a folder another
+/// process is running (exit 75, its lock) is left alone, and so is a trial interrupted by a signal
+/// (exit 130), which resumes from its checkpoint when the sweep is started again.
+struct TrialRunner {
+    let jobs: Int
+    let threads: Int
+
+    /// Runs `trials`; returns the signal that interrupted it, nil when every trial ran. On Ctrl-C or
+    /// SIGTERM no trial starts any more and the signal is passed on to the running ones (each is its
+    /// own process group, which a terminal's Ctrl-C does not reach), which checkpoint and exit; they
+    /// resume when the sweep is started again.
+    func run(_ trials: [SweepTrial], basePath: String, directory: String) throws -> Int32? {
+        var queue = trials[...]
+        var running: [(trial: SweepTrial, process: Process)] = []
+        // A handler, not SIG_IGN: handlers are reset in the children at exec, an ignored SIGINT would
+        // stay ignored (and a run keeps an inherited SIG_IGN, as background jobs expect).
+        sweepSignal = 0
+        for number in [SIGINT, SIGTERM] { signal(number) { sweepSignal = $0 } }
+        defer { for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) } }
+        var forwarded = false
+        while !queue.isEmpty || !running.isEmpty {
+            if sweepSignal != 0, !forwarded {
+                queue.removeAll()
+                for (_, process) in running { kill(process.processIdentifier, sweepSignal) }
+                forwarded = true
+            }
+            while running.count < jobs, let trial = queue.popFirst() {
+                running.append(try start(trial, basePath: basePath, directory: directory))
+            }
+            guard let finished = running.firstIndex(where: { !$0.process.isRunning }) else {
+                Thread.sleep(forTimeInterval: 0.05)
+                continue
+            }
+            let (trial, process) = running.remove(at: finished)
+            let log = directory + "/" + trial.folderName + "/" + Self.standardErrorFile
+            let text = FileManager.default.contents(atPath: log).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            try record(trial, status: process.terminationStatus, standardError: text, directory: directory)
+        }
+        return sweepSignal == 0 ? nil : sweepSignal
+    }
+
+    /// The file in a trial's folder that holds its process's standard error (a file, not a pipe, so
+    /// that a trial writing much can never block on a pipe nobody reads while it runs).
+    static let standardErrorFile = "stderr.log"
+
+    private func start(_ trial: SweepTrial, basePath: String, directory: String) throws
+        -> (trial: SweepTrial, process: Process)
+    {
+        let folder = directory + "/" + trial.folderName
+        var arguments = ["run", basePath] + SweepCommand.arguments(trial, directory: directory).flatMap { ["--set", $0] }
+        arguments.append("--quiet")
+        if FileManager.default.fileExists(atPath: folder + "/checkpoints/last.bin") {
+            arguments.append("--resume")
+        } else if FileManager.default.fileExists(atPath: folder + "/config.yaml") {
+            arguments.append("--force")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["NNTRAIN_THREADS"] = "\(threads)"
+        process.environment = environment
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try OutputFile.write(Array(SweepTrialOutcome.record(of: trial).utf8), to: folder + "/" + SweepTrialOutcome.trialFile)
+        try? FileManager.default.removeItem(atPath: folder + "/" + SweepTrialOutcome.errorFile)
+        let log = folder + "/" + Self.standardErrorFile
+        guard FileManager.default.createFile(atPath: log, contents: nil), let errors = FileHandle(forWritingAtPath: log) else {
+            throw NNTrainError(.cannotWrite, "\(log): cannot create it (a trial's standard error)")
+        }
+        defer { try? errors.close() }
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        Terminal.printLine("\(trial.folderName): started (\(trial.arguments.joined(separator: " ")))")
+        return (trial, process)
+    }
+
+    private func record(_ trial: SweepTrial, status: Int32, standardError: String, directory: String) throws {
+        let folder = directory + "/" + trial.folderName
+        let errorPath = folder + "/" + SweepTrialOutcome.errorFile
+        let lastLine = standardError.split(whereSeparator: \.isNewline).last.map(String.init) ?? "exit status \(status)"
+        switch status {
+        case 0:
+            try? FileManager.default.removeItem(atPath: errorPath)
+            Terminal.printLine("\(trial.folderName): finished")
+        case Int32(NNTrainError.Kind.locked.rawValue):
+            Terminal.printLine("\(trial.folderName): left to the process running it (\(lastLine))")
+        case Int32(NNTrainError.Kind.interrupted.rawValue):  // a signal to the trial alone: it resumes next time
+            Terminal.printLine("\(trial.folderName): interrupted; it resumes when the sweep is started again")
+        default:
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try OutputFile.write(Array((lastLine + "\n").utf8), to: errorPath)
+            Terminal.printLine("\(trial.folderName): failed, exit status \(status): \(lastLine)")
+        }
+    }
+}
+
+/// The signal (SIGINT, SIGTERM) a sweep received, 0 for none: written by its handler, read by the
+/// trial loop. A `sig_atomic_t`, which a handler may write.
+nonisolated(unsafe) var sweepSignal: sig_atomic_t = 0
