@@ -18,6 +18,7 @@
 #   make onnx-check     the exports checked by the real runtime: ONNX files in ONNX Runtime, the safetensors
 #                       state_dict in numpy, against nntrain predict (data-scripts/onnx-check.py; CI runs it)
 #   make kill-resume    kill -9 a run at 20 random moments and resume it each time
+#   make slurm-check    a 4-trial sweep through sbatch on a one-node Slurm cluster started for it
 #   make fuzz           build the libFuzzer targets (one per reader) and run each for FUZZ_SECONDS
 #   make lint           swift format lint with the checked-in .swift-format, and lines within its lineLength
 #                       (docs/testing.md, "Style")
@@ -25,7 +26,7 @@
 #   make proto          regenerate Sources/NNTrain/Export/onnx.pb.swift from onnx.proto with protoc and
 #                       protoc-gen-swift (built first into .build-protoc when missing, which takes minutes;
 #                       neither make test nor CI runs it: the generated file is committed)
-.PHONY: run test lint deps build data bonus compare-gd kill-resume bench bench-tabular bench-kernels fuzz docs proto clean
+.PHONY: run test lint deps build data bonus compare-gd kill-resume slurm-check bench bench-tabular bench-kernels fuzz docs proto clean
 
 SWIFT ?= swift
 # Swift's build folder; another (make bench SCRATCH=.build-x) keeps parallel builds of one checkout apart.
@@ -87,6 +88,10 @@ compare-gd: build
 # weights and metrics equal an uninterrupted run's.
 kill-resume: build
 	data-scripts/kill-resume.sh $(NNTRAIN)
+
+# A 4-trial sweep through sbatch on a one-node Slurm cluster of this machine (needs slurm-wlm, munge, root).
+slurm-check: build
+	data-scripts/slurm-check.sh $(NNTRAIN)
 
 # ONNX Runtime and the libraries the ONNX checks read files with, pinned, in a virtual environment of
 # their own (.venv-onnx, made on first use; ONNX_PYTHON=/path/to/python uses another interpreter).

@@ -14,13 +14,15 @@ struct SweepCommand: ParsableCommand {
         discussion: "Each trial is 'nntrain run BASE --set KEY=VALUE ... --set output.dir=SWEEP_DIR/trial-NNNN' in a "
             + "process of its own. Started again, a sweep runs only what is not finished and resumes interrupted trials; "
             + "a failed trial is recorded with its one-line error (its folder's error.txt, results.csv) and does not "
-            + "stop the others. --list-trials prints one 'nntrain run' command per trial for any other runner.")
+            + "stop the others. --list-trials prints one 'nntrain run' command per trial for any other runner; --slurm "
+            + "submits the unfinished trials as one Slurm job array, each task 'nntrain sweep SWEEP.yaml --trial N'.")
 
     @Argument(help: "The sweep file, e.g. sweeps/lr.yaml.", completion: .configFile)
     var sweep: String
 
-    @Option(help: "Trials run at once; each computes on cores/jobs threads (NNTRAIN_THREADS).")
-    var jobs = 1
+    @Option(help: ArgumentHelp("Trials run at once (default 1); each computes on cores/jobs threads (NNTRAIN_THREADS). "
+        + "With --slurm: at most this many array tasks at once (default: as many as the cluster gives)."))
+    var jobs: Int?
 
     @Option(help: ArgumentHelp("Run only trial N (1-based), for a job array or another runner.", valueName: "N"))
     var trial: Int?
@@ -34,11 +36,14 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Write results.csv and best.yaml from the trial folders as they are; run nothing.")
     var report = false
 
+    @OptionGroup(title: "Slurm")
+    var slurm: SlurmOptions
+
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs \(jobs): expected at least 1 trial at once") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs \(jobs): expected at least 1 trial at once") }
         if let trial, trial < 1 { throw ValidationError("--trial \(trial): expected a trial number from 1") }
-        let modes = [("--list-trials", listTrials), ("--status", status), ("--report", report), ("--trial", trial != nil)]
-            .filter(\.1).map(\.0)
+        let modes = [("--list-trials", listTrials), ("--status", status), ("--report", report), ("--trial", trial != nil),
+                     ("--slurm", slurm.slurm)].filter(\.1).map(\.0)
         if modes.count > 1 { throw ValidationError("\(modes.joined(separator: " and ")) exclude each other; give one") }
     }
 
@@ -67,6 +72,10 @@ struct SweepCommand: ParsableCommand {
             try writeReport(spec, trials, directory: directory, interrupted: false)
             return
         }
+        if slurm.slurm {
+            try submit(spec, trials, directory: directory)
+            return
+        }
         var chosen = trials
         if let number = trial {
             guard let one = trials.first(where: { $0.number == number }) else {
@@ -77,10 +86,29 @@ struct SweepCommand: ParsableCommand {
         }
         let pending = Self.outcomes(spec, chosen, directory: directory)
             .filter { [.failed, .unfinished].contains($0.status) }.map(\.trial)
+        let jobs = jobs ?? 1
         Terminal.printLine("sweep \(sweep): \(trials.count) trials in \(directory), \(pending.count) to run, \(jobs) at once")
-        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / jobs)
+        let threads = max(1, BLAS.threadCount / jobs)
         let interruption = try TrialRunner(jobs: jobs, threads: threads).run(pending, basePath: basePath, directory: directory)
-        try writeReport(spec, trials, directory: directory, interrupted: interruption != nil)
+        try writeReport(spec, trials, directory: directory, interrupted: interruption != nil, judging: chosen)
+    }
+
+    /// --slurm: the unfinished (and failed) trials as one job array, each task `nntrain sweep SWEEP.yaml
+    /// --trial N` (which resumes or restarts its trial as a local sweep would); --jobs caps the tasks
+    /// running at once.
+    private func submit(_ spec: SweepSpec, _ trials: [SweepTrial], directory: String) throws {
+        let pending = Self.outcomes(spec, trials, directory: directory)
+            .filter { [.failed, .unfinished].contains($0.status) }.map(\.trial.number)
+        guard !pending.isEmpty else {
+            Terminal.printLine("sweep \(sweep): every trial in \(directory) is done; nothing to submit")
+            return
+        }
+        let name = ((sweep as NSString).lastPathComponent as NSString).deletingPathExtension
+        let job = SlurmArrayJob(
+            name: "nntrain-sweep-" + name, taskIDs: pending, command: [SlurmOptions.executablePath, "sweep", sweep, "--trial"],
+            workingDirectory: SlurmOptions.workingDirectory, logDirectory: SlurmOptions.absolute(directory + "/slurm"),
+            cpusPerTask: slurm.cpusPerTask, maxConcurrent: jobs, partition: slurm.partition, timeLimit: slurm.time)
+        try slurm.submit(job, scriptPath: directory + "/slurm/sweep.sbatch", follow: ["nntrain", "sweep", sweep])
     }
 
     /// Each trial's outcome from its folder.
@@ -91,8 +119,10 @@ struct SweepCommand: ParsableCommand {
     }
 
     /// Writes results.csv and best.yaml from the folders and says so; exits 130 after an interruption,
-    /// 78 when a trial failed or changed.
-    private func writeReport(_ spec: SweepSpec, _ trials: [SweepTrial], directory: String, interrupted: Bool) throws {
+    /// 78 when one of the trials `judging` (default: all; `--trial N`: its own) failed or changed.
+    private func writeReport(_ spec: SweepSpec, _ trials: [SweepTrial], directory: String, interrupted: Bool,
+                             judging: [SweepTrial]? = nil) throws
+    {
         let outcomes = Self.outcomes(spec, trials, directory: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try OutputFile.write(Array(spec.resultsCSV(outcomes).utf8), to: directory + "/results.csv")
@@ -114,7 +144,10 @@ struct SweepCommand: ParsableCommand {
                 + ShellQuoting.command(["nntrain", "sweep", sweep]))
             throw ExitCode(NNTrainError.Kind.interrupted.rawValue)
         }
-        if (counts[.failed] ?? 0) + (counts[.changed] ?? 0) > 0 { throw ExitCode(NNTrainError.Kind.config.rawValue) }
+        let judged = Set((judging ?? trials).map(\.number))
+        if outcomes.contains(where: { judged.contains($0.trial.number) && [.failed, .changed].contains($0.status) }) {
+            throw ExitCode(NNTrainError.Kind.config.rawValue)
+        }
     }
 
     /// The config file the trials run: the base's path, or for an inline base SWEEP_DIR/base.yaml,

@@ -100,6 +100,9 @@ import Testing
         let error = try String(contentsOf: directory.appendingPathComponent("sw/trial-0003/error.txt"), encoding: .utf8)
         #expect(error.hasPrefix("error: ") && error.contains("missing.csv") && error.filter(\.isNewline).count == 1)
         #expect(result.standardError.contains("done: 4 finished, 4 failed, 0 unfinished"))
+        // A job array's task (--trial N) answers for its own trial only.
+        #expect(try CommandLineTests.run(["sweep", "s.yaml", "--trial", "1"], in: directory).status == 0)
+        #expect(try CommandLineTests.run(["sweep", "s.yaml", "--trial", "3"], in: directory).status == 78)
     }
 
     /// A diverging trial is failed, not ranked; editing the sweep file leaves the folders of other

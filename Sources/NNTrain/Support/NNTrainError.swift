@@ -8,6 +8,7 @@
 /// | `usage`       | 64     | a bad command-line flag or argument (`EX_USAGE`)             |
 /// | `data`        | 65     | a data or checkpoint file is malformed (`EX_DATAERR`)        |
 /// | `missingFile` | 66     | an input file or folder does not exist or cannot be read (`EX_NOINPUT`) |
+/// | `unavailable` | 69     | a program nntrain hands work to (sbatch) is missing or refused it (`EX_UNAVAILABLE`) |
 /// | `internal`    | 70     | a bug in nntrain (`EX_SOFTWARE`)                             |
 /// | `cannotWrite` | 73     | an output file or folder cannot be written, or a fresh run would overwrite one (`EX_CANTCREAT`) |
 /// | `locked`      | 75     | another process is writing the run directory (`EX_TEMPFAIL`: try again later) |
@@ -19,6 +20,7 @@ public struct NNTrainError: Error, Equatable, CustomStringConvertible, Sendable 
         case usage = 64
         case data = 65
         case missingFile = 66
+        case unavailable = 69
         case `internal` = 70
         case cannotWrite = 73
         case locked = 75

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import NNTrain
+
+/// The options that send a sweep's trials (or a cross-validation's folds) to Slurm instead of running
+/// them here: `--slurm [--partition P] [--time T] [--cpus-per-task C] [--dry-run]`.
+struct SlurmOptions: ParsableArguments {
+    @Flag(help: "Submit the unfinished trials to Slurm as one sbatch job array (one task each) instead of running them here.")
+    var slurm = false
+
+    @Option(help: ArgumentHelp("With --slurm: the partition (sbatch --partition).", valueName: "partition"))
+    var partition: String?
+
+    @Option(help: ArgumentHelp("With --slurm: each task's time limit as sbatch takes it (30, 2:00:00, 1-00:00:00).",
+                               valueName: "time"))
+    var time: String?
+
+    @Option(help: "With --slurm: CPUs per task; each task computes on that many threads.")
+    var cpusPerTask = 1
+
+    @Flag(help: "With --slurm: print the sbatch script and submit nothing.")
+    var dryRun = false
+
+    func validate() throws {
+        if !slurm {
+            let given = [("--partition", partition != nil), ("--time", time != nil), ("--cpus-per-task", cpusPerTask != 1),
+                         ("--dry-run", dryRun)].filter(\.1).map(\.0)
+            if let first = given.first { throw ValidationError("\(first) is a Slurm option; add --slurm") }
+        }
+        guard cpusPerTask >= 1 else { throw ValidationError("--cpus-per-task \(cpusPerTask): expected at least 1") }
+        for (flag, value) in [("--partition", partition), ("--time", time)] {
+            if let value, value.isEmpty || value.contains(where: { $0.isWhitespace }) {
+                throw ValidationError("\(flag) '\(value)': expected one word, e.g. \(flag == "--time" ? "2:00:00" : "batch")")
+            }
+        }
+    }
+
+    /// Writes `job`'s script to `scriptPath` and submits it with `sbatch --parsable`, printing the
+    /// job id and how to follow it; with --dry-run prints the script and writes nothing.
+    /// Throws `unavailable` when sbatch is missing or refuses the job (its last line of error).
+    func submit(_ job: SlurmArrayJob, scriptPath: String, follow: [String]) throws {
+        if dryRun {
+            print(job.script, terminator: "")
+            return
+        }
+        let folder = (scriptPath as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: job.logDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try OutputFile.write(Array(job.script.utf8), to: scriptPath)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["sbatch", "--parsable", scriptPath]
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let printed = output.fileHandleForReading.readDataToEndOfFile()
+        let complaint = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let lastLine = String(decoding: complaint, as: UTF8.self).split(whereSeparator: \.isNewline).last.map(String.init)
+        guard process.terminationStatus == 0 else {
+            let reason = process.terminationStatus == 127
+                ? "sbatch is not on PATH; run this on a Slurm login node, or pass --dry-run to see the script"
+                : "sbatch refused \(scriptPath): \(lastLine ?? "exit status \(process.terminationStatus)")"
+            throw NNTrainError(.unavailable, reason)
+        }
+        // --parsable prints "<job id>" or "<job id>;<cluster>".
+        let jobID = String(decoding: printed, as: UTF8.self).split(separator: ";").first
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? "?"
+        Terminal.printLine("submitted Slurm job \(jobID): \(job.taskIDs.count) array tasks (\(job.arraySpecification)), "
+            + "script \(scriptPath), output \(job.logDirectory)/\(jobID)_<task>.out")
+        Terminal.printLine("follow it with: " + ShellQuoting.command(follow + ["--status"])
+            + "; when it is done: " + ShellQuoting.command(follow + ["--report"]))
+    }
+
+    /// The running nntrain binary's absolute path, for the tasks to run (the nodes see it where the
+    /// filesystem is shared).
+    static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// The folder this process runs in, which every task starts in.
+    static var workingDirectory: String { FileManager.default.currentDirectoryPath }
+
+    /// `path` made absolute against the working folder.
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : workingDirectory + "/" + path
+    }
+}
