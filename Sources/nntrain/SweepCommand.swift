@@ -79,7 +79,9 @@ struct SweepCommand: ParsableCommand {
             .filter { [.failed, .unfinished].contains($0.status) }.map(\.trial)
         Terminal.printLine("sweep \(sweep): \(trials.count) trials in \(directory), \(pending.count) to run, \(jobs) at once")
         let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / jobs)
-        let interruption = try TrialRunner(jobs: jobs, threads: threads).run(pending, basePath: basePath, directory: directory)
+        let pruner = spec.pruning.map { TrialPruner(rule: $0, spec: spec, trials: trials, directory: directory) }
+        let interruption = try TrialRunner(jobs: jobs, threads: threads, pruner: pruner)
+            .run(pending, basePath: basePath, directory: directory)
         try writeReport(spec, trials, directory: directory, interrupted: interruption != nil)
     }
 
@@ -97,7 +99,8 @@ struct SweepCommand: ParsableCommand {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try OutputFile.write(Array(spec.resultsCSV(outcomes).utf8), to: directory + "/results.csv")
         let counts = Dictionary(grouping: outcomes, by: \.status).mapValues(\.count)
-        var line = "done: \(counts[.finished] ?? 0) finished, \(counts[.failed] ?? 0) failed, "
+        let pruned = spec.pruning != nil || (counts[.pruned] ?? 0) > 0 ? ", \(counts[.pruned] ?? 0) pruned" : ""
+        var line = "done: \(counts[.finished] ?? 0) finished\(pruned), \(counts[.failed] ?? 0) failed, "
             + "\(counts[.unfinished] ?? 0) unfinished" + ((counts[.changed] ?? 0) > 0 ? ", \(counts[.changed] ?? 0) changed" : "")
             + "; \(directory)/results.csv"
         if let best = spec.best(outcomes), let metric = best.metric {

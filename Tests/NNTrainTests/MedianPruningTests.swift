@@ -114,4 +114,28 @@ import Testing
         #expect(Self.error(grid + "prune: median\nprune_startup_trials: -1\n")
             == "s.yaml:4: prune_startup_trials: -1 is out of range; expected an integer >= 0")
     }
+
+    /// results.csv ranks the finished trials, then the pruned ones by their best so far, then the
+    /// rest; a pruned trial with a better figure is never the best.
+    @Test func prunedTrialsRankAfterTheFinishedAndAreNeverBest() throws {
+        let spec = try Self.spec("base: c.txt\ngrid: {optimizer.lr: [1, 2, 3, 4, 5]}\nprune: median\n")
+        let trials = spec.trials()
+        func outcome(_ index: Int, _ status: SweepTrialOutcome.Status, _ metric: Double?, _ note: String)
+            -> SweepTrialOutcome
+        {
+            SweepTrialOutcome(trial: trials[index], status: status, metric: metric, bestEpoch: metric == nil ? nil : 2,
+                              seconds: nil, note: note)
+        }
+        let outcomes = [outcome(0, .pruned, 0.9, "pruned at epoch 2: x"), outcome(1, .finished, 0.5, "completed"),
+                        outcome(2, .pruned, 0.1, "pruned at epoch 3: y"), outcome(3, .unfinished, nil, "not started"),
+                        outcome(4, .finished, 0.4, "completed")]
+        #expect(spec.best(outcomes)?.trial.number == 5)
+        #expect(spec.resultsCSV(outcomes).split(separator: "\n").map { String($0) } == [
+            "trial,optimizer.lr,val_loss,best_epoch,seconds,status,note",
+            "trial-0005,5,0.4,2,,finished,completed", "trial-0002,2,0.5,2,,finished,completed",
+            "trial-0003,3,0.1,2,,pruned,pruned at epoch 3: y", "trial-0001,1,0.9,2,,pruned,pruned at epoch 2: x",
+            "trial-0004,4,,,,unfinished,not started",
+        ])
+        #expect(spec.best(Array(outcomes.prefix(1))) == nil)
+    }
 }

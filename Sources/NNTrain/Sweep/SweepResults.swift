@@ -32,6 +32,16 @@ public struct SweepTrialOutcome: Equatable, Sendable {
     /// `trial`'s overrides as `trialFile` holds them.
     public static func record(of trial: SweepTrial) -> String { trial.arguments.map { $0 + "\n" }.joined() }
 
+    /// An outcome as given (a report of outcomes known otherwise, tests).
+    public init(trial: SweepTrial, status: Status, metric: Double?, bestEpoch: Int?, seconds: Double?, note: String) {
+        self.trial = trial
+        self.status = status
+        self.metric = metric
+        self.bestEpoch = bestEpoch
+        self.seconds = seconds
+        self.note = note
+    }
+
     /// The outcome of `trial` from its folder `directory`, for `metric` in `mode`.
     public init(trial: SweepTrial, directory: String, metric: SweepSpec.Metric, mode: SweepSpec.Mode) {
         self.trial = trial
