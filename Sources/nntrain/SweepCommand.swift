@@ -3,8 +3,8 @@ import Foundation
 import NNTrain
 
 /// `nntrain sweep SWEEP.yaml`: every trial of a sweep file (see `SweepSpec`) as a normal run in its own
-/// folder, `SWEEP_DIR/trial-0001/`, …, each an `nntrain run` process of its own; then results.csv and
-/// best.yaml. The trial folders are the sweep's only state: started again, a sweep runs what is not
+/// folder, `SWEEP_DIR/trial-0001/`, …, each an `nntrain run` process of its own; then results.csv,
+/// sweep.svg (`SweepChart`) and best.yaml. The trial folders are the sweep's only state: started again, a sweep runs what is not
 /// finished, resuming interrupted trials from their checkpoints; a trial another process is running
 /// (its folder's lock) is left to it.
 struct SweepCommand: ParsableCommand {
@@ -98,6 +98,7 @@ struct SweepCommand: ParsableCommand {
         let outcomes = Self.outcomes(spec, trials, directory: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try OutputFile.write(Array(spec.resultsCSV(outcomes).utf8), to: directory + "/results.csv")
+        try SweepChart.write(spec: spec, outcomes: outcomes, directory: directory)
         let counts = Dictionary(grouping: outcomes, by: \.status).mapValues(\.count)
         let pruned = spec.pruning != nil || (counts[.pruned] ?? 0) > 0 ? ", \(counts[.pruned] ?? 0) pruned" : ""
         var line = "done: \(counts[.finished] ?? 0) finished\(pruned), \(counts[.failed] ?? 0) failed, "

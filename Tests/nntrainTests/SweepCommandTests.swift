@@ -213,6 +213,10 @@ import Testing
         let best = try #require(rows[1].split(separator: ",").first)
         #expect(try Data(contentsOf: folder.appendingPathComponent("best.yaml"))
             == Data(contentsOf: folder.appendingPathComponent("\(best)/config.yaml")))
+        // sweep.svg beside results.csv: the lr panel with both kinds of trial.
+        let svg = try String(contentsOf: folder.appendingPathComponent("sweep.svg"), encoding: .utf8)
+        #expect(svg.contains(">optimizer.lr (log scale)<") && svg.contains(">pruned (best so far)<")
+            && svg.contains("4 trials: 4 drawn, none left out"))
         // Pruned is done: started again, the sweep runs nothing; --status shows them.
         let again = try CommandLineTests.run(["sweep", "s.yaml"], in: directory)
         #expect(again.status == 0 && again.standardError.contains("4 trials in sw, 0 to run")
