@@ -14,7 +14,9 @@ struct SweepCommand: ParsableCommand {
         discussion: "Each trial is 'nntrain run BASE --set KEY=VALUE ... --set output.dir=SWEEP_DIR/trial-NNNN' in a "
             + "process of its own. Started again, a sweep runs only what is not finished and resumes interrupted trials; "
             + "a failed trial is recorded with its one-line error (its folder's error.txt, results.csv) and does not "
-            + "stop the others. --list-trials prints one 'nntrain run' command per trial for any other runner.")
+            + "stop the others. With 'prune: median' in the sweep file, a trial worse than the finished trials' median "
+            + "at the same epoch is stopped (pruned.txt in its folder) and never resumed. --list-trials prints one "
+            + "'nntrain run' command per trial for any other runner.")
 
     @Argument(help: "The sweep file, e.g. sweeps/lr.yaml.", completion: .configFile)
     var sweep: String

@@ -35,16 +35,25 @@ final class TrialPruner {
         self.directory = directory
     }
 
+    /// Called as `trial` starts: a metrics.csv left in its folder by an earlier attempt (a failed
+    /// one's, before `--force` replaces it) is not read until the new run changes it.
+    func started(_ trial: SweepTrial) {
+        seen[trial.folderName] = stamp(directory + "/" + trial.folderName + "/metrics.csv")
+    }
+
+    private func stamp(_ path: String) -> Stamp? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+        return Stamp(size: (attributes[.size] as? NSNumber)?.uint64Value ?? 0,
+                     modified: attributes[.modificationDate] as? Date ?? .distantPast)
+    }
+
     /// The decision for the running `trial` when its metrics.csv changed since the last call and
     /// the rule prunes it now (its pruned.txt is then written); nil otherwise.
     func check(_ trial: SweepTrial) throws -> MedianPruning.Decision? {
         guard !pruned.contains(trial.folderName) else { return nil }
         let folder = directory + "/" + trial.folderName
         let path = folder + "/metrics.csv"
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
-        let stamp = Stamp(size: (attributes[.size] as? NSNumber)?.uint64Value ?? 0,
-                          modified: attributes[.modificationDate] as? Date ?? .distantPast)
-        guard seen[trial.folderName] != stamp else { return nil }
+        guard let stamp = stamp(path), seen[trial.folderName] != stamp else { return nil }
         seen[trial.folderName] = stamp
         let values = Self.table(SweepTrialOutcome.epochValues(of: metric, metricsCSV: path))
         guard let decision = rule.decide(values: values, completed: completedValues(), mode: mode) else { return nil }

@@ -88,6 +88,7 @@ struct TrialRunner {
         defer { try? errors.close() }
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
+        pruner?.started(trial)
         try process.run()
         Terminal.printLine("\(trial.folderName): started (\(trial.arguments.joined(separator: " ")))")
         return (trial, process)
