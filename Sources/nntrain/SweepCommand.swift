@@ -4,9 +4,10 @@ import NNTrain
 
 /// `nntrain sweep SWEEP.yaml`: every trial of a sweep file (see `SweepSpec`) as a normal run in its own
 /// folder, `SWEEP_DIR/trial-0001/`, …, each an `nntrain run` process of its own; then results.csv,
-/// sweep.svg (`SweepChart`) and best.yaml. The trial folders are the sweep's only state: started again, a sweep runs what is not
-/// finished, resuming interrupted trials from their checkpoints; a trial another process is running
-/// (its folder's lock) is left to it.
+/// sweep.svg (`SweepChart`) and best.yaml. The trial folders are the sweep's only state: started
+/// again, a sweep runs what is not finished, resuming interrupted trials from their checkpoints; a
+/// trial another process is running (its folder's lock) is left to it. With `prune: median`, the
+/// runner stops hopeless trials (`TrialPruner`).
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",

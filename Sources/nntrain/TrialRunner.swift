@@ -35,10 +35,10 @@ struct TrialRunner {
                 }
                 forwarded = true
             }
-            if let pruner {
+            if let pruner, !forwarded {  // after Ctrl-C the trials are stopping anyway, and resume next time
                 for (trial, process) in running where process.isRunning {
                     guard let decision = try pruner.check(trial) else { continue }
-                    if !forwarded { kill(process.processIdentifier, SIGINT) }
+                    kill(process.processIdentifier, SIGINT)
                     Terminal.printLine("\(trial.folderName): \(decision.line(metric: pruner.metric))")
                 }
             }
