@@ -3,10 +3,11 @@ import Foundation
 import NNTrain
 
 /// `nntrain sweep SWEEP.yaml`: every trial of a sweep file (see `SweepSpec`) as a normal run in its own
-/// folder, `SWEEP_DIR/trial-0001/`, …, each an `nntrain run` process of its own; then results.csv and
-/// best.yaml. The trial folders are the sweep's only state: started again, a sweep runs what is not
-/// finished, resuming interrupted trials from their checkpoints; a trial another process is running
-/// (its folder's lock) is left to it.
+/// folder, `SWEEP_DIR/trial-0001/`, …, each an `nntrain run` process of its own; then results.csv,
+/// sweep.svg (`SweepChart`) and best.yaml. The trial folders are the sweep's only state: started
+/// again, a sweep runs what is not finished, resuming interrupted trials from their checkpoints; a
+/// trial another process is running (its folder's lock) is left to it. With `prune: median`, the
+/// runner stops hopeless trials (`TrialPruner`).
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
@@ -14,8 +15,10 @@ struct SweepCommand: ParsableCommand {
         discussion: "Each trial is 'nntrain run BASE --set KEY=VALUE ... --set output.dir=SWEEP_DIR/trial-NNNN' in a "
             + "process of its own. Started again, a sweep runs only what is not finished and resumes interrupted trials; "
             + "a failed trial is recorded with its one-line error (its folder's error.txt, results.csv) and does not "
-            + "stop the others. --list-trials prints one 'nntrain run' command per trial for any other runner; --slurm "
-            + "submits the unfinished trials as one Slurm job array, each task 'nntrain sweep SWEEP.yaml --trial N'.")
+            + "stop the others. With 'prune: median' in the sweep file, a trial worse than the finished trials' median "
+            + "at the same epoch is stopped (pruned.txt in its folder) and never resumed. --list-trials prints one "
+            + "'nntrain run' command per trial for any other runner; --slurm submits the unfinished trials as one Slurm "
+            + "job array, each task 'nntrain sweep SWEEP.yaml --trial N'.")
 
     @Argument(help: "The sweep file, e.g. sweeps/lr.yaml.", completion: .configFile)
     var sweep: String
@@ -89,7 +92,9 @@ struct SweepCommand: ParsableCommand {
         let jobs = jobs ?? 1
         Terminal.printLine("sweep \(sweep): \(trials.count) trials in \(directory), \(pending.count) to run, \(jobs) at once")
         let threads = max(1, BLAS.threadCount / jobs)
-        let interruption = try TrialRunner(jobs: jobs, threads: threads).run(pending, basePath: basePath, directory: directory)
+        let pruner = spec.pruning.map { TrialPruner(rule: $0, spec: spec, trials: trials, directory: directory) }
+        let interruption = try TrialRunner(jobs: jobs, threads: threads, pruner: pruner)
+            .run(pending, basePath: basePath, directory: directory)
         try writeReport(spec, trials, directory: directory, interrupted: interruption != nil, judging: chosen)
     }
 
@@ -126,8 +131,10 @@ struct SweepCommand: ParsableCommand {
         let outcomes = Self.outcomes(spec, trials, directory: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try OutputFile.write(Array(spec.resultsCSV(outcomes).utf8), to: directory + "/results.csv")
+        try SweepChart.write(spec: spec, outcomes: outcomes, directory: directory)
         let counts = Dictionary(grouping: outcomes, by: \.status).mapValues(\.count)
-        var line = "done: \(counts[.finished] ?? 0) finished, \(counts[.failed] ?? 0) failed, "
+        let pruned = spec.pruning != nil || (counts[.pruned] ?? 0) > 0 ? ", \(counts[.pruned] ?? 0) pruned" : ""
+        var line = "done: \(counts[.finished] ?? 0) finished\(pruned), \(counts[.failed] ?? 0) failed, "
             + "\(counts[.unfinished] ?? 0) unfinished" + ((counts[.changed] ?? 0) > 0 ? ", \(counts[.changed] ?? 0) changed" : "")
             + "; \(directory)/results.csv"
         if let best = spec.best(outcomes), let metric = best.metric {

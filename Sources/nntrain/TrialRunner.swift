@@ -6,10 +6,13 @@ import NNTrain
 /// of a failed start begins afresh (--force); a new one plainly. A failure's last line of standard
 /// error goes to the folder's error.txt (removed when a later attempt succeeds); a folder another
 /// process is running (exit 75, its lock) is left alone, and so is a trial interrupted by a signal
-/// (exit 130), which resumes from its checkpoint when the sweep is started again.
+/// (exit 130), which resumes from its checkpoint when the sweep is started again. With `pruner`
+/// (`prune: median`), each running trial is checked at every poll and a hopeless one is sent SIGINT
+/// (see `TrialPruner`): it checkpoints, exits 130 and stays pruned.
 struct TrialRunner {
     let jobs: Int
     let threads: Int
+    var pruner: TrialPruner? = nil
 
     /// Runs `trials`; returns the signal that interrupted it, nil when every trial ran. On Ctrl-C or
     /// SIGTERM no trial starts any more and the signal is passed on to the running ones (each is its
@@ -27,8 +30,17 @@ struct TrialRunner {
         while !queue.isEmpty || !running.isEmpty {
             if sweepSignal != 0, !forwarded {
                 queue.removeAll()
-                for (_, process) in running { kill(process.processIdentifier, sweepSignal) }
+                for (trial, process) in running where !(pruner?.pruned.contains(trial.folderName) ?? false) {
+                    kill(process.processIdentifier, sweepSignal)  // not twice to a pruned one: that stops it at once
+                }
                 forwarded = true
+            }
+            if let pruner, !forwarded {  // after Ctrl-C the trials are stopping anyway, and resume next time
+                for (trial, process) in running where process.isRunning {
+                    guard let decision = try pruner.check(trial) else { continue }
+                    kill(process.processIdentifier, SIGINT)
+                    Terminal.printLine("\(trial.folderName): \(decision.line(metric: pruner.metric))")
+                }
             }
             while running.count < jobs, let trial = queue.popFirst() {
                 running.append(try start(trial, basePath: basePath, directory: directory))
@@ -76,6 +88,7 @@ struct TrialRunner {
         defer { try? errors.close() }
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
+        pruner?.started(trial)
         try process.run()
         Terminal.printLine("\(trial.folderName): started (\(trial.arguments.joined(separator: " ")))")
         return (trial, process)
@@ -85,6 +98,13 @@ struct TrialRunner {
         let folder = directory + "/" + trial.folderName
         let errorPath = folder + "/" + SweepTrialOutcome.errorFile
         let lastLine = standardError.split(whereSeparator: \.isNewline).last.map(String.init) ?? "exit status \(status)"
+        if pruner?.pruned.contains(trial.folderName) == true {
+            if status == 0 {
+                pruner?.finishedAnyway(trial)
+            } else if status == Int32(NNTrainError.Kind.interrupted.rawValue) {
+                return  // its line was printed when it was pruned
+            }
+        }
         switch status {
         case 0:
             try? FileManager.default.removeItem(atPath: errorPath)

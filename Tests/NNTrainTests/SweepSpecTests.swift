@@ -101,7 +101,8 @@ import Testing
         #expect(Self.error("") == "s.yaml: the sweep file is empty; " + SweepSpecTestsExpected.document)
         #expect(Self.error("grid: {optimizer.lr: [1]}\n") == "s.yaml: no base; " + SweepSpecTestsExpected.document)
         #expect(Self.error("base: c.txt\ngird: {}\n")
-            == "s.yaml:2: unknown key 'gird' at top level; expected one of: base, output, metric, mode, grid, random")
+            == "s.yaml:2: unknown key 'gird' at top level; expected one of: base, output, metric, mode, grid, random, prune, "
+                + "prune_startup_trials, prune_warmup_epochs")
         #expect(Self.error("base: c.txt\ngrid:\n  optimizer.lrr: [1]\n")
             == "s.yaml:3: grid: 'optimizer.lrr' is not a config key; expected a key as --set names it, like optimizer.lr "
                 + "(nntrain config --defaults lists them)")

@@ -167,3 +167,74 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("runs/bad").path))
     }
 }
+
+/// `prune: median`: trials whose validation loss is hopeless next to the finished trials' stop early.
+@Suite struct SweepPruningCommandTests {
+    /// Two good learning rates finish first, each run alone (`--trial N`, as a job array's tasks),
+    /// in 30 epochs; then, with the base's epochs raised to 3000 (so that a trial left to run cannot
+    /// end between two polls of the sweep), the two tiny ones are pruned, each at the epoch its
+    /// pruned.txt names, by the rule as `MedianPruning` decides it from the folders' metrics.csv.
+    @Test func hopelessTrialsArePrunedAndNotRunAgain() throws {
+        let directory = try CommandLineTests.bonusFolder(rows: 300, seed: 1, config: """
+            data: {dataset: bonus, path: b.csv}
+            loss: mse
+            model: {hidden: [4]}
+            training: {epochs: 30, batch_size: 50}
+            """)
+        try CommandLineTests.write("""
+            base: b.txt
+            output: sw
+            grid:
+              optimizer.lr: [0.1, 0.05, 1.0e-6, 2.0e-6]
+            prune: median
+            prune_startup_trials: 2
+            """, to: "s.yaml", in: directory)
+        for number in [1, 2] {
+            let one = try CommandLineTests.run(["sweep", "s.yaml", "--trial", "\(number)"], in: directory)
+            #expect(one.status == 0, "\(one.standardError)")
+            #expect(one.standardError.contains("done: \(number) finished, 0 pruned, 0 failed, \(4 - number) unfinished"))
+        }
+        let base = try String(contentsOf: directory.appendingPathComponent("b.txt"), encoding: .utf8)
+        try CommandLineTests.write(base.replacingOccurrences(of: "epochs: 30", with: "epochs: 3000"), to: "b.txt",
+                                   in: directory)
+        let result = try CommandLineTests.run(["sweep", "s.yaml"], in: directory)
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardError.contains("done: 2 finished, 2 pruned, 0 failed, 0 unfinished"))
+        let folder = directory.appendingPathComponent("sw")
+        func values(_ trial: String) -> [Int: Double] {
+            Dictionary(SweepTrialOutcome.epochValues(of: .valLoss, metricsCSV: folder.path + "/\(trial)/metrics.csv")
+                .map { ($0.epoch, $0.value) }, uniquingKeysWith: { _, last in last })
+        }
+        let finished = [values("trial-0001"), values("trial-0002")]
+        #expect(finished.allSatisfy { $0.count == 30 })
+        for trial in ["trial-0003", "trial-0004"] {
+            let line = try String(contentsOf: folder.appendingPathComponent("\(trial)/pruned.txt"), encoding: .utf8)
+            #expect(line.hasPrefix("pruned at epoch ") && line.filter(\.isNewline).count == 1, "\(line)")
+            let epoch = try #require(Int(line.dropFirst("pruned at epoch ".count).prefix { $0.isNumber }))
+            let seen = values(trial)
+            #expect(seen.count < 100, "\(trial) ran \(seen.count) epochs")
+            // The decision the rule takes on the epochs up to the one named, against the finished trials.
+            let decision = MedianPruning(startupTrials: 2).decide(values: seen.filter { $0.key <= epoch }, completed: finished,
+                                                                  mode: .min)
+            #expect(decision.map { $0.line(metric: .valLoss) + "\n" } == line)
+            #expect(result.standardError.contains("\(trial): " + line))
+        }
+        let rows = try SweepCommandTests.lines(folder.appendingPathComponent("results.csv"))
+        #expect(rows.count == 5 && rows[1...2].allSatisfy { $0.hasSuffix(",finished,completed") })
+        #expect(rows[3...4].allSatisfy { $0.contains(",pruned,pruned at epoch ") })
+        let best = try #require(rows[1].split(separator: ",").first)
+        #expect(try Data(contentsOf: folder.appendingPathComponent("best.yaml"))
+            == Data(contentsOf: folder.appendingPathComponent("\(best)/config.yaml")))
+        // sweep.svg beside results.csv: the lr panel with both kinds of trial.
+        let svg = try String(contentsOf: folder.appendingPathComponent("sweep.svg"), encoding: .utf8)
+        #expect(svg.contains(">optimizer.lr (log scale)<") && svg.contains(">pruned (best so far)<")
+            && svg.contains("4 trials: 4 drawn, none left out"))
+        // Pruned is done: started again, the sweep runs nothing; --status shows them.
+        let again = try CommandLineTests.run(["sweep", "s.yaml"], in: directory)
+        #expect(result.standardError.contains("4 trials in sw, 2 to run"))
+        #expect(again.status == 0 && again.standardError.contains("4 trials in sw, 0 to run")
+            && !again.standardError.contains("started"))
+        let status = try CommandLineTests.run(["sweep", "s.yaml", "--status"], in: directory)
+        #expect(status.standardOutput.split(separator: "\n").filter { $0.contains("  pruned val_loss ") }.count == 2)
+    }
+}

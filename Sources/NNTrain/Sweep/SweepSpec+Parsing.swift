@@ -3,7 +3,8 @@ import Yams
 
 extension SweepSpec {
     /// The top-level keys of a sweep file, in the order messages list them.
-    static let topLevelKeys = ["base", "output", "metric", "mode", "grid", "random"]
+    static let topLevelKeys = ["base", "output", "metric", "mode", "grid", "random", "prune", "prune_startup_trials",
+                               "prune_warmup_epochs"]
     static let randomKeys = ["trials", "seed", "params"]
     /// The most trials a sweep file may expand to (random draws, and grid points × draws).
     public static let maxTrials = 100_000
@@ -65,7 +66,7 @@ extension SweepSpec {
             random = RandomSearch(trials: count, seed: try fields["seed"]?.integer(atLeast: 0) ?? 0, keys: keys)
         }
         let spec = SweepSpec(base: base, output: output, metric: metric, mode: mode, grid: grid, random: random,
-                             source: source)
+                             source: source, pruning: try pruning(entries, metric: metric))
         // Counted in Double: a grid of a few long lists could overflow Int's product.
         let total = spec.grid.reduce(Double(spec.random?.trials ?? 1)) { $0 * Double($1.values.count) }
         if total > Double(maxTrials) {
@@ -77,6 +78,29 @@ extension SweepSpec {
         }
         return spec
     }
+
+    /// `prune: median` with its `prune_startup_trials` and `prune_warmup_epochs` (Optuna's defaults, 5
+    /// and 0), or nil for `prune: none` (the default). Refused at its line: pruning with a test_*
+    /// metric (it has no value per epoch), and the two numbers without `prune: median`.
+    private static func pruning(_ entries: [String: ConfigValue], metric: Metric) throws(NNTrainError) -> MedianPruning? {
+        let rule: PruneRule = try entries["prune"]?.choice() ?? PruneRule.none
+        guard rule == .median else {
+            for key in ["prune_startup_trials", "prune_warmup_epochs"] {
+                if let value = entries[key] { throw value.problem("applies only with prune: median; expected it removed") }
+            }
+            return nil
+        }
+        if metric == .testLoss || metric == .testAcc, let value = entries["prune"] {
+            throw value.problem("median needs the metric at every epoch, which \(metric.rawValue) has not (it is the final "
+                + "model's); expected a train_* or val_* metric, or no prune")
+        }
+        let defaults = MedianPruning()
+        return MedianPruning(startupTrials: try entries["prune_startup_trials"]?.integer(atLeast: 0) ?? defaults.startupTrials,
+                             warmupEpochs: try entries["prune_warmup_epochs"]?.integer(atLeast: 0) ?? defaults.warmupEpochs)
+    }
+
+    /// The values of `prune`: none, or the median stopping rule.
+    enum PruneRule: String, CaseIterable { case none, median }
 
     /// A mapping's entries by name, each a `ConfigValue` placed at its line; a name not in `allowed`
     /// is refused naming the ones that are.

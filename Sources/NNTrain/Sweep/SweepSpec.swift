@@ -19,6 +19,9 @@ import Yams
 ///         model.dropout: {uniform: [0.0, 0.5]}                      # U(a, b)
 ///         training.batch_size: {int_uniform: [32, 256]}             # an integer in [a, b], both included
 ///         model.activation: {choice: [relu, gelu]}                   # one of the values, equally likely
+///     prune: median                          # the median stopping rule (MedianPruning); default none
+///     prune_startup_trials: 5                # finished trials before any is pruned (Optuna's n_startup_trials)
+///     prune_warmup_epochs: 0                 # the first epochs never pruned (Optuna's n_warmup_steps)
 ///
 /// With both, every grid point is tried with each of the same `trials` random draws (grid points ×
 /// draws, the draws varying fastest), so grid points are compared on equal terms. Draws use the
@@ -84,6 +87,8 @@ public struct SweepSpec: Equatable, Sendable {
     public var random: RandomSearch?
     /// The sweep file's path, for messages.
     public var source: String
+    /// `prune: median`: the median stopping rule for the running trials; nil for `prune: none`.
+    public var pruning: MedianPruning? = nil
 }
 
 /// One trial of a sweep: its 1-based number and its overrides, in the sweep file's key order, run in

@@ -14,11 +14,16 @@ public struct ChartAxis: Equatable, Sendable {
     public var scale: AxisScale
     /// Ticks only at whole numbers (epochs): a linear step is never below 1.
     public var integerTicks: Bool
+    /// A categorical axis: the value i (0, 1, …) is the category `categories[i]`, evenly spaced, each
+    /// labelled by its name, half a step of margin at both ends (matplotlib's categorical units).
+    /// The scale is then linear.
+    public var categories: [String]?
 
-    public init(title: String, scale: AxisScale = .linear, integerTicks: Bool = false) {
+    public init(title: String, scale: AxisScale = .linear, integerTicks: Bool = false, categories: [String]? = nil) {
         self.title = title
-        self.scale = scale
+        self.scale = categories == nil ? scale : .linear
         self.integerTicks = integerTicks
+        self.categories = categories
     }
 
     /// Whether `value` can be placed on this axis.
@@ -62,6 +67,13 @@ extension AxisLayout {
     /// 0…1 on a linear axis and 1…10 on a log axis. Magnitudes are clamped to 10⁻³⁰⁰…10³⁰⁰, so the
     /// span and the step stay finite and non-zero for any input.
     init(values: [Double], axis: ChartAxis) {
+        if let categories = axis.categories {
+            // −½ … n − ½, a labelled tick at each category.
+            let ticks = categories.enumerated().map { Tick(value: Double($0.offset), label: $0.element) }
+            self = AxisLayout(lower: -0.5, upper: Double(max(categories.count, 1)) - 0.5, scale: .linear, ticks: ticks,
+                              minorTicks: [])
+            return
+        }
         let placed = values.filter(axis.accepts).map { min(max($0, -1e300), 1e300) }
         switch axis.scale {
         case .linear:

@@ -8,7 +8,9 @@
 /// A point an axis cannot place (NaN, ±infinity, or ≤ 0 on a log axis) is skipped and breaks its
 /// series there: the line stops before it and starts again after it; a point with no neighbour to join
 /// is drawn as a dot. An empty series still has its legend entry; a panel with nothing to draw says
-/// "no data". Axes span the placed points and markers, widened to round ticks (see `AxisLayout`).
+/// "no data". Axes span the placed points and markers, widened to round ticks (see `AxisLayout`); a
+/// categorical axis (`ChartAxis.categories`) places the value i at its i-th label instead. A series
+/// drawn as symbols alone is a scatter plot (sweep.svg). An optional caption goes under the panels.
 /// The same chart always renders to the same bytes.
 public struct LineChart: Equatable, Sendable {
     /// A chart's title, drawn above the panels; nil for none.
@@ -19,14 +21,17 @@ public struct LineChart: Equatable, Sendable {
     /// Size of each panel in pixels, legend included.
     public var panelWidth: Double
     public var panelHeight: Double
+    /// A line of text under the panels (what the chart leaves out, say); nil for none.
+    public var caption: String?
 
     public init(title: String? = nil, panels: [Panel], columns: Int? = nil,
-                panelWidth: Double = 520, panelHeight: Double = 340) {
+                panelWidth: Double = 520, panelHeight: Double = 340, caption: String? = nil) {
         self.title = title
         self.panels = panels
         self.columns = max(1, columns ?? min(panels.count, 2))
         self.panelWidth = panelWidth
         self.panelHeight = panelHeight
+        self.caption = caption
     }
 
     /// One (x, y) point.
@@ -96,7 +101,8 @@ public struct LineChart: Equatable, Sendable {
         let titleBand: Double = title == nil ? 0 : 36
         let rows = (panels.count + columns - 1) / columns
         let width = panelWidth * Double(min(columns, max(panels.count, 1)))
-        let height = titleBand + panelHeight * Double(max(rows, 1))
+        let captionBand: Double = caption == nil ? 0 : 28
+        let height = titleBand + panelHeight * Double(max(rows, 1)) + captionBand
         var children: [SVGElement] = []
         if let title {
             children.append(.text(title, x: width / 2, y: 24, size: 18, anchor: "middle", bold: true))
@@ -105,6 +111,11 @@ public struct LineChart: Equatable, Sendable {
             let left = panelWidth * Double(index % columns), top = titleBand + panelHeight * Double(index / columns)
             children.append(.group(["transform": "translate(\(SVGElement.number(left)) \(SVGElement.number(top)))"],
                                    draw(panel)))
+        }
+        if let caption {
+            children.append(SVGElement.group(["class": "caption"], [
+                .text(caption, x: 14, y: height - 10, size: 12, fill: "#444444"),
+            ]))
         }
         return SVGElement.document(width: width, height: height, title: title, children: children)
     }
@@ -135,11 +146,20 @@ public struct LineChart: Equatable, Sendable {
         ]
         // Grid and ticks.
         var grid: [SVGElement] = [], ticks: [SVGElement] = []
+        // A category's label is shortened with "…" to its share of the width (the whole in its tooltip).
+        let labelCharacters = panel.x.categories.map { categories in
+            max(3, Int(plotWidth / Double(max(categories.count, 1)) / (tickSize * 0.6)))
+        }
         for tick in xAxis.ticks {
             let x = px(tick.value)
             grid.append(.line(x1: x, y1: plotTop, x2: x, y2: plotBottom, stroke: "#e6e6e6"))
             ticks.append(.line(x1: x, y1: plotBottom, x2: x, y2: plotBottom + 5, stroke: "#444444"))
-            ticks.append(.text(tick.label, x: x, y: plotBottom + 18, size: tickSize, anchor: "middle"))
+            if let limit = labelCharacters, tick.label.count > limit {
+                ticks.append(.group([:], [.title(tick.label), .text(tick.label.prefix(limit - 1) + "…", x: x,
+                                                                     y: plotBottom + 18, size: tickSize, anchor: "middle")]))
+            } else {
+                ticks.append(.text(tick.label, x: x, y: plotBottom + 18, size: tickSize, anchor: "middle"))
+            }
         }
         for tick in yAxis.ticks {
             let y = py(tick.value)
