@@ -93,8 +93,9 @@ public struct EnsembleEvaluation: Codable, Sendable {
     }
 
     /// Why `member`'s config would draw other rows for `split` than `first`'s (another data file,
-    /// seed, split fraction or fold count; for the training and validation splits another fold), or nil when the rows are the same or are a test set of their own (a
-    /// test file, an image set's test images) that no member trained on.
+    /// seed, split fraction or fold count; for the training and validation splits another fold), or nil
+    /// when the rows are the same or are a test set of their own (a test file, an image set's test
+    /// images) that no member trained on.
     static func otherRows(_ member: Configuration, than first: Configuration, split: CheckpointEvaluation.Split) -> String? {
         if split == .test, first.data.dataset.isImages || first.data.testPath != nil { return nil }
         let (a, b) = (member.data, first.data)
