@@ -92,7 +92,7 @@ struct TrialRunner {
         case Int32(NNTrainError.Kind.locked.rawValue):
             Terminal.printLine("\(trial.folderName): left to the process running it (\(lastLine))")
         case Int32(NNTrainError.Kind.interrupted.rawValue):  // a signal to the trial alone: it resumes next time
-            Terminal.printLine("\(trial.folderName): interrupted; it resumes when the sweep is started again")
+            Terminal.printLine("\(trial.folderName): interrupted; it resumes when started again")
         default:
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try OutputFile.write(Array((lastLine + "\n").utf8), to: errorPath)
