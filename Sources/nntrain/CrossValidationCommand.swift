@@ -89,20 +89,29 @@ struct CrossValidationCommand: ParsableCommand {
 
     /// Writes cv.csv and cv.json from the folders (with --ensemble and every fold finished, the
     /// ensemble's figures) and prints the summary; exits 130 after an interruption, 78 when a fold
-    /// failed or changed.
+    /// failed or changed, and with the ensemble's error (its status) when its members were refused.
     private func writeReport(_ trials: [SweepTrial], directory: String, seed: UInt64, interrupted: Bool) throws {
         let results = Self.results(trials, directory: directory)
         var ensembleResult: CrossValidationReport.EnsembleResult?
         var ensembleNote: String?
+        // An ensemble the members' checks refuse (a CSV's fitted encodings differ between folds) is
+        // reported after cv.csv and cv.json are written: the folds' figures stand without it.
+        var ensembleError: NNTrainError?
         if ensemble {
             if results.allSatisfy({ $0.status == .finished }) {
-                ensembleResult = try CrossValidationReport.EnsembleResult.evaluate(
-                    checkpoints: trials.map { CheckpointPolicy.lastPath(runDirectory: directory + "/" + $0.folderName) })
+                do {
+                    ensembleResult = try CrossValidationReport.EnsembleResult.evaluate(
+                        checkpoints: trials.map { CheckpointPolicy.lastPath(runDirectory: directory + "/" + $0.folderName) })
+                } catch {
+                    ensembleError = error
+                    ensembleNote = "no ensemble (the error below)"
+                }
             } else {
                 ensembleNote = "no ensemble: it needs every fold finished"
             }
         }
-        let report = CrossValidationReport(results: results, k: folds, seed: seed, ensemble: ensembleResult)
+        var report = CrossValidationReport(results: results, k: folds, seed: seed, ensemble: ensembleResult)
+        report.ensembleError = ensembleError?.message
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try OutputFile.write(Array(report.csv().utf8), to: directory + "/cv.csv")
         try OutputFile.write(Array(try report.json()) + Array("\n".utf8), to: directory + "/cv.json")
@@ -119,5 +128,6 @@ struct CrossValidationCommand: ParsableCommand {
             throw ExitCode(NNTrainError.Kind.interrupted.rawValue)
         }
         if (counts[.failed] ?? 0) + (counts[.changed] ?? 0) > 0 { throw ExitCode(NNTrainError.Kind.config.rawValue) }
+        if let ensembleError { throw ensembleError }
     }
 }

@@ -130,6 +130,32 @@ import Testing
         #expect(changed.status == 78 && changed.standardError.contains("3 changed"))
     }
 
+    /// Folds that impute fit other means: the ensemble's member check refuses them, after cv.csv and
+    /// cv.json are written; cv.json says why and the command exits with the check's status (65).
+    @Test func anEnsembleOfFoldsThatEncodeDifferentlyIsRefusedAfterTheReport() throws {
+        let directory = try Self.folder()
+        let csv = try String(contentsOf: directory.appendingPathComponent("d.csv"), encoding: .utf8)
+        var lines = csv.split(separator: "\n").map(String.init)
+        lines[1] = "NA," + lines[1].split(separator: ",").dropFirst().joined(separator: ",")
+        try CommandLineTests.write(lines.joined(separator: "\n") + "\n", to: "d.csv", in: directory)
+        try CommandLineTests.write("""
+            data: {dataset: csv, path: d.csv, target: label, missing: impute}
+            model: {hidden: [4]}
+            training: {epochs: 1}
+            output: {dir: cvrun}
+            """, to: "i.yaml", in: directory)
+        let result = try CommandLineTests.run(["cv", "i.yaml", "--folds", "2", "--ensemble"], in: directory)
+        #expect(result.status == 65)
+        #expect(result.standardError.contains("no ensemble (the error below)")
+            && result.standardError.hasSuffix("; expected ensemble members trained on the same inputs, task and classes "
+                + "(for a CSV: the same data, seed and splits)\n"))
+        #expect(try Self.lines(directory.appendingPathComponent("cvrun/cv.csv")).dropFirst().allSatisfy { $0.hasSuffix(",finished") })
+        let report = try Self.json(directory.appendingPathComponent("cvrun/cv.json"))
+        let why = try #require(report["ensemble_error"] as? String)
+        #expect(why.contains("encodes the column 'x1' as a number (missing values filled"))
+        #expect(report["ensemble"] == nil)
+    }
+
     @Test func refusals() throws {
         let directory = try Self.folder()
         CommandLineTests.expectFailure(try CommandLineTests.run(["cv", "c.yaml", "--folds", "3", "--set", "data.fold=1"],

@@ -8,6 +8,7 @@ import Foundation
 ///               "figures": {"val_loss": {"mean": m, "std": sd, "folds": n}, ...},
 ///               "folds": [{"fold": 1, "best_epoch": e, "validation": {...}, "test": {...}, ...}, ...],
 ///               "ensemble": {"test": {...}, "members": [...]}}          (with --ensemble)
+///              ("ensemble_error": "..." instead when the members' check refused them)
 ///
 /// val_* are the best epoch's (the lowest val_loss of the fold's metrics.csv), test_* the final
 /// model's (summary.json). Each figure's mean and standard deviation are over the finished folds
@@ -77,6 +78,8 @@ public struct CrossValidationReport: Codable, Equatable, Sendable {
     public var figures: [String: Summary]
     public var folds: [Fold]
     public var ensemble: EnsembleResult?
+    /// Why `--ensemble` gave no ensemble: the one-line error of the members' check.
+    public var ensembleError: String?
 
     /// The report of the folds `results` (fold order) of a K-fold run with `seed`.
     public init(results: [FoldResult], k: Int, seed: UInt64, ensemble: EnsembleResult? = nil) {
