@@ -149,7 +149,8 @@ import Testing
         #expect(result.standardError.contains("no ensemble (the error below)")
             && result.standardError.hasSuffix("; expected ensemble members trained on the same inputs, task and classes "
                 + "(for a CSV: the same data, seed and splits)\n"))
-        #expect(try Self.lines(directory.appendingPathComponent("cvrun/cv.csv")).dropFirst().allSatisfy { $0.hasSuffix(",finished") })
+        let rows = try Self.lines(directory.appendingPathComponent("cvrun/cv.csv"))
+        #expect(rows.count == 3 && rows.dropFirst().allSatisfy { $0.hasSuffix(",finished") })
         let report = try Self.json(directory.appendingPathComponent("cvrun/cv.json"))
         let why = try #require(report["ensemble_error"] as? String)
         #expect(why.contains("encodes the column 'x1' as a number (missing values filled"))
