@@ -104,6 +104,20 @@ import Testing
         #expect(seen.sorted() == rest)
     }
 
+    /// Fold models (`nntrain cv --ensemble`) share the test rows, so an ensemble of them on the test
+    /// split draws no warning; on the validation split each fold's rows differ, and other fold counts
+    /// are other runs.
+    @Test func foldModelsShareTheTestRowsOnly() throws {
+        func config(_ folds: Int, _ fold: Int) throws -> Configuration {
+            try Configuration.parse(yaml: "data: {dataset: csv, path: d.csv, target: y, folds: \(folds), fold: \(fold)}\n",
+                                    source: "c.yaml")
+        }
+        let (first, second) = (try config(3, 1), try config(3, 2))
+        #expect(EnsembleEvaluation.otherRows(second, than: first, split: .test) == nil)
+        #expect(EnsembleEvaluation.otherRows(second, than: first, split: .val) == "another fold (data.fold 2)")
+        #expect(EnsembleEvaluation.otherRows(try config(4, 1), than: first, split: .test) == "other folds (data.folds 4)")
+    }
+
     // MARK: The keys
 
     private static func configError(_ yaml: String, overrides: [String] = []) -> String? {
