@@ -128,6 +128,10 @@ import Testing
         // Other --set values make the folders another cross-validation's: changed, exit 78.
         let changed = try CommandLineTests.run(["cv", "c.yaml", "--folds", "3", "--set", "optimizer.lr=0.5"], in: directory)
         #expect(changed.status == 78 && changed.standardError.contains("3 changed"))
+        let states = try CommandLineTests.run(["cv", "c.yaml", "--folds", "3", "--set", "optimizer.lr=0.5", "--status"],
+                                              in: directory)
+        #expect(states.standardOutput.hasPrefix("fold-1  changed  the folder holds another cross-validation's fold "
+            + "(data.folds=3 data.fold=1): --set or --folds changed; move or delete the folder to run this one\n"))
     }
 
     /// Folds that impute fit other means: the ensemble's member check refuses them, after cv.csv and

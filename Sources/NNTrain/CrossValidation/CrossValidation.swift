@@ -93,6 +93,12 @@ public struct FoldResult: Equatable, Sendable {
         let outcome = SweepTrialOutcome(trial: trial, directory: directory, metric: .valLoss, mode: .min)
         self.trial = trial
         (status, note, bestEpoch, seconds) = (outcome.status, outcome.note, outcome.bestEpoch, outcome.seconds)
+        if status == .changed {
+            let record = FileManager.default.contents(atPath: directory + "/" + SweepTrialOutcome.trialFile)
+                .map { String(decoding: $0, as: UTF8.self).split(separator: "\n").joined(separator: " ") } ?? ""
+            note = "the folder holds another cross-validation's fold (\(record)): --set or --folds changed; move or "
+                + "delete the folder to run this one"
+        }
         guard status == .finished else { return }
         if let epoch = bestEpoch, let row = Self.metricsRow(epoch: epoch, path: directory + "/metrics.csv") {
             validation = FoldFigures(loss: row["val_loss"], accuracy: row["val_acc"], mae: row["val_mae"], r2: row["val_r2"])
