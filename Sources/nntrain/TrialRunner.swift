@@ -23,6 +23,12 @@ struct TrialRunner {
         sweepSignal = 0
         for number in [SIGINT, SIGTERM] { signal(number) { sweepSignal = $0 } }
         defer { for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) } }
+        // A process inherits its parent thread's signal mask: a runner that blocked them (a test
+        // harness, some job runners) would leave the signals pending until every trial ended.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for number in [SIGINT, SIGTERM] { sigaddset(&signals, number) }
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         var forwarded = false
         while !queue.isEmpty || !running.isEmpty {
             if sweepSignal != 0, !forwarded {

@@ -134,6 +134,48 @@ import Testing
             + "(data.folds=3 data.fold=1): --set or --folds changed; move or delete the folder to run this one\n"))
     }
 
+    /// SIGTERM while the folds train (600 epochs of 48 rows, a second or two): they checkpoint and stop, cv writes cv.csv (both unfinished) and
+    /// exits 130, naming the command that resumes them; started again, the folds resume and finish.
+    @Test func anInterruptedCrossValidationResumes() throws {
+        let directory = try Self.folder()
+        try CommandLineTests.write("""
+            data: {dataset: csv, path: d.csv, target: label}
+            model: {hidden: [4]}
+            training: {epochs: 600, batch_size: 16}
+            early_stopping: {patience: 100000}
+            checkpoint: {every_n_epochs: 100000}
+            output: {dir: cvrun}
+            """, to: "long.yaml", in: directory)
+        let process = CommandLineTests.process(["cv", "long.yaml", "--folds", "2", "--jobs", "2"], in: directory)
+        let log = directory.appendingPathComponent("cv.log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Once both folds have finished an epoch (their signal handlers are in place), SIGTERM.
+        let metrics = (1...2).map { directory.appendingPathComponent("cvrun/fold-\($0)/metrics.csv").path }
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, process.isRunning, !metrics.allSatisfy({
+            (try? String(contentsOfFile: $0, encoding: .utf8))?.contains("\n1,") == true
+        }) {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        let text = try String(contentsOf: log, encoding: .utf8)
+        #expect(process.terminationStatus == 130, "\(text)")
+        #expect(text.contains("interrupted: the unfinished folds resume when cv is started again: "
+            + "nntrain cv long.yaml --folds 2"))
+        let rows = try Self.lines(directory.appendingPathComponent("cvrun/cv.csv"))
+        #expect(rows.dropFirst() == ["1,,,,,,,unfinished", "2,,,,,,,unfinished"])
+        let again = try CommandLineTests.run(["cv", "long.yaml", "--folds", "2", "--jobs", "2"], in: directory)
+        #expect(again.status == 0 && again.standardError.contains("2 folds in cvrun, 2 to run"), "\(again.standardError)")
+        for k in 1...2 {
+            let summary = try RunSummary.decode(Data(contentsOf: directory.appendingPathComponent("cvrun/fold-\(k)/summary.json")))
+            #expect(summary.resumedFrom != nil && summary.ended == "completed" && summary.epochsCompleted == 600)
+        }
+    }
+
     /// Folds that impute fit other means: the ensemble's member check refuses them, after cv.csv and
     /// cv.json are written; cv.json says why and the command exits with the check's status (65).
     @Test func anEnsembleOfFoldsThatEncodeDifferentlyIsRefusedAfterTheReport() throws {
