@@ -134,8 +134,9 @@ import Testing
             + "(data.folds=3 data.fold=1): --set or --folds changed; move or delete the folder to run this one\n"))
     }
 
-    /// SIGTERM while the folds train (600 epochs of 48 rows, a second or two): they checkpoint and stop, cv writes cv.csv (both unfinished) and
-    /// exits 130, naming the command that resumes them; started again, the folds resume and finish.
+    /// SIGTERM while the folds train (600 epochs of 48 rows, a second or two): they checkpoint and stop,
+    /// cv writes cv.csv (both unfinished) and exits 130, naming the command that resumes them; started
+    /// again, the folds resume and finish.
     @Test func anInterruptedCrossValidationResumes() throws {
         let directory = try Self.folder()
         try CommandLineTests.write("""
@@ -171,7 +172,8 @@ import Testing
         let again = try CommandLineTests.run(["cv", "long.yaml", "--folds", "2", "--jobs", "2"], in: directory)
         #expect(again.status == 0 && again.standardError.contains("2 folds in cvrun, 2 to run"), "\(again.standardError)")
         for k in 1...2 {
-            let summary = try RunSummary.decode(Data(contentsOf: directory.appendingPathComponent("cvrun/fold-\(k)/summary.json")))
+            let path = directory.appendingPathComponent("cvrun/fold-\(k)/summary.json")
+            let summary = try RunSummary.decode(Data(contentsOf: path))
             #expect(summary.resumedFrom != nil && summary.ended == "completed" && summary.epochsCompleted == 600)
         }
     }
