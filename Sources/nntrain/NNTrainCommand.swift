@@ -14,7 +14,8 @@ struct NNTrainCommand: ParsableCommand {
                 + "78 invalid config, 80 diverged, 130 interrupted.",
             version: versionText,
             subcommands: [RunCommand.self, EvalCommand.self, PredictCommand.self, InspectCommand.self, ExportCommand.self,
-                          LRFindCommand.self, SweepCommand.self, PlotCommand.self, DataCommand.self, ConfigCommand.self])
+                          LRFindCommand.self, SweepCommand.self, CrossValidationCommand.self, PlotCommand.self, DataCommand.self,
+                          ConfigCommand.self])
     }
 
     /// `nntrain --version`: the version and the OpenBLAS kernel and thread count in use.

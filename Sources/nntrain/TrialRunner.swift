@@ -26,6 +26,12 @@ struct TrialRunner {
         sweepSignal = 0
         for number in [SIGINT, SIGTERM] { signal(number) { sweepSignal = $0 } }
         defer { for number in [SIGINT, SIGTERM] { signal(number, SIG_DFL) } }
+        // A process inherits its parent thread's signal mask: a runner that blocked them (a test
+        // harness, some job runners) would leave the signals pending until every trial ended.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for number in [SIGINT, SIGTERM] { sigaddset(&signals, number) }
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         var forwarded = false
         while !queue.isEmpty || !running.isEmpty {
             if sweepSignal != 0, !forwarded {
@@ -112,7 +118,7 @@ struct TrialRunner {
         case Int32(NNTrainError.Kind.locked.rawValue):
             Terminal.printLine("\(trial.folderName): left to the process running it (\(lastLine))")
         case Int32(NNTrainError.Kind.interrupted.rawValue):  // a signal to the trial alone: it resumes next time
-            Terminal.printLine("\(trial.folderName): interrupted; it resumes when the sweep is started again")
+            Terminal.printLine("\(trial.folderName): interrupted; it resumes when started again")
         default:
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try OutputFile.write(Array((lastLine + "\n").utf8), to: errorPath)

@@ -254,8 +254,10 @@ import Testing
 
     /// A csv regression run with loss and target standardisation left to the data, interrupted
     /// mid-epoch and resumed, ends with the tensors of the run that never stopped, and the resume sees
-    /// no changed key.
-    @Test func aCSVRunInterruptedAndResumedEndsBitIdentical() throws {
+    /// no changed key; so does a fold of k-fold cross-validation (its folds drawn again alike), whose
+    /// resume with another fold is refused.
+    @Test(arguments: [[], ["data.folds=3", "data.fold=2"]])
+    func aCSVRunInterruptedAndResumedEndsBitIdentical(folds: [String]) throws {
         var random = RandomGenerator(seed: 5)
         let rows = (0..<60).map { _ in
             let (a, b) = (random.nextUnitDouble(), random.nextUnitDouble())
@@ -265,12 +267,20 @@ import Testing
                      rest: "model:\n  hidden: [6]\ntraining:\n  epochs: 3\n  batch_size: 10\n")
         let config = folder.file("c.yaml")
         let straight = folder.file("straight"), resumed = folder.file("resumed")
-        _ = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(straight)"])
+        _ = try TrainingRun.execute(configPath: config, overrides: folds + ["output.dir=\(straight)"])
         var steps = 0
-        let stopped = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(resumed)"],
+        let stopped = try TrainingRun.execute(configPath: config, overrides: folds + ["output.dir=\(resumed)"],
                                               observers: [StopWhen { _ in steps += 1; return steps == 7 }])
         #expect(stopped.interruption != nil)
-        let outcome = try TrainingRun.execute(configPath: config, overrides: ["output.dir=\(resumed)"], start: .resumeLast)
+        if !folds.isEmpty {
+            let otherFold = #expect(throws: NNTrainError.self) {
+                try TrainingRun.execute(configPath: config, overrides: folds + ["data.fold=1", "output.dir=\(resumed)"],
+                                        start: .resumeLast)
+            }
+            #expect(otherFold?.message.contains("data.fold") == true)
+        }
+        let outcome = try TrainingRun.execute(configPath: config, overrides: folds + ["output.dir=\(resumed)"],
+                                              start: .resumeLast)
         #expect(outcome.interruption == nil && outcome.changedKeys.isEmpty)
         #expect(try RunDirectoryTests.model(resumed + "/checkpoints/last.bin")
             == RunDirectoryTests.model(straight + "/checkpoints/last.bin"))

@@ -126,7 +126,7 @@ extension ConfigurationTests {
             #expect(Set(conditions.map(\.keyPath)) == [
                 "data.dataset", "model.activation", "model.init", "loss", "optimizer.name", "scheduler.name",
                 "training.precision", "pruning.method", "pruning.schedule", "distillation.teacher", "ema.enabled",
-                "swa.start_epoch",
+                "swa.start_epoch", "data.folds",
             ])
             for condition in conditions {
                 for choice in condition.choices ?? [] {
@@ -170,7 +170,7 @@ extension ConfigurationTests {
         @Test func unknownKeyInSectionSuggestsTheNearestKey() {
             #expect(configError("data:\n  datset: bonus\n") ==
                 "configs/x.txt:2: unknown key 'datset' in section 'data'; expected one of: dataset, path, target, task, "
-                + "features, drop, categorical, missing_values, missing, validation_split, test_split, test_path, "
+                + "features, drop, categorical, missing_values, missing, validation_split, folds, fold, test_split, test_path, "
                 + "standardize_target, normalize, class_names, files, augment (did you mean 'dataset'?)")
         }
 

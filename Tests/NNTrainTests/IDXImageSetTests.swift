@@ -80,6 +80,30 @@ import Testing
 
     /// A gzipped file is known by its first bytes, not its name: raw bytes named .gz and gzip
     /// bytes named without it both read.
+    /// With data.folds, an IDX set's validation split is fold data.fold of its training images
+    /// (`Dataset.folds` drawn with the seed, stratified), the rest its training split, its test images
+    /// the test split; more folds than training images are refused at data.folds' line.
+    @Test func aFoldOfTheTrainingImagesIsTheValidationSplit() throws {
+        let labels = (0..<12).map { $0 % 3 }
+        let path = try writeSet(trainLabels: labels, testLabels: [2, 0])
+        let all = try IDXImageSet.any.load(folder: path).train
+        let assigned = Dataset.folds(count: 12, labels: labels.map(Int32.init), classCount: 3, folds: 3, seed: 5)
+        let (_, data) = try load("seed: 5\ndata: {dataset: idx, path: \(path), folds: 3, fold: 2}\n")
+        guard case .bytes(let pixels) = all.features, case .bytes(let validation) = data.validation.features,
+              case .bytes(let train) = data.train.features else {
+            Issue.record("an IDX set loads as bytes")
+            return
+        }
+        func rows(_ indices: [Int]) -> [UInt8] { indices.flatMap { pixels[($0 * 35)..<($0 * 35 + 35)] } }
+        #expect(validation == rows((0..<12).filter { assigned[$0] == 2 }) && data.validation.count == 4)
+        #expect(train == rows((0..<12).filter { assigned[$0] != 2 }) && data.test.count == 2)
+        let refusal = #expect(throws: NNTrainError.self) {
+            try load("data:\n  dataset: idx\n  path: \(path)\n  folds: 13\n  fold: 1\n")
+        }
+        #expect(refusal?.message == "\(folder.file("c.yaml")):4: data.folds: 13 folds of the 12 training rows of \(path) "
+            + "leave a fold empty; expected at most 12 folds")
+    }
+
     @Test func gzipIsDetectedByItsMagicBytesNotTheName() throws {
         let bytes = idxFile(dimensions: [2, 3, 2], data: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
         let expected = IDXArray(dimensions: [2, 3, 2], bytes: Array(1...12))

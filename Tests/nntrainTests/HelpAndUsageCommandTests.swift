@@ -11,7 +11,7 @@ import Testing
         let section = try #require(help.components(separatedBy: "SUBCOMMANDS:\n").last)
         let names = section.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") }
             .compactMap { $0.split(separator: " ").first.map(String.init) }.filter { $0 != "See" }
-        #expect(names == ["run", "eval", "predict", "inspect", "export", "lr-find", "sweep", "plot", "data", "config"])
+        #expect(names == ["run", "eval", "predict", "inspect", "export", "lr-find", "sweep", "cv", "plot", "data", "config"])
         return names.joined(separator: ", ")
     }
 

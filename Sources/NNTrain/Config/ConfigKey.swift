@@ -62,6 +62,15 @@ struct ConfigKey: Sendable {
         return key
     }
 
+    /// This key, applying only while the key at `keyPath` is unset (`data.validation_split` only
+    /// without `data.folds`, whose fold replaces it); given otherwise it is refused, and written as a
+    /// comment, as `onlyWhen(_:is:)`.
+    func onlyWhenUnset(_ keyPath: String) -> ConfigKey {
+        var key = self
+        key.condition = KeyCondition(keyPath: keyPath, choices: nil, requiresUnset: true)
+        return key
+    }
+
     /// This key, which may be left out or unset with null (`~`, `null` or nothing), meaning
     /// `meaning`: its field keeps its default, nil ("off", "work it out") or a value derived from
     /// other keys, exactly as when the key is absent. A null for any other key is refused.
@@ -339,6 +348,8 @@ struct KeyCondition: Sendable {
     let keyPath: String
     /// The deciding key's values, as written in YAML, for which the key applies; nil: any value.
     let choices: [String]?
+    /// The key applies only while the deciding key is unset (`onlyWhenUnset`), rather than set.
+    var requiresUnset = false
 
     /// The deciding key's value in `configuration`, as written in YAML (nil when unset).
     func currentChoice(in configuration: Configuration) -> String? {
@@ -353,6 +364,7 @@ struct KeyCondition: Sendable {
     /// The first condition of the chain that does not hold in `configuration`, the deciding key's own
     /// before this one (so a key of a section that is off is named as such); nil when all hold.
     func failingLink(in configuration: Configuration) -> KeyCondition? {
+        if requiresUnset { return currentChoice(in: configuration) == nil ? nil : self }
         if let outer = Configuration.keysByPath[keyPath]?.condition?.failingLink(in: configuration) { return outer }
         guard let current = currentChoice(in: configuration), choices?.contains(current) ?? true else { return self }
         return nil
@@ -361,6 +373,7 @@ struct KeyCondition: Sendable {
     /// Where the key applies, after "applies only" or "only": `to sgd, adam` (`for sgd, adam` with
     /// `preposition` "for") or `with distillation.teacher`.
     func scope(preposition: String = "to") -> String {
+        if requiresUnset { return "without \(keyPath)" }
         if choices == ["true"] { return "with \(keyPath): true" }
         return choices.map { "\(preposition) " + $0.joined(separator: ", ") } ?? "with \(keyPath)"
     }

@@ -33,7 +33,14 @@ extension Configuration {
                 .onlyWhen("data.dataset", is: DatasetKind.csv),
             .number("validation_split", \.data.validationSplit, .atLeastZeroBelowOne,
                     help: "fraction held out from the training set for validation, drawn with the seed "
-                        + "(stratified for a classified CSV)"),
+                        + "(stratified for a classified CSV)")
+                .onlyWhenUnset("data.folds"),
+            .optionalInteger("folds", \.data.folds, atLeast: 2,
+                             help: "k-fold cross-validation: the training rows dealt into K folds (drawn with the seed, "
+                                + "stratified for classification), fold data.fold the validation split (nntrain cv)")
+                .whenUnset("off: validation_split holds out the validation rows"),
+            .optionalInteger("fold", \.data.fold, atLeast: 1, help: "the fold, 1 to data.folds, that is the validation split")
+                .onlyWhenSet("data.folds").whenUnset("none (required with data.folds)"),
             .optionalNumber("test_split", \.data.testSplit, .aboveZeroBelowOne,
                             help: "fraction held out from a CSV as its test set (IDX sets have their own)")
                 .whenUnset("0.2, unless data.test_path gives the test set"),

@@ -28,6 +28,7 @@ extension Configuration {
         if let widths = data.dataset.knownWidths {
             try checkModelSize(inputWidth: widths.input, outputWidth: widths.output, file: file)
         }
+        try checkFolds(given: given, file: file)
         try checkConditionalKeysApply(given: given)
         if let task = knownTask { try resolveTargetStandardization(task, file: file) }
         try checkClassNames(given: given)
@@ -124,9 +125,26 @@ extension Configuration {
         if given["training.batch_size"] == nil { training.batchSize = .rows(64) }
         if given["checkpoint.every_n_epochs"] == nil { checkpoint.everyNEpochs = 25 }
         if given["data.normalize"] == nil { data.normalize = .standardize }
-        if given["early_stopping.patience"] == nil, data.validationSplit > 0 {
+        if given["early_stopping.patience"] == nil, data.hasValidation {
             earlyStopping.patience = 10
             if given["early_stopping.restore_best"] == nil { earlyStopping.restoreBest = true }
+        }
+    }
+
+    /// k-fold cross-validation: fold `data.fold` of `data.folds` is the validation split, so it needs
+    /// `data.fold`, within 1...folds, and replaces `validation_split`, which is not given with it.
+    private func checkFolds(given: [String: ConfigValue], file: String) throws(NNTrainError) {
+        guard let folds = data.folds else { return }
+        if let value = given["data.validation_split"] {
+            throw value.problem("given together with data.folds, whose fold data.fold is the validation split; "
+                + "expected one of the two")
+        }
+        guard let fold = data.fold else {
+            throw (given["data.folds"]?.source ?? .file(path: file, line: nil)).error("data.folds is \(folds) but "
+                + "data.fold is not given; expected data.fold: the fold, 1 to \(folds), that is the validation split")
+        }
+        if fold > folds, let value = given["data.fold"] {
+            throw value.problem("\(fold) is out of range; expected a fold from 1 to data.folds (\(folds))")
         }
     }
 
@@ -253,7 +271,7 @@ extension Configuration {
     /// validation split), and the direction the monitor improves in; the monitor checked.
     private func resolveMonitor(_ monitor: MonitoredMetric?, mode: MetricMode?, key: String, given: [String: ConfigValue],
                                 file: String) throws(NNTrainError) -> (MonitoredMetric, MetricMode) {
-        let monitor = monitor ?? (data.validationSplit > 0 ? .valLoss : .trainLoss)
+        let monitor = monitor ?? (data.hasValidation ? .valLoss : .trainLoss)
         try checkMonitor(monitor, key: key, given: given, file: file)
         return (monitor, mode ?? (monitor.higherIsBetter ? .max : .min))
     }
@@ -262,7 +280,7 @@ extension Configuration {
     /// accuracies a classification dataset.
     func checkMonitor(_ monitor: MonitoredMetric, key: String, given: [String: ConfigValue], file: String) throws(NNTrainError) {
         let source = given[key]?.source ?? ConfigSource.file(path: file, line: nil)
-        if monitor.needsValidation, data.validationSplit == 0 {
+        if monitor.needsValidation, !data.hasValidation {
             throw source.error("\(key): \(monitor.rawValue) needs a validation split; "
                 + "expected data.validation_split > 0 or monitor: train_loss")
         }
@@ -400,6 +418,9 @@ extension Configuration {
                 $0.key.condition?.keyPath == condition.keyPath && $0.key.condition?.holds(in: self) == true
             }.map(\.key.name)
             let usesNote = keysThatApply.isEmpty ? "" : ", which uses \(keysThatApply.joined(separator: ", "))"
+            if condition.requiresUnset {
+                throw value.problem("applies only without \(condition.keyPath), which is \(current); expected one of the two")
+            }
             guard condition.currentChoice(in: self) != nil else {
                 let choices = condition.choices.map { "to \($0.joined(separator: ", ")) of " } ?? "with "
                 throw value.problem("applies only \(choices)\(condition.keyPath), which is not set")

@@ -39,7 +39,16 @@ public struct Configuration: Equatable, Sendable {
         /// idx has none.
         public var path: String = "data/fashion-mnist"
         /// Fraction of the training set held out for validation, drawn with the seed; 0 ≤ x < 1.
+        /// Not used with `folds`, whose fold `fold` is the validation split instead.
         public var validationSplit: Double = 0.1
+        /// k-fold cross-validation (`nntrain cv`): the training rows (a CSV's after its test rows are
+        /// taken out) are dealt into K ≥ 2 folds (`Dataset.folds`) and fold `fold` is the validation
+        /// split; nil: off, `validationSplit` holds out the validation rows.
+        public var folds: Int? = nil
+        /// The fold, 1...`folds`, that is the validation split; required with `folds`.
+        public var fold: Int? = nil
+        /// Whether the run has a validation split: fold `fold` of `folds`, or `validationSplit` > 0.
+        public var hasValidation: Bool { folds != nil || validationSplit > 0 }
         /// Fraction of a CSV dataset held out as the test set (IDX sets ship their own); 0 < x < 1.
         /// nil with `testPath`, which is the test set (the rules unset the default then).
         public var testSplit: Double? = defaultTestSplit

@@ -27,7 +27,8 @@ public struct TrainedInput: Sendable {
 /// 3. The test rows: the file `testPath`, or `round(n · test_split)` rows held out with the seed
 ///    (refused when that is none: an empty test set would report a loss and accuracy of 0);
 ///    then `round(m · validation_split)` of the remaining m rows for validation, with seed + 1
-///    (see `Dataset.heldOutRows`). For classification both draws are stratified, keeping each
+///    (see `Dataset.heldOutRows`), or with `data.folds` fold `data.fold` of them (`Dataset.folds`,
+///    also with seed + 1). For classification both draws are stratified, keeping each
 ///    class's share (`Dataset.heldOutRows(labels:...)` states the rounding).
 /// 4. Column types: a feature column is categorical when `categorical` names it or any of its
 ///    values (in the kept rows of the training file) is not a number; numeric otherwise.
@@ -55,6 +56,9 @@ enum CSVDataset {
         var testPath: String?
         var testSplit: Double
         var validationSplit: Double
+        /// k-fold cross-validation (`data.folds`, `data.fold`): fold `fold` of `count` is the validation
+        /// split instead of `validationSplit`; nil: off.
+        var folds: (count: Int, fold: Int)? = nil
         /// Whether to print the task and class lines (csv), or nothing new (the bonus preset).
         var describesItself = true
         /// Whether a feature column holding text is categorical (csv), or every feature is numeric and
@@ -85,6 +89,7 @@ enum CSVDataset {
                       categorical: section.categorical, missingValues: section.missingValues, missing: section.missing,
                       classNames: section.classNames, testPath: section.testPath, testSplit: section.testFraction,
                       validationSplit: section.validationSplit)
+            folds = section.folds.flatMap { count in section.fold.map { (count, $0) } }
         }
     }
 
@@ -148,8 +153,16 @@ enum CSVDataset {
             }
         }
         let validationRows: [Int]
-        (trainRows, validationRows) = split(trainRows, labels: labels, classCount: classNames.count,
-                                            fraction: options.validationSplit, seed: seed &+ 1)
+        if let (folds, fold) = options.folds {
+            if trained == nil, folds > trainRows.count {
+                throw configProblem("data.folds", tooManyFolds(folds, rows: trainRows.count, of: path))
+            }
+            (trainRows, validationRows) = split(trainRows, labels: labels, classCount: classNames.count, fold: fold,
+                                                of: folds, seed: seed &+ 1)
+        } else {
+            (trainRows, validationRows) = split(trainRows, labels: labels, classCount: classNames.count,
+                                                fraction: options.validationSplit, seed: seed &+ 1)
+        }
 
         let schema: TableSchema
         if let trainedSchema {
@@ -445,6 +458,22 @@ enum CSVDataset {
             Dataset.heldOutRows(count: rows.count, fraction: fraction, seed: seed)
         }
         return (rows.indices.filter { !heldOut[$0] }.map { rows[$0] }, rows.indices.filter { heldOut[$0] }.map { rows[$0] })
+    }
+
+    /// `rows` split into the other folds and fold `fold` of `folds` (each in order) by `Dataset.folds`,
+    /// stratified by the rows' `labels` (indexed by row) when given.
+    static func split(_ rows: [Int], labels: [Int32]?, classCount: Int, fold: Int, of folds: Int, seed: UInt64)
+        -> (kept: [Int], heldOut: [Int])
+    {
+        let assigned = Dataset.folds(count: rows.count, labels: labels.map { labels in rows.map { labels[$0] } },
+                                     classCount: classCount, folds: folds, seed: seed)
+        return (rows.indices.filter { assigned[$0] != fold }.map { rows[$0] },
+                rows.indices.filter { assigned[$0] == fold }.map { rows[$0] })
+    }
+
+    /// The refusal of more folds than training rows (a fold would be empty).
+    static func tooManyFolds(_ folds: Int, rows: Int, of path: String) -> String {
+        "\(folds) folds of the \(rows) training rows of \(path) leave a fold empty; expected at most \(rows) folds"
     }
 
     /// The schema fitted on `trainRows` (positions into `source.rows`), as steps 4 and 5 of the

@@ -157,6 +157,48 @@ public struct Dataset: Sendable {
         return isHeldOut
     }
 
+    /// Which of `folds` folds (1...K) each of `count` rows is in, for k-fold cross-validation
+    /// (`data.folds`; the rule of scikit-learn's KFold(shuffle=True) and StratifiedKFold):
+    ///
+    /// 1. the rows `0..<count` are permuted with `RandomGenerator(seed: seed, stream: Dataset.splitStream)`,
+    ///    the draw `heldOutRows(count:fraction:seed:)` makes, so the seed draws the folds;
+    /// 2. for classification (`labels[i]` in `0..<classCount`, row i's class) that permutation is sorted
+    ///    stably by class (class 0's rows first, each class's in permutation order); regression keeps it;
+    /// 3. the row at position i of that order is in fold (i mod K) + 1.
+    ///
+    /// So the folds are disjoint and cover every row, their sizes differ by at most one (⌈n/K⌉ or
+    /// ⌊n/K⌋, the larger first), and a class's rows are dealt round-robin from where the previous class
+    /// stopped, so its count in each fold differs by at most one: StratifiedKFold's promise, and its
+    /// exact per-fold class counts (sklearn/model_selection/_split.py: `np.bincount(y_order[i::n_splits])`
+    /// of the sorted labels). Computed in integers; `folds` ≥ 1.
+    public static func folds(count: Int, labels: [Int32]?, classCount: Int, folds: Int, seed: UInt64) -> [Int] {
+        precondition(folds >= 1, "Dataset.folds: \(folds) folds")
+        var permutation = (0..<Int32(count)).map { $0 }
+        var generator = RandomGenerator(seed: seed, stream: Dataset.splitStream)
+        generator.shuffle(&permutation)
+        var order = permutation
+        if let labels {
+            precondition(labels.count == count, "Dataset.folds: \(labels.count) labels for \(count) rows")
+            var rowsOfClass = [[Int32]](repeating: [], count: classCount)
+            for row in permutation { rowsOfClass[Int(labels[Int(row)])].append(row) }  // a stable sort by class
+            order = rowsOfClass.flatMap { $0 }
+        }
+        var fold = [Int](repeating: 0, count: count)
+        for (position, row) in order.enumerated() { fold[Int(row)] = position % folds + 1 }
+        return fold
+    }
+
+    /// Fold `fold` of `folds` (see `folds(count:labels:classCount:folds:seed:)`, stratified by class for
+    /// a classification dataset) as the second result, the other folds as the first; both keep the
+    /// rows' original relative order.
+    public func split(fold: Int, of folds: Int, seed: UInt64) -> (kept: Dataset, heldOut: Dataset) {
+        let labels: [Int32]? = if case .classes(let labels) = targets { labels } else { nil }
+        let assigned = Dataset.folds(count: count, labels: labels, classCount: classNames.count, folds: folds, seed: seed)
+        let kept = (0..<Int32(count)).filter { assigned[Int($0)] != fold }
+        let heldOut = (0..<Int32(count)).filter { assigned[Int($0)] == fold }
+        return (subset(kept), subset(heldOut))
+    }
+
     /// Copies whole rows of `width` elements, in the order of `indices` (already checked).
     private static func gatherRows<T>(_ values: [T], _ indices: [Int32], _ width: Int) -> [T] {
         [T](unsafeUninitializedCapacity: indices.count * width) { destination, initialized in

@@ -93,9 +93,10 @@ public enum DatasetKind: String, CaseIterable, Sendable {
             return LoadedDataset(trainAll: loaded.train, test: loaded.test, validationSeed: seed,
                                  schema: .images(rows: loaded.imageSize.rows, columns: loaded.imageSize.columns))
         case .bonus:
-            return try CSVDataset.load(
-                path: path, options: BonusData.options(testSplit: section.testFraction, validationSplit: section.validationSplit),
-                seed: seed, trained: nil, name: rawValue, configProblem: configProblem)
+            var options = BonusData.options(testSplit: section.testFraction, validationSplit: section.validationSplit)
+            options.folds = section.folds.flatMap { count in section.fold.map { (count, $0) } }
+            return try CSVDataset.load(path: path, options: options, seed: seed, trained: nil, name: rawValue,
+                                       configProblem: configProblem)
         case .csv:
             return try CSVDataset.load(path: path, options: CSVDataset.Options(section), seed: seed, trained: trained,
                                        name: rawValue, configProblem: configProblem)

@@ -105,7 +105,8 @@ public struct CheckpointEvaluation: Codable, Sendable {
         }
         guard dataset.count > 0 else {
             let why = switch split {
-            case .val: "validation_split \(configuration.data.validationSplit) in the checkpoint's config holds out no row "
+            case .val: (configuration.data.folds.map { "data.fold \(configuration.data.fold ?? 0) of data.folds \($0)" }
+                ?? "validation_split \(configuration.data.validationSplit)") + " in the checkpoint's config holds out no row "
                 + "of \(data.train.count) training rows"
             case .test: configuration.data.dataset.isImages ? "\(configuration.data.path) has no test images"
                 : "test_split \(configuration.data.testFraction) of the checkpoint's config holds out no row of the "

@@ -93,14 +93,18 @@ public struct EnsembleEvaluation: Codable, Sendable {
     }
 
     /// Why `member`'s config would draw other rows for `split` than `first`'s (another data file,
-    /// seed or split fraction), or nil when the rows are the same or are a test set of their own (a
-    /// test file, an image set's test images) that no member trained on.
+    /// seed, split fraction or fold count; for the training and validation splits another fold), or nil
+    /// when the rows are the same or are a test set of their own (a test file, an image set's test
+    /// images) that no member trained on.
     static func otherRows(_ member: Configuration, than first: Configuration, split: CheckpointEvaluation.Split) -> String? {
         if split == .test, first.data.dataset.isImages || first.data.testPath != nil { return nil }
         let (a, b) = (member.data, first.data)
         if a.path != b.path { return "other data (\(a.path))" }
         if member.seed != first.seed { return "another seed (\(member.seed), not \(first.seed))" }
-        if a.validationSplit != b.validationSplit { return "another validation_split (\(a.validationSplit))" }
+        if a.folds != b.folds { return "other folds (data.folds \(a.folds.map(String.init) ?? "unset"))" }
+        if a.folds == nil, a.validationSplit != b.validationSplit { return "another validation_split (\(a.validationSplit))" }
+        // Cross-validation's fold models (`nntrain cv --ensemble`) share the test rows; their validation rows differ.
+        if split != .test, a.fold != b.fold { return "another fold (data.fold \(a.fold ?? 0))" }
         if !a.dataset.isImages, a.testPath != b.testPath || a.testFraction != b.testFraction {
             return "another test split"
         }

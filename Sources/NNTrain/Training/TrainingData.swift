@@ -4,11 +4,13 @@ import Foundation
 /// dataset the true weights it was generated with.
 ///
 /// - fashion-mnist, mnist, idx: the set's training images minus `validation_split` of them (drawn
-///   with the seed) for training, those held-out images for validation, its test images for test.
+///   with the seed) for training, those held-out images for validation, its test images for test;
+///   with `data.folds`, fold `data.fold` of the training images is the validation split instead
+///   (`Dataset.folds`, stratified by class, drawn with the seed).
 /// - csv, and its preset bonus: `test_split` of the CSV's rows held out as the test set (drawn with
 ///   the seed; or the file `test_path`), then `validation_split` of the rest for validation (drawn
-///   with seed + 1), both stratified for classification; the encoding fitted on the training split
-///   (see `CSVDataset`).
+///   with seed + 1; or with `data.folds` fold `data.fold` of the rest, drawn with seed + 1), all
+///   stratified for classification; the encoding fitted on the training split (see `CSVDataset`).
 public struct TrainingData: Sendable {
     public var train: Dataset
     public var validation: Dataset
@@ -74,8 +76,18 @@ public struct TrainingData: Sendable {
         let start = Date()
         let section = configuration.data
         let loaded = try section.dataset.load(configuration, file: file, trained: trained)
-        let (train, validation) = loaded.validation.map { (loaded.trainAll, $0) }
-            ?? loaded.trainAll.split(holdOut: section.validationSplit, seed: loaded.validationSeed)
+        let train: Dataset, validation: Dataset
+        if let loadedValidation = loaded.validation {
+            (train, validation) = (loaded.trainAll, loadedValidation)
+        } else if let folds = section.folds, let fold = section.fold {
+            if trained == nil, folds > loaded.trainAll.count {
+                throw configuration.keySources.problem("data.folds", CSVDataset.tooManyFolds(folds, rows: loaded.trainAll.count,
+                                                                                            of: section.path), file: file)
+            }
+            (train, validation) = loaded.trainAll.split(fold: fold, of: folds, seed: loaded.validationSeed)
+        } else {
+            (train, validation) = loaded.trainAll.split(holdOut: section.validationSplit, seed: loaded.validationSeed)
+        }
         guard train.count > 0 else {
             throw NNTrainError(.config, "\(section.path): no training rows are left after holding out "
                 + "validation_split \(section.validationSplit); expected a dataset with more rows or a smaller split")
