@@ -16,7 +16,8 @@ struct CrossValidationCommand: ParsableCommand {
             + "in a process of its own (stratified folds for classification, drawn with the seed). Started again, cv runs "
             + "only the folds not finished and resumes interrupted ones. --ensemble also evaluates the K fold models as "
             + "one ensemble on the test set. --fold k runs fold k alone (a job array's task); --status prints each "
-            + "fold's state.")
+            + "fold's state; --report writes cv.csv and cv.json from the folders; --slurm submits the unfinished folds "
+            + "as one Slurm job array, each task 'nntrain cv CONFIG --folds K ... --fold k'.")
 
     @Argument(help: "The config file, e.g. configs/fashion-mnist.txt.", completion: .configFile)
     var config: String
@@ -28,8 +29,9 @@ struct CrossValidationCommand: ParsableCommand {
                                                           valueName: "key=value"))
     var overrides: [String] = []
 
-    @Option(help: "Folds run at once; each computes on cores/jobs threads (NNTRAIN_THREADS).")
-    var jobs = 1
+    @Option(help: ArgumentHelp("Folds run at once (default 1); each computes on cores/jobs threads (NNTRAIN_THREADS). "
+        + "With --slurm: at most this many array tasks at once."))
+    var jobs: Int?
 
     @Flag(help: "Also evaluate the K fold models (their final checkpoints) as one ensemble on the test set.")
     var ensemble = false
@@ -40,17 +42,26 @@ struct CrossValidationCommand: ParsableCommand {
     @Flag(help: "Print each fold's state and figures from its folder; run and write nothing.")
     var status = false
 
+    @Flag(help: "Write cv.csv and cv.json (with --ensemble, the ensemble's figures) from the fold folders; run nothing.")
+    var report = false
+
+    @OptionGroup(title: "Slurm")
+    var slurm: SlurmOptions
+
     func validate() throws {
         guard (2...CrossValidation.maxFolds).contains(folds) else {
             throw ValidationError("--folds \(folds): expected 2 to \(CrossValidation.maxFolds) folds")
         }
-        guard jobs >= 1 else { throw ValidationError("--jobs \(jobs): expected at least 1 fold at once") }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs \(jobs): expected at least 1 fold at once") }
         if let fold, !(1...folds).contains(fold) {
             throw ValidationError("--fold \(fold): expected a fold from 1 to --folds (\(folds))")
         }
         if status, fold != nil || ensemble {
             throw ValidationError("--status runs nothing; expected it without --fold and --ensemble")
         }
+        let modes = [("--fold", fold != nil), ("--status", status), ("--report", report), ("--slurm", slurm.slurm)]
+            .filter(\.1).map(\.0)
+        if modes.count > 1 { throw ValidationError("\(modes.joined(separator: " and ")) exclude each other; give one") }
     }
 
     func run() throws {
@@ -73,13 +84,42 @@ struct CrossValidationCommand: ParsableCommand {
             }
             return
         }
+        if report {
+            try writeReport(trials, directory: directory, seed: first.seed, interrupted: false)
+            return
+        }
         let chosen = fold.map { [trials[$0 - 1]] } ?? trials
         let pending = Self.results(chosen, directory: directory).filter { [.failed, .unfinished].contains($0.status) }
             .map(\.trial)
+        if slurm.slurm {
+            try submit(pending, directory: directory)
+            return
+        }
+        let jobs = jobs ?? 1
         Terminal.printLine("cv \(config): \(folds) folds in \(directory), \(pending.count) to run, \(jobs) at once")
-        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / jobs)
+        let threads = max(1, BLAS.threadCount / jobs)
         let interruption = try TrialRunner(jobs: jobs, threads: threads).run(pending, basePath: config, directory: directory)
-        try writeReport(trials, directory: directory, seed: first.seed, interrupted: interruption != nil)
+        try writeReport(trials, directory: directory, seed: first.seed, interrupted: interruption != nil, judging: chosen)
+    }
+
+    /// The command that repeats this cross-validation (config, K, the --set values), for tasks and messages.
+    private var command: [String] { ["cv", config, "--folds", "\(folds)"] + overrides.flatMap { ["--set", $0] } }
+
+    /// --slurm: the unfinished (and failed) folds as one job array, each task this command with
+    /// `--fold k`; --jobs caps the tasks running at once.
+    private func submit(_ pending: [SweepTrial], directory: String) throws {
+        guard !pending.isEmpty else {
+            Terminal.printLine("cv \(config): every fold in \(directory) is done; nothing to submit")
+            return
+        }
+        let name = ((config as NSString).lastPathComponent as NSString).deletingPathExtension
+        let job = SlurmArrayJob(
+            name: "nntrain-cv-" + name, taskIDs: pending.map(\.number),
+            command: [SlurmOptions.executablePath] + command + ["--fold"],
+            workingDirectory: SlurmOptions.workingDirectory, logDirectory: SlurmOptions.absolute(directory + "/slurm"),
+            cpusPerTask: slurm.cpusPerTask, maxConcurrent: jobs, partition: slurm.partition, timeLimit: slurm.time)
+        try slurm.submit(job, scriptPath: directory + "/slurm/cv.sbatch", status: ["nntrain"] + command + ["--status"],
+                         report: ["nntrain"] + command + ["--report"] + (ensemble ? ["--ensemble"] : []))
     }
 
     /// Each fold's outcome from its folder.
@@ -88,9 +128,12 @@ struct CrossValidationCommand: ParsableCommand {
     }
 
     /// Writes cv.csv and cv.json from the folders (with --ensemble and every fold finished, the
-    /// ensemble's figures) and prints the summary; exits 130 after an interruption, 78 when a fold
-    /// failed or changed, and with the ensemble's error (its status) when its members were refused.
-    private func writeReport(_ trials: [SweepTrial], directory: String, seed: UInt64, interrupted: Bool) throws {
+    /// ensemble's figures) and prints the summary; exits 130 after an interruption, 78 when one of the
+    /// folds `judging` (default: all; `--fold k`: its own) failed or changed, and with the ensemble's
+    /// error (its status) when its members were refused.
+    private func writeReport(_ trials: [SweepTrial], directory: String, seed: UInt64, interrupted: Bool,
+                             judging: [SweepTrial]? = nil) throws
+    {
         let results = Self.results(trials, directory: directory)
         var ensembleResult: CrossValidationReport.EnsembleResult?
         var ensembleNote: String?
@@ -123,11 +166,13 @@ struct CrossValidationCommand: ParsableCommand {
             + "; \(directory)/cv.csv, \(directory)/cv.json")
         if interrupted {
             Terminal.printLine("interrupted: the unfinished folds resume when cv is started again: "
-                + ShellQuoting.command(["nntrain", "cv", config, "--folds", "\(folds)"]
-                    + overrides.flatMap { ["--set", $0] }))
+                + ShellQuoting.command(["nntrain"] + command))
             throw ExitCode(NNTrainError.Kind.interrupted.rawValue)
         }
-        if (counts[.failed] ?? 0) + (counts[.changed] ?? 0) > 0 { throw ExitCode(NNTrainError.Kind.config.rawValue) }
+        let judged = Set((judging ?? trials).map(\.number))
+        if results.contains(where: { judged.contains($0.trial.number) && [.failed, .changed].contains($0.status) }) {
+            throw ExitCode(NNTrainError.Kind.config.rawValue)
+        }
         if let ensembleError { throw ensembleError }
     }
 }

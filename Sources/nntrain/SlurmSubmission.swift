@@ -36,9 +36,10 @@ struct SlurmOptions: ParsableArguments {
     }
 
     /// Writes `job`'s script to `scriptPath` and submits it with `sbatch --parsable`, printing the
-    /// job id and how to follow it; with --dry-run prints the script and writes nothing.
-    /// Throws `unavailable` when sbatch is missing or refuses the job (its last line of error).
-    func submit(_ job: SlurmArrayJob, scriptPath: String, follow: [String]) throws {
+    /// job id and the commands that follow it (`status`) and collect its results (`report`); with
+    /// --dry-run prints the script and writes nothing. Throws `unavailable` when sbatch is missing or
+    /// refuses the job (its last line of error).
+    func submit(_ job: SlurmArrayJob, scriptPath: String, status: [String], report: [String]) throws {
         if dryRun {
             print(job.script, terminator: "")
             return
@@ -69,8 +70,8 @@ struct SlurmOptions: ParsableArguments {
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? "?"
         Terminal.printLine("submitted Slurm job \(jobID): \(job.taskIDs.count) array tasks (\(job.arraySpecification)), "
             + "script \(scriptPath), output \(job.logDirectory)/\(jobID)_<task>.out")
-        Terminal.printLine("follow it with: " + ShellQuoting.command(follow + ["--status"])
-            + "; when it is done: " + ShellQuoting.command(follow + ["--report"]))
+        Terminal.printLine("follow it with: " + ShellQuoting.command(status)
+            + "; when it is done: " + ShellQuoting.command(report))
     }
 
     /// The running nntrain binary's absolute path, for the tasks to run (the nodes see it where the

@@ -113,7 +113,8 @@ struct SweepCommand: ParsableCommand {
             name: "nntrain-sweep-" + name, taskIDs: pending, command: [SlurmOptions.executablePath, "sweep", sweep, "--trial"],
             workingDirectory: SlurmOptions.workingDirectory, logDirectory: SlurmOptions.absolute(directory + "/slurm"),
             cpusPerTask: slurm.cpusPerTask, maxConcurrent: jobs, partition: slurm.partition, timeLimit: slurm.time)
-        try slurm.submit(job, scriptPath: directory + "/slurm/sweep.sbatch", follow: ["nntrain", "sweep", sweep])
+        try slurm.submit(job, scriptPath: directory + "/slurm/sweep.sbatch", status: ["nntrain", "sweep", sweep, "--status"],
+                         report: ["nntrain", "sweep", sweep, "--report"])
     }
 
     /// Each trial's outcome from its folder.

@@ -78,10 +78,10 @@ import Testing
     @Test func theFoldsAndTheirOverrides() throws {
         let cv = try CrossValidation(folds: 3, arguments: ["optimizer.lr=0.1", "output.dir=runs/x", "model.hidden=[4, 2]"])
         #expect(cv.trials.map(\.arguments) == (1...3).map {
-            ["optimizer.lr=0.1", "model.hidden=[4, 2]", "data.folds=3", "data.fold=\($0)"]
+            ["optimizer.lr=0.1", "model.hidden=[4, 2]", "data.validation_split=null", "data.folds=3", "data.fold=\($0)"]
         })
         #expect(cv.trials.map(\.folderName) == ["fold-1", "fold-2", "fold-3"])
-        for refused in ["data.fold=2", "data.folds=4", "nothing"] {
+        for refused in ["data.fold=2", "data.folds=4", "data.validation_split=0.2", "nothing"] {
             #expect(throws: NNTrainError.self) { try CrossValidation(folds: 3, arguments: [refused]) }
         }
     }

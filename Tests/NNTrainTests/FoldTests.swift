@@ -133,7 +133,10 @@ import Testing
     @Test func theKeysRulesAreCheckedAtTheirLines() {
         #expect(Self.configError("data:\n  validation_split: 0.2\n  folds: 5\n  fold: 1\n")
             == "c.yaml:2: data.validation_split: given together with data.folds, whose fold data.fold is the validation "
-            + "split; expected one of the two")
+            + "split; expected one of the two (nntrain cv unsets it itself)")
+        // Unset (what nntrain cv passes), the config's split gives way to the fold.
+        #expect(Self.configError("data:\n  validation_split: 0.2\n", overrides: ["data.validation_split=null",
+                                                                                 "data.folds=5", "data.fold=1"]) == nil)
         #expect(Self.configError("data:\n  folds: 5\n")
             == "c.yaml:2: data.folds is 5 but data.fold is not given; expected data.fold: the fold, 1 to 5, that is the "
             + "validation split")

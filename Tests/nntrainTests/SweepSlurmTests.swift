@@ -72,6 +72,31 @@ import Testing
             == "error: sbatch refused sw/slurm/sweep.sbatch: sbatch: error: invalid partition specified: gpu\n")
     }
 
+    /// `nntrain cv --slurm`: the unfinished folds, each task the same cross-validation with `--fold k`;
+    /// the report command it prints collects the ensemble.
+    @Test func crossValidationSubmitsItsUnfinishedFolds() throws {
+        let directory = try CrossValidationCommandTests.folder()
+        let cv = ["cv", "c.yaml", "--folds", "3", "--set", "model.hidden=[3]"]
+        #expect(try CommandLineTests.run(cv + ["--fold", "2"], in: directory).status == 0)
+        try Self.standInSbatch(in: directory, "echo 77")
+        let result = try Self.run(cv + ["--slurm", "--ensemble"], in: directory)
+        #expect(result.status == 0, "\(result.standardError)")
+        let lines = try SweepCommandTests.lines(directory.appendingPathComponent("cvrun/slurm/cv.sbatch"))
+        #expect(lines.contains("#SBATCH --array=1,3") && lines.contains("#SBATCH --job-name=nntrain-cv-c"))
+        #expect(lines.last?.hasSuffix(" cv c.yaml --folds 3 --set 'model.hidden=[3]' --fold \"$SLURM_ARRAY_TASK_ID\"") == true)
+        #expect(result.standardError.contains("submitted Slurm job 77: 2 array tasks (1,3)"))
+        #expect(result.standardError.contains("when it is done: nntrain cv c.yaml --folds 3 --set 'model.hidden=[3]' "
+            + "--report --ensemble"))
+        // What the tasks run, then the report.
+        for fold in ["1", "3"] { #expect(try CommandLineTests.run(cv + ["--fold", fold], in: directory).status == 0) }
+        let report = try CommandLineTests.run(cv + ["--report", "--ensemble"], in: directory)
+        #expect(report.status == 0, "\(report.standardError)")
+        #expect(!report.standardError.contains("started"))
+        let json = try CrossValidationCommandTests.json(directory.appendingPathComponent("cvrun/cv.json"))
+        #expect(json["ensemble"] != nil, "\(json)")
+        #expect(try Self.run(cv + ["--slurm"], in: directory).standardError.contains("nothing to submit"))
+    }
+
     @Test(arguments: [
         (["--partition", "batch"], "--partition is a Slurm option; add --slurm"),
         (["--slurm", "--trial", "2"], "--trial and --slurm exclude each other; give one"),

@@ -34,7 +34,7 @@ extension Configuration {
             .number("validation_split", \.data.validationSplit, .atLeastZeroBelowOne,
                     help: "fraction held out from the training set for validation, drawn with the seed "
                         + "(stratified for a classified CSV)")
-                .onlyWhenUnset("data.folds"),
+                .onlyWhenUnset("data.folds").whenUnset("0.1 (nntrain cv unsets it: the fold replaces it)"),
             .optionalInteger("folds", \.data.folds, atLeast: 2,
                              help: "k-fold cross-validation: the training rows dealt into K folds (drawn with the seed, "
                                 + "stratified for classification), fold data.fold the validation split (nntrain cv)")

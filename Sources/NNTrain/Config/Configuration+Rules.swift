@@ -137,7 +137,7 @@ extension Configuration {
         guard let folds = data.folds else { return }
         if let value = given["data.validation_split"] {
             throw value.problem("given together with data.folds, whose fold data.fold is the validation split; "
-                + "expected one of the two")
+                + "expected one of the two (nntrain cv unsets it itself)")
         }
         guard let fold = data.fold else {
             throw (given["data.folds"]?.source ?? .file(path: file, line: nil)).error("data.folds is \(folds) but "

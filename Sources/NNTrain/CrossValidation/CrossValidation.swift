@@ -24,7 +24,7 @@ public struct CrossValidation: Sendable {
                 throw NNTrainError(.usage, "--set \(argument): expected KEY=VALUE, e.g. --set optimizer.lr=0.01")
             }
             let key = String(argument[..<equals]), value = String(argument[argument.index(after: equals)...])
-            if key == "data.folds" || key == "data.fold" {
+            if key == "data.folds" || key == "data.fold" || key == "data.validation_split" {
                 throw NNTrainError(.usage, "--set \(argument): nntrain cv sets \(key) of each fold itself; expected "
                     + "--folds K (and --fold k to run one fold)")
             }
@@ -32,10 +32,13 @@ public struct CrossValidation: Sendable {
         }
     }
 
-    /// fold-1 … fold-K: the user's overrides, then `data.folds=K` and `data.fold=k`, in folder `fold-k`.
+    /// fold-1 … fold-K: the user's overrides, then `data.validation_split=null` (the fold replaces
+    /// whatever split the config gives, so any config cross-validates as it is), `data.folds=K` and
+    /// `data.fold=k`, in folder `fold-k`.
     public var trials: [SweepTrial] {
         (1...max(folds, 1)).map { k in
-            SweepTrial(number: k, overrides: overrides + [("data.folds", "\(folds)"), ("data.fold", "\(k)")],
+            SweepTrial(number: k, overrides: overrides + [("data.validation_split", "null"), ("data.folds", "\(folds)"),
+                                                          ("data.fold", "\(k)")],
                        folderName: "fold-\(k)")
         }
     }
