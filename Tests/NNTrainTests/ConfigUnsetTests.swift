@@ -7,7 +7,8 @@ import Testing
     /// A value for each key that may be unset, different from what leaving it out gives.
     static let samples: [String: String] = [
         "data.path": "elsewhere", "data.class_names": "[a, b]", "data.target": "y", "data.features": "[a, b]",
-        "data.test_path": "test.csv", "data.test_split": "0.3", "data.validation_split": "0.2", "data.folds": "5", "data.fold": "2",
+        "data.test_path": "test.csv", "data.test_split": "0.3", "data.validation_split": "0.2", "data.folds": "5",
+        "data.fold": "2",
         "data.standardize_target": "false",
         "optimizer.lr": "0.5", "optimizer.eps": "0.1", "optimizer.weight_decay": "0.5",
         "scheduler.step_size": "3", "scheduler.gamma": "0.5", "scheduler.t_max": "7", "scheduler.t_0": "3",

@@ -131,7 +131,8 @@ import Testing
         let states = try CommandLineTests.run(["cv", "c.yaml", "--folds", "3", "--set", "optimizer.lr=0.5", "--status"],
                                               in: directory)
         #expect(states.standardOutput.hasPrefix("fold-1  changed  the folder holds another cross-validation's fold "
-            + "(data.validation_split=null data.folds=3 data.fold=1): --set or --folds changed; move or delete the folder to run this one\n"))
+            + "(data.validation_split=null data.folds=3 data.fold=1): --set or --folds changed; move or delete the folder "
+            + "to run this one\n"))
     }
 
     /// SIGTERM while the folds train (600 epochs of 48 rows, a second or two): they checkpoint and stop,
@@ -213,7 +214,8 @@ import Testing
                                            + "--folds K (and --fold k to run one fold) (see 'nntrain cv --help')")
         #expect(try CommandLineTests.run(["cv", "c.yaml", "--folds", "1"], in: directory).status == 64)
         #expect(try CommandLineTests.run(["cv", "c.yaml", "--folds", "3", "--fold", "4"], in: directory).status == 64)
-        try CommandLineTests.write("data: {dataset: csv, path: d.csv, target: label,\n  validation_split: 0.2}\ntraining: {epochs: 2}\n",
+        try CommandLineTests.write("data: {dataset: csv, path: d.csv, target: label,\n  validation_split: 0.2}\n"
+                                       + "training: {epochs: 2}\n",
                                    to: "v.yaml", in: directory)
         // A config's own validation_split gives way to the folds (nntrain cv unsets it); nntrain run refuses both.
         #expect(try CommandLineTests.run(["cv", "v.yaml", "--folds", "3", "--fold", "1"], in: directory).status == 0)
@@ -222,10 +224,11 @@ import Testing
         #expect(metrics.count == 3 && metrics.dropFirst().allSatisfy { Double($0.split(separator: ",")[valLoss]) != nil })
         let config = try String(contentsOf: directory.appendingPathComponent("runs/v/fold-1/config.yaml"), encoding: .utf8)
         #expect(config.contains("  folds: 3") && config.contains("  fold: 1") && !config.contains("\n  validation_split: "))
-        CommandLineTests.expectFailure(try CommandLineTests.run(["run", "v.yaml", "--set", "data.folds=3", "--set", "data.fold=1"],
-                                                                in: directory), status: 78,
+        let both = ["run", "v.yaml", "--set", "data.folds=3", "--set", "data.fold=1"]
+        CommandLineTests.expectFailure(try CommandLineTests.run(both, in: directory), status: 78,
                                        message: "v.yaml:2: data.validation_split: given together with data.folds, whose fold "
-                                           + "data.fold is the validation split; expected one of the two (nntrain cv unsets it itself)")
+                                           + "data.fold is the validation split; expected one of the two "
+                                           + "(nntrain cv unsets it itself)")
         // More folds than training rows: the fold's run fails with the one line, the others run.
         let many = try CommandLineTests.run(["cv", "c.yaml", "--folds", "49", "--fold", "1"], in: directory)
         #expect(many.status == 78)
