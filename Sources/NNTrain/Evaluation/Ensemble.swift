@@ -32,14 +32,19 @@ public enum Ensemble {
 
     /// Reads and verifies each checkpoint at `paths` (≥ 1) and checks that every one agrees with the
     /// first (`firstDifference`); refuses the first that does not with `.data`, naming both paths.
-    public static func members(paths: [String]) throws(NNTrainError) -> [Member] {
+    /// `ownEncodings`: a table's input columns are not compared (only its target), for a caller that
+    /// encodes the raw rows with each member's own schema (`EnsembleEvaluation`: the fold models of a
+    /// CSV, each with the fills and categories of its own training rows).
+    public static func members(paths: [String], ownEncodings: Bool = false) throws(NNTrainError) -> [Member] {
         precondition(!paths.isEmpty, "Ensemble.members: no checkpoint")
         var members: [Member] = []
         for path in paths {
             let file = try CheckpointFile.read(path: path)
             let checkpoint = try Checkpoint(contents: file, path: path)
             let member = Member(path: path, checkpoint: checkpoint, fingerprint: file.metadata[CheckpointFile.checksumKey] ?? "")
-            if let first = members.first, let difference = firstDifference(first.checkpoint, checkpoint) {
+            if let first = members.first,
+               let difference = firstDifference(first.checkpoint, checkpoint, ownEncodings: ownEncodings)
+            {
                 throw .data(
                     path,
                     "\(difference.theirs) but \(first.path) \(difference.ours); expected ensemble members "
@@ -54,8 +59,10 @@ public enum Ensemble {
     /// phrases ("its X is a" for `other`, "has b" for `first`), or nil when they agree. Checked in
     /// order: the task, a table's target column, the input (image size; columns by position: name,
     /// numeric or categorical, categories, missing-value fill; the missing-value texts), the classes.
-    /// Normalisers are not compared (see the type's comment).
-    static func firstDifference(_ first: Checkpoint, _ other: Checkpoint) -> (theirs: String, ours: String)? {
+    /// Normalisers are not compared (see the type's comment); with `ownEncodings`, nor a table's input columns.
+    static func firstDifference(_ first: Checkpoint, _ other: Checkpoint, ownEncodings: Bool = false)
+        -> (theirs: String, ours: String)?
+    {
         func task(_ c: Checkpoint) -> String { c.classNames.isEmpty ? "regression" : "classification" }
         if task(first) != task(other) { return ("is a \(task(other)) model", "is a \(task(first)) model") }
         switch (first.inputSchema, other.inputSchema) {
@@ -64,7 +71,8 @@ public enum Ensemble {
                 return ("takes images of \(r2)×\(c2) pixels", "takes images of \(r1)×\(c1)")
             }
         case (.table(let a), .table(let b)):
-            if let difference = firstDifference(a, b) { return difference }
+            if ownEncodings, a.target != b.target { return ("predicts the column '\(b.target)'", "predicts '\(a.target)'") }
+            if !ownEncodings, let difference = firstDifference(a, b) { return difference }
         case (.images, .table): return ("takes table columns", "takes images")
         case (.table, .images): return ("takes images", "takes table columns")
         }

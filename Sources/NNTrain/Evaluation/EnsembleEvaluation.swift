@@ -6,7 +6,10 @@ import Foundation
 ///
 /// The rows are those of the first member's split (its config and seed draw them, as a single
 /// `nntrain eval` of it would); every member reads them raw and normalises them with its own
-/// normaliser, in its own training precision and in evaluation mode. A member's figures are what
+/// normaliser, in its own training precision and in evaluation mode. A CSV member whose input
+/// schema differs from the first's (fold models: each fitted its fills and categories on its own
+/// training rows) encodes the file with its own schema; its split must then hold the same rows with
+/// the same targets, or it is refused. A member's figures are what
 /// `nntrain eval` of it alone reports on those rows (its own loss, without label smoothing).
 ///
 /// The ensemble's loss: classification, the mean over rows of −log p̄_y (the cross-entropy of the
@@ -25,7 +28,7 @@ public struct EnsembleEvaluation: Codable, Sendable {
     public static func run(checkpointPaths: [String], dataPath: String? = nil, split: CheckpointEvaluation.Split,
                            topK: [Int] = [], defaultTopK: Int? = nil) throws(NNTrainError) -> EnsembleEvaluation
     {
-        let members = try Ensemble.members(paths: checkpointPaths)
+        let members = try Ensemble.members(paths: checkpointPaths, ownEncodings: true)
         let first = members[0]
         let classNames = first.checkpoint.classNames
         let topK = try CheckpointEvaluation.resolvedTopK(topK, defaultTopK: defaultTopK, classCount: classNames.count,
@@ -47,8 +50,9 @@ public struct EnsembleEvaluation: Codable, Sendable {
                 warnings.append("\(member.path) was trained with \(why) than \(first.path): its figures are on "
                     + "\(first.path)'s \(split.rawValue) split, which may hold rows it was trained on")
             }
+            let memberDataset = try Self.rows(for: member, like: first, dataset: dataset, dataPath: dataPath, split: split)
             let loss = Loss(memberConfiguration.loss, huberDelta: memberConfiguration.huberDelta)
-            let (memberOutputs, sums) = CheckpointEvaluation.outputs(of: network, on: dataset,
+            let (memberOutputs, sums) = CheckpointEvaluation.outputs(of: network, on: memberDataset,
                                                                       normalizer: member.checkpoint.normalizer, loss: loss)
             var evaluation = CheckpointEvaluation(
                 checkpoint: member.path, architecture: member.checkpoint.architecture,
@@ -90,6 +94,30 @@ public struct EnsembleEvaluation: Codable, Sendable {
             loss: loss / Double(max(dataset.count, 1)), notes: data.notes, warnings: warnings)
         try ensemble.report(outputs: Array(mean.elements), targets: dataset.targets, classNames: classNames, topK: topK)
         return EnsembleEvaluation(ensemble: ensemble, members: evaluations)
+    }
+
+    /// `dataset` (the first member's rows), or for a table member whose schema differs from the
+    /// first's, the same split encoded with its own schema, checked to hold the same rows (count and
+    /// targets).
+    static func rows(for member: Ensemble.Member, like first: Ensemble.Member, dataset: Dataset, dataPath: String?,
+                     split: CheckpointEvaluation.Split) throws(NNTrainError) -> Dataset
+    {
+        guard case .table(let own) = member.checkpoint.inputSchema, case .table(let theirs) = first.checkpoint.inputSchema,
+              own != theirs
+        else { return dataset }
+        let (data, configuration) = try CheckpointEvaluation.data(of: member.checkpoint, path: member.path, dataPath: dataPath)
+        let rows = try CheckpointEvaluation.dataset(split, of: data, configuration: configuration, path: member.path)
+        let same: Bool = switch (rows.targets, dataset.targets) {
+        case (.classes(let a), .classes(let b)): a == b
+        case (.values(let a), .values(let b)): a == b
+        default: false
+        }
+        guard rows.count == dataset.count, same else {
+            throw .data(member.path, "encodes its input with its own columns, and its \(split.rawValue) split holds other "
+                + "rows (\(rows.count)) than \(first.path)'s (\(dataset.count)); expected members whose \(split.rawValue) "
+                + "splits are the same rows (the same data file, seed and test_split)")
+        }
+        return rows
     }
 
     /// Why `member`'s config would draw other rows for `split` than `first`'s (another data file,
