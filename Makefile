@@ -15,6 +15,9 @@
 #   make bench-compression  pruning (sparsity/accuracy curve, neurons' smaller ONNX) and distillation (a
 #                       784-64-10 student from the 512-256 model, alone against distilled, 3 seeds;
 #                       Benchmarks/compression.py)
+#   make bench-sweep    8 trials of the reference config as a sweep: --jobs 1, --jobs <cores> (one thread
+#                       each) and --jobs 8, taking turns; median wall times and the throughput ratio
+#                       (Benchmarks/sweep_throughput.py)
 #   make onnx-check     the exports checked by the real runtime: ONNX files in ONNX Runtime, the safetensors
 #                       state_dict in numpy, against nntrain predict (data-scripts/onnx-check.py; CI runs it)
 #   make kill-resume    kill -9 a run at 20 random moments and resume it each time
@@ -141,7 +144,10 @@ bench-inference: build data $(ONNX_ENV)
 # Pruning and distillation on Fashion-MNIST (the README's "Smaller models"): about 40 minutes on 2 cores;
 # every run is kept in runs/compression and not run again; writes runs/compression/compression.md and
 # pruning-curve.svg (docs/pruning-curve.svg is a copy).
-.PHONY: bench-compression
+.PHONY: bench-compression bench-sweep
+bench-sweep: build data
+	python3 Benchmarks/sweep_throughput.py --nntrain $(NNTRAIN) $(BENCH_SWEEP_ARGS)
+
 bench-compression: build data $(ONNX_ENV)
 	$(ONNX_PYTHON) Benchmarks/compression.py --nntrain $(NNTRAIN) $(BENCH_COMPRESSION_ARGS)
 
