@@ -88,37 +88,26 @@ import Testing
 
     // MARK: The sweep file
 
-    static func spec(_ yaml: String) throws -> SweepSpec { try SweepSpec.parse(yaml: yaml, source: "s.yaml") }
-
-    static func error(_ yaml: String) -> String? {
-        do {
-            _ = try SweepSpec.parse(yaml: yaml, source: "s.yaml")
-            return nil
-        } catch {
-            return error.message
-        }
-    }
-
     @Test func pruneKeysInTheSweepFile() throws {
         let grid = "base: c.txt\ngrid: {optimizer.lr: [0.1]}\n"
-        #expect(try Self.spec(grid).pruning == nil)
-        #expect(try Self.spec(grid + "prune: none\n").pruning == nil)
-        #expect(try Self.spec(grid + "prune: median\n").pruning == MedianPruning(startupTrials: 5, warmupEpochs: 0))
-        #expect(try Self.spec(grid + "prune: median\nprune_startup_trials: 2\nprune_warmup_epochs: 3\nmetric: val_acc\n")
+        #expect(try SweepSpecTests.spec(grid).pruning == nil)
+        #expect(try SweepSpecTests.spec(grid + "prune: none\n").pruning == nil)
+        #expect(try SweepSpecTests.spec(grid + "prune: median\n").pruning == MedianPruning(startupTrials: 5, warmupEpochs: 0))
+        #expect(try SweepSpecTests.spec(grid + "prune: median\nprune_startup_trials: 2\nprune_warmup_epochs: 3\nmetric: val_acc\n")
             .pruning == MedianPruning(startupTrials: 2, warmupEpochs: 3))
-        #expect(Self.error(grid + "prune: mean\n") == "s.yaml:3: prune: 'mean' is not one of: none, median")
-        #expect(Self.error(grid + "metric: test_loss\nprune: median\n") == "s.yaml:4: prune: median needs the metric at "
+        #expect(SweepSpecTests.error(grid + "prune: mean\n") == "s.yaml:3: prune: 'mean' is not one of: none, median")
+        #expect(SweepSpecTests.error(grid + "metric: test_loss\nprune: median\n") == "s.yaml:4: prune: median needs the metric at "
             + "every epoch, which test_loss has not (it is the final model's); expected a train_* or val_* metric, or no prune")
-        #expect(Self.error(grid + "prune_warmup_epochs: 2\n")
+        #expect(SweepSpecTests.error(grid + "prune_warmup_epochs: 2\n")
             == "s.yaml:3: prune_warmup_epochs: applies only with prune: median; expected it removed")
-        #expect(Self.error(grid + "prune: median\nprune_startup_trials: -1\n")
+        #expect(SweepSpecTests.error(grid + "prune: median\nprune_startup_trials: -1\n")
             == "s.yaml:4: prune_startup_trials: -1 is out of range; expected an integer >= 0")
     }
 
     /// results.csv ranks the finished trials, then the pruned ones by their best so far, then the
     /// rest; a pruned trial with a better figure is never the best.
     @Test func prunedTrialsRankAfterTheFinishedAndAreNeverBest() throws {
-        let spec = try Self.spec("base: c.txt\ngrid: {optimizer.lr: [1, 2, 3, 4, 5]}\nprune: median\n")
+        let spec = try SweepSpecTests.spec("base: c.txt\ngrid: {optimizer.lr: [1, 2, 3, 4, 5]}\nprune: median\n")
         let trials = spec.trials()
         func outcome(_ index: Int, _ status: SweepTrialOutcome.Status, _ metric: Double?, _ note: String)
             -> SweepTrialOutcome
