@@ -33,15 +33,25 @@ struct TrialRunner {
         for number in [SIGINT, SIGTERM] { sigaddset(&signals, number) }
         pthread_sigmask(SIG_UNBLOCK, &signals, nil)
         var forwarded = false
+        var signalled: Date?
         while !queue.isEmpty || !running.isEmpty {
-            if sweepSignal != 0, !forwarded {
+            if sweepSignal != 0, signalled == nil {
                 queue.removeAll()
+                signalled = Date()
+            }
+            // Passed on after a moment, and only to the trials that did not get it themselves: a second
+            // signal stops a run at once, without its checkpoint, and Slurm's time limit or scancel
+            // signals every process of a task, the trial's too. A run that got one says so on its
+            // standard error (InterruptSignals' notice); a pruned one already got its SIGINT.
+            if let signalled, !forwarded, Date().timeIntervalSince(signalled) >= Self.forwardingDelay {
                 for (trial, process) in running where !(pruner?.pruned.contains(trial.folderName) ?? false) {
-                    kill(process.processIdentifier, sweepSignal)  // not twice to a pruned one: that stops it at once
+                    let log = directory + "/" + trial.folderName + "/" + Self.standardErrorFile
+                    let text = FileManager.default.contents(atPath: log).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                    if !text.contains(Self.stoppingNotice) { kill(process.processIdentifier, sweepSignal) }
                 }
                 forwarded = true
             }
-            if let pruner, !forwarded {  // after Ctrl-C the trials are stopping anyway, and resume next time
+            if let pruner, signalled == nil {  // after Ctrl-C the trials are stopping anyway, and resume next time
                 for (trial, process) in running where process.isRunning {
                     guard let decision = try pruner.check(trial) else { continue }
                     kill(process.processIdentifier, SIGINT)
@@ -62,6 +72,12 @@ struct TrialRunner {
         }
         return sweepSignal == 0 ? nil : sweepSignal
     }
+
+    /// How long a signal waits before it is passed on to the trials that did not get it themselves.
+    static let forwardingDelay: TimeInterval = 0.5
+
+    /// What a run writes to standard error when a first SIGINT or SIGTERM reaches it (InterruptSignals).
+    static let stoppingNotice = "nntrain: stopping after this step to write a checkpoint"
 
     /// The file in a trial's folder that holds its process's standard error (a file, not a pipe, so
     /// that a trial writing much can never block on a pipe nobody reads while it runs).

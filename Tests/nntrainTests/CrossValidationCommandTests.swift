@@ -135,7 +135,7 @@ import Testing
             + "to run this one\n"))
     }
 
-    /// SIGTERM while the folds train (600 epochs of 48 rows, a second or two): they checkpoint and stop,
+    /// SIGTERM while the folds train (8000 epochs of 48 rows, a few seconds): they checkpoint and stop,
     /// cv writes cv.csv (both unfinished) and exits 130, naming the command that resumes them; started
     /// again, the folds resume and finish.
     @Test func anInterruptedCrossValidationResumes() throws {
@@ -143,7 +143,7 @@ import Testing
         try CommandLineTests.write("""
             data: {dataset: csv, path: d.csv, target: label}
             model: {hidden: [4]}
-            training: {epochs: 600, batch_size: 16}
+            training: {epochs: 8000, batch_size: 16}
             early_stopping: {patience: 100000}
             checkpoint: {every_n_epochs: 100000}
             output: {dir: cvrun}
@@ -162,10 +162,18 @@ import Testing
         }) {
             Thread.sleep(forTimeInterval: 0.01)
         }
+        // As Slurm's time limit does, fold 1's run gets the SIGTERM too (its PID is in its lock file):
+        // cv must not pass it a second one, which would stop it at once without its checkpoint.
+        let lock = try String(contentsOf: directory.appendingPathComponent("cvrun/fold-1/.lock"), encoding: .utf8)
+        let child = try #require(Int32(lock.trimmingCharacters(in: .whitespacesAndNewlines)))
+        kill(child, SIGTERM)
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         let text = try String(contentsOf: log, encoding: .utf8)
         #expect(process.terminationStatus == 130, "\(text)")
+        let foldLog = try String(contentsOf: directory.appendingPathComponent("cvrun/fold-1/stderr.log"), encoding: .utf8)
+        #expect(foldLog.contains("stopping after this step") && !foldLog.contains("interrupted again"), "\(foldLog)")
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("cvrun/fold-1/checkpoints/last.bin").path))
         #expect(text.contains("interrupted: the unfinished folds resume when cv is started again: "
             + "nntrain cv long.yaml --folds 2"))
         let rows = try Self.lines(directory.appendingPathComponent("cvrun/cv.csv"))
@@ -175,7 +183,7 @@ import Testing
         for k in 1...2 {
             let path = directory.appendingPathComponent("cvrun/fold-\(k)/summary.json")
             let summary = try RunSummary.decode(Data(contentsOf: path))
-            #expect(summary.resumedFrom != nil && summary.ended == "completed" && summary.epochsCompleted == 600)
+            #expect(summary.resumedFrom != nil && summary.ended == "completed" && summary.epochsCompleted == 8000)
         }
     }
 
