@@ -14,10 +14,20 @@ cd "$(dirname "$0")/.."
 nntrain=$(cd "$(dirname "${1:-.build/release/nntrain}")" && pwd)/$(basename "${1:-.build/release/nntrain}")
 [ -x "$nntrain" ] || { echo "usage: $0 [NNTRAIN_BINARY] (build it first: make build)" >&2; exit 64; }
 work=$PWD/runs/slurm-check
+scripts=$PWD/data-scripts
+job=
+# On every exit: the job cancelled (its tasks would run on without the daemons), then the daemons.
+finish() {
+    if [ -n "$job" ]; then
+        scancel "$job" 2>/dev/null || true
+        for _ in $(seq 100); do [ -z "$(squeue --noheader --jobs "$job" 2>/dev/null)" ] && break; sleep 0.1; done
+    fi
+    "$scripts"/slurm-local.sh stop "$work/cluster"
+}
+"$scripts"/slurm-local.sh stop "$work/cluster" > /dev/null 2>&1 || true  # daemons an earlier check left
 rm -rf "$work"
 mkdir -p "$work"
-trap '"$scripts"/slurm-local.sh stop "$work/cluster"' EXIT
-scripts=$PWD/data-scripts
+trap finish EXIT
 "$scripts"/slurm-local.sh start "$work/cluster"
 export SLURM_CONF=$work/cluster/slurm.conf
 

@@ -13,8 +13,8 @@
 # tracking, no task plugin, cores as the consumable resource, NodeName=localhost with this machine's
 # CPUs and memory (MB), one partition `local` (the default, no time limit). Then it starts munged,
 # slurmctld and slurmd, each with its PID file in STATE_DIR, and waits (up to 30 s) until the node is
-# idle. stop ends exactly the daemons whose PID files STATE_DIR holds (SIGTERM, then SIGKILL after
-# 10 s) and nothing else. Ports: SLURM_LOCAL_PORT (default 6817) for slurmctld and the next one
+# idle. stop ends exactly the daemons whose PID files STATE_DIR holds, when the PID is still that
+# daemon (SIGTERM, then SIGKILL after 10 s), and nothing else. Ports: SLURM_LOCAL_PORT (default 6817) for slurmctld and the next one
 # for slurmd. Exit status 0, 1 when a daemon does not come up (its log's last lines are printed),
 # 64 on bad usage.
 set -euo pipefail
@@ -27,19 +27,30 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 daemons=(slurmd slurmctld munged)  # the order stop ends them in
 
+# Whether PID is still DAEMON (a PID file left by a crash may name a process that reused the number).
+is_daemon() { [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ]; }
+
 stop() {
     for daemon in "${daemons[@]}"; do
         pidfile=$dir/$daemon.pid
         [ -s "$pidfile" ] || continue
         pid=$(cat "$pidfile")
-        if kill -0 "$pid" 2>/dev/null; then
-            kill "$pid"
-            for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
+        if is_daemon "$pid" "$daemon"; then
+            kill "$pid" 2>/dev/null || true
+            for _ in $(seq 100); do is_daemon "$pid" "$daemon" || break; sleep 0.1; done
+            if is_daemon "$pid" "$daemon"; then kill -9 "$pid" 2>/dev/null || true; fi
             echo "stopped $daemon (pid $pid)"
         fi
         rm -f "$pidfile"
     done
+}
+
+started() {  # started DAEMON: waits up to 5 s for its PID file and process, else fails naming it
+    for _ in $(seq 50); do
+        if [ -s "$dir/$1.pid" ] && is_daemon "$(cat "$dir/$1.pid")" "$1"; then return 0; fi
+        sleep 0.1
+    done
+    fail "$1"
 }
 
 fail() {  # fail DAEMON: its log's last lines, the others stopped
@@ -98,9 +109,12 @@ PartitionName=local Nodes=localhost Default=YES MaxTime=INFINITE State=UP
 EOF
     munged --socket="$dir/munge.socket" --key-file="$dir/munge.key" --log-file="$dir/munged.log" \
         --pid-file="$dir/munged.pid" --seed-file="$dir/munged.seed" || fail munged
+    started munged
     export SLURM_CONF=$dir/slurm.conf
     slurmctld -f "$SLURM_CONF" || fail slurmctld
+    started slurmctld
     slurmd -f "$SLURM_CONF" -N localhost || fail slurmd
+    started slurmd
     for _ in $(seq 300); do
         if sinfo --noheader --nodes=localhost --format=%T 2>/dev/null | grep -qx idle; then
             echo "a one-node Slurm cluster runs (munged, slurmctld, slurmd; PIDs in $dir); use it with:"

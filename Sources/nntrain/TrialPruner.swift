@@ -63,7 +63,8 @@ final class TrialPruner {
     }
 
     /// A trial pruned here whose process then exited 0 finished training before the signal reached
-    /// it: it is finished, not pruned, so its pruned.txt goes.
+    /// it: it is finished, not pruned, so its pruned.txt goes. So it does when the process exited 75:
+    /// another process was running the trial, and the metrics judged were that one's.
     func finishedAnyway(_ trial: SweepTrial) {
         guard pruned.remove(trial.folderName) != nil else { return }
         try? FileManager.default.removeItem(atPath: directory + "/" + trial.folderName + "/" + MedianPruning.prunedFile)

@@ -132,6 +132,7 @@ struct TrialRunner {
             try? FileManager.default.removeItem(atPath: errorPath)
             Terminal.printLine("\(trial.folderName): finished")
         case Int32(NNTrainError.Kind.locked.rawValue):
+            pruner?.finishedAnyway(trial)
             Terminal.printLine("\(trial.folderName): left to the process running it (\(lastLine))")
         case Int32(NNTrainError.Kind.interrupted.rawValue):  // a signal to the trial alone: it resumes next time
             Terminal.printLine("\(trial.folderName): interrupted; it resumes when started again")

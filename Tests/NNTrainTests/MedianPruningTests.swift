@@ -90,17 +90,18 @@ import Testing
 
     @Test func pruneKeysInTheSweepFile() throws {
         let grid = "base: c.txt\ngrid: {optimizer.lr: [0.1]}\n"
-        #expect(try SweepSpecTests.spec(grid).pruning == nil)
-        #expect(try SweepSpecTests.spec(grid + "prune: none\n").pruning == nil)
-        #expect(try SweepSpecTests.spec(grid + "prune: median\n").pruning == MedianPruning(startupTrials: 5, warmupEpochs: 0))
-        #expect(try SweepSpecTests.spec(grid + "prune: median\nprune_startup_trials: 2\nprune_warmup_epochs: 3\nmetric: val_acc\n")
+        let spec = SweepSpecTests.spec, error = SweepSpecTests.error
+        #expect(try spec(grid).pruning == nil)
+        #expect(try spec(grid + "prune: none\n").pruning == nil)
+        #expect(try spec(grid + "prune: median\n").pruning == MedianPruning(startupTrials: 5, warmupEpochs: 0))
+        #expect(try spec(grid + "prune: median\nprune_startup_trials: 2\nprune_warmup_epochs: 3\nmetric: val_acc\n")
             .pruning == MedianPruning(startupTrials: 2, warmupEpochs: 3))
-        #expect(SweepSpecTests.error(grid + "prune: mean\n") == "s.yaml:3: prune: 'mean' is not one of: none, median")
-        #expect(SweepSpecTests.error(grid + "metric: test_loss\nprune: median\n") == "s.yaml:4: prune: median needs the metric at "
+        #expect(error(grid + "prune: mean\n") == "s.yaml:3: prune: 'mean' is not one of: none, median")
+        #expect(error(grid + "metric: test_loss\nprune: median\n") == "s.yaml:4: prune: median needs the metric at "
             + "every epoch, which test_loss has not (it is the final model's); expected a train_* or val_* metric, or no prune")
-        #expect(SweepSpecTests.error(grid + "prune_warmup_epochs: 2\n")
+        #expect(error(grid + "prune_warmup_epochs: 2\n")
             == "s.yaml:3: prune_warmup_epochs: applies only with prune: median; expected it removed")
-        #expect(SweepSpecTests.error(grid + "prune: median\nprune_startup_trials: -1\n")
+        #expect(error(grid + "prune: median\nprune_startup_trials: -1\n")
             == "s.yaml:4: prune_startup_trials: -1 is out of range; expected an integer >= 0")
     }
 

@@ -173,7 +173,8 @@ import Testing
         #expect(process.terminationStatus == 130, "\(text)")
         let foldLog = try String(contentsOf: directory.appendingPathComponent("cvrun/fold-1/stderr.log"), encoding: .utf8)
         #expect(foldLog.contains("stopping after this step") && !foldLog.contains("interrupted again"), "\(foldLog)")
-        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("cvrun/fold-1/checkpoints/last.bin").path))
+        let checkpoint = directory.appendingPathComponent("cvrun/fold-1/checkpoints/last.bin")
+        #expect(FileManager.default.fileExists(atPath: checkpoint.path))
         #expect(text.contains("interrupted: the unfinished folds resume when cv is started again: "
             + "nntrain cv long.yaml --folds 2"))
         let rows = try Self.lines(directory.appendingPathComponent("cvrun/cv.csv"))
