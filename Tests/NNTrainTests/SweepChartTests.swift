@@ -106,6 +106,22 @@ import Testing
         #expect(SweepChart(spec: none, outcomes: []).chart() == nil)
     }
 
+    /// A grid key of one value sets it for every trial: no panel of its own.
+    @Test func aKeyOfOneValueHasNoPanel() throws {
+        let spec = try SweepSpec.parse(yaml: """
+            base: c.txt
+            grid:
+              training.epochs: [5]
+              optimizer.lr: [0.001, 0.01, 0.1]
+            """, source: "s.yaml")
+        let outcomes = zip(spec.trials(), [0.5, 0.4, 0.3]).map { trial, metric in
+            SweepTrialOutcome(trial: trial, status: .finished, metric: metric, bestEpoch: nil, seconds: nil, note: "")
+        }
+        let svg = try #require(SweepChart(spec: spec, outcomes: outcomes).chart()).svg()
+        #expect(try Self.points(svg).count == 1)
+        #expect(svg.contains("optimizer.lr") && !svg.contains("training.epochs"))
+    }
+
     @Test func eachKeysAxis() throws {
         #expect(SweepChart.listed(["1", "50"]) == .linear)
         #expect(SweepChart.listed(["1", "100"]) == .log)

@@ -56,9 +56,12 @@ public struct SweepChart: Equatable, Sendable {
         return value
     }
 
-    /// The chart: one panel per swept key; nil when the sweep varies nothing.
+    /// The chart: one panel per swept key that takes more than one value (a grid key of one value
+    /// only sets it for every trial); nil when the sweep varies nothing.
     public func chart() -> LineChart? {
-        let keys = spec.sweptKeys
+        let keys = spec.sweptKeys.filter { key in
+            Set(outcomes.compactMap { $0.trial.overrides.first(where: { $0.key == key })?.value }).count > 1
+        }
         guard !keys.isEmpty else { return nil }
         let metric = spec.metric.rawValue
         let drawn = outcomes.filter { $0.metric?.isFinite == true && [.finished, .pruned].contains($0.status) }
