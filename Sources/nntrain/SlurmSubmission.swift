@@ -51,13 +51,21 @@ struct SlurmOptions: ParsableArguments {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["sbatch", "--parsable", scriptPath]
-        let output = Pipe(), errors = Pipe()
+        // Standard error into a file, not a second pipe: sbatch writing much there while its
+        // standard output is read could block on a full pipe.
+        let errorsPath = folder + "/sbatch-errors.txt"
+        guard FileManager.default.createFile(atPath: errorsPath, contents: nil),
+              let errors = FileHandle(forWritingAtPath: errorsPath)
+        else { throw NNTrainError(.cannotWrite, "\(errorsPath): cannot create it (sbatch's standard error)") }
+        defer { try? FileManager.default.removeItem(atPath: errorsPath) }
+        let output = Pipe()
         process.standardOutput = output
         process.standardError = errors
         try process.run()
+        try? errors.close()
         let printed = output.fileHandleForReading.readDataToEndOfFile()
-        let complaint = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let complaint = FileManager.default.contents(atPath: errorsPath) ?? Data()
         let lastLine = String(decoding: complaint, as: UTF8.self).split(whereSeparator: \.isNewline).last.map(String.init)
         guard process.terminationStatus == 0 else {
             let reason = process.terminationStatus == 127

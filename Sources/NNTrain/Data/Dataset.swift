@@ -169,8 +169,9 @@ public struct Dataset: Sendable {
     /// So the folds are disjoint and cover every row, their sizes differ by at most one (⌈n/K⌉ or
     /// ⌊n/K⌋, the larger first), and a class's rows are dealt round-robin from where the previous class
     /// stopped, so its count in each fold differs by at most one: StratifiedKFold's promise, and its
-    /// exact per-fold class counts (sklearn/model_selection/_split.py: `np.bincount(y_order[i::n_splits])`
-    /// of the sorted labels). Computed in integers; `folds` ≥ 1.
+    /// rule for the per-fold class counts (sklearn/model_selection/_split.py: `np.bincount(y_order[i::n_splits])`
+    /// of the sorted labels), with the classes in index order where scikit-learn takes them in order of
+    /// first appearance. Computed in integers; `folds` ≥ 1.
     public static func folds(count: Int, labels: [Int32]?, classCount: Int, folds: Int, seed: UInt64) -> [Int] {
         precondition(folds >= 1, "Dataset.folds: \(folds) folds")
         var permutation = (0..<Int32(count)).map { $0 }
