@@ -9,7 +9,9 @@ checks what TensorBoard would show:
 
   - the files hold at least one scalar or histogram, and every event file starts with
     file_version "brain.Event:2" (TensorBoard skips a file without it);
-  - each scalar tag has each step once (after a resumed run too), with a finite value;
+  - each scalar tag has each step once, with a finite value (after a resumed run too: the resumed
+    file's session_log START at its purge step makes the reader drop the interrupted file's events
+    from that step on; checked locally on two files TensorBoardWriter wrote);
   - each histogram's bucket counts add up to its num (every value lands in a bucket: the default
     edges reach ±1e20), its bucket limits increase, and min <= max;
   - with --metrics, each --tag COLUMN=TAG pairs a metrics.csv column with a scalar tag: the tag's

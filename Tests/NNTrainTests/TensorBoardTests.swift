@@ -161,3 +161,18 @@ import Testing
         return events
     }
 }
+
+extension TensorBoardWriterTests {
+    /// SummaryWriter(purge_step: 20): after the file version, Event(step 20, file_version) and
+    /// Event(step 20, session_log: START) — field 7 holding field 1 = 1: bytes 0x3A 0x02 0x08 0x01.
+    @Test func aResumedRunsFileMarksItsPurgeStep() throws {
+        let writer = try TensorBoardWriter(folder: folder.path, wallTime: 2, host: "h", processID: 3, purgeStep: 20)
+        let bytes = try #require(FileManager.default.contents(atPath: writer.path)).map { $0 }
+        let version: [UInt8] = [0x1A, 0x0D] + Array("brain.Event:2".utf8)
+        let two: [UInt8] = [0x09, 0, 0, 0, 0, 0, 0, 0, 0x40]  // wall_time 2.0 = 0x4000000000000000
+        let expected =
+            TensorBoardWriter.record(two + version) + TensorBoardWriter.record(two + [0x10, 20] + version)
+            + TensorBoardWriter.record(two + [0x10, 20, 0x3A, 0x02, 0x08, 0x01])
+        #expect(bytes == expected)
+    }
+}

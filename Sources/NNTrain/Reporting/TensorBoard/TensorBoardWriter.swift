@@ -29,9 +29,15 @@ final class TensorBoardWriter {
     /// Creates `folder` if needed and the event file in it, holding its first event (the file
     /// version at `wallTime`). `host` and `processID` name the file; their defaults are this machine's
     /// host name and this process.
+    ///
+    /// A resumed run passes `purgeStep`, the first step it will write again, as SummaryWriter's
+    /// `purge_step`: the file then also holds an Event(step: purgeStep, file_version) and an
+    /// Event(step: purgeStep, session_log: START), after which TensorBoard's reader drops every
+    /// event of a step ≥ purgeStep that it read before (from the interrupted run's file), so no step
+    /// is shown twice.
     init(
         folder: String, wallTime: Double = Date().timeIntervalSince1970, host: String = TensorBoardWriter.hostName(),
-        processID: Int32 = getpid()
+        processID: Int32 = getpid(), purgeStep: Int? = nil
     ) throws(NNTrainError) {
         let base = "\(folder)/events.out.tfevents.\(Self.tenDigits(Int64(wallTime))).\(host).\(processID)"
         var path = base
@@ -43,7 +49,16 @@ final class TensorBoardWriter {
         var first = Tensorboard_Event()
         first.wallTime = wallTime
         first.fileVersion = Self.fileVersion
-        try OutputFile.write(Self.record(first), to: path)
+        var records = Self.record(first)
+        if let purgeStep {
+            first.step = Int64(purgeStep)
+            var start = Tensorboard_Event()
+            start.wallTime = wallTime
+            start.step = Int64(purgeStep)
+            start.sessionLog.status = .start
+            records += Self.record(first) + Self.record(start)
+        }
+        try OutputFile.write(records, to: path)
         self.path = path
         file = try AppendingFile(path: path)
     }
