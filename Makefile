@@ -26,7 +26,8 @@
 #   make lint           swift format lint with the checked-in .swift-format, and lines within its lineLength
 #                       (docs/testing.md, "Style")
 #   make docs           write docs/config.md, the config reference, from the key table (nntrain config --markdown)
-#   make proto          regenerate Sources/NNTrain/Export/onnx.pb.swift from onnx.proto with protoc and
+#   make proto          regenerate Sources/NNTrain/Export/onnx.pb.swift from onnx.proto and
+#                       Reporting/TensorBoard/tensorboard.pb.swift from tensorboard.proto with protoc and
 #                       protoc-gen-swift (built first into .build-protoc when missing, which takes minutes;
 #                       neither make test nor CI runs it: the generated file is committed)
 .PHONY: run test lint deps build data bonus compare-gd kill-resume slurm-check bench bench-tabular bench-kernels fuzz docs proto clean
@@ -167,12 +168,19 @@ docs: build
 	$(NNTRAIN) config --markdown > docs/config.md
 
 # protoc (Debian's protobuf-compiler) with swift-protobuf's plugin, the version Package.swift resolves,
-# built in its own folder; Visibility=Internal keeps the ONNX messages inside the NNTrain module.
+# built in its own folder; Visibility=Internal keeps the ONNX and TensorBoard messages inside the NNTrain module.
 PROTOC_GEN_SWIFT := .build-protoc/release/protoc-gen-swift
+# tensorboard.proto imports google/protobuf/struct.proto (the hparams' values), which Debian's
+# libprotobuf-dev installs here; its Swift types come with swift-protobuf.
+TENSORBOARD_PROTO := Sources/NNTrain/Reporting/TensorBoard
+PROTOBUF_INCLUDE ?= /usr/include
 proto:
 	@[ -x $(PROTOC_GEN_SWIFT) ] || $(SWIFT) build -c release --scratch-path .build-protoc --product protoc-gen-swift
 	protoc --plugin=protoc-gen-swift=$(PROTOC_GEN_SWIFT) --swift_opt=Visibility=Internal \
 		--proto_path=Sources/NNTrain/Export --swift_out=Sources/NNTrain/Export Sources/NNTrain/Export/onnx.proto
+	protoc --plugin=protoc-gen-swift=$(PROTOC_GEN_SWIFT) --swift_opt=Visibility=Internal \
+		--proto_path=$(TENSORBOARD_PROTO) --proto_path=$(PROTOBUF_INCLUDE) --swift_out=$(TENSORBOARD_PROTO) \
+		$(TENSORBOARD_PROTO)/tensorboard.proto
 
 clean:
 	rm -rf $(SCRATCH) .build-benchmarks .build-fuzz $(BENCH_VENV) $(ONNX_VENV) runs

@@ -82,7 +82,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
-            exclude: ["Export/onnx.proto"],  // the source of Export/onnx.pb.swift (make proto)
+            // The sources of Export/onnx.pb.swift and Reporting/TensorBoard/tensorboard.pb.swift (make proto).
+            exclude: ["Export/onnx.proto", "Reporting/TensorBoard/tensorboard.proto"],
             swiftSettings: nativeSwift
         ),
 

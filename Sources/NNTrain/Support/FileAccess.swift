@@ -282,8 +282,13 @@ final class AppendingFile {
     /// Appends `text` whole; with `synchronize`, flushes it to disk (fsync) before returning. On a
     /// failure the file is truncated back to its length before the call.
     func append(_ text: String, synchronize: Bool) throws(NNTrainError) {
+        try append(bytes: Array(text.utf8), synchronize: synchronize)
+    }
+
+    /// Appends `bytes` whole (a TensorBoard event file's records), as `append(_:synchronize:)`.
+    func append(bytes: [UInt8], synchronize: Bool) throws(NNTrainError) {
         let end = lseek(descriptor, 0, SEEK_END)
-        var code = writeAll(Array(text.utf8), to: descriptor)
+        var code = writeAll(bytes, to: descriptor)
         if code == nil, synchronize, fsync(descriptor) != 0 { code = errno }
         guard let code else { return }
         if end >= 0 { _ = ftruncate(descriptor, end) }
