@@ -40,12 +40,7 @@ public final class MetricsLog {
     private let columns: Columns
 
     public static func header(_ columns: Columns) -> String {
-        (columns.classification
-            ? "epoch,lr,train_loss,train_acc,val_loss,val_acc,grad_norm_mean,grad_norm_max,epoch_seconds,samples_per_second"
-            : "epoch,lr,train_loss,val_loss,val_mae,val_r2,grad_norm_mean,grad_norm_max,epoch_seconds,samples_per_second")
-            + (columns.mixedPrecision ? ",loss_scale,skipped_steps" : "")
-            + (columns.precisionStats ? ",grad_underflow,grad_overflow" : "")
-            + (columns.prunedLayers.isEmpty ? "" : ",sparsity" + columns.prunedLayers.map { ",sparsity_\($0)" }.joined())
+        fields(of: nil, columns).map(\.name).joined(separator: ",")
     }
 
     /// Writes the file at `path` anew with the header and the rows of `rows` (the epochs a resumed
@@ -60,19 +55,48 @@ public final class MetricsLog {
     }
 
     public static func row(_ m: EpochMetrics, _ columns: Columns) -> String {
-        func text(_ value: Double?) -> String { value.map { "\($0)" } ?? "" }
-        let validation = m.validation, precision = m.mixedPrecision
-        let figures = columns.classification
-            ? [text(m.trainLoss), text(m.trainAccuracy), text(validation?.loss), text(validation?.accuracy)]
-            : [text(m.trainLoss), text(validation?.loss), text(validation?.meanAbsoluteError), text(validation?.r2)]
-        let scaling = columns.mixedPrecision ? [text(precision?.lossScale), precision.map { "\($0.skippedSteps)" } ?? ""] : []
-        let stats = columns.precisionStats ? [text(precision?.gradientUnderflow), text(precision?.gradientOverflow)] : []
-        let pruned = columns.prunedLayers.isEmpty ? []
-            : [text(m.pruning?.sparsity)] + columns.prunedLayers.indices.map { text(m.pruning?.layers.dropFirst($0).first) }
-        return (["\(m.epoch)", text(m.learningRate)] + figures
-            + [text(m.gradientNormMean), text(m.gradientNormMax), text(m.epochSeconds), text(m.samplesPerSecond)]
-            + scaling + stats + pruned)
-            .joined(separator: ",")
+        fields(of: m, columns).map(\.text).joined(separator: ",")
+    }
+
+    /// One column of a row: its name and value, a count (`epoch`, `skipped_steps`) written as a whole number.
+    public struct Field: Sendable {
+        public var name: String
+        public var value: Double?
+        var isCount = false
+
+        /// The value as metrics.csv writes it: Swift's shortest round-trip form, empty for nil.
+        var text: String {
+            guard let value else { return "" }
+            return isCount ? "\(Int(value))" : "\(value)"
+        }
+    }
+
+    /// The columns of `columns` in order, each with its value in `m` (nil: empty; every value nil
+    /// without `m`): the one list the header, the rows and TensorBoard's epoch scalars
+    /// (`TensorBoardLog`) are made from.
+    public static func fields(of m: EpochMetrics?, _ columns: Columns) -> [Field] {
+        func figure(_ name: String, _ value: Double?) -> Field { Field(name: name, value: value) }
+        func count(_ name: String, _ value: Int?) -> Field { Field(name: name, value: value.map(Double.init), isCount: true) }
+        let validation = m?.validation, precision = m?.mixedPrecision
+        var fields = [count("epoch", m?.epoch), figure("lr", m?.learningRate), figure("train_loss", m?.trainLoss)]
+        fields += columns.classification
+            ? [figure("train_acc", m?.trainAccuracy), figure("val_loss", validation?.loss), figure("val_acc", validation?.accuracy)]
+            : [figure("val_loss", validation?.loss), figure("val_mae", validation?.meanAbsoluteError), figure("val_r2", validation?.r2)]
+        fields += [figure("grad_norm_mean", m?.gradientNormMean), figure("grad_norm_max", m?.gradientNormMax),
+                   figure("epoch_seconds", m?.epochSeconds), figure("samples_per_second", m?.samplesPerSecond)]
+        if columns.mixedPrecision {
+            fields += [figure("loss_scale", precision?.lossScale), count("skipped_steps", precision?.skippedSteps)]
+        }
+        if columns.precisionStats {
+            fields += [figure("grad_underflow", precision?.gradientUnderflow), figure("grad_overflow", precision?.gradientOverflow)]
+        }
+        if !columns.prunedLayers.isEmpty {
+            fields.append(figure("sparsity", m?.pruning?.sparsity))
+            for (position, index) in columns.prunedLayers.enumerated() {
+                fields.append(figure("sparsity_\(index)", m?.pruning?.layers.dropFirst(position).first))
+            }
+        }
+        return fields
     }
 
     /// Appends the epoch's row and flushes it to disk.
