@@ -126,7 +126,7 @@ extension ConfigurationTests {
             #expect(Set(conditions.map(\.keyPath)) == [
                 "data.dataset", "model.activation", "model.init", "loss", "optimizer.name", "scheduler.name",
                 "training.precision", "pruning.method", "pruning.schedule", "distillation.teacher", "ema.enabled",
-                "swa.start_epoch", "data.folds",
+                "swa.start_epoch", "data.folds", "logging.tensorboard",
             ])
             for condition in conditions {
                 for choice in condition.choices ?? [] {
@@ -555,6 +555,8 @@ extension ConfigurationTests {
                 logging:
                   every_n_steps: 0
                   # precision_stats: false (applies only to fp16, bf16)
+                  tensorboard: false
+                  # histograms: false (applies only with logging.tensorboard: true)
                 pruning:
                   # scope: layer (applies only to magnitude)
                   # sparsity: 0.5 (applies only to magnitude, neurons)

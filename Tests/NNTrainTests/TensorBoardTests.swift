@@ -140,7 +140,29 @@ import Testing
 
     /// A TFRecord reader written from the format: each record's length and data checked against
     /// their masked CRC-32C, the data decoded as an Event.
-    private func readEvents(_ path: String) throws -> [Tensorboard_Event] {
+
+    private func readEvents(_ path: String) throws -> [Tensorboard_Event] { try TensorBoardEvents.read(path) }
+}
+
+extension TensorBoardWriterTests {
+    /// SummaryWriter(purge_step: 20): after the file version, Event(step 20, file_version) and
+    /// Event(step 20, session_log: START) — field 7 holding field 1 = 1: bytes 0x3A 0x02 0x08 0x01.
+    @Test func aResumedRunsFileMarksItsPurgeStep() throws {
+        let writer = try TensorBoardWriter(folder: folder.path, wallTime: 2, host: "h", processID: 3, purgeStep: 20)
+        let bytes = try #require(FileManager.default.contents(atPath: writer.path)).map { $0 }
+        let version: [UInt8] = [0x1A, 0x0D] + Array("brain.Event:2".utf8)
+        let two: [UInt8] = [0x09, 0, 0, 0, 0, 0, 0, 0, 0x40]  // wall_time 2.0 = 0x4000000000000000
+        let expected =
+            TensorBoardWriter.record(two + version) + TensorBoardWriter.record(two + [0x10, 20] + version)
+            + TensorBoardWriter.record(two + [0x10, 20, 0x3A, 0x02, 0x08, 0x01])
+        #expect(bytes == expected)
+    }
+}
+
+/// Event files read back by the tests' own TFRecord reader: each record's length and data checked
+/// against their masked CRC-32C, the data decoded as an Event.
+enum TensorBoardEvents {
+    static func read(_ path: String) throws -> [Tensorboard_Event] {
         let bytes = try #require(FileManager.default.contents(atPath: path)).map { $0 }
         func integer(_ range: Range<Int>) -> UInt64 {
             range.reversed().reduce(0) { $0 << 8 | UInt64(bytes[$1]) }
@@ -160,19 +182,36 @@ import Testing
         }
         return events
     }
-}
 
-extension TensorBoardWriterTests {
-    /// SummaryWriter(purge_step: 20): after the file version, Event(step 20, file_version) and
-    /// Event(step 20, session_log: START) — field 7 holding field 1 = 1: bytes 0x3A 0x02 0x08 0x01.
-    @Test func aResumedRunsFileMarksItsPurgeStep() throws {
-        let writer = try TensorBoardWriter(folder: folder.path, wallTime: 2, host: "h", processID: 3, purgeStep: 20)
-        let bytes = try #require(FileManager.default.contents(atPath: writer.path)).map { $0 }
-        let version: [UInt8] = [0x1A, 0x0D] + Array("brain.Event:2".utf8)
-        let two: [UInt8] = [0x09, 0, 0, 0, 0, 0, 0, 0, 0x40]  // wall_time 2.0 = 0x4000000000000000
-        let expected =
-            TensorBoardWriter.record(two + version) + TensorBoardWriter.record(two + [0x10, 20] + version)
-            + TensorBoardWriter.record(two + [0x10, 20, 0x3A, 0x02, 0x08, 0x01])
-        #expect(bytes == expected)
+    /// The events of every event file in `folder`, files in name order (as TensorBoard's directory
+    /// loader reads them), with TensorBoard's restart rule applied: a SessionLog START at step s drops
+    /// every event read before it whose step is ≥ s (EventAccumulator._CheckForRestartAndMaybePurge).
+    /// Also returns how many events that dropped.
+    static func readRun(_ folder: String) throws -> (events: [Tensorboard_Event], purged: Int) {
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder)
+            .filter { $0.hasPrefix("events.out.tfevents.") }.sorted()
+        var events: [Tensorboard_Event] = [], purged = 0
+        for name in names {
+            for event in try read(folder + "/" + name) {
+                if event.sessionLog.status == .start {
+                    let before = events.count
+                    events.removeAll { $0.step >= event.step }
+                    purged += before - events.count
+                }
+                events.append(event)
+            }
+        }
+        return (events, purged)
+    }
+
+    /// Each scalar tag's (step, value) pairs in file order.
+    static func scalars(_ events: [Tensorboard_Event]) -> [String: [(step: Int, value: Float)]] {
+        var scalars: [String: [(step: Int, value: Float)]] = [:]
+        for event in events {
+            for value in event.summary.value {
+                if case .simpleValue(let number)? = value.value { scalars[value.tag, default: []].append((Int(event.step), number)) }
+            }
+        }
+        return scalars
     }
 }

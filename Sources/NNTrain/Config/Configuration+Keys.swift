@@ -267,6 +267,11 @@ extension Configuration {
             .boolean("precision_stats", \.logging.precisionStats,
                      help: "grad_underflow, grad_overflow columns in metrics.csv")
                 .onlyWhen("training.precision", is: Precision.fp16, .bf16),
+            .boolean("tensorboard", \.logging.tensorboard,
+                     help: "also write TensorBoard event files into <run directory>/tensorboard/ (docs/tensorboard.md)"),
+            .boolean("histograms", \.logging.histograms,
+                     help: "each parameter's and its gradient's histogram once per epoch (TensorBoard's HISTOGRAMS tab)")
+                .onlyWhen("logging.tensorboard", is: true),
         ]),
         .section("pruning", help: "masks over the linear layers' weights, as torch.nn.utils.prune's (never biases or "
             + "norm parameters); on when method is given", [

@@ -306,6 +306,10 @@ public struct Configuration: Equatable, Sendable {
         /// In mixed precision, also log the fractions of activation-gradient values that underflowed
         /// to zero or overflowed to infinity when rounded (metrics.csv `grad_underflow`, `grad_overflow`).
         public var precisionStats = false
+        /// Write TensorBoard event files (`TensorBoardLog`) into the run directory's tensorboard/.
+        public var tensorboard = false
+        /// With `tensorboard`: each parameter tensor's and its gradient's histogram once per epoch.
+        public var histograms = false
         public init() {}
     }
 

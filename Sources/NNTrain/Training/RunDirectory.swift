@@ -113,20 +113,24 @@ public final class RunDirectory {
         return folder.isEmpty || folder == "/" || Self.samePath(candidate, path) ? path + "-2" : candidate
     }
 
-    /// Deletes the previous run's files (see `runFiles`) and checkpoints: last.bin, best.bin,
-    /// epoch-NNNN.bin and temporary files; then checkpoints/ itself if nothing else is in it.
+    /// Deletes the previous run's files (see `runFiles`), checkpoints (last.bin, best.bin,
+    /// epoch-NNNN.bin and temporary files) and TensorBoard event files; then checkpoints/ and
+    /// tensorboard/ themselves if nothing else is in them.
     func clearRun() throws(NNTrainError) {
         let manager = FileManager.default
-        let checkpoints = path + "/checkpoints"
+        let checkpoints = path + "/checkpoints", tensorBoard = path + "/" + TensorBoardLog.folderName
         let names = (try? manager.contentsOfDirectory(atPath: checkpoints)) ?? []
+        let events = (try? manager.contentsOfDirectory(atPath: tensorBoard)) ?? []
         let targets = Self.runFiles.map { path + "/" + $0 }
             + names.filter(Self.isCheckpointFile).map { checkpoints + "/" + $0 }
+            + events.filter { $0.hasPrefix("events.out.tfevents.") }.map { tensorBoard + "/" + $0 }
         for target in targets {
             guard unlink(target) == 0 || errno == ENOENT else {
                 throw .cannotWrite(target, "cannot delete it to start afresh (--force): \(String(cString: strerror(errno)))")
             }
         }
         _ = rmdir(checkpoints)  // fails, and so stays, when something of the user's is in it
+        _ = rmdir(tensorBoard)
     }
 
     /// Deletes the temporary files of processes that are gone (killed mid-write).

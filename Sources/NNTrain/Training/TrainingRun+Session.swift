@@ -20,6 +20,8 @@ extension TrainingRun {
         let trainer: Trainer
         let files: RunFiles
         let stepLog: StepLog?
+        /// The TensorBoard event file of `logging.tensorboard`; nil without it.
+        let tensorBoard: TensorBoardLog?
         let deadline: Deadline?
         /// The model's layer widths, input to output.
         let widths: [Int]
@@ -29,10 +31,11 @@ extension TrainingRun {
         /// writes config.yaml from it; restores the
         /// checkpoint, warns the observers of the resume's changes, tells them the plan (the data's notes
         /// first, the task chosen the first of them), then warns them of what the data's reading found; writes
-        /// metrics.csv anew (a resumed run's from its checkpoint's history) and steps.csv; then tells
-        /// the observers of the checkpoint resumed from. The trainer's observers are steps.csv, the
-        /// epoch's files, `observers`, and last the time limit.
-        init(configPath: String, configuration: Configuration, directory: String, resumed: Resumed?,
+        /// metrics.csv anew (a resumed run's from its checkpoint's history), steps.csv and, with
+        /// `logging.tensorboard`, a new event file (its hparams the keys `overrides` set and those off
+        /// their defaults); then tells the observers of the checkpoint resumed from. The trainer's
+        /// observers are steps.csv, the epoch's files, TensorBoard's, `observers`, and last the time limit.
+        init(configPath: String, configuration: Configuration, overrides: [String], directory: String, resumed: Resumed?,
              observers: [any TrainingObserver], wallStart: Date) throws(NNTrainError)
         {
             self.configPath = configPath
@@ -66,18 +69,25 @@ extension TrainingRun {
                 for observer in observers { observer.warning(warning) }
             }
 
-            let log = try MetricsLog(path: directory + "/metrics.csv", columns: MetricsLog.Columns(
+            let columns = MetricsLog.Columns(
                 classification: data.isClassification, mixedPrecision: configuration.training.precision != .fp32,
-                precisionStats: configuration.logging.precisionStats, prunedLayers: trainer.pruner?.layers.map(\.index) ?? []),
-                rows: trainer.history)
+                precisionStats: configuration.logging.precisionStats, prunedLayers: trainer.pruner?.layers.map(\.index) ?? [])
+            let log = try MetricsLog(path: directory + "/metrics.csv", columns: columns, rows: trainer.history)
             stepLog = configuration.logging.everyNSteps > 0
                 ? try StepLog(path: directory + "/steps.csv", every: configuration.logging.everyNSteps,
                               continuingThrough: resumed == nil ? nil : trainer.stepCount) : nil
+            tensorBoard = configuration.logging.tensorboard
+                ? try TensorBoardLog(runDirectory: directory, configuration: trainer.configuration, columns: columns,
+                                     hyperparameters: TensorBoardLog.hyperparameters(of: trainer.configuration,
+                                                                                     overrides: overrides),
+                                     resumedStep: resumed == nil ? nil : trainer.stepCount) : nil
             files = RunFiles(policy: policy, metricsLog: log)
             deadline = configuration.training.maxSeconds.map { Deadline(seconds: $0, from: wallStart) }
             var runObservers: [any TrainingObserver] = []
             if let stepLog { runObservers.append(stepLog) }
-            runObservers += [files] + observers
+            runObservers.append(files)
+            if let tensorBoard { runObservers.append(tensorBoard) }
+            runObservers += observers
             if let deadline { runObservers.append(deadline) }
             trainer.observers = runObservers
             if let resumed {
@@ -173,6 +183,7 @@ extension TrainingRun {
                 blasKernel: BLAS.kernelName, blasThreads: BLAS.threadCount)
             try OutputFile.write(Array(summary.json()), to: directory + "/summary.json")
             if configuration.output.plots, !history.isEmpty { try LearningCurves.write(runDirectory: directory) }
+            do { try tensorBoard?.finish(summary: summary, ending: ending, step: trainer.stepCount) } catch { throw stopped(error) }
             for observer in trainer.observers { observer.runEnded(summary, ending: ending) }
             if let divergence {
                 throw NNTrainError(.diverged, divergence.message

@@ -5,6 +5,7 @@ import Foundation
 ///     config.yaml     the resolved config (every key, defaults filled in, overrides applied)
 ///     metrics.csv     one row per epoch (see MetricsLog)
 ///     steps.csv       every N-th step, with logging.every_n_steps (see StepLog)
+///     tensorboard/    event files, with logging.tensorboard (see TensorBoardLog)
 ///     checkpoints/    last.bin, best.bin, epoch-NNNN.bin (see CheckpointPolicy and Checkpoint)
 ///     summary.json    final test figures, best epoch, how training ended, timings (see RunSummary)
 ///     curves.svg      the learning curves, with output.plots (see LearningCurves)
@@ -164,8 +165,8 @@ public enum TrainingRun {
         }
         runDirectory.removeAbandonedTemporaryFiles()
         // 2. The data and the trainer, restored from the checkpoint; config.yaml, metrics.csv, steps.csv.
-        let session = try Session(configPath: configPath, configuration: configuration, directory: directory, resumed: resumed,
-                                  observers: observers, wallStart: wallStart)
+        let session = try Session(configPath: configPath, configuration: configuration, overrides: overrides,
+                                  directory: directory, resumed: resumed, observers: observers, wallStart: wallStart)
         // 3. The epochs, until training ends, is stopped or diverges.
         let ending = try session.trainEpochs()
         // 4. The last checkpoint, the test figures, summary.json, curves.svg.
