@@ -13,7 +13,8 @@ import Testing
         let lines = try RunDirectoryTests.lines(path)
         let header = lines[0].split(separator: ",").map(String.init)
         return lines.dropFirst().map { line in
-            Dictionary(uniqueKeysWithValues: zip(header, line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)))
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            return Dictionary(uniqueKeysWithValues: zip(header, cells))
         }
     }
 
