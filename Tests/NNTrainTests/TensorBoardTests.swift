@@ -209,7 +209,8 @@ enum TensorBoardEvents {
         var scalars: [String: [(step: Int, value: Float)]] = [:]
         for event in events {
             for value in event.summary.value {
-                if case .simpleValue(let number)? = value.value { scalars[value.tag, default: []].append((Int(event.step), number)) }
+                guard case .simpleValue(let number)? = value.value else { continue }
+                scalars[value.tag, default: []].append((Int(event.step), number))
             }
         }
         return scalars
