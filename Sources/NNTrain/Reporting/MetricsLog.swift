@@ -80,7 +80,8 @@ public final class MetricsLog {
         let validation = m?.validation, precision = m?.mixedPrecision
         var fields = [count("epoch", m?.epoch), figure("lr", m?.learningRate), figure("train_loss", m?.trainLoss)]
         fields += columns.classification
-            ? [figure("train_acc", m?.trainAccuracy), figure("val_loss", validation?.loss), figure("val_acc", validation?.accuracy)]
+            ? [figure("train_acc", m?.trainAccuracy), figure("val_loss", validation?.loss),
+               figure("val_acc", validation?.accuracy)]
             : [figure("val_loss", validation?.loss), figure("val_mae", validation?.meanAbsoluteError),
                figure("val_r2", validation?.r2)]
         fields += [figure("grad_norm_mean", m?.gradientNormMean), figure("grad_norm_max", m?.gradientNormMax),

@@ -183,7 +183,9 @@ extension TrainingRun {
                 blasKernel: BLAS.kernelName, blasThreads: BLAS.threadCount)
             try OutputFile.write(Array(summary.json()), to: directory + "/summary.json")
             if configuration.output.plots, !history.isEmpty { try LearningCurves.write(runDirectory: directory) }
-            do { try tensorBoard?.finish(summary: summary, ending: ending, step: trainer.stepCount) } catch { throw stopped(error) }
+            do { try tensorBoard?.finish(summary: summary, ending: ending, step: trainer.stepCount) } catch {
+                throw stopped(error)
+            }
             for observer in trainer.observers { observer.runEnded(summary, ending: ending) }
             if let divergence {
                 throw NNTrainError(.diverged, divergence.message
