@@ -21,6 +21,7 @@
 #   make onnx-check     the exports checked by the real runtime: ONNX files in ONNX Runtime, the safetensors
 #                       state_dict in numpy, against nntrain predict (data-scripts/onnx-check.py; CI runs it)
 #   make kill-resume    kill -9 a run at 20 random moments and resume it each time
+#   make tensorboard-check  a small run's event files read by TensorBoard's own reader (data-scripts/tensorboard-check.py)
 #   make slurm-check    a 4-trial sweep through sbatch on a one-node Slurm cluster started for it
 #   make fuzz           build the libFuzzer targets (one per reader) and run each for FUZZ_SECONDS
 #   make lint           swift format lint with the checked-in .swift-format, and lines within its lineLength
@@ -100,15 +101,16 @@ slurm-check: build
 # ONNX Runtime and the libraries the ONNX checks read files with, pinned, in a virtual environment of
 # their own (.venv-onnx, made on first use; ONNX_PYTHON=/path/to/python uses another interpreter).
 ONNX_VENV := .venv-onnx
-ONNX_PACKAGES := onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6 safetensors==0.8.0
-# The file `pinned` is written once the install has succeeded, so an interrupted one is redone.
+ONNX_PACKAGES := onnx==1.23.2 onnxruntime==1.32.0 numpy==2.4.6 safetensors==0.8.0 tensorboard==2.21.0
+# The file `pinned` is written once the install has succeeded, so an interrupted one is redone; a change
+# to this Makefile (a new pin) installs again (pip skips what is already there).
 ifdef ONNX_PYTHON
 ONNX_ENV :=
 else
 ONNX_PYTHON := $(ONNX_VENV)/bin/python
 ONNX_ENV := $(ONNX_VENV)/pinned
 endif
-$(ONNX_VENV)/pinned:
+$(ONNX_VENV)/pinned: Makefile
 	python3 -m venv $(ONNX_VENV)
 	$(ONNX_VENV)/bin/pip install -q $(ONNX_PACKAGES)
 	echo $(ONNX_PACKAGES) > $@
@@ -133,9 +135,14 @@ bench-tabular: build
 # regression) exported as fp32, fp16 and int8 ONNX and safetensors, each run by ONNX Runtime or numpy
 # and compared with nntrain predict (docs/testing.md, "CI"); a model whose data (data/fashion-mnist,
 # data/penguins.csv) is not there is skipped.
-.PHONY: onnx-check bench-inference
+.PHONY: onnx-check tensorboard-check bench-inference
 onnx-check: build $(ONNX_ENV)
 	$(ONNX_PYTHON) data-scripts/onnx-check.py --nntrain $(NNTRAIN) $(ONNX_CHECK_ARGS)
+
+# A small run's TensorBoard files read by TensorBoard's own EventAccumulator (pinned in the same
+# environment): scalars equal to metrics.csv and steps.csv, histograms, hparams, a resume's purge.
+tensorboard-check: build $(ONNX_ENV)
+	$(ONNX_PYTHON) data-scripts/tensorboard-check.py --nntrain $(NNTRAIN)
 
 # The reference model (3 epochs of configs/fashion-mnist.txt) exported and predicted by both, 5 rounds;
 # prints a Markdown table and writes it to runs/bench/inference.md.

@@ -1,118 +1,241 @@
 #!/usr/bin/env python3
 """nntrain's TensorBoard event files read by TensorBoard's own reader (issue 19).
 
-    tensorboard-check.py LOGDIR [--metrics metrics.csv --tag COLUMN=TAG ...]
+    tensorboard-check.py [--nntrain .build/release/nntrain] [--work runs/tensorboard-check]
 
-Loads LOGDIR's event files (every events.out.tfevents.* in it, as one run) with
-tensorboard.backend.event_processing.event_accumulator.EventAccumulator, keeping every event, and
-checks what TensorBoard would show:
+Writes a small classification CSV of its own (three Gaussian classes, 4 features, 600 rows, ReLU
+net [32, 16]), trains it with `logging.tensorboard`, `histograms`, `layer_stats` and
+`every_n_steps: 5`, and loads RUN_DIR/tensorboard with
+tensorboard.backend.event_processing.event_accumulator.EventAccumulator (every event kept):
 
-  - the files hold at least one scalar or histogram, and every event file starts with
-    file_version "brain.Event:2" (TensorBoard skips a file without it);
-  - each scalar tag has each step once, with a finite value (after a resumed run too: the resumed
-    file's session_log START at its purge step makes the reader drop the interrupted file's events
-    from that step on; checked locally on two files TensorBoardWriter wrote);
-  - each histogram's bucket counts add up to its num (every value lands in a bucket: the default
-    edges reach ±1e20), its bucket limits increase, and min <= max;
-  - with --metrics, each --tag COLUMN=TAG pairs a metrics.csv column with a scalar tag: the tag's
-    value at the step of each row (the column `step` when there is one, else `epoch`) equals the
-    column's as a float32 (simple_value's precision).
+  scalars     every metrics.csv column (this script's own table of tags, docs/tensorboard.md) equals
+              its scalar at the epoch's step (read from the `epoch` scalar) as a float32, and
+              steps.csv's loss, lr and grad_norm equal step/loss, step/lr, step/grad_norm
+  steps       every scalar tag has each step once, and each epoch ends at a multiple of its batches
+  histograms  weights/<tensor> and gradients/<tensor> for every parameter tensor each epoch; each
+              one's bucket counts add up to its num, and the weights' nums to summary.json's
+              parameter count
+  hparams     the experiment, session start (with the configured keys: optimizer.lr, model.hidden)
+              and session end (STATUS_SUCCESS) of the HParams plugin, as its own protos parse them
+  resume      the run trained again from its epoch-2 checkpoint with another lr (as after a crash
+              that lost the later epochs): two event files, and after TensorBoard's purge each
+              step once, equal to the new metrics.csv
 
-Prints one line per tag and exits 1 on the first failed check. Needs tensorboard (pinned where the
-caller installs it, e.g. `pip install tensorboard==2.21.0`). Not yet run by .ci/run or the Makefile:
-the trainer does not write event files yet (issue 19's next step).
+Prints one `ok: ...` line per check; exits 1 on the first failure. Needs tensorboard and numpy
+(.ci/run pins them in .venv-onnx).
 """
-
 import argparse
 import csv
-import glob
+import json
 import math
 import os
+import shutil
 import struct
+import subprocess
 import sys
 
+import numpy as np
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+from tensorboard.plugins.hparams import plugin_data_pb2
+
+# metrics.csv column -> tag (docs/tensorboard.md); a column of layer i, `<figure>_layer<i>`, is `<figure>/layer<i>`.
+TAGS = {
+    "lr": "lr", "train_loss": "loss/train", "train_acc": "accuracy/train", "val_loss": "loss/val",
+    "val_acc": "accuracy/val", "val_mae": "mae/val", "val_r2": "r2/val", "grad_norm_mean": "grad_norm/mean",
+    "grad_norm_max": "grad_norm/max", "epoch_seconds": "time/epoch_seconds",
+    "samples_per_second": "time/samples_per_second", "loss_scale": "precision/loss_scale",
+    "skipped_steps": "precision/skipped_steps", "grad_underflow": "precision/grad_underflow",
+    "grad_overflow": "precision/grad_overflow", "sparsity": "sparsity/all",
+}
+
+
+def tag(column):
+    if column in TAGS:
+        return TAGS[column]
+    figure, found, layer = column.rpartition("_layer")
+    if found:
+        return f"{figure}/layer{layer}"
+    if column.startswith("sparsity_"):
+        return "sparsity/layer" + column[len("sparsity_"):]
+    return column
 
 
 def fail(message):
-    print(f"tensorboard-check: {message}", file=sys.stderr)
+    print(f"FAILED: {message}")
     sys.exit(1)
+
+
+def ok(message):
+    print(f"ok: {message}")
 
 
 def float32(value):
     return struct.unpack("f", struct.pack("f", value))[0]
 
 
-def check_file_versions(logdir):
-    files = sorted(glob.glob(os.path.join(logdir, "events.out.tfevents.*")))
-    if not files:
-        fail(f"{logdir}: no events.out.tfevents.* file")
-    for path in files:
-        first = next(iter(EventFileLoader(path).Load()), None)
+def rows(path):
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def write_fixture(work):
+    """Three Gaussian classes in 4 dimensions, 200 rows each, centres 2 apart."""
+    random = np.random.default_rng(7)
+    centres = np.array([[0, 0, 0, 0], [2, 0, 2, 0], [0, 2, 0, 2]], dtype=float)
+    path = os.path.join(work, "blobs.csv")
+    with open(path, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["a", "b", "c", "d", "class"])
+        for label, centre in zip(["red", "green", "blue"], centres):
+            for point in centre + random.normal(size=(200, 4)):
+                writer.writerow([f"{x:.5f}" for x in point] + [label])
+    config = os.path.join(work, "config.yaml")
+    with open(config, "w") as file:
+        file.write(f"""data: {{dataset: csv, path: {path}, target: class, validation_split: 0.2}}
+model: {{hidden: [32, 16], activation: relu}}
+optimizer: {{name: adam, lr: 0.003}}
+training: {{epochs: 5, batch_size: 32}}
+checkpoint: {{every_n_epochs: 1, keep_last: 5}}
+logging: {{tensorboard: true, histograms: true, layer_stats: true, every_n_steps: 5}}
+""")
+    return config
+
+
+def accumulate(run):
+    folder = os.path.join(run, "tensorboard")
+    files = sorted(name for name in os.listdir(folder) if name.startswith("events.out.tfevents."))
+    for name in files:
+        first = next(iter(EventFileLoader(os.path.join(folder, name)).Load()), None)
         if first is None or first.file_version != "brain.Event:2":
-            fail(f"{path}: the first event is not file_version brain.Event:2")
-    return files
+            fail(f"{folder}/{name}: the first event is not file_version brain.Event:2")
+    accumulator = EventAccumulator(folder, size_guidance={"scalars": 0, "histograms": 0, "tensors": 0})
+    accumulator.Reload()
+    return accumulator, files
+
+
+def scalars_of(accumulator):
+    scalars = {}
+    for name in accumulator.Tags()["scalars"]:
+        events = accumulator.Scalars(name)
+        steps = [event.step for event in events]
+        if len(set(steps)) != len(steps):
+            fail(f"scalar {name}: steps {sorted({s for s in steps if steps.count(s) > 1})[:5]} appear more than once")
+        if not all(math.isfinite(event.value) for event in events):
+            fail(f"scalar {name}: a value is not finite")
+        scalars[name] = {event.step: event.value for event in events}
+    return scalars
+
+
+def check_scalars(run, scalars):
+    metrics = rows(os.path.join(run, "metrics.csv"))
+    epoch_step = {int(value): step for step, value in scalars.get("epoch", {}).items()}
+    if sorted(epoch_step) != [int(row["epoch"]) for row in metrics]:
+        fail(f"{run}: the epoch scalar has epochs {sorted(epoch_step)}, metrics.csv {[row['epoch'] for row in metrics]}")
+    first = epoch_step[1]
+    if any(step != epoch * first for epoch, step in epoch_step.items()):
+        fail(f"{run}: epochs end at steps {epoch_step}, not multiples of {first}")
+    compared = 0
+    for row in metrics:
+        step = epoch_step[int(row["epoch"])]
+        for column, text in row.items():
+            if column == "epoch" or text == "":
+                continue
+            found = scalars.get(tag(column), {}).get(step)
+            if found != float32(float(text)):
+                fail(f"{run}/metrics.csv: {column} of epoch {row['epoch']} is {text}; "
+                     f"the scalar {tag(column)} at step {step} is {found}")
+            compared += 1
+    ok(f"{run}: {compared} metrics.csv values over {len(metrics)} epochs equal their scalars at the epochs' steps")
+    return metrics
+
+
+def check_steps(run, scalars):
+    steps = rows(os.path.join(run, "steps.csv"))
+    for column in ["loss", "lr", "grad_norm"]:
+        series = scalars.get(f"step/{column}", {})
+        expected = {int(row["step"]): float32(float(row[column])) for row in steps}
+        if series != expected:
+            fail(f"{run}: step/{column} differs from steps.csv's {column}")
+    ok(f"{run}: steps.csv's {len(steps)} rows equal step/loss, step/lr, step/grad_norm")
+
+
+def check_histograms(run, accumulator, epochs):
+    summary = json.load(open(os.path.join(run, "summary.json")))
+    tags = accumulator.Tags()["histograms"]
+    weights = [name for name in tags if name.startswith("weights/")]
+    gradients = [name for name in tags if name.startswith("gradients/")]
+    if not weights or sorted(name[len("weights/"):] for name in weights) != sorted(name[len("gradients/"):] for name in gradients):
+        fail(f"{run}: histogram tags {tags}")
+    totals = {}
+    for name in tags:
+        events = accumulator.Histograms(name)
+        if len(events) != epochs:
+            fail(f"{run}: histogram {name} at {len(events)} steps; expected one per epoch ({epochs})")
+        for event in events:
+            value = event.histogram_value
+            if sum(value.bucket) != value.num or not value.min <= value.max:
+                fail(f"{run}: histogram {name} at step {event.step}: counts {sum(value.bucket)}, num {value.num}")
+            if name.startswith("weights/"):
+                totals[event.step] = totals.get(event.step, 0) + value.num
+    if set(totals.values()) != {summary["parameters"]}:
+        fail(f"{run}: the weights' histograms count {totals}; summary.json has {summary['parameters']} parameters")
+    ok(f"{run}: {len(weights)} weight and gradient histograms per epoch, counting the {summary['parameters']} parameters")
+
+
+def check_hparams(run, accumulator):
+    content = accumulator.PluginTagToContent("hparams")
+    parsed = {name: plugin_data_pb2.HParamsPluginData.FromString(data) for name, data in content.items()}
+    expected = {"_hparams_/experiment", "_hparams_/session_start_info", "_hparams_/session_end_info"}
+    if set(parsed) != expected:
+        fail(f"{run}: hparams tags {sorted(parsed)}; expected {sorted(expected)}")
+    hparams = parsed["_hparams_/session_start_info"].session_start_info.hparams
+    if hparams["optimizer.lr"].number_value != 0.003 or hparams["model.hidden"].string_value != "[32, 16]":
+        fail(f"{run}: session_start_info hparams {dict(hparams)}")
+    experiment = parsed["_hparams_/experiment"].experiment
+    if sorted(info.name for info in experiment.hparam_infos) != sorted(hparams):
+        fail(f"{run}: the experiment's hparams differ from the session's")
+    metrics = [info.name.tag for info in experiment.metric_infos]
+    if "accuracy/val" not in metrics:
+        fail(f"{run}: the experiment's metrics are {metrics}")
+    status = parsed["_hparams_/session_end_info"].session_end_info.status
+    if status != 1:  # STATUS_SUCCESS
+        fail(f"{run}: session_end_info status {status}; expected STATUS_SUCCESS")
+    ok(f"{run}: hparams: {len(hparams)} keys, metrics {metrics}, status success")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("logdir")
-    parser.add_argument("--metrics", help="a metrics.csv whose columns the scalars must equal")
-    parser.add_argument("--tag", action="append", default=[], metavar="COLUMN=TAG")
+    parser.add_argument("--nntrain", default=".build/release/nntrain")
+    parser.add_argument("--work", default="runs/tensorboard-check")
     args = parser.parse_args()
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
+    config = write_fixture(args.work)
+    run = os.path.join(args.work, "run")
 
-    files = check_file_versions(args.logdir)
-    accumulator = EventAccumulator(args.logdir, size_guidance={"scalars": 0, "histograms": 0})
-    accumulator.Reload()
-    tags = accumulator.Tags()
-    if not tags["scalars"] and not tags["histograms"]:
-        fail(f"{args.logdir}: no scalars or histograms in {len(files)} event file(s)")
+    def nntrain(*extra):
+        command = [args.nntrain, "run", config, "--set", f"output.dir={run}", "--quiet", *extra]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            fail(f"{' '.join(command)} exited {result.returncode}: {result.stderr.strip()}")
 
-    scalars = {}
-    for tag in tags["scalars"]:
-        events = accumulator.Scalars(tag)
-        steps = [event.step for event in events]
-        repeated = sorted({step for step in steps if steps.count(step) > 1})
-        if repeated:
-            fail(f"scalar {tag}: steps {repeated[:5]} appear more than once")
-        bad = [event.step for event in events if not math.isfinite(event.value)]
-        if bad:
-            fail(f"scalar {tag}: not finite at steps {bad[:5]}")
-        scalars[tag] = {event.step: event.value for event in events}
-        print(f"scalar {tag}: {len(events)} steps, {min(steps)} to {max(steps)}")
+    nntrain()
+    accumulator, _ = accumulate(run)
+    scalars = scalars_of(accumulator)
+    metrics = check_scalars(run, scalars)
+    check_steps(run, scalars)
+    check_histograms(run, accumulator, len(metrics))
+    check_hparams(run, accumulator)
 
-    for tag in tags["histograms"]:
-        events = accumulator.Histograms(tag)
-        for event in events:
-            histogram = event.histogram_value
-            limits = list(histogram.bucket_limit)
-            if sum(histogram.bucket) != histogram.num:
-                fail(f"histogram {tag} at step {event.step}: counts add up to {sum(histogram.bucket)}, "
-                     f"num is {histogram.num}")
-            if any(b <= a for a, b in zip(limits, limits[1:])):
-                fail(f"histogram {tag} at step {event.step}: bucket limits do not increase")
-            if not histogram.min <= histogram.max:
-                fail(f"histogram {tag} at step {event.step}: min {histogram.min} > max {histogram.max}")
-        print(f"histogram {tag}: {len(events)} steps")
-
-    if args.metrics:
-        with open(args.metrics, newline="") as file:
-            rows = list(csv.DictReader(file))
-        for pair in args.tag:
-            column, _, tag = pair.partition("=")
-            if tag not in scalars:
-                fail(f"--tag {pair}: no scalar tag {tag} in {args.logdir}")
-            for row in rows:
-                step = int(row["step"] if "step" in row else row["epoch"])
-                if row.get(column, "") == "":
-                    continue
-                expected = float32(float(row[column]))
-                if scalars[tag].get(step) != expected:
-                    fail(f"{args.metrics}: {column} at step {step} is {expected}, "
-                         f"the scalar {tag} there is {scalars[tag].get(step)}")
-            print(f"{column} = {tag}: {len(rows)} rows equal")
-    print(f"tensorboard-check: {args.logdir}: passed")
+    nntrain("--set", "optimizer.lr=0.001", "--resume", os.path.join(run, "checkpoints", "epoch-0002.bin"))
+    accumulator, files = accumulate(run)
+    if len(files) != 2:
+        fail(f"{run}: {len(files)} event files after the resume; expected 2")
+    scalars = scalars_of(accumulator)
+    check_scalars(run, scalars)
+    ok(f"{run}: resumed from epoch 2 with another lr: each step once, the stale epochs purged")
+    print("tensorboard-check: passed")
 
 
 if __name__ == "__main__":
