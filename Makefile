@@ -15,6 +15,7 @@
 #   make bench-compression  pruning (sparsity/accuracy curve, neurons' smaller ONNX) and distillation (a
 #                       784-64-10 student from the 512-256 model, alone against distilled, 3 seeds;
 #                       Benchmarks/compression.py)
+#   make bench-logging  what TensorBoard logging and layer statistics cost per epoch (Benchmarks/logging_cost.py)
 #   make bench-sweep    8 trials of the reference config as a sweep: --jobs 1, --jobs <cores> (one thread
 #                       each) and --jobs 8, taking turns; median wall times and the throughput ratio
 #                       (Benchmarks/sweep_throughput.py)
@@ -152,9 +153,14 @@ bench-inference: build data $(ONNX_ENV)
 # Pruning and distillation on Fashion-MNIST (the README's "Smaller models"): about 40 minutes on 2 cores;
 # every run is kept in runs/compression and not run again; writes runs/compression/compression.md and
 # pruning-curve.svg (docs/pruning-curve.svg is a copy).
-.PHONY: bench-compression bench-sweep
+.PHONY: bench-compression bench-sweep bench-logging
 bench-sweep: build data
 	python3 Benchmarks/sweep_throughput.py --nntrain $(NNTRAIN) $(BENCH_SWEEP_ARGS)
+
+# The reference run with TensorBoard scalars, histograms, step scalars and layer statistics against
+# none, taking turns (docs/performance.md, "Logging").
+bench-logging: build data
+	python3 Benchmarks/logging_cost.py --nntrain $(NNTRAIN) $(BENCH_LOGGING_ARGS)
 
 bench-compression: build data $(ONNX_ENV)
 	$(ONNX_PYTHON) Benchmarks/compression.py --nntrain $(NNTRAIN) $(BENCH_COMPRESSION_ARGS)

@@ -32,7 +32,7 @@ struct RunCommand: ParsableCommand {
 
     @Flag(help: ArgumentHelp(
         "Start afresh in a run directory that already holds a run, deleting that run's files first (config.yaml, "
-            + "metrics.csv, steps.csv, summary.json, curves.svg, checkpoints/; nothing else)."))
+            + "metrics.csv, steps.csv, summary.json, curves.svg, checkpoints/, tensorboard/; nothing else)."))
     var force = false
 
     @Flag(name: .shortAndLong, help: ArgumentHelp("Print nothing but errors, warnings and the one line that says an "
