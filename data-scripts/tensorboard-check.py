@@ -20,6 +20,10 @@ tensorboard.backend.event_processing.event_accumulator.EventAccumulator (every e
   resume      the run trained again from its epoch-2 checkpoint with another lr (as after a crash
               that lost the later epochs): two event files, and after TensorBoard's purge each
               step once, equal to the new metrics.csv
+  HPARAMS     a two-trial `nntrain sweep` over optimizer.lr, served by `tensorboard --logdir SWEEP_DIR`
+              itself on a free local port: the hparams plugin's session_groups endpoint (what the
+              HPARAMS tab shows) lists both trials with their lr, their last accuracy/val equal
+              to their metrics.csv's, and status success
 
 Prints one `ok: ...` line per check; exits 1 on the first failure. Needs tensorboard and numpy
 (.ci/run pins them in .venv-onnx).
@@ -30,9 +34,12 @@ import json
 import math
 import os
 import shutil
+import socket
 import struct
 import subprocess
 import sys
+import time
+import urllib.request
 
 import numpy as np
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -204,6 +211,61 @@ def check_hparams(run, accumulator):
     ok(f"{run}: hparams: {len(hparams)} keys, metrics {metrics}, status success")
 
 
+def check_hparams_tab(args, config):
+    sweep_dir = os.path.join(args.work, "sweep")
+    sweep = os.path.join(args.work, "sweep.yaml")
+    with open(sweep, "w") as file:
+        file.write(f"base: {os.path.abspath(config)}\noutput: {os.path.abspath(sweep_dir)}\nmetric: val_loss\n"
+                   "grid:\n  optimizer.lr: [0.001, 0.01]\n  checkpoint.keep_last: [0]\n")
+    result = subprocess.run([args.nntrain, "sweep", sweep], capture_output=True, text=True)
+    if result.returncode != 0:
+        fail(f"nntrain sweep {sweep} exited {result.returncode}: {result.stderr.strip()}")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    binary = os.path.join(os.path.dirname(sys.executable), "tensorboard")
+    server = subprocess.Popen([binary, "--logdir", sweep_dir, "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}/data"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                runs = json.load(urllib.request.urlopen(f"{base}/runs", timeout=5))
+                if len(runs) == 2:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                fail(f"tensorboard --logdir {sweep_dir} did not serve the two trials' runs within 90 s")
+            time.sleep(0.5)
+        request = {
+            "experimentName": "", "startIndex": 0, "sliceSize": 10,
+            "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"],
+            "colParams": [{"hparam": "optimizer.lr", "includeInResult": True},
+                          {"metric": {"group": "", "tag": "accuracy/val"}, "includeInResult": True}],
+        }
+        post = urllib.request.Request(f"{base}/plugin/hparams/session_groups", data=json.dumps(request).encode(),
+                                      headers={"Content-Type": "application/json"})
+        groups = json.load(urllib.request.urlopen(post, timeout=30)).get("sessionGroups", [])
+    finally:
+        server.terminate()
+        server.wait()
+    found = {}
+    for group in groups:
+        trial = group["name"].split("/")[0]
+        metrics = {value["name"]["tag"]: value["value"] for value in group.get("metricValues", [])}
+        statuses = [session.get("status") for session in group.get("sessions", [])]
+        last = rows(os.path.join(sweep_dir, trial, "metrics.csv"))[-1]
+        if metrics.get("accuracy/val") != float32(float(last["val_acc"])) or statuses != ["STATUS_SUCCESS"]:
+            fail(f"HPARAMS tab: {group['name']}: accuracy/val {metrics.get('accuracy/val')}, status {statuses}; "
+                 f"metrics.csv's last val_acc is {last['val_acc']}")
+        found[trial] = group["hparams"].get("optimizer.lr")
+    if sorted(found.values()) != [0.001, 0.01]:
+        fail(f"HPARAMS tab: session groups {found}; expected the two trials with optimizer.lr 0.001 and 0.01")
+    ok(f"tensorboard --logdir {sweep_dir}: the HPARAMS tab lists {sorted(found.items())} with their accuracy/val")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nntrain", default=".build/release/nntrain")
@@ -235,6 +297,7 @@ def main():
     scalars = scalars_of(accumulator)
     check_scalars(run, scalars)
     ok(f"{run}: resumed from epoch 2 with another lr: each step once, the stale epochs purged")
+    check_hparams_tab(args, config)
     print("tensorboard-check: passed")
 
 
