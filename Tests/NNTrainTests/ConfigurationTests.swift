@@ -555,6 +555,7 @@ extension ConfigurationTests {
                 logging:
                   every_n_steps: 0
                   # precision_stats: false (applies only to fp16, bf16)
+                  layer_stats: false
                 pruning:
                   # scope: layer (applies only to magnitude)
                   # sparsity: 0.5 (applies only to magnitude, neurons)

@@ -306,7 +306,14 @@ public struct Configuration: Equatable, Sendable {
         /// In mixed precision, also log the fractions of activation-gradient values that underflowed
         /// to zero or overflowed to infinity when rounded (metrics.csv `grad_underflow`, `grad_overflow`).
         public var precisionStats = false
+        /// Per-layer diagnostics (`LayerStatistics`): each linear layer's gradient norm in steps.csv, and
+        /// its mean gradient norm, weight norm and (relu layers) dead-unit fraction in metrics.csv.
+        public var layerStats = false
         public init() {}
+
+        /// Whether the trainer computes the per-layer statistics (`Trainer.layerStatistics`): whenever
+        /// something reads them. The CSV columns appear only with `layerStats`.
+        public var computesLayerStatistics: Bool { layerStats }
     }
 
     /// Pruning of the linear layers' weights (see `Pruner`): on when `method` is given.

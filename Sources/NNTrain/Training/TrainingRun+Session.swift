@@ -68,10 +68,12 @@ extension TrainingRun {
 
             let log = try MetricsLog(path: directory + "/metrics.csv", columns: MetricsLog.Columns(
                 classification: data.isClassification, mixedPrecision: configuration.training.precision != .fp32,
-                precisionStats: configuration.logging.precisionStats, prunedLayers: trainer.pruner?.layers.map(\.index) ?? []),
+                precisionStats: configuration.logging.precisionStats, prunedLayers: trainer.pruner?.layers.map(\.index) ?? [],
+                layers: LayerStatistics.columns(of: configuration)),
                 rows: trainer.history)
             stepLog = configuration.logging.everyNSteps > 0
                 ? try StepLog(path: directory + "/steps.csv", every: configuration.logging.everyNSteps,
+                              layers: configuration.logging.layerStats ? trainer.layerStatistics?.count ?? 0 : 0,
                               continuingThrough: resumed == nil ? nil : trainer.stepCount) : nil
             files = RunFiles(policy: policy, metricsLog: log)
             deadline = configuration.training.maxSeconds.map { Deadline(seconds: $0, from: wallStart) }
