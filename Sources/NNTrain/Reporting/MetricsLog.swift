@@ -99,15 +99,18 @@ public final class MetricsLog {
         let validation = m?.validation, precision = m?.mixedPrecision
         var fields = [count("epoch", m?.epoch), figure("lr", m?.learningRate), figure("train_loss", m?.trainLoss)]
         fields += columns.classification
-            ? [figure("train_acc", m?.trainAccuracy), figure("val_loss", validation?.loss), figure("val_acc", validation?.accuracy)]
-            : [figure("val_loss", validation?.loss), figure("val_mae", validation?.meanAbsoluteError), figure("val_r2", validation?.r2)]
+            ? [figure("train_acc", m?.trainAccuracy), figure("val_loss", validation?.loss),
+               figure("val_acc", validation?.accuracy)]
+            : [figure("val_loss", validation?.loss), figure("val_mae", validation?.meanAbsoluteError),
+               figure("val_r2", validation?.r2)]
         fields += [figure("grad_norm_mean", m?.gradientNormMean), figure("grad_norm_max", m?.gradientNormMax),
                    figure("epoch_seconds", m?.epochSeconds), figure("samples_per_second", m?.samplesPerSecond)]
         if columns.mixedPrecision {
             fields += [figure("loss_scale", precision?.lossScale), count("skipped_steps", precision?.skippedSteps)]
         }
         if columns.precisionStats {
-            fields += [figure("grad_underflow", precision?.gradientUnderflow), figure("grad_overflow", precision?.gradientOverflow)]
+            fields += [figure("grad_underflow", precision?.gradientUnderflow),
+                       figure("grad_overflow", precision?.gradientOverflow)]
         }
         if !columns.prunedLayers.isEmpty {
             fields.append(figure("sparsity", m?.pruning?.sparsity))
