@@ -268,8 +268,8 @@ extension Configuration {
                      help: "grad_underflow, grad_overflow columns in metrics.csv")
                 .onlyWhen("training.precision", is: Precision.fp16, .bf16),
             .boolean("layer_stats", \.logging.layerStats,
-                     help: "per linear layer: grad_norm_layer<i> in steps.csv; grad_norm_layer<i>, weight_norm_layer<i> "
-                        + "and (relu) dead_units_layer<i> in metrics.csv; warnings of vanishing gradients and dead ReLUs"),
+                     help: "per linear layer N: grad_norm_layerN in steps.csv; grad_norm_layerN, weight_norm_layerN "
+                        + "and (relu) dead_units_layerN in metrics.csv; warnings of vanishing gradients and dead ReLUs"),
         ]),
         .section("pruning", help: "masks over the linear layers' weights, as torch.nn.utils.prune's (never biases or "
             + "norm parameters); on when method is given", [
