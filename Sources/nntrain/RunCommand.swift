@@ -80,7 +80,8 @@ struct RunCommand: ParsableCommand {
     }
 }
 
-/// Prints a run's warnings (a resume's accepted config changes) on standard error, --quiet or not.
+/// Prints a run's warnings (a resume's accepted config changes, the data's, the diagnostic warnings after an
+/// epoch) on standard error, --quiet or not.
 private final class WarningPrinter: TrainingObserver {
     func warning(_ message: String) { Terminal.printWarning(message) }
 }

@@ -557,6 +557,7 @@ extension ConfigurationTests {
                   # precision_stats: false (applies only to fp16, bf16)
                   tensorboard: false
                   # histograms: false (applies only with logging.tensorboard: true)
+                  layer_stats: false
                 pruning:
                   # scope: layer (applies only to magnitude)
                   # sparsity: 0.5 (applies only to magnitude, neurons)

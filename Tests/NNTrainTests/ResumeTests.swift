@@ -117,6 +117,7 @@ import Testing
         #expect(a.optimizer == b.optimizer && a.plateau == b.plateau && a.gradScaler == b.gradScaler)
         #expect(a.stepCount == b.stepCount && a.ending == b.ending && a.restoredEpoch == b.restoredEpoch)
         #expect(a.pruningMasks == b.pruningMasks)
+        #expect(a.warningsGiven == b.warningsGiven && a.progress.layers == b.progress.layers)
         #expect(a.ema == b.ema && a.swa == b.swa && a.swaSchedule == b.swaSchedule)
         #expect(a.ema?.model.parameters.map(\.bitPattern) == b.ema?.model.parameters.map(\.bitPattern))
         #expect(a.swa?.model.parameters.map(\.bitPattern) == b.swa?.model.parameters.map(\.bitPattern))

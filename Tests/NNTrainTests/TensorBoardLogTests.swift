@@ -61,9 +61,13 @@ import Testing
         let scalars = TensorBoardEvents.scalars(events)
         // The regression's tags, by name (the mapping itself is what is under test here).
         for tag in ["lr", "loss/train", "loss/val", "mae/val", "r2/val", "grad_norm/mean", "grad_norm/max",
-                    "time/epoch_seconds", "step/loss", "step/lr", "step/grad_norm", "loss/test", "mae/test", "r2/test"] {
+                    "time/epoch_seconds", "step/loss", "step/lr", "step/grad_norm", "loss/test", "mae/test", "r2/test",
+                    // The per-layer statistics, without layer_stats (which would add them to the CSV files).
+                    "grad_norm/layer0", "grad_norm/layer1", "weight_norm/layer0", "dead_units/layer0",
+                    "step/grad_norm/layer0", "step/grad_norm/layer1"] {
             #expect(scalars[tag] != nil, "no \(tag)")
         }
+        #expect(scalars["dead_units/layer1"] == nil)  // the output layer has no ReLU
         // Epochs end at whole multiples of the batches per epoch (no step is skipped in fp32).
         let steps = Self.epochSteps(scalars)
         let perEpoch = try #require(steps[1])
@@ -114,8 +118,10 @@ import Testing
     @Test func aResumeFromAnEarlierCheckpointPurgesTheStaleSteps() throws {
         let (folder, config) = try RunDirectoryTests.fixture(extra: "checkpoint: {keep_last: 5}")
         let run = folder.file("run")
-        let overrides = ["output.dir=\(run)"] + Self.tensorBoardOn
+        // With layer_stats, metrics.csv's per-layer columns are compared with their scalars too.
+        let overrides = ["output.dir=\(run)", "logging.layer_stats=true"] + Self.tensorBoardOn
         _ = try TrainingRun.execute(configPath: config, overrides: overrides)
+        #expect(try RunDirectoryTests.lines(run + "/metrics.csv")[0].contains(",grad_norm_layer0,"))
         let before = try RunDirectoryTests.lines(run + "/metrics.csv")
         let outcome = try TrainingRun.execute(configPath: config, overrides: overrides + ["optimizer.lr=0.02"],
                                               start: .resume(path: run + "/checkpoints/epoch-0002.bin"))

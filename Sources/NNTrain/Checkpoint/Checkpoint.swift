@@ -209,6 +209,9 @@ extension Checkpoint {
         var emaCount: Int?
         var swaCount: Int?
         var swaSchedule: SWALR?
+        /// The diagnostic warnings given so far (`TrainingDiagnostics.Warning` raw values; absent before them,
+        /// and a name this version does not know is ignored).
+        var warningsGiven: [String]?
     }
 
     /// The checkpoint as safetensors contents (CheckpointFile adds the format, version and checksum).
@@ -257,7 +260,8 @@ extension Checkpoint {
             optimizerCounters: state.optimizer.counters, plateau: state.plateau, earlyStopping: state.earlyStopping,
             gradScaler: state.gradScaler, progress: state.progress, roundingCounts: state.roundingCounts,
             ending: state.ending, restoredEpoch: state.restoredEpoch, bestRecord: bestRecord,
-            emaCount: state.ema?.count, swaCount: state.swa?.count, swaSchedule: state.swaSchedule)
+            emaCount: state.ema?.count, swaCount: state.swa?.count, swaSchedule: state.swaSchedule,
+            warningsGiven: state.warningsGiven.map(\.rawValue).sorted())
         var metadata = [
             Key.version: nntrainVersion, Key.config: configurationYAML, Key.architecture: architecture,
             Key.parameters: try Self.json(parameterLayout.map(\.name)), Key.batchNorms: try Self.json(batchNormNames),
@@ -426,7 +430,8 @@ extension Checkpoint {
                 order: try tensor("data.order", .i32).elements(as: Int32.self), progress: scalars.progress,
                 roundingCounts: scalars.roundingCounts, history: try decoded(Key.history, as: [EpochMetrics].self),
                 ending: scalars.ending, restoredEpoch: scalars.restoredEpoch, pruningMasks: masks, ema: ema, swa: swa,
-                swaSchedule: scalars.swaSchedule),
+                swaSchedule: scalars.swaSchedule,
+                warningsGiven: Set((scalars.warningsGiven ?? []).compactMap(TrainingDiagnostics.Warning.init(rawValue:)))),
             configurationYAML: try text(Key.config), nntrainVersion: try text(Key.version), parameterLayout: layout,
             batchNormNames: normNames, architecture: try text(Key.architecture),
             normalizer: Normalizer(shift: shift, scale: scale), classNames: try decoded(Key.classNames, as: [String].self),

@@ -272,6 +272,9 @@ extension Configuration {
             .boolean("histograms", \.logging.histograms,
                      help: "each parameter's and its gradient's histogram once per epoch (TensorBoard's HISTOGRAMS tab)")
                 .onlyWhen("logging.tensorboard", is: true),
+            .boolean("layer_stats", \.logging.layerStats,
+                     help: "per linear layer N: grad_norm_layerN in steps.csv; grad_norm_layerN, weight_norm_layerN "
+                        + "and (relu) dead_units_layerN in metrics.csv; warnings of vanishing gradients and dead ReLUs"),
         ]),
         .section("pruning", help: "masks over the linear layers' weights, as torch.nn.utils.prune's (never biases or "
             + "norm parameters); on when method is given", [

@@ -310,7 +310,15 @@ public struct Configuration: Equatable, Sendable {
         public var tensorboard = false
         /// With `tensorboard`: each parameter tensor's and its gradient's histogram once per epoch.
         public var histograms = false
+        /// Per-layer diagnostics (`LayerStatistics`): each linear layer's gradient norm in steps.csv, and
+        /// its mean gradient norm, weight norm and (relu layers) dead-unit fraction in metrics.csv.
+        public var layerStats = false
         public init() {}
+
+        /// Whether the trainer computes the per-layer statistics (`Trainer.layerStatistics`): whenever
+        /// something reads them, the CSV columns (`layerStats`) or TensorBoard's per-layer scalars
+        /// (`tensorboard`). The CSV columns appear only with `layerStats`.
+        public var computesLayerStatistics: Bool { layerStats || tensorboard }
     }
 
     /// Pruning of the linear layers' weights (see `Pruner`): on when `method` is given.

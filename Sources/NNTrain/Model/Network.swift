@@ -134,6 +134,12 @@ public final class Network {
         return input
     }
 
+    /// What layer `index` of `layers` wrote in the last forward pass ([rows, outputWidth]); it stays
+    /// until the next forward pass (back-propagation reads it but does not change it).
+    func lastOutput(ofLayer index: Int) -> MatrixView {
+        outputs[index].matrix(rows: lastRows, columns: layers[index].outputWidth)
+    }
+
     /// Where the loss writes dL/d(output) for the last forward pass, before `backward`.
     public var outputGradient: MatrixView {
         gradients[layers.count - 1].matrix(rows: lastRows, columns: outputWidth)

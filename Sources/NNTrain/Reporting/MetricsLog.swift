@@ -13,7 +13,11 @@ import Foundation
 /// A mixed-precision run (fp16, bf16) adds `loss_scale` (GradScaler's scale at the end of the epoch,
 /// empty with `loss_scale: none`) and `skipped_steps` (steps of the epoch skipped for inf/NaN
 /// gradients), and with `logging.precision_stats` `grad_underflow` and `grad_overflow` (see
-/// `MixedPrecisionMetrics`). The columns depend only on the config, so every row has the header's.
+/// `MixedPrecisionMetrics`). With `logging.layer_stats`, after every other column: `grad_norm_layer<i>`
+/// for each linear layer i (the epoch's mean of its per-step gradient norm), then `weight_norm_layer<i>`
+/// for each (sqrt(Σ w²) at the epoch's end), then `dead_units_layer<i>` for each relu hidden layer (the
+/// epoch's mean fraction of units zero for every row of a batch); see `LayerStatistics`. The columns
+/// depend only on the config, so every row has the header's.
 public final class MetricsLog {
     /// Which columns the file has.
     public struct Columns: Equatable, Sendable {
@@ -25,13 +29,28 @@ public final class MetricsLog {
         /// With pruning, the linear layers whose weights are masked (their indices): `sparsity` (all of
         /// them) and `sparsity_<index>` for each; empty without pruning.
         public var prunedLayers: [Int] = []
+        /// With `logging.layer_stats`, the per-layer columns (`LayerStatistics.columns(of:)`); nil without.
+        public var layers: LayerColumns? = nil
 
         public init(classification: Bool, mixedPrecision: Bool = false, precisionStats: Bool = false,
-                    prunedLayers: [Int] = []) {
+                    prunedLayers: [Int] = [], layers: LayerColumns? = nil) {
             self.classification = classification
             self.mixedPrecision = mixedPrecision
             self.precisionStats = precisionStats
             self.prunedLayers = prunedLayers
+            self.layers = layers
+        }
+    }
+
+    /// The per-layer columns: `grad_norm_layer<i>` and `weight_norm_layer<i>` for each of the `count`
+    /// linear layers, and `dead_units_layer<i>` for the relu layers of `deadUnitLayers`.
+    public struct LayerColumns: Equatable, Sendable {
+        public var count: Int
+        public var deadUnitLayers: [Int]
+
+        public init(count: Int, deadUnitLayers: [Int]) {
+            self.count = count
+            self.deadUnitLayers = deadUnitLayers
         }
     }
 
@@ -98,6 +117,13 @@ public final class MetricsLog {
             for (position, index) in columns.prunedLayers.enumerated() {
                 fields.append(figure("sparsity_\(index)", m?.pruning?.layers.dropFirst(position).first))
             }
+        }
+        if let layers = columns.layers {
+            let figures = m?.layers
+            func at<T>(_ values: [T]?, _ i: Int) -> T? { values.flatMap { $0.indices.contains(i) ? $0[i] : nil } }
+            fields += (0..<layers.count).map { figure("grad_norm_layer\($0)", at(figures?.gradientNorms, $0)) }
+            fields += (0..<layers.count).map { figure("weight_norm_layer\($0)", at(figures?.weightNorms, $0)) }
+            fields += layers.deadUnitLayers.map { figure("dead_units_layer\($0)", at(figures?.deadFractions, $0) ?? nil) }
         }
         return fields
     }

@@ -44,6 +44,9 @@ public struct EpochMetrics: Equatable, Sendable, Codable {
     public var mixedPrecision: MixedPrecisionMetrics? = nil
     /// The pruning masks' sparsity at the end of the epoch; nil without pruning.
     public var pruning: PruningMetrics? = nil
+    /// Per linear layer: mean gradient norm, weight norm, dead-unit fraction (see `LayerStatistics`); nil
+    /// unless the trainer computes them (`logging.computesLayerStatistics`). Absent from older checkpoints.
+    public var layers: LayerMetrics? = nil
 }
 
 /// The fraction of weights the pruning masks zero at the end of an epoch (metrics.csv's `sparsity` columns).

@@ -4,13 +4,16 @@ import Foundation
 /// The training loop. For each epoch: shuffle the training rows with the seeded generator, then
 /// per batch
 ///
-///     beforeStep → [prune] → gather + normalise rows → augment → forward [+ teacher] → loss, ∂L/∂output [× S]
-///       → backward [→ unscale, skip on inf/NaN] [→ g ⊙ mask] → L1 → clip → lr, momentum = schedule(position)
+///     beforeStep → [prune] → gather + normalise rows → augment → forward [+ teacher] [layer stats: dead units]
+///       → loss, ∂L/∂output [× S] → backward [→ unscale, skip on inf/NaN] [→ g ⊙ mask] → L1
+///       [layer stats: gradient norms] → clip → lr, momentum = schedule(position)
 ///       → optimizer step [→ θ ⊙ mask] [→ ema] → afterStep → shouldStop
 ///
-/// then [→ swa, SWALR] (see `WeightAverage`, `SWALR`), evaluate the validation split (the average
-/// with `ema.evaluate` or `swa.evaluate`), step reduce_on_plateau and early stopping, and tell the
-/// observers (`epochFinished`). The named hooks are `observers`' (see `TrainingObserver`): what
+/// then [→ swa, SWALR] (see `WeightAverage`, `SWALR`), [layer stats: weight norms], evaluate the
+/// validation split (the average with `ema.evaluate` or `swa.evaluate`), step reduce_on_plateau and
+/// early stopping, tell the observers (`epochFinished`), then send them the epoch's diagnostic
+/// warnings (`warning`, see `TrainingDiagnostics`). The `[layer stats]` parts run only with
+/// `logging.computesLayerStatistics` (see `LayerStatistics`). The named hooks are `observers`' (see `TrainingObserver`): what
 /// watches or steers training plugs in there, not as a parameter of the loop. The bracketed parts
 /// are mixed precision's (`training.precision` fp16 or bf16, see `Precision` and `GradScaler`) and pruning's
 /// (`pruner`, see `Pruner`: its masks act between back-propagation and clipping, and are checkpoint state,
@@ -90,6 +93,12 @@ public final class Trainer {
     public internal(set) var stepCount = 0
     /// Training seconds of the epochs finished so far (no evaluation time).
     public internal(set) var trainingSeconds: Double = 0
+    /// Per-layer gradient norms, weight norms and dead-unit fractions (see `LayerStatistics`), measured at
+    /// `[layer stats]` in `step` when `logging.computesLayerStatistics`; nil otherwise. Its per-step
+    /// figures (`lastStepGradientNorms`) are for observers; the epoch's sums are in `progress.layers`.
+    public let layerStatistics: LayerStatistics?
+    /// The diagnostic warnings given so far (`TrainingDiagnostics`), each at most once per run.
+    public internal(set) var warningsGiven: Set<TrainingDiagnostics.Warning> = []
 
     /// Random streams of a run, one per purpose, so each draws the same numbers whatever the others do.
     enum RandomStream: UInt64 { case initialization = 1, shuffle = 2, dropout = 3, augmentation = 4 }
@@ -141,6 +150,7 @@ public final class Trainer {
         shuffleRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.shuffle.rawValue)
         augmentRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.augmentation.rawValue)
         order = (0..<Int32(data.train.count)).map { $0 }
+        layerStatistics = configuration.logging.computesLayerStatistics ? LayerStatistics(network: network) : nil
     }
 
     /// Number of optimizer steps in one epoch (the last batch may be smaller); read by every step's
@@ -191,7 +201,12 @@ public final class Trainer {
             if ending == nil, epoch == epochs { ending = .completed }
             // Before the epoch's checkpoints, so that the last holds the final SWA model.
             if ending != nil { try finishAveraging() }
+            // Decided (and marked given) before the epoch's checkpoint, sent after its line is shown.
+            let warnings = diagnosticWarnings(layerSums: progress.layers)
             for observer in observers { try observer.epochFinished(metrics, trainer: self) }
+            for line in warnings {
+                for observer in observers { observer.warning(line) }
+            }
             if ending == nil, stopRequested() { return history }
         }
         if ending == nil {  // resumed with training.epochs at or below its position
@@ -244,6 +259,13 @@ public final class Trainer {
             shuffleRandom.shuffle(&order)
             progress = EpochProgress(skippedAtStart: gradScaler?.skippedSteps ?? 0)
             if configuration.logging.precisionStats { network.gradientRoundingCounts = RoundingCounts() }
+            progress.layers = layerStatistics?.makeSums()
+        }
+        // A checkpoint without the sums (older, or of a run without layer statistics) starts them here.
+        if let layerStatistics, progress.layers?.gradientNormSums.count != layerStatistics.count {
+            progress.layers = layerStatistics.makeSums()
+        } else if layerStatistics == nil {
+            progress.layers = nil
         }
         for observer in observers { observer.epochStarted(self) }
         var values = scheduledValues(epoch: epoch - 1)
@@ -261,6 +283,10 @@ public final class Trainer {
                 if let norm {
                     progress.norms.add(norm)
                     stepCount += 1
+                }
+                if let layerStatistics {
+                    progress.layers?.addBatch(layerStatistics.lastBatchDeadFractions)
+                    if norm != nil { progress.layers?.addStep(layerStatistics.lastStepGradientNorms) }
                 }
                 position.batch = batch + 1
                 if let ema, batchesTrained % configuration.ema.everyNSteps == 0 {
@@ -282,6 +308,10 @@ public final class Trainer {
         averageEpoch(epoch, lastStep: values)
         let seconds = progress.seconds, sums = progress.sums
         trainingSeconds += seconds
+        // The model trained (before validation swaps an average in).
+        let layers = layerStatistics.flatMap { statistics in
+            progress.layers?.metrics(weightNorms: statistics.weightNorms(network.parameters.values.base))
+        }
         return EpochMetrics(
             epoch: epoch, learningRate: values.learningRate, trainLoss: sums.loss / Double(sums.rows),
             trainAccuracy: data.isClassification ? sums.correct / Double(sums.rows) : nil,
@@ -293,7 +323,7 @@ public final class Trainer {
                 skippedSteps: (gradScaler?.skippedSteps ?? 0) - progress.skippedAtStart,
                 gradientUnderflow: network.gradientRoundingCounts?.underflowFraction,
                 gradientOverflow: network.gradientRoundingCounts?.overflowFraction),
-            pruning: pruner?.metrics)
+            pruning: pruner?.metrics, layers: layers)
     }
 
     /// One optimizer step on the training rows `order[range]` at the learning rate and momentum of
@@ -310,6 +340,7 @@ public final class Trainer {
         try trainLoader.withBatch(order: order, range: range) { (x, targets) throws(NNTrainError) in
             let targets = augment(x, targets)
             let output = network.forward(x, training: true)
+            layerStatistics?.measureDeadUnits(network)
             if let teacher, let distillationLoss {
                 distillationLoss.evaluate(output: output, teacher: teacher.outputs(for: x), targets: targets,
                                           gradient: network.outputGradient, into: &sums)
@@ -331,6 +362,7 @@ public final class Trainer {
             L1Penalty.addGradient(lambda: l1, parameters: parameters.values.base, gradients: parameters.gradients.base,
                                   groups: groups)
         }
+        layerStatistics?.measureGradients(parameters.gradients.base)
         let norm = clipping.clip(parameters.gradients.storage)
         guard norm.isFinite else {  // the step would write NaN into the weights
             throw divergence(epoch: epoch, step: batch, what: "the gradient norm became \(norm)",

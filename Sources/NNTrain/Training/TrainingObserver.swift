@@ -25,10 +25,13 @@ import Foundation
 ///                                            there; last.bin resumes it exactly)
 ///       epochFinished(metrics, trainer)      validation, reduce_on_plateau and early stopping done:
 ///                                            the state a checkpoint captures
+///       warning(message)                     the epoch's diagnostic warnings, if any (`TrainingDiagnostics`)
 ///       shouldStop(trainer)                  unless training just ended
 ///     runEnded(summary, ending)              summary.json written, however training ended
 ///
-/// `warning(_:)` comes before `runStarted` (a resume's accepted config changes). The learning-rate
+/// `warning(_:)` comes before `runStarted` (a resume's accepted config changes), after it (what the data's
+/// reading found), and after an epoch's `epochFinished` (the diagnostic warnings of `TrainingDiagnostics`:
+/// vanishing gradients, dead ReLUs, overfitting; each once per run). The learning-rate
 /// range test (`findLearningRate`) takes steps but no part in this: its result holds each step.
 ///
 /// What an observer may do: read anything of the trainer; keep its own buffers (allocated in
@@ -43,7 +46,8 @@ import Foundation
 public protocol TrainingObserver: AnyObject {
     /// What the run is about to do (`TrainingRun` only, once, before the first epoch).
     func runStarted(_ plan: TrainingRun.Plan)
-    /// A line for the person running it (a resume's accepted config changes), before `runStarted`.
+    /// A line for the person running it: a resume's accepted config changes (before `runStarted`), what
+    /// the data's reading found, and the diagnostic warnings after an epoch (`TrainingDiagnostics`).
     func warning(_ message: String)
     /// An epoch (or the rest of one, when resumed mid-epoch) is about to be trained.
     func epochStarted(_ trainer: Trainer)

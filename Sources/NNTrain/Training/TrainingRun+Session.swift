@@ -71,13 +71,17 @@ extension TrainingRun {
 
             let columns = MetricsLog.Columns(
                 classification: data.isClassification, mixedPrecision: configuration.training.precision != .fp32,
-                precisionStats: configuration.logging.precisionStats, prunedLayers: trainer.pruner?.layers.map(\.index) ?? [])
+                precisionStats: configuration.logging.precisionStats, prunedLayers: trainer.pruner?.layers.map(\.index) ?? [],
+                layers: configuration.logging.layerStats ? LayerStatistics.columns(of: configuration) : nil)
             let log = try MetricsLog(path: directory + "/metrics.csv", columns: columns, rows: trainer.history)
             stepLog = configuration.logging.everyNSteps > 0
                 ? try StepLog(path: directory + "/steps.csv", every: configuration.logging.everyNSteps,
+                              layers: configuration.logging.layerStats ? trainer.layerStatistics?.count ?? 0 : 0,
                               continuingThrough: resumed == nil ? nil : trainer.stepCount) : nil
+            var boardColumns = columns  // TensorBoard has the per-layer scalars with or without layer_stats
+            boardColumns.layers = LayerStatistics.columns(of: configuration)
             tensorBoard = configuration.logging.tensorboard
-                ? try TensorBoardLog(runDirectory: directory, configuration: trainer.configuration, columns: columns,
+                ? try TensorBoardLog(runDirectory: directory, configuration: trainer.configuration, columns: boardColumns,
                                      hyperparameters: TensorBoardLog.hyperparameters(of: trainer.configuration,
                                                                                      overrides: overrides),
                                      resumedStep: resumed == nil ? nil : trainer.stepCount) : nil

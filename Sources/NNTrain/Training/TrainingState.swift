@@ -11,7 +11,8 @@
 /// - the position (epoch, batches done in it) and the running sums of the epoch in progress, so
 ///   that an epoch interrupted mid-way reports the figures of an uninterrupted one;
 /// - the metrics of every finished epoch, and how training ended, if it has;
-/// - the weight averages (EMA, SWA) with their counts, and SWALR's lr.
+/// - the weight averages (EMA, SWA) with their counts, and SWALR's lr;
+/// - the diagnostic warnings already given (`TrainingDiagnostics`: once per run).
 public struct TrainingState: Equatable, Sendable {
     public var position: TrainingPosition
     public var stepCount: Int
@@ -41,6 +42,8 @@ public struct TrainingState: Equatable, Sendable {
     public var swa: AveragedWeights? = nil
     /// SWALR's lr and frozen momentum once SWA has begun.
     public var swaSchedule: SWALR? = nil
+    /// The diagnostic warnings the run has given (each is given once per run, see `TrainingDiagnostics`).
+    public var warningsGiven: Set<TrainingDiagnostics.Warning> = []
 }
 
 /// Where a run stands: `epoch` is the epoch in progress, or the next one when `batch` is 0 (from
@@ -63,6 +66,8 @@ public struct EpochProgress: Equatable, Sendable, Codable {
     public var skippedAtStart = 0
     /// Training seconds of the epoch so far (over all the sessions it took).
     public var seconds: Double = 0
+    /// The per-layer running sums (`logging.computesLayerStatistics`); nil otherwise, and in older checkpoints.
+    public var layers: LayerSums? = nil
 
     public init(skippedAtStart: Int = 0) {
         self.skippedAtStart = skippedAtStart
@@ -115,7 +120,7 @@ extension Trainer {
             roundingCounts: network.gradientRoundingCounts, history: history, ending: ending,
             restoredEpoch: restoredEpoch,
             pruningMasks: Dictionary(pruner?.masks ?? [], uniquingKeysWith: { first, _ in first }),
-            ema: ema?.state, swa: swa?.state, swaSchedule: swaSchedule)
+            ema: ema?.state, swa: swa?.state, swaSchedule: swaSchedule, warningsGiven: warningsGiven)
     }
 
     /// Puts back a state taken from a trainer of the same configuration and data. A state that
@@ -177,6 +182,7 @@ extension Trainer {
         if let ema, let saved = state.ema { ema.restore(saved) }
         if let swa, let saved = state.swa { swa.restore(saved) }
         swaSchedule = swa == nil ? nil : state.swaSchedule
+        warningsGiven = state.warningsGiven
     }
 
     /// A saved average fits the trainer's: present exactly when the trainer keeps one, of the model's

@@ -10,7 +10,9 @@ import SwiftProtobuf
 ///   `grad_norm/mean`, …; `epoch` itself too, as Lightning logs it, so the step of each epoch can be read
 ///   back), then flushed;
 /// - with `logging.every_n_steps` N > 0, each N-th step taken: `step/loss`, `step/lr`, `step/grad_norm`
-///   (steps.csv's figures);
+///   and each layer's `step/grad_norm/layer<i>` (steps.csv's figures);
+/// - the per-layer statistics (`LayerStatistics`: gradient norm, weight norm, dead ReLUs) with or without
+///   `logging.layer_stats`, which adds them to the CSV files;
 /// - with `logging.histograms`, once per epoch, each parameter tensor's values and its gradient of the
 ///   epoch's last step (after clipping, as `p.grad` holds them) as `add_histogram` makes them
 ///   (`weights/layers.0.weight`, `gradients/layers.0.weight`, …);
@@ -50,7 +52,11 @@ final class TensorBoardLog: TrainingObserver {
 
     func afterStep(_ step: StepReport, trainer: Trainer) throws(NNTrainError) {
         guard everyNSteps > 0, let norm = step.gradientNorm, step.stepCount % everyNSteps == 0 else { return }
-        addScalars([("step/loss", step.loss), ("step/lr", step.learningRate), ("step/grad_norm", norm)], step: step.stepCount)
+        var scalars = [("step/loss", step.loss), ("step/lr", step.learningRate), ("step/grad_norm", norm)]
+        for (layer, layerNorm) in (trainer.layerStatistics?.lastStepGradientNorms ?? []).enumerated() {
+            scalars.append(("step/grad_norm/layer\(layer)", layerNorm))
+        }
+        addScalars(scalars, step: step.stepCount)
     }
 
     func epochFinished(_ metrics: EpochMetrics, trainer: Trainer) throws(NNTrainError) {
