@@ -8,9 +8,10 @@ net [32, 16]), trains it with `logging.tensorboard`, `histograms`, `layer_stats`
 `every_n_steps: 5`, and loads RUN_DIR/tensorboard with
 tensorboard.backend.event_processing.event_accumulator.EventAccumulator (every event kept):
 
-  scalars     every metrics.csv column (this script's own table of tags, docs/tensorboard.md) equals
-              its scalar at the epoch's step (read from the `epoch` scalar) as a float32, and
-              steps.csv's loss, lr and grad_norm equal step/loss, step/lr, step/grad_norm
+  scalars     every metrics.csv column (this script's own table of tags, docs/tensorboard.md; the
+              per-layer ones included) equals its scalar at the epoch's step (read from the `epoch`
+              scalar) as a float32, and steps.csv's loss, lr, grad_norm and grad_norm_layer<i> equal
+              step/loss, step/lr, step/grad_norm, step/grad_norm/layer<i>
   steps       every scalar tag has each step once, and each epoch ends at a multiple of its batches
   histograms  weights/<tensor> and gradients/<tensor> for every parameter tensor each epoch; each
               one's bucket counts add up to its num, and the weights' nums to summary.json's
@@ -159,12 +160,15 @@ def check_scalars(run, scalars):
 
 def check_steps(run, scalars):
     steps = rows(os.path.join(run, "steps.csv"))
-    for column in ["loss", "lr", "grad_norm"]:
-        series = scalars.get(f"step/{column}", {})
+    layers = [column for column in steps[0] if column.startswith("grad_norm_layer")]
+    if not layers:
+        fail(f"{run}/steps.csv has no grad_norm_layer<i> columns")
+    for column in ["loss", "lr", "grad_norm"] + layers:
+        series = scalars.get("step/" + column.replace("_layer", "/layer"), {})
         expected = {int(row["step"]): float32(float(row[column])) for row in steps}
         if series != expected:
             fail(f"{run}: step/{column} differs from steps.csv's {column}")
-    ok(f"{run}: steps.csv's {len(steps)} rows equal step/loss, step/lr, step/grad_norm")
+    ok(f"{run}: steps.csv's {len(steps)} rows equal step/loss, step/lr, step/grad_norm, step/grad_norm/layer0-{len(layers) - 1}")
 
 
 def check_histograms(run, accumulator, epochs):
