@@ -147,6 +147,44 @@ import Testing
         #expect(try Self.node("layer0/silu", in: silu).input == ["layer0/linear", "layer0/silu/sigmoid"])
     }
 
+    /// ELU, SELU, Hardswish, Mish and Softplus: their own operators where the opset has them
+    /// (HardSwish from 14, Mish from 18), the decompositions below, and Softplus's β and threshold
+    /// around ONNX's plain Softplus.
+    @Test func theNewerActivationsAreTheirOperatorsOrDecompositions() throws {
+        let cases: [(Activation, Int, [String])] = [
+            (.elu(alpha: 0.5), 13, ["Elu"]), (.selu, 13, ["Selu"]),
+            (.hardswish, 13, ["HardSigmoid", "Mul"]), (.hardswish, 14, ["HardSwish"]), (.hardswish, 17, ["HardSwish"]),
+            (.mish, 17, ["Softplus", "Tanh", "Mul"]), (.mish, 18, ["Mish"]), (.mish, 21, ["Mish"]),
+            (.softplus(beta: 1, threshold: 20), 17, ["Softplus", "Greater", "Where"]),
+            (.softplus(beta: 2, threshold: 5), 13, ["Mul", "Softplus", "Div", "Greater", "Where"]),
+        ]
+        for (activation, opset, operators) in cases {
+            let onnx = try Self.export(Self.imageModel(activation: activation), opset: opset)
+            #expect(onnx.graph.node.map(\.opType) == ["Mul", "Gemm"] + operators + ["Gemm", "Softmax"],
+                    "\(activation) at opset \(opset)")
+            let name = ExportReport.Layer.name(activation).prefix { $0 != "(" }
+            #expect(try Self.node("logits", in: onnx).input[0] == "layer0/\(name)")
+        }
+        let elu = try Self.export(Self.imageModel(activation: .elu(alpha: 0.5)))
+        #expect(try Self.attribute("alpha", of: Self.node("layer0/elu", in: elu)).f == 0.5)
+        let selu = try Self.node("layer0/selu", in: Self.export(Self.imageModel(activation: .selu)))
+        // torch's α₀ and λ rounded to float32, which are also ONNX's defaults for Selu.
+        #expect(try Self.attribute("alpha", of: selu).f == 1.67326319217681884765625)
+        #expect(try Self.attribute("gamma", of: selu).f == 1.05070102214813232421875)
+        let gate = try Self.node("layer0/hardswish/hardsigmoid", in: Self.export(Self.imageModel(activation: .hardswish),
+                                                                                  opset: 13))
+        #expect(try Self.attribute("alpha", of: gate).f == 1.0 / 6 && Self.attribute("beta", of: gate).f == 0.5)
+        let mish = try Self.export(Self.imageModel(activation: .mish), opset: 17)
+        #expect(try Self.node("layer0/mish", in: mish).input == ["layer0/linear", "layer0/mish/tanh"])
+        let softplus = try Self.export(Self.imageModel(activation: .softplus(beta: 2, threshold: 5)))
+        #expect(try Self.floats("layer0/softplus/beta", in: softplus) == [2])
+        #expect(try Self.floats("layer0/softplus/threshold", in: softplus) == [5])
+        #expect(try Self.node("layer0/softplus/linear", in: softplus).input
+            == ["layer0/softplus/scaled", "layer0/softplus/threshold"])
+        #expect(try Self.node("layer0/softplus", in: softplus).input
+            == ["layer0/softplus/linear", "layer0/linear", "layer0/softplus/smooth"])
+    }
+
     /// A trained model with batch norm: the Gemm initializers are the folded layers of
     /// `InferenceModel(checkpointPath:)` to the bit, and there is no BatchNormalization node.
     @Test func aCheckpointWithBatchNormIsExportedWithItsFoldedWeights() throws {
