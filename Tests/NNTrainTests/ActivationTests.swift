@@ -113,6 +113,14 @@ import Testing
         }
     }
 
+    /// `value(at:)`, which neuron pruning's export calls for a pruned unit's constant output f(b),
+    /// runs without a pre-activation buffer; GELU and SiLU used to read through a nil one.
+    @Test func valueAtNeedsNoPreActivationBuffer() {
+        #expect(abs(Double(Activation.gelu.value(at: 1)) - 0.5 * (1 + erf(1 / 2.0.squareRoot()))) < 1e-7)
+        #expect(abs(Double(Activation.silu.value(at: 1)) - 1 / (1 + exp(-1.0))) < 1e-7)
+        #expect(Activation.hardswish.value(at: -1.5) == -0.375)
+    }
+
     @Test func configNamesAndParameters() {
         #expect(Activation(.elu, eluAlpha: 0.3) == .elu(alpha: 0.3))
         #expect(Activation(.softplus, softplusBeta: 2, softplusThreshold: 5) == .softplus(beta: 2, threshold: 5))

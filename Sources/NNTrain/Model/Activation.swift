@@ -104,19 +104,11 @@ public enum Activation: Equatable, Sendable {
                     y[j] = v > 0 ? v : Format.rounded(slope * v)
                 }
             case .gelu:
-                let kept = preActivation.unsafelyUnwrapped.base + row * width
-                for j in 0..<width {
-                    let v = Format.rounded(y[j] + bias[j])
-                    kept[j] = v
-                    y[j] = Format.rounded(0.5 * v * (1 + erff(v * Float(0.5).squareRoot())))
+                Self.apply(y, bias, kept(preActivation, row), width, Format.self) { v in
+                    0.5 * v * (1 + erff(v * Float(0.5).squareRoot()))
                 }
             case .silu:
-                let kept = preActivation.unsafelyUnwrapped.base + row * width
-                for j in 0..<width {
-                    let v = Format.rounded(y[j] + bias[j])
-                    kept[j] = v
-                    y[j] = Format.rounded(v / (1 + expf(-v)))
-                }
+                Self.apply(y, bias, kept(preActivation, row), width, Format.self) { v in v / (1 + expf(-v)) }
             case .tanh:
                 for j in 0..<width { y[j] = Format.rounded(tanhf(Format.rounded(y[j] + bias[j]))) }
             case .sigmoid:
