@@ -211,6 +211,31 @@ import Testing
         #expect(metadata["class_names"] == "[" + FashionMNIST.classNames.map { "\"\($0)\"" }.joined(separator: ",") + "]")
     }
 
+    /// A checkpoint's activation parameters come back from its config: a run with elu_alpha 0.5 and
+    /// one with softplus's beta and threshold, read back by eval's, predict's and export's model, and
+    /// selu's default init written into the checkpoint's config.
+    @Test func aCheckpointCarriesItsActivationsParameters() throws {
+        let folder = try CheckpointEvaluationTests.imageFolder()
+        for (index, (model, expected)) in [
+            ("activation: elu, elu_alpha: 0.5", Activation.elu(alpha: 0.5)),
+            ("activation: softplus, softplus_beta: 2, softplus_threshold: 3", .softplus(beta: 2, threshold: 3)),
+            ("activation: selu", .selu),
+        ].enumerated() {
+            let config = try folder.write("""
+                data: {path: \(folder.path), validation_split: 0.25}
+                model: {hidden: [5], \(model)}
+                training: {epochs: 1, batch_size: 30}
+                output: {dir: \(folder.file("run\(index)")), plots: false}
+                """, to: "config\(index).txt")
+            _ = try TrainingRun.execute(configPath: config, overrides: [])
+            let path = folder.file("run\(index)/checkpoints/last.bin")
+            let inference = try InferenceModel(checkpointPath: path)
+            #expect(inference.layers.map(\.activation) == [expected, .identity])
+            let yaml = try #require(CheckpointFile.read(path: path).metadata["nntrain.config"])
+            #expect(yaml.contains(expected == .selu ? "init: lecun_normal" : "init: default"))
+        }
+    }
+
     // MARK: Tables
 
     @Test func aTableIsEncodedInTheGraphAsTableSchemaEncodesIt() throws {
