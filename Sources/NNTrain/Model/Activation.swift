@@ -117,7 +117,7 @@ public enum Activation: Equatable, Sendable {
                 Self.apply(y, bias, kept(preActivation, row), width, Format.self) { v in v > 0 ? v : alpha * expm1f(v) }
             case .selu:
                 Self.apply(y, bias, kept(preActivation, row), width, Format.self) { v in
-                    Self.seluScale * (v > 0 ? v : Self.seluAlpha * expm1f(v))
+                    v > 0 ? Self.seluScale * v : Self.seluScale * Self.seluAlpha * expm1f(v)
                 }
             case .mish:
                 Self.apply(y, bias, kept(preActivation, row), width, Format.self) { v in v * tanhf(log1pf(expf(v))) }
