@@ -52,17 +52,17 @@ public enum Activation: Equatable, Sendable {
     public init(_ kind: ActivationKind, leakySlope: Float = 0.01, eluAlpha: Float = 1,
                 softplusBeta: Float = 1, softplusThreshold: Float = 20) {
         switch kind {
-        case .elu: self = .elu(alpha: eluAlpha)
-        case .selu: self = .selu
-        case .mish: self = .mish
-        case .softplus: self = .softplus(beta: softplusBeta, threshold: softplusThreshold)
-        case .hardswish: self = .hardswish
         case .relu: self = .relu
         case .leakyRelu: self = .leakyRelu(slope: leakySlope)
         case .gelu: self = .gelu
         case .silu: self = .silu
         case .tanh: self = .tanh
         case .sigmoid: self = .sigmoid
+        case .elu: self = .elu(alpha: eluAlpha)
+        case .selu: self = .selu
+        case .mish: self = .mish
+        case .softplus: self = .softplus(beta: softplusBeta, threshold: softplusThreshold)
+        case .hardswish: self = .hardswish
         }
     }
 
