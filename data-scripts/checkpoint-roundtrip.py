@@ -62,8 +62,13 @@ def resolved_config(text):
     return config
 
 
-def activation(name, slope):
+def activation(name, slope, config):
+    """torch's formula of each activation (torch.nn's docs; softplus's linear region as nn.Softplus)."""
     erf = np.vectorize(math.erf)
+    alpha = float(config.get("model.elu_alpha", "1.0"))
+    beta = float(config.get("model.softplus_beta", "1.0"))
+    threshold = float(config.get("model.softplus_threshold", "20.0"))
+    selu_alpha, selu_scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
     return {
         "relu": lambda z: np.maximum(z, 0),
         "leaky_relu": lambda z: np.where(z > 0, z, slope * z),
@@ -71,6 +76,11 @@ def activation(name, slope):
         "silu": lambda z: z / (1 + np.exp(-z)),
         "tanh": np.tanh,
         "sigmoid": lambda z: 1 / (1 + np.exp(-z)),
+        "elu": lambda z: np.where(z > 0, z, alpha * np.expm1(np.minimum(z, 0))),
+        "selu": lambda z: selu_scale * np.where(z > 0, z, selu_alpha * np.expm1(np.minimum(z, 0))),
+        "mish": lambda z: z * np.tanh(np.logaddexp(0, z)),
+        "softplus": lambda z: np.where(beta * z > threshold, z, np.logaddexp(0, beta * z) / beta),
+        "hardswish": lambda z: z * np.clip(z + 3, 0, 6) / 6,
     }[name]
 
 
@@ -80,7 +90,7 @@ def forward(tensors, metadata, config, x):
     y = σ·z + μ when the checkpoint carries a standardised target's target.scale and target.shift."""
     names = json.loads(metadata["nntrain.parameters"])
     linears = sorted({n.rsplit(".", 1)[0] for n in names if n.startswith("layers.")}, key=lambda n: int(n.split(".")[1]))
-    f = activation(config["model.activation"], float(config.get("model.leaky_slope", "0.01")))
+    f = activation(config["model.activation"], float(config.get("model.leaky_slope", "0.01")), config)
     for i, layer in enumerate(linears):
         x = x @ tensors[layer + ".weight"].T + tensors[layer + ".bias"]
         if i == len(linears) - 1:

@@ -3,7 +3,7 @@
 safetensors state_dict recomputed in numpy (and in PyTorch when it is installed), each against
 `nntrain predict` on the same rows.
 
-Five small models are trained in WORK (a few seconds each), one of each kind export handles:
+Ten small models are trained in WORK (a few seconds each), one of each kind export handles:
 
   fashion-mnist  configs/fashion-mnist.txt for 1 epoch with hidden [64], batch norm and gelu
                  (batch norm folded into the Gemm, GELU's erf form); test rows: the 10,000 t10k images
@@ -18,6 +18,10 @@ Five small models are trained in WORK (a few seconds each), one of each kind exp
                  network (pruned units dropped, their constant outputs folded into the next bias),
                  nntrain predict runs the full network with its masks, so equal outputs prove the
                  shrinking exact
+  penguins-selu, -elu, -mish, -softplus, -hardswish  hidden [16, 8], 40 epochs, one activation each
+                 (elu with alpha 0.5, softplus with beta 2 and threshold 3, so that the Where of its
+                 linear region matters): Selu, Elu, HardSwish (HardSigmoid·x at opset 13), Mish (at 21;
+                 x·tanh(softplus x) at 13 and 17), Softplus around Mul, Div, Greater and Where
 
 Two ensembles (issue 18) are checked too, when the penguins CSV is there:
 
@@ -302,6 +306,20 @@ def sequential_forward(modules, state, x):
             x = np.tanh(x)
         elif name == "Sigmoid":
             x = 1 / (1 + np.exp(-x))
+        elif name == "ELU":
+            alpha = kwargs.get("alpha", args[0] if args else 1.0)
+            x = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+        elif name == "SELU":
+            alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+            x = scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+        elif name == "Mish":
+            x = x * np.tanh(np.logaddexp(0, x))
+        elif name == "Softplus":
+            beta = kwargs.get("beta", args[0] if args else 1.0)
+            threshold = kwargs.get("threshold", args[1] if len(args) > 1 else 20.0)
+            x = np.where(x * beta > threshold, x, np.logaddexp(0, x * beta) / beta)
+        elif name == "Hardswish":
+            x = x * np.clip(x + 3, 0, 6) / 6
         elif name not in ("Dropout", "Identity"):
             raise ValueError(f"module {position} is nn.{name}, which this check does not know")
     return x
@@ -562,6 +580,25 @@ def penguins_regression(nntrain, work, path):
         schema["missing_values"]
 
 
+def penguins_activation(nntrain, work, path, name, overrides):
+    """A small penguins classifier with one of the activations ONNX has only from some opsets (Mish 18,
+    HardSwish 14) or not at all as torch has it (Softplus's beta and threshold): the opsets 13, 17 and
+    21 give their operators and decompositions."""
+    checkpoint = train(nntrain, work, f"penguins-{name}", "configs/penguins.txt", [
+        f"data.path={path}", "model.hidden=[16, 8]", "training.epochs=40", *overrides])
+    schema = json.loads(checkpoint_metadata(checkpoint)["nntrain.input"])["table"]
+    return Model(f"penguins-{name}", checkpoint, path, csv_columns(path)), schema["missing_values"]
+
+
+ACTIVATION_MODELS = {
+    "selu": ["model.activation=selu"],
+    "elu": ["model.activation=elu", "model.elu_alpha=0.5"],
+    "mish": ["model.activation=mish"],
+    "softplus": ["model.activation=softplus", "model.softplus_beta=2", "model.softplus_threshold=3"],
+    "hardswish": ["model.activation=hardswish"],
+}
+
+
 def penguins_pruned(nntrain, work, path):
     checkpoint = train(nntrain, work, "penguins-pruned", "configs/penguins.txt", [
         f"data.path={path}", "model.hidden=[32, 16]", "model.batch_norm=true", "pruning.method=neurons",
@@ -657,6 +694,9 @@ def main():
         models.append(lambda: penguins_bf16(args.nntrain, args.work, args.penguins))
         models.append(lambda: penguins_regression(args.nntrain, args.work, args.penguins))
         models.append(lambda: penguins_pruned(args.nntrain, args.work, args.penguins))
+        for name, overrides in ACTIVATION_MODELS.items():
+            models.append(lambda name=name, overrides=overrides:
+                          penguins_activation(args.nntrain, args.work, args.penguins, name, overrides))
     else:
         checks.skip(f"the penguins classifier and regression: no {args.penguins}")
     trained = {}

@@ -182,7 +182,8 @@ extension ConfigurationTests {
                 + "('lr' belongs in section 'optimizer')")
             #expect(configError("model:\n  loss: mse\n") ==
                 "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation, leaky_slope, "
-                + "init, init_range, init_std, bias_init, dropout, batch_norm ('loss' belongs at top level)")
+                + "elu_alpha, softplus_beta, softplus_threshold, init, init_range, init_std, bias_init, dropout, batch_norm "
+                + "('loss' belongs at top level)")
         }
 
         @Test func unknownKeyFarFromEveryKeyHasNoSuggestion() {
@@ -279,7 +280,9 @@ extension ConfigurationTests {
 
         @Test func valueNotAmongTheChoices() {
             #expect(configError("seed: 1\nmodel:\n  hidden: [8]\n  activation: relu6\n") ==
-                "configs/x.txt:4: model.activation: 'relu6' is not one of: relu, leaky_relu, gelu, silu, tanh, sigmoid")
+                "configs/x.txt:4: model.activation: 'relu6' is not one of: relu, leaky_relu, gelu, silu, tanh, sigmoid, elu, "
+                + "selu, mish, "
+                + "softplus, hardswish")
         }
 
         @Test func emptyPathIsRefused() {
@@ -352,6 +355,20 @@ extension ConfigurationTests {
             #expect(configError("optimizer:\n  lr: 0.1\n  momentum: 0.9\n") ==
                 "configs/x.txt:3: optimizer.momentum: applies only to sgd, rmsprop, not adam (the default), "
                 + "which uses betas, eps, amsgrad")
+        }
+
+        /// The activations' own parameters, each applying only to its activation, with torch's defaults.
+        @Test func activationParametersApplyToTheirActivationOnly() throws {
+            #expect(configError("model:\n  activation: relu\n  elu_alpha: 0.5\n") ==
+                "configs/x.txt:3: model.elu_alpha: applies only to elu, not relu")
+            #expect(configError("model:\n  activation: elu\n  softplus_beta: 2\n") ==
+                "configs/x.txt:3: model.softplus_beta: applies only to softplus, not elu, which uses elu_alpha")
+            #expect(configError("model:\n  activation: softplus\n  softplus_threshold: 0\n") ==
+                "configs/x.txt:3: model.softplus_threshold: 0 is out of range; expected a number > 0")
+            let softplus = try Configuration.parse(yaml: "model: {activation: softplus, softplus_beta: 2}", source: file)
+            #expect(softplus.model.activationFunction == .softplus(beta: 2, threshold: 20))
+            let elu = try Configuration.parse(yaml: "model: {activation: elu}", source: file)
+            #expect(elu.model.activationFunction == .elu(alpha: 1))
         }
 
         @Test func betasWithSGDAreRefused() {
@@ -488,6 +505,9 @@ extension ConfigurationTests {
                   hidden: [256, 128]
                   activation: relu
                   # leaky_slope: 0.01 (applies only to leaky_relu)
+                  # elu_alpha: 1.0 (applies only to elu)
+                  # softplus_beta: 1.0 (applies only to softplus)
+                  # softplus_threshold: 20.0 (applies only to softplus)
                   init: default
                   # init_range: [0.0, 1.0] (applies only to uniform)
                   # init_std: 1.0 (applies only to normal)

@@ -69,7 +69,10 @@ import Testing
         }
     }
 
-    static let activations: [Activation] = [.relu, .leakyRelu(slope: 0.1), .gelu, .silu, .tanh, .sigmoid]
+    static let activations: [Activation] = [
+        .relu, .leakyRelu(slope: 0.1), .gelu, .silu, .tanh, .sigmoid, .elu(alpha: 1), .elu(alpha: 0.5), .selu, .mish,
+        .softplus(beta: 1, threshold: 20), .softplus(beta: 3, threshold: 0.5), .hardswish,
+    ]
 
     @Test(arguments: activations)
     func crossEntropyThroughHiddenLayers(activation: Activation) {
@@ -93,7 +96,10 @@ import Testing
         check(activation: .relu, loss: loss, hidden: [])
     }
 
-    @Test(arguments: [Activation.relu, .tanh, .gelu])
+    /// (Not selu: a batch-normalised pre-activation of this fixture lies within h of 0, where SELU's
+    /// slope jumps from λα₀ to λ; ELU with SELU's α = 1.6733 fails at the same parameter the same way,
+    /// ELU with α = 1.3 does not. SELU is checked without batch norm above.)
+    @Test(arguments: [Activation.relu, .tanh, .gelu, .elu(alpha: 1), .elu(alpha: 0.5), .mish, .hardswish])
     func batchNormBetweenProductAndActivation(activation: Activation) {
         check(activation: activation, loss: .crossEntropy(labelSmoothing: 0), hidden: [6, 4], batchNorm: true)
     }

@@ -81,6 +81,7 @@ import Testing
         (.xavierNormal, 0.004.squareRoot()),
         (.kaimingUniform, (2.0 / 300).squareRoot()),
         (.kaimingNormal, (2.0 / 300).squareRoot()),
+        (.lecunNormal, (1.0 / 300).squareRoot()),
         (.normal, 0.05),
     ]
 
@@ -110,6 +111,32 @@ import Testing
         #expect(Initialization.gain(for: .tanh) == 5.0 / 3)
         #expect(abs(Initialization.gain(for: .leakyRelu(slope: 0.01)) - (2 / 1.0001).squareRoot()) < 1e-6)
         #expect(Initialization.gain(for: .sigmoid) == 1)
+        // torch.nn.init.calculate_gain('selu') is 3/4; the rectifier-like ones calculate_gain refuses take relu's.
+        #expect(Initialization.gain(for: .selu) == 0.75)
+        for activation: Activation in [.elu(alpha: 1), .mish, .softplus(beta: 1, threshold: 20), .hardswish] {
+            #expect(Initialization.gain(for: activation) == Float(2).squareRoot())
+        }
+    }
+
+    /// SELU's weights are LeCun normal unless `model.init` says otherwise (nn.SELU's advice:
+    /// kaiming_normal_ with nonlinearity='linear'); kaiming_normal with selu takes calculate_gain's 3/4.
+    @Test func seluDefaultsToLeCunNormal() throws {
+        func initialization(_ yaml: String) throws -> InitializationKind {
+            try Configuration.parse(yaml: yaml, source: "c.txt").model.initialization
+        }
+        #expect(try initialization("model: {activation: selu}") == .lecunNormal)
+        #expect(try initialization("model: {activation: selu, init: default}") == .default)
+        #expect(try initialization("model: {activation: selu, init: kaiming_normal}") == .kaimingNormal)
+        #expect(try initialization("model: {activation: elu}") == .default)
+        let network = Network.mlp(Network.MLPShape(inputWidth: 400, hidden: [], outputWidth: 200, activation: .selu))
+        for (scheme, std) in [(InitializationKind.lecunNormal, 0.05), (.kaimingNormal, 0.75 * 0.05)] {
+            var random = RandomGenerator(seed: 4)
+            Initialization(scheme: scheme, bias: .zero).apply(to: network, activation: .selu, random: &random)
+            let weight = try #require(network.parameters.tensor(named: "layers.0.weight"))
+            let values = network.parameters.valuesArray(of: weight).map(Double.init)
+            let sampleStd = (values.map { $0 * $0 }.reduce(0, +) / Double(values.count)).squareRoot()
+            #expect(abs(sampleStd / std - 1) < 0.01, "\(scheme): std \(sampleStd), expected \(std) = 1/sqrt(400)")
+        }
     }
 }
 

@@ -147,6 +147,44 @@ import Testing
         #expect(try Self.node("layer0/silu", in: silu).input == ["layer0/linear", "layer0/silu/sigmoid"])
     }
 
+    /// ELU, SELU, Hardswish, Mish and Softplus: their own operators where the opset has them
+    /// (HardSwish from 14, Mish from 18), the decompositions below, and Softplus's β and threshold
+    /// around ONNX's plain Softplus.
+    @Test func theNewerActivationsAreTheirOperatorsOrDecompositions() throws {
+        let cases: [(Activation, Int, [String])] = [
+            (.elu(alpha: 0.5), 13, ["Elu"]), (.selu, 13, ["Selu"]),
+            (.hardswish, 13, ["HardSigmoid", "Mul"]), (.hardswish, 14, ["HardSwish"]), (.hardswish, 17, ["HardSwish"]),
+            (.mish, 17, ["Softplus", "Tanh", "Mul"]), (.mish, 18, ["Mish"]), (.mish, 21, ["Mish"]),
+            (.softplus(beta: 1, threshold: 20), 17, ["Softplus", "Greater", "Where"]),
+            (.softplus(beta: 2, threshold: 5), 13, ["Mul", "Softplus", "Div", "Greater", "Where"]),
+        ]
+        for (activation, opset, operators) in cases {
+            let onnx = try Self.export(Self.imageModel(activation: activation), opset: opset)
+            #expect(onnx.graph.node.map(\.opType) == ["Mul", "Gemm"] + operators + ["Gemm", "Softmax"],
+                    "\(activation) at opset \(opset)")
+            let name = ExportReport.Layer.name(activation).prefix { $0 != "(" }
+            #expect(try Self.node("logits", in: onnx).input[0] == "layer0/\(name)")
+        }
+        let elu = try Self.export(Self.imageModel(activation: .elu(alpha: 0.5)))
+        #expect(try Self.attribute("alpha", of: Self.node("layer0/elu", in: elu)).f == 0.5)
+        let selu = try Self.node("layer0/selu", in: Self.export(Self.imageModel(activation: .selu)))
+        // torch's α₀ and λ rounded to float32, which are also ONNX's defaults for Selu.
+        #expect(try Self.attribute("alpha", of: selu).f == 1.67326319217681884765625)
+        #expect(try Self.attribute("gamma", of: selu).f == 1.05070102214813232421875)
+        let gate = try Self.node("layer0/hardswish/hardsigmoid", in: Self.export(Self.imageModel(activation: .hardswish),
+                                                                                  opset: 13))
+        #expect(try Self.attribute("alpha", of: gate).f == 1.0 / 6 && Self.attribute("beta", of: gate).f == 0.5)
+        let mish = try Self.export(Self.imageModel(activation: .mish), opset: 17)
+        #expect(try Self.node("layer0/mish", in: mish).input == ["layer0/linear", "layer0/mish/tanh"])
+        let softplus = try Self.export(Self.imageModel(activation: .softplus(beta: 2, threshold: 5)))
+        #expect(try Self.floats("layer0/softplus/beta", in: softplus) == [2])
+        #expect(try Self.floats("layer0/softplus/threshold", in: softplus) == [5])
+        #expect(try Self.node("layer0/softplus/linear", in: softplus).input
+            == ["layer0/softplus/scaled", "layer0/softplus/threshold"])
+        #expect(try Self.node("layer0/softplus", in: softplus).input
+            == ["layer0/softplus/linear", "layer0/linear", "layer0/softplus/smooth"])
+    }
+
     /// A trained model with batch norm: the Gemm initializers are the folded layers of
     /// `InferenceModel(checkpointPath:)` to the bit, and there is no BatchNormalization node.
     @Test func aCheckpointWithBatchNormIsExportedWithItsFoldedWeights() throws {
@@ -171,6 +209,31 @@ import Testing
         #expect(metadata["architecture"] == model.architecture && model.architecture.hasSuffix("batch norm (folded)"))
         #expect(metadata["checkpoint_fingerprint"] == model.fingerprint && model.fingerprint.count == 8)
         #expect(metadata["class_names"] == "[" + FashionMNIST.classNames.map { "\"\($0)\"" }.joined(separator: ",") + "]")
+    }
+
+    /// A checkpoint's activation parameters come back from its config: a run with elu_alpha 0.5 and
+    /// one with softplus's beta and threshold, read back by eval's, predict's and export's model, and
+    /// selu's default init written into the checkpoint's config.
+    @Test func aCheckpointCarriesItsActivationsParameters() throws {
+        let folder = try CheckpointEvaluationTests.imageFolder()
+        for (index, (model, expected)) in [
+            ("activation: elu, elu_alpha: 0.5", Activation.elu(alpha: 0.5)),
+            ("activation: softplus, softplus_beta: 2, softplus_threshold: 3", .softplus(beta: 2, threshold: 3)),
+            ("activation: selu", .selu),
+        ].enumerated() {
+            let config = try folder.write("""
+                data: {path: \(folder.path), validation_split: 0.25}
+                model: {hidden: [5], \(model)}
+                training: {epochs: 1, batch_size: 30}
+                output: {dir: \(folder.file("run\(index)")), plots: false}
+                """, to: "config\(index).txt")
+            _ = try TrainingRun.execute(configPath: config, overrides: [])
+            let path = folder.file("run\(index)/checkpoints/last.bin")
+            let inference = try InferenceModel(checkpointPath: path)
+            #expect(inference.layers.map(\.activation) == [expected, .identity])
+            let yaml = try #require(CheckpointFile.read(path: path).metadata["nntrain.config"])
+            #expect(yaml.contains(expected == .selu ? "init: lecun_normal" : "init: default"))
+        }
     }
 
     // MARK: Tables

@@ -133,6 +133,19 @@ import Testing
         try Self.expectSameRun(Self.mixedPrecisionConfig(), Self.imageData(), stops: [1, 6, 9])
     }
 
+    /// The activations kept with their pre-activation, in fp16 (their rounded z and outputs), with
+    /// their parameters away from torch's defaults; selu with its lecun_normal.
+    @Test(arguments: [ActivationKind.elu, .selu, .mish, .softplus, .hardswish])
+    func eachNewerActivationResumesBitForBit(activation: ActivationKind) throws {
+        var config = Self.mixedPrecisionConfig()
+        config.model.activation = activation
+        config.model.eluAlpha = 0.7
+        config.model.softplusBeta = 2
+        config.model.softplusThreshold = 4
+        if activation == .selu { config.model.initialization = .lecunNormal }
+        try Self.expectSameRun(config, Self.imageData(), stops: [1, 6, 9])
+    }
+
     @Test func aRunStoppedByEarlyStoppingStaysStoppedWhenResumed() throws {
         var config = Self.sgdConfig()
         config.earlyStopping.patience = 1

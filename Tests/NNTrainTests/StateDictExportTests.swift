@@ -210,6 +210,19 @@ import Testing
         #expect(StateDictExport.pythonString("runs/a \"b\"\\c.safetensors") == #""runs/a \"b\"\\c.safetensors""#)
     }
 
+    /// Each activation as its nn module with torch's argument names; Swift's shortest float text is
+    /// Python's repr (1.0, 0.25, 20.0).
+    @Test func eachActivationIsItsTorchModule() {
+        let cases: [(Activation, String)] = [
+            (.elu(alpha: 1), "nn.ELU(alpha=1.0)"), (.elu(alpha: 0.25), "nn.ELU(alpha=0.25)"), (.selu, "nn.SELU()"),
+            (.mish, "nn.Mish()"), (.softplus(beta: 1, threshold: 20), "nn.Softplus(beta=1.0, threshold=20.0)"),
+            (.softplus(beta: 2.5, threshold: 7), "nn.Softplus(beta=2.5, threshold=7.0)"), (.hardswish, "nn.Hardswish()"),
+        ]
+        for (activation, python) in cases {
+            #expect(StateDictExport.python(.activation(activation)) == python)
+        }
+    }
+
     @Test func thePythonBuildsTheSequentialAndAppliesTheMetadata() throws {
         let classifier = try Self.export(try Self.checkpoint(batchNorm: true, dropout: 0.25, activation: .leakyRelu))
         #expect(classifier.python(path: "out/m.safetensors", schema: .images(rows: 1, columns: 3)) == """

@@ -23,8 +23,12 @@ extension Configuration.OptimizerSection {
 }
 
 extension Configuration.ModelSection {
-    /// The activation function `activation` (and `leaky_slope`) name.
-    var activationFunction: Activation { Activation(activation, leakySlope: Float(leakySlope)) }
+    /// The activation function `activation` (and `leaky_slope`, `elu_alpha`, `softplus_beta`,
+    /// `softplus_threshold`) name.
+    var activationFunction: Activation {
+        Activation(activation, leakySlope: Float(leakySlope), eluAlpha: Float(eluAlpha), softplusBeta: Float(softplusBeta),
+                   softplusThreshold: Float(softplusThreshold))
+    }
 }
 
 extension Configuration {

@@ -82,7 +82,15 @@ extension Configuration {
             .choice("activation", \.model.activation, help: "the hidden layers' activation (gelu is the exact erf form)"),
             .number("leaky_slope", \.model.leakySlope, .positive, help: "negative slope of leaky_relu (nn.LeakyReLU)")
                 .onlyWhen("model.activation", is: ActivationKind.leakyRelu),
-            .choice("init", \.model.initialization, help: "weight initialisation; default is nn.Linear's own"),
+            .number("elu_alpha", \.model.eluAlpha, .positive, help: "alpha of elu (nn.ELU)")
+                .onlyWhen("model.activation", is: ActivationKind.elu),
+            .number("softplus_beta", \.model.softplusBeta, .positive, help: "beta of softplus (nn.Softplus)")
+                .onlyWhen("model.activation", is: ActivationKind.softplus),
+            .number("softplus_threshold", \.model.softplusThreshold, .positive,
+                    help: "softplus is linear where beta*x exceeds it (nn.Softplus)")
+                .onlyWhen("model.activation", is: ActivationKind.softplus),
+            .choice("init", \.model.initialization,
+                    help: "weight initialisation; default is nn.Linear's own (lecun_normal for selu)"),
             .numberList("init_range", \.model.initRange, count: 2, .any, example: "[-0.05, 0.05]",
                         help: "[a, b] of nn.init.uniform_")
                 .onlyWhen("model.init", is: InitializationKind.uniform),

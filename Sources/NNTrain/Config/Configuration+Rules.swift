@@ -24,6 +24,7 @@ extension Configuration {
         if given["optimizer.weight_decay"] == nil { optimizer.weightDecay = optimizer.name.defaultWeightDecay }
         if given["training.loss_scale"] == nil { training.lossScale = training.precision.defaultLossScaling }
         if given["loss"] == nil, let task = knownTask { loss = task.fittingLosses[0] }
+        if given["model.init"] == nil, model.activation == .selu { model.initialization = .lecunNormal }
         if let task = knownTask { try checkLossFits(task, file: file) }
         if let widths = data.dataset.knownWidths {
             try checkModelSize(inputWidth: widths.input, outputWidth: widths.output, file: file)

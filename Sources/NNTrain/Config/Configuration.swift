@@ -112,7 +112,14 @@ public struct Configuration: Equatable, Sendable {
         public var activation: ActivationKind = .relu
         /// Negative slope of leaky_relu (nn.LeakyReLU's negative_slope, default 0.01), > 0.
         public var leakySlope: Double = 0.01
-        /// Initialisation of the weights; `default` is nn.Linear's own.
+        /// α of elu (nn.ELU's alpha, default 1.0), > 0.
+        public var eluAlpha: Double = 1
+        /// β of softplus (nn.Softplus's beta, default 1.0), > 0.
+        public var softplusBeta: Double = 1
+        /// Softplus is the identity where β·z exceeds this (nn.Softplus's threshold, default 20.0), > 0.
+        public var softplusThreshold: Double = 20
+        /// Initialisation of the weights; `default` is nn.Linear's own; unset with selu, `lecunNormal`
+        /// (nn.SELU's advice), see `applyRulesBetweenKeys`.
         public var initialization: InitializationKind = .default
         /// `[a, b]` of `init: uniform` (nn.init.uniform_, default [0, 1]).
         public var initRange: [Double] = [0, 1]
@@ -437,6 +444,11 @@ public enum ActivationKind: String, CaseIterable, Sendable {
     case silu
     case tanh
     case sigmoid
+    case elu
+    case selu
+    case mish
+    case softplus
+    case hardswish
 }
 
 public enum InitializationKind: String, CaseIterable, Sendable {
@@ -445,6 +457,8 @@ public enum InitializationKind: String, CaseIterable, Sendable {
     case xavierNormal = "xavier_normal"
     case kaimingUniform = "kaiming_uniform"
     case kaimingNormal = "kaiming_normal"
+    /// N(0, 1/fan_in): kaiming_normal_ with nonlinearity='linear', the default for selu.
+    case lecunNormal = "lecun_normal"
     case uniform
     case normal
 }

@@ -38,6 +38,11 @@ public struct ExportReport: Encodable, Sendable {
             case .silu: "silu"
             case .tanh: "tanh"
             case .sigmoid: "sigmoid"
+            case .elu(let alpha): "elu(\(alpha))"
+            case .selu: "selu"
+            case .mish: "mish"
+            case .softplus(let beta, let threshold): "softplus(\(beta), \(threshold))"
+            case .hardswish: "hardswish"
             }
         }
     }

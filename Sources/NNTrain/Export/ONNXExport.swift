@@ -39,7 +39,14 @@ import Foundation
 ///
 /// Activations f: Relu, LeakyRelu(alpha = slope), Sigmoid, Tanh; SiLU as Mul(z, Sigmoid(z)); exact
 /// GELU as the Gelu operator (approximate "none") from opset 20, below it
-/// Mul(Mul(z, Add(Erf(Div(z, √2)), 1)), 0.5), the form torch.onnx exports.
+/// Mul(Mul(z, Add(Erf(Div(z, √2)), 1)), 0.5), the form torch.onnx exports; Elu(alpha); Selu(alpha,
+/// gamma = torch's α₀ and λ in float32); HardSwish from opset 14, below it Mul(z, HardSigmoid(z,
+/// alpha = 1/6, beta = 1/2)), the same function (x·max(0, min(1, x/6 + 1/2)) = x·relu6(x + 3)/6);
+/// Mish from opset 18, below it Mul(z, Tanh(Softplus(z))). Softplus(beta, threshold) as
+/// Where(Greater(βz, threshold), z, Div(Softplus(Mul(z, β)), β)) (Mul and Div left out for β = 1):
+/// ONNX's Softplus has neither β nor torch's linear region, and the Where keeps torch's function for
+/// any threshold (with the default 20 the two differ by at most log1p(e^(−20)) ≈ 2.1e-9 absolute,
+/// 1e-10 relative, below float32's resolution, but a threshold of 1 would differ by 0.31).
 ///
 /// Outputs: classification `logits` float [batch, classes] and `probabilities` = Softmax(axis = −1);
 /// regression `value` float [batch, outputs].
@@ -286,6 +293,35 @@ public enum ONNXExport {
             let shifted = graph.node("Add", [erf, one], output: name + "gelu/erf_plus_one")
             let product = graph.node("Mul", [z, shifted], output: name + "gelu/product")
             return graph.node("Mul", [product, graph.floats(name + "gelu/half", [0.5], shape: [])], output: name + "gelu")
+        case .elu(let alpha):
+            return graph.node("Elu", [z], output: name + "elu", attributes: [.float("alpha", alpha)])
+        case .selu:
+            return graph.node("Selu", [z], output: name + "selu",
+                              attributes: [.float("alpha", Activation.seluAlpha), .float("gamma", Activation.seluScale)])
+        case .hardswish where graph.opset >= 14:
+            return graph.node("HardSwish", [z], output: name + "hardswish")
+        case .hardswish:
+            let gate = graph.node("HardSigmoid", [z], output: name + "hardswish/hardsigmoid",
+                                  attributes: [.float("alpha", 1.0 / 6), .float("beta", 0.5)])
+            return graph.node("Mul", [z, gate], output: name + "hardswish")
+        case .mish where graph.opset >= 18:
+            return graph.node("Mish", [z], output: name + "mish")
+        case .mish:
+            let softplus = graph.node("Softplus", [z], output: name + "mish/softplus")
+            let tanh = graph.node("Tanh", [softplus], output: name + "mish/tanh")
+            return graph.node("Mul", [z, tanh], output: name + "mish")
+        case .softplus(let beta, let threshold):
+            let prefix = name + "softplus/"
+            let scaled = beta == 1 ? z
+                : graph.node("Mul", [z, graph.floats(prefix + "beta", [beta], shape: [])], output: prefix + "scaled")
+            var smooth = graph.node("Softplus", [scaled], output: prefix + "softplus")
+            if beta != 1 {
+                smooth = graph.node("Div", [smooth, graph.floats(prefix + "beta_divisor", [beta], shape: [])],
+                                    output: prefix + "smooth")
+            }
+            let linear = graph.node("Greater", [scaled, graph.floats(prefix + "threshold", [threshold], shape: [])],
+                                    output: prefix + "linear")
+            return graph.node("Where", [linear, z, smooth], output: name + "softplus")
         }
     }
 

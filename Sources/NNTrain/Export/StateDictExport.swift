@@ -203,7 +203,8 @@ public struct StateDictExport: Sendable {
 extension StateDictExport {
     /// The PyTorch expression of `module`: nn.Linear(in, out), nn.BatchNorm1d(n) (ε 1e-5 and momentum
     /// 0.1 are its defaults), nn.ReLU(), nn.LeakyReLU(negative_slope=s), nn.GELU() (the exact erf form
-    /// is its default), nn.SiLU(), nn.Tanh(), nn.Sigmoid(), nn.Dropout(p=p).
+    /// is its default), nn.SiLU(), nn.Tanh(), nn.Sigmoid(), nn.ELU(alpha=a), nn.SELU(), nn.Mish(),
+    /// nn.Softplus(beta=b, threshold=t), nn.Hardswish(), nn.Dropout(p=p).
     public static func python(_ module: Module) -> String {
         switch module {
         case .linear(let inputs, let outputs): "nn.Linear(\(inputs), \(outputs))"
@@ -218,6 +219,11 @@ extension StateDictExport {
             case .silu: "nn.SiLU()"
             case .tanh: "nn.Tanh()"
             case .sigmoid: "nn.Sigmoid()"
+            case .elu(let alpha): "nn.ELU(alpha=\(alpha))"
+            case .selu: "nn.SELU()"
+            case .mish: "nn.Mish()"
+            case .softplus(let beta, let threshold): "nn.Softplus(beta=\(beta), threshold=\(threshold))"
+            case .hardswish: "nn.Hardswish()"
             }
         }
     }

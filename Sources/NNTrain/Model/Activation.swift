@@ -2,8 +2,9 @@ import Foundation
 
 /// Element-wise non-linearities, applied in the same pass as the bias (see `Dense`).
 ///
-/// Each derivative is written in terms of what `Dense` keeps: the output y, and for GELU the
-/// pre-activation z.
+/// Each derivative is written in terms of what `Dense` keeps: the output y, or the pre-activation z
+/// for GELU, SiLU, ELU, SELU, Mish, Softplus and Hardswish (`needsPreActivation`), which ATen's
+/// backward kernels read too.
 ///
 /// | name        | y = f(z)                          | f'(z)                          | PyTorch                |
 /// |-------------|-----------------------------------|--------------------------------|------------------------|
@@ -13,7 +14,21 @@ import Foundation
 /// | silu        | z·σ(z)                            | σ(z)(1 + z(1 − σ(z)))          | nn.SiLU                |
 /// | tanh        | tanh z                            | 1 − y²                         | nn.Tanh                |
 /// | sigmoid     | 1 / (1 + e^(−z))                  | y(1 − y)                       | nn.Sigmoid             |
+/// | elu         | z if z > 0 else α(e^z − 1)         | 1 if z > 0 else α·e^z          | nn.ELU(alpha=1.0)      |
+/// | selu        | λ·elu(z) with α = α₀              | λ if z > 0 else λ·α₀·e^z       | nn.SELU                |
+/// | mish        | z·tanh(softplus(z))               | t + z·σ(z)(1 − t²), t = tanh(softplus z) | nn.Mish      |
+/// | softplus    | log(1 + e^(βz))/β, z if βz > θ    | e^(βz)/(1 + e^(βz)), 1 if βz > θ | nn.Softplus(beta=1.0, threshold=20.0) |
+/// | hardswish   | z·min(max(z + 3, 0), 6)/6         | 0 if z < −3, (2z + 3)/6 if z ≤ 3, else 1 | nn.Hardswish |
 /// | identity    | z                                 | 1                              | (the output layer)     |
+///
+/// The last five follow ATen's CPU kernels (aten/src/ATen/native/cpu/Activation.cpp: elu_kernel and
+/// elu_backward_kernel with is_result false, softplus_kernel, mish_kernel, hardswish_kernel and their
+/// backward kernels), derivatives included at the kinks: ELU's and SELU's at z = 0 is the left one
+/// (α, λα₀: the kernel tests z ≤ 0); hardswish's is 0 below −3 and (2z + 3)/6 on the closed [−3, 3]
+/// (−1/2 at −3, 3/2 at 3: hardswish_backward tests z < −3 and z ≤ 3). SELU's constants are torch's
+/// (α₀ = 1.6732632423543772848170429916717, λ = 1.0507009873554804934193349852946, Klambauer et al.,
+/// "Self-Normalizing Neural Networks", NeurIPS 2017); softplus reverts to the identity where βz > θ
+/// for numerical stability, as torch does; mish's softplus is the plain log1p(e^z), without a threshold.
 public enum Activation: Equatable, Sendable {
     case identity
     case relu
@@ -22,9 +37,20 @@ public enum Activation: Equatable, Sendable {
     case silu
     case tanh
     case sigmoid
+    case elu(alpha: Float)
+    case selu
+    case mish
+    case softplus(beta: Float, threshold: Float)
+    case hardswish
 
-    /// The activation a config names; `leakySlope` is leaky_relu's negative slope.
-    public init(_ kind: ActivationKind, leakySlope: Float = 0.01) {
+    /// SELU's α₀ and λ (torch/nn/functional.py selu; aten/src/ATen/native/Activation.cpp SELU_ALPHA, SELU_SCALE).
+    static let seluAlpha: Float = 1.6732632423543772848170429916717
+    static let seluScale: Float = 1.0507009873554804934193349852946
+
+    /// The activation a config names; `leakySlope` is leaky_relu's negative slope, `eluAlpha` ELU's α,
+    /// `softplusBeta` and `softplusThreshold` Softplus's β and threshold (torch's defaults).
+    public init(_ kind: ActivationKind, leakySlope: Float = 0.01, eluAlpha: Float = 1,
+                softplusBeta: Float = 1, softplusThreshold: Float = 20) {
         switch kind {
         case .relu: self = .relu
         case .leakyRelu: self = .leakyRelu(slope: leakySlope)
@@ -32,11 +58,21 @@ public enum Activation: Equatable, Sendable {
         case .silu: self = .silu
         case .tanh: self = .tanh
         case .sigmoid: self = .sigmoid
+        case .elu: self = .elu(alpha: eluAlpha)
+        case .selu: self = .selu
+        case .mish: self = .mish
+        case .softplus: self = .softplus(beta: softplusBeta, threshold: softplusThreshold)
+        case .hardswish: self = .hardswish
         }
     }
 
     /// Whether the derivative needs the pre-activation z rather than the output y.
-    var needsPreActivation: Bool { self == .gelu || self == .silu }
+    var needsPreActivation: Bool {
+        switch self {
+        case .identity, .relu, .leakyRelu, .tanh, .sigmoid: false
+        case .gelu, .silu, .elu, .selu, .mish, .softplus, .hardswish: true
+        }
+    }
 
     /// y = round(f(v)) with v = round(z + bias) for every row of `z` (rows × width), in place; v is
     /// kept in `preActivation` when the derivative needs it. `round` is to `precision` (fp32: none):
@@ -68,29 +104,57 @@ public enum Activation: Equatable, Sendable {
                     y[j] = v > 0 ? v : Format.rounded(slope * v)
                 }
             case .gelu:
-                let kept = preActivation.unsafelyUnwrapped.base + row * width
-                for j in 0..<width {
-                    let v = Format.rounded(y[j] + bias[j])
-                    kept[j] = v
-                    y[j] = Format.rounded(0.5 * v * (1 + erff(v * Float(0.5).squareRoot())))
+                Self.apply(y, bias, kept(preActivation, row), width, Format.self) { v in
+                    0.5 * v * (1 + erff(v * Float(0.5).squareRoot()))
                 }
             case .silu:
-                let kept = preActivation.unsafelyUnwrapped.base + row * width
-                for j in 0..<width {
-                    let v = Format.rounded(y[j] + bias[j])
-                    kept[j] = v
-                    y[j] = Format.rounded(v / (1 + expf(-v)))
-                }
+                Self.apply(y, bias, kept(preActivation, row), width, Format.self) { v in v / (1 + expf(-v)) }
             case .tanh:
                 for j in 0..<width { y[j] = Format.rounded(tanhf(Format.rounded(y[j] + bias[j]))) }
             case .sigmoid:
                 for j in 0..<width { y[j] = Format.rounded(1 / (1 + expf(-Format.rounded(y[j] + bias[j])))) }
+            case .elu(let alpha):
+                Self.apply(y, bias, kept(preActivation, row), width, Format.self) { v in v > 0 ? v : alpha * expm1f(v) }
+            case .selu:
+                Self.apply(y, bias, kept(preActivation, row), width, Format.self) { v in
+                    v > 0 ? Self.seluScale * v : Self.seluScale * Self.seluAlpha * expm1f(v)
+                }
+            case .mish:
+                Self.apply(y, bias, kept(preActivation, row), width, Format.self) { v in v * tanhf(log1pf(expf(v))) }
+            case .softplus(let beta, let threshold):
+                Self.apply(y, bias, kept(preActivation, row), width, Format.self) { v in
+                    v * beta > threshold ? v : log1pf(expf(v * beta)) / beta
+                }
+            case .hardswish:
+                Self.apply(y, bias, kept(preActivation, row), width, Format.self) { v in v * min(max(v + 3, 0), 6) / 6 }
             }
         }
     }
 
-    /// dz = dy ⊙ f'(z), in place over `gradient`, from the outputs `y` (and `preActivation` for GELU
-    /// and SiLU), stored rounded to `precision` as PyTorch stores the activation's input gradient.
+    /// Row `row` of the pre-activation buffer, nil when there is none (`value(at:)` needs no z).
+    private func kept(_ preActivation: MatrixView?, _ row: Int) -> UnsafeMutablePointer<Float>? {
+        preActivation.map { $0.base + row * $0.columns }
+    }
+
+    /// One row: v = round(y + bias), kept in `kept` if given, and y = round(f(v)).
+    @inline(__always)
+    private static func apply<Format: RoundingFormat>(
+        _ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, _ kept: UnsafeMutablePointer<Float>?,
+        _ width: Int, _: Format.Type, _ f: (Float) -> Float
+    ) {
+        if let kept {
+            for j in 0..<width {
+                let v = Format.rounded(y[j] + bias[j])
+                kept[j] = v
+                y[j] = Format.rounded(f(v))
+            }
+        } else {
+            for j in 0..<width { y[j] = Format.rounded(f(Format.rounded(y[j] + bias[j]))) }
+        }
+    }
+
+    /// dz = dy ⊙ f'(z), in place over `gradient`, from the outputs `y` (or `preActivation` when
+    /// `needsPreActivation`), stored rounded to `precision` as PyTorch stores the activation's input gradient.
     /// Identity and relu multiply by 1 or 0, which needs no rounding.
     func backward(gradient: MatrixView, output y: MatrixView, preActivation: MatrixView?, precision: Precision) {
         let g = gradient.base, out = y.base, n = gradient.count
@@ -122,6 +186,27 @@ public enum Activation: Equatable, Sendable {
             for i in 0..<n { g[i] *= 1 - out[i] * out[i] }
         case .sigmoid:
             for i in 0..<n { g[i] *= out[i] * (1 - out[i]) }
+        case .elu(let alpha):
+            let z = preActivation.unsafelyUnwrapped.base
+            for i in 0..<n { g[i] *= z[i] > 0 ? 1 : alpha * expf(z[i]) }
+        case .selu:
+            let z = preActivation.unsafelyUnwrapped.base
+            for i in 0..<n { g[i] *= z[i] > 0 ? Self.seluScale : Self.seluScale * Self.seluAlpha * expf(z[i]) }
+        case .mish:
+            let z = preActivation.unsafelyUnwrapped.base
+            for i in 0..<n {
+                let sigma = 1 / (1 + expf(-z[i])), t = tanhf(log1pf(expf(z[i])))
+                g[i] *= t + z[i] * sigma * (1 - t * t)
+            }
+        case .softplus(let beta, let threshold):
+            let z = preActivation.unsafelyUnwrapped.base
+            for i in 0..<n {
+                let e = expf(z[i] * beta)
+                g[i] *= z[i] * beta > threshold ? 1 : e / (e + 1)
+            }
+        case .hardswish:
+            let z = preActivation.unsafelyUnwrapped.base
+            for i in 0..<n { g[i] *= z[i] < -3 ? 0 : z[i] <= 3 ? z[i] / 3 + 0.5 : 1 }
         }
         precision.format?.round(g, count: n)
     }

@@ -8,6 +8,7 @@
 /// | xavier_normal   | N(0, std²), std = gain·√(2/(fan_in + fan_out)), gain 1   | xavier_normal_             |
 /// | kaiming_uniform | U(−b, b), b = gain·√(3/fan_in)                           | kaiming_uniform_(mode='fan_in') |
 /// | kaiming_normal  | N(0, std²), std = gain/√fan_in                           | kaiming_normal_(mode='fan_in')  |
+/// | lecun_normal    | N(0, std²), std = 1/√fan_in                              | kaiming_normal_(nonlinearity='linear') |
 /// | uniform         | U(a, b)                                                  | uniform_                   |
 /// | normal          | N(0, std²)                                               | normal_                    |
 ///
@@ -18,8 +19,13 @@
 /// AISTATS 2010, eq. 16); Kaiming (He) initialisation does so for rectifiers, whose outputs have half
 /// the variance (He, Zhang, Ren & Sun, "Delving Deep into Rectifiers", ICCV 2015, arXiv:1502.01852, eq. 10).
 /// Kaiming's gain is the one for the network's activation (nn.init.calculate_gain): relu √2,
-/// leaky_relu √(2/(1 + slope²)), tanh 5/3, sigmoid 1; gelu and silu, which calculate_gain does not
-/// know, take relu's √2. Biases are nn.Linear's U(−1/√fan_in, 1/√fan_in) or zero. Batch norms start
+/// leaky_relu √(2/(1 + slope²)), tanh 5/3, sigmoid 1, selu 3/4; gelu, silu, elu, mish, softplus and
+/// hardswish, which calculate_gain refuses ("Unsupported nonlinearity"), take relu's √2: each is the
+/// identity for large z and near 0 for very negative z, as relu. LeCun normal is the initialisation
+/// nn.SELU's documentation asks for (kaiming_normal_ with nonlinearity='linear', not 'selu', "in order
+/// to get Self-Normalizing Neural Networks"; Klambauer et al. 2017, section 3), so it is `model.init`'s
+/// default for selu (`Configuration.applyRulesBetweenKeys`); it takes no gain. Biases are nn.Linear's
+/// U(−1/√fan_in, 1/√fan_in) or zero. Batch norms start
 /// at γ = 1, β = 0. Draws go layer by layer, weight then bias, row-major, from the given generator.
 public struct Initialization: Equatable, Sendable {
     public var scheme: InitializationKind
@@ -45,9 +51,10 @@ public struct Initialization: Equatable, Sendable {
     static func gain(for activation: Activation) -> Float {
         switch activation {
         case .identity, .sigmoid: 1
-        case .relu, .gelu, .silu: Float(2).squareRoot()
+        case .relu, .gelu, .silu, .elu, .mish, .softplus, .hardswish: Float(2).squareRoot()
         case .leakyRelu(let slope): (2 / (1 + slope * slope)).squareRoot()
         case .tanh: 5.0 / 3
+        case .selu: 3.0 / 4
         }
     }
 
@@ -69,6 +76,7 @@ public struct Initialization: Equatable, Sendable {
                     let b = gain * (3 / fanIn).squareRoot()
                     Self.fillUniform(weights, count, -b, b, &random)
                 case .kaimingNormal: Self.fillNormal(weights, count, gain / fanIn.squareRoot(), &random)
+                case .lecunNormal: Self.fillNormal(weights, count, 1 / fanIn.squareRoot(), &random)
                 case .uniform: Self.fillUniform(weights, count, range.0, range.1, &random)
                 case .normal: Self.fillNormal(weights, count, std, &random)
                 }
