@@ -40,9 +40,9 @@ import Testing
 
     /// Applies `settings` to `pixels` (`rows` images of height × width) with a generator seeded by `seed`.
     static func augment(_ pixels: [Float], rows: Int, height: Int, width: Int, settings: AugmentationSettings,
-                        seed: UInt64, fill: Float = -1, labels: [Int32]? = nil) -> Outcome {
+                        seed: UInt64, fill: Float = -1, white: Float = 10_000, labels: [Int32]? = nil) -> Outcome {
         let augmenter = BatchAugmenter(settings: settings, imageHeight: height, imageWidth: width, batchCapacity: rows + 3,
-                                       fill: fill)
+                                       fill: fill, white: white)
         var random = RandomGenerator(seed: seed)
         var batch = pixels
         var outcome = Outcome(pixels: [], random: random)

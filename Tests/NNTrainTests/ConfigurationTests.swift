@@ -484,6 +484,11 @@ extension ConfigurationTests {
                     shift: 0
                     erasing: 0.0
                     mixup: 0.0
+                    rotation: 0.0
+                    cutmix: 0.0
+                    brightness: 0.0
+                    contrast: 0.0
+                    noise: 0.0
                 model:
                   hidden: [256, 128]
                   activation: relu
