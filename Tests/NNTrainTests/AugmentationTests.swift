@@ -419,13 +419,33 @@ extension AugmentationTests {
             == "data.augment.crop_scale: [0.0, 1.0]; expected [a, b] with 0 < a <= b <= 1 (fractions of the image's area)")
         #expect(AugmentationSettings(cropScale: 0.5...1.5).validate()?.hasPrefix("data.augment.crop_scale: [0.5, 1.5]") == true)
         #expect(AugmentationSettings(cutmixAlpha: .infinity).validate()?.hasPrefix("data.augment.cutmix: inf; expected") == true)
-        #expect(AugmentationSettings(contrast: .nan).validate() == "data.augment.contrast: nan; expected a finite number >= 0 (0 = off)")
+        #expect(AugmentationSettings(contrast: .nan).validate()
+            == "data.augment.contrast: nan; expected a finite number >= 0 (0 = off)")
         #expect(AugmentationSettings(noiseStd: -0.1).validate()?.hasPrefix("data.augment.noise: -0.1") == true)
         for settings in [AugmentationSettings(rotationDegrees: 1), AugmentationSettings(cropScale: 1...1),
                          AugmentationSettings(cutmixAlpha: 1), AugmentationSettings(brightness: 0.1),
                          AugmentationSettings(contrast: 0.1), AugmentationSettings(noiseStd: 0.1)] {
             #expect(settings.isEnabled)
         }
+    }
+
+    /// The config's augmenter clamps and fills with the normalised black and white: (0 − μ)·(1/σ) and
+    /// (255 − μ)·(1/σ) under standardize (μ = 100, σ = 50: −2 and 3.1), 0 and 1 under scale.
+    @Test func theConfigsAugmenterKnowsBlackAndWhite() throws {
+        var configuration = Configuration()
+        configuration.data.augment.rotation = 5
+        configuration.data.augment.cropScale = [0.5, 1]
+        let standardised = try #require(configuration.makeAugmenter(
+            schema: .images(rows: 2, columns: 3), normalizer: Normalizer(shift: [Float](repeating: 100, count: 6),
+                                                                         scale: [Float](repeating: 0.02, count: 6)),
+            batchCapacity: 4))
+        #expect(standardised.fill == -2 && abs(standardised.white - 3.1) < 1e-6)
+        #expect(standardised.settings.rotationDegrees == 5 && standardised.settings.cropScale == 0.5...1)
+        let scaled = try #require(configuration.makeAugmenter(
+            schema: .images(rows: 2, columns: 3), normalizer: Normalizer(shift: [Float](repeating: 0, count: 6),
+                                                                         scale: [Float](repeating: 1 / 255, count: 6)),
+            batchCapacity: 4))
+        #expect(scaled.fill == 0 && scaled.white == 1)
     }
 
     // MARK: Rotation
@@ -441,7 +461,9 @@ extension AugmentationTests {
             let rot180 = (0..<(n * n)).map { pixels[(n - 1 - $0 / n) * n + (n - 1 - $0 % n)] }
             let rotMinus90 = (0..<(n * n)).map { pixels[(n - 1 - $0 % n) * n + $0 / n] }
             for (degrees, expected) in [(90.0, rot90), (180, rot180), (-90, rotMinus90), (0, pixels), (360, pixels)] {
-                let rotated = Self.withScratch(pixels, height: n, width: n) { $0.rotate(degrees: degrees, range: range, scratch: $1) }
+                let rotated = Self.withScratch(pixels, height: n, width: n) {
+                    $0.rotate(degrees: degrees, range: range, scratch: $1)
+                }
                 Self.expectClose(rotated, expected, tolerance: 1e-3, "n \(n), \(degrees)°")
             }
         }
@@ -746,7 +768,8 @@ extension AugmentationTests {
                         for index in 0..<size {
                             image.base[index] = range.clamped(image.base[index] + 0.05 * Float(replay.nextGaussian()))
                         }
-                        if replay.nextUnitDouble() < 0.5, let r = RandomErasing.rectangle(height: side, width: side, random: &replay) {
+                        if replay.nextUnitDouble() < 0.5,
+                           let r = RandomErasing.rectangle(height: side, width: side, random: &replay) {
                             image.fill(r, with: 0)
                         }
                     }
