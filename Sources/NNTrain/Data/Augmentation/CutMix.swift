@@ -7,7 +7,8 @@ enum CutMix {
     /// (1 − λ) of the image up to the flooring; x1 = max(r_x − half width, 0), x2 = min(r_x + half
     /// width, width), likewise in y. The box may be empty (λ near 1) and is clipped at the borders, so
     /// the labels are mixed by its actual area: λ' = 1 − (x2 − x1)(y2 − y1)/(width·height)
-    /// (torchvision's `lam_adjusted`, Yun et al.'s reference code).
+    /// (torchvision's `lam_adjusted`, Yun et al.'s reference code). Yun et al.'s `rand_bbox` takes the half
+    /// side as `int(W·√(1 − λ)) // 2`, which is the same integer (⌊⌊x⌋/2⌋ = ⌊x/2⌋ for x ≥ 0).
     static func box(lambda: Double, height: Int, width: Int, random: inout RandomGenerator)
         -> (box: PixelRectangle, lambda: Double) {
         let centreX = Int(random.next(upperBound: UInt64(width)))
