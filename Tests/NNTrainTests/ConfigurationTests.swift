@@ -501,6 +501,11 @@ extension ConfigurationTests {
                     shift: 0
                     erasing: 0.0
                     mixup: 0.0
+                    rotation: 0.0
+                    cutmix: 0.0
+                    brightness: 0.0
+                    contrast: 0.0
+                    noise: 0.0
                 model:
                   hidden: [256, 128]
                   activation: relu
@@ -864,6 +869,16 @@ extension ConfigurationTests {
             ("data:\n  dataset: bonus\n  augment: {hflip: true}\nloss: mse\n",
              "configs/x.txt:3: data.augment.hflip: augmentation applies to image datasets, not bonus; "
                 + "expected data.augment to be off"),
+            ("data:\n  dataset: bonus\n  augment:\n    rotation: 10\nloss: mse\n",
+             "configs/x.txt:4: data.augment.rotation: augmentation applies to image datasets, not bonus; "
+                + "expected data.augment to be off"),
+            ("data:\n  augment:\n    cutmix: 1\n    crop_scale: [0.9, 0.8]\n",
+             "configs/x.txt:4: data.augment.crop_scale: [0.9, 0.8] is not a range; expected [a, b] with a <= b "
+                + "(RandomResizedCrop's scale, like [0.8, 1.0])"),
+            ("data:\n  augment:\n    crop_scale: [0, 1]\n",
+             "configs/x.txt:3: data.augment.crop_scale[0]: 0 is out of range; expected a number > 0 and <= 1"),
+            ("data:\n  augment:\n    noise: -0.1\n",
+             "configs/x.txt:3: data.augment.noise: -0.1 is out of range; expected a number >= 0"),
         ])
         func refusesKeysThatDoNotFitTogether(yaml: String, message: String) {
             #expect(configError(yaml) == message)

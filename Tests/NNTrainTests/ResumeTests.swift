@@ -29,6 +29,15 @@ import Testing
                             normalizer: Normalizer(fitting: train, mode: .scale))
     }
 
+    /// `imageData()` with the image schema, without which no augmenter is made (the rows are then a
+    /// table of 784 columns and `data.augment` changes nothing).
+    static func augmentableImageData(normalize: Normalization = .scale) -> TrainingData {
+        var data = imageData()
+        data.schema = .images(rows: 28, columns: 28)
+        data.normalizer = Normalizer(fitting: data.train, mode: normalize)
+        return data
+    }
+
     /// SGD with Nesterov momentum and weight decay, reduce_on_plateau (patience 0, so it cuts),
     /// dropout, batch norm, L1, label smoothing, clipping, early stopping with restore_best.
     static func sgdConfig() -> Configuration {
@@ -130,7 +139,31 @@ import Testing
     }
 
     @Test func mixedPrecisionWithAugmentationAndOneCycleResumesBitForBit() throws {
-        try Self.expectSameRun(Self.mixedPrecisionConfig(), Self.imageData(), stops: [1, 6, 9])
+        try Self.expectSameRun(Self.mixedPrecisionConfig(), Self.augmentableImageData(), stops: [1, 6, 9])
+    }
+
+    /// bf16, standardised pixels (black is not 0), and the augmentations of issue 20: resized crop,
+    /// rotation, brightness and contrast, noise, and mixup and CutMix taking turns.
+    @Test func bf16WithRotationCropCutMixColourAndNoiseResumesBitForBit() throws {
+        var config = Self.mixedPrecisionConfig()
+        config.training.precision = .bf16
+        config.training.lossScale = .none
+        config.data.augment.rotation = 15
+        config.data.augment.cropScale = [0.7, 1]
+        config.data.augment.cutmix = 1
+        config.data.augment.brightness = 0.2
+        config.data.augment.contrast = 0.3
+        config.data.augment.noise = 0.05
+        let data = Self.augmentableImageData(normalize: .standardize)
+        try Self.expectSameRun(config, data, stops: [1, 6, 9])
+        // The new augmentations change training: without them the run ends elsewhere.
+        var plainConfig = config
+        plainConfig.data.augment = Self.mixedPrecisionConfig().data.augment
+        let plain = Trainer(configuration: plainConfig, data: data)
+        try plain.train()
+        let augmented = Trainer(configuration: config, data: data)
+        try augmented.train()
+        #expect(plain.state.model.parameters != augmented.state.model.parameters)
     }
 
     /// The activations kept with their pre-activation, in fp16 (their rounded z and outputs), with

@@ -294,6 +294,17 @@ struct ConfigKey: Sendable {
         }, write: yamlFlowList)
     }
 
+    /// `numberList` whose absence (nil) means "off" (or "work it out"), left out of the resolved YAML when unset.
+    static func optionalNumberList(
+        _ name: String, _ field: WritableKeyPath<Configuration, [Double]?> & Sendable,
+        count: Int, _ bounds: NumberBounds, example: String, help: String
+    ) -> ConfigKey {
+        let expectation = "a list of exactly \(count) numbers \(bounds.description), like \(example)"
+        return value(name, field, help: help, allowed: expectation, read: { value throws(NNTrainError) in
+            try value.list(expecting: expectation, count: count) { element throws(NNTrainError) in try element.number(bounds) }
+        }, write: { $0.map(yamlFlowList) })
+    }
+
     /// A key holding the `Configuration` field at `field`: `read` validates a config value into
     /// the field's type, `write` gives the field's YAML text (nil to leave the key out); `help`
     /// and `allowed` say what it means and takes.

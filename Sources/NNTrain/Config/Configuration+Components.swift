@@ -149,19 +149,31 @@ extension Configuration {
                              patience: patience, minDelta: earlyStopping.minDelta)
     }
 
-    /// The augmentation settings of `data.augment`.
+    /// The augmentation settings of `data.augment`. A crop scale that is not [a, b] with a <= b (which
+    /// validation refuses, naming its line) stops the program: a library caller's bug.
     var augmentation: AugmentationSettings {
-        AugmentationSettings(hflip: data.augment.hflip, shift: data.augment.shift,
-                             erasingProbability: data.augment.erasing, mixupAlpha: data.augment.mixup)
+        let augment = data.augment
+        let cropScale = augment.cropScale.map { scale in
+            guard scale.count == 2, scale[0] <= scale[1] else {
+                preconditionFailure("data.augment.crop_scale \(scale): expected [a, b] with a <= b")
+            }
+            return scale[0]...scale[1]
+        }
+        return AugmentationSettings(hflip: augment.hflip, shift: augment.shift, erasingProbability: augment.erasing,
+                                    mixupAlpha: augment.mixup, rotationDegrees: augment.rotation, cropScale: cropScale,
+                                    cutmixAlpha: augment.cutmix, brightness: augment.brightness,
+                                    contrast: augment.contrast, noiseStd: augment.noise)
     }
 
-    /// The training-batch augmenter, for images (`schema`) with augmentation on; `fill` is the
-    /// normalised value of a black pixel, which shifted-in pixels take.
+    /// The training-batch augmenter, for images (`schema`) with augmentation on; `fill` and `white`
+    /// are the normalised values of a black and a white pixel (`PixelRange`): shifted-in and
+    /// rotated-in pixels take the first, and brightness, contrast and noise clamp to both.
     func makeAugmenter(schema: InputSchema, normalizer: Normalizer, batchCapacity: Int) -> BatchAugmenter? {
         guard augmentation.isEnabled, case .images(let rows, let columns) = schema else { return nil }
         let image = (rows: rows, columns: columns)
-        let fill = normalizer.shift.isEmpty ? 0 : (0 - normalizer.shift[0]) * normalizer.scale[0]
-        return BatchAugmenter(settings: augmentation, imageHeight: image.rows,
-                              imageWidth: image.columns, batchCapacity: batchCapacity, fill: fill)
+        let range = normalizer.shift.isEmpty ? PixelRange(black: 0, white: 1)
+            : PixelRange(shift: normalizer.shift[0], scale: normalizer.scale[0])
+        return BatchAugmenter(settings: augmentation, imageHeight: image.rows, imageWidth: image.columns,
+                              batchCapacity: batchCapacity, fill: range.black, white: range.white)
     }
 }

@@ -74,6 +74,22 @@ extension Configuration {
                 .number("erasing", \.data.augment.erasing, .atLeastZeroAtMostOne,
                         help: "probability of random erasing (RandomErasing: scale 0.02-0.33, ratio 0.3-3.3)"),
                 .number("mixup", \.data.augment.mixup, .nonNegative, help: "alpha of mixup's Beta(alpha, alpha); 0 is off"),
+                .number("rotation", \.data.augment.rotation, .nonNegative,
+                        help: "max degrees of random rotation, bilinear, black fill (RandomRotation(rotation)); 0 is off"),
+                .optionalNumberList("crop_scale", \.data.augment.cropScale, count: 2, .aboveZeroAtMostOne,
+                                    example: "[0.8, 1.0]", help: "RandomResizedCrop to the same size: scale [a, b] of the "
+                                        + "area, ratio 3/4-4/3, bilinear")
+                    .whenUnset("off"),
+                .number("cutmix", \.data.augment.cutmix, .nonNegative,
+                        help: "alpha of CutMix's Beta(alpha, alpha), labels mixed by the box's area; 0 is off; "
+                            + "with mixup, each batch takes one of the two (p = 0.5, timm's switch_prob)"),
+                .number("brightness", \.data.augment.brightness, .nonNegative,
+                        help: "ColorJitter brightness: x * U(max(0, 1-b), 1+b), clamped; 0 is off"),
+                .number("contrast", \.data.augment.contrast, .nonNegative,
+                        help: "ColorJitter contrast: blend with the image's mean by U(max(0, 1-c), 1+c), clamped; 0 is off"),
+                .number("noise", \.data.augment.noise, .nonNegative,
+                        help: "std of additive Gaussian noise on the [0, 1] pixel scale (GaussianNoise's sigma), "
+                            + "clamped; 0 is off"),
             ]),
         ]),
         .section("model", [

@@ -312,10 +312,17 @@ extension Configuration {
         }
     }
 
-    /// Augmentation changes images, so it needs an image dataset.
+    /// Augmentation changes images, so it needs an image dataset; crop_scale is a range [a, b].
     private func checkAugmentation(given: [String: ConfigValue]) throws(NNTrainError) {
+        if let scale = data.augment.cropScale, scale.count == 2, scale[0] > scale[1] {
+            let message = "[\(scale[0]), \(scale[1])] is not a range; expected [a, b] with a <= b "
+                + "(RandomResizedCrop's scale, like [0.8, 1.0])"
+            throw given["data.augment.crop_scale"]?.problem(message)
+                ?? NNTrainError(.config, "data.augment.crop_scale: " + message)
+        }
         guard !data.dataset.isImages, augmentation.isEnabled else { return }
-        let value = ["hflip", "shift", "erasing", "mixup"].lazy.compactMap { given["data.augment.\($0)"] }.first
+        let keys = ["hflip", "shift", "erasing", "mixup", "rotation", "crop_scale", "cutmix", "brightness", "contrast", "noise"]
+        let value = keys.lazy.compactMap { given["data.augment.\($0)"] }.first
         throw (value ?? given["data.dataset"])?.problem("augmentation applies to image datasets, not "
             + "\(data.dataset.rawValue); expected data.augment to be off") ?? NNTrainError(.config, "data.augment: "
             + "augmentation applies to image datasets, not \(data.dataset.rawValue)")

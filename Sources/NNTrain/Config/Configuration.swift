@@ -103,6 +103,17 @@ public struct Configuration: Equatable, Sendable {
         public var erasing: Double = 0
         /// α of mixup's Beta(α, α) mixing weight; 0 is off.
         public var mixup: Double = 0
+        /// The largest angle of a random rotation, in degrees (RandomRotation(rotation)); 0 is off.
+        public var rotation: Double = 0
+        /// RandomResizedCrop's scale [a, b], fractions of the image's area; nil is off.
+        public var cropScale: [Double]? = nil
+        /// α of CutMix's Beta(α, α); 0 is off.
+        public var cutmix: Double = 0
+        /// ColorJitter's brightness and contrast; 0 is off.
+        public var brightness: Double = 0
+        public var contrast: Double = 0
+        /// The standard deviation of Gaussian noise on the [0, 1] pixel scale; 0 is off.
+        public var noise: Double = 0
         public init() {}
     }
 
