@@ -516,6 +516,7 @@ extension ConfigurationTests {
                   # initial_accumulator_value: 0.0 (applies only to adagrad)
                   # momentum_decay: 0.004 (applies only to nadam)
                   # decoupled_weight_decay: false (applies only to nadam)
+                  # rho: 0.9 (applies only to adadelta)
                 scheduler:
                   name: constant
                   # milestones: [] (applies only to multistep)

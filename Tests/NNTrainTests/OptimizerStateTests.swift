@@ -49,6 +49,7 @@ import Testing
         case .rmsprop: (["square_avg", "grad_avg", "momentum_buffer"], [])
         case .adagrad: (["sum"], ["step"])
         case .nadam: (["exp_avg", "exp_avg_sq"], ["step", "mu_product"])
+        case .adadelta: (["square_avg", "acc_delta"], [])
         }
         let state = Self.make(name).state
         #expect(Set(state.buffers.keys) == expected.buffers)

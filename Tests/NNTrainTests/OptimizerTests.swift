@@ -18,14 +18,14 @@ import Testing
     /// Runs `optimizer` for five steps, returning θ after each step; `momenta[k]` is the momentum
     /// override of step k + 1.
     static func trajectory(_ optimizer: any Optimizer, lr: Float,
-                           momenta: [Double?] = [nil, nil, nil, nil, nil]) -> [[Float]] {
+                           momenta: [Double?] = [nil, nil, nil, nil, nil], lrs: [Float]? = nil) -> [[Float]] {
         var theta = start.map(Float.init)
         var steps: [[Float]] = []
-        for momentum in momenta {
+        for (k, momentum) in momenta.enumerated() {
             let g = gradient(theta.map(Double.init)).map(Float.init)
             theta.withUnsafeMutableBufferPointer { p in
                 g.withUnsafeBufferPointer {
-                    optimizer.step(parameters: p, gradients: $0, learningRate: lr, momentum: momentum)
+                    optimizer.step(parameters: p, gradients: $0, learningRate: lrs?[k] ?? lr, momentum: momentum)
                 }
             }
             steps.append(theta)
@@ -33,11 +33,11 @@ import Testing
         return steps
     }
 
-    /// Five steps of a written-out rule in double precision: `update(t, &θ, g)` is step t.
-    static func reference(_ update: (Double, inout [Double], [Double]) -> Void) -> [[Double]] {
+    /// Five steps (or `count`) of a written-out rule in double precision: `update(t, &θ, g)` is step t.
+    static func reference(count: Int = 5, _ update: (Double, inout [Double], [Double]) -> Void) -> [[Double]] {
         var theta = start
         var steps: [[Double]] = []
-        for t in 1...5 {
+        for t in 1...count {
             update(Double(t), &theta, gradient(theta))
             steps.append(theta)
         }
@@ -194,15 +194,36 @@ import Testing
         Self.expectClose(Self.trajectory(nadam, lr: Float(lr)), expected)
     }
 
+    /// Adadelta's default ρ and ε, a faster average, a larger ε and weight decay, at PyTorch's γ = 1.
+    @Test(arguments: [(0.9, 1e-6, 0.0), (0.5, 1e-6, 0.0), (0.9, 1e-2, 0.0), (0.9, 1e-6, 0.1)])
+    func adadeltaFollowsTorchRule(rho: Double, eps: Double, weightDecay: Double) {
+        let lr = 1.0
+        // torch.optim.Adadelta (torch/optim/adadelta.py): g ← g + λθ; v ← ρv + (1−ρ)g²;
+        // Δ ← √(u + ε)/√(v + ε)·g; u ← ρu + (1−ρ)Δ²; θ ← θ − γΔ.
+        var v = [Double](repeating: 0, count: 5), u = v
+        let expected = Self.reference { _, theta, grad in
+            for i in theta.indices {
+                let g = grad[i] + weightDecay * theta[i]
+                v[i] = rho * v[i] + (1 - rho) * g * g
+                let delta = (u[i] + eps).squareRoot() / (v[i] + eps).squareRoot() * g
+                u[i] = rho * u[i] + (1 - rho) * delta * delta
+                theta[i] -= lr * delta
+            }
+        }
+        let adadelta = Adadelta(groups: Self.oneGroup, rho: rho, eps: eps, weightDecay: weightDecay)
+        #expect(Adadelta(groups: Self.oneGroup).rho == 0.9 && Adadelta(groups: Self.oneGroup).eps == 1e-6)
+        Self.expectClose(Self.trajectory(adadelta, lr: Float(lr)), expected)
+    }
+
     // MARK: Parameter groups and momentum cycling, for every optimizer
 
     enum Kind: CaseIterable, Sendable {
-        case sgd, adam, adamW, rmsprop, adagrad, nadam, nadamDecoupled
+        case sgd, adam, adamW, rmsprop, adagrad, nadam, nadamDecoupled, adadelta
 
-        var lr: Float { self == .sgd ? 0.05 : self == .rmsprop ? 0.01 : 0.1 }
+        var lr: Float { self == .sgd ? 0.05 : self == .rmsprop ? 0.01 : self == .adadelta ? 1 : 0.1 }
 
         /// The optimizer with weight decay λ and momentum (or β1) μ, with its other options at their
-        /// defaults; Adagrad has no momentum.
+        /// defaults; Adagrad and Adadelta have no momentum.
         func make(_ groups: [ParameterGroup], weightDecay: Double, momentum: Double) -> any Optimizer {
             switch self {
             case .sgd: SGD(groups: groups, momentum: momentum, weightDecay: weightDecay)
@@ -213,6 +234,7 @@ import Testing
             case .nadam: NAdam(groups: groups, beta1: momentum, weightDecay: weightDecay)
             case .nadamDecoupled:
                 NAdam(groups: groups, beta1: momentum, weightDecay: weightDecay, decoupledWeightDecay: true)
+            case .adadelta: Adadelta(groups: groups, weightDecay: weightDecay)
             }
         }
 
@@ -225,6 +247,7 @@ import Testing
             case .rmsprop: .rmsprop
             case .adagrad: .adagrad
             case .nadam, .nadamDecoupled: .nadam
+            case .adadelta: .adadelta
             }
         }
     }
@@ -247,7 +270,7 @@ import Testing
     /// bit for bit, one built with `other` and stepped with `built` on steps 1, 3 and 5: the override
     /// replaces the momentum for its step only. (0, 0.9) is a one_cycle schedule driving SGD or RMSprop
     /// built without momentum.
-    @Test(arguments: Kind.allCases.filter { $0 != .adagrad }, [(0.9, 0.5), (0.0, 0.9)])
+    @Test(arguments: Kind.allCases.filter { $0.optimizerKind.hasMomentum }, [(0.9, 0.5), (0.0, 0.9)])
     func momentumOverrideReplacesMomentumForItsStep(kind: Kind, momenta: (built: Double, other: Double)) {
         let (built, other) = momenta
         let optimizer = kind.make(Self.oneGroup, weightDecay: 0, momentum: built)
@@ -292,6 +315,7 @@ import Testing
         case .rmsprop: RMSprop(groups: Self.oneGroup)
         case .adagrad: Adagrad(groups: Self.oneGroup)
         case .nadam: NAdam(groups: Self.oneGroup)
+        case .adadelta: Adadelta(groups: Self.oneGroup)
         }
         let fromConfig = section.makeOptimizer(groups: Self.oneGroup)
         #expect(type(of: fromConfig) == type(of: own))

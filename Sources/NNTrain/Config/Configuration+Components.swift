@@ -18,6 +18,8 @@ extension Configuration.OptimizerSection {
         case .nadam:
             NAdam(groups: groups, beta1: betas[0], beta2: betas[1], eps: eps, weightDecay: weightDecay,
                   momentumDecay: momentumDecay, decoupledWeightDecay: decoupledWeightDecay)
+        case .adadelta:
+            Adadelta(groups: groups, rho: rho, eps: eps, weightDecay: weightDecay)
         }
     }
 }

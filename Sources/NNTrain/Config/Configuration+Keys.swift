@@ -119,7 +119,7 @@ extension Configuration {
                         help: "coefficients of the running averages of the gradient and its square")
                 .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .nadam),
             .number("eps", \.optimizer.eps, .nonNegative, help: "term added to the denominator for stability")
-                .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .rmsprop, .adagrad, .nadam)
+                .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .rmsprop, .adagrad, .nadam, .adadelta)
                 .whenUnset(optimizerDefaults(\.defaultEps)),
             .number("weight_decay", \.optimizer.weightDecay, .nonNegative,
                     help: "L2 penalty added to the gradient; decoupled for adamw")
@@ -140,6 +140,8 @@ extension Configuration {
                 .onlyWhen("optimizer.name", is: OptimizerKind.nadam),
             .boolean("decoupled_weight_decay", \.optimizer.decoupledWeightDecay, help: "decay weights as AdamW does")
                 .onlyWhen("optimizer.name", is: OptimizerKind.nadam),
+            .number("rho", \.optimizer.rho, .atLeastZeroAtMostOne, help: "coefficient of the running averages")
+                .onlyWhen("optimizer.name", is: OptimizerKind.adadelta),
         ]),
         .section("scheduler", help: "torch.optim.lr_scheduler's schedules, with PyTorch's names and defaults", [
             .choice("name", \.scheduler.name, help: "the learning-rate schedule; constant keeps optimizer.lr"),
@@ -376,6 +378,7 @@ extension Configuration {
     /// the mantissas 1...9 that torch.optim's defaults have.
     private static func powerOfTenText(_ value: Double) -> String {
         guard value > 0 else { return "0" }
+        if value == 1 { return "1" }  // adadelta's lr
         var exponent = Int(log10(value).rounded(.down))
         var mantissa = (value / pow(10, Double(exponent))).rounded()
         if mantissa >= 10 { (mantissa, exponent) = ((mantissa / 10).rounded(), exponent + 1) }  // log10 just below a power

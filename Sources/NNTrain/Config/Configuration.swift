@@ -151,6 +151,7 @@ public struct Configuration: Equatable, Sendable {
         static var rmspropDefaults: RMSprop { RMSprop(groups: oneParameter) }
         static var adagradDefaults: Adagrad { Adagrad(groups: oneParameter) }
         static var nadamDefaults: NAdam { NAdam(groups: oneParameter) }
+        static var adadeltaDefaults: Adadelta { Adadelta(groups: oneParameter) }
         /// One parameter, the fewest an optimizer is built over (so its buffers are a few bytes).
         private static let oneParameter = [ParameterGroup(range: 0..<1, weightDecay: true)]
 
@@ -185,6 +186,8 @@ public struct Configuration: Equatable, Sendable {
         public var momentumDecay: Double = nadamDefaults.momentumDecay
         /// Decoupled (AdamW-style) weight decay for nadam.
         public var decoupledWeightDecay = nadamDefaults.decoupledWeightDecay
+        /// ρ of adadelta's running averages, 0 ≤ ρ ≤ 1.
+        public var rho: Double = adadeltaDefaults.rho
         public init() {}
     }
 
@@ -516,7 +519,7 @@ public enum LossKind: String, CaseIterable, Sendable {
 }
 
 public enum OptimizerKind: String, CaseIterable, Sendable {
-    case sgd, adam, adamw, rmsprop, adagrad, nadam
+    case sgd, adam, adamw, rmsprop, adagrad, nadam, adadelta
 
     /// torch.optim's default learning rate.
     public var defaultLR: Double {
@@ -524,6 +527,7 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
         case .sgd, .adam, .adamw: 1e-3
         case .rmsprop, .adagrad: 1e-2
         case .nadam: 2e-3
+        case .adadelta: 1.0
         }
     }
 
@@ -537,6 +541,7 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
         case .rmsprop: Defaults.rmspropDefaults.eps
         case .adagrad: Defaults.adagradDefaults.eps
         case .nadam: Defaults.nadamDefaults.eps
+        case .adadelta: Defaults.adadeltaDefaults.eps
         }
     }
 
@@ -550,6 +555,7 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
         case .rmsprop: Defaults.rmspropDefaults.weightDecay
         case .adagrad: Defaults.adagradDefaults.weightDecay
         case .nadam: Defaults.nadamDefaults.weightDecay
+        case .adadelta: Defaults.adadeltaDefaults.weightDecay
         }
     }
 
@@ -558,7 +564,7 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
     public var hasMomentum: Bool {
         switch self {
         case .sgd, .adam, .adamw, .rmsprop, .nadam: true
-        case .adagrad: false
+        case .adagrad, .adadelta: false
         }
     }
 }
