@@ -119,7 +119,8 @@ extension Configuration {
                         help: "coefficients of the running averages of the gradient and its square")
                 .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .nadam, .adamax, .radam),
             .number("eps", \.optimizer.eps, .nonNegative, help: "term added to the denominator for stability")
-                .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .rmsprop, .adagrad, .nadam, .adadelta, .adamax, .radam)
+                .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .rmsprop, .adagrad, .nadam, .adadelta, .adamax,
+                          .radam)
                 .whenUnset(optimizerDefaults(\.defaultEps)),
             .number("weight_decay", \.optimizer.weightDecay, .nonNegative,
                     help: "L2 penalty added to the gradient; decoupled for adamw")

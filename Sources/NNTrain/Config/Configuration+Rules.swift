@@ -23,7 +23,8 @@ extension Configuration {
         if given["optimizer.eps"] == nil { optimizer.eps = optimizer.name.defaultEps }
         if given["optimizer.weight_decay"] == nil { optimizer.weightDecay = optimizer.name.defaultWeightDecay }
         if given["optimizer.alpha"] == nil {
-            optimizer.alpha = optimizer.name == .asgd ? OptimizerSection.asgdDefaults.alpha : OptimizerSection.rmspropDefaults.alpha
+            optimizer.alpha = optimizer.name == .asgd
+                ? OptimizerSection.asgdDefaults.alpha : OptimizerSection.rmspropDefaults.alpha
         }
         if given["training.loss_scale"] == nil { training.lossScale = training.precision.defaultLossScaling }
         if given["loss"] == nil, let task = knownTask { loss = task.fittingLosses[0] }

@@ -19,8 +19,9 @@ import Foundation
 /// computed at the end of the step before, so a schedule's lr reaches the steps one step late, as in
 /// torch. ASGD has no momentum for a cycling schedule to drive: `step` ignores `momentum`.
 ///
-/// torch users evaluate ā, the averaged parameters: `averagedParameters` is it (θ itself until the
-/// first step, when ā is a copy of θ).
+/// torch users evaluate ā, the averaged parameters: `averagedParameters` is it (zero until the first
+/// step, then a copy of θ until averaging starts). A checkpoint carries it (`optimizer.ax`), but
+/// nntrain's validation, test, eval, predict and export use the training weights θ, not ā.
 public final class ASGD: Optimizer {
     public let groups: [ParameterGroup]
     public let lambd: Double
