@@ -306,6 +306,20 @@ import Testing
         #expect(scheduled != Self.trajectory(Rprop(groups: Self.oneGroup), lr: 0.2))
     }
 
+    /// lr-find refuses rprop, naming the line that chose it: the range test's rates would be ignored.
+    @Test func lrFindRefusesRprop() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("c.yaml")
+        try Data("seed: 1\noptimizer:\n  name: rprop\n".utf8).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try LRRangeTest.execute(configPath: path, overrides: [], schedule: LRFinderSchedule())
+            Issue.record("lr-find ran with rprop")
+        } catch {
+            #expect(error.description == "\(path):3: optimizer.name: rprop reads the lr only as its first step size, so a range "
+                + "test of it measures nothing; expected another optimizer for lr-find")
+        }
+    }
+
     /// ASGD at its defaults (no averaging: t0 = 1e6), a large λd (the decay term and η's schedule
     /// show), t0 = 1 (averaging from step 4) and t0 = 0 with α = 0.5 and weight decay; θ and the
     /// average ax after every step.
