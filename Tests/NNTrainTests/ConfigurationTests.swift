@@ -360,6 +360,20 @@ extension ConfigurationTests {
                 + "which uses momentum, dampening, nesterov, weight_decay")
         }
 
+        /// one_cycle cycles β1 of adamax and radam, as OneCycleLR cycles betas[0]; adadelta and rprop have
+        /// neither momentum nor betas (asgd's refusal is among the rules between keys).
+        @Test func oneCycleCyclesTheBetasOfAdamaxAndRAdamAndRefusesAdadeltaAndRprop() throws {
+            for name in ["adamax", "radam"] {
+                let config = try Configuration.parse(yaml: "optimizer: {name: \(name)}\nscheduler: {name: one_cycle}\n", source: "x")
+                #expect(config.optimizer.name.hasMomentum && config.scheduler.cycleMomentum)
+            }
+            for name in ["adadelta", "rprop"] {
+                #expect(configError("optimizer:\n  name: \(name)\nscheduler: {name: one_cycle}\n") ==
+                    "configs/x.txt:2: optimizer.name: \(name) has no momentum for scheduler one_cycle to cycle; "
+                    + "expected scheduler.cycle_momentum: false or another optimizer")
+            }
+        }
+
         /// Rprop's etas as torch checks them, its step sizes in order, rmsprop's α below 1 (asgd's α,
         /// a power, may be larger), and no weight decay for rprop, which has none.
         @Test func rpropsEtasAndStepSizesAndRMSpropsAlphaAreChecked() throws {
@@ -861,6 +875,9 @@ extension ConfigurationTests {
              "configs/x.txt:3: scheduler.mode: expected a single word, not a list"),
             ("optimizer:\n  name: adagrad\nscheduler: {name: one_cycle}\n",
              "configs/x.txt:2: optimizer.name: adagrad has no momentum for scheduler one_cycle to cycle; "
+                + "expected scheduler.cycle_momentum: false or another optimizer"),
+            ("optimizer:\n  name: asgd\nscheduler: {name: cyclic}\n",
+             "configs/x.txt:2: optimizer.name: asgd has no momentum for scheduler cyclic to cycle; "
                 + "expected scheduler.cycle_momentum: false or another optimizer"),
             ("optimizer:\n  name: sgd\n  nesterov: true\n",
              "configs/x.txt:3: optimizer.nesterov: nesterov momentum requires momentum > 0 and dampening 0 "
