@@ -364,7 +364,8 @@ extension ConfigurationTests {
         /// neither momentum nor betas (asgd's refusal is among the rules between keys).
         @Test func oneCycleCyclesTheBetasOfAdamaxAndRAdamAndRefusesAdadeltaAndRprop() throws {
             for name in ["adamax", "radam"] {
-                let config = try Configuration.parse(yaml: "optimizer: {name: \(name)}\nscheduler: {name: one_cycle}\n", source: "x")
+                let yaml = "optimizer: {name: \(name)}\nscheduler: {name: one_cycle}\n"
+                let config = try Configuration.parse(yaml: yaml, source: "x")
                 #expect(config.optimizer.name.hasMomentum && config.scheduler.cycleMomentum)
             }
             for name in ["adadelta", "rprop"] {
