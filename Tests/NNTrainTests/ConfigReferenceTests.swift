@@ -28,7 +28,8 @@ import Testing
     /// other choices says so, and a key that may be left out says what that means.
     @Test func rowsShowDefaultsConditionsAndUnsetMeanings() {
         let lines = Configuration.referenceMarkdown().split(separator: "\n").map(String.init)
-        #expect(lines.contains("| `optimizer.name` | `adam` | one of: sgd, adam, adamw, rmsprop, adagrad, nadam | "
+        #expect(lines.contains("| `optimizer.name` | `adam` | one of: sgd, adam, adamw, rmsprop, adagrad, nadam, adadelta, "
+            + "adamax, radam, rprop, asgd | "
             + "the torch.optim optimizer |"))
         #expect(lines.contains("| `optimizer.momentum` | `0.0` | a number >= 0 and < 1 | "
             + "momentum factor; only for optimizer.name: sgd, rmsprop |"))

@@ -11,6 +11,7 @@ import Testing
         "data.fold": "2",
         "data.standardize_target": "false",
         "optimizer.lr": "0.5", "optimizer.eps": "0.1", "optimizer.weight_decay": "0.5",
+        "optimizer.alpha": "0.5",
         "scheduler.step_size": "3", "scheduler.gamma": "0.5", "scheduler.t_max": "7", "scheduler.t_0": "3",
         "scheduler.max_lr": "0.5", "scheduler.base_lr": "0.01", "scheduler.base_momentum": "0.5",
         "scheduler.max_momentum": "0.97", "scheduler.step_size_down": "5", "scheduler.mode": "triangular2",

@@ -354,7 +354,7 @@ extension ConfigurationTests {
         @Test func momentumWithAdamIsRefused() {
             #expect(configError("optimizer:\n  lr: 0.1\n  momentum: 0.9\n") ==
                 "configs/x.txt:3: optimizer.momentum: applies only to sgd, rmsprop, not adam (the default), "
-                + "which uses betas, eps, amsgrad")
+                + "which uses betas, eps, weight_decay, amsgrad")
         }
 
         /// The activations' own parameters, each applying only to its activation, with torch's defaults.
@@ -373,8 +373,43 @@ extension ConfigurationTests {
 
         @Test func betasWithSGDAreRefused() {
             #expect(configError("optimizer:\n  name: sgd\n  betas: [0.9, 0.99]\n") ==
-                "configs/x.txt:3: optimizer.betas: applies only to adam, adamw, nadam, not sgd, "
-                + "which uses momentum, dampening, nesterov")
+                "configs/x.txt:3: optimizer.betas: applies only to adam, adamw, nadam, adamax, radam, not sgd, "
+                + "which uses momentum, dampening, nesterov, weight_decay")
+        }
+
+        /// one_cycle cycles β1 of adamax and radam, as OneCycleLR cycles betas[0]; adadelta and rprop have
+        /// neither momentum nor betas (asgd's refusal is among the rules between keys).
+        @Test func oneCycleCyclesTheBetasOfAdamaxAndRAdamAndRefusesAdadeltaAndRprop() throws {
+            for name in ["adamax", "radam"] {
+                let yaml = "optimizer: {name: \(name)}\nscheduler: {name: one_cycle}\n"
+                let config = try Configuration.parse(yaml: yaml, source: "x")
+                #expect(config.optimizer.name.hasMomentum && config.scheduler.cycleMomentum)
+            }
+            for name in ["adadelta", "rprop"] {
+                #expect(configError("optimizer:\n  name: \(name)\nscheduler: {name: one_cycle}\n") ==
+                    "configs/x.txt:2: optimizer.name: \(name) has no momentum for scheduler one_cycle to cycle; "
+                    + "expected scheduler.cycle_momentum: false or another optimizer")
+            }
+        }
+
+        /// Rprop's etas as torch checks them, its step sizes in order, rmsprop's α below 1 (asgd's α,
+        /// a power, may be larger), and no weight decay for rprop, which has none.
+        @Test func rpropsEtasAndStepSizesAndRMSpropsAlphaAreChecked() throws {
+            #expect(configError("optimizer:\n  name: rprop\n  etas: [1.2, 0.5]\n") ==
+                "configs/x.txt:3: optimizer.etas: [1.2, 0.5] is not 0 < etaminus < 1 < etaplus (as torch.optim.Rprop); "
+                + "expected e.g. [0.5, 1.2]")
+            #expect(configError("optimizer:\n  name: rprop\n  step_sizes: [1, 0.1]\n") ==
+                "configs/x.txt:3: optimizer.step_sizes: the least step size 1.0 is above the greatest 0.1; "
+                + "expected [min, max], e.g. [1e-06, 50]")
+            #expect(configError("optimizer:\n  name: rmsprop\n  alpha: 1.5\n") ==
+                "configs/x.txt:3: optimizer.alpha: 1.5 is not a smoothing constant; expected a number >= 0 and < 1 for rmsprop")
+            #expect(configError("optimizer:\n  name: rprop\n  weight_decay: 0.1\n")?.hasPrefix(
+                "configs/x.txt:3: optimizer.weight_decay: applies only to sgd, adam, adamw, rmsprop, adagrad, nadam, adadelta, "
+                + "adamax, radam, asgd, not rprop") == true)
+            let asgd = try Configuration.parse(yaml: "optimizer:\n  name: asgd\n  alpha: 1.5\n", source: "x").optimizer
+            #expect(asgd.alpha == 1.5 && asgd.lr == 1e-2)
+            #expect(try Configuration.parse(yaml: "optimizer:\n  name: asgd\n", source: "x").optimizer.alpha == 0.75)
+            #expect(try Configuration.parse(yaml: "optimizer:\n  name: adadelta\n", source: "x").optimizer.lr == 1)
         }
 
         @Test func distillationsTemperatureAndAlphaWithoutATeacherAreRefused() throws {
@@ -445,7 +480,7 @@ extension ConfigurationTests {
         @Test func overrideBreakingARuleBetweenKeysNamesTheOverride() {
             #expect(configError("seed: 1\n", overrides: ["optimizer.momentum=0.9"]) ==
                 "--set optimizer.momentum=0.9: optimizer.momentum: applies only to sgd, rmsprop, not adam (the default), "
-                + "which uses betas, eps, amsgrad")
+                + "which uses betas, eps, weight_decay, amsgrad")
         }
 
         @Test func unknownKeyInOverride() {
@@ -535,12 +570,17 @@ extension ConfigurationTests {
                   weight_decay: 0.0
                   decay_batch_norm: false
                   amsgrad: false
-                  # alpha: 0.99 (applies only to rmsprop)
+                  # alpha: 0.99 (applies only to rmsprop, asgd)
                   # centered: false (applies only to rmsprop)
                   # lr_decay: 0.0 (applies only to adagrad)
                   # initial_accumulator_value: 0.0 (applies only to adagrad)
                   # momentum_decay: 0.004 (applies only to nadam)
-                  # decoupled_weight_decay: false (applies only to nadam)
+                  # decoupled_weight_decay: false (applies only to nadam, radam)
+                  # rho: 0.9 (applies only to adadelta)
+                  # etas: [0.5, 1.2] (applies only to rprop)
+                  # step_sizes: [1e-06, 50.0] (applies only to rprop)
+                  # lambd: 0.0001 (applies only to asgd)
+                  # t0: 1000000.0 (applies only to asgd)
                 scheduler:
                   name: constant
                   # milestones: [] (applies only to multistep)
@@ -862,6 +902,9 @@ extension ConfigurationTests {
              "configs/x.txt:3: scheduler.mode: expected a single word, not a list"),
             ("optimizer:\n  name: adagrad\nscheduler: {name: one_cycle}\n",
              "configs/x.txt:2: optimizer.name: adagrad has no momentum for scheduler one_cycle to cycle; "
+                + "expected scheduler.cycle_momentum: false or another optimizer"),
+            ("optimizer:\n  name: asgd\nscheduler: {name: cyclic}\n",
+             "configs/x.txt:2: optimizer.name: asgd has no momentum for scheduler cyclic to cycle; "
                 + "expected scheduler.cycle_momentum: false or another optimizer"),
             ("optimizer:\n  name: sgd\n  nesterov: true\n",
              "configs/x.txt:3: optimizer.nesterov: nesterov momentum requires momentum > 0 and dampening 0 "

@@ -10,6 +10,7 @@ import Testing
         section.amsgrad = name == .adam
         section.centered = name == .rmsprop
         section.weightDecay = 0.01
+        section.t0 = 2  // asgd averages from step 4, within the steps below
         return section.makeOptimizer(groups: [ParameterGroup(range: 0..<5, weightDecay: true)])
     }
 
@@ -49,6 +50,11 @@ import Testing
         case .rmsprop: (["square_avg", "grad_avg", "momentum_buffer"], [])
         case .adagrad: (["sum"], ["step"])
         case .nadam: (["exp_avg", "exp_avg_sq"], ["step", "mu_product"])
+        case .adadelta: (["square_avg", "acc_delta"], [])
+        case .adamax: (["exp_avg", "exp_inf"], ["step"])
+        case .radam: (["exp_avg", "exp_avg_sq"], ["step"])
+        case .rprop: (["prev", "step_size"], ["step"])
+        case .asgd: (["ax"], ["step", "eta", "mu"])
         }
         let state = Self.make(name).state
         #expect(Set(state.buffers.keys) == expected.buffers)

@@ -18,14 +18,14 @@ import Testing
     /// Runs `optimizer` for five steps, returning θ after each step; `momenta[k]` is the momentum
     /// override of step k + 1.
     static func trajectory(_ optimizer: any Optimizer, lr: Float,
-                           momenta: [Double?] = [nil, nil, nil, nil, nil]) -> [[Float]] {
+                           momenta: [Double?] = [nil, nil, nil, nil, nil], lrs: [Float]? = nil) -> [[Float]] {
         var theta = start.map(Float.init)
         var steps: [[Float]] = []
-        for momentum in momenta {
+        for (k, momentum) in momenta.enumerated() {
             let g = gradient(theta.map(Double.init)).map(Float.init)
             theta.withUnsafeMutableBufferPointer { p in
                 g.withUnsafeBufferPointer {
-                    optimizer.step(parameters: p, gradients: $0, learningRate: lr, momentum: momentum)
+                    optimizer.step(parameters: p, gradients: $0, learningRate: lrs?[k] ?? lr, momentum: momentum)
                 }
             }
             steps.append(theta)
@@ -33,11 +33,11 @@ import Testing
         return steps
     }
 
-    /// Five steps of a written-out rule in double precision: `update(t, &θ, g)` is step t.
-    static func reference(_ update: (Double, inout [Double], [Double]) -> Void) -> [[Double]] {
+    /// Five steps (or `count`) of a written-out rule in double precision: `update(t, &θ, g)` is step t.
+    static func reference(count: Int = 5, _ update: (Double, inout [Double], [Double]) -> Void) -> [[Double]] {
         var theta = start
         var steps: [[Double]] = []
-        for t in 1...5 {
+        for t in 1...count {
             update(Double(t), &theta, gradient(theta))
             steps.append(theta)
         }
@@ -194,15 +194,178 @@ import Testing
         Self.expectClose(Self.trajectory(nadam, lr: Float(lr)), expected)
     }
 
+    /// Adadelta's default ρ and ε, a faster average, a larger ε and weight decay, at PyTorch's γ = 1.
+    @Test(arguments: [(0.9, 1e-6, 0.0), (0.5, 1e-6, 0.0), (0.9, 1e-2, 0.0), (0.9, 1e-6, 0.1)])
+    func adadeltaFollowsTorchRule(rho: Double, eps: Double, weightDecay: Double) {
+        let lr = 1.0
+        // torch.optim.Adadelta (torch/optim/adadelta.py): g ← g + λθ; v ← ρv + (1−ρ)g²;
+        // Δ ← √(u + ε)/√(v + ε)·g; u ← ρu + (1−ρ)Δ²; θ ← θ − γΔ.
+        var v = [Double](repeating: 0, count: 5), u = v
+        let expected = Self.reference { _, theta, grad in
+            for i in theta.indices {
+                let g = grad[i] + weightDecay * theta[i]
+                v[i] = rho * v[i] + (1 - rho) * g * g
+                let delta = (u[i] + eps).squareRoot() / (v[i] + eps).squareRoot() * g
+                u[i] = rho * u[i] + (1 - rho) * delta * delta
+                theta[i] -= lr * delta
+            }
+        }
+        let adadelta = Adadelta(groups: Self.oneGroup, rho: rho, eps: eps, weightDecay: weightDecay)
+        #expect(Adadelta(groups: Self.oneGroup).rho == 0.9 && Adadelta(groups: Self.oneGroup).eps == 1e-6)
+        Self.expectClose(Self.trajectory(adadelta, lr: Float(lr)), expected)
+    }
+
+    /// Adamax: weight decay, a β2 small enough that |g| + ε takes over the maximum, and a large ε.
+    @Test(arguments: [(0.0, 0.999, 1e-8), (0.1, 0.999, 1e-8), (0.0, 0.5, 1e-8), (0.0, 0.999, 0.5)])
+    func adamaxFollowsTorchRule(weightDecay: Double, beta2: Double, eps: Double) {
+        let lr = 0.1, beta1 = 0.9
+        // torch.optim.Adamax (torch/optim/adamax.py): g ← g + λθ; m ← β1 m + (1−β1) g;
+        // u ← max(β2 u, |g| + ε); θ ← θ − γ/(1 − β1ᵗ)·m/u.
+        var m = [Double](repeating: 0, count: 5), u = m, decayedWins = 0
+        let expected = Self.reference { t, theta, grad in
+            for i in theta.indices {
+                let g = grad[i] + weightDecay * theta[i]
+                m[i] = beta1 * m[i] + (1 - beta1) * g
+                if beta2 * u[i] > abs(g) + eps { decayedWins += 1 }
+                u[i] = max(beta2 * u[i], abs(g) + eps)
+                theta[i] -= lr / (1 - pow(beta1, t)) * m[i] / u[i]
+            }
+        }
+        #expect(decayedWins > 0 || beta2 == 0.5, "β2·u must win the maximum somewhere")
+        let adamax = Adamax(groups: Self.oneGroup, beta2: beta2, eps: eps, weightDecay: weightDecay)
+        Self.expectClose(Self.trajectory(adamax, lr: Float(lr)), expected)
+    }
+
+    /// RAdam over eight steps, so that ρ_t passes 5 (at step 6, with β2 = 0.999 and with 0.99) and
+    /// the rectified step takes over; with L2 and with decoupled weight decay.
+    @Test(arguments: [(0.0, false, 0.999), (0.1, false, 0.999), (0.1, true, 0.999), (0.0, false, 0.99)])
+    func radamFollowsTorchRule(weightDecay: Double, decoupled: Bool, beta2: Double) {
+        let lr = 0.1, beta1 = 0.9, eps = 1e-8, steps = 8
+        // torch.optim.RAdam (torch/optim/radam.py): θ ← θ(1 − γλ) (decoupled) or g ← g + λθ;
+        // m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; m̂ = m/(1 − β1ᵗ); ρ∞ = 2/(1 − β2) − 1;
+        // ρ_t = ρ∞ − 2tβ2ᵗ/(1 − β2ᵗ); if ρ_t > 5: r = √((ρ_t−4)(ρ_t−2)ρ∞/((ρ∞−4)(ρ∞−2)ρ_t)),
+        // θ ← θ − γ m̂ r √(1 − β2ᵗ)/(√v + ε); else θ ← θ − γ m̂.
+        var m = [Double](repeating: 0, count: 5), v = m, rectifiedSteps: [Int] = []
+        let expected = Self.reference(count: steps) { t, theta, grad in
+            let rhoInfinity = 2 / (1 - beta2) - 1
+            let rho = rhoInfinity - 2 * t * pow(beta2, t) / (1 - pow(beta2, t))
+            if rho > 5 { rectifiedSteps.append(Int(t)) }
+            for i in theta.indices {
+                var g = grad[i]
+                if decoupled { theta[i] *= 1 - lr * weightDecay } else { g += weightDecay * theta[i] }
+                m[i] = beta1 * m[i] + (1 - beta1) * g
+                v[i] = beta2 * v[i] + (1 - beta2) * g * g
+                let mHat = m[i] / (1 - pow(beta1, t))
+                if rho > 5 {
+                    let r = ((rho - 4) * (rho - 2) * rhoInfinity / ((rhoInfinity - 4) * (rhoInfinity - 2) * rho)).squareRoot()
+                    theta[i] -= lr * mHat * r * (1 - pow(beta2, t)).squareRoot() / (v[i].squareRoot() + eps)
+                } else {
+                    theta[i] -= lr * mHat
+                }
+            }
+        }
+        #expect(rectifiedSteps == [6, 7, 8])
+        let radam = RAdam(groups: Self.oneGroup, beta2: beta2, weightDecay: weightDecay, decoupledWeightDecay: decoupled)
+        Self.expectClose(Self.trajectory(radam, lr: Float(lr), momenta: Array(repeating: nil, count: steps)), expected)
+    }
+
+    /// Rprop at its defaults, other etas, and step sizes clamped from above (0.15) and below (0.08);
+    /// coordinates overshoot, so every sign case (g·p > 0, < 0, = 0) occurs. (η+ = 1.5 would land
+    /// θ₄ exactly on its minimum in double precision but not in single: a degenerate case, avoided.)
+    @Test(arguments: [(0.5, 1.2, 1e-6, 50.0), (0.3, 1.4, 1e-6, 50.0), (0.5, 1.2, 0.08, 0.15)])
+    func rpropFollowsTorchRule(etaMinus: Double, etaPlus: Double, minStep: Double, maxStep: Double) {
+        let lr = 0.1
+        // torch.optim.Rprop (torch/optim/rprop.py): s starts at γ; f = η+ if g·p > 0, η− if < 0, 1 if 0;
+        // s ← clamp(s f, Δmin, Δmax); g ← 0 where g·p < 0; θ ← θ − sign(g) s; p ← g.
+        var s = [Double](repeating: lr, count: 5), p = [Double](repeating: 0, count: 5)
+        var cases: Set<String> = [], clamped: Set<String> = []
+        let expected = Self.reference { _, theta, grad in
+            for i in theta.indices {
+                let product = grad[i] * p[i]
+                cases.insert(product > 0 ? "+" : product < 0 ? "-" : "0")
+                let scaled = s[i] * (product > 0 ? etaPlus : product < 0 ? etaMinus : 1)
+                if scaled > maxStep { clamped.insert("max") }
+                if scaled < minStep { clamped.insert("min") }
+                s[i] = min(max(scaled, minStep), maxStep)
+                let g = product < 0 ? 0 : grad[i]
+                theta[i] -= (g > 0 ? 1 : g < 0 ? -1 : 0) * s[i]
+                p[i] = g
+            }
+        }
+        #expect(cases == ["+", "-", "0"])
+        #expect(clamped == (maxStep < 1 ? ["max", "min"] : []))
+        let rprop = Rprop(groups: Self.oneGroup, etaMinus: etaMinus, etaPlus: etaPlus, stepSizeMin: minStep, stepSizeMax: maxStep)
+        Self.expectClose(Self.trajectory(rprop, lr: Float(lr)), expected)
+    }
+
+    /// Rprop reads the lr only when its step sizes are made (torch's state init): a schedule changes
+    /// nothing after the first step.
+    @Test func rpropReadsTheLearningRateOnlyAtItsFirstStep() {
+        let scheduled = Self.trajectory(Rprop(groups: Self.oneGroup), lr: 0.1, lrs: [0.1, 0.5, 0.01, 2, 0.3])
+        #expect(scheduled == Self.trajectory(Rprop(groups: Self.oneGroup), lr: 0.1))
+        #expect(scheduled != Self.trajectory(Rprop(groups: Self.oneGroup), lr: 0.2))
+    }
+
+    /// lr-find refuses rprop, naming the line that chose it: the range test's rates would be ignored.
+    @Test func lrFindRefusesRprop() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("c.yaml")
+        try Data("seed: 1\noptimizer:\n  name: rprop\n".utf8).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try LRRangeTest.execute(configPath: path, overrides: [], schedule: LRFinderSchedule())
+            Issue.record("lr-find ran with rprop")
+        } catch {
+            #expect(error.description == "\(path):3: optimizer.name: rprop reads the lr only as its first step size, so a range "
+                + "test of it measures nothing; expected another optimizer for lr-find")
+        }
+    }
+
+    /// ASGD at its defaults (no averaging: t0 = 1e6), a large λd (the decay term and η's schedule
+    /// show), t0 = 1 (averaging from step 4) and t0 = 0 with α = 0.5 and weight decay; θ and the
+    /// average ax after every step.
+    @Test(arguments: [(1e-4, 0.75, 1e6, 0.0), (0.5, 0.75, 1e6, 0.0), (1e-4, 0.75, 1.0, 0.0), (0.2, 0.5, 0.0, 0.1)])
+    func asgdFollowsTorchRule(lambd: Double, alpha: Double, t0: Double, weightDecay: Double) {
+        let lr = 0.1
+        // torch.optim.ASGD (torch/optim/asgd.py): η starts at γ, μ at 1; g ← g + λθ; θ ← θ(1 − λd η) − η g;
+        // ax ← θ if μ = 1, else ax + (θ − ax)μ; then η ← γ/(1 + λd γ t)^α, μ ← 1/max(1, t − t0).
+        var eta = lr, mu = 1.0, ax = [Double](repeating: 0, count: 5), averages: [[Double]] = [], mus: [Double] = []
+        let expected = Self.reference { t, theta, grad in
+            mus.append(mu)
+            for i in theta.indices {
+                let g = grad[i] + weightDecay * theta[i]
+                theta[i] = theta[i] * (1 - lambd * eta) - eta * g
+                ax[i] = mu == 1 ? theta[i] : ax[i] + (theta[i] - ax[i]) * mu
+            }
+            averages.append(ax)
+            eta = lr / pow(1 + lambd * lr * t, alpha)
+            mu = 1 / max(1, t - t0)
+        }
+        let averagingFromStep4: [Double] = [1, 1, 1, 1.0 / 2, 1.0 / 3], fromStep3: [Double] = [1, 1, 1.0 / 2, 1.0 / 3, 1.0 / 4]
+        #expect(mus == (t0 == 1 ? averagingFromStep4 : t0 == 0 ? fromStep3 : [1, 1, 1, 1, 1]))
+        let asgd = ASGD(groups: Self.oneGroup, lambd: lambd, alpha: alpha, t0: t0, weightDecay: weightDecay)
+        var theta = Self.start.map(Float.init), steps: [[Float]] = [], stepAverages: [[Float]] = []
+        for _ in 1...5 {
+            let g = Self.gradient(theta.map(Double.init)).map(Float.init)
+            theta.withUnsafeMutableBufferPointer { p in
+                g.withUnsafeBufferPointer { asgd.step(parameters: p, gradients: $0, learningRate: Float(lr), momentum: nil) }
+            }
+            steps.append(theta)
+            stepAverages.append(asgd.averagedParameters)
+        }
+        Self.expectClose(steps, expected)
+        Self.expectClose(stepAverages, averages)
+        #expect((stepAverages.last != steps.last) == (t0 < 5), "the average differs from θ once averaging starts")
+    }
+
     // MARK: Parameter groups and momentum cycling, for every optimizer
 
     enum Kind: CaseIterable, Sendable {
-        case sgd, adam, adamW, rmsprop, adagrad, nadam, nadamDecoupled
+        case sgd, adam, adamW, rmsprop, adagrad, nadam, nadamDecoupled, adadelta, adamax, radam, radamDecoupled, rprop, asgd
 
-        var lr: Float { self == .sgd ? 0.05 : self == .rmsprop ? 0.01 : 0.1 }
+        var lr: Float { self == .sgd ? 0.05 : self == .rmsprop ? 0.01 : self == .adadelta ? 1 : 0.1 }
 
         /// The optimizer with weight decay λ and momentum (or β1) μ, with its other options at their
-        /// defaults; Adagrad has no momentum.
+        /// defaults; Adagrad, Adadelta, Rprop and ASGD have no momentum, Rprop no weight decay.
         func make(_ groups: [ParameterGroup], weightDecay: Double, momentum: Double) -> any Optimizer {
             switch self {
             case .sgd: SGD(groups: groups, momentum: momentum, weightDecay: weightDecay)
@@ -213,6 +376,13 @@ import Testing
             case .nadam: NAdam(groups: groups, beta1: momentum, weightDecay: weightDecay)
             case .nadamDecoupled:
                 NAdam(groups: groups, beta1: momentum, weightDecay: weightDecay, decoupledWeightDecay: true)
+            case .adadelta: Adadelta(groups: groups, weightDecay: weightDecay)
+            case .adamax: Adamax(groups: groups, beta1: momentum, weightDecay: weightDecay)
+            case .radam: RAdam(groups: groups, beta1: momentum, weightDecay: weightDecay)
+            case .radamDecoupled:
+                RAdam(groups: groups, beta1: momentum, weightDecay: weightDecay, decoupledWeightDecay: true)
+            case .rprop: Rprop(groups: groups)
+            case .asgd: ASGD(groups: groups, weightDecay: weightDecay)
             }
         }
 
@@ -225,13 +395,18 @@ import Testing
             case .rmsprop: .rmsprop
             case .adagrad: .adagrad
             case .nadam, .nadamDecoupled: .nadam
+            case .adadelta: .adadelta
+            case .adamax: .adamax
+            case .radam, .radamDecoupled: .radam
+            case .rprop: .rprop
+            case .asgd: .asgd
             }
         }
     }
 
     /// Two groups, θ[0..<2] decayed and θ[2..<5] not: each follows, bit for bit, the trajectory of the
     /// same optimizer with decay everywhere or nowhere.
-    @Test(arguments: Kind.allCases)
+    @Test(arguments: Kind.allCases.filter { $0 != .rprop })
     func weightDecayOnlyInDecayGroups(kind: Kind) {
         let split = [ParameterGroup(range: 0..<2, weightDecay: true),
                      ParameterGroup(range: 2..<5, weightDecay: false)]
@@ -247,7 +422,7 @@ import Testing
     /// bit for bit, one built with `other` and stepped with `built` on steps 1, 3 and 5: the override
     /// replaces the momentum for its step only. (0, 0.9) is a one_cycle schedule driving SGD or RMSprop
     /// built without momentum.
-    @Test(arguments: Kind.allCases.filter { $0 != .adagrad }, [(0.9, 0.5), (0.0, 0.9)])
+    @Test(arguments: Kind.allCases.filter { $0.optimizerKind.hasMomentum }, [(0.9, 0.5), (0.0, 0.9)])
     func momentumOverrideReplacesMomentumForItsStep(kind: Kind, momenta: (built: Double, other: Double)) {
         let (built, other) = momenta
         let optimizer = kind.make(Self.oneGroup, weightDecay: 0, momentum: built)
@@ -292,6 +467,11 @@ import Testing
         case .rmsprop: RMSprop(groups: Self.oneGroup)
         case .adagrad: Adagrad(groups: Self.oneGroup)
         case .nadam: NAdam(groups: Self.oneGroup)
+        case .adadelta: Adadelta(groups: Self.oneGroup)
+        case .adamax: Adamax(groups: Self.oneGroup)
+        case .radam: RAdam(groups: Self.oneGroup)
+        case .rprop: Rprop(groups: Self.oneGroup)
+        case .asgd: ASGD(groups: Self.oneGroup)
         }
         let fromConfig = section.makeOptimizer(groups: Self.oneGroup)
         #expect(type(of: fromConfig) == type(of: own))

@@ -138,6 +138,48 @@ import Testing
         try Self.expectSameRun(Self.sgdConfig(), Self.classificationData(), stops: [3, 7, 10, 27])
     }
 
+    /// The optimizers of issue 20 in the SGD run's setting (plateau, dropout, batch norm, weight decay
+    /// but for rprop), each with an option off its default; asgd averages from step 4, so `ax`, `eta`
+    /// and `mu` all move before the stops.
+    @Test(arguments: [OptimizerKind.adadelta, .adamax, .radam, .rprop, .asgd])
+    func issue20OptimizersResumeBitForBit(name: OptimizerKind) throws {
+        var config = Self.sgdConfig()
+        config.optimizer.name = name
+        config.optimizer.nesterov = false
+        config.optimizer.momentum = 0
+        config.optimizer.lr = name.defaultLR
+        config.optimizer.eps = name.defaultEps
+        if name == .rprop { config.optimizer.weightDecay = 0 }
+        config.optimizer.rho = 0.8
+        config.optimizer.decoupledWeightDecay = true
+        config.optimizer.etas = [0.4, 1.3]
+        config.optimizer.alpha = 0.75
+        config.optimizer.t0 = 3
+        config.optimizer.lambd = 1e-2
+        config.training.epochs = 4
+        try Self.expectSameRun(config, Self.classificationData(), stops: [3, 7, 10])
+    }
+
+    /// fp16 with dynamic loss scaling trains with each of them: the loss falls.
+    @Test(arguments: [OptimizerKind.adadelta, .adamax, .radam, .rprop, .asgd])
+    func issue20OptimizersTrainInFP16(name: OptimizerKind) throws {
+        var config = Self.mixedPrecisionConfig()
+        config.optimizer.name = name
+        config.optimizer.lr = name.defaultLR
+        config.optimizer.eps = name.defaultEps
+        config.optimizer.alpha = 0.75
+        config.scheduler.name = .constant
+        config.scheduler.warmupSteps = 0
+        config.data.augment = Configuration().data.augment
+        config.training.epochs = 6
+        let trainer = Trainer(configuration: config, data: Self.imageData())
+        try trainer.train()
+        let losses = trainer.state.history.map(\.trainLoss)
+        #expect(losses.allSatisfy { $0.isFinite })
+        let first = try #require(losses.first), last = try #require(losses.last)
+        #expect(last < first, "\(name): \(losses)")
+    }
+
     @Test func mixedPrecisionWithAugmentationAndOneCycleResumesBitForBit() throws {
         try Self.expectSameRun(Self.mixedPrecisionConfig(), Self.augmentableImageData(), stops: [1, 6, 9])
     }

@@ -18,6 +18,17 @@ extension Configuration.OptimizerSection {
         case .nadam:
             NAdam(groups: groups, beta1: betas[0], beta2: betas[1], eps: eps, weightDecay: weightDecay,
                   momentumDecay: momentumDecay, decoupledWeightDecay: decoupledWeightDecay)
+        case .adadelta:
+            Adadelta(groups: groups, rho: rho, eps: eps, weightDecay: weightDecay)
+        case .adamax:
+            Adamax(groups: groups, beta1: betas[0], beta2: betas[1], eps: eps, weightDecay: weightDecay)
+        case .radam:
+            RAdam(groups: groups, beta1: betas[0], beta2: betas[1], eps: eps, weightDecay: weightDecay,
+                  decoupledWeightDecay: decoupledWeightDecay)
+        case .rprop:
+            Rprop(groups: groups, etaMinus: etas[0], etaPlus: etas[1], stepSizeMin: stepSizes[0], stepSizeMax: stepSizes[1])
+        case .asgd:
+            ASGD(groups: groups, lambd: lambd, alpha: alpha, t0: t0, weightDecay: weightDecay)
         }
     }
 }

@@ -141,18 +141,23 @@ extension Configuration {
                 .onlyWhen("optimizer.name", is: OptimizerKind.sgd),
             .numberList("betas", \.optimizer.betas, count: 2, .atLeastZeroBelowOne, example: "[0.9, 0.999]",
                         help: "coefficients of the running averages of the gradient and its square")
-                .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .nadam),
+                .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .nadam, .adamax, .radam),
             .number("eps", \.optimizer.eps, .nonNegative, help: "term added to the denominator for stability")
-                .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .rmsprop, .adagrad, .nadam)
+                .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw, .rmsprop, .adagrad, .nadam, .adadelta, .adamax,
+                          .radam)
                 .whenUnset(optimizerDefaults(\.defaultEps)),
             .number("weight_decay", \.optimizer.weightDecay, .nonNegative,
                     help: "L2 penalty added to the gradient; decoupled for adamw")
+                .onlyWhen("optimizer.name", is: OptimizerKind.sgd, .adam, .adamw, .rmsprop, .adagrad, .nadam, .adadelta, .adamax,
+                          .radam, .asgd)
                 .whenUnset(optimizerDefaults(\.defaultWeightDecay)),
             .boolean("decay_batch_norm", \.optimizer.decayBatchNorm, help: "also decay (and L1) batch-norm gamma and beta"),
             .boolean("amsgrad", \.optimizer.amsgrad, help: "the AMSGrad variant")
                 .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw),
-            .number("alpha", \.optimizer.alpha, .atLeastZeroBelowOne, help: "smoothing constant of the squared-gradient average")
-                .onlyWhen("optimizer.name", is: OptimizerKind.rmsprop),
+            .number("alpha", \.optimizer.alpha, .nonNegative,
+                    help: "rmsprop: smoothing constant of the squared-gradient average (< 1); asgd: power of the eta decay")
+                .onlyWhen("optimizer.name", is: OptimizerKind.rmsprop, .asgd)
+                .whenUnset("the optimizer's PyTorch default: rmsprop 0.99, asgd 0.75"),
             .boolean("centered", \.optimizer.centered, help: "normalise by an estimate of the gradient's variance")
                 .onlyWhen("optimizer.name", is: OptimizerKind.rmsprop),
             .number("lr_decay", \.optimizer.lrDecay, .nonNegative, help: "learning-rate decay")
@@ -163,7 +168,19 @@ extension Configuration {
             .number("momentum_decay", \.optimizer.momentumDecay, .nonNegative, help: "momentum decay (psi)")
                 .onlyWhen("optimizer.name", is: OptimizerKind.nadam),
             .boolean("decoupled_weight_decay", \.optimizer.decoupledWeightDecay, help: "decay weights as AdamW does")
-                .onlyWhen("optimizer.name", is: OptimizerKind.nadam),
+                .onlyWhen("optimizer.name", is: OptimizerKind.nadam, .radam),
+            .number("rho", \.optimizer.rho, .atLeastZeroAtMostOne, help: "coefficient of the running averages")
+                .onlyWhen("optimizer.name", is: OptimizerKind.adadelta),
+            .numberList("etas", \.optimizer.etas, count: 2, .positive, example: "[0.5, 1.2]",
+                        help: "(etaminus, etaplus): step-size factors after a sign change and after none")
+                .onlyWhen("optimizer.name", is: OptimizerKind.rprop),
+            .numberList("step_sizes", \.optimizer.stepSizes, count: 2, .nonNegative, example: "[1e-06, 50]",
+                        help: "(min, max) of each parameter's step size")
+                .onlyWhen("optimizer.name", is: OptimizerKind.rprop),
+            .number("lambd", \.optimizer.lambd, .nonNegative, help: "decay term")
+                .onlyWhen("optimizer.name", is: OptimizerKind.asgd),
+            .number("t0", \.optimizer.t0, .nonNegative, help: "the step at which averaging starts")
+                .onlyWhen("optimizer.name", is: OptimizerKind.asgd),
         ]),
         .section("scheduler", help: "torch.optim.lr_scheduler's schedules, with PyTorch's names and defaults", [
             .choice("name", \.scheduler.name, help: "the learning-rate schedule; constant keeps optimizer.lr"),
@@ -403,6 +420,7 @@ extension Configuration {
     /// the mantissas 1...9 that torch.optim's defaults have.
     private static func powerOfTenText(_ value: Double) -> String {
         guard value > 0 else { return "0" }
+        if value == 1 { return "1" }  // adadelta's lr
         var exponent = Int(log10(value).rounded(.down))
         var mantissa = (value / pow(10, Double(exponent))).rounded()
         if mantissa >= 10 { (mantissa, exponent) = ((mantissa / 10).rounded(), exponent + 1) }  // log10 just below a power

@@ -22,6 +22,10 @@ extension Configuration {
         if given["optimizer.lr"] == nil { optimizer.lr = optimizer.name.defaultLR }
         if given["optimizer.eps"] == nil { optimizer.eps = optimizer.name.defaultEps }
         if given["optimizer.weight_decay"] == nil { optimizer.weightDecay = optimizer.name.defaultWeightDecay }
+        if given["optimizer.alpha"] == nil {
+            optimizer.alpha = optimizer.name == .asgd
+                ? OptimizerSection.asgdDefaults.alpha : OptimizerSection.rmspropDefaults.alpha
+        }
         if given["training.loss_scale"] == nil { training.lossScale = training.precision.defaultLossScaling }
         if given["loss"] == nil, let task = knownTask { loss = task.fittingLosses[0] }
         if given["model.init"] == nil, model.activation == .selu { model.initialization = .lecunNormal }
@@ -304,8 +308,21 @@ extension Configuration {
         }
     }
 
-    /// PyTorch's SGD refuses Nesterov momentum without momentum or with dampening.
+    /// PyTorch's SGD refuses Nesterov momentum without momentum or with dampening; Rprop refuses etas
+    /// outside 0 < η− < 1 < η+ (and nntrain step sizes with Δmin > Δmax, which would clamp every step
+    /// size to Δmax); rmsprop's α, which asgd shares as a power, must be below 1.
     private func checkOptimizer(given: [String: ConfigValue]) throws(NNTrainError) {
+        if optimizer.name == .rmsprop, optimizer.alpha >= 1, let value = given["optimizer.alpha"] {
+            throw value.problem("\(optimizer.alpha) is not a smoothing constant; expected a number >= 0 and < 1 for rmsprop")
+        }
+        if optimizer.name == .rprop, let value = given["optimizer.etas"], !(optimizer.etas[0] < 1 && optimizer.etas[1] > 1) {
+            throw value.problem("[\(optimizer.etas[0]), \(optimizer.etas[1])] is not 0 < etaminus < 1 < etaplus "
+                + "(as torch.optim.Rprop); expected e.g. [0.5, 1.2]")
+        }
+        if optimizer.name == .rprop, let value = given["optimizer.step_sizes"], optimizer.stepSizes[0] > optimizer.stepSizes[1] {
+            throw value.problem("the least step size \(optimizer.stepSizes[0]) is above the greatest \(optimizer.stepSizes[1]); "
+                + "expected [min, max], e.g. [1e-06, 50]")
+        }
         if optimizer.nesterov, optimizer.momentum <= 0 || optimizer.dampening != 0, let value = given["optimizer.nesterov"] {
             throw value.problem("nesterov momentum requires momentum > 0 and dampening 0 (as torch.optim.SGD); "
                 + "expected optimizer.momentum: 0.9 or nesterov: false")

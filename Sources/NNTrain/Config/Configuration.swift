@@ -169,6 +169,11 @@ public struct Configuration: Equatable, Sendable {
         static var rmspropDefaults: RMSprop { RMSprop(groups: oneParameter) }
         static var adagradDefaults: Adagrad { Adagrad(groups: oneParameter) }
         static var nadamDefaults: NAdam { NAdam(groups: oneParameter) }
+        static var adadeltaDefaults: Adadelta { Adadelta(groups: oneParameter) }
+        static var adamaxDefaults: Adamax { Adamax(groups: oneParameter) }
+        static var radamDefaults: RAdam { RAdam(groups: oneParameter) }
+        static var rpropDefaults: Rprop { Rprop(groups: oneParameter) }
+        static var asgdDefaults: ASGD { ASGD(groups: oneParameter) }
         /// One parameter, the fewest an optimizer is built over (so its buffers are a few bytes).
         private static let oneParameter = [ParameterGroup(range: 0..<1, weightDecay: true)]
 
@@ -181,7 +186,7 @@ public struct Configuration: Equatable, Sendable {
         public var dampening: Double = sgdDefaults.dampening
         /// Nesterov momentum for sgd (needs momentum > 0 and dampening 0).
         public var nesterov = sgdDefaults.nesterov
-        /// (β1, β2) of adam, adamw and nadam, each in [0, 1).
+        /// (β1, β2) of adam, adamw, nadam, adamax and radam, each in [0, 1).
         public var betas: [Double] = [adamDefaults.beta1, adamDefaults.beta2]
         /// ε added to the denominator, ≥ 0.
         public var eps: Double = OptimizerKind.adam.defaultEps
@@ -191,7 +196,8 @@ public struct Configuration: Equatable, Sendable {
         public var decayBatchNorm = false
         /// AMSGrad variant of adam and adamw.
         public var amsgrad = adamDefaults.amsgrad
-        /// Smoothing constant α of rmsprop, 0 ≤ α < 1.
+        /// Smoothing constant α of rmsprop, 0 ≤ α < 1; asgd's power α of its η schedule, ≥ 0 (each
+        /// optimizer's default: the rules between keys fill it in).
         public var alpha: Double = rmspropDefaults.alpha
         /// Centered rmsprop (normalise by the estimated variance of the gradient).
         public var centered = rmspropDefaults.centered
@@ -201,8 +207,18 @@ public struct Configuration: Equatable, Sendable {
         public var initialAccumulatorValue: Double = adagradDefaults.initialAccumulatorValue
         /// ψ of nadam's momentum schedule, ≥ 0.
         public var momentumDecay: Double = nadamDefaults.momentumDecay
-        /// Decoupled (AdamW-style) weight decay for nadam.
+        /// Decoupled (AdamW-style) weight decay for nadam and radam.
         public var decoupledWeightDecay = nadamDefaults.decoupledWeightDecay
+        /// ρ of adadelta's running averages, 0 ≤ ρ ≤ 1.
+        public var rho: Double = adadeltaDefaults.rho
+        /// (η−, η+) of rprop, 0 < η− < 1 < η+.
+        public var etas: [Double] = [rpropDefaults.etaMinus, rpropDefaults.etaPlus]
+        /// (Δmin, Δmax) of rprop, 0 ≤ Δmin ≤ Δmax.
+        public var stepSizes: [Double] = [rpropDefaults.stepSizeMin, rpropDefaults.stepSizeMax]
+        /// λd, asgd's decay term, ≥ 0.
+        public var lambd: Double = asgdDefaults.lambd
+        /// The step at which asgd starts averaging, ≥ 0.
+        public var t0: Double = asgdDefaults.t0
         public init() {}
     }
 
@@ -549,31 +565,36 @@ public enum LossKind: String, CaseIterable, Sendable {
 }
 
 public enum OptimizerKind: String, CaseIterable, Sendable {
-    case sgd, adam, adamw, rmsprop, adagrad, nadam
+    case sgd, adam, adamw, rmsprop, adagrad, nadam, adadelta, adamax, radam, rprop, asgd
 
     /// torch.optim's default learning rate.
     public var defaultLR: Double {
         switch self {
-        case .sgd, .adam, .adamw: 1e-3
-        case .rmsprop, .adagrad: 1e-2
-        case .nadam: 2e-3
+        case .sgd, .adam, .adamw, .radam: 1e-3
+        case .rmsprop, .adagrad, .rprop, .asgd: 1e-2
+        case .nadam, .adamax: 2e-3
+        case .adadelta: 1.0
         }
     }
 
-    /// torch.optim's default ε, read from the optimizer's initialiser. SGD has no ε: its `eps`, a key
-    /// that does not apply to it, holds Adam's.
+    /// torch.optim's default ε, read from the optimizer's initialiser. SGD, Rprop and ASGD have no ε:
+    /// their `eps`, a key that does not apply to them, holds Adam's.
     public var defaultEps: Double {
         typealias Defaults = Configuration.OptimizerSection
         return switch self {
-        case .sgd, .adam: Defaults.adamDefaults.eps
+        case .sgd, .adam, .rprop, .asgd: Defaults.adamDefaults.eps
         case .adamw: Defaults.adamWDefaults.eps
         case .rmsprop: Defaults.rmspropDefaults.eps
         case .adagrad: Defaults.adagradDefaults.eps
         case .nadam: Defaults.nadamDefaults.eps
+        case .adadelta: Defaults.adadeltaDefaults.eps
+        case .adamax: Defaults.adamaxDefaults.eps
+        case .radam: Defaults.radamDefaults.eps
         }
     }
 
-    /// torch.optim's default weight decay (AdamW decays by default), read from the optimizer's initialiser.
+    /// torch.optim's default weight decay (AdamW decays by default), read from the optimizer's initialiser;
+    /// 0 for Rprop, which has none.
     public var defaultWeightDecay: Double {
         typealias Defaults = Configuration.OptimizerSection
         return switch self {
@@ -583,15 +604,21 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
         case .rmsprop: Defaults.rmspropDefaults.weightDecay
         case .adagrad: Defaults.adagradDefaults.weightDecay
         case .nadam: Defaults.nadamDefaults.weightDecay
+        case .adadelta: Defaults.adadeltaDefaults.weightDecay
+        case .adamax: Defaults.adamaxDefaults.weightDecay
+        case .radam: Defaults.radamDefaults.weightDecay
+        case .asgd: Defaults.asgdDefaults.weightDecay
+        case .rprop: 0
         }
     }
 
-    /// Whether the optimizer has a momentum (SGD, RMSprop) or β1 (Adam, AdamW, NAdam) for one_cycle and
-    /// cyclic to cycle: PyTorch's OneCycleLR and CyclicLR raise ValueError for `cycle_momentum` without one.
+    /// Whether the optimizer has a momentum (SGD, RMSprop) or β1 (Adam, AdamW, NAdam, Adamax, RAdam) for
+    /// one_cycle and cyclic to cycle: PyTorch's OneCycleLR and CyclicLR raise ValueError for
+    /// `cycle_momentum` with an optimizer whose defaults have neither `momentum` nor `betas`.
     public var hasMomentum: Bool {
         switch self {
-        case .sgd, .adam, .adamw, .rmsprop, .nadam: true
-        case .adagrad: false
+        case .sgd, .adam, .adamw, .rmsprop, .nadam, .adamax, .radam: true
+        case .adagrad, .adadelta, .rprop, .asgd: false
         }
     }
 }

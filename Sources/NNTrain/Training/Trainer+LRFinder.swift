@@ -57,6 +57,11 @@ public enum LRRangeTest {
         throws(NNTrainError) -> Outcome
     {
         var configuration = try Configuration.load(path: configPath, overrides: overrides)
+        if configuration.optimizer.name == .rprop {
+            // torch's Rprop reads the lr once, as its first step size: every rate after the first is ignored.
+            throw configuration.keySources.problem("optimizer.name", "rprop reads the lr only as its first step size, so "
+                + "a range test of it measures nothing; expected another optimizer for lr-find", file: configPath)
+        }
         let data = try TrainingData.load(for: &configuration, file: configPath)
         // The test steps on the loss the run trains on, a teacher's term included; pruning takes no
         // part: its masks come at start_epoch and later, and would change the model mid-test.
