@@ -523,7 +523,8 @@ extension ConfigurationTests {
                   # t_mult: 1 (applies only to cosine_restarts)
                   # start_factor: 0.3333333333333333 (applies only to linear)
                   # end_factor: 1.0 (applies only to linear)
-                  # total_iters: 5 (applies only to linear)
+                  total_iters: 5
+                  # power: 1.0 (applies only to polynomial)
                   # pct_start: 0.3 (applies only to one_cycle)
                   # div_factor: 25.0 (applies only to one_cycle)
                   # final_div_factor: 10000.0 (applies only to one_cycle)
@@ -531,7 +532,6 @@ extension ConfigurationTests {
                   # three_phase: false (applies only to one_cycle)
                   # cycle_momentum: true (applies only to one_cycle, cyclic)
                   # step_size_up: 2000 (applies only to cyclic)
-                  # factor: 0.1 (applies only to reduce_on_plateau)
                   # patience: 10 (applies only to reduce_on_plateau)
                   # threshold: 0.0001 (applies only to reduce_on_plateau)
                   # threshold_mode: rel (applies only to reduce_on_plateau)

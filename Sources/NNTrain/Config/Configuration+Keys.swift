@@ -164,8 +164,11 @@ extension Configuration {
                 .onlyWhen("scheduler.name", is: ScheduleKind.linear),
             .number("end_factor", \.scheduler.endFactor, .atLeastZeroAtMostOne, help: "lr factor after total_iters epochs")
                 .onlyWhen("scheduler.name", is: ScheduleKind.linear),
-            .integer("total_iters", \.scheduler.totalIters, atLeast: 1, help: "epochs from start_factor to end_factor")
-                .onlyWhen("scheduler.name", is: ScheduleKind.linear),
+            .integer("total_iters", \.scheduler.totalIters, atLeast: 1,
+                     help: "epochs from start_factor to end_factor, of constant's factor, of polynomial's decay")
+                .onlyWhen("scheduler.name", is: ScheduleKind.linear, .constant, .polynomial),
+            .number("power", \.scheduler.power, .positive, help: "the exponent of polynomial's decay")
+                .onlyWhen("scheduler.name", is: ScheduleKind.polynomial),
             .optionalNumber("max_lr", \.scheduler.maxLR, .positive, help: "the cycle's peak lr")
                 .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic).whenUnset("optimizer.lr"),
             .optionalNumber("base_lr", \.scheduler.baseLR, .positive, help: "the cycle's lowest lr")
@@ -200,8 +203,10 @@ extension Configuration {
                            word: \.word)
                 .onlyWhen("scheduler.name", is: ScheduleKind.cyclic, .reduceOnPlateau)
                 .whenUnset("triangular for cyclic; from the monitor for reduce_on_plateau"),
-            .number("factor", \.scheduler.factor, .aboveZeroBelowOne, help: "lr is multiplied by it on a plateau")
-                .onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
+            .optionalNumber("factor", \.scheduler.factor, .aboveZeroAtMostOne,
+                            help: "lr is multiplied by it on a plateau (< 1), or for constant's first total_iters epochs")
+                .onlyWhen("scheduler.name", is: ScheduleKind.constant, .reduceOnPlateau)
+                .whenUnset("0.1 for reduce_on_plateau, 1 for constant"),
             .integer("patience", \.scheduler.patience, atLeast: 0, help: "epochs without improvement before reducing")
                 .onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
             .number("threshold", \.scheduler.threshold, .nonNegative, help: "the least change that counts as an improvement")

@@ -356,6 +356,11 @@ extension Configuration {
             }
             scheduler.mode = mode
         }
+        if scheduler.name == .reduceOnPlateau, let factor = scheduler.factor, factor >= 1, let value = given["scheduler.factor"] {
+            // ReduceLROnPlateau refuses factor >= 1; the key's own bound (<= 1) is ConstantLR's.
+            let text = (try? value.scalarText(expecting: "a number")) ?? "\(factor)"
+            throw value.problem("\(shown(text)) is out of range; expected a number > 0 and < 1")
+        }
         if scheduler.name == .reduceOnPlateau {
             let givenMode: MetricMode? = if case .plateau(let mode)? = scheduler.mode { mode } else { nil }
             let (monitor, mode) = try resolveMonitor(scheduler.monitor, mode: givenMode, key: "scheduler.monitor",

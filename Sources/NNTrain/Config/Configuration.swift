@@ -209,7 +209,10 @@ public struct Configuration: Equatable, Sendable {
         public var tMult: Int = 1
         public var startFactor: Double = 1.0 / 3
         public var endFactor: Double = 1.0
+        /// Epochs of linear's ramp, of constant's factor, and of polynomial's decay (PyTorch's 5).
         public var totalIters: Int = 5
+        /// polynomial's exponent (PolynomialLR's `power`).
+        public var power: Double = 1
         /// Peak lr of one_cycle and cyclic; default optimizer.lr.
         public var maxLR: Double? = nil
         /// Lower lr of cyclic; default optimizer.lr / 10.
@@ -227,7 +230,9 @@ public struct Configuration: Equatable, Sendable {
         public var stepSizeDown: Int? = nil
         /// cyclic: triangular | triangular2 | exp_range; reduce_on_plateau: min | max.
         public var mode: ScheduleMode? = nil
-        public var factor: Double = plateauDefaults.factor
+        /// reduce_on_plateau's multiplier on a plateau (default 0.1, below 1), or constant's factor for
+        /// the first `total_iters` epochs (default 1: the plain constant rate).
+        public var factor: Double? = nil
         public var patience: Int = plateauDefaults.patience
         public var threshold: Double = plateauDefaults.threshold
         public var thresholdMode: ReduceLROnPlateau.ThresholdMode = plateauDefaults.thresholdMode
@@ -490,7 +495,7 @@ public enum ScheduleMode: Equatable, Sendable {
 public enum ScheduleKind: String, CaseIterable, Sendable {
     case constant, step, multistep, exponential, cosine
     case cosineRestarts = "cosine_restarts"
-    case linear
+    case linear, polynomial
     case oneCycle = "one_cycle"
     case cyclic
     case reduceOnPlateau = "reduce_on_plateau"
