@@ -162,7 +162,8 @@ extension ConfigurationTests {
         @Test func unknownTopLevelKeySuggestsTheNearestKey() {
             #expect(configError("seed: 1\ndata: {}\noptimiser:\n  lr: 0.1\n") ==
                 "configs/x.txt:3: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
+                + "huber_delta, loss_weights, regularization, optimizer, scheduler, training, early_stopping, "
+                + "checkpoint, logging, "
                 + "pruning, distillation, ema, swa, output "
                 + "(did you mean 'optimizer'?)")
         }
@@ -177,7 +178,8 @@ extension ConfigurationTests {
         @Test func unknownKeyOfAnotherSectionSaysWhereItBelongs() {
             #expect(configError("seed: 1\nlr: 0.1\n") ==
                 "configs/x.txt:2: unknown key 'lr' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
+                + "huber_delta, loss_weights, regularization, optimizer, scheduler, training, early_stopping, "
+                + "checkpoint, logging, "
                 + "pruning, distillation, ema, swa, output "
                 + "('lr' belongs in section 'optimizer')")
             #expect(configError("model:\n  loss: mse\n") ==
@@ -188,7 +190,8 @@ extension ConfigurationTests {
         @Test func unknownKeyFarFromEveryKeyHasNoSuggestion() {
             #expect(configError("colour: red\n") ==
                 "configs/x.txt:1: unknown key 'colour' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
+                + "huber_delta, loss_weights, regularization, optimizer, scheduler, training, early_stopping, "
+                + "checkpoint, logging, "
                 + "pruning, distillation, ema, swa, output")
         }
 
@@ -434,7 +437,8 @@ extension ConfigurationTests {
         @Test func unknownKeyInOverride() {
             #expect(configError("seed: 1\n", overrides: ["optimiser.lr=1"]) ==
                 "--set optimiser.lr=1: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
+                + "huber_delta, loss_weights, regularization, optimizer, scheduler, training, early_stopping, "
+                + "checkpoint, logging, "
                 + "pruning, distillation, ema, swa, output "
                 + "(did you mean 'optimizer'?)")
             #expect(configError("seed: 1\n", overrides: ["training.epoch=1"]) ==

@@ -132,6 +132,24 @@ import Testing
         try Self.expectSameRun(Self.mixedPrecisionConfig(), Self.imageData(), stops: [1, 6, 9])
     }
 
+    @Test func classWeightsConstantAndPolynomialSchedulesResumeBitForBit() throws {
+        var weighted = Self.sgdConfig()
+        weighted.lossWeights = .given([1, 2, 0.5, 1.5])
+        weighted.scheduler = Configuration.SchedulerSection()
+        weighted.scheduler.name = .polynomial
+        weighted.scheduler.totalIters = 4
+        weighted.scheduler.power = 2
+        weighted.scheduler.warmupSteps = 3
+        try Self.expectSameRun(weighted, Self.classificationData(), stops: [3, 7, 12])
+        var mixed = Self.mixedPrecisionConfig()
+        mixed.lossWeights = .balanced
+        mixed.scheduler = Configuration.SchedulerSection()
+        mixed.scheduler.name = .constant
+        mixed.scheduler.factor = 0.5
+        mixed.scheduler.totalIters = 2
+        try Self.expectSameRun(mixed, Self.imageData(), stops: [1, 6, 9])
+    }
+
     @Test func aRunStoppedByEarlyStoppingStaysStoppedWhenResumed() throws {
         var config = Self.sgdConfig()
         config.earlyStopping.patience = 1

@@ -98,6 +98,9 @@ extension Configuration {
             + "for regression"),
         .number("huber_delta", \.huberDelta, .positive, help: "delta of nn.HuberLoss")
             .onlyWhen("loss", is: LossKind.huber),
+        .lossWeights("loss_weights", \.lossWeights, help: "cross_entropy's class weights (nn.CrossEntropyLoss's weight): "
+            + "balanced, n / (classes · count) on the training split, or one per class; validation and test stay unweighted")
+            .onlyWhen("loss", is: LossKind.crossEntropy).whenUnset("every class weighs 1"),
         .section("regularization", [
             .number("l1", \.regularization.l1, .nonNegative,
                     help: "lambda of an L1 penalty lambda*sum|w| (gradient only; not in the logged loss)"),

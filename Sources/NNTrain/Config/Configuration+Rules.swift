@@ -195,6 +195,7 @@ extension Configuration {
         let given = keySources.sources
         if given["loss"] == nil { loss = task.fittingLosses[0] }
         try checkLossFits(task, file: file)
+        try checkLossWeightsFit(task, classes: outputWidth, file: file)
         try resolveTargetStandardization(task, file: file)
         if task == .regression, given["data.class_names"] != nil {  // data.task: regression is refused before reading
             throw keySources.problem("data.class_names", "names classes, but the target of \(data.path) is regression "
@@ -409,6 +410,19 @@ extension Configuration {
             : data.dataset.rawValue + (keySources.sources["data.dataset"] == nil ? " (the default dataset)" : "")
         throw keySources.problem("loss", "\(loss.rawValue) does not fit \(dataset), a \(task.rawValue) dataset; "
             + "expected \(fittingLoss)", placedAt: ["data.task", "data.dataset"], file: file)
+    }
+
+    /// `loss_weights` weighs classes: refused for a regression target, and a list must have one weight per class.
+    private func checkLossWeightsFit(_ task: PredictionTask, classes: Int, file: String) throws(NNTrainError) {
+        guard let lossWeights else { return }
+        if task == .regression {
+            throw keySources.problem("loss_weights", "weighs classes, but the target of \(data.path) is regression "
+                + "(real-valued); expected no loss_weights", file: file)
+        }
+        if case .given(let weights) = lossWeights, weights.count != classes {
+            throw keySources.problem("loss_weights", "has \(weights.count) weights but the data has \(classes) classes; "
+                + "expected one weight per class", file: file)
+        }
     }
 
     /// Refuses a key given where it does not apply (`momentum` with adam, `betas` with sgd), naming

@@ -14,6 +14,8 @@ public struct Configuration: Equatable, Sendable {
     public var loss: LossKind = .crossEntropy
     /// δ of the huber loss (nn.HuberLoss's delta, default 1.0), > 0.
     public var huberDelta: Double = 1.0
+    /// Class weights of cross_entropy (nn.CrossEntropyLoss's `weight`); nil: every class weighs 1.
+    public var lossWeights: LossWeights? = nil
     public var regularization = RegularizationSection()
     public var optimizer = OptimizerSection()
     public var scheduler = SchedulerSection()
@@ -507,6 +509,30 @@ public enum MonitoredMetric: String, CaseIterable, Sendable, Codable {
     case valAcc = "val_acc"
     case trainLoss = "train_loss"
     case trainAcc = "train_acc"
+}
+
+/// `loss_weights`: cross-entropy's per-class weights w_c (nn.CrossEntropyLoss's `weight`).
+public enum LossWeights: Equatable, Sendable {
+    /// scikit-learn's `compute_class_weight("balanced")` on the training split: w_c = n / (K · n_c).
+    case balanced
+    /// One weight per class, in class-index order.
+    case given([Double])
+
+    /// The weights for a training split whose labels are `labels` (each in 0..<`classCount`), or the
+    /// index of a class without training rows (balanced weighs it n / 0; scikit-learn refuses such a class).
+    public func weights(labels: [Int32], classCount: Int) -> Result<[Double], EmptyClass> {
+        switch self {
+        case .given(let weights): return .success(weights)
+        case .balanced:
+            var counts = [Int](repeating: 0, count: classCount)
+            for label in labels where label >= 0 && Int(label) < classCount { counts[Int(label)] += 1 }
+            if let empty = counts.firstIndex(of: 0) { return .failure(EmptyClass(index: empty)) }
+            return .success(counts.map { Double(labels.count) / (Double(classCount) * Double($0)) })
+        }
+    }
+
+    /// A class with no training rows, which balanced weights cannot weigh.
+    public struct EmptyClass: Error, Equatable { public var index: Int }
 }
 
 public enum LossKind: String, CaseIterable, Sendable {

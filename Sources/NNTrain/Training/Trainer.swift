@@ -27,7 +27,10 @@ public final class Trainer {
     public let data: TrainingData
     public let network: Network
     public let loss: Loss
-    /// The loss reported on validation and test data: the training loss without label smoothing,
+    /// cross_entropy's class weights (`loss_weights`, balanced ones worked out from the training split), in
+    /// class order; nil without them. Only the training loss uses them.
+    public let classWeights: [Double]?
+    /// The loss reported on validation and test data: the training loss without label smoothing or class weights,
     /// so that figures compare between runs with and without it.
     public let evaluationLoss: Loss
     /// The teacher of a distillation run (`distillation.teacher`), run on each training batch; nil
@@ -110,14 +113,15 @@ public final class Trainer {
         network.reserve(rows: max(batchRows, Trainer.evaluationRows))
         var initRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.initialization.rawValue)
         configuration.initialization.apply(to: network, activation: configuration.model.activationFunction, random: &initRandom)
+        classWeights = Trainer.classWeights(configuration, data: data)
         loss = Loss(configuration.loss, labelSmoothing: configuration.regularization.labelSmoothing,
-                    huberDelta: configuration.huberDelta)
+                    huberDelta: configuration.huberDelta, classWeights: classWeights)
         evaluationLoss = Loss(configuration.loss, huberDelta: configuration.huberDelta)
         self.teacher = teacher
         teacher?.reserve(rows: batchRows)
         distillationLoss = teacher == nil ? nil : DistillationLoss(
             hard: Loss(configuration.loss, labelSmoothing: configuration.regularization.labelSmoothing,
-                       huberDelta: configuration.huberDelta),
+                       huberDelta: configuration.huberDelta, classWeights: classWeights),
             temperature: Float(configuration.distillation.temperature), alpha: Float(configuration.distillation.alpha))
         groups = network.parameters.groups(decayBatchNorm: configuration.optimizer.decayBatchNorm)
         optimizer = configuration.optimizer.makeOptimizer(groups: groups)
@@ -141,6 +145,16 @@ public final class Trainer {
         shuffleRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.shuffle.rawValue)
         augmentRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.augmentation.rawValue)
         order = (0..<Int32(data.train.count)).map { $0 }
+    }
+
+    /// The class weights of `configuration.lossWeights` for `data`'s training split; nil without them, for
+    /// regression, or for balanced weights of a split missing a class (`TrainingData.load` refuses that).
+    static func classWeights(_ configuration: Configuration, data: TrainingData) -> [Double]? {
+        guard configuration.loss == .crossEntropy, let lossWeights = configuration.lossWeights,
+              case .classes(let labels) = data.train.targets else { return nil }
+        guard case .success(let weights) = lossWeights.weights(labels: labels, classCount: data.outputWidth),
+              weights.count == data.outputWidth else { return nil }
+        return weights
     }
 
     /// Number of optimizer steps in one epoch (the last batch may be smaller); read by every step's
