@@ -147,4 +147,49 @@ import Testing
         config.lossWeights = nil
         #expect(Trainer(configuration: config, data: data).loss == .crossEntropy(labelSmoothing: 0))
     }
+
+    // MARK: data.sampler: balanced
+
+    @Test func theBalancedSamplerDrawsEachClassEquallyOften() {
+        // 4000 rows of classes 3000 / 600 / 300 / 100: WeightedRandomSampler(1 / count) draws each class with
+        // probability 1/4, so ~1000 of 4000 draws each (binomial sd ≈ 27); the rarest's 100 rows ~10 times each.
+        let labels = (0..<4000).map { Int32($0 < 3000 ? 0 : $0 < 3600 ? 1 : $0 < 3900 ? 2 : 3) }
+        let sampler = BalancedSampler(labels: labels, classCount: 5)  // class 4 has no rows: never drawn
+        var order = [Int32](repeating: -1, count: 4000), random = RandomGenerator(seed: 7, stream: 2)
+        sampler.draw(into: &order, random: &random)
+        var perClass = [Int](repeating: 0, count: 5)
+        for row in order { perClass[Int(labels[Int(row)])] += 1 }
+        #expect(perClass[4] == 0)
+        for count in perClass.prefix(4) { #expect(abs(count - 1000) < 120, "\(perClass)") }
+        #expect(Set(order.filter { $0 >= 3900 }).count > 90)  // nearly all of the rare class's rows appear
+    }
+
+    @Test func aBalancedEpochIsAsLongAsTheTrainingSetAndDrawsWithReplacement() throws {
+        var config = Configuration()
+        config.model.hidden = [8]
+        config.training.epochs = 1
+        config.training.batchSize = .rows(10)
+        config.data.sampler = .balanced
+        let data = ResumeTests.classificationData()
+        let trainer = Trainer(configuration: config, data: data)
+        try trainer.train()
+        #expect(trainer.order.count == 48)
+        #expect(Set(trainer.order).count < 48)  // with replacement: some rows twice, some not at all
+        #expect(trainer.history.count == 1)
+        var shuffled = config
+        shuffled.data.sampler = .shuffle
+        let plain = Trainer(configuration: shuffled, data: data)
+        try plain.train()
+        #expect(Set(plain.order).count == 48)
+    }
+
+    @Test func theSamplerIsRefusedForRegression() throws {
+        var config = try Self.parse("seed: 1\ndata:\n  sampler: balanced\n").get()
+        do {
+            try config.resolveDataDefaults(task: .regression, inputWidth: 4, outputWidth: 1, file: "c.yaml")
+            Issue.record("a balanced sampler accepted for a regression target")
+        } catch {
+            #expect(error.message.hasPrefix("c.yaml:3: data.sampler: balanced draws rows by class, but the target of"))
+        }
+    }
 }

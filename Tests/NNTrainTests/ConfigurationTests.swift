@@ -172,7 +172,7 @@ extension ConfigurationTests {
             #expect(configError("data:\n  datset: bonus\n") ==
                 "configs/x.txt:2: unknown key 'datset' in section 'data'; expected one of: dataset, path, target, task, "
                 + "features, drop, categorical, missing_values, missing, validation_split, folds, fold, test_split, test_path, "
-                + "standardize_target, normalize, class_names, files, augment (did you mean 'dataset'?)")
+                + "standardize_target, normalize, class_names, files, sampler, augment (did you mean 'dataset'?)")
         }
 
         @Test func unknownKeyOfAnotherSectionSaysWhereItBelongs() {
@@ -483,6 +483,7 @@ extension ConfigurationTests {
                   test_split: 0.2
                   normalize: scale
                   files: {}
+                  sampler: shuffle
                   augment:
                     hflip: false
                     shift: 0

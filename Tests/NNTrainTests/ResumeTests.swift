@@ -132,9 +132,10 @@ import Testing
         try Self.expectSameRun(Self.mixedPrecisionConfig(), Self.imageData(), stops: [1, 6, 9])
     }
 
-    @Test func classWeightsConstantAndPolynomialSchedulesResumeBitForBit() throws {
+    @Test func classWeightsBalancedSamplerConstantAndPolynomialSchedulesResumeBitForBit() throws {
         var weighted = Self.sgdConfig()
         weighted.lossWeights = .given([1, 2, 0.5, 1.5])
+        weighted.data.sampler = .balanced
         weighted.scheduler = Configuration.SchedulerSection()
         weighted.scheduler.name = .polynomial
         weighted.scheduler.totalIters = 4
@@ -143,6 +144,7 @@ import Testing
         try Self.expectSameRun(weighted, Self.classificationData(), stops: [3, 7, 12])
         var mixed = Self.mixedPrecisionConfig()
         mixed.lossWeights = .balanced
+        mixed.data.sampler = .balanced
         mixed.scheduler = Configuration.SchedulerSection()
         mixed.scheduler.name = .constant
         mixed.scheduler.factor = 0.5

@@ -67,6 +67,8 @@ extension Configuration {
                 .optionalPath("test_labels", \.data.files.testLabels, help: "the test labels")
                     .onlyWhen("data.dataset", is: DatasetKind.idx).whenUnset("t10k-labels-idx1-ubyte[.gz]"),
             ]),
+            .choice("sampler", \.data.sampler, help: "an epoch's training rows: shuffle (each once), or balanced "
+                + "(WeightedRandomSampler: as many rows drawn with replacement, each with probability ∝ 1 / its class's count)"),
             .section("augment", help: "training images only; validation and test are never augmented", [
                 .boolean("hflip", \.data.augment.hflip, help: "flip left-right with p = 0.5 (RandomHorizontalFlip)"),
                 .integer("shift", \.data.augment.shift, atLeast: 0,

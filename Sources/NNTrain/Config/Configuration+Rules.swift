@@ -412,8 +412,13 @@ extension Configuration {
             + "expected \(fittingLoss)", placedAt: ["data.task", "data.dataset"], file: file)
     }
 
-    /// `loss_weights` weighs classes: refused for a regression target, and a list must have one weight per class.
+    /// `loss_weights` and `data.sampler: balanced` weigh classes: refused for a regression target; a list of
+    /// weights must have one per class.
     private func checkLossWeightsFit(_ task: PredictionTask, classes: Int, file: String) throws(NNTrainError) {
+        if task == .regression, data.sampler == .balanced {
+            throw keySources.problem("data.sampler", "balanced draws rows by class, but the target of \(data.path) is "
+                + "regression (real-valued); expected data.sampler: shuffle", file: file)
+        }
         guard let lossWeights else { return }
         if task == .regression {
             throw keySources.problem("loss_weights", "weighs classes, but the target of \(data.path) is regression "

@@ -43,6 +43,9 @@ public struct Configuration: Equatable, Sendable {
         /// Fraction of the training set held out for validation, drawn with the seed; 0 ≤ x < 1.
         /// Not used with `folds`, whose fold `fold` is the validation split instead.
         public var validationSplit: Double = 0.1
+        /// How each epoch orders the training rows: a shuffle, or (classification) rows drawn with
+        /// replacement with probability ∝ 1 / their class's count (`BalancedSampler`).
+        public var sampler: SamplerKind = .shuffle
         /// k-fold cross-validation (`nntrain cv`): the training rows (a CSV's after its test rows are
         /// taken out) are dealt into K ≥ 2 folds (`Dataset.folds`) and fold `fold` is the validation
         /// split; nil: off, `validationSplit` holds out the validation rows.
@@ -509,6 +512,14 @@ public enum MonitoredMetric: String, CaseIterable, Sendable, Codable {
     case valAcc = "val_acc"
     case trainLoss = "train_loss"
     case trainAcc = "train_acc"
+}
+
+/// `data.sampler`: how an epoch's training rows are ordered.
+public enum SamplerKind: String, CaseIterable, Sendable {
+    /// Every row once, shuffled (DataLoader's shuffle=True).
+    case shuffle
+    /// WeightedRandomSampler(1 / class count, num_samples = rows, replacement=True).
+    case balanced
 }
 
 /// `loss_weights`: cross-entropy's per-class weights w_c (nn.CrossEntropyLoss's `weight`).

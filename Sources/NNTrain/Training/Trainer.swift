@@ -1,7 +1,8 @@
 import CFloatingPoint
 import Foundation
 
-/// The training loop. For each epoch: shuffle the training rows with the seeded generator, then
+/// The training loop. For each epoch: shuffle the training rows with the seeded generator (or draw them,
+/// `data.sampler: balanced`: see `BalancedSampler`), then
 /// per batch
 ///
 ///     beforeStep → [prune] → gather + normalise rows → augment → forward [+ teacher] → loss, ∂L/∂output [× S]
@@ -75,6 +76,8 @@ public final class Trainer {
     let trainLoader: BatchLoader
     private let augmenter: BatchAugmenter?
     var shuffleRandom: RandomGenerator
+    /// `data.sampler: balanced`'s rows by class; nil: each epoch shuffles the rows.
+    let sampler: BalancedSampler?
     var augmentRandom: RandomGenerator
     /// The training rows in the order of the current epoch (each epoch shuffles the previous
     /// epoch's order in place).
@@ -145,6 +148,11 @@ public final class Trainer {
         shuffleRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.shuffle.rawValue)
         augmentRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.augmentation.rawValue)
         order = (0..<Int32(data.train.count)).map { $0 }
+        if configuration.data.sampler == .balanced, case .classes(let labels) = data.train.targets {
+            sampler = BalancedSampler(labels: labels, classCount: data.outputWidth)
+        } else {
+            sampler = nil
+        }
     }
 
     /// The class weights of `configuration.lossWeights` for `data`'s training split; nil without them, for
@@ -255,7 +263,7 @@ public final class Trainer {
         let epoch = position.epoch
         let batches = batchesPerEpoch, batchRows = trainLoader.capacity, rowCount = data.train.count
         if position.batch == 0 {
-            shuffleRandom.shuffle(&order)
+            if let sampler { sampler.draw(into: &order, random: &shuffleRandom) } else { shuffleRandom.shuffle(&order) }
             progress = EpochProgress(skippedAtStart: gradScaler?.skippedSteps ?? 0)
             if configuration.logging.precisionStats { network.gradientRoundingCounts = RoundingCounts() }
         }
