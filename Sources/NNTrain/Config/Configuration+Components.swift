@@ -46,10 +46,12 @@ extension Configuration {
                        range: (Float(model.initRange[0]), Float(model.initRange[1])), std: Float(model.initStd))
     }
 
-    /// Optimizer steps (batches) in an epoch over `trainRows` training rows (the last batch may be smaller).
+    /// Optimizer steps in an epoch over `trainRows` training rows: its batches (the last may be smaller), in
+    /// groups of `training.accumulate_steps` (the last group may have fewer).
     public func stepsPerEpoch(trainRows: Int) -> Int {
-        let rows = training.batchSize.rows(of: trainRows)
-        return (trainRows + rows - 1) / rows
+        let rows = training.batchSize.rows(of: trainRows), groups = max(training.accumulateSteps, 1)
+        let microBatches = (trainRows + rows - 1) / rows
+        return (microBatches + groups - 1) / groups
     }
 
     /// The learning-rate schedule of the `scheduler` section behind its warm-up (of length 0 when

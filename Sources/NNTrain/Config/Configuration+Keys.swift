@@ -236,6 +236,9 @@ extension Configuration {
             .batchSize("batch_size", \.training.batchSize,
                        help: "rows per optimizer step (1 is stochastic GD; full is batch GD, one step per epoch; "
                            + "csv: 64 by default)"),
+            .integer("accumulate_steps", \.training.accumulateSteps, atLeast: 1,
+                     help: "micro-batches of batch_size rows per optimizer step, each loss divided by it "
+                        + "(Lightning's accumulate_grad_batches); schedules and logs count optimizer steps"),
             .choice("precision", \.training.precision, help: "fp16 and bf16 emulate torch.autocast"),
             .lossScaling("loss_scale", \.training.lossScale, help: "the loss scaling of torch's GradScaler")
                 .onlyWhen("training.precision", is: Precision.fp16, .bf16)

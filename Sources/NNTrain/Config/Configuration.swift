@@ -257,6 +257,9 @@ public struct Configuration: Equatable, Sendable {
         /// Rows per optimizer step: `full` (batch gradient descent), N ≥ 1 (mini-batch; 1 is
         /// stochastic). The last batch of an epoch may be smaller (DataLoader's drop_last=False).
         public var batchSize: BatchSize = .rows(128)
+        /// Gradient accumulation (Lightning's `accumulate_grad_batches`), ≥ 1: K micro-batches of `batchSize`
+        /// rows per optimizer step, each micro-batch's loss divided by K (see `Trainer`).
+        public var accumulateSteps: Int = 1
         /// The number format of the forward and backward passes: fp32, or fp16 / bf16 emulating
         /// torch.autocast with fp32 master weights (see `Precision`).
         public var precision: Precision = .fp32
