@@ -129,7 +129,8 @@ struct EvalCommand: ParsableCommand {
         if let quantization = e.quantization { text += quantization.text() }
         text += "loss \(String(format: "%.4f", e.loss))\n\n"
         if let report = e.classification {
-            text += report.table() + "\n" + confusionTable(report)
+            text += report.table() + "balanced accuracy \(String(format: "%.4f", report.balancedAccuracy))\n\n"
+                + confusionTable(report)
         }
         if let report = e.regression {
             text += report.table()

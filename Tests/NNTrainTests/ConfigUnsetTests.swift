@@ -15,6 +15,7 @@ import Testing
         "scheduler.step_size": "3", "scheduler.gamma": "0.5", "scheduler.t_max": "7", "scheduler.t_0": "3",
         "scheduler.max_lr": "0.5", "scheduler.base_lr": "0.01", "scheduler.base_momentum": "0.5",
         "scheduler.max_momentum": "0.97", "scheduler.step_size_down": "5", "scheduler.mode": "triangular2",
+        "scheduler.factor": "0.5", "loss_weights": "balanced",
         "scheduler.monitor": "train_loss", "training.loss_scale": "none", "training.clip.norm": "1",
         "training.clip.value": "1", "training.max_seconds": "60", "early_stopping.monitor": "train_loss",
         "early_stopping.mode": "max", "early_stopping.patience": "3", "checkpoint.monitor": "train_loss",

@@ -162,7 +162,8 @@ extension ConfigurationTests {
         @Test func unknownTopLevelKeySuggestsTheNearestKey() {
             #expect(configError("seed: 1\ndata: {}\noptimiser:\n  lr: 0.1\n") ==
                 "configs/x.txt:3: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
+                + "huber_delta, loss_weights, regularization, optimizer, scheduler, training, early_stopping, "
+                + "checkpoint, logging, "
                 + "pruning, distillation, ema, swa, output "
                 + "(did you mean 'optimizer'?)")
         }
@@ -171,13 +172,14 @@ extension ConfigurationTests {
             #expect(configError("data:\n  datset: bonus\n") ==
                 "configs/x.txt:2: unknown key 'datset' in section 'data'; expected one of: dataset, path, target, task, "
                 + "features, drop, categorical, missing_values, missing, validation_split, folds, fold, test_split, test_path, "
-                + "standardize_target, normalize, class_names, files, augment (did you mean 'dataset'?)")
+                + "standardize_target, normalize, class_names, files, sampler, augment (did you mean 'dataset'?)")
         }
 
         @Test func unknownKeyOfAnotherSectionSaysWhereItBelongs() {
             #expect(configError("seed: 1\nlr: 0.1\n") ==
                 "configs/x.txt:2: unknown key 'lr' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
+                + "huber_delta, loss_weights, regularization, optimizer, scheduler, training, early_stopping, "
+                + "checkpoint, logging, "
                 + "pruning, distillation, ema, swa, output "
                 + "('lr' belongs in section 'optimizer')")
             #expect(configError("model:\n  loss: mse\n") ==
@@ -189,7 +191,8 @@ extension ConfigurationTests {
         @Test func unknownKeyFarFromEveryKeyHasNoSuggestion() {
             #expect(configError("colour: red\n") ==
                 "configs/x.txt:1: unknown key 'colour' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
+                + "huber_delta, loss_weights, regularization, optimizer, scheduler, training, early_stopping, "
+                + "checkpoint, logging, "
                 + "pruning, distillation, ema, swa, output")
         }
 
@@ -232,10 +235,11 @@ extension ConfigurationTests {
         @Test func singleValueWhereASectionBelongs() {
             #expect(configError("training: 5\n") ==
                 "configs/x.txt:1: training: expected a section "
-                + "(a mapping with some of: epochs, batch_size, precision, loss_scale, clip, max_seconds)")
+                + "(a mapping with some of: epochs, batch_size, accumulate_steps, precision, loss_scale, clip, max_seconds)")
             #expect(configError("training: [5]\n") ==
                 "configs/x.txt:1: training: expected a section "
-                + "(a mapping with some of: epochs, batch_size, precision, loss_scale, clip, max_seconds), not a list")
+                + "(a mapping with some of: epochs, batch_size, accumulate_steps, precision, loss_scale, clip, max_seconds), "
+                + "not a list")
         }
 
         @Test func badListElementIsNamedWithItsLine() {
@@ -452,7 +456,7 @@ extension ConfigurationTests {
         @Test func overrideCannotHideASectionThatIsNotAMapping() {
             #expect(configError("training: 5\n", overrides: ["training.epochs=3"]) ==
                 "configs/x.txt:1: training: expected a section "
-                + "(a mapping with some of: epochs, batch_size, precision, loss_scale, clip, max_seconds)")
+                + "(a mapping with some of: epochs, batch_size, accumulate_steps, precision, loss_scale, clip, max_seconds)")
         }
 
         @Test func laterOverrideWins() throws {
@@ -486,18 +490,20 @@ extension ConfigurationTests {
         @Test func unknownKeyInOverride() {
             #expect(configError("seed: 1\n", overrides: ["optimiser.lr=1"]) ==
                 "--set optimiser.lr=1: unknown key 'optimiser' at top level; expected one of: seed, data, model, loss, "
-                + "huber_delta, regularization, optimizer, scheduler, training, early_stopping, checkpoint, logging, "
+                + "huber_delta, loss_weights, regularization, optimizer, scheduler, training, early_stopping, "
+                + "checkpoint, logging, "
                 + "pruning, distillation, ema, swa, output "
                 + "(did you mean 'optimizer'?)")
             #expect(configError("seed: 1\n", overrides: ["training.epoch=1"]) ==
                 "--set training.epoch=1: unknown key 'epoch' in section 'training'; "
-                + "expected one of: epochs, batch_size, precision, loss_scale, clip, max_seconds (did you mean 'epochs'?)")
+                + "expected one of: epochs, batch_size, accumulate_steps, precision, loss_scale, clip, max_seconds "
+                + "(did you mean 'epochs'?)")
         }
 
         @Test func overrideMustNameAKeyThatHoldsAValue() {
             #expect(configError("seed: 1\n", overrides: ["training=1"]) ==
                 "--set training=1: 'training' is a section; expected training.KEY=value with KEY one of: "
-                + "epochs, batch_size, precision, loss_scale, clip, max_seconds")
+                + "epochs, batch_size, accumulate_steps, precision, loss_scale, clip, max_seconds")
             #expect(configError("seed: 1\n", overrides: ["seed.value=1"]) ==
                 "--set seed.value=1: 'seed' holds a value, not keys; expected seed=value")
         }
@@ -531,6 +537,7 @@ extension ConfigurationTests {
                   test_split: 0.2
                   normalize: scale
                   files: {}
+                  sampler: shuffle
                   augment:
                     hflip: false
                     shift: 0
@@ -588,7 +595,8 @@ extension ConfigurationTests {
                   # t_mult: 1 (applies only to cosine_restarts)
                   # start_factor: 0.3333333333333333 (applies only to linear)
                   # end_factor: 1.0 (applies only to linear)
-                  # total_iters: 5 (applies only to linear)
+                  total_iters: 5
+                  # power: 1.0 (applies only to polynomial)
                   # pct_start: 0.3 (applies only to one_cycle)
                   # div_factor: 25.0 (applies only to one_cycle)
                   # final_div_factor: 10000.0 (applies only to one_cycle)
@@ -596,7 +604,6 @@ extension ConfigurationTests {
                   # three_phase: false (applies only to one_cycle)
                   # cycle_momentum: true (applies only to one_cycle, cyclic)
                   # step_size_up: 2000 (applies only to cyclic)
-                  # factor: 0.1 (applies only to reduce_on_plateau)
                   # patience: 10 (applies only to reduce_on_plateau)
                   # threshold: 0.0001 (applies only to reduce_on_plateau)
                   # threshold_mode: rel (applies only to reduce_on_plateau)
@@ -607,6 +614,7 @@ extension ConfigurationTests {
                 training:
                   epochs: 15
                   batch_size: 128
+                  accumulate_steps: 1
                   precision: fp32
                   # loss_scale: none (applies only to fp16, bf16)
                   clip: {}

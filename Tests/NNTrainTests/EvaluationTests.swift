@@ -87,6 +87,23 @@ import Testing
         Self.expectClose(report.weightedAverage.f1, 0.75 * 3 / 5, "weighted f1")
         let empty = ClassificationReport(confusion: ConfusionMatrix(classCount: 2), classNames: ["a", "b"])
         #expect(empty.accuracy == 0 && empty.weightedAverage.f1 == 0 && empty.macroAverage.precision == 0)
+        #expect(empty.balancedAccuracy == 0)
+    }
+
+    @Test func balancedAccuracyIsScikitLearnsMeanRecallOverPresentClasses() throws {
+        // balanced_accuracy_score(y_true, y_pred) for the 24 rows above: recalls 5/8, 6/10, 4/6, mean 0.63056.
+        let (labels, predictions) = Self.pairs(Self.counts)
+        let matrix = try ConfusionMatrix(labels: labels, predictions: predictions, classCount: 3)
+        let report = ClassificationReport(confusion: matrix, classNames: ["cat", "dog", "bird"])
+        Self.expectClose(report.balancedAccuracy, (5.0 / 8 + 0.6 + 4.0 / 6) / 3, "balanced accuracy")
+        // scikit-learn's docstring: y_true [0, 1, 0, 0, 1, 0], y_pred [0, 1, 0, 0, 0, 1] → 0.625. A class
+        // with no true rows (class 2, only predicted) is left out, not counted as recall 0.
+        let docstring = try ConfusionMatrix(labels: [0, 1, 0, 0, 1, 0], predictions: [0, 1, 0, 0, 0, 1], classCount: 3)
+        let docReport = ClassificationReport(confusion: docstring, classNames: ["a", "b", "c"])
+        #expect(docReport.balancedAccuracy == 0.625)
+        let predictedOnly = try ConfusionMatrix(labels: [0, 1, 0, 0, 1, 0], predictions: [2, 1, 0, 0, 0, 1], classCount: 3)
+        Self.expectClose(ClassificationReport(confusion: predictedOnly, classNames: []).balancedAccuracy,
+                         (2.0 / 4 + 1.0 / 2) / 2, "mean of two recalls")
     }
 
     @Test func logitsPredictTheFirstLargestColumn() throws {
@@ -163,8 +180,9 @@ import Testing
 
             """)
         let object = try #require(try JSONSerialization.jsonObject(with: report.json()) as? [String: Any])
-        #expect(Set(object.keys) == ["accuracy", "classes", "confusion_matrix", "macro_average", "rows", "top_k",
-                                     "weighted_average"])
+        #expect(Set(object.keys) == ["accuracy", "balanced_accuracy", "classes", "confusion_matrix", "macro_average", "rows",
+                                     "top_k", "weighted_average"])
+        #expect(object["balanced_accuracy"] as? Double == 0.75)  // recalls 1/2 and 1/1
         #expect(object["confusion_matrix"] as? [[Int]] == [[1, 1], [0, 1]])
         let first = try #require((object["classes"] as? [[String: Any]])?.first)
         #expect(first["name"] as? String == "T-shirt/top & <\"odd\">" && first["recall"] as? Double == 0.5)

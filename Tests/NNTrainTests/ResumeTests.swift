@@ -221,6 +221,28 @@ import Testing
         try Self.expectSameRun(config, Self.imageData(), stops: [1, 6, 9])
     }
 
+    @Test func classWeightsSamplerAccumulationAndTheNewSchedulesResumeBitForBit() throws {
+        var weighted = Self.sgdConfig()
+        weighted.lossWeights = .given([1, 2, 0.5, 1.5])
+        weighted.data.sampler = .balanced
+        weighted.training.accumulateSteps = 2
+        weighted.scheduler = Configuration.SchedulerSection()
+        weighted.scheduler.name = .polynomial
+        weighted.scheduler.totalIters = 4
+        weighted.scheduler.power = 2
+        weighted.scheduler.warmupSteps = 3
+        try Self.expectSameRun(weighted, Self.classificationData(), stops: [3, 7, 12])
+        var mixed = Self.mixedPrecisionConfig()
+        mixed.lossWeights = .balanced
+        mixed.data.sampler = .balanced
+        mixed.training.accumulateSteps = 2
+        mixed.scheduler = Configuration.SchedulerSection()
+        mixed.scheduler.name = .constant
+        mixed.scheduler.factor = 0.5
+        mixed.scheduler.totalIters = 2
+        try Self.expectSameRun(mixed, Self.imageData(), stops: [1, 3, 6])  // 2 steps (groups of 2 × 8 rows) an epoch
+    }
+
     @Test func aRunStoppedByEarlyStoppingStaysStoppedWhenResumed() throws {
         var config = Self.sgdConfig()
         config.earlyStopping.patience = 1

@@ -30,6 +30,10 @@ import Testing
         "scheduler: {name: cosine, t_max: 1}\n",
         "scheduler: {name: cosine_restarts, t_0: 1, t_mult: 2}\n",
         "scheduler: {name: linear}\n",
+        "scheduler: {name: constant, factor: 0.5, total_iters: 3}\n",
+        "scheduler: {name: constant, factor: 1}\n",
+        "scheduler: {name: polynomial, total_iters: 10, power: 2}\n",
+        "scheduler: {name: polynomial, warmup_epochs: 2}\n",
         "scheduler: {name: one_cycle, max_lr: 0.1}\ntraining: {epochs: 1}\n",
         "scheduler: {name: cyclic, base_lr: 0.001, max_lr: 0.1, step_size_down: 1}\n",
         "scheduler: {warmup_epochs: 0}\n",
@@ -37,6 +41,22 @@ import Testing
     ])
     func validSchedulesPass(yaml: String) {
         #expect(Self.scheduleError(yaml, stepsPerEpoch: 1) == nil)
+    }
+
+    /// constant's and polynomial's keys reach the schedule; constant without a factor is the plain rate and
+    /// reduce_on_plateau's factor keeps its own default, 0.1.
+    @Test func constantAndPolynomialKeysBuildTheirSchedules() throws {
+        func schedule(_ yaml: String) throws -> LearningRateSchedule {
+            try Configuration.parse(yaml: yaml, source: Self.file).makeSchedule(stepsPerEpoch: 3).schedule
+        }
+        #expect(try schedule("scheduler: {name: constant, factor: 0.5, total_iters: 3}\n")
+            == .constant(factor: 0.5, totalIters: 3))
+        #expect(try schedule("seed: 1\n") == .constant(factor: 1, totalIters: 5))
+        #expect(try schedule("scheduler: {name: polynomial, total_iters: 8, power: 2}\n")
+            == .polynomial(totalIters: 8, power: 2))
+        #expect(try schedule("scheduler: {name: polynomial}\n") == .polynomial(totalIters: 5, power: 1))
+        let plateau = try Configuration.parse(yaml: "scheduler: {name: reduce_on_plateau}\n", source: Self.file).makePlateau()
+        #expect(plateau?.factor == 0.1)
     }
 
     /// The cases the engine's `validate()` checked, each now refused by the config for the same bad value.
@@ -105,6 +125,20 @@ import Testing
          "configs/x.txt:1: scheduler.warmup_steps: -1 is out of range; expected an integer >= 0"),
         ("scheduler: {warmup_epochs: -2}\n",
          "configs/x.txt:1: scheduler.warmup_epochs: -2 is out of range; expected an integer >= 0"),
+        // constant, polynomial
+        ("scheduler: {name: constant, factor: 0}\n",
+         "configs/x.txt:1: scheduler.factor: 0 is out of range; expected a number > 0 and <= 1"),
+        ("scheduler: {name: constant, factor: 1.5}\n",
+         "configs/x.txt:1: scheduler.factor: 1.5 is out of range; expected a number > 0 and <= 1"),
+        ("scheduler: {name: constant, total_iters: 0}\n",
+         "configs/x.txt:1: scheduler.total_iters: 0 is out of range; expected an integer >= 1"),
+        ("scheduler: {name: polynomial, power: 0}\n",
+         "configs/x.txt:1: scheduler.power: 0 is out of range; expected a number > 0"),
+        ("scheduler:\n  name: polynomial\n  factor: 0.5\n",
+         "configs/x.txt:3: scheduler.factor: applies only to constant, reduce_on_plateau, not polynomial, "
+         + "which uses total_iters, power"),
+        ("scheduler:\n  name: step\n  step_size: 2\n  power: 2\n",
+         "configs/x.txt:4: scheduler.power: applies only to polynomial, not step, which uses step_size, gamma"),
         // reduce_on_plateau
         ("scheduler: {name: reduce_on_plateau, factor: 1}\n",
          "configs/x.txt:1: scheduler.factor: 1 is out of range; expected a number > 0 and < 1"),

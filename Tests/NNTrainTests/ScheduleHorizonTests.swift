@@ -163,7 +163,7 @@ import Testing
         }
         #expect(config.makeSchedule(stepsPerEpoch: 5) == Warmup(.steps(warmupSteps), then: .cosine(tMax: tMax)))
         #expect(config.resolvingScheduleDefaults(stepsPerEpoch: 5).scheduler.tMax == tMax)
-        #expect(Warmup(.steps(warmupSteps), then: .constant).epochs(stepsPerEpoch: 5) == warmupSteps / 5)
+        #expect(Warmup(.steps(warmupSteps), then: .constant()).epochs(stepsPerEpoch: 5) == warmupSteps / 5)
     }
 
     /// The resolved YAML lists the defaults each schedule works out from other keys, and reads

@@ -60,7 +60,54 @@ import Testing
     // MARK: Per-epoch schedules
 
     @Test func constantIsTheConfiguredRate() {
-        Self.expectPerEpoch(.constant, base: 0.03, [0.03, 0.03, 0.03])
+        Self.expectPerEpoch(.constant(), base: 0.03, [0.03, 0.03, 0.03, 0.03, 0.03, 0.03, 0.03])
+    }
+
+    @Test func constantMultipliesByFactorForTotalIters() {
+        // ConstantLR.get_lr: lr·factor at epoch 0, lr / factor at epoch total_iters, else unchanged.
+        let (factor, iters) = (0.5, 3)
+        let expected = Self.torchChain(base: 0.08, epochs: 6) { epoch, lr in
+            if epoch == 0 { return lr * factor }
+            return epoch == iters ? lr * (1 / factor) : lr
+        }
+        Self.expectPerEpoch(.constant(factor: factor, totalIters: iters), base: 0.08, expected)
+        // By hand: 0.04 for epochs 0, 1, 2, then 0.08.
+        Self.expectPerEpoch(.constant(factor: factor, totalIters: iters), base: 0.08, [0.04, 0.04, 0.04, 0.08, 0.08, 0.08])
+        // ConstantLR's docstring (factor 0.5, total_iters 4): 0.025 for epochs 0-3, then 0.05.
+        Self.expectPerEpoch(.constant(factor: 0.5, totalIters: 4), base: 0.05, [0.025, 0.025, 0.025, 0.025, 0.05, 0.05])
+        // The closed form's factor + (1 − factor), bit for bit, after total_iters.
+        let rate = LearningRateSchedule.constant(factor: 0.3, totalIters: 5).values(at: Self.at(epoch: 5), baseLR: 0.1)
+        #expect(rate.learningRate == 0.1 * (0.3 + 1 * (1 - 0.3)))
+    }
+
+    @Test func polynomialDecaysToZeroOverTotalIters() {
+        // PolynomialLR.get_lr: lr · ((1 − e/T) / (1 − (e − 1)/T))^power for 0 < e ≤ T, else unchanged.
+        let (iters, power) = (4, 2.0)
+        let expected = Self.torchChain(base: 0.1, epochs: 7) { epoch, lr in
+            if epoch == 0 || epoch > iters { return lr }
+            let factor = (1.0 - Double(epoch) / Double(iters)) / (1.0 - Double(epoch - 1) / Double(iters))
+            return lr * pow(factor, power)
+        }
+        Self.expectPerEpoch(.polynomial(totalIters: iters, power: power), base: 0.1, expected)
+        // By hand: (1 − e/4)² = 1, 0.5625, 0.25, 0.0625, 0, then 0.
+        Self.expectPerEpoch(.polynomial(totalIters: iters, power: power), base: 0.1,
+                            [0.1, 0.05625, 0.025, 0.00625, 0, 0, 0])
+        // PyTorch's defaults (total_iters 5, power 1): PolynomialLR's docstring with lr 0.001 → 0.0008, 0.0006, ...
+        Self.expectPerEpoch(.polynomial(), base: 0.001, [0.001, 0.0008, 0.0006, 0.0004, 0.0002, 0, 0])
+    }
+
+    @Test func constantAndPolynomialBehindAWarmup() {
+        // Two epochs of 3 steps each ramp to the wrapped schedule's rate at its epoch 0; its clock then starts.
+        let constant = Warmup(.epochs(2), then: .constant(factor: 0.5, totalIters: 2))
+        let polynomial = Warmup(.epochs(2), then: .polynomial(totalIters: 2, power: 1))
+        for (step, expected) in [(0, 0.05 / 6), (5, 0.05), (6, 0.05), (8, 0.05), (9, 0.05), (11, 0.05), (12, 0.1)] {
+            let position = Self.at(step: step, stepsPerEpoch: 3)
+            Self.expectClose(constant.values(at: position, baseLR: 0.1).learningRate, expected, "constant step \(step)")
+        }
+        for (step, expected) in [(0, 0.1 / 6), (5, 0.1), (6, 0.1), (9, 0.05), (12, 0), (20, 0)] {
+            let position = Self.at(step: step, stepsPerEpoch: 3)
+            Self.expectClose(polynomial.values(at: position, baseLR: 0.1).learningRate, expected, "polynomial step \(step)")
+        }
     }
 
     @Test func stepDecaysEveryStepSizeEpochs() {
@@ -472,7 +519,8 @@ import Testing
     @Test func invalidParametersAndPositionsNeverTrap() {
         let schedules: [LearningRateSchedule] = [
             .step(stepSize: 0), .step(stepSize: -3), .cosine(tMax: 0), .cosineRestarts(t0: 0, tMult: 0),
-            .cosineRestarts(t0: -1, tMult: -5), .linear(totalIters: 0),
+            .cosineRestarts(t0: -1, tMult: -5), .linear(totalIters: 0), .polynomial(totalIters: 0), .polynomial(totalIters: -2),
+            .constant(factor: 0.5, totalIters: -1),
             .oneCycle(.init(maxLR: 0.1, totalSteps: 0)), .oneCycle(.init(maxLR: 0.1, totalSteps: -4)),
             .oneCycle(.init(maxLR: 0.1, totalSteps: 10, pctStart: 0.1)),
             .cyclic(.init(baseLR: 0.01, maxLR: 0.1, stepSizeUp: 0, stepSizeDown: -2)),
@@ -487,7 +535,7 @@ import Testing
                 #expect(lr.isFinite, "\(schedule) at \(position): \(lr)")
             }
         }
-        let warmup = Warmup(.epochs(Int.max), then: .constant)
+        let warmup = Warmup(.epochs(Int.max), then: .constant())
         #expect(warmup.steps(stepsPerEpoch: 2) == Int.max)
         #expect(warmup.values(at: SchedulePosition(epoch: 5, step: 10, stepsPerEpoch: 2), baseLR: 1).learningRate.isFinite)
     }

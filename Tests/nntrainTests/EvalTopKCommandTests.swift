@@ -68,6 +68,10 @@ import Testing
         let top1Figure = try #require(topK.first)
         #expect(topK.count == 1 && top1Figure["k"] as? Int == 1)
         #expect(top1Figure["accuracy"] as? Double == report["accuracy"] as? Double)
+        // balanced_accuracy_score: the text's line under the table, and the JSON's figure, agree.
+        let balanced = try #require(report["balanced_accuracy"] as? Double)
+        #expect(balanced >= 0 && balanced <= 1)
+        #expect(top1.standardOutput.contains("\nbalanced accuracy \(String(format: "%.4f", balanced))\n"))
     }
 
     @Test func kOutsideTheRangeExits64NamingIt() throws {

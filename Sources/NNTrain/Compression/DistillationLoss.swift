@@ -36,8 +36,10 @@ public struct DistillationLoss: Equatable, Sendable {
 
     /// Whether the teacher side is probabilities (cross-entropy) rather than outputs (regression).
     public var usesProbabilities: Bool {
-        if case .crossEntropy = hard { return true }
-        return false
+        switch hard {
+        case .crossEntropy, .weightedCrossEntropy: true
+        case .mse, .mae, .huber: false
+        }
     }
 
     /// Adds this batch's sums to `sums` and writes ∂L/∂output into `gradient` when given (the shape of

@@ -305,6 +305,33 @@ struct ConfigKey: Sendable {
         }, write: { $0.map(yamlFlowList) })
     }
 
+    /// `balanced`, or a list of class weights >= 0, not all 0 (`loss_weights`); nil (left out) when unset.
+    static func lossWeights(
+        _ name: String, _ field: WritableKeyPath<Configuration, LossWeights?> & Sendable, help: String
+    ) -> ConfigKey {
+        let expectation = "balanced or a list of numbers >= 0, one per class, like [1, 2.5, 1]"
+        return value(name, field, help: help, allowed: expectation, read: { value throws(NNTrainError) in
+            guard case .sequence = value.node else {
+                let text = try value.scalarText(expecting: expectation)
+                guard text == "balanced" else { throw value.problem("\(quoted(text)) is not \(expectation)") }
+                return .balanced
+            }
+            let weights = try value.list(expecting: expectation) { element throws(NNTrainError) in
+                try element.number(.nonNegative)
+            }
+            guard weights.contains(where: { $0 > 0 }) else {
+                throw value.problem("has no weight above 0; expected at least one class to count")
+            }
+            return .given(weights)
+        }, write: { weights in
+            switch weights {
+            case nil: nil
+            case .balanced: "balanced"
+            case .given(let list): yamlFlowList(list)
+            }
+        })
+    }
+
     /// A key holding the `Configuration` field at `field`: `read` validates a config value into
     /// the field's type, `write` gives the field's YAML text (nil to leave the key out); `help`
     /// and `allowed` say what it means and takes.

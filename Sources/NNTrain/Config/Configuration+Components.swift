@@ -61,10 +61,12 @@ extension Configuration {
                        range: (Float(model.initRange[0]), Float(model.initRange[1])), std: Float(model.initStd))
     }
 
-    /// Optimizer steps (batches) in an epoch over `trainRows` training rows (the last batch may be smaller).
+    /// Optimizer steps in an epoch over `trainRows` training rows: its batches (the last may be smaller), in
+    /// groups of `training.accumulate_steps` (the last group may have fewer).
     public func stepsPerEpoch(trainRows: Int) -> Int {
-        let rows = training.batchSize.rows(of: trainRows)
-        return (trainRows + rows - 1) / rows
+        let rows = training.batchSize.rows(of: trainRows), groups = max(training.accumulateSteps, 1)
+        let microBatches = (trainRows + rows - 1) / rows
+        return (microBatches + groups - 1) / groups
     }
 
     /// The learning-rate schedule of the `scheduler` section behind its warm-up (of length 0 when
@@ -82,18 +84,20 @@ extension Configuration {
     public func makeSchedule(stepsPerEpoch: Int) -> Warmup {
         let s = scheduler
         let (oneCycleDefaults, cyclicDefaults) = (SchedulerSection.oneCycleDefaults, SchedulerSection.cyclicDefaults)
-        let warmup = Warmup(s.warmupEpochs > 0 ? .epochs(s.warmupEpochs) : .steps(s.warmupSteps), then: .constant)
+        let warmup = Warmup(s.warmupEpochs > 0 ? .epochs(s.warmupEpochs) : .steps(s.warmupSteps), then: .constant())
         let (totalSteps, overflow) = training.epochs.multipliedReportingOverflow(by: stepsPerEpoch)
         let warmupSteps = warmup.steps(stepsPerEpoch: stepsPerEpoch)
         let epochsAfterWarmup = max(training.epochs - warmup.epochs(stepsPerEpoch: stepsPerEpoch), 1)
         let schedule: LearningRateSchedule = switch s.name {
-        case .constant, .reduceOnPlateau: .constant
+        case .constant: .constant(factor: s.factor ?? 1, totalIters: s.totalIters)
+        case .reduceOnPlateau: .constant()
         case .step: .step(stepSize: s.stepSize ?? 1, gamma: s.gamma ?? 0.1)
         case .multistep: .multiStep(milestones: s.milestones, gamma: s.gamma ?? 0.1)
         case .exponential: .exponential(gamma: s.gamma ?? 1)
         case .cosine: .cosine(tMax: s.tMax ?? epochsAfterWarmup, etaMin: s.etaMin)
         case .cosineRestarts: .cosineRestarts(t0: s.t0 ?? 1, tMult: s.tMult, etaMin: s.etaMin)
         case .linear: .linear(startFactor: s.startFactor, endFactor: s.endFactor, totalIters: s.totalIters)
+        case .polynomial: .polynomial(totalIters: s.totalIters, power: s.power)
         case .oneCycle:
             .oneCycle(.init(maxLR: s.maxLR ?? optimizer.lr, totalSteps: overflow ? Int.max : max(totalSteps - warmupSteps, 0),
                             pctStart: s.pctStart, annealing: s.annealStrategy,
@@ -135,7 +139,7 @@ extension Configuration {
                 (cycle.baseLR, cycle.maxLR, cycle.gamma)
             (resolved.scheduler.baseMomentum, resolved.scheduler.maxMomentum) = (cycle.baseMomentum, cycle.maxMomentum)
             resolved.scheduler.stepSizeDown = cycle.stepSizeDown ?? cycle.stepSizeUp
-        case .constant, .exponential, .cosineRestarts, .linear:
+        case .constant, .exponential, .cosineRestarts, .linear, .polynomial:
             break
         }
         return resolved
@@ -146,7 +150,8 @@ extension Configuration {
         guard scheduler.name == .reduceOnPlateau else { return nil }
         let s = scheduler
         let mode = if case .plateau(let mode) = s.mode { mode } else { SchedulerSection.plateauDefaults.mode }
-        return ReduceLROnPlateau(learningRate: optimizer.lr, mode: mode, factor: s.factor,
+        return ReduceLROnPlateau(learningRate: optimizer.lr, mode: mode,
+                                 factor: s.factor ?? SchedulerSection.plateauDefaults.factor,
                                  patience: s.patience, threshold: s.threshold,
                                  thresholdMode: s.thresholdMode,
                                  cooldown: s.cooldown, minLR: s.minLR)

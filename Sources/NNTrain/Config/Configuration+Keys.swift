@@ -67,6 +67,8 @@ extension Configuration {
                 .optionalPath("test_labels", \.data.files.testLabels, help: "the test labels")
                     .onlyWhen("data.dataset", is: DatasetKind.idx).whenUnset("t10k-labels-idx1-ubyte[.gz]"),
             ]),
+            .choice("sampler", \.data.sampler, help: "an epoch's training rows: shuffle (each once), or balanced "
+                + "(WeightedRandomSampler: as many rows drawn with replacement, each with probability ∝ 1 / its class's count)"),
             .section("augment", help: "training images only; validation and test are never augmented", [
                 .boolean("hflip", \.data.augment.hflip, help: "flip left-right with p = 0.5 (RandomHorizontalFlip)"),
                 .integer("shift", \.data.augment.shift, atLeast: 0,
@@ -122,6 +124,9 @@ extension Configuration {
             + "for regression"),
         .number("huber_delta", \.huberDelta, .positive, help: "delta of nn.HuberLoss")
             .onlyWhen("loss", is: LossKind.huber),
+        .lossWeights("loss_weights", \.lossWeights, help: "cross_entropy's class weights (nn.CrossEntropyLoss's weight): "
+            + "balanced, n / (classes · count) on the training split, or one per class; validation and test stay unweighted")
+            .onlyWhen("loss", is: LossKind.crossEntropy).whenUnset("every class weighs 1"),
         .section("regularization", [
             .number("l1", \.regularization.l1, .nonNegative,
                     help: "lambda of an L1 penalty lambda*sum|w| (gradient only; not in the logged loss)"),
@@ -205,8 +210,11 @@ extension Configuration {
                 .onlyWhen("scheduler.name", is: ScheduleKind.linear),
             .number("end_factor", \.scheduler.endFactor, .atLeastZeroAtMostOne, help: "lr factor after total_iters epochs")
                 .onlyWhen("scheduler.name", is: ScheduleKind.linear),
-            .integer("total_iters", \.scheduler.totalIters, atLeast: 1, help: "epochs from start_factor to end_factor")
-                .onlyWhen("scheduler.name", is: ScheduleKind.linear),
+            .integer("total_iters", \.scheduler.totalIters, atLeast: 1,
+                     help: "epochs from start_factor to end_factor, of constant's factor, of polynomial's decay")
+                .onlyWhen("scheduler.name", is: ScheduleKind.linear, .constant, .polynomial),
+            .number("power", \.scheduler.power, .positive, help: "the exponent of polynomial's decay")
+                .onlyWhen("scheduler.name", is: ScheduleKind.polynomial),
             .optionalNumber("max_lr", \.scheduler.maxLR, .positive, help: "the cycle's peak lr")
                 .onlyWhen("scheduler.name", is: ScheduleKind.oneCycle, .cyclic).whenUnset("optimizer.lr"),
             .optionalNumber("base_lr", \.scheduler.baseLR, .positive, help: "the cycle's lowest lr")
@@ -241,8 +249,10 @@ extension Configuration {
                            word: \.word)
                 .onlyWhen("scheduler.name", is: ScheduleKind.cyclic, .reduceOnPlateau)
                 .whenUnset("triangular for cyclic; from the monitor for reduce_on_plateau"),
-            .number("factor", \.scheduler.factor, .aboveZeroBelowOne, help: "lr is multiplied by it on a plateau")
-                .onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
+            .optionalNumber("factor", \.scheduler.factor, .aboveZeroAtMostOne,
+                            help: "lr is multiplied by it on a plateau (< 1), or for constant's first total_iters epochs")
+                .onlyWhen("scheduler.name", is: ScheduleKind.constant, .reduceOnPlateau)
+                .whenUnset("0.1 for reduce_on_plateau, 1 for constant"),
             .integer("patience", \.scheduler.patience, atLeast: 0, help: "epochs without improvement before reducing")
                 .onlyWhen("scheduler.name", is: ScheduleKind.reduceOnPlateau),
             .number("threshold", \.scheduler.threshold, .nonNegative, help: "the least change that counts as an improvement")
@@ -267,6 +277,9 @@ extension Configuration {
             .batchSize("batch_size", \.training.batchSize,
                        help: "rows per optimizer step (1 is stochastic GD; full is batch GD, one step per epoch; "
                            + "csv: 64 by default)"),
+            .integer("accumulate_steps", \.training.accumulateSteps, atLeast: 1,
+                     help: "micro-batches of batch_size rows per optimizer step, each loss divided by it "
+                        + "(Lightning's accumulate_grad_batches); schedules and logs count optimizer steps"),
             .choice("precision", \.training.precision, help: "fp16 and bf16 emulate torch.autocast"),
             .lossScaling("loss_scale", \.training.lossScale, help: "the loss scaling of torch's GradScaler")
                 .onlyWhen("training.precision", is: Precision.fp16, .bf16)

@@ -7,7 +7,8 @@ extension Configuration {
     /// layers: the masks saved are of those), and whether an average is kept (EMA on, SWA's start: the
     /// averages saved are of those). A resume with one of these changed is refused.
     static let keysFixedOnResume = [
-        "seed", "data.", "model.", "loss", "huber_delta", "training.batch_size", "training.precision",
+        "seed", "data.", "model.", "loss", "huber_delta", "training.batch_size", "training.accumulate_steps",
+        "training.precision",
         "training.loss_scale", "optimizer.name", "optimizer.momentum", "optimizer.amsgrad", "optimizer.centered",
         "pruning.method", "pruning.scope", "pruning.include_output", "ema.enabled", "swa.start_epoch",
     ]

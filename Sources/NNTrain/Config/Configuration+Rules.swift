@@ -200,6 +200,7 @@ extension Configuration {
         let given = keySources.sources
         if given["loss"] == nil { loss = task.fittingLosses[0] }
         try checkLossFits(task, file: file)
+        try checkLossWeightsFit(task, classes: outputWidth, file: file)
         try resolveTargetStandardization(task, file: file)
         if task == .regression, given["data.class_names"] != nil {  // data.task: regression is refused before reading
             throw keySources.problem("data.class_names", "names classes, but the target of \(data.path) is regression "
@@ -381,6 +382,11 @@ extension Configuration {
             }
             scheduler.mode = mode
         }
+        if scheduler.name == .reduceOnPlateau, let factor = scheduler.factor, factor >= 1, let value = given["scheduler.factor"] {
+            // ReduceLROnPlateau refuses factor >= 1; the key's own bound (<= 1) is ConstantLR's.
+            let text = (try? value.scalarText(expecting: "a number")) ?? "\(factor)"
+            throw value.problem("\(shown(text)) is out of range; expected a number > 0 and < 1")
+        }
         if scheduler.name == .reduceOnPlateau {
             let givenMode: MetricMode? = if case .plateau(let mode)? = scheduler.mode { mode } else { nil }
             let (monitor, mode) = try resolveMonitor(scheduler.monitor, mode: givenMode, key: "scheduler.monitor",
@@ -429,6 +435,24 @@ extension Configuration {
             : data.dataset.rawValue + (keySources.sources["data.dataset"] == nil ? " (the default dataset)" : "")
         throw keySources.problem("loss", "\(loss.rawValue) does not fit \(dataset), a \(task.rawValue) dataset; "
             + "expected \(fittingLoss)", placedAt: ["data.task", "data.dataset"], file: file)
+    }
+
+    /// `loss_weights` and `data.sampler: balanced` weigh classes: refused for a regression target; a list of
+    /// weights must have one per class.
+    private func checkLossWeightsFit(_ task: PredictionTask, classes: Int, file: String) throws(NNTrainError) {
+        if task == .regression, data.sampler == .balanced {
+            throw keySources.problem("data.sampler", "balanced draws rows by class, but the target of \(data.path) is "
+                + "regression (real-valued); expected data.sampler: shuffle", file: file)
+        }
+        guard let lossWeights else { return }
+        if task == .regression {
+            throw keySources.problem("loss_weights", "weighs classes, but the target of \(data.path) is regression "
+                + "(real-valued); expected no loss_weights", file: file)
+        }
+        if case .given(let weights) = lossWeights, weights.count != classes {
+            throw keySources.problem("loss_weights", "has \(weights.count) weights but the data has \(classes) classes; "
+                + "expected one weight per class", file: file)
+        }
     }
 
     /// Refuses a key given where it does not apply (`momentum` with adam, `betas` with sgd), naming

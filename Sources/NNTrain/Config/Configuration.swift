@@ -14,6 +14,8 @@ public struct Configuration: Equatable, Sendable {
     public var loss: LossKind = .crossEntropy
     /// δ of the huber loss (nn.HuberLoss's delta, default 1.0), > 0.
     public var huberDelta: Double = 1.0
+    /// Class weights of cross_entropy (nn.CrossEntropyLoss's `weight`); nil: every class weighs 1.
+    public var lossWeights: LossWeights? = nil
     public var regularization = RegularizationSection()
     public var optimizer = OptimizerSection()
     public var scheduler = SchedulerSection()
@@ -41,6 +43,9 @@ public struct Configuration: Equatable, Sendable {
         /// Fraction of the training set held out for validation, drawn with the seed; 0 ≤ x < 1.
         /// Not used with `folds`, whose fold `fold` is the validation split instead.
         public var validationSplit: Double = 0.1
+        /// How each epoch orders the training rows: a shuffle, or (classification) rows drawn with
+        /// replacement with probability ∝ 1 / their class's count (`BalancedSampler`).
+        public var sampler: SamplerKind = .shuffle
         /// k-fold cross-validation (`nntrain cv`): the training rows (a CSV's after its test rows are
         /// taken out) are dealt into K ≥ 2 folds (`Dataset.folds`) and fold `fold` is the validation
         /// split; nil: off, `validationSplit` holds out the validation rows.
@@ -243,7 +248,10 @@ public struct Configuration: Equatable, Sendable {
         public var tMult: Int = 1
         public var startFactor: Double = 1.0 / 3
         public var endFactor: Double = 1.0
+        /// Epochs of linear's ramp, of constant's factor, and of polynomial's decay (PyTorch's 5).
         public var totalIters: Int = 5
+        /// polynomial's exponent (PolynomialLR's `power`).
+        public var power: Double = 1
         /// Peak lr of one_cycle and cyclic; default optimizer.lr.
         public var maxLR: Double? = nil
         /// Lower lr of cyclic; default optimizer.lr / 10.
@@ -261,7 +269,9 @@ public struct Configuration: Equatable, Sendable {
         public var stepSizeDown: Int? = nil
         /// cyclic: triangular | triangular2 | exp_range; reduce_on_plateau: min | max.
         public var mode: ScheduleMode? = nil
-        public var factor: Double = plateauDefaults.factor
+        /// reduce_on_plateau's multiplier on a plateau (default 0.1, below 1), or constant's factor for
+        /// the first `total_iters` epochs (default 1: the plain constant rate).
+        public var factor: Double? = nil
         public var patience: Int = plateauDefaults.patience
         public var threshold: Double = plateauDefaults.threshold
         public var thresholdMode: ReduceLROnPlateau.ThresholdMode = plateauDefaults.thresholdMode
@@ -281,6 +291,9 @@ public struct Configuration: Equatable, Sendable {
         /// Rows per optimizer step: `full` (batch gradient descent), N ≥ 1 (mini-batch; 1 is
         /// stochastic). The last batch of an epoch may be smaller (DataLoader's drop_last=False).
         public var batchSize: BatchSize = .rows(128)
+        /// Gradient accumulation (Lightning's `accumulate_grad_batches`), ≥ 1: K micro-batches of `batchSize`
+        /// rows per optimizer step, each micro-batch's loss divided by K (see `Trainer`).
+        public var accumulateSteps: Int = 1
         /// The number format of the forward and backward passes: fp32, or fp16 / bf16 emulating
         /// torch.autocast with fp32 master weights (see `Precision`).
         public var precision: Precision = .fp32
@@ -539,7 +552,7 @@ public enum ScheduleMode: Equatable, Sendable {
 public enum ScheduleKind: String, CaseIterable, Sendable {
     case constant, step, multistep, exponential, cosine
     case cosineRestarts = "cosine_restarts"
-    case linear
+    case linear, polynomial
     case oneCycle = "one_cycle"
     case cyclic
     case reduceOnPlateau = "reduce_on_plateau"
@@ -551,6 +564,38 @@ public enum MonitoredMetric: String, CaseIterable, Sendable, Codable {
     case valAcc = "val_acc"
     case trainLoss = "train_loss"
     case trainAcc = "train_acc"
+}
+
+/// `data.sampler`: how an epoch's training rows are ordered.
+public enum SamplerKind: String, CaseIterable, Sendable {
+    /// Every row once, shuffled (DataLoader's shuffle=True).
+    case shuffle
+    /// WeightedRandomSampler(1 / class count, num_samples = rows, replacement=True).
+    case balanced
+}
+
+/// `loss_weights`: cross-entropy's per-class weights w_c (nn.CrossEntropyLoss's `weight`).
+public enum LossWeights: Equatable, Sendable {
+    /// scikit-learn's `compute_class_weight("balanced")` on the training split: w_c = n / (K · n_c).
+    case balanced
+    /// One weight per class, in class-index order.
+    case given([Double])
+
+    /// The weights for a training split whose labels are `labels` (each in 0..<`classCount`), or the
+    /// index of a class without training rows (balanced weighs it n / 0; scikit-learn refuses such a class).
+    public func weights(labels: [Int32], classCount: Int) -> Result<[Double], EmptyClass> {
+        switch self {
+        case .given(let weights): return .success(weights)
+        case .balanced:
+            var counts = [Int](repeating: 0, count: classCount)
+            for label in labels where label >= 0 && Int(label) < classCount { counts[Int(label)] += 1 }
+            if let empty = counts.firstIndex(of: 0) { return .failure(EmptyClass(index: empty)) }
+            return .success(counts.map { Double(labels.count) / (Double(classCount) * Double($0)) })
+        }
+    }
+
+    /// A class with no training rows, which balanced weights cannot weigh.
+    public struct EmptyClass: Error, Equatable { public var index: Int }
 }
 
 public enum LossKind: String, CaseIterable, Sendable {

@@ -13,7 +13,9 @@ import Foundation
 /// The macro average is the plain mean over all classes of the matrix (as scikit-learn with
 /// `labels=` every class, so a class absent from the data counts with zeros); the weighted average
 /// weights each class by its support (0 when there are no rows). Both report the total support.
-/// Accuracy is the diagonal over the total.
+/// Accuracy is the diagonal over the total. Balanced accuracy is scikit-learn's
+/// `balanced_accuracy_score` (adjusted=False): the mean recall over the classes with rows (support > 0;
+/// scikit-learn leaves the others out as NaN), 0 when there are none.
 public struct ClassificationReport: Codable, Equatable, Sendable {
     public struct ClassFigures: Codable, Equatable, Sendable {
         public var name: String
@@ -44,6 +46,8 @@ public struct ClassificationReport: Codable, Equatable, Sendable {
     /// Rows evaluated.
     public var rows: Int
     public var accuracy: Double
+    /// The mean of the recalls of the classes with support > 0 (`balanced_accuracy_score`).
+    public var balancedAccuracy: Double
     public var classes: [ClassFigures]
     public var macroAverage: Average
     public var weightedAverage: Average
@@ -74,6 +78,8 @@ public struct ClassificationReport: Codable, Equatable, Sendable {
         }
         self.rows = total
         self.accuracy = confusion.accuracy
+        let present = classes.filter { $0.support > 0 }
+        self.balancedAccuracy = present.isEmpty ? 0 : present.reduce(0) { $0 + $1.recall } / Double(present.count)
         self.classes = classes
         self.macroAverage = Average(precision: mean(\.precision), recall: mean(\.recall), f1: mean(\.f1), support: total)
         self.weightedAverage = Average(precision: weighted(\.precision), recall: weighted(\.recall), f1: weighted(\.f1),

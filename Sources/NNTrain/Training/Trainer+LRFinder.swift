@@ -15,7 +15,7 @@ extension Trainer {
         let floatingPointMode = nntrain_flush_subnormals()
         defer { nntrain_restore_floating_point_mode(floatingPointMode) }
         var finder = LRFinder(schedule: schedule)
-        let batchRows = trainLoader.capacity
+        let batchRows = trainLoader.capacity * accumulateSteps
         var batch = batchesPerEpoch
         while let learningRate = finder.nextLearningRate {
             if batch == batchesPerEpoch {

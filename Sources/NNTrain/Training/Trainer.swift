@@ -1,7 +1,8 @@
 import CFloatingPoint
 import Foundation
 
-/// The training loop. For each epoch: shuffle the training rows with the seeded generator, then
+/// The training loop. For each epoch: shuffle the training rows with the seeded generator (or draw them,
+/// `data.sampler: balanced`: see `BalancedSampler`), then
 /// per batch
 ///
 ///     beforeStep → [prune] → gather + normalise rows → augment → forward [+ teacher] [layer stats: dead units]
@@ -23,6 +24,13 @@ import Foundation
 /// does not step the schedule after a skipped optimizer step; PyTorch's bare AMP recipe calls
 /// `scheduler.step()` regardless), while per-epoch schedules change at the epoch boundary whatever
 /// was skipped, as PyTorch's `scheduler.step()` after each epoch does (see `Warmup`).
+/// With `training.accumulate_steps` K > 1, a step is a group of up to K micro-batches of `batch_size` rows:
+/// each runs gather → forward → loss → ∂L/∂output [× S] × 1/K → backward, its parameter gradients added
+/// into one sum, and the rest of the step (unscale once, masks, L1, clip, optimizer, EMA) runs once on the
+/// sum. As Lightning's `accumulate_grad_batches` (its automatic optimization divides every micro-batch's
+/// loss by K, and steps at the epoch's last batch), the epoch's last group steps with the micro-batches
+/// it has, each still divided by K. `stepCount`, `position.batch`, the schedules, steps.csv and the
+/// observers count optimizer steps, so a run stops (and a checkpoint falls) only between groups.
 /// Buffers are sized once in `init`, so the steps allocate no buffers. The same configuration and
 /// seed give the same numbers on the same machine.
 public final class Trainer {
@@ -30,7 +38,10 @@ public final class Trainer {
     public let data: TrainingData
     public let network: Network
     public let loss: Loss
-    /// The loss reported on validation and test data: the training loss without label smoothing,
+    /// cross_entropy's class weights (`loss_weights`, balanced ones worked out from the training split), in
+    /// class order; nil without them. Only the training loss uses them.
+    public let classWeights: [Double]?
+    /// The loss reported on validation and test data: the training loss without label smoothing or class weights,
     /// so that figures compare between runs with and without it.
     public let evaluationLoss: Loss
     /// The teacher of a distillation run (`distillation.teacher`), run on each training batch; nil
@@ -70,11 +81,18 @@ public final class Trainer {
     static let evaluationRows = 1024
 
     private let groups: [ParameterGroup]
+    /// K of `training.accumulate_steps`: micro-batches of `trainLoader.capacity` rows per optimizer step.
+    let accumulateSteps: Int
+    /// With K > 1, the sum of the group's micro-batch gradients so far (one parameter-sized buffer; the
+    /// batch-sized buffers stay those of one micro-batch); empty otherwise.
+    private var gradientSum: [Float]
     private let clipping: GradientClipping
     private let l1: Float
     let trainLoader: BatchLoader
     private let augmenter: BatchAugmenter?
     var shuffleRandom: RandomGenerator
+    /// `data.sampler: balanced`'s rows by class; nil: each epoch shuffles the rows.
+    let sampler: BalancedSampler?
     var augmentRandom: RandomGenerator
     /// The training rows in the order of the current epoch (each epoch shuffles the previous
     /// epoch's order in place).
@@ -119,14 +137,15 @@ public final class Trainer {
         network.reserve(rows: max(batchRows, Trainer.evaluationRows))
         var initRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.initialization.rawValue)
         configuration.initialization.apply(to: network, activation: configuration.model.activationFunction, random: &initRandom)
+        classWeights = Trainer.classWeights(configuration, data: data)
         loss = Loss(configuration.loss, labelSmoothing: configuration.regularization.labelSmoothing,
-                    huberDelta: configuration.huberDelta)
+                    huberDelta: configuration.huberDelta, classWeights: classWeights)
         evaluationLoss = Loss(configuration.loss, huberDelta: configuration.huberDelta)
         self.teacher = teacher
         teacher?.reserve(rows: batchRows)
         distillationLoss = teacher == nil ? nil : DistillationLoss(
             hard: Loss(configuration.loss, labelSmoothing: configuration.regularization.labelSmoothing,
-                       huberDelta: configuration.huberDelta),
+                       huberDelta: configuration.huberDelta, classWeights: classWeights),
             temperature: Float(configuration.distillation.temperature), alpha: Float(configuration.distillation.alpha))
         groups = network.parameters.groups(decayBatchNorm: configuration.optimizer.decayBatchNorm)
         optimizer = configuration.optimizer.makeOptimizer(groups: groups)
@@ -144,6 +163,8 @@ public final class Trainer {
         clipping = GradientClipping(maxNorm: configuration.training.clip.norm.map(Float.init),
                                     maxValue: configuration.training.clip.value.map(Float.init))
         l1 = Float(configuration.regularization.l1)
+        accumulateSteps = max(configuration.training.accumulateSteps, 1)
+        gradientSum = accumulateSteps > 1 ? [Float](repeating: 0, count: network.parameters.gradients.storage.count) : []
         trainLoader = BatchLoader(dataset: data.train, normalizer: data.normalizer, capacity: batchRows)
         schedule = configuration.makeSchedule(stepsPerEpoch: stepsPerEpoch)
         augmenter = configuration.makeAugmenter(schema: data.schema, normalizer: data.normalizer, batchCapacity: batchRows)
@@ -151,6 +172,21 @@ public final class Trainer {
         augmentRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.augmentation.rawValue)
         order = (0..<Int32(data.train.count)).map { $0 }
         layerStatistics = configuration.logging.computesLayerStatistics ? LayerStatistics(network: network) : nil
+        if configuration.data.sampler == .balanced, case .classes(let labels) = data.train.targets {
+            sampler = BalancedSampler(labels: labels, classCount: data.outputWidth)
+        } else {
+            sampler = nil
+        }
+    }
+
+    /// The class weights of `configuration.lossWeights` for `data`'s training split; nil without them, for
+    /// regression, or for balanced weights of a split missing a class (`TrainingData.load` refuses that).
+    static func classWeights(_ configuration: Configuration, data: TrainingData) -> [Double]? {
+        guard configuration.loss == .crossEntropy, let lossWeights = configuration.lossWeights,
+              case .classes(let labels) = data.train.targets else { return nil }
+        guard case .success(let weights) = lossWeights.weights(labels: labels, classCount: data.outputWidth),
+              weights.count == data.outputWidth else { return nil }
+        return weights
     }
 
     /// Number of optimizer steps in one epoch (the last batch may be smaller); read by every step's
@@ -254,9 +290,9 @@ public final class Trainer {
     /// last step.
     private func trainEpoch() throws(NNTrainError) -> EpochMetrics? {
         let epoch = position.epoch
-        let batches = batchesPerEpoch, batchRows = trainLoader.capacity, rowCount = data.train.count
+        let batches = batchesPerEpoch, batchRows = trainLoader.capacity * accumulateSteps, rowCount = data.train.count
         if position.batch == 0 {
-            shuffleRandom.shuffle(&order)
+            if let sampler { sampler.draw(into: &order, random: &shuffleRandom) } else { shuffleRandom.shuffle(&order) }
             progress = EpochProgress(skippedAtStart: gradScaler?.skippedSteps ?? 0)
             if configuration.logging.precisionStats { network.gradientRoundingCounts = RoundingCounts() }
             progress.layers = layerStatistics?.makeSums()
@@ -337,23 +373,16 @@ public final class Trainer {
     func step(rows order: UnsafeBufferPointer<Int32>, range: Range<Int>, values: ScheduledValues, sums: inout LossSums,
               epoch: Int, batch: Int) throws(NNTrainError) -> Double? {
         pruner?.prepareStep(batchesBefore: (epoch - 1) * batchesPerEpoch + batch - 1, optimizer: optimizer)
-        try trainLoader.withBatch(order: order, range: range) { (x, targets) throws(NNTrainError) in
-            let targets = augment(x, targets)
-            let output = network.forward(x, training: true)
-            layerStatistics?.measureDeadUnits(network)
-            if let teacher, let distillationLoss {
-                distillationLoss.evaluate(output: output, teacher: teacher.outputs(for: x), targets: targets,
-                                          gradient: network.outputGradient, into: &sums)
-            } else {
-                loss.evaluate(output: output, targets: targets, gradient: network.outputGradient, into: &sums)
+        let microRows = trainLoader.capacity
+        for (index, start) in stride(from: range.lowerBound, to: range.upperBound, by: microRows).enumerated() {
+            try microStep(rows: order, range: start..<min(start + microRows, range.upperBound), values: values,
+                          sums: &sums, epoch: epoch, batch: batch)
+            if accumulateSteps > 1 { accumulateGradients(first: index == 0) }
+        }
+        if accumulateSteps > 1 {
+            gradientSum.withUnsafeBufferPointer { sum in
+                _ = network.parameters.gradients.storage.update(fromContentsOf: sum)
             }
-            guard sums.loss.isFinite else {
-                let overflow = configuration.training.precision == .fp16 ? " (fp16 overflows beyond ±65504)" : ""
-                throw divergence(epoch: epoch, step: batch, what: "the loss became \(sums.loss)\(overflow)",
-                                 learningRate: values.learningRate)
-            }
-            gradScaler?.scaleLossGradient(network.outputGradient)
-            network.backward(input: x)
         }
         guard try unscaleGradients(epoch: epoch, step: batch) else { return nil }
         pruner?.maskGradients()
@@ -372,6 +401,50 @@ public final class Trainer {
                        learningRate: Float(values.learningRate), momentum: values.momentum)
         pruner?.maskWeights()
         return norm
+    }
+
+    /// Adds the parameter gradients of the micro-batch just back-propagated into `gradientSum` (copies
+    /// them there for the group's first).
+    private func accumulateGradients(first: Bool) {
+        let gradients = network.parameters.gradients.storage
+        gradientSum.withUnsafeMutableBufferPointer { sum in
+            if first {
+                _ = sum.update(fromContentsOf: gradients)
+            } else {
+                for i in 0..<sum.count { sum[i] += gradients[i] }
+            }
+        }
+    }
+
+    /// One micro-batch's forward and backward pass on `order[range]`: gather and normalise, augment,
+    /// forward [+ teacher], loss (added to `sums`), ∂L/∂output [× S] × 1/K, backward, leaving its parameter
+    /// gradients in the network's gradient buffer.
+    private func microStep(rows order: UnsafeBufferPointer<Int32>, range: Range<Int>, values: ScheduledValues,
+                           sums: inout LossSums, epoch: Int, batch: Int) throws(NNTrainError) {
+        try trainLoader.withBatch(order: order, range: range) { (x, targets) throws(NNTrainError) in
+            let targets = augment(x, targets)
+            let output = network.forward(x, training: true)
+            // With accumulate_steps, the group's last micro-batch is the one its dead units are counted in.
+            layerStatistics?.measureDeadUnits(network)
+            if let teacher, let distillationLoss {
+                distillationLoss.evaluate(output: output, teacher: teacher.outputs(for: x), targets: targets,
+                                          gradient: network.outputGradient, into: &sums)
+            } else {
+                loss.evaluate(output: output, targets: targets, gradient: network.outputGradient, into: &sums)
+            }
+            guard sums.loss.isFinite else {
+                let overflow = configuration.training.precision == .fp16 ? " (fp16 overflows beyond ±65504)" : ""
+                throw divergence(epoch: epoch, step: batch, what: "the loss became \(sums.loss)\(overflow)",
+                                 learningRate: values.learningRate)
+            }
+            gradScaler?.scaleLossGradient(network.outputGradient)
+            if accumulateSteps > 1 {
+                // Lightning's `closure_loss / accumulate_grad_batches`, for every group, the last one too.
+                let gradient = network.outputGradient, inverse = 1 / Float(accumulateSteps)
+                for i in 0..<(gradient.rows * gradient.columns) { gradient.base[i] *= inverse }
+            }
+            network.backward(input: x)
+        }
     }
 
     /// In mixed precision, after back-propagation: rounds and unscales the gradients (g · 1/S),

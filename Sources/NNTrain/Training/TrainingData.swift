@@ -56,6 +56,12 @@ public struct TrainingData: Sendable {
         let data = try read(configuration, file: file, trained: trained)
         try configuration.resolveDataDefaults(task: data.task, inputWidth: data.schema.width, outputWidth: data.outputWidth,
                                               file: file)
+        if let lossWeights = configuration.lossWeights, case .classes(let labels) = data.train.targets,
+           case .failure(let empty) = lossWeights.weights(labels: labels, classCount: data.outputWidth) {
+            let name = data.train.classNames.indices.contains(empty.index) ? data.train.classNames[empty.index] : "\(empty.index)"
+            throw configuration.keySources.problem("loss_weights", "balanced weighs each class by n / (classes · its rows), "
+                + "but class \(quoted(name)) has no training rows; expected given weights, or data with every class", file: file)
+        }
         return data
     }
 

@@ -18,12 +18,18 @@ import Foundation
 ///
 /// The schedules do not check their parameters: the config layer refuses what PyTorch's constructors
 /// refuse (the key table's bounds and `Configuration+Rules.swift`). A parameter out of range is
-/// clamped where it would divide by zero (a `stepSize`, `tMax`, `t0`, `tMult`, `totalIters` below 1
+/// clamped where it would divide by zero (a `stepSize`, `tMax`, `t0`, `tMult`, linear's or polynomial's `totalIters` below 1
 /// is read as 1), so even an unchecked schedule gives a number and never traps. ReduceLROnPlateau,
 /// the one schedule with state, is its own type.
 public enum LearningRateSchedule: Equatable, Sendable {
-    /// The configured rate at every step: γ = base.
-    case constant
+    /// ConstantLR, per epoch, by its closed form (`torch/optim/lr_scheduler.py`, `ConstantLR._get_closed_form_lr`):
+    ///
+    ///     γ = base · (factor + [epoch ≥ totalIters] · (1 − factor))
+    ///
+    /// so the rate is base · factor for the first `totalIters` epochs and base after them. `factor` 1
+    /// (`.constant()`) is the configured rate at every step. PyTorch's class defaults to factor 1/3;
+    /// the config's `scheduler.factor` defaults to 1, a plain constant rate.
+    case constant(factor: Double = 1, totalIters: Int = 5)
 
     /// StepLR, per epoch: γ = base · gamma^⌊epoch / stepSize⌋.
     case step(stepSize: Int, gamma: Double = 0.1)
@@ -61,6 +67,13 @@ public enum LearningRateSchedule: Equatable, Sendable {
     /// The usual linear warm-up in epochs; see `Warmup` for one in steps in front of another schedule.
     case linear(startFactor: Double = 1.0 / 3, endFactor: Double = 1.0, totalIters: Int = 5)
 
+    /// PolynomialLR, per epoch, by its closed form (`PolynomialLR._get_closed_form_lr`):
+    ///
+    ///     γ = base · (1 − min(epoch, totalIters) / totalIters)^power
+    ///
+    /// reaching 0 at epoch `totalIters` and staying there; PyTorch's defaults totalIters 5, power 1.
+    case polynomial(totalIters: Int = 5, power: Double = 1)
+
     /// OneCycleLR, per batch; ignores the optimizer's configured rate. See `OneCycle`.
     case oneCycle(OneCycle)
 
@@ -72,8 +85,8 @@ public enum LearningRateSchedule: Equatable, Sendable {
     public func values(at position: SchedulePosition, baseLR: Double) -> ScheduledValues {
         let epoch = max(position.epoch, 0), step = max(position.step, 0)
         switch self {
-        case .constant:
-            return ScheduledValues(learningRate: baseLR)
+        case let .constant(factor, totalIters):
+            return ScheduledValues(learningRate: baseLR * (factor + (epoch >= totalIters ? 1 : 0) * (1 - factor)))
         case let .step(stepSize, gamma):
             return ScheduledValues(learningRate: baseLR * pow(gamma, Double(epoch / max(stepSize, 1))))
         case let .multiStep(milestones, gamma):
@@ -92,6 +105,9 @@ public enum LearningRateSchedule: Equatable, Sendable {
             let iters = max(totalIters, 1)
             let factor = startFactor + (endFactor - startFactor) * Double(min(iters, epoch)) / Double(iters)
             return ScheduledValues(learningRate: baseLR * factor)
+        case let .polynomial(totalIters, power):
+            let iters = max(totalIters, 1)
+            return ScheduledValues(learningRate: baseLR * pow(1.0 - Double(min(iters, epoch)) / Double(iters), power))
         case let .oneCycle(schedule):
             return schedule.values(atStep: step)
         case let .cyclic(schedule):
