@@ -137,6 +137,23 @@ import Testing
         #expect(epochs == [1, 2, 3, 4, 5])
     }
 
+    /// A run interrupted mid-epoch and resumed: its scalars are those of metrics.csv, each once, and the
+    /// test figures appear once, at the end (the interrupted session writes none).
+    @Test func anInterruptedRunShowsEachStepAndItsTestFiguresOnce() throws {
+        let (folder, config) = try RunDirectoryTests.fixture()
+        let run = folder.file("run")
+        let overrides = ["output.dir=\(run)"] + Self.tensorBoardOn
+        var steps = 0
+        let first = try TrainingRun.execute(configPath: config, overrides: overrides,
+                                            observers: [StopWhen { _ in steps += 1; return steps == 20 }])
+        #expect(first.interruption != nil)
+        _ = try TrainingRun.execute(configPath: config, overrides: overrides, start: .resumeLast)
+        try Self.expectScalarsMatch(metrics: run + "/metrics.csv", folder: run + "/tensorboard")
+        let scalars = TensorBoardEvents.scalars(try TensorBoardEvents.readRun(run + "/tensorboard").events)
+        #expect(scalars["loss/test"]?.count == 1)
+        #expect(scalars["loss/test"]?.first?.step == Self.epochSteps(scalars)[5])
+    }
+
     @Test func forceDeletesThePreviousRunsEventFiles() throws {
         let (folder, config) = try RunDirectoryTests.fixture()
         let run = folder.file("run")

@@ -3,9 +3,9 @@
 /// epoch's figures; the trainer sends their lines to `TrainingObserver.warning(_:)` after the epoch's
 /// `epochFinished`.
 ///
-/// - vanishing (needs `logging.layer_stats`): a layer's gradient norm stayed below 1e-4
+/// - vanishing (needs the layer statistics: `logging.layer_stats` or `tensorboard`): a layer's gradient norm stayed below 1e-4
 ///   (`LayerSums.vanishingRatio`) of the largest layer's at every step of an epoch.
-/// - dead ReLUs (needs `logging.layer_stats`): more than 90% of a relu layer's units were dead in the
+/// - dead ReLUs (needs the layer statistics): more than 90% of a relu layer's units were dead in the
 ///   epoch (its mean dead fraction, see `LayerStatistics`).
 /// - overfitting (always, with a validation split): val_loss[e] > val_loss[e−1] and
 ///   train_loss[e] < train_loss[e−1] for each of the last 3 epochs e.

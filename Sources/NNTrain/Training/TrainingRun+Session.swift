@@ -34,7 +34,7 @@ extension TrainingRun {
         /// metrics.csv anew (a resumed run's from its checkpoint's history), steps.csv and, with
         /// `logging.tensorboard`, a new event file (its hparams the keys `overrides` set and those off
         /// their defaults); then tells the observers of the checkpoint resumed from. The trainer's
-        /// observers are steps.csv, the epoch's files, TensorBoard's, `observers`, and last the time limit.
+        /// observers are steps.csv, TensorBoard's, the epoch's files, `observers`, and last the time limit.
         init(configPath: String, configuration: Configuration, overrides: [String], directory: String, resumed: Resumed?,
              observers: [any TrainingObserver], wallStart: Date) throws(NNTrainError)
         {
@@ -89,8 +89,10 @@ extension TrainingRun {
             deadline = configuration.training.maxSeconds.map { Deadline(seconds: $0, from: wallStart) }
             var runObservers: [any TrainingObserver] = []
             if let stepLog { runObservers.append(stepLog) }
-            runObservers.append(files)
+            // TensorBoard's file before the epoch's checkpoint, as steps.csv: a kill between the two then
+            // leaves events past the checkpoint, which the resume's purge drops, never a gap.
             if let tensorBoard { runObservers.append(tensorBoard) }
+            runObservers.append(files)
             runObservers += observers
             if let deadline { runObservers.append(deadline) }
             trainer.observers = runObservers

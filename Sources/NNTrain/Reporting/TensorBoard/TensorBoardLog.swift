@@ -3,7 +3,8 @@ import SwiftProtobuf
 
 /// `logging.tensorboard: true`: the run's figures as TensorBoard event files in `RUN_DIR/tensorboard/`
 /// (one `TensorBoardWriter` file per session of the run), what PyTorch users write with
-/// `SummaryWriter` and Lightning writes by default. A `TrainingObserver` after the run's own files:
+/// `SummaryWriter` and Lightning writes by default. A `TrainingObserver` before the epoch's checkpoint
+/// (as steps.csv is), so a checkpoint never holds a step whose events are not on disk:
 ///
 /// - each epoch, at the global step at its end (`Trainer.stepCount`), every metrics.csv column as a
 ///   scalar under a readable tag (`tag(forColumn:)`: `loss/train`, `accuracy/val`, `lr`,
@@ -60,6 +61,8 @@ final class TensorBoardLog: TrainingObserver {
     }
 
     func epochFinished(_ metrics: EpochMetrics, trainer: Trainer) throws(NNTrainError) {
+        // An epoch that diverged at its end is no epoch of the run (the run's files refuse it next).
+        guard trainer.modelIsFinite, (metrics.validation?.loss ?? 0).isFinite else { return }
         let scalars = MetricsLog.fields(of: metrics, columns).compactMap { field in
             field.value.map { (Self.tag(forColumn: field.name), $0) }
         }
@@ -68,11 +71,12 @@ final class TensorBoardLog: TrainingObserver {
         try writer.flush()
     }
 
-    /// When the run has ended (after summary.json): the test figures at the last step and, unless it was
-    /// stopped to be resumed, the HParams session's end (success, or failure for a diverged run); then
-    /// the rest of the file is written.
+    /// When the run has ended (after summary.json): the test figures at the last step of a completed run
+    /// and, unless it was stopped to be resumed, the HParams session's end (success, or failure for a
+    /// diverged run); then the rest of the file is written.
     func finish(summary: RunSummary, ending: TrainingRun.Ending, step: Int) throws(NNTrainError) {
-        if let test = summary.test {
+        // An interrupted session's test figures would sit at the step its resume starts from, after the purge.
+        if let test = summary.test, case .completed = ending {
             let figures: [(String, Double?)] = [("loss/test", test.loss), ("accuracy/test", test.accuracy),
                                                 ("mae/test", test.meanAbsoluteError), ("r2/test", test.r2)]
             addScalars(figures.compactMap { tag, value in value.map { (tag, $0) } }, step: step)
