@@ -22,24 +22,12 @@ public struct GradientClipping: Equatable, Sendable {
     /// run. The runs' sums are computed on all cores (`Parallel`); the total is the same on any number.
     public static func norm(_ gradients: UnsafeMutableBufferPointer<Float>) -> Double {
         let g = UnsafeRawPointer(gradients.baseAddress.unsafelyUnwrapped), n = gradients.count
-        let lanes = 16, run = 4096, runCount = (n + run - 1) / run
+        let run = runLength, runCount = (n + run - 1) / run
         return withUnsafeTemporaryAllocation(of: Double.self, capacity: runCount) { runSums in
             Parallel.forEachPiece(of: runCount, minimumPiece: 8) { runs in
                 for r in runs {
-                    let start = r * run, end = min(start + run, n)
-                    var squares = SIMD16<Float>(repeating: 0)
-                    var i = start
-                    while i + lanes <= end {
-                        let x = g.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: SIMD16<Float>.self)
-                        squares += x * x
-                        i += lanes
-                    }
-                    var partial = squares.sum()
-                    while i < end {
-                        let x = g.load(fromByteOffset: i * MemoryLayout<Float>.stride, as: Float.self)
-                        partial += x * x
-                        i += 1
-                    }
+                    let start = r * run
+                    let partial = runSquares(g, start..<min(start + run, n))
                     runSums[r] = Double(partial)
                 }
             }
@@ -47,6 +35,29 @@ public struct GradientClipping: Equatable, Sendable {
             for r in 0..<runCount { total += runSums[r] }
             return total.squareRoot()
         }
+    }
+
+    /// The elements summed in float before a run's sum joins the double total (`norm`).
+    static let runLength = 4096
+
+    /// Σ x² over `range` (at most `runLength` elements) of the floats at `x`, in 16 float lanes and then
+    /// the tail: one run of `norm`, and of `LayerStatistics.sumOfSquares`, which must sum as it does.
+    static func runSquares(_ x: UnsafeRawPointer, _ range: Range<Int>) -> Float {
+        let lanes = 16, stride = MemoryLayout<Float>.stride
+        var squares = SIMD16<Float>(repeating: 0)
+        var i = range.lowerBound
+        while i + lanes <= range.upperBound {
+            let v = x.loadUnaligned(fromByteOffset: i * stride, as: SIMD16<Float>.self)
+            squares += v * v
+            i += lanes
+        }
+        var partial = squares.sum()
+        while i < range.upperBound {
+            let v = x.load(fromByteOffset: i * stride, as: Float.self)
+            partial += v * v
+            i += 1
+        }
+        return partial
     }
 
     /// Clips `gradients` in place and returns their global L2 norm before clipping.

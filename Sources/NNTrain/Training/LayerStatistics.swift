@@ -132,25 +132,10 @@ public final class LayerStatistics {
     /// Σ x² over `range` of `x`, as `GradientClipping.norm` sums (16 float lanes per run of 4,096, the runs
     /// added in double), on the calling thread.
     static func sumOfSquares(_ x: UnsafePointer<Float>, _ range: Range<Int>) -> Double {
-        let lanes = 16, run = 4096
-        let raw = UnsafeRawPointer(x)
-        var total: Double = 0, start = range.lowerBound
-        while start < range.upperBound {
-            let end = min(start + run, range.upperBound)
-            var squares = SIMD16<Float>(repeating: 0)
-            var i = start
-            while i + lanes <= end {
-                let v = raw.loadUnaligned(fromByteOffset: i * MemoryLayout<Float>.stride, as: SIMD16<Float>.self)
-                squares += v * v
-                i += lanes
-            }
-            var partial = squares.sum()
-            while i < end {
-                partial += x[i] * x[i]
-                i += 1
-            }
-            total += Double(partial)
-            start = end
+        var total: Double = 0
+        for start in stride(from: range.lowerBound, to: range.upperBound, by: GradientClipping.runLength) {
+            let end = min(start + GradientClipping.runLength, range.upperBound)
+            total += Double(GradientClipping.runSquares(UnsafeRawPointer(x), start..<end))
         }
         return total
     }
