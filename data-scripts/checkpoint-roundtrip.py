@@ -158,9 +158,16 @@ def main():
         print(f"{checkpoint}: written on {metadata.get('nntrain.reason')}, not at the end of training; resume the run first",
               file=sys.stderr)
         return 2
-    # With an average as the final model (nntrain.final_model ema or swa), its tensors are the ones tested.
+    # With an average as the final model (nntrain.final_model ema or swa), its tensors are the ones tested;
+    # ASGD's ax is one flat buffer, the parameters in nntrain.parameters' order.
     final = metadata.get("nntrain.final_model", "model")
-    if final != "model":
+    if final == "ax":
+        flat, offset = tensors["optimizer.ax"].reshape(-1), 0
+        for name in json.loads(metadata["nntrain.parameters"]):
+            size = tensors[name].size
+            tensors[name] = flat[offset:offset + size].reshape(tensors[name].shape)
+            offset += size
+    elif final != "model":
         tensors = {**tensors, **{n[len(final) + 1:]: t for n, t in tensors.items() if n.startswith(final + ".")}}
     config = resolved_config(metadata["nntrain.config"])
     summary = json.load(open(summary_path))

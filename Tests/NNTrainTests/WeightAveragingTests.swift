@@ -224,6 +224,31 @@ import Testing
         #expect(trainer.finalModel == .ema)
         #expect(trainer.network.snapshot() == running)
     }
+
+    /// ASGD's averaged iterates ā are the model validated (torch users evaluate ASGD's average): the epoch's
+    /// figure equals evaluating a network holding the optimizer's `ax` with the model's batch-norm statistics,
+    /// which differs from the running weights' once averaging has begun (t0 = 3); the running weights are
+    /// back afterwards, and the final model is `ax`.
+    @Test func asgdValidatesItsAveragedIterates() throws {
+        var config = Self.config(epochs: 2)
+        config.optimizer.name = .asgd
+        config.optimizer.lr = 0.05
+        config.optimizer.t0 = 3
+        let data = ResumeTests.classificationData()
+        let trainer = Trainer(configuration: config, data: data)
+        try trainer.train()
+        let asgd = try #require(trainer.optimizer as? ASGD)
+        let running = trainer.network.snapshot()
+        #expect(asgd.averagedParameters != running.parameters)
+        trainer.network.restore(Network.Snapshot(parameters: asgd.averagedParameters,
+                                                 runningStatistics: running.runningStatistics))
+        let averaged = trainer.evaluate(data.validation)
+        trainer.network.restore(running)
+        #expect(trainer.history.last?.validation == averaged)
+        #expect(averaged != trainer.evaluate(data.validation))
+        #expect(trainer.finalModel == .ax)
+        #expect(trainer.network.snapshot() == running)
+    }
 }
 
 /// Averages in checkpoints: their tensors and counts read back equal, eval serves the final model,
@@ -336,8 +361,11 @@ import Testing
         }
         #expect(message { $0.tensors.removeAll { $0.name == "ema.layers.1.bias" } }
             == "c.bin: tensor 'ema.layers.1.bias' is missing")
-        #expect(message { $0.metadata["nntrain.final_model"] = "swa" }
-            == "c.bin: metadata nntrain.final_model is 'swa'; expected model, or ema or swa with its average's tensors")
+        for name in ["swa", "ax"] {  // SGD keeps no optimizer.ax
+            #expect(message { $0.metadata["nntrain.final_model"] = name }
+                == "c.bin: metadata nntrain.final_model is '\(name)'; expected model, ema or swa with its average's tensors, "
+                    + "or ax with optimizer.ax")
+        }
         #expect(message {
             let index = $0.tensors.firstIndex { $0.name == "ema.layers.0.weight" }!
             $0.tensors[index].tensor = SafeTensors.Tensor([Float](repeating: 0, count: 3))
@@ -378,7 +406,7 @@ import Testing
 /// `nntrain eval` on last.bin gives the same test figures, from the average.
 @Suite struct WeightAveragingRunTests {
     @Test(arguments: [("swa: {start_epoch: 2, lr: 0.05}", "swa"), ("ema: {enabled: true, evaluate: true, decay: 0.9}", "ema"),
-                      ("ema: {enabled: true, decay: 0.9}", "running")])
+                      ("ema: {enabled: true, decay: 0.9}", "running"), ("optimizer: {name: asgd, lr: 0.05, t0: 2}", "ax")])
     func evalOfLastBinReproducesTheTestedWeights(section: String, tested: String) throws {
         let folder = try CheckpointEvaluationTests.imageFolder()
         let config = try folder.write("""
@@ -395,6 +423,13 @@ import Testing
         #expect(abs(evaluation.loss - (summary.test?.loss ?? .nan)) < 1e-12)
         let checkpoint = try Checkpoint.read(path: last)
         #expect(checkpoint.finalModel.rawValue == (tested == "running" ? "model" : tested))
+        if tested == "ax" {  // ASGD's average, not the running weights, is what eval rebuilt
+            #expect(checkpoint.servedModel.parameters == checkpoint.state.optimizer.buffers["ax"])
+            #expect(checkpoint.servedModel.parameters != checkpoint.state.model.parameters)
+            let text = CheckpointDescription(checkpoint: checkpoint, configuration: try checkpoint.configuration(path: last),
+                                             path: last, fileBytes: 0, formatVersion: 1).text()
+            #expect(text.contains("averaged weights: asgd's ax; final model: optimizer.ax"))
+        }
         #expect(try String(decoding: summary.json(), as: UTF8.self).contains("\"tested_weights\" : \"\(tested)\""))
     }
 }

@@ -100,6 +100,9 @@ public struct Checkpoint: Equatable, Sendable {
         case .model: state.model
         case .ema: state.ema?.model ?? state.model
         case .swa: state.swa?.model ?? state.model
+        case .ax: state.optimizer.buffers["ax"].map {
+            Network.Snapshot(parameters: $0, runningStatistics: state.model.runningStatistics)
+        } ?? state.model
         }
     }
 }
@@ -400,9 +403,16 @@ extension Checkpoint {
                 + "\(schedule.momentum.map { "\($0)" } ?? "none"); expected a finite lr >= 0 and a finite momentum")
         }
         let finalModel = try file.metadata[Key.finalModel].map { (text) throws(NNTrainError) -> FinalModel in
-            guard let kind = FinalModel(rawValue: text), kind == .model || (kind == .ema ? ema : swa) != nil else {
-                throw fail("metadata \(Key.finalModel) is '\(text)'; expected model, or ema or swa with its average's "
-                    + "tensors")
+            let present = switch FinalModel(rawValue: text) {
+            case .model: true
+            case .ema: ema != nil
+            case .swa: swa != nil
+            case .ax: buffers["ax"]?.count == current.parameters.count
+            case nil: false
+            }
+            guard present, let kind = FinalModel(rawValue: text) else {
+                throw fail("metadata \(Key.finalModel) is '\(text)'; expected model, ema or swa with its average's "
+                    + "tensors, or ax with optimizer.ax")
             }
             return kind
         } ?? .model

@@ -132,7 +132,7 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
             distillation = DistillationFigures(temperature: configuration.distillation.temperature,
                                                alpha: configuration.distillation.alpha)
         }
-        if state.ema != nil || state.swa != nil {
+        if state.ema != nil || state.swa != nil || checkpoint.finalModel == .ax {
             averaging = AveragingFigures(emaUpdates: state.ema?.count, swaUpdates: state.swa?.count,
                                          finalModel: checkpoint.finalModel.rawValue)
         }
@@ -169,9 +169,14 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
                 + ", temperature \(figure(distillation.temperature)), alpha \(figure(distillation.alpha))")
         }
         if let averaging {
-            let counts = [averaging.emaUpdates.map { "ema \($0) updates" }, averaging.swaUpdates.map { "swa \($0) updates" }]
-            lines.append("averaged weights: " + counts.compactMap { $0 }.joined(separator: ", ")
-                + "; final model: \(averaging.finalModel == "model" ? "the model tensors" : averaging.finalModel + ".*")")
+            let counts = [averaging.emaUpdates.map { "ema \($0) updates" }, averaging.swaUpdates.map { "swa \($0) updates" },
+                          averaging.finalModel == FinalModel.ax.rawValue ? "asgd's ax" : nil]
+            let tensors = switch FinalModel(rawValue: averaging.finalModel) {
+            case .model, nil: "the model tensors"
+            case .ax: "optimizer.ax"
+            case .ema, .swa: averaging.finalModel + ".*"
+            }
+            lines.append("averaged weights: " + counts.compactMap { $0 }.joined(separator: ", ") + "; final model: \(tensors)")
         }
         if let lastEpoch {
             lines.append("epoch \(lastEpoch.epoch): lr \(figure(lastEpoch.lr)), train_loss \(figure(lastEpoch.trainLoss))"

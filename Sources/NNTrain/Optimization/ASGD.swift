@@ -20,8 +20,9 @@ import Foundation
 /// torch. ASGD has no momentum for a cycling schedule to drive: `step` ignores `momentum`.
 ///
 /// torch users evaluate ā, the averaged parameters: `averagedParameters` is it (zero until the first
-/// step, then a copy of θ until averaging starts). A checkpoint carries it (`optimizer.ax`), but
-/// nntrain's validation, test, eval, predict and export use the training weights θ, not ā.
+/// step, then a copy of θ until averaging starts). A checkpoint carries it (`optimizer.ax`), and from
+/// the first step on it is the model validation and the test evaluate and `nntrain.final_model` (`ax`)
+/// names for eval, predict and export (`Trainer.iterateAverage`), with the model's batch-norm statistics.
 public final class ASGD: Optimizer {
     public let groups: [ParameterGroup]
     public let lambd: Double

@@ -2,12 +2,23 @@
 /// weights validation and the test evaluate, and update_bn.
 extension Trainer {
     /// The average validation evaluates, once it has an update: SWA's with `swa.evaluate`, else the
-    /// EMA with `ema.evaluate`; nil: the network's own weights. restore_best's best model is the
-    /// model validated, so with one of them the best epoch's average.
+    /// EMA with `ema.evaluate`, else ASGD's averaged iterates ā (`iterateAverage`, as torch users
+    /// evaluate ASGD); nil: the network's own weights. restore_best's best model is the model validated,
+    /// so with one of them the best epoch's average.
     var validatedAverage: WeightAverage? {
         if let swa, configuration.swa.evaluate, swa.count > 0 { return swa }
         if let ema, configuration.ema.evaluate, ema.count > 0 { return ema }
-        return nil
+        return iterateAverage
+    }
+
+    /// ASGD's ā after its first step, mirrored from the optimizer's `ax` when read (zero where pruning's
+    /// masks prune, as the weights are); nil for the other optimizers. Until step t0 ā is a copy of the
+    /// weights θ, so the figures equal θ's.
+    var iterateAverage: WeightAverage? {
+        guard let iterates, let asgd = optimizer as? ASGD, asgd.stepCount > 0 else { return nil }
+        iterates.mirror(asgd.averagedParameters, steps: asgd.stepCount, network: network)
+        if let pruner { iterates.applyMasks(of: pruner) }
+        return iterates
     }
 
     /// Which weights are the run's final model as it stands (`FinalModel`): restore_best's restored
@@ -17,7 +28,7 @@ extension Trainer {
     public var finalModel: FinalModel {
         if restoredEpoch != nil { return .model }
         if ending != nil, let swa, swa.count > 0 { return .swa }
-        if let average = validatedAverage { return average === swa ? .swa : .ema }
+        if let average = validatedAverage { return average === swa ? .swa : average === ema ? .ema : .ax }
         return .model
     }
 
@@ -28,6 +39,7 @@ extension Trainer {
         case .model: nil as WeightAverage?
         case .ema: ema
         case .swa: swa
+        case .ax: iterateAverage
         }
         guard let average else { return try body() }
         return try average.swappedIn(network, body)

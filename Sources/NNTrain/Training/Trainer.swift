@@ -77,6 +77,9 @@ public final class Trainer {
     /// SWALR's lr (and the momentum frozen with it) once SWA has begun: the lr of every later step;
     /// nil before the first SWA update.
     public internal(set) var swaSchedule: SWALR?
+    /// The copy of ASGD's averaged iterates that validation, the test and the final model use (see
+    /// `iterateAverage`); nil for the other optimizers.
+    let iterates: WeightAverage?
     /// Rows per evaluation pass (larger than a typical batch: evaluation keeps no gradients).
     static let evaluationRows = 1024
 
@@ -160,6 +163,7 @@ public final class Trainer {
         }
         ema = configuration.ema.enabled ? WeightAverage(kind: .ema(decay: configuration.ema.decay), network: network) : nil
         swa = configuration.swa.startEpoch == nil ? nil : WeightAverage(kind: .swa, network: network)
+        iterates = optimizer is ASGD ? WeightAverage(kind: .iterates, network: network) : nil
         clipping = GradientClipping(maxNorm: configuration.training.clip.norm.map(Float.init),
                                     maxValue: configuration.training.clip.value.map(Float.init))
         l1 = Float(configuration.regularization.l1)

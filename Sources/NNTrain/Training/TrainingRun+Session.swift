@@ -169,6 +169,7 @@ extension TrainingRun {
             case .model: trainer.restoredEpoch == nil ? "running" : "restored_best"
             case .ema: "ema"
             case .swa: "swa"
+            case .ax: "ax"
             }
             let testedWeights = testable ? finalWeights : nil
             let precision = configuration.training.precision

@@ -24,6 +24,9 @@ public final class WeightAverage {
         case ema(decay: Double)
         /// The equal-weight mean of stochastic weight averaging.
         case swa
+        /// ASGD's averaged iterates ā (`optimizer.ax`), which the optimizer computes in its step;
+        /// the average only mirrors them (`mirror`) and is never `update`d.
+        case iterates
     }
 
     public let kind: Kind
@@ -51,6 +54,7 @@ public final class WeightAverage {
         switch kind {
         case .ema(let decay): Float(1 - decay)
         case .swa: 1 / Float(count + 1)
+        case .iterates: 0
         }
     }
 
@@ -69,13 +73,30 @@ public final class WeightAverage {
         parameters.withUnsafeMutableBufferPointer { average in
             for i in 0..<n { average[i] = copy ? weights[i] : Self.lerp(average[i], weights[i], weight: t) }
         }
+        copyStatistics(of: network)
+        count += 1
+    }
+
+    /// Makes the average ASGD's ā: a copy of `averaged` (the optimizer's `ax`, in the flat parameter
+    /// layout), with `network`'s batch-norm statistics (ASGD averages parameters, not buffers: torch users
+    /// copy `ax` into the parameters and keep the module's running statistics) and `count` the
+    /// optimizer's steps. Allocates nothing.
+    func mirror(_ averaged: [Float], steps: Int, network: Network) {
+        parameters.withUnsafeMutableBufferPointer { target in
+            for (i, value) in averaged.prefix(target.count).enumerated() { target[i] = value }
+        }
+        copyStatistics(of: network)
+        count = steps
+    }
+
+    /// Copies every batch norm's running mean and variance from `network`.
+    private func copyStatistics(of network: Network) {
         var index = 0
         for case let norm as BatchNorm in network.layers where index + 1 < runningStatistics.count {
             Self.copy(norm.runningMean, into: &runningStatistics[index])
             Self.copy(norm.runningVariance, into: &runningStatistics[index + 1])
             index += 2
         }
-        count += 1
     }
 
     /// Zeroes the average where `pruner`'s masks prune (see `Pruner.mask(average:)`).
@@ -143,6 +164,9 @@ public enum FinalModel: String, Equatable, Sendable, Codable {
     case ema
     /// The SWA average, batch norms recomputed by update_bn (no epoch restored).
     case swa
+    /// ASGD's averaged parameters ā (the optimizer state's `ax`) with the model's batch-norm statistics,
+    /// after ASGD's first step (no epoch restored).
+    case ax
 }
 
 /// SWALR (torch.optim.swa_utils.SWALR), stepped once at the end of each averaged epoch: the lr
