@@ -23,6 +23,8 @@
 #                       state_dict in numpy, against nntrain predict (data-scripts/onnx-check.py; CI runs it)
 #   make kill-resume    kill -9 a run at 20 random moments and resume it each time
 #   make tensorboard-check  a small run's event files read by TensorBoard's own reader (data-scripts/tensorboard-check.py)
+#   make torch-check    optimizers, schedules and layers step by step against real PyTorch (pinned in
+#                       .venv-torch; TORCH_PYTHON=/path/to/python uses another; data-scripts/torch-check.py)
 #   make slurm-check    a 4-trial sweep through sbatch on a one-node Slurm cluster started for it
 #   make fuzz           build the libFuzzer targets (one per reader) and run each for FUZZ_SECONDS
 #   make lint           swift format lint with the checked-in .swift-format, and lines within its lineLength
@@ -144,6 +146,29 @@ onnx-check: build $(ONNX_ENV)
 # environment): scalars equal to metrics.csv and steps.csv, histograms, hparams, a resume's purge.
 tensorboard-check: build $(ONNX_ENV)
 	$(ONNX_PYTHON) data-scripts/tensorboard-check.py --nntrain $(NNTRAIN)
+
+# PyTorch itself, pinned, in a virtual environment of its own (.venv-torch, made on first use: PyPI's
+# build, about 3 GB with its CUDA libraries, or a local CPU wheel of the same version that pip's
+# find-links offers; == matches either, and the computation is on the CPU in both);
+# TORCH_PYTHON=/path/to/python uses another interpreter with torch and numpy.
+TORCH_VENV := .venv-torch
+TORCH_VERSION := 2.13.0
+ifdef TORCH_PYTHON
+TORCH_ENV :=
+else
+TORCH_PYTHON := $(TORCH_VENV)/bin/python
+TORCH_ENV := $(TORCH_VENV)/pinned
+endif
+$(TORCH_VENV)/pinned: Makefile
+	python3 -m venv $(TORCH_VENV)
+	$(TORCH_VENV)/bin/pip install -q torch==$(TORCH_VERSION) numpy==2.4.6
+	echo torch==$(TORCH_VERSION) numpy==2.4.6 > $@
+
+# nntrain's optimizers, schedules and layers against torch.optim, torch.optim.lr_scheduler and torch.nn:
+# full-batch runs whose checkpoints after steps 2-6 must equal torch's steps from the checkpoint of step 1.
+.PHONY: torch-check
+torch-check: build $(TORCH_ENV)
+	$(TORCH_PYTHON) data-scripts/torch-check.py $(NNTRAIN) $(TORCH_CHECK_ARGS)
 
 # The reference model (3 epochs of configs/fashion-mnist.txt) exported and predicted by both, 5 rounds;
 # prints a Markdown table and writes it to runs/bench/inference.md.
