@@ -73,6 +73,26 @@ public final class LayerNorm: Layer {
                                  preActivation: preActivation?.matrix(rows: rows, columns: n), precision: precision)
     }
 
+    /// z ← γ ⊙ (z − μ) / √(σ² + ε) in place, each row with its own μ and σ², in float32 as `forward`
+    /// computes them (β and the activation are left to `Activation.applyWithBias`): the layer norm of
+    /// an exported model (`QuantizedInference`).
+    static func normalizeRows(_ z: MatrixView, scale gamma: UnsafePointer<Float>) {
+        let n = z.columns, count = Float(n)
+        for i in 0..<z.rows {
+            let row = z.base + i * n
+            var sum: Float = 0
+            for j in 0..<n { sum += row[j] }
+            let mean = sum / count
+            var squares: Float = 0
+            for j in 0..<n {
+                row[j] -= mean
+                squares += row[j] * row[j]
+            }
+            let invStd = 1 / (squares / count + epsilon).squareRoot()
+            for j in 0..<n { row[j] = gamma[j] * (row[j] * invStd) }
+        }
+    }
+
     public func backward(input x: MatrixView, output y: MatrixView, outputGradient dy: MatrixView,
                          inputGradient dx: MatrixView?) {
         let rows = x.rows, n = inputWidth, count = Float(n)
