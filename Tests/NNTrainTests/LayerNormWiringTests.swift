@@ -120,10 +120,12 @@ import Testing
     }
 
     /// A 3-6-4-2 model with layer norm and `activation`, trained 3 epochs, as a checkpoint.
-    static func checkpoint(activation: ActivationKind = .gelu, precision: Precision = .fp32) throws -> Checkpoint {
+    static func checkpoint(activation: ActivationKind = .gelu, precision: Precision = .fp32, norm: NormKind = .layer)
+        throws -> Checkpoint
+    {
         var config = Configuration()
         config.model.hidden = [6, 4]
-        config.model.norm = .layer
+        config.model.norm = norm
         config.model.activation = activation
         config.training.precision = precision
         config.training.lossScale = precision.defaultLossScaling
@@ -194,6 +196,24 @@ import Testing
         // A layer norm's γ and β: float32 in every format.
         let bytes = QuantizationMode.none.modelBytes(of: model)
         #expect(bytes == 4 * (3 * 6 + 6 + 6 * 4 + 4 + 4 * 2 + 2) + 8 * (6 + 4))
+    }
+
+    /// A checkpoint written before `model.norm` has `batch_norm: true` in its config: eval, predict and
+    /// resume read it as `norm: batch` (the same network, and no changed key against today's config).
+    @Test func aCheckpointWithTheOlderBatchNormKeyStillReads() throws {
+        let current = try Self.checkpoint(activation: .relu, norm: .batch)
+        var contents = try current.contents()
+        let yaml = try #require(contents.metadata["nntrain.config"])
+        #expect(yaml.contains("\n  norm: batch\n") && !yaml.contains("\n  batch_norm:"))
+        contents.metadata["nntrain.config"] = yaml.replacingOccurrences(of: "\n  norm: batch\n", with: "\n  batch_norm: true\n")
+        let older = try Checkpoint(contents: contents, path: "old.bin")
+        let configuration = try older.configuration(path: "old.bin")
+        #expect(configuration.model.norm == .batch)
+        #expect(try current.configuration(path: "c").changedKeys(from: configuration).isEmpty)
+        let network = try CheckpointEvaluation.model(of: older, configuration: configuration, path: "old.bin")
+        #expect(network.layers.map { "\(type(of: $0))" } == ["Dense", "BatchNorm", "Dense", "BatchNorm", "Dense"])
+        #expect(try InferenceModel(checkpoint: older, fingerprint: "", path: "old.bin").architecture
+            == "3-6-4-2 relu, batch norm (folded)")
     }
 
     // MARK: Export
