@@ -86,7 +86,8 @@ def activation(name, slope, config):
 
 def forward(tensors, metadata, config, x):
     """The network in evaluation mode: each hidden layer z = xWᵀ + b, [batch norm with running
-    statistics, ε = 1e-5], activation; dropout is the identity; the last layer is linear, followed by
+    statistics, or layer norm over each row (model.norm: layer, no running statistics); ε = 1e-5],
+    activation; dropout is the identity; the last layer is linear, followed by
     y = σ·z + μ when the checkpoint carries a standardised target's target.scale and target.shift."""
     names = json.loads(metadata["nntrain.parameters"])
     linears = sorted({n.rsplit(".", 1)[0] for n in names if n.startswith("layers.")}, key=lambda n: int(n.split(".")[1]))
@@ -98,8 +99,12 @@ def forward(tensors, metadata, config, x):
                 x = tensors["target.scale"] * x + tensors["target.shift"]
             break
         norm = f"norms.{i}"
-        if norm + ".weight" in tensors:
+        if norm + ".running_mean" in tensors:
             x = (x - tensors[norm + ".running_mean"]) / np.sqrt(tensors[norm + ".running_var"] + 1e-5)
+            x = x * tensors[norm + ".weight"] + tensors[norm + ".bias"]
+        elif norm + ".weight" in tensors:  # nn.LayerNorm: each row's own mean and (biased) variance
+            mean = x.mean(axis=1, keepdims=True)
+            x = (x - mean) / np.sqrt(((x - mean) ** 2).mean(axis=1, keepdims=True) + 1e-5)
             x = x * tensors[norm + ".weight"] + tensors[norm + ".bias"]
         x = f(x)
     return x

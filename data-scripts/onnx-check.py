@@ -3,7 +3,7 @@
 safetensors state_dict recomputed in numpy (and in PyTorch when it is installed), each against
 `nntrain predict` on the same rows.
 
-Ten small models are trained in WORK (a few seconds each), one of each kind export handles:
+Eleven small models are trained in WORK (a few seconds each), one of each kind export handles:
 
   fashion-mnist  configs/fashion-mnist.txt for 1 epoch with hidden [64], batch norm and gelu
                  (batch norm folded into the Gemm, GELU's erf form); test rows: the 10,000 t10k images
@@ -22,6 +22,9 @@ Ten small models are trained in WORK (a few seconds each), one of each kind expo
                  (elu with alpha 0.5, softplus with beta 2 and threshold 3, so that the Where of its
                  linear region matters): Selu, Elu, HardSwish (HardSigmoid·x at opset 13), Mish (at 21;
                  x·tanh(softplus x) at 13 and 17), Softplus around Mul, Div, Greater and Where
+  penguins-layernorm  hidden [16, 8], 40 epochs, model.norm layer and gelu: LayerNormalization (opsets 17
+                 and 21) and its ReduceMean, Sub, Mul, Sqrt, Div written out at 13; nn.LayerNorm in the
+                 state_dict
 
 Two ensembles (issue 18) are checked too, when the penguins CSV is there:
 
@@ -293,6 +296,11 @@ def sequential_forward(modules, state, x):
         elif name == "BatchNorm1d":
             eps = kwargs.get("eps", args[1] if len(args) > 1 else 1e-5)
             x = (x - p("running_mean")) / np.sqrt(p("running_var") + eps) * p("weight") + p("bias")
+        elif name == "LayerNorm":
+            eps = kwargs.get("eps", 1e-5)
+            mean = x.mean(axis=1, keepdims=True)
+            variance = ((x - mean) ** 2).mean(axis=1, keepdims=True)
+            x = (x - mean) / np.sqrt(variance + eps) * p("weight") + p("bias")
         elif name == "ReLU":
             x = np.maximum(x, 0)
         elif name == "LeakyReLU":
@@ -596,6 +604,7 @@ ACTIVATION_MODELS = {
     "mish": ["model.activation=mish"],
     "softplus": ["model.activation=softplus", "model.softplus_beta=2", "model.softplus_threshold=3"],
     "hardswish": ["model.activation=hardswish"],
+    "layernorm": ["model.norm=layer", "model.activation=gelu"],
 }
 
 

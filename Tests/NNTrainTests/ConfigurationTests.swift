@@ -184,7 +184,8 @@ extension ConfigurationTests {
                 + "('lr' belongs in section 'optimizer')")
             #expect(configError("model:\n  loss: mse\n") ==
                 "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation, leaky_slope, "
-                + "elu_alpha, softplus_beta, softplus_threshold, init, init_range, init_std, bias_init, dropout, batch_norm "
+                + "elu_alpha, softplus_beta, softplus_threshold, init, init_range, init_std, bias_init, dropout, norm, "
+                + "batch_norm "
                 + "('loss' belongs at top level)")
         }
 
@@ -560,7 +561,7 @@ extension ConfigurationTests {
                   # init_std: 1.0 (applies only to normal)
                   bias_init: default
                   dropout: 0.0
-                  batch_norm: false
+                  norm: none
                 loss: cross_entropy
                 # huber_delta: 1.0 (applies only to huber)
                 regularization:

@@ -15,17 +15,17 @@ import Testing
         return (x, classes, values)
     }
 
-    func check(activation: Activation, loss: Loss, hidden: [Int], batchNorm: Bool = false,
+    func check(activation: Activation, loss: Loss, hidden: [Int], batchNorm: Bool = false, norm: NormKind = .none,
                targetScaling: TargetScaling? = nil) {
         let classification = if case .crossEntropy = loss { true } else { false }
         let outputs = classification ? 3 : 2
         let network = Network.mlp(Network.MLPShape(inputWidth: 5, hidden: hidden, outputWidth: outputs,
-                                                   activation: activation, batchNorm: batchNorm,
+                                                   activation: activation, batchNorm: batchNorm, norm: norm,
                                                    targetScaling: targetScaling))
         network.reserve(rows: 4)
         var random = RandomGenerator(seed: 11)
         Initialization().apply(to: network, activation: activation, random: &random)
-        if batchNorm {  // move γ and β off 1 and 0 so that their gradients are checked in general
+        if batchNorm || norm != .none {  // move γ and β off 1 and 0 so that their gradients are checked in general
             for tensor in network.parameters.tensors where tensor.role.isBatchNorm {
                 for i in 0..<tensor.count {
                     network.parameters.values.base[tensor.offset + i] += Float(random.nextGaussian()) * 0.3
@@ -102,5 +102,13 @@ import Testing
     @Test(arguments: [Activation.relu, .tanh, .gelu, .elu(alpha: 1), .elu(alpha: 0.5), .mish, .hardswish])
     func batchNormBetweenProductAndActivation(activation: Activation) {
         check(activation: activation, loss: .crossEntropy(labelSmoothing: 0), hidden: [6, 4], batchNorm: true)
+    }
+
+    /// The whole network with `model.norm: layer` (each row normalised over its features between the
+    /// product and the activation), for both losses: the layer's backward composed with Dense's and the loss's.
+    @Test(arguments: [Activation.relu, .tanh, .gelu, .silu])
+    func layerNormBetweenProductAndActivation(activation: Activation) {
+        check(activation: activation, loss: .crossEntropy(labelSmoothing: 0), hidden: [6, 4], norm: .layer)
+        check(activation: activation, loss: .mse, hidden: [5], norm: .layer)
     }
 }

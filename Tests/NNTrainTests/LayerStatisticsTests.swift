@@ -107,9 +107,9 @@ import Testing
     /// A network whose hidden units are set by hand: unit 0 of the hidden layer has weights 0 and bias −1
     /// (relu output 0 for every row: dead), the others weights 1 on the first input and bias 0, alive in
     /// rows whose first input is positive.
-    static func handBuiltNetwork(batchNorm: Bool, dropout: Float = 0) -> Network {
+    static func handBuiltNetwork(batchNorm: Bool, dropout: Float = 0, norm: NormKind = .none) -> Network {
         let network = Network.mlp(Network.MLPShape(inputWidth: 2, hidden: [4], outputWidth: 3, activation: .relu,
-                                                   dropout: dropout, batchNorm: batchNorm))
+                                                   dropout: dropout, batchNorm: batchNorm, norm: norm))
         network.reserve(rows: 4)
         let parameters = network.parameters, values = parameters.values.base
         for tensor in parameters.tensors {
@@ -155,6 +155,16 @@ import Testing
         let other = LayerStatistics(network: Network.mlp(Network.MLPShape(
             inputWidth: 2, hidden: [4, 3], outputWidth: 1, activation: .leakyRelu(slope: 0.01))))
         #expect(other.lastBatchDeadFractions == [nil, nil, nil])
+    }
+
+    /// With `model.norm: layer` relu is the LayerNorm's: unit 0 (γ 0, β −1) is dead; units 1-3 are alive in
+    /// row [1, 0] (z = [−1, 1, 1, 1], x̂ > 0 for them) though row [−1, 3] normalises to 0 (z all −1).
+    @Test func withLayerNormTheNormsOutputIsMeasured() {
+        let network = Self.handBuiltNetwork(batchNorm: false, norm: .layer)
+        let statistics = LayerStatistics(network: network)
+        Self.forward(network, rows: [[1, 0], [2, 5], [-1, 3]])
+        statistics.measureDeadUnits(network)
+        #expect(statistics.lastBatchDeadFractions == [0.25, nil])
     }
 
     @Test func theColumnsComeFromTheConfig() {

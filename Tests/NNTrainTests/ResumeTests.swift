@@ -138,6 +138,22 @@ import Testing
         try Self.expectSameRun(Self.sgdConfig(), Self.classificationData(), stops: [3, 7, 10, 27])
     }
 
+    /// `model.norm: layer` in the SGD run's setting (dropout, weight decay of γ and β by
+    /// decay_batch_norm, plateau, early stopping), stopped mid-epoch, at an epoch's end and late; and in
+    /// bf16 with Adam. A layer norm keeps no running statistics: its γ and β are parameters like any other.
+    @Test func layerNormResumesBitForBit() throws {
+        var config = Self.sgdConfig()
+        config.model.norm = .layer
+        config.optimizer.decayBatchNorm = true
+        try Self.expectSameRun(config, Self.classificationData(), stops: [3, 7, 10, 27])
+        var mixed = Self.mixedPrecisionConfig()
+        mixed.training.precision = .bf16
+        mixed.training.lossScale = .none
+        mixed.model.hidden = [16, 8]
+        mixed.model.norm = .layer
+        try Self.expectSameRun(mixed, Self.augmentableImageData(), stops: [1, 6, 9])
+    }
+
     /// The optimizers of issue 20 in the SGD run's setting (plateau, dropout, batch norm, weight decay
     /// but for rprop), each with an option off its default; asgd averages from step 4, so `ax`, `eta`
     /// and `mu` all move before the stops.

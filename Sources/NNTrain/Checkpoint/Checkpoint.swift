@@ -9,7 +9,7 @@ import Foundation
 /// PyTorch's state_dict names, so they load into an equivalent nn.Module:
 ///
 ///     layers.<i>.weight [out, in], layers.<i>.bias [out]      F32   each linear layer
-///     norms.<i>.weight, .bias, .running_mean, .running_var     F32   each batch norm
+///     norms.<i>.weight, .bias, .running_mean, .running_var     F32   each batch norm (a layer norm: .weight, .bias)
 ///     best.<name>                                              F32   restore_best's model
 ///     ema.<name>, swa.<name>                                   F32   the EMA and SWA averages (with their
 ///                                                                    batch norms' running statistics)
@@ -123,11 +123,14 @@ extension Checkpoint {
             finalModel: trainer.finalModel)
     }
 
-    /// "784-256-128-10 relu": the trainer's layer widths and activation ("linear" without hidden layers).
+    /// "784-256-128-10 relu": the trainer's layer widths and activation ("linear" without hidden layers),
+    /// then ", layer norm" with `model.norm: layer` (a batch norm is told by its running statistics'
+    /// names, `batchNormNames`, as older checkpoints tell it).
     static func architecture(of trainer: Trainer) -> String {
         let model = trainer.configuration.model, network = trainer.network
         return ([network.inputWidth] + model.hidden + [network.outputWidth]).map(String.init).joined(separator: "-") + " "
             + (model.hidden.isEmpty ? "linear" : model.activation.rawValue)
+            + (model.norm == .layer && !model.hidden.isEmpty ? ", layer norm" : "")
     }
 
     /// The configuration the checkpoint was written with, read from its resolved YAML; `path`

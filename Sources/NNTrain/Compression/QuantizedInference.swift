@@ -22,8 +22,10 @@ import Foundation
 ///     y[c]    = f(Float(acc[c])·(s_x·s_w[c]) + b[c])
 ///
 /// (A relu before the next QuantizeLinear of zero point 0 is dropped by ONNX Runtime, whose uint8
-/// clamp at 0 computes the same.) Then the standardised target's affine y = σ·z + μ (regression), as
-/// `TargetAffine`.
+/// clamp at 0 computes the same.) A layer with a layer norm (`InferenceModel.Layer.layerNorm`) adds b
+/// alone, then y = f(γ ⊙ (z − μ)/√(σ² + ε) + β) over each row in float32 (`LayerNorm.normalizeRows`), in
+/// every mode: γ and β stay float32, as the exported LayerNormalization takes them. Then the standardised
+/// target's affine y = σ·z + μ (regression), as `TargetAffine`.
 public final class QuantizedInference {
     public let model: InferenceModel
     public let weights: ExportedWeights
@@ -102,16 +104,10 @@ public final class QuantizedInference {
                               alpha: 1, a: input.base, lda: layer.inputs, b: w.baseAddress.unsafelyUnwrapped,
                               ldb: layer.inputs, beta: 0, c: y.base, ldc: layer.outputs)
                 }
-                bias.withUnsafeBufferPointer { b in
-                    layer.activation.applyWithBias(y, bias: b.baseAddress.unsafelyUnwrapped, preActivation: kept,
-                                                   precision: .fp32)
-                }
+                Self.finish(y, layer, bias: bias, kept: kept)
             case .int8(let int8):
                 integerProduct(input, int8, into: y)
-                int8.bias.withUnsafeBufferPointer { b in
-                    layer.activation.applyWithBias(y, bias: b.baseAddress.unsafelyUnwrapped, preActivation: kept,
-                                                   precision: .fp32)
-                }
+                Self.finish(y, layer, bias: int8.bias, kept: kept)
             }
             input = y
         }
@@ -119,6 +115,23 @@ public final class QuantizedInference {
             for i in 0..<input.count { input.base[i] = scaling.apply(input.base[i]) }
         }
         return input
+    }
+
+    /// y = f(y + b), or with a layer norm f(LN(y + b)·γ + β); `kept` holds f's input where `Activation` keeps it.
+    private static func finish(_ y: MatrixView, _ layer: InferenceModel.Layer, bias: [Float], kept: MatrixView) {
+        guard let norm = layer.layerNorm else {
+            bias.withUnsafeBufferPointer { b in
+                layer.activation.applyWithBias(y, bias: b.baseAddress.unsafelyUnwrapped, preActivation: kept, precision: .fp32)
+            }
+            return
+        }
+        bias.withUnsafeBufferPointer { b in
+            Activation.identity.applyWithBias(y, bias: b.baseAddress.unsafelyUnwrapped, preActivation: nil, precision: .fp32)
+        }
+        norm.scale.withUnsafeBufferPointer { LayerNorm.normalizeRows(y, scale: $0.baseAddress.unsafelyUnwrapped) }
+        norm.shift.withUnsafeBufferPointer { b in
+            layer.activation.applyWithBias(y, bias: b.baseAddress.unsafelyUnwrapped, preActivation: kept, precision: .fp32)
+        }
     }
 
     /// One int8 layer's product on the rows of `x`: their codes x_q − z_x, the exact sums, and
@@ -159,7 +172,7 @@ extension QuantizationMode {
     /// 2; int8, 1 a weight, 4 a bias (float32, as the QDQ graph keeps it), 4 a scale (each output
     /// channel's s_w and the input's s_x), 1 a zero point (each output channel's int8 zero, as
     /// DequantizeLinear's zero-point tensor stores it, and the input's z_x). The normaliser (2 floats
-    /// an input) is the same in every format and left out.
+    /// an input) is the same in every format and left out; a layer norm adds its γ and β, 8 bytes a unit.
     public func modelBytes(of model: InferenceModel) -> Int {
         model.layers.reduce(0) { total, layer in
             let weights = layer.inputs * layer.outputs, biases = layer.outputs
@@ -168,7 +181,8 @@ extension QuantizationMode {
             case .fp16: 2 * (weights + biases)
             case .int8: weights + 4 * biases + 4 * (layer.outputs + 1) + (layer.outputs + 1)
             }
-            return total + bytes
+            let norm = layer.layerNorm == nil ? 0 : 8 * layer.outputs  // a layer norm's γ and β, float32 in every format
+            return total + bytes + norm
         }
     }
 }

@@ -133,6 +133,18 @@ struct ConfigKey: Sendable {
               read: { value throws(NNTrainError) in try value.boolean() }, write: { "\($0)" })
     }
 
+    /// `true` or `false` under an older name of the key `target` (`model.batch_norm` of `model.norm`),
+    /// read into `field` (a computed field that sets `target`) and never written back: the resolved YAML
+    /// has `target` only. A config or checkpoint of an older version still reads; giving both with
+    /// values that disagree is refused by the rules between keys.
+    static func alias(
+        _ name: String, _ field: WritableKeyPath<Configuration, Bool> & Sendable, of target: String, help: String
+    ) -> ConfigKey {
+        value(name, field, help: help, allowed: "true or false",
+              read: { value throws(NNTrainError) in try value.boolean() }, write: { _ in nil })
+            .whenUnset("\(target) alone decides")
+    }
+
     /// `true` or `false`, or nil (left out of the resolved YAML) when its default depends on the data.
     static func optionalBoolean(
         _ name: String, _ field: WritableKeyPath<Configuration, Bool?> & Sendable, help: String

@@ -51,7 +51,7 @@ extension Configuration {
         Network.mlp(
             Network.MLPShape(inputWidth: inputWidth, hidden: model.hidden, outputWidth: outputWidth,
                              activation: model.activationFunction, dropout: Float(model.dropout),
-                             batchNorm: model.batchNorm, precision: training.precision, targetScaling: targetScaling),
+                             norm: model.norm, precision: training.precision, targetScaling: targetScaling),
             dropoutSeed: seed ^ Trainer.RandomStream.dropout.rawValue)
     }
 

@@ -117,8 +117,10 @@ extension Configuration {
             .choice("bias_init", \.model.biasInit, help: "default: nn.Linear's U(+-1/sqrt(fan_in)); zero"),
             .number("dropout", \.model.dropout, .atLeastZeroBelowOne,
                     help: "dropout probability after each hidden activation (inverted dropout)"),
-            .boolean("batch_norm", \.model.batchNorm,
-                     help: "BatchNorm1d between each hidden layer's product and its activation"),
+            .choice("norm", \.model.norm, help: "between each hidden layer's product and its activation: "
+                + "batch (BatchNorm1d) or layer (LayerNorm, eps 1e-5, elementwise affine)"),
+            .alias("batch_norm", \.model.batchNorm, of: "model.norm",
+                   help: "older name of model.norm: true is norm: batch, false norm: none"),
         ]),
         .choice("loss", \.loss, help: "cross_entropy for classification (the default); mse (the default), mae or huber "
             + "for regression"),
@@ -156,7 +158,7 @@ extension Configuration {
                 .onlyWhen("optimizer.name", is: OptimizerKind.sgd, .adam, .adamw, .rmsprop, .adagrad, .nadam, .adadelta, .adamax,
                           .radam, .asgd)
                 .whenUnset(optimizerDefaults(\.defaultWeightDecay)),
-            .boolean("decay_batch_norm", \.optimizer.decayBatchNorm, help: "also decay (and L1) batch-norm gamma and beta"),
+            .boolean("decay_batch_norm", \.optimizer.decayBatchNorm, help: "also decay (and L1) the norms' gamma and beta"),
             .boolean("amsgrad", \.optimizer.amsgrad, help: "the AMSGrad variant")
                 .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw),
             .number("alpha", \.optimizer.alpha, .nonNegative,

@@ -35,6 +35,7 @@ extension Configuration {
         }
         try checkFolds(given: given, file: file)
         try checkConditionalKeysApply(given: given)
+        try checkNormAlias(given: given)
         if let task = knownTask { try resolveTargetStandardization(task, file: file) }
         try checkClassNames(given: given)
         try checkOptimizer(given: given)
@@ -92,6 +93,11 @@ extension Configuration {
             throw source("method").error("pruning.method magnitude prunes the hidden layers' weights but model.hidden "
                 + "is [] and include_output is false; expected hidden layers or include_output: true")
         }
+        if pruning.method == .neurons, model.norm == .layer {
+            throw source("method").error("pruning.method neurons removes hidden units, but with model.norm layer a "
+                + "removed unit still counts in its row's mean and variance, so the smaller model would compute "
+                + "another function; expected method: magnitude, or norm: batch or none")
+        }
         if pruning.method == .neurons,
            let width = model.hidden.first(where: { PruningMasks.prunedCount(sparsity: pruning.sparsity, size: $0) >= $0 })
         {
@@ -99,6 +105,17 @@ extension Configuration {
                 + "\(width) (round(\(pruning.sparsity) · \(width)) = \(width)); expected a sparsity that keeps at least "
                 + "one unit of each hidden layer")
         }
+    }
+
+    /// `model.batch_norm` is the older name of `model.norm`: given beside it, the two must agree (true with
+    /// batch; false with none or layer), else the alias's line is refused with the value it would need.
+    private func checkNormAlias(given: [String: ConfigValue]) throws(NNTrainError) {
+        guard let alias = given["model.batch_norm"], let aliasValue = try? alias.boolean(), let norm = given["model.norm"],
+              let normKind = try? norm.choice() as NormKind else { return }
+        let batch = normKind == .batch
+        guard aliasValue != batch else { return }
+        throw alias.problem("is \(aliasValue), the older name of model.norm: \(aliasValue ? "batch" : "none"), but model.norm "
+            + "is \(normKind.rawValue); expected batch_norm: \(batch) or model.norm alone")
     }
 
     /// The most parameters a model may have: 2^28, 1 GiB of float32 (training keeps three to five
@@ -235,7 +252,7 @@ extension Configuration {
             add(inputs, times: outputs)  // weights
             add(1, times: outputs)  // biases
         }
-        if model.batchNorm { for width in model.hidden { add(2, times: width) } }  // gamma and beta
+        if model.norm != .none { for width in model.hidden { add(2, times: width) } }  // gamma and beta
         guard overflow || count > Self.maxParameters else { return }
         let counted = overflow ? "at least 2^63" : "\(count)"
         let data = self.data.dataset.knownWidths == nil ? self.data.path : self.data.dataset.rawValue

@@ -145,8 +145,15 @@ public struct Configuration: Equatable, Sendable {
         public var biasInit: BiasInitialization = .default
         /// Dropout probability after each hidden layer's activation (nn.Dropout, inverted), 0 ≤ p < 1.
         public var dropout: Double = 0
-        /// Batch normalisation (nn.BatchNorm1d) between each hidden layer's product and its activation.
-        public var batchNorm = false
+        /// The normalisation between each hidden layer's product and its activation: none, batch
+        /// (nn.BatchNorm1d) or layer (nn.LayerNorm over each row, ε 1e-5, elementwise affine).
+        public var norm: NormKind = .none
+        /// `norm: batch`, by the older key `batch_norm` (its alias): true sets batch, false clears a batch norm
+        /// only (a layer norm stays), so that the two keys read in either order agree when they do not conflict.
+        public var batchNorm: Bool {
+            get { norm == .batch }
+            set { if newValue { norm = .batch } else if norm == .batch { norm = .none } }
+        }
         public init() {}
     }
 
@@ -197,7 +204,7 @@ public struct Configuration: Equatable, Sendable {
         public var eps: Double = OptimizerKind.adam.defaultEps
         /// λ ≥ 0: L2 added to the gradient (g + λθ), or decoupled θ ← θ(1 − γλ) for adamw.
         public var weightDecay: Double = OptimizerKind.adam.defaultWeightDecay
-        /// Whether weight decay (and the L1 penalty) also applies to batch-norm parameters.
+        /// Whether weight decay (and the L1 penalty) also applies to the norms' γ and β (batch or layer norm).
         public var decayBatchNorm = false
         /// AMSGrad variant of adam and adamw.
         public var amsgrad = adamDefaults.amsgrad

@@ -8,6 +8,8 @@ public struct ExportReport: Encodable, Sendable {
         public var inputs: Int
         public var outputs: Int
         public var activation: String
+        /// Whether a layer norm comes between the product and the activation (`model.norm: layer`).
+        public var layerNorm: Bool
         /// int8 only: the layer input's s_x and z_x, and the range of its weights' per-channel scales.
         public var inputScale: Float?
         public var inputZeroPoint: Int?
@@ -18,6 +20,7 @@ public struct ExportReport: Encodable, Sendable {
             inputs = layer.inputs
             outputs = layer.outputs
             activation = Self.name(layer.activation)
+            layerNorm = layer.layerNorm != nil
         }
 
         public init(_ layer: InferenceModel.Layer, _ quantized: Int8Quantization.Layer) {
@@ -117,7 +120,7 @@ public struct ExportReport: Encodable, Sendable {
         }
         text += "layers\n"
         for (index, layer) in layers.enumerated() {
-            text += "  \(index)  \(layer.inputs) → \(layer.outputs)  \(layer.activation)"
+            text += "  \(index)  \(layer.inputs) → \(layer.outputs)  \(layer.layerNorm ? "layer norm, " : "")\(layer.activation)"
             if let scale = layer.inputScale, let zero = layer.inputZeroPoint, let low = layer.weightScaleMin,
                let high = layer.weightScaleMax
             {

@@ -17,6 +17,11 @@ import Foundation
 ///
 /// computed in Double and rounded to Float once, as `torch.ao.quantization.fuse_modules` and ONNX
 /// Runtime's Gemm–BatchNormalization fusion fold it.
+///
+/// A layer norm (`model.norm: layer`) cannot fold: its μ and σ² are each row's own. It stays an operation
+/// of its layer, between the product and the activation (`Layer.layerNorm`):
+///
+///     z = hₖ Wₖᵀ + bₖ,  hₖ₊₁ = fₖ(γ ⊙ (z − μ(z)) / √(σ²(z) + ε) + β)   μ, σ² (biased) over each row, ε = 1e-5
 public struct InferenceModel: Sendable, Equatable {
     /// One linear layer and the activation after it (`.identity` for the output layer).
     public struct Layer: Sendable, Equatable {
@@ -27,8 +32,11 @@ public struct InferenceModel: Sendable, Equatable {
         /// [outputs].
         public var bias: [Float]
         public var activation: Activation
+        /// The layer norm between the product and the activation (γ, β [outputs]); nil: none.
+        public var layerNorm: LayerNormAffine?
 
-        public init(inputs: Int, outputs: Int, weight: [Float], bias: [Float], activation: Activation) {
+        public init(inputs: Int, outputs: Int, weight: [Float], bias: [Float], activation: Activation,
+                    layerNorm: LayerNormAffine? = nil) {
             precondition(weight.count == inputs * outputs && bias.count == outputs,
                          "InferenceModel.Layer: \(weight.count) weights and \(bias.count) biases for \(inputs)→\(outputs)")
             self.inputs = inputs
@@ -36,6 +44,18 @@ public struct InferenceModel: Sendable, Equatable {
             self.weight = weight
             self.bias = bias
             self.activation = activation
+            self.layerNorm = layerNorm
+        }
+    }
+
+    /// γ and β of a layer norm (nn.LayerNorm's weight and bias), [width] each.
+    public struct LayerNormAffine: Sendable, Equatable {
+        public var scale: [Float]
+        public var shift: [Float]
+
+        public init(scale: [Float], shift: [Float]) {
+            self.scale = scale
+            self.shift = shift
         }
     }
 
@@ -100,11 +120,19 @@ public struct InferenceModel: Sendable, Equatable {
                     throw .data(path, "a batch norm comes before any linear layer; expected a checkpoint written by nntrain run")
                 }
                 layers.append(Self.folding(norm, gamma: array(norm.scale), beta: array(norm.shift), into: last))
+            case let norm as LayerNorm:
+                guard var last = layers.popLast(), last.outputs == norm.inputWidth, last.layerNorm == nil else {
+                    throw .data(path, "a layer norm does not follow a linear layer of its width; expected a checkpoint "
+                        + "written by nntrain run")
+                }
+                last.layerNorm = LayerNormAffine(scale: array(norm.scale), shift: array(norm.shift))
+                last.activation = norm.activation
+                layers.append(last)
             case is Dropout, is TargetAffine:
                 continue  // dropout is the identity in evaluation; the target affine is `targetScaling`
             default:
                 throw .data(path, "its model has a layer export cannot express (\(type(of: layer))); expected linear "
-                    + "layers, batch norms, activations and dropout")
+                    + "layers, batch or layer norms, activations and dropout")
             }
         }
         var architecture = checkpoint.architecture

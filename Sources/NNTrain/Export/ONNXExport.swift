@@ -24,6 +24,7 @@ import Foundation
 ///
 ///     x' = (x − shift)·scale                    Sub, Mul with float [width] (each left out when identity)
 ///     h = f(x' Wᵀ + b)                          per layer, as `weights` stores W (below)
+///     h = f(LN(x' Wᵀ + b))                      with a layer norm: LayerNormalization (see `layerNormalization`)
 ///     y = σ·h + μ                               Mul, Add: a standardised regression target only
 ///
 /// - fp32: Gemm(h, W [out, in], b [out], transB = 1).
@@ -227,6 +228,7 @@ public enum ONNXExport {
             case .int8(let quantization):
                 x = quantizedLinear(layer, quantization.layers[index], input: x, name: name, in: &graph)
             }
+            if let norm = layer.layerNorm { x = layerNormalization(norm, of: x, name: name, in: &graph) }
             x = activation(layer.activation, of: x, name: name, in: &graph)
         }
         if let target = model.targetScaling {
@@ -265,6 +267,33 @@ public enum ONNXExport {
         // transformer sees the MatMul, and no QDQ rule makes a Gemm with a float bias integer arithmetic.
         let bias = graph.floats(name + "bias", layer.bias, shape: [layer.outputs])
         return graph.node("Sum", [product, bias], output: name + "linear")
+    }
+
+    /// A layer norm over the last axis of `z` [batch, width] (nn.LayerNorm(width), ε 1e-5): from opset
+    /// 17 the LayerNormalization operator (axis −1, epsilon, Scale γ, B β, float32 in every format);
+    /// below it the same arithmetic written out, as torch.onnx decomposes layer_norm for older opsets:
+    /// μ = ReduceMean(z), d = z − μ, σ² = ReduceMean(d·d), γ·d / √(σ² + ε) + β (ReduceMean's axes an
+    /// attribute, as it is below opset 18; keepdims 1).
+    private static func layerNormalization(_ norm: InferenceModel.LayerNormAffine, of z: String, name: String,
+                                           in graph: inout ONNXGraph) -> String {
+        let width = [norm.scale.count]
+        let scale = graph.floats(name + "norm/scale", norm.scale, shape: width)
+        let shift = graph.floats(name + "norm/shift", norm.shift, shape: width)
+        if graph.opset >= 17 {
+            return graph.node("LayerNormalization", [z, scale, shift], output: name + "norm",
+                              attributes: [.int("axis", -1), .float("epsilon", LayerNorm.epsilon)])
+        }
+        let lastAxis: [Onnx_AttributeProto] = [.ints("axes", [-1]), .int("keepdims", 1)]
+        let mean = graph.node("ReduceMean", [z], output: name + "norm/mean", attributes: lastAxis)
+        let centred = graph.node("Sub", [z, mean], output: name + "norm/centred")
+        let squares = graph.node("Mul", [centred, centred], output: name + "norm/squares")
+        let variance = graph.node("ReduceMean", [squares], output: name + "norm/variance", attributes: lastAxis)
+        let epsilon = graph.floats(name + "norm/epsilon", [LayerNorm.epsilon], shape: [])
+        let shifted = graph.node("Add", [variance, epsilon], output: name + "norm/variance_eps")
+        let deviation = graph.node("Sqrt", [shifted], output: name + "norm/std")
+        let normalized = graph.node("Div", [centred, deviation], output: name + "norm/normalized")
+        let scaled = graph.node("Mul", [normalized, scale], output: name + "norm/scaled")
+        return graph.node("Add", [scaled, shift], output: name + "norm")
     }
 
     /// f(z) as ONNX operators; `z` itself for the identity.

@@ -134,6 +134,12 @@ extension Onnx_AttributeProto {
         return attribute
     }
 
+    static func ints(_ name: String, _ values: [Int]) -> Self {
+        var attribute = Self()
+        (attribute.name, attribute.type, attribute.ints) = (name, .ints, values.map(Int64.init))
+        return attribute
+    }
+
     static func string(_ name: String, _ value: String) -> Self {
         var attribute = Self()
         (attribute.name, attribute.type, attribute.s) = (name, .string, Data(value.utf8))

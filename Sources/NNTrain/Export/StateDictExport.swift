@@ -10,7 +10,7 @@ import Foundation
 /// every shape equal). Unlike `InferenceModel`, batch norm stays its own module, with its running
 /// statistics, as a PyTorch user's model has it.
 ///
-/// The Sequential (`Network.mlp`): for each hidden layer Linear → [BatchNorm1d] → activation →
+/// The Sequential (`Network.mlp`): for each hidden layer Linear → [BatchNorm1d | LayerNorm] → activation →
 /// [Dropout(p)], then the output Linear. Its positions count every module, the parameter-free ones
 /// too, so with batch norm and dropout a hidden layer takes four positions:
 ///
@@ -22,7 +22,10 @@ import Foundation
 ///     3         nn.Dropout(p)               none
 ///     4         nn.Linear(h, out)           4.weight [out, h], 4.bias [out]
 ///
-/// Without batch norm or dropout the positions close up (`0`, activation `1`, `2.weight`, ...).
+/// Without batch norm or dropout the positions close up (`0`, activation `1`, `2.weight`, ...). A layer
+/// norm (`model.norm: layer`) takes the batch norm's position as nn.LayerNorm(h) (ε 1e-5, elementwise
+/// affine: torch/nn/modules/normalization.py), with `1.weight` (γ) [h] and `1.bias` (β) [h] only: it
+/// keeps no running statistics.
 /// BatchNorm1d has PyTorch's defaults, ε = 1e-5 and momentum 0.1, as nntrain's `BatchNorm`.
 /// `num_batches_tracked` counts the training batches the batch norm saw: the optimizer steps taken
 /// plus the steps fp16's loss scaler skipped (the forward pass ran, the update did not); in
@@ -41,6 +44,7 @@ public struct StateDictExport: Sendable {
     public enum Module: Equatable, Sendable {
         case linear(inputs: Int, outputs: Int)
         case batchNorm(features: Int)
+        case layerNorm(features: Int)
         /// Never `.identity`: an identity is no module.
         case activation(Activation)
         case dropout(probability: Float)
@@ -125,13 +129,18 @@ public struct StateDictExport: Sendable {
                 tensors.append((position + "running_var", tensor(norm.runningVariance, shape: width)))
                 tensors.append((position + "num_batches_tracked", SafeTensors.Tensor(scalar: batchesSeen)))
                 if norm.activation != .identity { modules.append(.activation(norm.activation)) }
+            case let norm as LayerNorm:
+                modules.append(.layerNorm(features: norm.inputWidth))
+                tensors.append((position + "weight", tensor(array(norm.scale), shape: [norm.inputWidth])))
+                tensors.append((position + "bias", tensor(array(norm.shift), shape: [norm.inputWidth])))
+                if norm.activation != .identity { modules.append(.activation(norm.activation)) }
             case let dropout as Dropout:
                 modules.append(.dropout(probability: dropout.probability))
             case is TargetAffine:
                 continue  // y = σ·z + μ is metadata: the Python applies it
             default:
                 throw .data(path, "its model has a layer a state_dict export cannot express (\(type(of: layer))); "
-                    + "expected linear layers, batch norms, activations and dropout")
+                    + "expected linear layers, batch or layer norms, activations and dropout")
             }
         }
         self.modules = modules
@@ -202,13 +211,15 @@ public struct StateDictExport: Sendable {
 
 extension StateDictExport {
     /// The PyTorch expression of `module`: nn.Linear(in, out), nn.BatchNorm1d(n) (ε 1e-5 and momentum
-    /// 0.1 are its defaults), nn.ReLU(), nn.LeakyReLU(negative_slope=s), nn.GELU() (the exact erf form
-    /// is its default), nn.SiLU(), nn.Tanh(), nn.Sigmoid(), nn.ELU(alpha=a), nn.SELU(), nn.Mish(),
-    /// nn.Softplus(beta=b, threshold=t), nn.Hardswish(), nn.Dropout(p=p).
+    /// 0.1 are its defaults), nn.LayerNorm(n) (ε 1e-5 and elementwise_affine are its defaults), nn.ReLU(),
+    /// nn.LeakyReLU(negative_slope=s), nn.GELU() (the exact erf form is its default), nn.SiLU(), nn.Tanh(),
+    /// nn.Sigmoid(), nn.ELU(alpha=a), nn.SELU(), nn.Mish(), nn.Softplus(beta=b, threshold=t), nn.Hardswish(),
+    /// nn.Dropout(p=p).
     public static func python(_ module: Module) -> String {
         switch module {
         case .linear(let inputs, let outputs): "nn.Linear(\(inputs), \(outputs))"
         case .batchNorm(let features): "nn.BatchNorm1d(\(features))"
+        case .layerNorm(let features): "nn.LayerNorm(\(features))"
         case .dropout(let probability): "nn.Dropout(p=\(probability))"
         case .activation(let activation):
             switch activation {

@@ -25,8 +25,8 @@
 /// nn.SELU's documentation asks for (kaiming_normal_ with nonlinearity='linear', not 'selu', "in order
 /// to get Self-Normalizing Neural Networks"; Klambauer et al. 2017, section 3), so it is `model.init`'s
 /// default for selu (`Configuration.applyRulesBetweenKeys`); it takes no gain. Biases are nn.Linear's
-/// U(−1/√fan_in, 1/√fan_in) or zero. Batch norms start
-/// at γ = 1, β = 0. Draws go layer by layer, weight then bias, row-major, from the given generator.
+/// U(−1/√fan_in, 1/√fan_in) or zero. Batch and layer norms start at γ = 1, β = 0 (nn.BatchNorm1d's and
+/// nn.LayerNorm's reset_parameters). Draws go layer by layer, weight then bias, row-major, from the given generator.
 public struct Initialization: Equatable, Sendable {
     public var scheme: InitializationKind
     public var bias: BiasInitialization
@@ -87,6 +87,9 @@ public struct Initialization: Equatable, Sendable {
                 case .zero: biases.update(repeating: 0, count: dense.bias.count)
                 }
             } else if let norm = layer as? BatchNorm {
+                (values + norm.scale.offset).update(repeating: 1, count: norm.scale.count)
+                (values + norm.shift.offset).update(repeating: 0, count: norm.shift.count)
+            } else if let norm = layer as? LayerNorm {
                 (values + norm.scale.offset).update(repeating: 1, count: norm.scale.count)
                 (values + norm.shift.offset).update(repeating: 0, count: norm.shift.count)
             }

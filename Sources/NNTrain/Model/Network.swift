@@ -1,3 +1,9 @@
+/// The normalisation of each hidden layer, between its product and its activation (`model.norm`):
+/// none, nn.BatchNorm1d (`BatchNorm`) or nn.LayerNorm (`LayerNorm`); either has γ and β named `norms.<i>`.
+public enum NormKind: String, CaseIterable, Sendable {
+    case none, batch, layer
+}
+
 /// A stack of layers applied in order, with every intermediate buffer owned here and sized once
 /// for the largest batch (`reserve(rows:)`), so that forward and backward passes allocate nothing.
 ///
@@ -41,31 +47,36 @@ public final class Network {
         public var activation: Activation
         /// Dropout probability after each hidden layer (0: no dropout layers).
         public var dropout: Float = 0
-        /// Batch normalisation between each hidden layer's product and its activation.
-        public var batchNorm = false
+        /// The normalisation between each hidden layer's product and its activation (`model.norm`).
+        public var norm: NormKind = .none
+        /// Whether `norm` is batch normalisation (the older `model.batch_norm`); setting false leaves a layer norm.
+        public var batchNorm: Bool {
+            get { norm == .batch }
+            set { if newValue { norm = .batch } else if norm == .batch { norm = .none } }
+        }
         /// The format of the products and stored activations (mixed-precision emulation).
         public var precision: Precision = .fp32
         /// A standardised regression target's y = σ·z + μ after the output layer (`TargetAffine`); nil: none.
         public var targetScaling: TargetScaling? = nil
 
         public init(inputWidth: Int, hidden: [Int], outputWidth: Int, activation: Activation,
-                    dropout: Float = 0, batchNorm: Bool = false, precision: Precision = .fp32,
+                    dropout: Float = 0, batchNorm: Bool = false, norm: NormKind = .none, precision: Precision = .fp32,
                     targetScaling: TargetScaling? = nil) {
             self.inputWidth = inputWidth
             self.hidden = hidden
             self.outputWidth = outputWidth
             self.activation = activation
             self.dropout = dropout
-            self.batchNorm = batchNorm
+            self.norm = batchNorm ? .batch : norm
             self.precision = precision
             self.targetScaling = targetScaling
         }
     }
 
-    /// An MLP: for each hidden width, Dense → [BatchNorm] → activation → [Dropout], then a Dense output layer
-    /// with no activation, then [TargetAffine] with the shape's `targetScaling`. Parameter names follow
-    /// PyTorch's: `layers.<i>.weight` [out, in] and `layers.<i>.bias` [out] for the linear layers,
-    /// `norms.<i>.weight` (γ) and `norms.<i>.bias` (β) for batch norms. Parameters are zero until initialised
+    /// An MLP: for each hidden width, Dense → [BatchNorm | LayerNorm] → activation → [Dropout], then a Dense
+    /// output layer with no activation, then [TargetAffine] with the shape's `targetScaling`. Parameter names
+    /// follow PyTorch's: `layers.<i>.weight` [out, in] and `layers.<i>.bias` [out] for the linear layers,
+    /// `norms.<i>.weight` (γ) and `norms.<i>.bias` (β) for batch or layer norms. Parameters are zero until initialised
     /// (see `Initialization`); dropout masks come from streams of `dropoutSeed`, one per dropout layer.
     public static func mlp(_ shape: MLPShape, dropoutSeed: UInt64 = 0) -> Network {
         let widths = [shape.inputWidth] + shape.hidden + [shape.outputWidth]
@@ -74,7 +85,7 @@ public final class Network {
         for i in 0..<linearCount {
             specs.append(("layers.\(i).weight", [widths[i + 1], widths[i]], .weight))
             specs.append(("layers.\(i).bias", [widths[i + 1]], .bias))
-            if shape.batchNorm, i < linearCount - 1 {
+            if shape.norm != .none, i < linearCount - 1 {
                 specs.append(("norms.\(i).weight", [widths[i + 1]], .normScale))
                 specs.append(("norms.\(i).bias", [widths[i + 1]], .normShift))
             }
@@ -85,13 +96,17 @@ public final class Network {
         for i in 0..<linearCount {
             let isHidden = i < linearCount - 1
             guard let weight = tensors.next(), let bias = tensors.next() else { break }
-            let denseActivation: Activation = !isHidden || shape.batchNorm ? .identity : shape.activation
+            let denseActivation: Activation = !isHidden || shape.norm != .none ? .identity : shape.activation
             layers.append(Dense(parameters: store, weight: weight, bias: bias, activation: denseActivation,
                                 precision: shape.precision))
             guard isHidden else { continue }
-            if shape.batchNorm, let gamma = tensors.next(), let beta = tensors.next() {
-                layers.append(BatchNorm(parameters: store, scale: gamma, shift: beta, activation: shape.activation,
-                                        precision: shape.precision))
+            if shape.norm != .none, let gamma = tensors.next(), let beta = tensors.next() {
+                let norm: any Layer = shape.norm == .layer
+                    ? LayerNorm(parameters: store, scale: gamma, shift: beta, activation: shape.activation,
+                                precision: shape.precision)
+                    : BatchNorm(parameters: store, scale: gamma, shift: beta, activation: shape.activation,
+                                precision: shape.precision)
+                layers.append(norm)
             }
             if shape.dropout > 0 {
                 layers.append(Dropout(width: widths[i + 1], probability: shape.dropout,
@@ -164,7 +179,7 @@ public final class Network {
     /// Finishes the parameter gradients of a mixed-precision step, in one pass over the flat
     /// buffer: each linear layer's dW and db rounded to `precision` (autocast computes them in the
     /// low precision), then every gradient multiplied by `inverseScale` (GradScaler's 1/S, or 1).
-    /// Batch-norm gradients are fp32 and only scaled. Returns whether all gradients are finite.
+    /// Norm (batch or layer) gradients are fp32 and only scaled. Returns whether all gradients are finite.
     public func finishGradients(inverseScale: Float) -> Bool {
         let gradients = parameters.gradients.base
         var finite = true

@@ -2,8 +2,8 @@
 /// histograms show in PyTorch tutorials, as CSV columns and three one-line warnings.
 ///
 /// "Layer i" is linear layer i of the MLP, `layers.<i>.weight` [out, in] and `layers.<i>.bias` [out],
-/// i = 0 … hidden.count (the output layer included). Batch norms' γ and β belong to no layer, so with
-/// `model.batch_norm` Σᵢ ‖gᵢ‖² falls short of the global grad_norm² by their share.
+/// i = 0 … hidden.count (the output layer included). Norms' γ and β belong to no layer, so with
+/// `model.norm` batch or layer Σᵢ ‖gᵢ‖² falls short of the global grad_norm² by their share.
 ///
 /// - Gradient norm of a step: ‖gᵢ‖ = sqrt(Σ g² over dWᵢ and dbᵢ), taken where the global grad_norm is
 ///   (after unscaling, the pruning mask and L1, before clipping), so sqrt(Σᵢ ‖gᵢ‖²) is the step's global
@@ -13,7 +13,7 @@
 /// - Weight norm: sqrt(Σ w²) over Wᵢ (not the bias) at the epoch's end, of the model being trained
 ///   (not an EMA or SWA average).
 /// - Dead units: for each hidden layer whose activation is relu, on the output of the layer that
-///   applies it (the Dense, or the BatchNorm after it with `batch_norm`; before dropout), a unit is dead
+///   applies it (the Dense, or the BatchNorm or LayerNorm after it with `norm`; before dropout), a unit is dead
 ///   in a batch when its output is 0 for every row of the batch; the batch's dead fraction is dead
 ///   units / width, the epoch's the mean over its batches (skipped steps' batches included: their
 ///   forward pass ran). Only relu's: its gradient is exactly 0 below zero, so a unit that is 0 for every
@@ -57,7 +57,7 @@ public final class LayerStatistics {
                 linear += 1
                 activation = dense.activation
             } else {
-                activation = (layer as? BatchNorm)?.activation
+                activation = (layer as? BatchNorm)?.activation ?? (layer as? LayerNorm)?.activation
             }
             if case .relu? = activation, linear >= 0 {
                 relu.append((linear, index))
