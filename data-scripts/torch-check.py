@@ -69,7 +69,8 @@ CASES = {
 ADAM = ({"optimizer": "name: adam\n  lr: 0.01\n  weight_decay: 0.01"},
         lambda ps, g: torch.optim.Adam(g, lr=0.01, weight_decay=0.01), None)
 LAYERS = {
-    "batch-norm": "batch_norm: true",
+    "batch-norm": "norm: batch",
+    "layer-norm": "norm: layer",
     "elu": "activation: elu\n  elu_alpha: 0.7",
     "selu": "activation: selu",
     "mish": "activation: mish",
@@ -78,7 +79,6 @@ LAYERS = {
     "gelu": "activation: gelu",
 }
 OPTIONAL_LAYERS = {
-    "layer-norm": "norm: layer",
     "prelu": "activation: prelu",
     "residual": "residual: true",
     "residual-layer-norm-prelu": "residual: true\n  norm: layer\n  activation: prelu",
