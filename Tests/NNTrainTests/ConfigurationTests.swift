@@ -287,7 +287,7 @@ extension ConfigurationTests {
             #expect(configError("seed: 1\nmodel:\n  hidden: [8]\n  activation: relu6\n") ==
                 "configs/x.txt:4: model.activation: 'relu6' is not one of: relu, leaky_relu, gelu, silu, tanh, sigmoid, elu, "
                 + "selu, mish, "
-                + "softplus, hardswish")
+                + "softplus, hardswish, prelu")
         }
 
         @Test func emptyPathIsRefused() {

@@ -115,7 +115,10 @@ import Testing
         for decayBatchNorm in [false, true] {
             let groups = store.groups(decayBatchNorm: decayBatchNorm)
             let slopeRange = prelu.slope.offset..<(prelu.slope.offset + prelu.slope.count)
-            #expect(groups.contains { $0.range == slopeRange && !$0.weightDecay })
+            // (merged with batch norm's no-decay run when decay_batch_norm is off)
+            #expect(groups.contains { $0.range.contains(slopeRange.lowerBound) && $0.range.contains(slopeRange.upperBound - 1)
+                && !$0.weightDecay })
+            #expect(groups.filter(\.weightDecay).allSatisfy { !$0.range.overlaps(slopeRange) })
         }
         let sgd = SGD(groups: store.groups(decayBatchNorm: true), weightDecay: 0.5)
         let before = Array(store.values.storage.prefix(store.count))
@@ -174,5 +177,66 @@ import Testing
         let slopes = try #require(trainer.network.parameters.tensor(named: "activations.1.weight"))
         let values = trainer.network.parameters.valuesArray(of: slopes)
         #expect(values.count == 12 && Set(values).count > 1 && !values.contains(0.2))
+    }
+}
+
+/// prelu's exports: nn.PReLU in the state_dict's Sequential, PRelu in ONNX, its slopes in the inference model.
+extension PReLUTests {
+    static func trained() throws -> (checkpoint: Checkpoint, fingerprint: String) {
+        try StateDictExportTests.checkpoint(batchNorm: false, dropout: 0, activation: .prelu)
+    }
+
+    @Test func theStateDictHasAnNNPReLUWithTheSlopesAsItsWeight() throws {
+        let saved = try Self.trained()
+        let export = try StateDictExportTests.export(saved)
+        #expect(export.modules == [
+            .linear(inputs: 3, outputs: 4), .prelu(features: 4), .linear(inputs: 4, outputs: 3), .prelu(features: 3),
+            .linear(inputs: 3, outputs: 2),
+        ])
+        let file = try SafeTensors.decode(export.encoded(), path: "m.safetensors", dtypes: SafeTensors.DType.allCases)
+        #expect(file.tensors.map(\.name) == ["0.weight", "0.bias", "1.weight", "2.weight", "2.bias", "3.weight",
+                                             "4.weight", "4.bias"])
+        for (position, name) in [("1", "activations.0.weight"), ("3", "activations.1.weight")] {
+            let slopes = try StateDictExportTests.floats(saved, name)
+            #expect(slopes.count == (position == "1" ? 4 : 3) && !slopes.allSatisfy { $0 == 0.25 })  // trained
+            #expect(try #require(file[position + ".weight"]).elements(as: Float.self) == slopes)
+            #expect(try #require(file[position + ".weight"]).shape == [slopes.count])
+        }
+        let python = export.python(path: "m.safetensors", schema: saved.checkpoint.inputSchema)
+        #expect(python.contains("    nn.Linear(3, 4), nn.PReLU(num_parameters=4),\n    nn.Linear(4, 3), nn.PReLU(num_parameters=3),\n"))
+    }
+
+    /// The inference model carries the slopes; its fp32 outputs are the network's in evaluation mode; the
+    /// ONNX graph applies PRelu(z, slope [width]) after each hidden Gemm, fp16 through a Cast of binary16.
+    @Test func theInferenceModelAndONNXApplyTheLearnedSlopes() throws {
+        let saved = try Self.trained()
+        let model = try InferenceModel(checkpoint: saved.checkpoint, fingerprint: saved.fingerprint, path: "last.bin")
+        #expect(model.layers.map(\.slopes.count) == [4, 3, 0])
+        #expect(model.layers[0].slopes == (try StateDictExportTests.floats(saved, "activations.0.weight")))
+        #expect(ExportReport.Layer(model.layers[0]).activation == "prelu")
+        let configuration = try saved.checkpoint.configuration(path: "last.bin")
+        let network = try CheckpointEvaluation.model(of: saved.checkpoint, configuration: configuration, path: "last.bin")
+        network.reserve(rows: 5)
+        let x = FloatBuffer(count: 15)
+        for i in 0..<15 { x.base[i] = Float(i % 7) * 0.6 - 2 }
+        let expected = network.forward(x.matrix(rows: 5, columns: 3), training: false)
+        let inference = QuantizedInference(model: model, weights: .fp32, rowCapacity: 5)
+        let output = inference.forward(x.matrix(rows: 5, columns: 3))
+        for i in 0..<10 { #expect(abs(output.base[i] - expected.base[i]) < 1e-5, "output \(i)") }
+
+        let onnx = try ONNXExportTests.export(model)
+        for (k, width) in [(0, 4), (1, 3)] {
+            let node = try ONNXExportTests.node("layer\(k)/prelu", in: onnx)
+            #expect(node.opType == "PRelu" && node.input == ["layer\(k)/linear", "layer\(k)/slope"])
+            #expect(try ONNXExportTests.initializer("layer\(k)/slope", in: onnx).dims == [Int64(width)])
+            #expect(try ONNXExportTests.floats("layer\(k)/slope", in: onnx) == model.layers[k].slopes)
+        }
+        #expect(try ONNXExportTests.node("layer1/linear", in: onnx).input.first == "layer0/prelu")
+        #expect(!onnx.graph.node.contains { $0.output.first == "layer2/prelu" })
+        let half = try ONNXExportTests.export(model, .fp16)
+        let cast = try ONNXExportTests.node("layer0/slope", in: half)
+        #expect(cast.opType == "Cast" && cast.input == ["layer0/slope_fp16"])
+        #expect(try ONNXExportTests.initializer("layer0/slope_fp16", in: half).dataType == 10)  // FLOAT16
+        #expect(QuantizationMode.none.modelBytes(of: model) == 4 * (3 * 4 + 4 + 4 + 4 * 3 + 3 + 3 + 3 * 2 + 2))
     }
 }
