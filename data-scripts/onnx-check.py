@@ -3,7 +3,7 @@
 safetensors state_dict recomputed in numpy (and in PyTorch when it is installed), each against
 `nntrain predict` on the same rows.
 
-Ten small models are trained in WORK (a few seconds each), one of each kind export handles:
+Eleven small models are trained in WORK (a few seconds each), one of each kind export handles:
 
   fashion-mnist  configs/fashion-mnist.txt for 1 epoch with hidden [64], batch norm and gelu
                  (batch norm folded into the Gemm, GELU's erf form); test rows: the 10,000 t10k images
@@ -18,10 +18,11 @@ Ten small models are trained in WORK (a few seconds each), one of each kind expo
                  network (pruned units dropped, their constant outputs folded into the next bias),
                  nntrain predict runs the full network with its masks, so equal outputs prove the
                  shrinking exact
-  penguins-selu, -elu, -mish, -softplus, -hardswish  hidden [16, 8], 40 epochs, one activation each
+  penguins-selu, -elu, -mish, -softplus, -hardswish, -prelu  hidden [16, 8], 40 epochs, one activation each
                  (elu with alpha 0.5, softplus with beta 2 and threshold 3, so that the Where of its
                  linear region matters): Selu, Elu, HardSwish (HardSigmoid·x at opset 13), Mish (at 21;
-                 x·tanh(softplus x) at 13 and 17), Softplus around Mul, Div, Greater and Where
+                 x·tanh(softplus x) at 13 and 17), Softplus around Mul, Div, Greater and Where; PRelu with
+                 the learned slopes [width] (prelu_init 0.3), nn.PReLU(num_parameters=width) in numpy
 
 Two ensembles (issue 18) are checked too, when the penguins CSV is there:
 
@@ -320,6 +321,8 @@ def sequential_forward(modules, state, x):
             x = np.where(x * beta > threshold, x, np.logaddexp(0, x * beta) / beta)
         elif name == "Hardswish":
             x = x * np.clip(x + 3, 0, 6) / 6
+        elif name == "PReLU":  # the learned slopes, one per unit, broadcast over the rows
+            x = np.where(x > 0, x, p("weight") * x)
         elif name not in ("Dropout", "Identity"):
             raise ValueError(f"module {position} is nn.{name}, which this check does not know")
     return x
@@ -596,6 +599,7 @@ ACTIVATION_MODELS = {
     "mish": ["model.activation=mish"],
     "softplus": ["model.activation=softplus", "model.softplus_beta=2", "model.softplus_threshold=3"],
     "hardswish": ["model.activation=hardswish"],
+    "prelu": ["model.activation=prelu", "model.prelu_init=0.3"],
 }
 
 
