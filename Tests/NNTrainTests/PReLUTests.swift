@@ -203,7 +203,8 @@ extension PReLUTests {
             #expect(try #require(file[position + ".weight"]).shape == [slopes.count])
         }
         let python = export.python(path: "m.safetensors", schema: saved.checkpoint.inputSchema)
-        #expect(python.contains("    nn.Linear(3, 4), nn.PReLU(num_parameters=4),\n    nn.Linear(4, 3), nn.PReLU(num_parameters=3),\n"))
+        #expect(python.contains("    nn.Linear(3, 4), nn.PReLU(num_parameters=4),\n"
+            + "    nn.Linear(4, 3), nn.PReLU(num_parameters=3),\n"))
     }
 
     /// The inference model carries the slopes; its fp32 outputs are the network's in evaluation mode; the

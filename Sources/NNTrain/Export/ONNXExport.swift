@@ -37,8 +37,8 @@ import Foundation
 ///   axis = 1); MatMul; Sum(·, b float32), the bias added in float. (Sum rather than Add, which
 ///   ONNX Runtime would fuse with the MatMul into a float Gemm first, losing the integer kernel.)
 ///
-/// Activations f: Relu, LeakyRelu(alpha = slope), PRelu(z, slope [out]) with the learned slopes, Sigmoid, Tanh; SiLU as Mul(z, Sigmoid(z)); exact
-/// GELU as the Gelu operator (approximate "none") from opset 20, below it
+/// Activations f: Relu, LeakyRelu(alpha = slope), PRelu(z, slope [out]) with the learned slopes, Sigmoid, Tanh;
+/// SiLU as Mul(z, Sigmoid(z)); exact GELU as the Gelu operator (approximate "none") from opset 20, below it
 /// Mul(Mul(z, Add(Erf(Div(z, √2)), 1)), 0.5), the form torch.onnx exports; Elu(alpha); Selu(alpha,
 /// gamma = torch's α₀ and λ in float32); HardSwish from opset 14, below it Mul(z, HardSigmoid(z,
 /// alpha = 1/6, beta = 1/2)), the same function (x·max(0, min(1, x/6 + 1/2)) = x·relu6(x + 3)/6);

@@ -207,7 +207,8 @@ public struct StateDictExport: Sendable {
 
 extension StateDictExport {
     /// The PyTorch expression of `module`: nn.Linear(in, out), nn.BatchNorm1d(n) (ε 1e-5 and momentum
-    /// 0.1 are its defaults), nn.PReLU(num_parameters=n) (its init is overwritten by the loaded weight), nn.ReLU(), nn.LeakyReLU(negative_slope=s), nn.GELU() (the exact erf form
+    /// 0.1 are its defaults), nn.PReLU(num_parameters=n) (its init is overwritten by the loaded weight),
+    /// nn.ReLU(), nn.LeakyReLU(negative_slope=s), nn.GELU() (the exact erf form
     /// is its default), nn.SiLU(), nn.Tanh(), nn.Sigmoid(), nn.ELU(alpha=a), nn.SELU(), nn.Mish(),
     /// nn.Softplus(beta=b, threshold=t), nn.Hardswish(), nn.Dropout(p=p).
     public static func python(_ module: Module) -> String {

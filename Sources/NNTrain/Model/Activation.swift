@@ -19,7 +19,7 @@ import Foundation
 /// | mish        | z·tanh(softplus(z))               | t + z·σ(z)(1 − t²), t = tanh(softplus z) | nn.Mish      |
 /// | softplus    | log(1 + e^(βz))/β, z if βz > θ    | e^(βz)/(1 + e^(βz)), 1 if βz > θ | nn.Softplus(beta=1.0, threshold=20.0) |
 /// | hardswish   | z·min(max(z + 3, 0), 6)/6         | 0 if z < −3, (2z + 3)/6 if z ≤ 3, else 1 | nn.Hardswish |
-/// | prelu       | z if z > 0 else a_j·z             | 1 if z > 0 else a_j            | nn.PReLU(num_parameters=width, init=0.25) |
+/// | prelu       | z if z > 0 else a_j·z             | 1 if z > 0 else a_j            | nn.PReLU(width, init=0.25) |
 /// | identity    | z                                 | 1                              | (the output layer)     |
 ///
 /// The last five follow ATen's CPU kernels (aten/src/ATen/native/cpu/Activation.cpp: elu_kernel and

@@ -29,7 +29,8 @@
 /// torch's 0.25): the condition ½(1 + a²)·fan_in·Var[w] = 1 that He et al. 2015 derive for PReLU (eq. 15
 /// and the paragraph after it), i.e. torch's kaiming_normal_(w, a=0.25, nonlinearity='leaky_relu').
 /// Biases are nn.Linear's U(−1/√fan_in, 1/√fan_in) or zero. Batch norms start at γ = 1, β = 0; PReLU's
-/// slopes at their `initial` (nn.PReLU's `init`, a constant: no draw). Draws go layer by layer, weight then bias, row-major, from the given generator.
+/// slopes at their `initial` (nn.PReLU's `init`, a constant: no draw). Draws go layer by layer, weight
+/// then bias, row-major, from the given generator.
 public struct Initialization: Equatable, Sendable {
     public var scheme: InitializationKind
     public var bias: BiasInitialization
