@@ -59,6 +59,28 @@ import Testing
         #expect(yb.base[2] == 0 && dxb.base[2] == 2 * 2)  // x = 0: the left branch, a·dy, and no slope gradient
     }
 
+    /// The fused kernel inference runs (`InferenceModel.Layer.activate`): each column's slope when given,
+    /// else `initial` everywhere; its derivative tests z > 0, right for a negative slope too (y > 0 both sides).
+    @Test func theFusedKernelTakesPerColumnSlopesOrTheInitialOne() {
+        let y = FloatBuffer(count: 3), kept = FloatBuffer(count: 3), g = FloatBuffer(count: 3)
+        var bias: [Float] = [-2, 0, 3], slopes: [Float] = [0.1, 0.2, 0.3]
+        func apply(_ slopes: UnsafePointer<Float>?) -> [Float] {
+            for j in 0..<3 { y.base[j] = 0 }
+            bias.withUnsafeMutableBufferPointer { b in
+                Activation.prelu(initial: -0.5).applyWithBias(y.matrix(rows: 1, columns: 3), bias: b.baseAddress!,
+                                                              preActivation: kept.matrix(rows: 1, columns: 3),
+                                                              precision: .fp32, slopes: slopes)
+            }
+            return (0..<3).map { y.base[$0] }
+        }
+        #expect(slopes.withUnsafeBufferPointer { apply($0.baseAddress) } == [-0.2, 0, 3])
+        #expect(apply(nil) == [1, 0, 3])
+        for j in 0..<3 { g.base[j] = 1 }
+        Activation.prelu(initial: -0.5).backward(gradient: g.matrix(rows: 1, columns: 3), output: y.matrix(rows: 1, columns: 3),
+                                                 preActivation: kept.matrix(rows: 1, columns: 3), precision: .fp32)
+        #expect((0..<3).map { g.base[$0] } == [-0.5, -0.5, 1])
+    }
+
     /// The layer's dL/dx against central differences of L = Σ c·y, away from the kink.
     @Test func inputGradientMatchesFiniteDifferences() throws {
         let store = ParameterStore([("activations.0.weight", [4], .slope)])

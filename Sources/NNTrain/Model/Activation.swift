@@ -3,7 +3,7 @@ import Foundation
 /// Element-wise non-linearities, applied in the same pass as the bias (see `Dense`).
 ///
 /// Each derivative is written in terms of what `Dense` keeps: the output y, or the pre-activation z
-/// for GELU, SiLU, ELU, SELU, Mish, Softplus and Hardswish (`needsPreActivation`), which ATen's
+/// for GELU, SiLU, ELU, SELU, Mish, Softplus, Hardswish and PReLU (`needsPreActivation`), which ATen's
 /// backward kernels read too.
 ///
 /// | name        | y = f(z)                          | f'(z)                          | PyTorch                |
@@ -80,8 +80,8 @@ public enum Activation: Equatable, Sendable {
     /// Whether the derivative needs the pre-activation z rather than the output y.
     var needsPreActivation: Bool {
         switch self {
-        case .identity, .relu, .leakyRelu, .tanh, .sigmoid, .prelu: false
-        case .gelu, .silu, .elu, .selu, .mish, .softplus, .hardswish: true
+        case .identity, .relu, .leakyRelu, .tanh, .sigmoid: false
+        case .gelu, .silu, .elu, .selu, .mish, .softplus, .hardswish, .prelu: true
         }
     }
 
@@ -142,8 +142,10 @@ public enum Activation: Equatable, Sendable {
             case .hardswish:
                 Self.apply(y, bias, kept(preActivation, row), width, Format.self) { v in v * min(max(v + 3, 0), 6) / 6 }
             case .prelu(let initial):
+                let kept = kept(preActivation, row)
                 for j in 0..<width {
                     let v = Format.rounded(y[j] + bias[j])
+                    kept?[j] = v
                     y[j] = v > 0 ? v : Format.rounded((slopes?[j] ?? initial) * v)
                 }
             }
@@ -188,9 +190,11 @@ public enum Activation: Equatable, Sendable {
         case .leakyRelu(let slope):
             for i in 0..<n { g[i] *= out[i] > 0 ? 1 : slope }
         case .prelu(let initial):
-            // The function at initialisation (every a_j = initial > 0, so y > 0 exactly where z > 0); a
-            // network's prelu is a `PReLU` layer, whose own backward also gives the slopes' gradient.
-            for i in 0..<n { g[i] *= out[i] > 0 ? 1 : initial }
+            // The function at initialisation, every a_j = initial, tested on z as ATen's kernel does (with a
+            // negative slope y > 0 on both sides); a network's prelu is a `PReLU` layer, whose own backward
+            // also gives the slopes' gradient.
+            let z = preActivation.unsafelyUnwrapped.base
+            for i in 0..<n { g[i] *= z[i] > 0 ? 1 : initial }
         case .gelu:
             let z = preActivation.unsafelyUnwrapped.base
             let invSqrt2 = Float(0.5).squareRoot(), invSqrt2Pi = 1 / (2 * Float.pi).squareRoot()
