@@ -18,10 +18,11 @@ Eleven small models are trained in WORK (a few seconds each), one of each kind e
                  network (pruned units dropped, their constant outputs folded into the next bias),
                  nntrain predict runs the full network with its masks, so equal outputs prove the
                  shrinking exact
-  penguins-selu, -elu, -mish, -softplus, -hardswish  hidden [16, 8], 40 epochs, one activation each
+  penguins-selu, -elu, -mish, -softplus, -hardswish, -prelu  hidden [16, 8], 40 epochs, one activation each
                  (elu with alpha 0.5, softplus with beta 2 and threshold 3, so that the Where of its
                  linear region matters): Selu, Elu, HardSwish (HardSigmoid·x at opset 13), Mish (at 21;
-                 x·tanh(softplus x) at 13 and 17), Softplus around Mul, Div, Greater and Where
+                 x·tanh(softplus x) at 13 and 17), Softplus around Mul, Div, Greater and Where; PRelu with
+                 the learned slopes [width] (prelu_init 0.3), nn.PReLU(num_parameters=width) in numpy
   penguins-layernorm  hidden [16, 8], 40 epochs, model.norm layer and gelu: LayerNormalization (opsets 17
                  and 21) and its ReduceMean, Sub, Mul, Sqrt, Div written out at 13; nn.LayerNorm in the
                  state_dict
@@ -328,6 +329,8 @@ def sequential_forward(modules, state, x):
             x = np.where(x * beta > threshold, x, np.logaddexp(0, x * beta) / beta)
         elif name == "Hardswish":
             x = x * np.clip(x + 3, 0, 6) / 6
+        elif name == "PReLU":  # the learned slopes, one per unit, broadcast over the rows
+            x = np.where(x > 0, x, p("weight") * x)
         elif name not in ("Dropout", "Identity"):
             raise ValueError(f"module {position} is nn.{name}, which this check does not know")
     return x
@@ -605,6 +608,7 @@ ACTIVATION_MODELS = {
     "softplus": ["model.activation=softplus", "model.softplus_beta=2", "model.softplus_threshold=3"],
     "hardswish": ["model.activation=hardswish"],
     "layernorm": ["model.norm=layer", "model.activation=gelu"],
+    "prelu": ["model.activation=prelu", "model.prelu_init=0.3"],
 }
 
 

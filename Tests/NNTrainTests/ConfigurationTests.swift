@@ -184,7 +184,8 @@ extension ConfigurationTests {
                 + "('lr' belongs in section 'optimizer')")
             #expect(configError("model:\n  loss: mse\n") ==
                 "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation, leaky_slope, "
-                + "elu_alpha, softplus_beta, softplus_threshold, init, init_range, init_std, bias_init, dropout, norm, "
+                + "elu_alpha, softplus_beta, softplus_threshold, prelu_init, init, init_range, init_std, bias_init, dropout, "
+                + "norm, "
                 + "batch_norm "
                 + "('loss' belongs at top level)")
         }
@@ -287,7 +288,7 @@ extension ConfigurationTests {
             #expect(configError("seed: 1\nmodel:\n  hidden: [8]\n  activation: relu6\n") ==
                 "configs/x.txt:4: model.activation: 'relu6' is not one of: relu, leaky_relu, gelu, silu, tanh, sigmoid, elu, "
                 + "selu, mish, "
-                + "softplus, hardswish")
+                + "softplus, hardswish, prelu")
         }
 
         @Test func emptyPathIsRefused() {
@@ -374,6 +375,12 @@ extension ConfigurationTests {
             #expect(softplus.model.activationFunction == .softplus(beta: 2, threshold: 20))
             let elu = try Configuration.parse(yaml: "model: {activation: elu}", source: file)
             #expect(elu.model.activationFunction == .elu(alpha: 1))
+            #expect(configError("model:\n  activation: elu\n  prelu_init: 0.1\n") ==
+                "configs/x.txt:3: model.prelu_init: applies only to prelu, not elu, which uses elu_alpha")
+            let prelu = try Configuration.parse(yaml: "model: {activation: prelu}", source: file)
+            #expect(prelu.model.activationFunction == .prelu(initial: 0.25))  // nn.PReLU's init
+            let negative = try Configuration.parse(yaml: "model: {activation: prelu, prelu_init: -0.5}", source: file)
+            #expect(negative.model.activationFunction == .prelu(initial: -0.5))  // torch takes any init
         }
 
         @Test func betasWithSGDAreRefused() {
@@ -556,6 +563,7 @@ extension ConfigurationTests {
                   # elu_alpha: 1.0 (applies only to elu)
                   # softplus_beta: 1.0 (applies only to softplus)
                   # softplus_threshold: 20.0 (applies only to softplus)
+                  # prelu_init: 0.25 (applies only to prelu)
                   init: default
                   # init_range: [0.0, 1.0] (applies only to uniform)
                   # init_std: 1.0 (applies only to normal)

@@ -32,6 +32,10 @@ import Testing
                 }
             }
         }
+        // prelu's slopes apart (one negative), so that each unit's own slope is checked, and its gradient.
+        for tensor in network.parameters.tensors where tensor.role == .slope {
+            for i in 0..<tensor.count { network.parameters.values.base[tensor.offset + i] = [0.25, -0.4, 1.3, 0.05][i % 4] }
+        }
         var (x, classes, values) = Self.batch(outputs: outputs, classification: classification)
 
         func lossValue(computeGradient: Bool) -> Double {
@@ -71,7 +75,7 @@ import Testing
 
     static let activations: [Activation] = [
         .relu, .leakyRelu(slope: 0.1), .gelu, .silu, .tanh, .sigmoid, .elu(alpha: 1), .elu(alpha: 0.5), .selu, .mish,
-        .softplus(beta: 1, threshold: 20), .softplus(beta: 3, threshold: 0.5), .hardswish,
+        .softplus(beta: 1, threshold: 20), .softplus(beta: 3, threshold: 0.5), .hardswish, .prelu(initial: 0.25),
     ]
 
     @Test(arguments: activations)
@@ -99,7 +103,7 @@ import Testing
     /// (Not selu: a batch-normalised pre-activation of this fixture lies within h of 0, where SELU's
     /// slope jumps from λα₀ to λ; ELU with SELU's α = 1.6733 fails at the same parameter the same way,
     /// ELU with α = 1.3 does not. SELU is checked without batch norm above.)
-    @Test(arguments: [Activation.relu, .tanh, .gelu, .elu(alpha: 1), .elu(alpha: 0.5), .mish, .hardswish])
+    @Test(arguments: [Activation.relu, .tanh, .gelu, .elu(alpha: 1), .elu(alpha: 0.5), .mish, .hardswish, .prelu(initial: 0.25)])
     func batchNormBetweenProductAndActivation(activation: Activation) {
         check(activation: activation, loss: .crossEntropy(labelSmoothing: 0), hidden: [6, 4], batchNorm: true)
     }

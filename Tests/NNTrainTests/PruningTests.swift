@@ -301,6 +301,7 @@ import Testing
                 for i in 0..<layer.inputs { z += Double(layer.weight[j * layer.inputs + i]) * values[i] }
                 switch layer.activation {
                 case .relu: return max(z, 0)
+                case .prelu: return z > 0 ? z : Double(layer.slopes[j]) * z
                 case .tanh: return Foundation.tanh(z)
                 default: return z
                 }
@@ -335,9 +336,28 @@ import Testing
                                                            "layers.1.weight_mask": [0, 0, 0, 1, 0, 1]]) == [0: [1], 1: [0]])
     }
 
-    /// A trained neurons-pruned checkpoint exports a smaller model whose outputs are the network's.
-    @Test func aPrunedCheckpointExportsReducedWidths() throws {
+    /// prelu: a dropped unit's constant is its own slope times its negative bias (unit 1: −0.5·−0.7 =
+    /// 0.35), and its slope leaves with it.
+    @Test func theShrunkModelKeepsEachUnitsOwnSlope() {
+        let layers = [
+            InferenceModel.Layer(inputs: 2, outputs: 3, weight: [1, -2, 0, 0, 0.5, 0.25], bias: [0.1, -0.7, -0.3],
+                                 activation: .prelu(initial: 0.25), slopes: [0.25, -0.5, 2]),
+            InferenceModel.Layer(inputs: 3, outputs: 1, weight: [0.3, -1.5, 2], bias: [-0.4], activation: .identity),
+        ]
+        let shrunk = InferenceModel.droppingPrunedUnits(layers, pruned: [0: [1]])
+        #expect(shrunk[0].slopes == [0.25, 2])
+        #expect(abs(Double(shrunk[1].bias[0]) - (-0.4 - 1.5 * 0.35)) < 1e-6)
+        for x in [[0.0, 0.0], [1.0, -1.0], [-2.5, 0.75], [3.0, 4.0]] {
+            #expect(abs(Self.outputs(layers, x)[0] - Self.outputs(shrunk, x)[0]) < 1e-6, "x = \(x)")
+        }
+    }
+
+    /// A trained neurons-pruned checkpoint exports a smaller model whose outputs are the network's (prelu:
+    /// with each kept unit's learned slope).
+    @Test(arguments: [ActivationKind.relu, .prelu])
+    func aPrunedCheckpointExportsReducedWidths(activation: ActivationKind) throws {
         var config = PruningTests.prunedConfig(.neurons)
+        config.model.activation = activation
         config.model.dropout = 0
         config.earlyStopping.restoreBest = false
         let data = ResumeTests.classificationData()

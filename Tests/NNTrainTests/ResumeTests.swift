@@ -225,14 +225,16 @@ import Testing
     }
 
     /// The activations kept with their pre-activation, in fp16 (their rounded z and outputs), with
-    /// their parameters away from torch's defaults; selu with its lecun_normal.
-    @Test(arguments: [ActivationKind.elu, .selu, .mish, .softplus, .hardswish])
+    /// their parameters away from torch's defaults; selu with its lecun_normal; prelu, whose slopes are
+    /// parameters (and fp16-rounded copies in the forward pass).
+    @Test(arguments: [ActivationKind.elu, .selu, .mish, .softplus, .hardswish, .prelu])
     func eachNewerActivationResumesBitForBit(activation: ActivationKind) throws {
         var config = Self.mixedPrecisionConfig()
         config.model.activation = activation
         config.model.eluAlpha = 0.7
         config.model.softplusBeta = 2
         config.model.softplusThreshold = 4
+        if activation == .prelu { config.model.preluInit = 0.3 }
         if activation == .selu { config.model.initialization = .lecunNormal }
         try Self.expectSameRun(config, Self.imageData(), stops: [1, 6, 9])
     }

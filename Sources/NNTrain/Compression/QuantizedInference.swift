@@ -31,6 +31,9 @@ public final class QuantizedInference {
     public let weights: ExportedWeights
     public let rowCapacity: Int
     private let layers: [Prepared]
+    /// Each layer's prelu slopes as the forward pass reads them (fp16: values of binary16, as `model.half()`
+    /// stores nn.PReLU's weight; int8: float32, the PRelu between the quantized products); [] without prelu.
+    private let slopes: [[Float]]
     /// Each layer's output [rowCapacity, outputs].
     private let outputs: [FloatBuffer]
     /// f's input z, which `Activation` keeps for GELU and SiLU: [rowCapacity, widest layer].
@@ -60,6 +63,11 @@ public final class QuantizedInference {
         self.model = model
         self.weights = weights
         self.rowCapacity = rowCapacity
+        if case .fp16 = weights {
+            slopes = model.layers.map { $0.slopes.map(Binary16.rounded) }
+        } else {
+            slopes = model.layers.map(\.slopes)
+        }
         switch weights {
         case .fp32:
             layers = model.layers.map { .float(weight: $0.weight, bias: $0.bias) }
@@ -104,10 +112,10 @@ public final class QuantizedInference {
                               alpha: 1, a: input.base, lda: layer.inputs, b: w.baseAddress.unsafelyUnwrapped,
                               ldb: layer.inputs, beta: 0, c: y.base, ldc: layer.outputs)
                 }
-                Self.finish(y, layer, bias: bias, kept: kept)
+                Self.finish(y, layer, bias: bias, kept: kept, slopes: slopes[index])
             case .int8(let int8):
                 integerProduct(input, int8, into: y)
-                Self.finish(y, layer, bias: int8.bias, kept: kept)
+                Self.finish(y, layer, bias: int8.bias, kept: kept, slopes: slopes[index])
             }
             input = y
         }
@@ -118,10 +126,11 @@ public final class QuantizedInference {
     }
 
     /// y = f(y + b), or with a layer norm f(LN(y + b)·γ + β); `kept` holds f's input where `Activation` keeps it.
-    private static func finish(_ y: MatrixView, _ layer: InferenceModel.Layer, bias: [Float], kept: MatrixView) {
+    private static func finish(_ y: MatrixView, _ layer: InferenceModel.Layer, bias: [Float], kept: MatrixView,
+                               slopes: [Float]?) {
         guard let norm = layer.layerNorm else {
             bias.withUnsafeBufferPointer { b in
-                layer.activation.applyWithBias(y, bias: b.baseAddress.unsafelyUnwrapped, preActivation: kept, precision: .fp32)
+                layer.activate(y, bias: b.baseAddress.unsafelyUnwrapped, preActivation: kept, slopes: slopes)
             }
             return
         }
@@ -130,7 +139,7 @@ public final class QuantizedInference {
         }
         norm.scale.withUnsafeBufferPointer { LayerNorm.normalizeRows(y, scale: $0.baseAddress.unsafelyUnwrapped) }
         norm.shift.withUnsafeBufferPointer { b in
-            layer.activation.applyWithBias(y, bias: b.baseAddress.unsafelyUnwrapped, preActivation: kept, precision: .fp32)
+            layer.activate(y, bias: b.baseAddress.unsafelyUnwrapped, preActivation: kept, slopes: slopes)
         }
     }
 
@@ -172,10 +181,11 @@ extension QuantizationMode {
     /// 2; int8, 1 a weight, 4 a bias (float32, as the QDQ graph keeps it), 4 a scale (each output
     /// channel's s_w and the input's s_x), 1 a zero point (each output channel's int8 zero, as
     /// DequantizeLinear's zero-point tensor stores it, and the input's z_x). The normaliser (2 floats
-    /// an input) is the same in every format and left out; a layer norm adds its γ and β, 8 bytes a unit.
+    /// an input) is the same in every format and left out; a layer norm adds its γ and β, 8 bytes a unit;
+    /// prelu's slopes count as biases do (float32 in int8).
     public func modelBytes(of model: InferenceModel) -> Int {
         model.layers.reduce(0) { total, layer in
-            let weights = layer.inputs * layer.outputs, biases = layer.outputs
+            let weights = layer.inputs * layer.outputs, biases = layer.outputs + layer.slopes.count
             let bytes = switch self {
             case .none: 4 * (weights + biases)
             case .fp16: 2 * (weights + biases)

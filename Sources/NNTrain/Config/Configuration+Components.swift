@@ -35,10 +35,10 @@ extension Configuration.OptimizerSection {
 
 extension Configuration.ModelSection {
     /// The activation function `activation` (and `leaky_slope`, `elu_alpha`, `softplus_beta`,
-    /// `softplus_threshold`) name.
+    /// `softplus_threshold`, `prelu_init`) name.
     var activationFunction: Activation {
         Activation(activation, leakySlope: Float(leakySlope), eluAlpha: Float(eluAlpha), softplusBeta: Float(softplusBeta),
-                   softplusThreshold: Float(softplusThreshold))
+                   softplusThreshold: Float(softplusThreshold), preluInit: Float(preluInit))
     }
 }
 

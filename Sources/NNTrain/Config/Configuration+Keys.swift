@@ -107,6 +107,9 @@ extension Configuration {
             .number("softplus_threshold", \.model.softplusThreshold, .positive,
                     help: "softplus is linear where beta*x exceeds it (nn.Softplus)")
                 .onlyWhen("model.activation", is: ActivationKind.softplus),
+            .number("prelu_init", \.model.preluInit, .any,
+                    help: "initial slope of prelu, learned per hidden unit, no weight decay (nn.PReLU init)")
+                .onlyWhen("model.activation", is: ActivationKind.prelu),
             .choice("init", \.model.initialization,
                     help: "weight initialisation; default is nn.Linear's own (lecun_normal for selu)"),
             .numberList("init_range", \.model.initRange, count: 2, .any, example: "[-0.05, 0.05]",

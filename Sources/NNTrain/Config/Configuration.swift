@@ -134,6 +134,8 @@ public struct Configuration: Equatable, Sendable {
         public var softplusBeta: Double = 1
         /// Softplus is the identity where β·z exceeds this (nn.Softplus's threshold, default 20.0), > 0.
         public var softplusThreshold: Double = 20
+        /// The slopes' initial value of prelu (nn.PReLU's init, default 0.25); they are learned.
+        public var preluInit: Double = 0.25
         /// Initialisation of the weights; `default` is nn.Linear's own; unset with selu, `lecunNormal`
         /// (nn.SELU's advice), see `applyRulesBetweenKeys`.
         public var initialization: InitializationKind = .default
@@ -496,6 +498,8 @@ public enum ActivationKind: String, CaseIterable, Sendable {
     case mish
     case softplus
     case hardswish
+    /// nn.PReLU(num_parameters=width): a learned slope per hidden unit (`PReLU`).
+    case prelu
 }
 
 public enum InitializationKind: String, CaseIterable, Sendable {

@@ -46,6 +46,7 @@ public struct ExportReport: Encodable, Sendable {
             case .mish: "mish"
             case .softplus(let beta, let threshold): "softplus(\(beta), \(threshold))"
             case .hardswish: "hardswish"
+            case .prelu: "prelu"
             }
         }
     }

@@ -8,6 +8,7 @@ import Foundation
 ///
 ///     x' = (x − shift) ⊙ scale                          [N, in]     the checkpoint's Normalizer
 ///     h₀ = x',  hₖ₊₁ = fₖ(hₖ Wₖᵀ + bₖ)                  Wₖ [out, in], bₖ [out], fₖ the layer's activation
+///                                                       (prelu: its learned slopes aₖ [out], `slopes`)
 ///     y = σ·h_L + μ                                     a standardised regression target only
 ///
 /// Batch norm in evaluation mode after a linear layer z = Wx + b is the affine γ(z − m)/√(v + ε) + β
@@ -34,17 +35,49 @@ public struct InferenceModel: Sendable, Equatable {
         public var activation: Activation
         /// The layer norm between the product and the activation (γ, β [outputs]); nil: none.
         public var layerNorm: LayerNormAffine?
+        /// prelu's learned slope of each output [outputs] (nn.PReLU's weight); [] for other activations.
+        public var slopes: [Float]
 
         public init(inputs: Int, outputs: Int, weight: [Float], bias: [Float], activation: Activation,
-                    layerNorm: LayerNormAffine? = nil) {
+                    layerNorm: LayerNormAffine? = nil, slopes: [Float] = []) {
             precondition(weight.count == inputs * outputs && bias.count == outputs,
                          "InferenceModel.Layer: \(weight.count) weights and \(bias.count) biases for \(inputs)→\(outputs)")
+            precondition(slopes.isEmpty || slopes.count == outputs,
+                         "InferenceModel.Layer: \(slopes.count) slopes for \(outputs) outputs")
             self.inputs = inputs
             self.outputs = outputs
             self.weight = weight
             self.bias = bias
             self.activation = activation
             self.layerNorm = layerNorm
+            self.slopes = slopes
+        }
+
+        /// y = f(z + b) in place over `z` [rows, outputs], fp32, with prelu's slopes (`Activation.applyWithBias`):
+        /// `slopes`, or the layer's own when nil.
+        func activate(_ z: MatrixView, bias: UnsafePointer<Float>, preActivation: MatrixView?, slopes: [Float]? = nil) {
+            let slopes = slopes ?? self.slopes
+            guard !slopes.isEmpty else {
+                activation.applyWithBias(z, bias: bias, preActivation: preActivation, precision: .fp32)
+                return
+            }
+            slopes.withUnsafeBufferPointer { a in
+                activation.applyWithBias(z, bias: bias, preActivation: preActivation, precision: .fp32, slopes: a.baseAddress)
+            }
+        }
+
+        /// f(z) for output `unit` alone, by the kernel the network runs (fp32), with the unit's own slope.
+        func value(at z: Float, unit: Int) -> Float {
+            guard slopes.indices.contains(unit) else { return activation.value(at: z) }
+            var output: Float = 0
+            var bias = z
+            slopes.withUnsafeBufferPointer { a in
+                withUnsafeMutablePointer(to: &output) { pointer in
+                    activation.applyWithBias(MatrixView(base: pointer, rows: 1, columns: 1), bias: &bias, preActivation: nil,
+                                             precision: .fp32, slopes: a.baseAddress.map { $0 + unit })
+                }
+            }
+            return output
         }
     }
 
@@ -128,6 +161,14 @@ public struct InferenceModel: Sendable, Equatable {
                 last.layerNorm = LayerNormAffine(scale: array(norm.scale), shift: array(norm.shift))
                 last.activation = norm.activation
                 layers.append(last)
+            case let prelu as PReLU:
+                guard var last = layers.popLast(), last.outputs == prelu.inputWidth else {
+                    throw .data(path, "a prelu does not follow a linear layer of its width; expected a checkpoint written "
+                        + "by nntrain run")
+                }
+                last.activation = configuration.model.activationFunction
+                last.slopes = array(prelu.slope)
+                layers.append(last)
             case is Dropout, is TargetAffine:
                 continue  // dropout is the identity in evaluation; the target affine is `targetScaling`
             default:
@@ -177,7 +218,8 @@ public struct InferenceModel: Sendable, Equatable {
 
     /// `layers` without the hidden units `pruned` names, computing the same function. A pruned unit j
     /// of layer k has a zero weight row, so its output is the constant c_j = f(b'_j) (b' its bias after
-    /// batch-norm folding, f layer k's activation, computed by the network's own kernel); layer k+1
+    /// batch-norm folding, f layer k's activation, prelu with unit j's slope, computed by the network's own
+    /// kernel; the unit's slope goes with it); layer k+1
     /// then receives W_{k+1}[:, j]·c_j whatever the input, which is added to its bias, and row j of
     /// layer k and column j of layer k+1 are dropped: y_{k+1} = W'x' + (b + Σ_j W[:, j]·c_j). With
     /// the next layer's columns masked as `Pruner` masks them the added term is zero; the fold makes
@@ -193,17 +235,18 @@ public struct InferenceModel: Sendable, Equatable {
             let kept = (0..<layer.outputs).filter { !dropped.contains($0) }
             var nextBias = next.bias.map(Double.init)
             for j in dropped.sorted() {
-                let constant = Double(layer.activation.value(at: layer.bias[j]))
+                let constant = Double(layer.value(at: layer.bias[j], unit: j))
                 for output in 0..<next.outputs {
                     nextBias[output] += Double(next.weight[output * next.inputs + j]) * constant
                 }
             }
             layers[k] = Layer(inputs: layer.inputs, outputs: kept.count,
                               weight: kept.flatMap { j in layer.weight[(j * layer.inputs)..<((j + 1) * layer.inputs)] },
-                              bias: kept.map { layer.bias[$0] }, activation: layer.activation)
+                              bias: kept.map { layer.bias[$0] }, activation: layer.activation,
+                              slopes: layer.slopes.isEmpty ? [] : kept.map { layer.slopes[$0] })
             let nextWeight = (0..<next.outputs).flatMap { output in kept.map { next.weight[output * next.inputs + $0] } }
             layers[k + 1] = Layer(inputs: kept.count, outputs: next.outputs, weight: nextWeight,
-                                  bias: nextBias.map(Float.init), activation: next.activation)
+                                  bias: nextBias.map(Float.init), activation: next.activation, slopes: next.slopes)
         }
         return layers
     }

@@ -38,8 +38,8 @@ import Foundation
 ///   axis = 1); MatMul; Sum(·, b float32), the bias added in float. (Sum rather than Add, which
 ///   ONNX Runtime would fuse with the MatMul into a float Gemm first, losing the integer kernel.)
 ///
-/// Activations f: Relu, LeakyRelu(alpha = slope), Sigmoid, Tanh; SiLU as Mul(z, Sigmoid(z)); exact
-/// GELU as the Gelu operator (approximate "none") from opset 20, below it
+/// Activations f: Relu, LeakyRelu(alpha = slope), PRelu(z, slope [out]) with the learned slopes, Sigmoid, Tanh;
+/// SiLU as Mul(z, Sigmoid(z)); exact GELU as the Gelu operator (approximate "none") from opset 20, below it
 /// Mul(Mul(z, Add(Erf(Div(z, √2)), 1)), 0.5), the form torch.onnx exports; Elu(alpha); Selu(alpha,
 /// gamma = torch's α₀ and λ in float32); HardSwish from opset 14, below it Mul(z, HardSigmoid(z,
 /// alpha = 1/6, beta = 1/2)), the same function (x·max(0, min(1, x/6 + 1/2)) = x·relu6(x + 3)/6);
@@ -229,7 +229,8 @@ public enum ONNXExport {
                 x = quantizedLinear(layer, quantization.layers[index], input: x, name: name, in: &graph)
             }
             if let norm = layer.layerNorm { x = layerNormalization(norm, of: x, name: name, in: &graph) }
-            x = activation(layer.activation, of: x, name: name, in: &graph)
+            x = layer.slopes.isEmpty ? activation(layer.activation, of: x, name: name, in: &graph)
+                : prelu(layer, weights: weights, of: x, name: name, in: &graph)
         }
         if let target = model.targetScaling {
             let scale = graph.floats(prefix + "target/scale", [target.scale], shape: [])
@@ -296,13 +297,31 @@ public enum ONNXExport {
         return graph.node("Add", [scaled, shift], output: name + "norm")
     }
 
-    /// f(z) as ONNX operators; `z` itself for the identity.
+    /// PRelu(z, slope [outputs]): the slope broadcasts over [batch, outputs] (ONNX's unidirectional
+    /// broadcasting, as torch.onnx exports nn.PReLU); stored as the weights are (fp16: FLOAT16 and a Cast;
+    /// int8: float32, the activation between the quantized products).
+    private static func prelu(_ layer: InferenceModel.Layer, weights: ExportedWeights, of z: String, name: String,
+                              in graph: inout ONNXGraph) -> String {
+        let slope: String
+        if case .fp16 = weights {
+            let stored = graph.halves(name + "slope_fp16", layer.slopes, shape: [layer.outputs])
+            slope = graph.node("Cast", [stored], output: name + "slope",
+                               attributes: [.int("to", Int(ONNXGraph.DataType.float.rawValue))])
+        } else {
+            slope = graph.floats(name + "slope", layer.slopes, shape: [layer.outputs])
+        }
+        return graph.node("PRelu", [z, slope], output: name + "prelu")
+    }
+
+    /// f(z) as ONNX operators; `z` itself for the identity (prelu, whose slopes the layer holds, is `prelu`).
     private static func activation(_ activation: Activation, of z: String, name: String, in graph: inout ONNXGraph) -> String {
         switch activation {
         case .identity:
             return z
         case .relu:
             return graph.node("Relu", [z], output: name + "relu")
+        case .prelu(let initial):  // without learned slopes: every slope its initial value
+            return graph.node("LeakyRelu", [z], output: name + "leaky_relu", attributes: [.float("alpha", initial)])
         case .leakyRelu(let slope):
             return graph.node("LeakyRelu", [z], output: name + "leaky_relu", attributes: [.float("alpha", slope)])
         case .sigmoid:

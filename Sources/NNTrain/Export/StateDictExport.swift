@@ -18,7 +18,7 @@ import Foundation
 ///     0         nn.Linear(in, h)            0.weight [h, in], 0.bias [h]
 ///     1         nn.BatchNorm1d(h)           1.weight (γ) [h], 1.bias (β) [h], 1.running_mean [h],
 ///                                           1.running_var [h], 1.num_batches_tracked [] I64
-///     2         activation                  none
+///     2         activation                  none; prelu: nn.PReLU(num_parameters=h), 2.weight [h] (the slopes)
 ///     3         nn.Dropout(p)               none
 ///     4         nn.Linear(h, out)           4.weight [out, h], 4.bias [out]
 ///
@@ -47,6 +47,8 @@ public struct StateDictExport: Sendable {
         case layerNorm(features: Int)
         /// Never `.identity`: an identity is no module.
         case activation(Activation)
+        /// nn.PReLU(num_parameters=features): its learned slopes are its `weight` [features].
+        case prelu(features: Int)
         case dropout(probability: Float)
     }
 
@@ -134,6 +136,9 @@ public struct StateDictExport: Sendable {
                 tensors.append((position + "weight", tensor(array(norm.scale), shape: [norm.inputWidth])))
                 tensors.append((position + "bias", tensor(array(norm.shift), shape: [norm.inputWidth])))
                 if norm.activation != .identity { modules.append(.activation(norm.activation)) }
+            case let prelu as PReLU:
+                modules.append(.prelu(features: prelu.inputWidth))
+                tensors.append((position + "weight", tensor(array(prelu.slope), shape: [prelu.inputWidth])))
             case let dropout as Dropout:
                 modules.append(.dropout(probability: dropout.probability))
             case is TargetAffine:
@@ -211,7 +216,8 @@ public struct StateDictExport: Sendable {
 
 extension StateDictExport {
     /// The PyTorch expression of `module`: nn.Linear(in, out), nn.BatchNorm1d(n) (ε 1e-5 and momentum
-    /// 0.1 are its defaults), nn.LayerNorm(n) (ε 1e-5 and elementwise_affine are its defaults), nn.ReLU(),
+    /// 0.1 are its defaults), nn.LayerNorm(n) (ε 1e-5 and elementwise_affine are its defaults),
+    /// nn.PReLU(num_parameters=n) (its init is overwritten by the loaded weight), nn.ReLU(),
     /// nn.LeakyReLU(negative_slope=s), nn.GELU() (the exact erf form is its default), nn.SiLU(), nn.Tanh(),
     /// nn.Sigmoid(), nn.ELU(alpha=a), nn.SELU(), nn.Mish(), nn.Softplus(beta=b, threshold=t), nn.Hardswish(),
     /// nn.Dropout(p=p).
@@ -220,6 +226,7 @@ extension StateDictExport {
         case .linear(let inputs, let outputs): "nn.Linear(\(inputs), \(outputs))"
         case .batchNorm(let features): "nn.BatchNorm1d(\(features))"
         case .layerNorm(let features): "nn.LayerNorm(\(features))"
+        case .prelu(let features): "nn.PReLU(num_parameters=\(features))"
         case .dropout(let probability): "nn.Dropout(p=\(probability))"
         case .activation(let activation):
             switch activation {
@@ -235,6 +242,7 @@ extension StateDictExport {
             case .mish: "nn.Mish()"
             case .softplus(let beta, let threshold): "nn.Softplus(beta=\(beta), threshold=\(threshold))"
             case .hardswish: "nn.Hardswish()"
+            case .prelu(let initial): "nn.PReLU(init=\(initial))"  // one shared slope: a network's are `.prelu(features:)`
             }
         }
     }

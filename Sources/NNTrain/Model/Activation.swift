@@ -3,7 +3,7 @@ import Foundation
 /// Element-wise non-linearities, applied in the same pass as the bias (see `Dense`).
 ///
 /// Each derivative is written in terms of what `Dense` keeps: the output y, or the pre-activation z
-/// for GELU, SiLU, ELU, SELU, Mish, Softplus and Hardswish (`needsPreActivation`), which ATen's
+/// for GELU, SiLU, ELU, SELU, Mish, Softplus, Hardswish and PReLU (`needsPreActivation`), which ATen's
 /// backward kernels read too.
 ///
 /// | name        | y = f(z)                          | f'(z)                          | PyTorch                |
@@ -19,6 +19,7 @@ import Foundation
 /// | mish        | z·tanh(softplus(z))               | t + z·σ(z)(1 − t²), t = tanh(softplus z) | nn.Mish      |
 /// | softplus    | log(1 + e^(βz))/β, z if βz > θ    | e^(βz)/(1 + e^(βz)), 1 if βz > θ | nn.Softplus(beta=1.0, threshold=20.0) |
 /// | hardswish   | z·min(max(z + 3, 0), 6)/6         | 0 if z < −3, (2z + 3)/6 if z ≤ 3, else 1 | nn.Hardswish |
+/// | prelu       | z if z > 0 else a_j·z             | 1 if z > 0 else a_j            | nn.PReLU(width, init=0.25) |
 /// | identity    | z                                 | 1                              | (the output layer)     |
 ///
 /// The last five follow ATen's CPU kernels (aten/src/ATen/native/cpu/Activation.cpp: elu_kernel and
@@ -29,6 +30,12 @@ import Foundation
 /// (α₀ = 1.6732632423543772848170429916717, λ = 1.0507009873554804934193349852946, Klambauer et al.,
 /// "Self-Normalizing Neural Networks", NeurIPS 2017); softplus reverts to the identity where βz > θ
 /// for numerical stability, as torch does; mish's softplus is the plain log1p(e^z), without a threshold.
+///
+/// prelu's a_j is a learned slope per unit, a parameter: in a network it is a `PReLU` layer of its
+/// own (after an identity Dense or BatchNorm), which owns the slopes and their gradient; `initial` is
+/// nn.PReLU's `init`, the value they start at. The fused pass here applies it only in inference
+/// (`InferenceModel`, `QuantizedInference`), given the slopes; without them (or in `backward`,
+/// which a network never reaches for prelu) it is the function at initialisation, every a_j = `initial`.
 public enum Activation: Equatable, Sendable {
     case identity
     case relu
@@ -42,15 +49,18 @@ public enum Activation: Equatable, Sendable {
     case mish
     case softplus(beta: Float, threshold: Float)
     case hardswish
+    /// PReLU with a learned slope per unit, starting at `initial` (see the type's comment).
+    case prelu(initial: Float)
 
     /// SELU's α₀ and λ (torch/nn/functional.py selu; aten/src/ATen/native/Activation.cpp SELU_ALPHA, SELU_SCALE).
     static let seluAlpha: Float = 1.6732632423543772848170429916717
     static let seluScale: Float = 1.0507009873554804934193349852946
 
     /// The activation a config names; `leakySlope` is leaky_relu's negative slope, `eluAlpha` ELU's α,
-    /// `softplusBeta` and `softplusThreshold` Softplus's β and threshold (torch's defaults).
+    /// `softplusBeta` and `softplusThreshold` Softplus's β and threshold, `preluInit` PReLU's initial
+    /// slope (torch's defaults).
     public init(_ kind: ActivationKind, leakySlope: Float = 0.01, eluAlpha: Float = 1,
-                softplusBeta: Float = 1, softplusThreshold: Float = 20) {
+                softplusBeta: Float = 1, softplusThreshold: Float = 20, preluInit: Float = 0.25) {
         switch kind {
         case .relu: self = .relu
         case .leakyRelu: self = .leakyRelu(slope: leakySlope)
@@ -63,6 +73,7 @@ public enum Activation: Equatable, Sendable {
         case .mish: self = .mish
         case .softplus: self = .softplus(beta: softplusBeta, threshold: softplusThreshold)
         case .hardswish: self = .hardswish
+        case .prelu: self = .prelu(initial: preluInit)
         }
     }
 
@@ -70,25 +81,28 @@ public enum Activation: Equatable, Sendable {
     var needsPreActivation: Bool {
         switch self {
         case .identity, .relu, .leakyRelu, .tanh, .sigmoid: false
-        case .gelu, .silu, .elu, .selu, .mish, .softplus, .hardswish: true
+        case .gelu, .silu, .elu, .selu, .mish, .softplus, .hardswish, .prelu: true
         }
     }
 
     /// y = round(f(v)) with v = round(z + bias) for every row of `z` (rows × width), in place; v is
     /// kept in `preActivation` when the derivative needs it. `round` is to `precision` (fp32: none):
     /// v is the low-precision output of the linear layer or batch norm that f follows in PyTorch,
-    /// and y the activation's own stored output (relu and identity need no second rounding).
-    package func applyWithBias(_ z: MatrixView, bias: UnsafePointer<Float>, preActivation: MatrixView?, precision: Precision) {
+    /// and y the activation's own stored output (relu and identity need no second rounding). `slopes`
+    /// are prelu's a_j, one per column (nil: every a_j is its `initial`); other activations ignore them.
+    package func applyWithBias(_ z: MatrixView, bias: UnsafePointer<Float>, preActivation: MatrixView?, precision: Precision,
+                               slopes: UnsafePointer<Float>? = nil) {
         switch precision {
-        case .fp32: applyWithBias(z, bias: bias, preActivation: preActivation, rounding: Binary32.self)
-        case .fp16: applyWithBias(z, bias: bias, preActivation: preActivation, rounding: Binary16.self)
-        case .bf16: applyWithBias(z, bias: bias, preActivation: preActivation, rounding: BFloat16.self)
+        case .fp32: applyWithBias(z, bias: bias, preActivation: preActivation, slopes: slopes, rounding: Binary32.self)
+        case .fp16: applyWithBias(z, bias: bias, preActivation: preActivation, slopes: slopes, rounding: Binary16.self)
+        case .bf16: applyWithBias(z, bias: bias, preActivation: preActivation, slopes: slopes, rounding: BFloat16.self)
         }
     }
 
     /// `applyWithBias` with the rounding of v fused into the loop, specialised per format.
     private func applyWithBias<Format: RoundingFormat>(
-        _ z: MatrixView, bias: UnsafePointer<Float>, preActivation: MatrixView?, rounding: Format.Type
+        _ z: MatrixView, bias: UnsafePointer<Float>, preActivation: MatrixView?, slopes: UnsafePointer<Float>?,
+        rounding: Format.Type
     ) {
         let width = z.columns
         for row in 0..<z.rows {
@@ -127,6 +141,13 @@ public enum Activation: Equatable, Sendable {
                 }
             case .hardswish:
                 Self.apply(y, bias, kept(preActivation, row), width, Format.self) { v in v * min(max(v + 3, 0), 6) / 6 }
+            case .prelu(let initial):
+                let kept = kept(preActivation, row)
+                for j in 0..<width {
+                    let v = Format.rounded(y[j] + bias[j])
+                    kept?[j] = v
+                    y[j] = v > 0 ? v : Format.rounded((slopes?[j] ?? initial) * v)
+                }
             }
         }
     }
@@ -168,6 +189,12 @@ public enum Activation: Equatable, Sendable {
             return
         case .leakyRelu(let slope):
             for i in 0..<n { g[i] *= out[i] > 0 ? 1 : slope }
+        case .prelu(let initial):
+            // The function at initialisation, every a_j = initial, tested on z as ATen's kernel does (with a
+            // negative slope y > 0 on both sides); a network's prelu is a `PReLU` layer, whose own backward
+            // also gives the slopes' gradient.
+            let z = preActivation.unsafelyUnwrapped.base
+            for i in 0..<n { g[i] *= z[i] > 0 ? 1 : initial }
         case .gelu:
             let z = preActivation.unsafelyUnwrapped.base
             let invSqrt2 = Float(0.5).squareRoot(), invSqrt2Pi = 1 / (2 * Float.pi).squareRoot()

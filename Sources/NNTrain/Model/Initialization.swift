@@ -24,9 +24,13 @@
 /// identity for large z and near 0 for very negative z, as relu. LeCun normal is the initialisation
 /// nn.SELU's documentation asks for (kaiming_normal_ with nonlinearity='linear', not 'selu', "in order
 /// to get Self-Normalizing Neural Networks"; Klambauer et al. 2017, section 3), so it is `model.init`'s
-/// default for selu (`Configuration.applyRulesBetweenKeys`); it takes no gain. Biases are nn.Linear's
-/// U(−1/√fan_in, 1/√fan_in) or zero. Batch and layer norms start at γ = 1, β = 0 (nn.BatchNorm1d's and
-/// nn.LayerNorm's reset_parameters). Draws go layer by layer, weight then bias, row-major, from the given generator.
+/// default for selu (`Configuration.applyRulesBetweenKeys`); it takes no gain. prelu, which calculate_gain
+/// does not know either, takes leaky_relu's gain with its initial slope a, √(2/(1 + a²)) (1.372 for
+/// torch's 0.25): the condition ½(1 + a²)·fan_in·Var[w] = 1 that He et al. 2015 derive for PReLU (eq. 15
+/// and the paragraph after it), i.e. torch's kaiming_normal_(w, a=0.25, nonlinearity='leaky_relu').
+/// Biases are nn.Linear's U(−1/√fan_in, 1/√fan_in) or zero. Batch and layer norms start at γ = 1, β = 0
+/// (nn.BatchNorm1d's and nn.LayerNorm's reset_parameters); PReLU's slopes at their `initial` (nn.PReLU's
+/// `init`, a constant: no draw). Draws go layer by layer, weight then bias, row-major, from the given generator.
 public struct Initialization: Equatable, Sendable {
     public var scheme: InitializationKind
     public var bias: BiasInitialization
@@ -52,7 +56,7 @@ public struct Initialization: Equatable, Sendable {
         switch activation {
         case .identity, .sigmoid: 1
         case .relu, .gelu, .silu, .elu, .mish, .softplus, .hardswish: Float(2).squareRoot()
-        case .leakyRelu(let slope): (2 / (1 + slope * slope)).squareRoot()
+        case .leakyRelu(let slope), .prelu(let slope): (2 / (1 + slope * slope)).squareRoot()
         case .tanh: 5.0 / 3
         case .selu: 3.0 / 4
         }
@@ -92,6 +96,8 @@ public struct Initialization: Equatable, Sendable {
             } else if let norm = layer as? LayerNorm {
                 (values + norm.scale.offset).update(repeating: 1, count: norm.scale.count)
                 (values + norm.shift.offset).update(repeating: 0, count: norm.shift.count)
+            } else if let prelu = layer as? PReLU, case .prelu(let initial) = activation {
+                (values + prelu.slope.offset).update(repeating: initial, count: prelu.slope.count)
             }
         }
     }

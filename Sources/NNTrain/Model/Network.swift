@@ -74,9 +74,11 @@ public final class Network {
     }
 
     /// An MLP: for each hidden width, Dense → [BatchNorm | LayerNorm] → activation → [Dropout], then a Dense
-    /// output layer with no activation, then [TargetAffine] with the shape's `targetScaling`. Parameter names
+    /// output layer with no activation, then [TargetAffine] with the shape's `targetScaling`. The activation is
+    /// fused into the Dense or norm before it, except prelu, a `PReLU` layer of its own. Parameter names
     /// follow PyTorch's: `layers.<i>.weight` [out, in] and `layers.<i>.bias` [out] for the linear layers,
-    /// `norms.<i>.weight` (γ) and `norms.<i>.bias` (β) for batch or layer norms. Parameters are zero until initialised
+    /// `norms.<i>.weight` (γ) and `norms.<i>.bias` (β) for batch or layer norms, `activations.<i>.weight` [out]
+    /// for prelu's slopes. Parameters are zero until initialised
     /// (see `Initialization`); dropout masks come from streams of `dropoutSeed`, one per dropout layer.
     public static func mlp(_ shape: MLPShape, dropoutSeed: UInt64 = 0) -> Network {
         let widths = [shape.inputWidth] + shape.hidden + [shape.outputWidth]
@@ -89,6 +91,9 @@ public final class Network {
                 specs.append(("norms.\(i).weight", [widths[i + 1]], .normScale))
                 specs.append(("norms.\(i).bias", [widths[i + 1]], .normShift))
             }
+            if case .prelu = shape.activation, i < linearCount - 1 {
+                specs.append(("activations.\(i).weight", [widths[i + 1]], .slope))
+            }
         }
         let store = ParameterStore(specs)
         var layers: [any Layer] = []
@@ -96,17 +101,20 @@ public final class Network {
         for i in 0..<linearCount {
             let isHidden = i < linearCount - 1
             guard let weight = tensors.next(), let bias = tensors.next() else { break }
-            let denseActivation: Activation = !isHidden || shape.norm != .none ? .identity : shape.activation
+            // A fused activation: prelu's slopes are parameters, so it is a layer of its own (`PReLU`).
+            let fused: Activation = if case .prelu = shape.activation { .identity } else { shape.activation }
+            let denseActivation: Activation = !isHidden || shape.norm != .none ? .identity : fused
             layers.append(Dense(parameters: store, weight: weight, bias: bias, activation: denseActivation,
                                 precision: shape.precision))
             guard isHidden else { continue }
             if shape.norm != .none, let gamma = tensors.next(), let beta = tensors.next() {
                 let norm: any Layer = shape.norm == .layer
-                    ? LayerNorm(parameters: store, scale: gamma, shift: beta, activation: shape.activation,
-                                precision: shape.precision)
-                    : BatchNorm(parameters: store, scale: gamma, shift: beta, activation: shape.activation,
-                                precision: shape.precision)
+                    ? LayerNorm(parameters: store, scale: gamma, shift: beta, activation: fused, precision: shape.precision)
+                    : BatchNorm(parameters: store, scale: gamma, shift: beta, activation: fused, precision: shape.precision)
                 layers.append(norm)
+            }
+            if case .prelu = shape.activation, let slope = tensors.next() {
+                layers.append(PReLU(parameters: store, slope: slope, precision: shape.precision))
             }
             if shape.dropout > 0 {
                 layers.append(Dropout(width: widths[i + 1], probability: shape.dropout,
@@ -179,7 +187,8 @@ public final class Network {
     /// Finishes the parameter gradients of a mixed-precision step, in one pass over the flat
     /// buffer: each linear layer's dW and db rounded to `precision` (autocast computes them in the
     /// low precision), then every gradient multiplied by `inverseScale` (GradScaler's 1/S, or 1).
-    /// Norm (batch or layer) gradients are fp32 and only scaled. Returns whether all gradients are finite.
+    /// Norm (batch or layer) gradients are fp32 and only scaled; PReLU's slopes are rounded as the linear layers'
+    /// (autocast casts them to the low precision, see `PReLU`). Returns whether all gradients are finite.
     public func finishGradients(inverseScale: Float) -> Bool {
         let gradients = parameters.gradients.base
         var finite = true

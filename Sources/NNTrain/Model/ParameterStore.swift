@@ -4,10 +4,20 @@
 public final class ParameterStore {
     /// One named tensor inside the flat buffers, e.g. `layers.0.weight` of shape [256, 784].
     public struct Tensor: Equatable, Sendable {
-        /// What the tensor is: a linear layer's weight or bias, or a batch norm's scale γ or shift β.
+        /// What the tensor is: a linear layer's weight or bias, a batch norm's scale γ or shift β, or
+        /// a PReLU's learned negative slopes (`PReLU`).
         public enum Role: String, Sendable {
-            case weight, bias, normScale, normShift
+            case weight, bias, normScale, normShift, slope
             public var isBatchNorm: Bool { self == .normScale || self == .normShift }
+            /// Whether weight decay (and the L1 penalty) reach it: never a PReLU slope, a batch norm's
+            /// parameters only when `decayBatchNorm`.
+            func takesWeightDecay(decayBatchNorm: Bool) -> Bool {
+                switch self {
+                case .weight, .bias: true
+                case .normScale, .normShift: decayBatchNorm
+                case .slope: false
+                }
+            }
         }
         public var name: String
         public var shape: [Int]
@@ -41,12 +51,14 @@ public final class ParameterStore {
     public func tensor(named name: String) -> Tensor? { tensors.first { $0.name == name } }
 
     /// The runs of the flat buffer for an optimizer: weight decay (and the L1 penalty) apply to
-    /// linear layers' weights and biases, and to batch-norm parameters only when `decayBatchNorm`.
+    /// linear layers' weights and biases, to batch-norm parameters only when `decayBatchNorm`, and never
+    /// to PReLU slopes (a torch user puts nn.PReLU's weight in a param group with weight_decay 0, as He
+    /// et al. 2015, section 2.1, advise: decay would push the slopes towards 0, towards relu).
     /// Consecutive tensors with the same answer are merged into one run.
     public func groups(decayBatchNorm: Bool) -> [ParameterGroup] {
         var groups: [ParameterGroup] = []
         for tensor in tensors {
-            let decays = decayBatchNorm || !tensor.role.isBatchNorm
+            let decays = tensor.role.takesWeightDecay(decayBatchNorm: decayBatchNorm)
             let range = tensor.offset..<(tensor.offset + tensor.count)
             if let last = groups.last, last.weightDecay == decays, last.range.upperBound == range.lowerBound {
                 groups[groups.count - 1].range = last.range.lowerBound..<range.upperBound

@@ -2,8 +2,8 @@
 /// histograms show in PyTorch tutorials, as CSV columns and three one-line warnings.
 ///
 /// "Layer i" is linear layer i of the MLP, `layers.<i>.weight` [out, in] and `layers.<i>.bias` [out],
-/// i = 0 … hidden.count (the output layer included). Norms' γ and β belong to no layer, so with
-/// `model.norm` batch or layer Σᵢ ‖gᵢ‖² falls short of the global grad_norm² by their share.
+/// i = 0 … hidden.count (the output layer included). Norms' γ and β and prelu's slopes belong to no
+/// layer, so with `model.norm` batch or layer, or prelu, Σᵢ ‖gᵢ‖² falls short of the global grad_norm² by their share.
 ///
 /// - Gradient norm of a step: ‖gᵢ‖ = sqrt(Σ g² over dWᵢ and dbᵢ), taken where the global grad_norm is
 ///   (after unscaling, the pruning mask and L1, before clipping), so sqrt(Σᵢ ‖gᵢ‖²) is the step's global
