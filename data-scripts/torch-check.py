@@ -77,9 +77,10 @@ LAYERS = {
     "softplus": "activation: softplus\n  softplus_beta: 2.0\n  softplus_threshold: 3.0",
     "hardswish": "activation: hardswish",
     "gelu": "activation: gelu",
+    "prelu": "activation: prelu\n  prelu_init: 0.2",
+    "layer-norm-prelu": "norm: layer\n  activation: prelu",
 }
 OPTIONAL_LAYERS = {
-    "prelu": "activation: prelu",
     "residual": "residual: true",
     "residual-layer-norm-prelu": "residual: true\n  norm: layer\n  activation: prelu",
 }
