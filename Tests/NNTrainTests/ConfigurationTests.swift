@@ -126,7 +126,7 @@ extension ConfigurationTests {
             #expect(Set(conditions.map(\.keyPath)) == [
                 "data.dataset", "model.activation", "model.init", "loss", "optimizer.name", "scheduler.name",
                 "training.precision", "pruning.method", "pruning.schedule", "distillation.teacher", "ema.enabled",
-                "swa.start_epoch", "data.folds", "logging.tensorboard",
+                "swa.start_epoch", "data.folds", "logging.tensorboard", "model.residual",
             ])
             for condition in conditions {
                 for choice in condition.choices ?? [] {
@@ -184,8 +184,8 @@ extension ConfigurationTests {
                 + "('lr' belongs in section 'optimizer')")
             #expect(configError("model:\n  loss: mse\n") ==
                 "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation, leaky_slope, "
-                + "elu_alpha, softplus_beta, softplus_threshold, init, init_range, init_std, bias_init, dropout, batch_norm "
-                + "('loss' belongs at top level)")
+                + "elu_alpha, softplus_beta, softplus_threshold, init, init_range, init_std, bias_init, dropout, batch_norm, "
+                + "residual, residual_projection ('loss' belongs at top level)")
         }
 
         @Test func unknownKeyFarFromEveryKeyHasNoSuggestion() {
@@ -561,6 +561,8 @@ extension ConfigurationTests {
                   bias_init: default
                   dropout: 0.0
                   batch_norm: false
+                  residual: false
+                  # residual_projection: linear (applies only with model.residual: true)
                 loss: cross_entropy
                 # huber_delta: 1.0 (applies only to huber)
                 regularization:

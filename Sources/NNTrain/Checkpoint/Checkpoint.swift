@@ -10,6 +10,8 @@ import Foundation
 ///
 ///     layers.<i>.weight [out, in], layers.<i>.bias [out]      F32   each linear layer
 ///     norms.<i>.weight, .bias, .running_mean, .running_var     F32   each batch norm
+///     shortcuts.<i>.weight [out, in]                           F32   a residual block's projection (`model.residual`,
+///                                                                    where hidden width i − 1 ≠ width i)
 ///     best.<name>                                              F32   restore_best's model
 ///     ema.<name>, swa.<name>                                   F32   the EMA and SWA averages (with their
 ///                                                                    batch norms' running statistics)
@@ -120,11 +122,12 @@ extension Checkpoint {
             finalModel: trainer.finalModel)
     }
 
-    /// "784-256-128-10 relu": the trainer's layer widths and activation ("linear" without hidden layers).
+    /// "784-256-128-10 relu": the trainer's layer widths and activation ("linear" without hidden layers), then
+    /// ", residual" for skip connections (`model.residual`; eval, predict and export read it from the config).
     static func architecture(of trainer: Trainer) -> String {
         let model = trainer.configuration.model, network = trainer.network
         return ([network.inputWidth] + model.hidden + [network.outputWidth]).map(String.init).joined(separator: "-") + " "
-            + (model.hidden.isEmpty ? "linear" : model.activation.rawValue)
+            + (model.hidden.isEmpty ? "linear" : model.activation.rawValue) + (network.skips.isEmpty ? "" : ", residual")
     }
 
     /// The configuration the checkpoint was written with, read from its resolved YAML; `path`

@@ -119,6 +119,11 @@ extension Configuration {
                     help: "dropout probability after each hidden activation (inverted dropout)"),
             .boolean("batch_norm", \.model.batchNorm,
                      help: "BatchNorm1d between each hidden layer's product and its activation"),
+            .boolean("residual", \.model.residual,
+                     help: "skip connections: each hidden layer after the first outputs h + dropout(act(W h + b))"),
+            .choice("residual_projection", \.model.residualProjection,
+                    help: "where a hidden width changes: linear adds P h (P [out, in], no bias); none refuses it")
+                .onlyWhen("model.residual", is: true),
         ]),
         .choice("loss", \.loss, help: "cross_entropy for classification (the default); mse (the default), mae or huber "
             + "for regression"),

@@ -4,9 +4,10 @@
 public final class ParameterStore {
     /// One named tensor inside the flat buffers, e.g. `layers.0.weight` of shape [256, 784].
     public struct Tensor: Equatable, Sendable {
-        /// What the tensor is: a linear layer's weight or bias, or a batch norm's scale γ or shift β.
+        /// What the tensor is: a linear layer's weight or bias, a batch norm's scale γ or shift β, or a residual
+        /// block's projection P (`shortcuts.<i>.weight`; a weight for decay and mixed precision, not pruned).
         public enum Role: String, Sendable {
-            case weight, bias, normScale, normShift
+            case weight, bias, normScale, normShift, shortcut
             public var isBatchNorm: Bool { self == .normScale || self == .normShift }
         }
         public var name: String
