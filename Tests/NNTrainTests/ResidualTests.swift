@@ -113,4 +113,33 @@ import Testing
             #expect(error.description.hasPrefix(message), "\(error.description)")
         }
     }
+
+    /// A residual run end to end: its checkpoint says so, `nntrain eval` rebuilds the network with its skips (the
+    /// validation loss of the last epoch again, to float summation: eval sums in batches of its own), and
+    /// export and --quantize, whose chain of linear layers cannot express the skips, refuse in one line.
+    @Test func aResidualCheckpointEvaluatesAndExportRefusesIt() throws {
+        let folder = try CheckpointEvaluationTests.imageFolder()
+        let config = try folder.write("""
+            data: {path: \(folder.path), validation_split: 0.25}
+            model: {hidden: [6, 6, 4], residual: true}
+            training: {epochs: 2, batch_size: 30}
+            output: {dir: \(folder.file("run")), plots: false}
+            """, to: "config.txt")
+        _ = try TrainingRun.execute(configPath: config, overrides: [])
+        let path = folder.file("run/checkpoints/last.bin")
+        let checkpoint = try Checkpoint.read(path: path)
+        #expect(checkpoint.architecture == "784-6-6-4-10 relu, residual")
+        #expect(checkpoint.parameterLayout.last?.name == "shortcuts.2.weight" && checkpoint.parameterLayout.last?.shape == [4, 6])
+        let evaluation = try CheckpointEvaluation.run(checkpointPath: path, split: .val)
+        let trained = try #require(checkpoint.state.history.last?.validation?.loss)
+        #expect(abs(evaluation.loss - trained) <= 1e-6 * trained, "\(evaluation.loss) vs \(trained)")
+        let message = "\(path): its model has skip connections (model.residual: true), which export and --quantize do "
+            + "not express yet; expected a model without model.residual (eval and predict without --quantize run it)"
+        #expect(throws: NNTrainError.data(path, String(message.dropFirst(path.count + 2)))) {
+            try InferenceModel(checkpointPath: path)
+        }
+        #expect(throws: NNTrainError.self) {
+            try StateDictExport(checkpoint: checkpoint, fingerprint: "", path: path, quantization: .none)
+        }
+    }
 }
