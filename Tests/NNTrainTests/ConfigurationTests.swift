@@ -126,7 +126,7 @@ extension ConfigurationTests {
             #expect(Set(conditions.map(\.keyPath)) == [
                 "data.dataset", "model.activation", "model.init", "loss", "optimizer.name", "scheduler.name",
                 "training.precision", "pruning.method", "pruning.schedule", "distillation.teacher", "ema.enabled",
-                "swa.start_epoch", "data.folds", "logging.tensorboard",
+                "swa.start_epoch", "data.folds", "logging.tensorboard", "model.residual",
             ])
             for condition in conditions {
                 for choice in condition.choices ?? [] {
@@ -185,9 +185,7 @@ extension ConfigurationTests {
             #expect(configError("model:\n  loss: mse\n") ==
                 "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation, leaky_slope, "
                 + "elu_alpha, softplus_beta, softplus_threshold, prelu_init, init, init_range, init_std, bias_init, dropout, "
-                + "norm, "
-                + "batch_norm "
-                + "('loss' belongs at top level)")
+                + "norm, batch_norm, residual, residual_projection ('loss' belongs at top level)")
         }
 
         @Test func unknownKeyFarFromEveryKeyHasNoSuggestion() {
@@ -570,6 +568,8 @@ extension ConfigurationTests {
                   bias_init: default
                   dropout: 0.0
                   norm: none
+                  residual: false
+                  # residual_projection: linear (applies only with model.residual: true)
                 loss: cross_entropy
                 # huber_delta: 1.0 (applies only to huber)
                 regularization:

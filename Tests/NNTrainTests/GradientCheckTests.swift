@@ -16,12 +16,13 @@ import Testing
     }
 
     func check(activation: Activation, loss: Loss, hidden: [Int], batchNorm: Bool = false, norm: NormKind = .none,
-               targetScaling: TargetScaling? = nil) {
+               targetScaling: TargetScaling? = nil, residual: Bool = false) {
         let classification = if case .crossEntropy = loss { true } else { false }
         let outputs = classification ? 3 : 2
         let network = Network.mlp(Network.MLPShape(inputWidth: 5, hidden: hidden, outputWidth: outputs,
                                                    activation: activation, batchNorm: batchNorm, norm: norm,
-                                                   targetScaling: targetScaling))
+                                                   targetScaling: targetScaling, residual: residual))
+        #expect(network.skips.count == (residual ? hidden.count - 1 : 0))
         network.reserve(rows: 4)
         var random = RandomGenerator(seed: 11)
         Initialization().apply(to: network, activation: activation, random: &random)
@@ -77,6 +78,19 @@ import Testing
         .relu, .leakyRelu(slope: 0.1), .gelu, .silu, .tanh, .sigmoid, .elu(alpha: 1), .elu(alpha: 0.5), .selu, .mish,
         .softplus(beta: 1, threshold: 20), .softplus(beta: 3, threshold: 0.5), .hardswish, .prelu(initial: 0.25),
     ]
+
+    /// Skip connections: identity shortcuts ([6, 6, 6]) and projections where the width changes ([6, 4, 4, 7]:
+    /// P [4, 6] and P [7, 4], with an identity between), so dL/dθ of the first layers sums the paths through
+    /// the blocks and around them, and dP is checked; with batch norm inside the blocks too (relu only without:
+    /// a batch norm's 4 normalised rows put pre-activations within h of relu's kink).
+    @Test(arguments: [[6, 6, 6], [6, 4, 4, 7]], [false, true])
+    func residualBlocks(hidden: [Int], batchNorm: Bool) {
+        for activation in batchNorm ? [Activation.tanh, .gelu] : [.tanh, .relu, .gelu] {
+            check(activation: activation, loss: .crossEntropy(labelSmoothing: 0), hidden: hidden, batchNorm: batchNorm,
+                  residual: true)
+        }
+        check(activation: .tanh, loss: .mse, hidden: hidden, batchNorm: batchNorm, residual: true)
+    }
 
     @Test(arguments: activations)
     func crossEntropyThroughHiddenLayers(activation: Activation) {

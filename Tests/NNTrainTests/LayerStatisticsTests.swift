@@ -37,9 +37,10 @@ import Testing
         values.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
     }
 
-    static func config(clip: Double? = nil) -> Configuration {
+    static func config(clip: Double? = nil, residual: Bool = false) -> Configuration {
         var config = Configuration()
         config.model.hidden = [6, 5]
+        config.model.residual = residual  // block 1 (6 → 5) then has a projection, shortcuts.1.weight
         config.optimizer.name = .sgd
         config.optimizer.lr = 0.1
         config.training.epochs = 2
@@ -72,9 +73,13 @@ import Testing
 
     /// With clipping that bites (max_norm 0.01), the layer norms are still taken before it: their
     /// squares sum to the step's global grad_norm squared. The epoch's figures are the mean of the
-    /// steps' and the weights' norms at its end.
-    @Test func layerNormsAddUpToTheGlobalNormBeforeClippingAndAverageOverTheEpoch() throws {
-        let trainer = Trainer(configuration: Self.config(clip: 0.01), data: ResumeTests.classificationData())
+    /// steps' and the weights' norms at its end. With `model.residual` the projection counts in its layer's norm,
+    /// so the sum still holds.
+    @Test(arguments: [false, true])
+    func layerNormsAddUpToTheGlobalNormBeforeClippingAndAverageOverTheEpoch(residual: Bool) throws {
+        let trainer = Trainer(configuration: Self.config(clip: 0.01, residual: residual),
+                              data: ResumeTests.classificationData())
+        #expect(trainer.network.parameters.tensor(named: "shortcuts.1.weight") != nil || !residual)
         let recorder = Recorder()
         trainer.observers = [recorder]
         try trainer.train()

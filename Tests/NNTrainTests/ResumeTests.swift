@@ -224,6 +224,25 @@ import Testing
         #expect(plain.state.model.parameters != augmented.state.model.parameters)
     }
 
+    /// `model.residual` with an identity block and a projection (24 → 24 → 12), dropout, batch norm and weight decay
+    /// (sgd's config), stopped mid-epoch; and in fp16 with loss scaling, the precision statistics and layer statistics
+    /// (their rounding of the sums and of the gradients the shortcuts carry back).
+    @Test func residualBlocksResumeBitForBit() throws {
+        var config = Self.sgdConfig()
+        config.model.hidden = [24, 24, 12]
+        config.model.residual = true
+        config.optimizer.weightDecay = 1e-3
+        try Self.expectSameRun(config, Self.classificationData(), stops: [3, 7, 10, 27])
+        var mixed = Self.mixedPrecisionConfig()
+        mixed.model.hidden = [16, 16, 8]
+        mixed.model.residual = true
+        mixed.logging.layerStats = true
+        try Self.expectSameRun(mixed, Self.imageData(), stops: [1, 6, 9])
+        let trainer = Trainer(configuration: mixed, data: Self.imageData())
+        #expect(trainer.network.skips.count == 2 && trainer.network.parameters.tensor(named: "shortcuts.2.weight") != nil)
+        #expect(Checkpoint.architecture(of: trainer).hasSuffix(" relu, residual"))
+    }
+
     /// The activations kept with their pre-activation, in fp16 (their rounded z and outputs), with
     /// their parameters away from torch's defaults; selu with its lecun_normal; prelu, whose slopes are
     /// parameters (and fp16-rounded copies in the forward pass).

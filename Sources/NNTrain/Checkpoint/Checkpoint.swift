@@ -10,6 +10,8 @@ import Foundation
 ///
 ///     layers.<i>.weight [out, in], layers.<i>.bias [out]      F32   each linear layer
 ///     norms.<i>.weight, .bias, .running_mean, .running_var     F32   each batch norm (a layer norm: .weight, .bias)
+///     shortcuts.<i>.weight [out, in]                           F32   a residual block's projection (`model.residual`,
+///                                                                    where hidden width i − 1 ≠ width i)
 ///     best.<name>                                              F32   restore_best's model
 ///     ema.<name>, swa.<name>                                   F32   the EMA and SWA averages (with their
 ///                                                                    batch norms' running statistics)
@@ -125,12 +127,13 @@ extension Checkpoint {
 
     /// "784-256-128-10 relu": the trainer's layer widths and activation ("linear" without hidden layers),
     /// then ", layer norm" with `model.norm: layer` (a batch norm is told by its running statistics'
-    /// names, `batchNormNames`, as older checkpoints tell it).
+    /// names, `batchNormNames`, as older checkpoints tell it) and ", residual" for skip connections
+    /// (`model.residual`; eval, predict and export read it from the config).
     static func architecture(of trainer: Trainer) -> String {
         let model = trainer.configuration.model, network = trainer.network
         return ([network.inputWidth] + model.hidden + [network.outputWidth]).map(String.init).joined(separator: "-") + " "
             + (model.hidden.isEmpty ? "linear" : model.activation.rawValue)
-            + (model.norm == .layer && !model.hidden.isEmpty ? ", layer norm" : "")
+            + (model.norm == .layer && !model.hidden.isEmpty ? ", layer norm" : "") + (network.skips.isEmpty ? "" : ", residual")
     }
 
     /// The configuration the checkpoint was written with, read from its resolved YAML; `path`

@@ -51,7 +51,8 @@ extension Configuration {
         Network.mlp(
             Network.MLPShape(inputWidth: inputWidth, hidden: model.hidden, outputWidth: outputWidth,
                              activation: model.activationFunction, dropout: Float(model.dropout),
-                             norm: model.norm, precision: training.precision, targetScaling: targetScaling),
+                             norm: model.norm, precision: training.precision, targetScaling: targetScaling,
+                             residual: model.residual),
             dropoutSeed: seed ^ Trainer.RandomStream.dropout.rawValue)
     }
 

@@ -124,6 +124,11 @@ extension Configuration {
                 + "batch (BatchNorm1d) or layer (LayerNorm, eps 1e-5, elementwise affine)"),
             .alias("batch_norm", \.model.batchNorm, of: "model.norm",
                    help: "older name of model.norm: true is norm: batch, false norm: none"),
+            .boolean("residual", \.model.residual,
+                     help: "skip connections: each hidden layer after the first outputs h + dropout(act(W h + b))"),
+            .choice("residual_projection", \.model.residualProjection,
+                    help: "where a hidden width changes: linear adds P h (P [out, in], no bias); none refuses it")
+                .onlyWhen("model.residual", is: true),
         ]),
         .choice("loss", \.loss, help: "cross_entropy for classification (the default); mse (the default), mae or huber "
             + "for regression"),

@@ -44,6 +44,7 @@ extension Configuration {
         try resolveEarlyStopping(given: given, file: file)
         try resolveCheckpointBest(given: given, file: file)
         try checkPruning(given: given, file: file)
+        try checkResidual(given: given, file: file)
         try checkSWA(given: given, file: file)
     }
 
@@ -116,6 +117,32 @@ extension Configuration {
         guard aliasValue != batch else { return }
         throw alias.problem("is \(aliasValue), the older name of model.norm: \(aliasValue ? "batch" : "none"), but model.norm "
             + "is \(normKind.rawValue); expected batch_norm: \(batch) or model.norm alone")
+    }
+
+    /// `model.residual` needs a hidden layer after the first (the first, input → hidden, has no shortcut,
+    /// so with fewer the flag would change nothing); with `residual_projection: none` consecutive hidden
+    /// widths must agree (x + f(x) needs one width); neuron pruning removes hidden units, which the identity
+    /// shortcuts of the same width cannot lose, so it is refused (magnitude pruning is not).
+    private func checkResidual(given: [String: ConfigValue], file: String) throws(NNTrainError) {
+        guard model.residual else { return }
+        func source(_ key: String, _ fallback: String = "model.residual") -> ConfigSource {
+            (given[key] ?? given[fallback])?.source ?? .file(path: file, line: nil)
+        }
+        guard model.hidden.count >= 2 else {
+            throw source("model.residual").error("model.residual adds a skip connection to each hidden layer after "
+                + "the first, but model.hidden is \(yamlFlowList(model.hidden)); expected at least two hidden layers")
+        }
+        if model.residualProjection == .none,
+           let i = model.hidden.indices.dropFirst().first(where: { model.hidden[$0] != model.hidden[$0 - 1] }) {
+            throw source("model.hidden", "model.residual_projection").error("model.hidden: hidden layer \(i) goes from "
+                + "width \(model.hidden[i - 1]) to \(model.hidden[i]), which x + f(x) cannot add with "
+                + "model.residual_projection none; expected equal hidden widths or residual_projection: linear")
+        }
+        if pruning.method == .neurons {
+            throw source("pruning.method").error("pruning.method neurons removes hidden units, but model.residual adds "
+                + "each block's input to its output unit by unit, so a removed unit would still carry its input; "
+                + "expected method: magnitude or model.residual: false")
+        }
     }
 
     /// The most parameters a model may have: 2^28, 1 GiB of float32 (training keeps three to five
@@ -253,6 +280,11 @@ extension Configuration {
             add(1, times: outputs)  // biases
         }
         if model.norm != .none { for width in model.hidden { add(2, times: width) } }  // gamma and beta
+        if model.residual {  // the projections P [out, in] where a hidden width changes
+            for (inputs, outputs) in zip(model.hidden, model.hidden.dropFirst()) where inputs != outputs {
+                add(inputs, times: outputs)
+            }
+        }
         guard overflow || count > Self.maxParameters else { return }
         let counted = overflow ? "at least 2^63" : "\(count)"
         let data = self.data.dataset.knownWidths == nil ? self.data.path : self.data.dataset.rawValue

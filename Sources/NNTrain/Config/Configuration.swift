@@ -156,6 +156,11 @@ public struct Configuration: Equatable, Sendable {
             get { norm == .batch }
             set { if newValue { norm = .batch } else if norm == .batch { norm = .none } }
         }
+        /// Skip connections (He et al. 2016): each hidden layer after the first outputs h + f(h), or P·h + f(h)
+        /// where its width changes (`residualProjection`); see `Network.mlp`.
+        public var residual = false
+        /// What a residual block whose width changes adds: P·h (a bias-free linear map) or nothing (refused).
+        public var residualProjection: ResidualProjection = .linear
         public init() {}
     }
 
@@ -517,6 +522,15 @@ public enum InitializationKind: String, CaseIterable, Sendable {
 public enum BiasInitialization: String, CaseIterable, Sendable {
     case `default`
     case zero
+}
+
+/// `model.residual_projection`: the shortcut of a residual block whose width changes (in → out, in ≠ out).
+public enum ResidualProjection: String, CaseIterable, Sendable {
+    /// P·h with P [out, in] bias-free, torchvision ResNet's projection shortcut (a 1×1 convolution, there
+    /// followed by batch norm; here a plain nn.Linear(in, out, bias=False)).
+    case linear
+    /// No projection: consecutive hidden widths must agree, or the config is refused.
+    case none
 }
 
 /// `training.loss_scale`: how the loss gradient is scaled in mixed precision (see `GradScaler`).

@@ -154,7 +154,7 @@ public struct CheckpointEvaluation: Codable, Sendable {
                 + "holds images of \(dataRows)×\(dataColumns); expected images of the size the checkpoint was trained on")
         }
         let inputWidth = checkpoint.parameterLayout.first?.shape.last ?? 0
-        let outputWidth = checkpoint.parameterLayout.last?.shape.first ?? 0
+        let outputWidth = checkpoint.parameterLayout.last { $0.name.hasPrefix("layers.") }?.shape.first ?? 0
         guard data.train.featureCount == inputWidth, checkpoint.normalizer.scale.count == inputWidth else {
             throw .data(checkpointPath, "the model takes \(inputWidth) inputs but \(configuration.data.path) has "
                 + "\(data.train.featureCount) features per row; expected data of the kind the checkpoint was trained on")
@@ -179,7 +179,7 @@ public struct CheckpointEvaluation: Codable, Sendable {
         of checkpoint: Checkpoint, configuration: Configuration, path: String
     ) throws(NNTrainError) -> Network {
         let inputWidth = checkpoint.parameterLayout.first?.shape.last ?? 0
-        let outputWidth = checkpoint.parameterLayout.last?.shape.first ?? 0
+        let outputWidth = checkpoint.parameterLayout.last { $0.name.hasPrefix("layers.") }?.shape.first ?? 0
         let expectedOutputs = checkpoint.classNames.isEmpty ? 1 : checkpoint.classNames.count
         guard inputWidth == checkpoint.inputSchema.width, outputWidth == expectedOutputs else {
             throw .data(path, "the model takes \(inputWidth) inputs to \(outputWidth) outputs but its input schema and "

@@ -134,6 +134,7 @@ public struct InferenceModel: Sendable, Equatable {
     public init(checkpoint: Checkpoint, fingerprint: String, path: String) throws(NNTrainError) {
         let configuration = try checkpoint.configuration(path: path)
         let network = try CheckpointEvaluation.model(of: checkpoint, configuration: configuration, path: path)
+        try Self.refuseSkipConnections(network, path: path)
         guard checkpoint.normalizer.scale.count == network.inputWidth else {
             throw .data(path, "its normaliser has \(checkpoint.normalizer.scale.count) features but the model takes "
                 + "\(network.inputWidth) inputs; expected a checkpoint written by nntrain run")
@@ -186,6 +187,15 @@ public struct InferenceModel: Sendable, Equatable {
         self.init(normalizer: checkpoint.normalizer, layers: layers, targetScaling: checkpoint.targetScaling,
                   schema: checkpoint.inputSchema, classNames: checkpoint.classNames, architecture: architecture,
                   trainedWith: checkpoint.nntrainVersion, fingerprint: fingerprint)
+    }
+
+    /// A residual network (`model.residual`) is not a chain of linear layers, which is all this form, the ONNX
+    /// graph, the safetensors' nn.Sequential and the int8 arithmetic express so far: refused, with the way out
+    /// (eval and predict without `--quantize` run the network itself, skip connections included).
+    static func refuseSkipConnections(_ network: Network, path: String) throws(NNTrainError) {
+        guard !network.skips.isEmpty else { return }
+        throw .data(path, "its model has skip connections (model.residual: true), which export and --quantize do not "
+            + "express yet; expected a model without model.residual (eval and predict without --quantize run it)")
     }
 
     /// `linear` followed by `norm` in evaluation mode, as one linear layer with `norm`'s activation.

@@ -103,6 +103,7 @@ public struct StateDictExport: Sendable {
         }
         let configuration = try checkpoint.configuration(path: path)
         let network = try CheckpointEvaluation.model(of: checkpoint, configuration: configuration, path: path)
+        try InferenceModel.refuseSkipConnections(network, path: path)
         let values = network.parameters.values.base
         func array(_ tensor: ParameterStore.Tensor) -> [Float] {
             Array(UnsafeBufferPointer(start: values + tensor.offset, count: tensor.count))

@@ -68,22 +68,8 @@ public struct Initialization: Equatable, Sendable {
         for layer in network.layers {
             if let dense = layer as? Dense {
                 let fanIn = Float(dense.inputWidth), fanOut = Float(dense.outputWidth)
-                let weights = values + dense.weight.offset, count = dense.weight.count
-                let gain = Self.gain(for: activation)
-                switch scheme {
-                case .default: Self.fillUniform(weights, count, -1 / fanIn.squareRoot(), 1 / fanIn.squareRoot(), &random)
-                case .xavierUniform:
-                    let a = (6 / (fanIn + fanOut)).squareRoot()
-                    Self.fillUniform(weights, count, -a, a, &random)
-                case .xavierNormal: Self.fillNormal(weights, count, (2 / (fanIn + fanOut)).squareRoot(), &random)
-                case .kaimingUniform:
-                    let b = gain * (3 / fanIn).squareRoot()
-                    Self.fillUniform(weights, count, -b, b, &random)
-                case .kaimingNormal: Self.fillNormal(weights, count, gain / fanIn.squareRoot(), &random)
-                case .lecunNormal: Self.fillNormal(weights, count, 1 / fanIn.squareRoot(), &random)
-                case .uniform: Self.fillUniform(weights, count, range.0, range.1, &random)
-                case .normal: Self.fillNormal(weights, count, std, &random)
-                }
+                fillWeights(values + dense.weight.offset, dense.weight.count, fanIn: fanIn, fanOut: fanOut,
+                            activation: activation, &random)
                 let biases = values + dense.bias.offset
                 switch bias {
                 case .default:
@@ -99,6 +85,33 @@ public struct Initialization: Equatable, Sendable {
             } else if let prelu = layer as? PReLU, case .prelu(let initial) = activation {
                 (values + prelu.slope.offset).update(repeating: initial, count: prelu.slope.count)
             }
+        }
+        // A residual block's projection P [out, in] (nn.Linear(in, out, bias=False)) is a weight like the
+        // layers': the same scheme with its own fan-in and fan-out, drawn after them in the flat buffer's order.
+        for projection in network.skips.compactMap(\.projection) {
+            let fanIn = Float(projection.shape[1]), fanOut = Float(projection.shape[0])
+            fillWeights(values + projection.offset, projection.count, fanIn: fanIn, fanOut: fanOut, activation: activation,
+                        &random)
+        }
+    }
+
+    /// Fills `count` weights of a layer with `fanIn` inputs and `fanOut` outputs by `scheme`.
+    private func fillWeights(_ weights: UnsafeMutablePointer<Float>, _ count: Int, fanIn: Float, fanOut: Float,
+                             activation: Activation, _ random: inout RandomGenerator) {
+        let gain = Self.gain(for: activation)
+        switch scheme {
+        case .default: Self.fillUniform(weights, count, -1 / fanIn.squareRoot(), 1 / fanIn.squareRoot(), &random)
+        case .xavierUniform:
+            let a = (6 / (fanIn + fanOut)).squareRoot()
+            Self.fillUniform(weights, count, -a, a, &random)
+        case .xavierNormal: Self.fillNormal(weights, count, (2 / (fanIn + fanOut)).squareRoot(), &random)
+        case .kaimingUniform:
+            let b = gain * (3 / fanIn).squareRoot()
+            Self.fillUniform(weights, count, -b, b, &random)
+        case .kaimingNormal: Self.fillNormal(weights, count, gain / fanIn.squareRoot(), &random)
+        case .lecunNormal: Self.fillNormal(weights, count, 1 / fanIn.squareRoot(), &random)
+        case .uniform: Self.fillUniform(weights, count, range.0, range.1, &random)
+        case .normal: Self.fillNormal(weights, count, std, &random)
         }
     }
 

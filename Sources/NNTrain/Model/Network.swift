@@ -17,9 +17,18 @@ public enum NormKind: String, CaseIterable, Sendable {
 /// gradient dL/d(output) as it enters back-propagation, and every layer's dL/dx; each layer
 /// stores its own output rounded (`Layer`); `finishGradients` rounds the linear layers' parameter
 /// gradients.
+///
+/// Skip connections (`skips`, a residual MLP's) are added after the layer that ends a block: that layer
+/// writes its own output, and the network stores h + output (or P·h + output) in a buffer of its own,
+/// which the next layer reads; back-propagation adds the gradient that reaches the sum to dL/dh (through
+/// Pᵀ) and sets dP. In mixed precision P·h is rounded (P rounded as a Dense rounds W), the sum is rounded
+/// as every stored activation is, and so are P's contribution to dL/dh and dL/dh after the addition
+/// (autograd's accumulation of a tensor used twice, in its own dtype).
 public final class Network {
     public let parameters: ParameterStore
     public let layers: [any Layer]
+    /// The skip connections, in layer order (empty for a plain MLP).
+    public let skips: [Skip]
     /// The format activations and their gradients are stored in; fp32 for plain training.
     public let precision: Precision
     /// When set, every rounding of an activation gradient (dL/d(output) and each layer's dL/dx)
@@ -32,11 +41,42 @@ public final class Network {
     private var roundedInput = FloatBuffer(count: 0)
     public private(set) var rowCapacity = 0
     private var lastRows = 0
+    /// For each layer, the index in `skips` of the skip ending at it (nil: none), and of the skip starting at it.
+    private let skipEnding: [Int?]
+    private let skipStarting: [Int?]
+    /// Per skip: the residual sum (the block's output as the next layer reads it), the gradient the
+    /// shortcut carries back to h (dL/d(sum), or dL/d(sum)·P), and P rounded to `precision` (unused in fp32).
+    private var sums: [FloatBuffer] = []
+    private var skipGradients: [FloatBuffer] = []
+    private var roundedProjections: [FloatBuffer] = []
 
-    init(parameters: ParameterStore, layers: [any Layer], precision: Precision) {
+    /// A skip connection: the output of layer `to` (the last layer of a residual block) gets h added, where h
+    /// is what layer `from` passes on (its output, or its own skip's sum); with `projection` P [out, in]
+    /// (where the block changes the width) P·h is added instead: y = block(h) + h, or block(h) + h·Pᵀ by rows.
+    public struct Skip: Equatable, Sendable {
+        public var from: Int
+        public var to: Int
+        public var projection: ParameterStore.Tensor?
+    }
+
+    init(parameters: ParameterStore, layers: [any Layer], precision: Precision, skips: [Skip] = []) {
         self.parameters = parameters
         self.layers = layers
         self.precision = precision
+        self.skips = skips
+        var ending = [Int?](repeating: nil, count: layers.count), starting = ending
+        for (s, skip) in skips.enumerated() {
+            precondition(0 <= skip.from && skip.from < skip.to && skip.to < layers.count
+                         && ending[skip.to] == nil && starting[skip.from] == nil, "Network: skips out of order")
+            precondition(layers[skip.to].outputWidth == (skip.projection?.shape[0] ?? layers[skip.from].outputWidth)
+                         && layers[skip.from].outputWidth == (skip.projection?.shape[1] ?? layers[skip.to].outputWidth),
+                         "Network: a skip's widths do not agree")
+            ending[skip.to] = s
+            starting[skip.from] = s
+        }
+        skipEnding = ending
+        skipStarting = starting
+        if precision != .fp32 { roundedProjections = skips.map { FloatBuffer(count: $0.projection?.count ?? 0) } }
     }
 
     /// The shape of a multilayer perceptron, as a config describes it.
@@ -58,10 +98,13 @@ public final class Network {
         public var precision: Precision = .fp32
         /// A standardised regression target's y = σ·z + μ after the output layer (`TargetAffine`); nil: none.
         public var targetScaling: TargetScaling? = nil
+        /// Skip connections around each hidden block after the first (`model.residual`; see `mlp`).
+        public var residual = false
 
         public init(inputWidth: Int, hidden: [Int], outputWidth: Int, activation: Activation,
                     dropout: Float = 0, batchNorm: Bool = false, norm: NormKind = .none, precision: Precision = .fp32,
-                    targetScaling: TargetScaling? = nil) {
+                    targetScaling: TargetScaling? = nil, residual: Bool = false) {
+            self.residual = residual
             self.inputWidth = inputWidth
             self.hidden = hidden
             self.outputWidth = outputWidth
@@ -80,6 +123,19 @@ public final class Network {
     /// `norms.<i>.weight` (γ) and `norms.<i>.bias` (β) for batch or layer norms, `activations.<i>.weight` [out]
     /// for prelu's slopes. Parameters are zero until initialised
     /// (see `Initialization`); dropout masks come from streams of `dropoutSeed`, one per dropout layer.
+    ///
+    /// With `residual` (He, Zhang, Ren & Sun, "Deep Residual Learning for Image Recognition", CVPR 2016, in its
+    /// MLP form), hidden block i ≥ 1 (f_i = Dense → [norm] → activation → [Dropout], whatever layers it holds)
+    /// outputs
+    ///
+    ///     h_{i+1} = f_i(h_i) + h_i          when widths agree (identity shortcut)
+    ///     h_{i+1} = f_i(h_i) + P_i h_i      when they do not: P_i [out, in], `shortcuts.<i>.weight`, no bias
+    ///
+    /// so f(x) is taken after the activation and after dropout: h + Dropout(σ(W h + b)). P_i is torchvision's
+    /// projection shortcut (`torchvision/models/resnet.py`, `downsample`: a 1×1 convolution, bias=False) as an
+    /// nn.Linear(in, out, bias=False). The first hidden layer (input → hidden) and the output layer have no
+    /// shortcut. The projections come after every other tensor in the flat buffer, so a plain MLP's layout
+    /// (and its initialisation) is unchanged.
     public static func mlp(_ shape: MLPShape, dropoutSeed: UInt64 = 0) -> Network {
         let widths = [shape.inputWidth] + shape.hidden + [shape.outputWidth]
         let linearCount = widths.count - 1
@@ -95,8 +151,13 @@ public final class Network {
                 specs.append(("activations.\(i).weight", [widths[i + 1]], .slope))
             }
         }
+        let changesWidth = { (i: Int) in shape.residual && i >= 1 && i < linearCount - 1 && widths[i] != widths[i + 1] }
+        for i in 0..<linearCount where changesWidth(i) {
+            specs.append(("shortcuts.\(i).weight", [widths[i + 1], widths[i]], .shortcut))
+        }
         let store = ParameterStore(specs)
         var layers: [any Layer] = []
+        var blockEnds: [Int] = []  // each hidden block's last layer
         var tensors = store.tensors.makeIterator()
         for i in 0..<linearCount {
             let isHidden = i < linearCount - 1
@@ -120,9 +181,14 @@ public final class Network {
                 layers.append(Dropout(width: widths[i + 1], probability: shape.dropout,
                                       random: RandomGenerator(seed: dropoutSeed, stream: UInt64(i)), precision: shape.precision))
             }
+            blockEnds.append(layers.count - 1)
+        }
+        let skips = !shape.residual ? [] : blockEnds.indices.dropFirst().map { i in
+            Skip(from: blockEnds[i - 1], to: blockEnds[i],
+                 projection: changesWidth(i) ? store.tensor(named: "shortcuts.\(i).weight") : nil)
         }
         if let scaling = shape.targetScaling { layers.append(TargetAffine(width: shape.outputWidth, scaling: scaling)) }
-        return Network(parameters: store, layers: layers, precision: shape.precision)
+        return Network(parameters: store, layers: layers, precision: shape.precision, skips: skips)
     }
 
     public var inputWidth: Int { layers.first?.inputWidth ?? 0 }
@@ -137,7 +203,64 @@ public final class Network {
         outputs = layers.map { FloatBuffer(count: rows * $0.outputWidth) }
         gradients = layers.map { FloatBuffer(count: rows * $0.outputWidth) }
         if precision != .fp32 { roundedInput = FloatBuffer(count: rows * inputWidth) }
+        sums = skips.map { FloatBuffer(count: rows * layers[$0.to].outputWidth) }
+        skipGradients = skips.map { FloatBuffer(count: rows * layers[$0.from].outputWidth) }
         for layer in layers { layer.reserve(rows: rows) }
+    }
+
+    /// What layer `index` passes on in the last forward pass: its output, or for the end of a residual
+    /// block the sum with its shortcut.
+    private func passedOn(byLayer index: Int) -> MatrixView {
+        guard let s = skipEnding[index] else { return lastOutput(ofLayer: index) }
+        return sums[s].matrix(rows: lastRows, columns: layers[index].outputWidth)
+    }
+
+    /// Skip `s`'s sum y + h (or y + h·Pᵀ) from its block's output y and its input h, into `sums[s]`.
+    private func addShortcut(_ s: Int) {
+        let skip = skips[s]
+        let y = lastOutput(ofLayer: skip.to), h = passedOn(byLayer: skip.from)
+        let sum = sums[s].matrix(rows: lastRows, columns: y.columns)
+        if let p = skip.projection {
+            let weights = projectionOperand(s)
+            BLAS.gemm(transposeA: false, transposeB: true, m: lastRows, n: y.columns, k: h.columns, alpha: 1,
+                      a: h.base, lda: h.columns, b: weights, ldb: p.shape[1], beta: 0, c: sum.base, ldc: y.columns)
+            precision.format?.round(sum.base, count: sum.count)
+            for k in 0..<sum.count { sum.base[k] += y.base[k] }
+        } else {
+            for k in 0..<sum.count { sum.base[k] = y.base[k] + h.base[k] }
+        }
+        precision.format?.round(sum.base, count: sum.count)
+    }
+
+    /// Skip `s`'s P as the products read it: the master values in fp32, else refreshed into its rounded copy.
+    private func projectionOperand(_ s: Int) -> UnsafePointer<Float> {
+        guard let p = skips[s].projection else { preconditionFailure("Network: skip \(s) has no projection") }
+        let master = parameters.values.base + p.offset
+        guard let format = precision.format else { return UnsafePointer(master) }
+        format.round(master, into: roundedProjections[s].base, count: p.count)
+        return UnsafePointer(roundedProjections[s].base)
+    }
+
+    /// Back-propagation through skip `s`'s shortcut, from dL/d(sum) (`gradients[to]`, read before the block's
+    /// last layer uses it as scratch): dP = dL/d(sum)ᵀ · h and the gradient the shortcut carries to h,
+    /// dL/d(sum) or dL/d(sum) · P, kept in `skipGradients[s]` until h's own gradient is written.
+    private func backShortcut(_ s: Int) {
+        let skip = skips[s]
+        let g = gradients[skip.to].matrix(rows: lastRows, columns: layers[skip.to].outputWidth)
+        let h = passedOn(byLayer: skip.from)
+        let carried = skipGradients[s].matrix(rows: lastRows, columns: h.columns)
+        guard let p = skip.projection else {
+            carried.base.update(from: g.base, count: g.count)
+            return
+        }
+        let weights = precision == .fp32 ? UnsafePointer(parameters.values.base + p.offset)
+            : UnsafePointer(roundedProjections[s].base)
+        BLAS.gemm(transposeA: true, transposeB: false, m: g.columns, n: h.columns, k: lastRows, alpha: 1,
+                  a: g.base, lda: g.columns, b: h.base, ldb: h.columns, beta: 0,
+                  c: parameters.gradients.base + p.offset, ldc: h.columns)
+        BLAS.gemm(transposeA: false, transposeB: false, m: lastRows, n: h.columns, k: g.columns, alpha: 1,
+                  a: g.base, lda: g.columns, b: weights, ldb: h.columns, beta: 0, c: carried.base, ldc: h.columns)
+        roundGradient(carried)
     }
 
     /// The network's output for the rows of `x` ([rows, inputWidth], rows ≤ rowCapacity).
@@ -153,12 +276,17 @@ public final class Network {
             let output = outputs[i].matrix(rows: x.rows, columns: layer.outputWidth)
             layer.forward(input, into: output, training: training)
             input = output
+            if let s = skipEnding[i] {
+                addShortcut(s)
+                input = passedOn(byLayer: i)
+            }
         }
         return input
     }
 
-    /// What layer `index` of `layers` wrote in the last forward pass ([rows, outputWidth]); it stays
-    /// until the next forward pass (back-propagation reads it but does not change it).
+    /// What layer `index` of `layers` wrote in the last forward pass ([rows, outputWidth]; for the end of a
+    /// residual block its own output, before the shortcut is added); it stays until the next forward pass
+    /// (back-propagation reads it but does not change it).
     func lastOutput(ofLayer index: Int) -> MatrixView {
         outputs[index].matrix(rows: lastRows, columns: layers[index].outputWidth)
     }
@@ -174,13 +302,20 @@ public final class Network {
         roundGradient(outputGradient)
         for i in stride(from: layers.count - 1, through: 0, by: -1) {
             let layer = layers[i]
-            let input = i == 0 ? firstInput : outputs[i - 1].matrix(rows: lastRows, columns: layer.inputWidth)
+            let input = i == 0 ? firstInput : passedOn(byLayer: i - 1)
             let output = outputs[i].matrix(rows: lastRows, columns: layer.outputWidth)
             let dInput = i == 0 ? nil : gradients[i - 1].matrix(rows: lastRows, columns: layer.inputWidth)
+            if let s = skipEnding[i] { backShortcut(s) }
             layer.backward(input: input, output: output,
                            outputGradient: gradients[i].matrix(rows: lastRows, columns: layer.outputWidth),
                            inputGradient: dInput)
-            if let dInput { roundGradient(dInput) }
+            guard let dInput else { continue }
+            roundGradient(dInput)
+            if let s = skipStarting[i - 1] {
+                let carried = skipGradients[s].base
+                for k in 0..<dInput.count { dInput.base[k] += carried[k] }
+                roundGradient(dInput)
+            }
         }
     }
 

@@ -4,16 +4,17 @@
 public final class ParameterStore {
     /// One named tensor inside the flat buffers, e.g. `layers.0.weight` of shape [256, 784].
     public struct Tensor: Equatable, Sendable {
-        /// What the tensor is: a linear layer's weight or bias, a batch norm's scale γ or shift β, or
-        /// a PReLU's learned negative slopes (`PReLU`).
+        /// What the tensor is: a linear layer's weight or bias, a batch or layer norm's scale γ or shift β, a
+        /// PReLU's learned negative slopes (`PReLU`), or a residual block's projection P (`shortcuts.<i>.weight`;
+        /// a weight for decay and mixed precision, not pruned).
         public enum Role: String, Sendable {
-            case weight, bias, normScale, normShift, slope
+            case weight, bias, normScale, normShift, slope, shortcut
             public var isBatchNorm: Bool { self == .normScale || self == .normShift }
             /// Whether weight decay (and the L1 penalty) reach it: never a PReLU slope, a batch norm's
             /// parameters only when `decayBatchNorm`.
             func takesWeightDecay(decayBatchNorm: Bool) -> Bool {
                 switch self {
-                case .weight, .bias: true
+                case .weight, .bias, .shortcut: true
                 case .normScale, .normShift: decayBatchNorm
                 case .slope: false
                 }

@@ -2,8 +2,10 @@
 /// histograms show in PyTorch tutorials, as CSV columns and three one-line warnings.
 ///
 /// "Layer i" is linear layer i of the MLP, `layers.<i>.weight` [out, in] and `layers.<i>.bias` [out],
-/// i = 0 … hidden.count (the output layer included). Norms' γ and β and prelu's slopes belong to no
-/// layer, so with `model.norm` batch or layer, or prelu, Σᵢ ‖gᵢ‖² falls short of the global grad_norm² by their share.
+/// i = 0 … hidden.count (the output layer included), and with `model.residual` the projection of layer i's
+/// block, `shortcuts.<i>.weight`, in its gradient norm (not its weight norm). Norms' γ and β and prelu's slopes
+/// belong to no layer, so with `model.norm` batch or layer, or prelu, Σᵢ ‖gᵢ‖² falls short of the global
+/// grad_norm² by their share.
 ///
 /// - Gradient norm of a step: ‖gᵢ‖ = sqrt(Σ g² over dWᵢ and dbᵢ), taken where the global grad_norm is
 ///   (after unscaling, the pruning mask and L1, before clipping), so sqrt(Σᵢ ‖gᵢ‖²) is the step's global
@@ -33,6 +35,8 @@ public final class LayerStatistics {
     /// The gradient buffer's ranges of each linear layer: weight, then bias.
     private let weightRanges: [Range<Int>]
     private let biasRanges: [Range<Int>]
+    /// Each linear layer's residual projection (`shortcuts.<i>.weight`; empty for a layer without one).
+    private let shortcutRanges: [Range<Int>]
     /// For each relu layer: its linear index and the index in `Network.layers` of the layer applying relu.
     private let reluLayers: [(linear: Int, layer: Int)]
     /// Scratch: 1 where a unit of the layer being measured was non-zero in some row.
@@ -50,6 +54,9 @@ public final class LayerStatistics {
         }
         weightRanges = weights
         biasRanges = biases
+        shortcutRanges = weights.indices.map { i in
+            tensors.first { $0.name == "shortcuts.\(i).weight" }.map { $0.offset..<($0.offset + $0.count) } ?? 0..<0
+        }
         var relu: [(linear: Int, layer: Int)] = [], linear = -1, widest = 0
         for (index, layer) in network.layers.enumerated() {
             let activation: Activation?
@@ -99,8 +106,8 @@ public final class LayerStatistics {
     func measureGradients(_ gradients: UnsafePointer<Float>) {
         lastStepGradientNorms.withUnsafeMutableBufferPointer { norms in
             for i in norms.indices {
-                norms[i] = (Self.sumOfSquares(gradients, weightRanges[i]) + Self.sumOfSquares(gradients, biasRanges[i]))
-                    .squareRoot()
+                norms[i] = (Self.sumOfSquares(gradients, weightRanges[i]) + Self.sumOfSquares(gradients, biasRanges[i])
+                    + Self.sumOfSquares(gradients, shortcutRanges[i])).squareRoot()
             }
         }
     }
