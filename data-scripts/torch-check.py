@@ -79,10 +79,9 @@ LAYERS = {
     "gelu": "activation: gelu",
     "prelu": "activation: prelu\n  prelu_init: 0.2",
     "layer-norm-prelu": "norm: layer\n  activation: prelu",
-}
-OPTIONAL_LAYERS = {
     "residual": "residual: true",
     "residual-layer-norm-prelu": "residual: true\n  norm: layer\n  activation: prelu",
+    "residual-batch-norm": "residual: true\n  norm: batch",
 }
 
 
@@ -325,12 +324,10 @@ def main():
     parser.add_argument("nntrain")
     parser.add_argument("--only", default=None, help="run only cases whose name contains this")
     parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--optional", action="store_true", help="also the layers of newer nntrain (layer norm, prelu, residual)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     cases = [(n, s, "activation: relu", o, sc) for n, (s, o, sc) in CASES.items()]
-    layers = dict(LAYERS, **(OPTIONAL_LAYERS if args.optional else {}))
-    cases += [(n, ADAM[0], lines, ADAM[1], ADAM[2]) for n, lines in layers.items()]
+    cases += [(n, ADAM[0], lines, ADAM[1], ADAM[2]) for n, lines in LAYERS.items()]
     failures = []
     with tempfile.TemporaryDirectory() as folder:
         data_path = write_data(folder)
