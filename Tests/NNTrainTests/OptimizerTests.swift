@@ -312,6 +312,18 @@ import Testing
     }
 
     /// lr-find refuses rprop, naming the line that chose it: the range test's rates would be ignored.
+    @Test func lrFindRefusesLBFGS() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("c.yaml")
+        try Data("seed: 1\noptimizer:\n  name: lbfgs\ntraining:\n  batch_size: full\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: NNTrainError.self) { try LRRangeTest.execute(configPath: path, overrides: [], schedule: LRFinderSchedule()) }
+        do {
+            _ = try LRRangeTest.execute(configPath: path, overrides: [], schedule: LRFinderSchedule())
+        } catch {
+            #expect(error.description.hasPrefix("\(path):3: optimizer.name: lbfgs takes one full-batch step per epoch"))
+        }
+    }
+
     @Test func lrFindRefusesRprop() throws {
         let folder = try TemporaryFolder()
         let path = folder.file("c.yaml")
