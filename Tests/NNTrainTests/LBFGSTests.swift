@@ -234,7 +234,8 @@ import Testing
 
     /// Five steps from OptimizerTests' start: θ, the loss each step returns, n_iter, func_evals, the history's
     /// length and H_diag after each step against the reference (single against double precision: 1e-4, and
-    /// 1e-3 for H_diag, a quotient of small differences near the minimum; the counts exactly). History 2 wraps from the third iteration; max_iter 20 runs the quadratic to
+    /// 1e-3 for H_diag, a quotient of small differences near the minimum; the counts exactly). History 2
+    /// wraps from the third iteration; max_iter 20 runs the quadratic to
     /// its minimum, where the tolerance stops end the steps early.
     @Test(arguments: [
         Case(lineSearch: .none, maxIter: 3, historySize: 100, lr: 0.5, quartic: true),

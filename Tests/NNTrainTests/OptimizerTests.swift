@@ -316,7 +316,9 @@ import Testing
         let folder = try TemporaryFolder()
         let path = folder.file("c.yaml")
         try Data("seed: 1\noptimizer:\n  name: lbfgs\ntraining:\n  batch_size: full\n".utf8).write(to: URL(fileURLWithPath: path))
-        #expect(throws: NNTrainError.self) { try LRRangeTest.execute(configPath: path, overrides: [], schedule: LRFinderSchedule()) }
+        #expect(throws: NNTrainError.self) {
+            try LRRangeTest.execute(configPath: path, overrides: [], schedule: LRFinderSchedule())
+        }
         do {
             _ = try LRRangeTest.execute(configPath: path, overrides: [], schedule: LRFinderSchedule())
         } catch {

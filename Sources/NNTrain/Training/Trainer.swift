@@ -421,7 +421,8 @@ public final class Trainer {
     /// weights the step starts from (torch's `step` returns that `orig_loss`), so the epoch's training loss
     /// is the loss before its one step; layer statistics measure that evaluation too. Then [θ ⊙ mask].
     private func closureStep(_ lbfgs: LBFGS, rows order: UnsafeBufferPointer<Int32>, range: Range<Int>,
-                             values: ScheduledValues, sums: inout LossSums, epoch: Int, batch: Int) throws(NNTrainError) -> Double {
+                             values: ScheduledValues, sums: inout LossSums, epoch: Int,
+                             batch: Int) throws(NNTrainError) -> Double {
         let parameters = network.parameters
         var evaluations = 0, firstNorm = 0.0
         try trainLoader.withBatch(order: order, range: range) { (x, targets) throws(NNTrainError) in
