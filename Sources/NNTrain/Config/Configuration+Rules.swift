@@ -344,7 +344,8 @@ extension Configuration {
         }
         if training.batchSize != .full {
             throw refuse("training.batch_size", "lbfgs line-searches on the loss, which must be the same function at "
-                + "every evaluation of a step, so it trains on the whole training split; expected training.batch_size: full")
+                + "every evaluation of a step, so it trains on the whole training split; "
+                + "expected training.batch_size: full")
         }
         if training.accumulateSteps > 1 {
             throw refuse("training.accumulate_steps", "lbfgs evaluates the full batch several times per step; "
@@ -352,7 +353,8 @@ extension Configuration {
         }
         if training.precision != .fp32, training.lossScale != LossScaling.none {
             throw refuse("training.loss_scale", "torch's GradScaler does not support closure optimizers such as lbfgs "
-                + "(a skipped evaluation would break its line search); expected training.loss_scale: none, or precision bf16 without it")
+                + "(a skipped evaluation would break its line search); expected training.loss_scale: none, "
+                + "or precision bf16 without it")
         }
         if regularization.l1 > 0 {
             throw refuse("regularization.l1", "lbfgs line-searches on the loss, which does not include the L1 term "
