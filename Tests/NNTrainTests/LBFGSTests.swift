@@ -245,6 +245,9 @@ import Testing
         Case(lineSearch: .strongWolfe, maxIter: 2, historySize: 2, lr: 1, quartic: true),
         Case(lineSearch: .strongWolfe, maxIter: 3, historySize: 2, lr: 0.1, quartic: true),
         Case(lineSearch: .strongWolfe, maxIter: 20, historySize: 100, lr: 1, quartic: false),
+        // lr 10 overshoots, so the line search brackets and zooms (cubic steps, the 0.1 safeguard).
+        Case(lineSearch: .strongWolfe, maxIter: 3, historySize: 2, lr: 10, quartic: true),
+        Case(lineSearch: .strongWolfe, maxIter: 4, historySize: 100, lr: 30, quartic: true),
     ])
     func firstFiveStepsFollowTorch(_ c: Case) {
         let objective = c.quartic ? Self.quartic : Self.quadratic
