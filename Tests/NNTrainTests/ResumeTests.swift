@@ -164,9 +164,12 @@ import Testing
     /// without weight decay and L1 (dropout, batch norm, clipping inside the closure, plateau), with each line
     /// search and a history of 3 (which the fixed step wraps within its first epoch's 5 iterations); d, t, the history, H_diag,
     /// prev_flat_grad and the counters come back from the checkpoint.
-    @Test(arguments: [LineSearchKind.none, .strongWolfe])
-    func lbfgsResumesBitForBit(lineSearch: LineSearchKind) throws {
+    /// In bf16 (no loss scaler, which lbfgs refuses), every evaluation's gradient is rounded as torch.autocast's.
+    @Test(arguments: [(LineSearchKind.none, Precision.fp32), (.strongWolfe, .fp32), (.strongWolfe, .bf16)])
+    func lbfgsResumesBitForBit(lineSearch: LineSearchKind, precision: Precision) throws {
         var config = Self.sgdConfig()
+        config.training.precision = precision
+        config.training.lossScale = .none
         config.optimizer.name = .lbfgs
         config.optimizer.lr = 0.5
         config.optimizer.weightDecay = 0
