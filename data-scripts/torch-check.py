@@ -58,6 +58,11 @@ CASES = {
               lambda ps, g: torch.optim.Rprop(g, lr=0.01, etas=(0.4, 1.3), step_sizes=(1e-6, 0.5)), None),
     "asgd-averaging": ({"optimizer": "name: asgd\n  lr: 0.05\n  t0: 2\n  lambd: 0.01\n  weight_decay: 0.01"},
                        lambda ps, g: torch.optim.ASGD(g, lr=0.05, t0=2, lambd=0.01, weight_decay=0.01), None),
+    "lbfgs": ({"optimizer": "name: lbfgs\n  lr: 0.5\n  max_iter: 4\n  history_size: 3"},
+              lambda ps, g: torch.optim.LBFGS(ps, lr=0.5, max_iter=4, history_size=3), None),
+    "lbfgs-strong-wolfe": ({"optimizer": "name: lbfgs\n  max_iter: 4\n  history_size: 3\n  line_search_fn: strong_wolfe"},
+                           lambda ps, g: torch.optim.LBFGS(ps, lr=1, max_iter=4, history_size=3,
+                                                           line_search_fn="strong_wolfe"), None),
     "polynomial": ({"optimizer": "name: sgd\n  lr: 0.1", "scheduler": "name: polynomial\n  total_iters: 4\n  power: 2.0"},
                    lambda ps, g: torch.optim.SGD(g, lr=0.1),
                    lambda o: torch.optim.lr_scheduler.PolynomialLR(o, total_iters=4, power=2.0)),
@@ -221,6 +226,15 @@ def torch_state(name, tensors, metadata, params, names):
     state = json.loads(metadata["nntrain.state"])
     counters = state.get("optimizerCounters", {})
     buffers = {k[len("optimizer."):]: v.reshape(-1) for k, v in tensors.items() if k.startswith("optimizer.")}
+    if name == "lbfgs":  # one state for all parameters, under the first (torch's _params[0]); the history oldest first
+        history = sorted(int(k.split(".")[1]) for k in buffers if k.startswith("old_dirs."))
+        return {params[0]: {
+            "d": torch.tensor(buffers["d"]), "t": counters["t"], "prev_flat_grad": torch.tensor(buffers["prev_flat_grad"]),
+            "prev_loss": counters["prev_loss"], "n_iter": int(counters["n_iter"]), "func_evals": int(counters["func_evals"]),
+            "H_diag": torch.tensor(counters["H_diag"], dtype=torch.float32),
+            "old_dirs": [torch.tensor(buffers[f"old_dirs.{i}"]) for i in history],
+            "old_stps": [torch.tensor(buffers[f"old_stps.{i}"]) for i in history],
+            "ro": [torch.tensor(counters[f"ro.{i}"], dtype=torch.float32) for i in history]}}
     result, offset = {}, 0
     for p, pname in zip(params, names):
         n = p.numel()
@@ -291,15 +305,23 @@ def run_case(nntrain, folder, data_path, label, sections, model_lines, make_opti
             worst, where = error, what
 
     model.train()
-    for k in range(1, steps + 1):
+    def closure():
         optimizer.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
+        value = F.cross_entropy(model(x), y)
+        value.backward()
+        return value
+
+    for k in range(1, steps + 1):
+        loss = optimizer.step(closure) if kind == "lbfgs" else closure()
+        if kind != "lbfgs":
+            optimizer.step()
         if scheduler:
             scheduler.step()
         expected, _ = load_checkpoint(checkpoints[k])
         offset = 0
+        if kind == "lbfgs":  # its flat state: the direction and the last gradient
+            for key in ("d", "prev_flat_grad"):
+                compare(expected[f"optimizer.{key}"], optimizer.state[params[0]][key].numpy(), f"optimizer.{key}")
         for p, n in zip(params, names):
             if n in noise_only:
                 offset += p.numel()

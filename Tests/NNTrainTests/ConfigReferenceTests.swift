@@ -29,7 +29,7 @@ import Testing
     @Test func rowsShowDefaultsConditionsAndUnsetMeanings() {
         let lines = Configuration.referenceMarkdown().split(separator: "\n").map(String.init)
         #expect(lines.contains("| `optimizer.name` | `adam` | one of: sgd, adam, adamw, rmsprop, adagrad, nadam, adadelta, "
-            + "adamax, radam, rprop, asgd | "
+            + "adamax, radam, rprop, asgd, lbfgs | "
             + "the torch.optim optimizer |"))
         #expect(lines.contains("| `optimizer.momentum` | `0.0` | a number >= 0 and < 1 | "
             + "momentum factor; only for optimizer.name: sgd, rmsprop |"))

@@ -23,11 +23,12 @@ import Testing
         "data.files.train_images": "a", "data.files.train_labels": "b",
         "data.files.test_images": "c", "data.files.test_labels": "d", "pruning.method": "magnitude",
         "pruning.end_epoch": "1", "swa.start_epoch": "1", "swa.lr": "0.05",
-        "data.augment.crop_scale": "[0.8, 1.0]", "model.batch_norm": "true",
+        "data.augment.crop_scale": "[0.8, 1.0]", "model.batch_norm": "true", "optimizer.max_eval": "5",
     ]
 
     /// What a choice needs besides (unless it is the key unset): idx has no default folder, csv needs its target.
-    static let requiredWithChoice = ["idx": ["data.path=set"], "csv": ["data.target=y"], "gradual": ["pruning.method=magnitude"]]
+    static let requiredWithChoice = ["idx": ["data.path=set"], "csv": ["data.target=y"], "gradual": ["pruning.method=magnitude"],
+                                      "lbfgs": ["training.batch_size=full"]]
 
     static func parse(_ overrides: [String]) -> Result<Configuration, NNTrainError> {
         Result { () throws(NNTrainError) in try Configuration.parse(yaml: "seed: 1\n", source: "c.yaml", overrides: overrides) }

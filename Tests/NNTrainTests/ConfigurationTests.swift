@@ -140,6 +140,7 @@ extension ConfigurationTests {
                     if condition.keyPath == "scheduler.name", let key = required[choice] { overrides.append("scheduler.\(key)") }
                     if condition.keyPath == "data.dataset", choice == "idx" { overrides.append("data.path=set") }
                     if condition.keyPath == "pruning.schedule" { overrides.append("pruning.method=neurons") }
+                    if condition.keyPath == "optimizer.name", choice == "lbfgs" { overrides.append("training.batch_size=full") }
                     let configuration = try Configuration.parse(yaml: "seed: 1\n", source: file, overrides: overrides)
                     #expect(condition.holds(in: configuration))
                 }
@@ -422,6 +423,40 @@ extension ConfigurationTests {
             #expect(try Configuration.parse(yaml: "optimizer:\n  name: adadelta\n", source: "x").optimizer.lr == 1)
         }
 
+        /// lbfgs needs the full batch and one objective per step: other batch sizes, accumulation, loss
+        /// scaling and L1 are refused at their key's line (or optimizer.name's when left at the default);
+        /// weight_decay does not apply (torch's LBFGS has none); its keys and torch's defaults.
+        @Test func lbfgsRefusesWhatBreaksItsLineSearch() throws {
+            let lbfgs = "optimizer:\n  name: lbfgs\n"
+            #expect(configError(lbfgs)?.hasPrefix("configs/x.txt:2: training.batch_size: lbfgs line-searches on the loss")
+                == true)
+            #expect(configError(lbfgs + "training:\n  batch_size: 32\n") ==
+                "configs/x.txt:4: training.batch_size: lbfgs line-searches on the loss, which must be the same function "
+                + "at every evaluation of a step, so it trains on the whole training split; expected training.batch_size: full")
+            let full = lbfgs + "training:\n  batch_size: full\n"
+            #expect(configError(full + "  accumulate_steps: 2\n")?.hasPrefix(
+                "configs/x.txt:5: training.accumulate_steps: lbfgs evaluates the full batch several times") == true)
+            #expect(configError(full + "  precision: fp16\n")?.hasPrefix(
+                "configs/x.txt:2: training.loss_scale: torch's GradScaler does not support closure optimizers") == true)
+            #expect(configError(full + "  precision: bf16\n  loss_scale: dynamic\n")?.hasPrefix(
+                "configs/x.txt:6: training.loss_scale: torch's GradScaler") == true)
+            #expect(configError("regularization:\n  l1: 0.001\n" + full)?.hasPrefix(
+                "configs/x.txt:2: regularization.l1: lbfgs line-searches on the loss, which does not include the L1 term")
+                == true)
+            #expect(configError(full + "optimizer:\n  weight_decay: 0.1\n") != nil)
+            #expect(configError("optimizer:\n  name: lbfgs\n  weight_decay: 0.1\ntraining:\n  batch_size: full\n")?
+                .hasPrefix("configs/x.txt:3: optimizer.weight_decay: applies only to") == true)
+            #expect(configError("optimizer:\n  name: adam\n  history_size: 5\n")?
+                .hasPrefix("configs/x.txt:3: optimizer.history_size: applies only to lbfgs") == true)
+            let bf16 = try Configuration.parse(yaml: full + "  precision: bf16\n  loss_scale: none\n", source: "x")
+            #expect(bf16.training.precision == .bf16)
+            let config = try Configuration.parse(yaml: "optimizer: {name: lbfgs, line_search_fn: strong_wolfe, max_iter: 8}\n"
+                + "training: {batch_size: full}\n", source: "x").optimizer
+            #expect(config.lr == 1 && config.maxIter == 8 && config.maxEval == nil && config.historySize == 100)
+            #expect(config.toleranceGrad == 1e-7 && config.toleranceChange == 1e-9 && config.lineSearchFn == .strongWolfe)
+            #expect((config.makeOptimizer(groups: [ParameterGroup(range: 0..<1, weightDecay: false)]) as? LBFGS)?.maxEval == 10)
+        }
+
         @Test func distillationsTemperatureAndAlphaWithoutATeacherAreRefused() throws {
             #expect(configError("distillation:\n  temperature: 2\n") ==
                 "configs/x.txt:2: distillation.temperature: applies only with distillation.teacher, which is not set")
@@ -597,6 +632,11 @@ extension ConfigurationTests {
                   # step_sizes: [1e-06, 50.0] (applies only to rprop)
                   # lambd: 0.0001 (applies only to asgd)
                   # t0: 1000000.0 (applies only to asgd)
+                  # max_iter: 20 (applies only to lbfgs)
+                  # tolerance_grad: 1e-07 (applies only to lbfgs)
+                  # tolerance_change: 1e-09 (applies only to lbfgs)
+                  # history_size: 100 (applies only to lbfgs)
+                  # line_search_fn: none (applies only to lbfgs)
                 scheduler:
                   name: constant
                   # milestones: [] (applies only to multistep)

@@ -11,11 +11,17 @@ import Testing
         section.centered = name == .rmsprop
         section.weightDecay = 0.01
         section.t0 = 2  // asgd averages from step 4, within the steps below
+        section.maxIter = 3  // lbfgs: 9 iterations in the 3 steps before the save, 6 after
+        section.historySize = 4  // and its history wraps before the save
         return section.makeOptimizer(groups: [ParameterGroup(range: 0..<5, weightDecay: true)])
     }
 
     static func steps(_ optimizer: any Optimizer, _ theta: inout [Float], count: Int) {
         for _ in 0..<count {
+            if let lbfgs = optimizer as? LBFGS {
+                LBFGSTests.step(lbfgs, &theta, lr: 0.01, objective: LBFGSTests.quadratic)
+                continue
+            }
             let gradient = OptimizerTests.gradient(theta.map(Double.init)).map(Float.init)
             theta.withUnsafeMutableBufferPointer { p in
                 gradient.withUnsafeBufferPointer {
@@ -55,6 +61,8 @@ import Testing
         case .radam: (["exp_avg", "exp_avg_sq"], ["step"])
         case .rprop: (["prev", "step_size"], ["step"])
         case .asgd: (["ax"], ["step", "eta", "mu"])
+        case .lbfgs: (Set(["d", "prev_flat_grad"] + (0..<4).flatMap { ["old_dirs.\($0)", "old_stps.\($0)"] }),
+                      Set(["t", "H_diag", "prev_loss", "n_iter", "func_evals"] + (0..<4).map { "ro.\($0)" }))
         }
         let state = Self.make(name).state
         #expect(Set(state.buffers.keys) == expected.buffers)

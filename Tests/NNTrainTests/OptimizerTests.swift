@@ -22,6 +22,11 @@ import Testing
         var theta = start.map(Float.init)
         var steps: [[Float]] = []
         for (k, momentum) in momenta.enumerated() {
+            if let lbfgs = optimizer as? LBFGS {  // no momentum; its closure evaluates the quadratic
+                LBFGSTests.step(lbfgs, &theta, lr: lrs?[k] ?? lr, objective: LBFGSTests.quadratic)
+                steps.append(theta)
+                continue
+            }
             let g = gradient(theta.map(Double.init)).map(Float.init)
             theta.withUnsafeMutableBufferPointer { p in
                 g.withUnsafeBufferPointer {
@@ -307,6 +312,20 @@ import Testing
     }
 
     /// lr-find refuses rprop, naming the line that chose it: the range test's rates would be ignored.
+    @Test func lrFindRefusesLBFGS() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.file("c.yaml")
+        try Data("seed: 1\noptimizer:\n  name: lbfgs\ntraining:\n  batch_size: full\n".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: NNTrainError.self) {
+            try LRRangeTest.execute(configPath: path, overrides: [], schedule: LRFinderSchedule())
+        }
+        do {
+            _ = try LRRangeTest.execute(configPath: path, overrides: [], schedule: LRFinderSchedule())
+        } catch {
+            #expect(error.description.hasPrefix("\(path):3: optimizer.name: lbfgs takes one full-batch step per epoch"))
+        }
+    }
+
     @Test func lrFindRefusesRprop() throws {
         let folder = try TemporaryFolder()
         let path = folder.file("c.yaml")
@@ -459,7 +478,8 @@ import Testing
     /// keys several optimizers share, `momentum`, `betas`, `eps`, default to what suits each).
     @Test(arguments: OptimizerKind.allCases)
     func theConfigsDefaultsAreTheOptimizersOwn(name: OptimizerKind) throws {
-        let section = try Configuration.parse(yaml: "optimizer: {name: \(name.rawValue)}\n", source: "x.yaml").optimizer
+        let batch = name == .lbfgs ? "training: {batch_size: full}\n" : ""  // lbfgs requires it
+        let section = try Configuration.parse(yaml: "optimizer: {name: \(name.rawValue)}\n" + batch, source: "x.yaml").optimizer
         let own: any Optimizer = switch name {
         case .sgd: SGD(groups: Self.oneGroup)
         case .adam: Adam(groups: Self.oneGroup)
@@ -472,6 +492,7 @@ import Testing
         case .radam: RAdam(groups: Self.oneGroup)
         case .rprop: Rprop(groups: Self.oneGroup)
         case .asgd: ASGD(groups: Self.oneGroup)
+        case .lbfgs: LBFGS(groups: Self.oneGroup)
         }
         let fromConfig = section.makeOptimizer(groups: Self.oneGroup)
         #expect(type(of: fromConfig) == type(of: own))

@@ -176,6 +176,35 @@ import Testing
         try Self.expectSameRun(config, Self.classificationData(), stops: [3, 7, 10])
     }
 
+    /// lbfgs on the full batch (one step an epoch, so the stops fall at epoch ends) in the SGD run's setting
+    /// without weight decay and L1 (dropout, batch norm, clipping inside the closure, plateau), with each line
+    /// search and a history of 3 (which the fixed step wraps within its first epoch's 5 iterations); d, t, the history, H_diag,
+    /// prev_flat_grad and the counters come back from the checkpoint.
+    /// In bf16 (no loss scaler, which lbfgs refuses), every evaluation's gradient is rounded as torch.autocast's.
+    @Test(arguments: [(LineSearchKind.none, Precision.fp32), (.strongWolfe, .fp32), (.strongWolfe, .bf16)])
+    func lbfgsResumesBitForBit(lineSearch: LineSearchKind, precision: Precision) throws {
+        var config = Self.sgdConfig()
+        config.training.precision = precision
+        config.training.lossScale = .none
+        config.optimizer.name = .lbfgs
+        config.optimizer.lr = 0.5
+        config.optimizer.weightDecay = 0
+        config.regularization.l1 = 0
+        config.optimizer.maxIter = 5
+        config.optimizer.historySize = 3
+        config.optimizer.lineSearchFn = lineSearch
+        config.training.batchSize = .full
+        config.training.epochs = 4
+        try Self.expectSameRun(config, Self.classificationData(), stops: [1, 2, 3])
+        // Without dropout (whose new masks at every evaluation make the objective noisy, which defeats
+        // strong_wolfe), the run trains (its last epoch's loss below its first's) and keeps a history.
+        config.model.dropout = 0
+        let trainer = try Self.train(config, Self.classificationData(), stoppingAfterSteps: [])
+        let losses = trainer.state.history.map(\.trainLoss)
+        #expect(try #require(losses.last) < (try #require(losses.first)), "\(losses)")
+        #expect(try #require((trainer.optimizer as? LBFGS)?.oldDirs.count) >= 2)
+    }
+
     /// fp16 with dynamic loss scaling trains with each of them: the loss falls.
     @Test(arguments: [OptimizerKind.adadelta, .adamax, .radam, .rprop, .asgd])
     func issue20OptimizersTrainInFP16(name: OptimizerKind) throws {

@@ -68,7 +68,8 @@ import Testing
             next = index + 1
         }
         #expect(lines.contains("  lr: 0.001                       # unset: the optimizer's PyTorch default: sgd, adam, adamw, "
-            + "radam 1e-3; rmsprop, adagrad, rprop, asgd 1e-2; nadam, adamax 2e-3; adadelta 1; the learning rate; a number > 0"))
+            + "radam 1e-3; rmsprop, adagrad, rprop, asgd 1e-2; nadam, adamax 2e-3; adadelta, lbfgs 1; the learning rate; "
+            + "a number > 0"))
         #expect(lines.contains("  # momentum: 0.0                 # only for sgd, rmsprop; momentum factor; "
             + "a number >= 0 and < 1"))
         #expect(lines.contains("    # norm:                       # unset: off; clip_grad_norm_: scale g by min(1, norm/(||g|| "

@@ -29,6 +29,9 @@ extension Configuration.OptimizerSection {
             Rprop(groups: groups, etaMinus: etas[0], etaPlus: etas[1], stepSizeMin: stepSizes[0], stepSizeMax: stepSizes[1])
         case .asgd:
             ASGD(groups: groups, lambd: lambd, alpha: alpha, t0: t0, weightDecay: weightDecay)
+        case .lbfgs:
+            LBFGS(groups: groups, maxIter: maxIter, maxEval: maxEval, toleranceGrad: toleranceGrad,
+                  toleranceChange: toleranceChange, historySize: historySize, lineSearch: lineSearchFn)
         }
     }
 }

@@ -196,6 +196,20 @@ extension Configuration {
                 .onlyWhen("optimizer.name", is: OptimizerKind.asgd),
             .number("t0", \.optimizer.t0, .nonNegative, help: "the step at which averaging starts")
                 .onlyWhen("optimizer.name", is: OptimizerKind.asgd),
+            .integer("max_iter", \.optimizer.maxIter, atLeast: 1, help: "iterations per optimizer step")
+                .onlyWhen("optimizer.name", is: OptimizerKind.lbfgs),
+            .optionalInteger("max_eval", \.optimizer.maxEval, atLeast: 1, help: "loss evaluations per optimizer step")
+                .onlyWhen("optimizer.name", is: OptimizerKind.lbfgs).whenUnset("max_iter * 5 // 4 (torch's default)"),
+            .number("tolerance_grad", \.optimizer.toleranceGrad, .nonNegative,
+                    help: "a step ends once every |gradient| is at most this")
+                .onlyWhen("optimizer.name", is: OptimizerKind.lbfgs),
+            .number("tolerance_change", \.optimizer.toleranceChange, .nonNegative,
+                    help: "a step ends once the loss or the parameters change less than this")
+                .onlyWhen("optimizer.name", is: OptimizerKind.lbfgs),
+            .integer("history_size", \.optimizer.historySize, atLeast: 1, help: "update pairs (y, s) kept")
+                .onlyWhen("optimizer.name", is: OptimizerKind.lbfgs),
+            .choice("line_search_fn", \.optimizer.lineSearchFn, help: "none (a fixed step of lr) or strong_wolfe")
+                .onlyWhen("optimizer.name", is: OptimizerKind.lbfgs),
         ]),
         .section("scheduler", help: "torch.optim.lr_scheduler's schedules, with PyTorch's names and defaults", [
             .choice("name", \.scheduler.name, help: "the learning-rate schedule; constant keeps optimizer.lr"),

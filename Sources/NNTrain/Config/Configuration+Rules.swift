@@ -39,6 +39,7 @@ extension Configuration {
         if let task = knownTask { try resolveTargetStandardization(task, file: file) }
         try checkClassNames(given: given)
         try checkOptimizer(given: given)
+        try checkLBFGS(file: file)
         try checkAugmentation(given: given)
         try resolveScheduler(given: given, file: file)
         try resolveEarlyStopping(given: given, file: file)
@@ -376,6 +377,37 @@ extension Configuration {
         if optimizer.nesterov, optimizer.momentum <= 0 || optimizer.dampening != 0, let value = given["optimizer.nesterov"] {
             throw value.problem("nesterov momentum requires momentum > 0 and dampening 0 (as torch.optim.SGD); "
                 + "expected optimizer.momentum: 0.9 or nesterov: false")
+        }
+    }
+
+    /// lbfgs re-evaluates the objective through a closure and line-searches on it, so it needs the same
+    /// objective at every evaluation: the whole training split as one batch (`training.batch_size: full`),
+    /// no gradient accumulation, no loss scaling (torch's GradScaler refuses closure optimizers: a skipped
+    /// evaluation would break the line search), and no L1 term (its gradient without its loss would
+    /// mislead the line search; torch's LBFGS has no weight decay either, so `weight_decay` does not apply).
+    /// Each refusal names the key's line, or optimizer.name's when the key was left at its default.
+    private func checkLBFGS(file: String) throws(NNTrainError) {
+        guard optimizer.name == .lbfgs else { return }
+        func refuse(_ key: String, _ message: String) -> NNTrainError {
+            keySources.problem(key, message, placedAt: ["optimizer.name"], file: file)
+        }
+        if training.batchSize != .full {
+            throw refuse("training.batch_size", "lbfgs line-searches on the loss, which must be the same function at "
+                + "every evaluation of a step, so it trains on the whole training split; "
+                + "expected training.batch_size: full")
+        }
+        if training.accumulateSteps > 1 {
+            throw refuse("training.accumulate_steps", "lbfgs evaluates the full batch several times per step; "
+                + "expected 1 (no accumulation) with optimizer.name: lbfgs")
+        }
+        if training.precision != .fp32, training.lossScale != LossScaling.none {
+            throw refuse("training.loss_scale", "torch's GradScaler does not support closure optimizers such as lbfgs "
+                + "(a skipped evaluation would break its line search); expected training.loss_scale: none, "
+                + "or precision bf16 without it")
+        }
+        if regularization.l1 > 0 {
+            throw refuse("regularization.l1", "lbfgs line-searches on the loss, which does not include the L1 term "
+                + "whose gradient it would add; expected 0 with optimizer.name: lbfgs")
         }
     }
 

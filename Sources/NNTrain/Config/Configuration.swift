@@ -193,6 +193,7 @@ public struct Configuration: Equatable, Sendable {
         static var radamDefaults: RAdam { RAdam(groups: oneParameter) }
         static var rpropDefaults: Rprop { Rprop(groups: oneParameter) }
         static var asgdDefaults: ASGD { ASGD(groups: oneParameter) }
+        static var lbfgsDefaults: LBFGS { LBFGS(groups: oneParameter) }
         /// One parameter, the fewest an optimizer is built over (so its buffers are a few bytes).
         private static let oneParameter = [ParameterGroup(range: 0..<1, weightDecay: true)]
 
@@ -238,6 +239,18 @@ public struct Configuration: Equatable, Sendable {
         public var lambd: Double = asgdDefaults.lambd
         /// The step at which asgd starts averaging, ≥ 0.
         public var t0: Double = asgdDefaults.t0
+        /// lbfgs's iterations per step, ≥ 1.
+        public var maxIter: Int = lbfgsDefaults.maxIter
+        /// lbfgs's evaluations of the objective per step, ≥ 1; nil: max_iter·5/4 (integer division), torch's default.
+        public var maxEval: Int? = nil
+        /// lbfgs's stop on max|g|, ≥ 0.
+        public var toleranceGrad: Double = lbfgsDefaults.toleranceGrad
+        /// lbfgs's stop on changes of the loss, the step and the directional derivative, ≥ 0.
+        public var toleranceChange: Double = lbfgsDefaults.toleranceChange
+        /// lbfgs's pairs (y, s) kept, ≥ 1.
+        public var historySize: Int = lbfgsDefaults.historySize
+        /// lbfgs's line search.
+        public var lineSearchFn: LineSearchKind = lbfgsDefaults.lineSearch
         public init() {}
     }
 
@@ -635,7 +648,7 @@ public enum LossKind: String, CaseIterable, Sendable {
 }
 
 public enum OptimizerKind: String, CaseIterable, Sendable {
-    case sgd, adam, adamw, rmsprop, adagrad, nadam, adadelta, adamax, radam, rprop, asgd
+    case sgd, adam, adamw, rmsprop, adagrad, nadam, adadelta, adamax, radam, rprop, asgd, lbfgs
 
     /// torch.optim's default learning rate.
     public var defaultLR: Double {
@@ -643,7 +656,7 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
         case .sgd, .adam, .adamw, .radam: 1e-3
         case .rmsprop, .adagrad, .rprop, .asgd: 1e-2
         case .nadam, .adamax: 2e-3
-        case .adadelta: 1.0
+        case .adadelta, .lbfgs: 1.0
         }
     }
 
@@ -652,7 +665,7 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
     public var defaultEps: Double {
         typealias Defaults = Configuration.OptimizerSection
         return switch self {
-        case .sgd, .adam, .rprop, .asgd: Defaults.adamDefaults.eps
+        case .sgd, .adam, .rprop, .asgd, .lbfgs: Defaults.adamDefaults.eps
         case .adamw: Defaults.adamWDefaults.eps
         case .rmsprop: Defaults.rmspropDefaults.eps
         case .adagrad: Defaults.adagradDefaults.eps
@@ -678,7 +691,7 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
         case .adamax: Defaults.adamaxDefaults.weightDecay
         case .radam: Defaults.radamDefaults.weightDecay
         case .asgd: Defaults.asgdDefaults.weightDecay
-        case .rprop: 0
+        case .rprop, .lbfgs: 0
         }
     }
 
@@ -688,7 +701,7 @@ public enum OptimizerKind: String, CaseIterable, Sendable {
     public var hasMomentum: Bool {
         switch self {
         case .sgd, .adam, .adamw, .rmsprop, .nadam, .adamax, .radam: true
-        case .adagrad, .adadelta, .rprop, .asgd: false
+        case .adagrad, .adadelta, .rprop, .asgd, .lbfgs: false
         }
     }
 }

@@ -8,6 +8,10 @@
 public struct OptimizerState: Equatable, Sendable {
     public var buffers: [String: [Float]]
     public var counters: [String: Double]
+    /// Buffers that are empty until the optimizer fills them, then one value per parameter (LBFGS's history,
+    /// `old_dirs.<i>`): a saved one may be empty or as long as the state's longest buffer, whatever the
+    /// current one holds.
+    public var growingBuffers: Set<String> = []
 
     public init(buffers: [String: [Float]] = [:], counters: [String: Double] = [:]) {
         self.buffers = buffers
@@ -30,7 +34,9 @@ public struct OptimizerState: Equatable, Sendable {
                 guard let savedBuffer = saved.buffers[name] ?? (buffer.isEmpty ? [] : nil) else {
                     throw OptimizerStateMismatch(description: "missing buffer \(name)")
                 }
-                guard savedBuffer.count == buffer.count else {
+                let growing = current.growingBuffers.contains(name)
+                    && (savedBuffer.isEmpty || savedBuffer.count == current.buffers.values.map(\.count).max())
+                guard savedBuffer.count == buffer.count || growing else {
                     throw OptimizerStateMismatch(
                         description: "buffer \(name) holds \(savedBuffer.count) values; expected \(buffer.count)")
                 }

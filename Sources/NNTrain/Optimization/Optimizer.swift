@@ -34,7 +34,9 @@ public struct ParameterGroup: Equatable, Sendable {
 /// `OptimizerKind` (the compiler then asks for its default learning rate, `hasMomentum` and its line
 /// in `makeOptimizer`), plus its hyperparameters in the configuration's key table.
 public protocol Optimizer: AnyObject {
-    /// One update. `learningRate` is γ for this step (the schedule's value). `momentum`, when non-nil,
+    /// One update. (LBFGS, which needs the objective itself, steps through its own
+    /// `step(parameters:gradients:learningRate:evaluate:)`, which `Trainer.closureStep` calls.)
+    /// `learningRate` is γ for this step (the schedule's value). `momentum`, when non-nil,
     /// replaces for this step the optimizer's momentum (SGD, RMSprop) or β1 (Adam, AdamW, NAdam) —
     /// the one_cycle and cyclic schedules cycle it, as PyTorch's OneCycleLR/CyclicLR write group['momentum']
     /// or group['betas'][0]. An optimizer without one (Adagrad, see `OptimizerKind.hasMomentum`) ignores it.

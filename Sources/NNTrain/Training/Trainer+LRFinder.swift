@@ -62,6 +62,12 @@ public enum LRRangeTest {
             throw configuration.keySources.problem("optimizer.name", "rprop reads the lr only as its first step size, so "
                 + "a range test of it measures nothing; expected another optimizer for lr-find", file: configPath)
         }
+        if configuration.optimizer.name == .lbfgs {
+            // Each lbfgs step runs up to max_iter iterations on the full batch, a line search choosing the lengths.
+            throw configuration.keySources.problem("optimizer.name", "lbfgs takes one full-batch step per epoch of up "
+                + "to max_iter iterations, so a range test of one step per batch measures nothing; expected another "
+                + "optimizer for lr-find", file: configPath)
+        }
         let data = try TrainingData.load(for: &configuration, file: configPath)
         // The test steps on the loss the run trains on, a teacher's term included; pruning takes no
         // part: its masks come at start_epoch and later, and would change the model mid-test.

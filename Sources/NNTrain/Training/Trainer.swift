@@ -377,6 +377,9 @@ public final class Trainer {
     func step(rows order: UnsafeBufferPointer<Int32>, range: Range<Int>, values: ScheduledValues, sums: inout LossSums,
               epoch: Int, batch: Int) throws(NNTrainError) -> Double? {
         pruner?.prepareStep(batchesBefore: (epoch - 1) * batchesPerEpoch + batch - 1, optimizer: optimizer)
+        if let lbfgs = optimizer as? LBFGS {
+            return try closureStep(lbfgs, rows: order, range: range, values: values, sums: &sums, epoch: epoch, batch: batch)
+        }
         let microRows = trainLoader.capacity
         for (index, start) in stride(from: range.lowerBound, to: range.upperBound, by: microRows).enumerated() {
             try microStep(rows: order, range: start..<min(start + microRows, range.upperBound), values: values,
@@ -405,6 +408,68 @@ public final class Trainer {
                        learningRate: Float(values.learningRate), momentum: values.momentum)
         pruner?.maskWeights()
         return norm
+    }
+
+    /// One step of a closure optimizer (lbfgs, which the configuration allows only with the full batch, no
+    /// accumulation and no loss scaling), as a PyTorch user writes it:
+    ///
+    ///     x, y = batch (gathered and augmented once)
+    ///     def closure(): optimizer.zero_grad(); loss = criterion(model(x), y); loss.backward()
+    ///                    [g ⊙ mask]; clip_grad_norm_ / clip_grad_value_; return loss
+    ///     optimizer.step(closure)
+    ///
+    /// Every evaluation runs forward [+ teacher] → loss → backward [→ round in bf16/fp16] [→ g ⊙ mask] → clip,
+    /// so clipping acts on each gradient the optimizer sees (the clip inside the closure of torch's
+    /// examples), and dropout draws new masks at each (as torch's closure does; the objective is then noisy).
+    /// The step's loss, accuracy and gradient norm (before clipping) are the first evaluation's, at the
+    /// weights the step starts from (torch's `step` returns that `orig_loss`), so the epoch's training loss
+    /// is the loss before its one step; layer statistics measure that evaluation too. Then [θ ⊙ mask].
+    private func closureStep(_ lbfgs: LBFGS, rows order: UnsafeBufferPointer<Int32>, range: Range<Int>,
+                             values: ScheduledValues, sums: inout LossSums, epoch: Int,
+                             batch: Int) throws(NNTrainError) -> Double {
+        let parameters = network.parameters
+        var evaluations = 0, firstNorm = 0.0
+        try trainLoader.withBatch(order: order, range: range) { (x, targets) throws(NNTrainError) in
+            let targets = augment(x, targets)
+            _ = try lbfgs.step(parameters: parameters.values.storage,
+                               gradients: UnsafeBufferPointer(parameters.gradients.storage),
+                               learningRate: Float(values.learningRate)) { () throws(NNTrainError) -> Double in
+                evaluations += 1
+                let first = evaluations == 1
+                var evaluationSums = LossSums()
+                let output = network.forward(x, training: true)
+                if first { layerStatistics?.measureDeadUnits(network) }
+                if let teacher, let distillationLoss {
+                    distillationLoss.evaluate(output: output, teacher: teacher.outputs(for: x), targets: targets,
+                                              gradient: network.outputGradient, into: &evaluationSums)
+                } else {
+                    loss.evaluate(output: output, targets: targets, gradient: network.outputGradient, into: &evaluationSums)
+                }
+                guard evaluationSums.loss.isFinite else {
+                    let overflow = configuration.training.precision == .fp16 ? " (fp16 overflows beyond ±65504)" : ""
+                    throw divergence(epoch: epoch, step: batch, what: "the loss became \(evaluationSums.loss)\(overflow)",
+                                     learningRate: values.learningRate)
+                }
+                network.backward(input: x)
+                _ = try unscaleGradients(epoch: epoch, step: batch)  // no scaler: true, or throws
+                pruner?.maskGradients()
+                if first { layerStatistics?.measureGradients(parameters.gradients.base) }
+                let norm = clipping.clip(parameters.gradients.storage)
+                guard norm.isFinite else {
+                    throw divergence(epoch: epoch, step: batch, what: "the gradient norm became \(norm)",
+                                     learningRate: values.learningRate)
+                }
+                if first {
+                    firstNorm = norm
+                    sums.loss += evaluationSums.loss
+                    sums.correct += evaluationSums.correct
+                    sums.rows += evaluationSums.rows
+                }
+                return evaluationSums.loss / Double(max(evaluationSums.rows, 1))
+            }
+        }
+        pruner?.maskWeights()
+        return firstNorm
     }
 
     /// Adds the parameter gradients of the micro-batch just back-propagated into `gradientSum` (copies
