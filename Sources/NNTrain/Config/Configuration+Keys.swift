@@ -121,6 +121,15 @@ extension Configuration {
                 + "batch (BatchNorm1d) or layer (LayerNorm, eps 1e-5, elementwise affine)"),
             .alias("batch_norm", \.model.batchNorm, of: "model.norm",
                    help: "older name of model.norm: true is norm: batch, false norm: none"),
+            .optionalPath("init_from", \.model.initFrom,
+                          help: "start from trained weights: an nntrain checkpoint or a safetensors state_dict "
+                              + "(docs/fine-tuning.md)").whenUnset("none: the initialiser's weights"),
+            .layerSelection("init_layers", \.model.initLayers,
+                            help: "the linear layers copied from init_from (with their norms); the others initialised")
+                .onlyWhenSet("model.init_from"),
+            .boolean("init_normalizer", \.model.initNormalizer,
+                     help: "normalise inputs with init_from's statistics instead of the new data's")
+                .onlyWhenSet("model.init_from"),
         ]),
         .choice("loss", \.loss, help: "cross_entropy for classification (the default); mse (the default), mae or huber "
             + "for regression"),

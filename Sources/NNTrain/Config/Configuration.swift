@@ -154,6 +154,13 @@ public struct Configuration: Equatable, Sendable {
             get { norm == .batch }
             set { if newValue { norm = .batch } else if norm == .batch { norm = .none } }
         }
+        /// A checkpoint or safetensors state_dict whose weights replace the initialiser's at the start of a new
+        /// run (`InitialWeights`); nil: none.
+        public var initFrom: String? = nil
+        /// The linear layers `initFrom` gives (each with its norm); nil: all.
+        public var initLayers: [Int]? = nil
+        /// Whether the inputs are normalised with `initFrom`'s statistics rather than the training data's.
+        public var initNormalizer = false
         public init() {}
     }
 
