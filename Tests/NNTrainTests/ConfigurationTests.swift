@@ -126,7 +126,7 @@ extension ConfigurationTests {
             #expect(Set(conditions.map(\.keyPath)) == [
                 "data.dataset", "model.activation", "model.init", "loss", "optimizer.name", "scheduler.name",
                 "training.precision", "pruning.method", "pruning.schedule", "distillation.teacher", "ema.enabled",
-                "swa.start_epoch", "data.folds", "logging.tensorboard",
+                "swa.start_epoch", "data.folds", "logging.tensorboard", "model.init_from",
             ])
             for condition in conditions {
                 for choice in condition.choices ?? [] {
@@ -185,7 +185,7 @@ extension ConfigurationTests {
             #expect(configError("model:\n  loss: mse\n") ==
                 "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation, leaky_slope, "
                 + "elu_alpha, softplus_beta, softplus_threshold, init, init_range, init_std, bias_init, dropout, norm, "
-                + "batch_norm "
+                + "batch_norm, init_from, init_layers, init_normalizer "
                 + "('loss' belongs at top level)")
         }
 
@@ -562,6 +562,8 @@ extension ConfigurationTests {
                   bias_init: default
                   dropout: 0.0
                   norm: none
+                  # init_layers: all (applies only with model.init_from)
+                  # init_normalizer: false (applies only with model.init_from)
                 loss: cross_entropy
                 # huber_delta: 1.0 (applies only to huber)
                 regularization:
