@@ -117,7 +117,9 @@ import Testing
             for name in Self.allTensors {
                 #expect(try Self.bits(trainer.network, name) == rounded(Self.bits(source, name)), "\(name)")
             }
-            let statistics = source.servedModel.runningStatistics.map { quantization == .none ? $0 : $0.map { Float(Float16($0)) } }
+            let statistics = source.servedModel.runningStatistics.map {
+                quantization == .none ? $0 : $0.map { Float(Float16($0)) }
+            }
             #expect(trainer.network.snapshot().runningStatistics == statistics)
             // The fingerprint of a safetensors file: the CRC-32 of its data section, as zlib computes it.
             let expected = CheckpointFile.hex(CheckpointFile.crc32(SafeTensors.dataSection(of: bytes)))
