@@ -126,7 +126,7 @@ extension ConfigurationTests {
             #expect(Set(conditions.map(\.keyPath)) == [
                 "data.dataset", "model.activation", "model.init", "loss", "optimizer.name", "scheduler.name",
                 "training.precision", "pruning.method", "pruning.schedule", "distillation.teacher", "ema.enabled",
-                "swa.start_epoch", "data.folds", "logging.tensorboard", "model.residual",
+                "swa.start_epoch", "data.folds", "logging.tensorboard", "model.residual", "model.init_from",
             ])
             for condition in conditions {
                 for choice in condition.choices ?? [] {
@@ -186,7 +186,8 @@ extension ConfigurationTests {
             #expect(configError("model:\n  loss: mse\n") ==
                 "configs/x.txt:2: unknown key 'loss' in section 'model'; expected one of: hidden, activation, leaky_slope, "
                 + "elu_alpha, softplus_beta, softplus_threshold, prelu_init, init, init_range, init_std, bias_init, dropout, "
-                + "norm, batch_norm, residual, residual_projection ('loss' belongs at top level)")
+                + "norm, batch_norm, residual, residual_projection, init_from, init_layers, init_normalizer "
+                + "('loss' belongs at top level)")
         }
 
         @Test func unknownKeyFarFromEveryKeyHasNoSuggestion() {
@@ -605,6 +606,8 @@ extension ConfigurationTests {
                   norm: none
                   residual: false
                   # residual_projection: linear (applies only with model.residual: true)
+                  # init_layers: all (applies only with model.init_from)
+                  # init_normalizer: false (applies only with model.init_from)
                 loss: cross_entropy
                 # huber_delta: 1.0 (applies only to huber)
                 regularization:

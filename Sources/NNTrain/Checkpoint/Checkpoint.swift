@@ -39,7 +39,9 @@ import Foundation
 /// (JSON: each teacher checkpoint's path and `nntrain.crc32`, see `Teacher.Record`), which a resume
 /// must match; `nntrain.final_model` (`ema` or `swa`) when an average is the run's final model, which
 /// eval, predict and export then read (`servedModel`); the averages' counts (n_averaged) and SWALR's
-/// lr are in `nntrain.state`.
+/// lr are in `nntrain.state`; `nntrain.init_from` (JSON: path, crc32, layers, normalizer; see
+/// `InitialWeights.Record`) when the run started from trained weights (`model.init_from`), which a resume
+/// keeps without reading the file again.
 public struct Checkpoint: Equatable, Sendable {
     /// Why the checkpoint was written.
     public enum Reason: String, Equatable, Sendable {
@@ -78,6 +80,8 @@ public struct Checkpoint: Equatable, Sendable {
     /// Which of its weights are the run's final model (`nntrain.final_model`; see `Trainer.finalModel`):
     /// the model tensors, or an average's (`ema.*`, `swa.*`), which eval, predict and export then use.
     public var finalModel: FinalModel = .model
+    /// The file the run's initial weights came from (`model.init_from`: path, CRC-32, layers copied); nil: none.
+    public var initialWeights: InitialWeights.Record? = nil
 
     /// The best value of save_best's monitored figure and the epoch it came from.
     public struct BestRecord: Equatable, Sendable, Codable {
@@ -93,7 +97,7 @@ public struct Checkpoint: Equatable, Sendable {
             && a.classNames == b.classNames && a.featureNames == b.featureNames && a.inputSchema == b.inputSchema
             && a.bestRecord == b.bestRecord
             && a.reason == b.reason && a.dataFingerprint == b.dataFingerprint && a.targetScaling == b.targetScaling
-            && a.teachers == b.teachers && a.finalModel == b.finalModel
+            && a.teachers == b.teachers && a.finalModel == b.finalModel && a.initialWeights == b.initialWeights
     }
 
     /// The weights `nntrain eval`, `predict`, `export` and a teacher use: `finalModel`'s.
@@ -122,7 +126,7 @@ extension Checkpoint {
             normalizer: trainer.data.normalizer, classNames: trainer.data.train.classNames,
             featureNames: trainer.data.train.featureNames, inputSchema: trainer.data.schema, bestRecord: bestRecord,
             reason: reason, targetScaling: trainer.network.targetScaling, teachers: trainer.teacher?.records ?? [],
-            finalModel: trainer.finalModel)
+            finalModel: trainer.finalModel, initialWeights: trainer.initialWeightsRecord)
     }
 
     /// "784-256-128-10 relu": the trainer's layer widths and activation ("linear" without hidden layers),
@@ -182,6 +186,7 @@ extension Checkpoint {
             throw .config(path, line: nil, "the checkpoint was distilled from \(Self.describe(teachers)) but the config's "
                 + "teacher is \(Self.describe(current)); expected the teacher the checkpoint was trained with")
         }
+        trainer.initialWeightsRecord = initialWeights
         do { try trainer.restore(state) } catch {
             throw .data(path, "the checkpoint's state does not fit its own model: \(error.description)")
         }
@@ -197,7 +202,7 @@ extension Checkpoint {
         static let classNames = "nntrain.class_names", featureNames = "nntrain.feature_names"
         static let state = "nntrain.state", history = "nntrain.history", reason = "nntrain.reason"
         static let dataCRC32 = "nntrain.data_crc32", input = "nntrain.input", teacher = "nntrain.teacher"
-        static let finalModel = "nntrain.final_model"
+        static let finalModel = "nntrain.final_model", initFrom = "nntrain.init_from"
     }
 
     /// The scalar part of the state, as `nntrain.state`'s JSON.
@@ -280,6 +285,7 @@ extension Checkpoint {
         ]
         if let dataFingerprint { metadata[Key.dataCRC32] = dataFingerprint }
         if !teachers.isEmpty { metadata[Key.teacher] = try Self.json(teachers) }
+        if let initialWeights { metadata[Key.initFrom] = try Self.json(initialWeights) }
         if finalModel != .model { metadata[Key.finalModel] = finalModel.rawValue }
         return SafeTensors(tensors: tensors, metadata: metadata)
     }
@@ -454,7 +460,9 @@ extension Checkpoint {
             featureNames: featureNames, inputSchema: inputSchema, bestRecord: scalars.bestRecord, reason: reason,
             dataFingerprint: file.metadata[Key.dataCRC32], targetScaling: targetScaling,
             teachers: file.metadata[Key.teacher] == nil ? [] : try decoded(Key.teacher, as: [Teacher.Record].self),
-            finalModel: finalModel)
+            finalModel: finalModel,
+            initialWeights: file.metadata[Key.initFrom] == nil ? nil
+                : try decoded(Key.initFrom, as: InitialWeights.Record.self))
     }
 
     /// The input schema of a checkpoint written before `nntrain.input` existed, when the only datasets

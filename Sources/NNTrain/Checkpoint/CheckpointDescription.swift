@@ -48,6 +48,9 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
     /// With distillation, the teacher's checkpoints (an ensemble has several) with the CRC-32 each had
     /// (`nntrain.crc32`), which a resume must give again; nil without distillation.
     public var teachers: [Teacher.Record]?
+    /// The file the run's initial weights came from (`model.init_from`), its CRC-32 and the layers copied; nil
+    /// for a run that started from the initialiser.
+    public var initFrom: InitialWeights.Record?
     /// The distillation's temperature T and alpha; nil without distillation.
     public var distillation: DistillationFigures?
     /// The weight averages' updates so far (n_averaged) and which weights are the final model
@@ -132,6 +135,7 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
             distillation = DistillationFigures(temperature: configuration.distillation.temperature,
                                                alpha: configuration.distillation.alpha)
         }
+        initFrom = checkpoint.initialWeights
         if state.ema != nil || state.swa != nil || checkpoint.finalModel == .ax {
             averaging = AveragingFigures(emaUpdates: state.ema?.count, swaUpdates: state.swa?.count,
                                          finalModel: checkpoint.finalModel.rawValue)
@@ -167,6 +171,12 @@ public struct CheckpointDescription: Equatable, Sendable, Encodable {
         if let teachers, let distillation {
             lines.append("distilled from: " + teachers.map { "\($0.path) (CRC-32 \($0.fingerprint))" }.joined(separator: " + ")
                 + ", temperature \(figure(distillation.temperature)), alpha \(figure(distillation.alpha))")
+        }
+        if let initFrom {
+            let layers = initFrom.layers.isEmpty ? "no layer" : (initFrom.layers.count == 1 ? "layer " : "layers ")
+                + initFrom.layers.map(String.init).joined(separator: ", ")
+            lines.append("initial weights: \(initFrom.path) (CRC-32 \(initFrom.crc32)), \(layers) copied"
+                + (initFrom.normalizer ? ", its input normalisation" : ""))
         }
         if let averaging {
             let counts = [averaging.emaUpdates.map { "ema \($0) updates" }, averaging.swaUpdates.map { "swa \($0) updates" },

@@ -92,7 +92,7 @@ public enum CheckpointFile {
         try OutputFile.write(encode(contents), to: path)
     }
 
-    private static func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+    static func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
         bytes.withUnsafeBufferPointer { buffer in
             var crc = CZlib.crc32(0, nil, 0)
             var start = 0
@@ -105,7 +105,7 @@ public enum CheckpointFile {
         }
     }
 
-    private static func hex(_ value: UInt32) -> String {
+    static func hex(_ value: UInt32) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 8 - digits.count) + digits
     }

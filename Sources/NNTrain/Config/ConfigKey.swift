@@ -344,6 +344,26 @@ struct ConfigKey: Sendable {
         })
     }
 
+    /// `all` (nil) or a list of distinct layer indices >= 0, like [0, 1] (`model.init_layers`).
+    static func layerSelection(
+        _ name: String, _ field: WritableKeyPath<Configuration, [Int]?> & Sendable, help: String
+    ) -> ConfigKey {
+        let expectation = "all or a list of distinct layer indices >= 0, like [0, 1]"
+        return value(name, field, help: help, allowed: expectation, read: { value throws(NNTrainError) in
+            guard case .sequence = value.node else {
+                let text = try value.scalarText(expecting: expectation)
+                guard text == "all" else { throw value.problem("\(quoted(text)) is not \(expectation)") }
+                return nil
+            }
+            let indices = try value.list(expecting: expectation) { element throws(NNTrainError) in
+                try element.integer(atLeast: 0)
+            }
+            guard !indices.isEmpty else { throw value.problem("is an empty list; expected \(expectation)") }
+            guard Set(indices).count == indices.count else { throw value.problem("repeats a layer; expected \(expectation)") }
+            return indices
+        }, write: { $0.map(yamlFlowList) ?? "all" })
+    }
+
     /// A key holding the `Configuration` field at `field`: `read` validates a config value into
     /// the field's type, `write` gives the field's YAML text (nil to leave the key out); `help`
     /// and `allowed` say what it means and takes.

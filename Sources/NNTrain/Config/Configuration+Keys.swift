@@ -129,6 +129,15 @@ extension Configuration {
             .choice("residual_projection", \.model.residualProjection,
                     help: "where a hidden width changes: linear adds P h (P [out, in], no bias); none refuses it")
                 .onlyWhen("model.residual", is: true),
+            .optionalPath("init_from", \.model.initFrom,
+                          help: "start from trained weights: an nntrain checkpoint or a safetensors state_dict "
+                              + "(docs/fine-tuning.md)").whenUnset("none: the initialiser's weights"),
+            .layerSelection("init_layers", \.model.initLayers,
+                            help: "the linear layers copied from init_from (with their norms); the others initialised")
+                .onlyWhenSet("model.init_from"),
+            .boolean("init_normalizer", \.model.initNormalizer,
+                     help: "normalise inputs with init_from's statistics instead of the new data's")
+                .onlyWhenSet("model.init_from"),
         ]),
         .choice("loss", \.loss, help: "cross_entropy for classification (the default); mse (the default), mae or huber "
             + "for regression"),

@@ -47,6 +47,16 @@ extension Configuration {
         try checkPruning(given: given, file: file)
         try checkResidual(given: given, file: file)
         try checkSWA(given: given, file: file)
+        try checkInitLayers(given: given)
+    }
+
+    /// `model.init_layers` names linear layers of this model: indices below len(hidden) + 1.
+    private func checkInitLayers(given: [String: ConfigValue]) throws(NNTrainError) {
+        guard let layers = model.initLayers, let value = given["model.init_layers"] else { return }
+        let count = model.hidden.count + 1
+        guard let beyond = layers.first(where: { $0 >= count }) else { return }
+        throw value.problem("names layer \(beyond), but model.hidden \(model.hidden) makes \(count) linear layers "
+            + "(0 to \(count - 1), the last the head); expected indices of them")
     }
 
     /// SWA needs its lr (SWALR's swa_lr has no default) and a start within training; its average is

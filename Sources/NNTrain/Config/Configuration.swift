@@ -161,6 +161,13 @@ public struct Configuration: Equatable, Sendable {
         public var residual = false
         /// What a residual block whose width changes adds: P·h (a bias-free linear map) or nothing (refused).
         public var residualProjection: ResidualProjection = .linear
+        /// A checkpoint or safetensors state_dict whose weights replace the initialiser's at the start of a new
+        /// run (`InitialWeights`); nil: none.
+        public var initFrom: String? = nil
+        /// The linear layers `initFrom` gives (each with its norm); nil: all.
+        public var initLayers: [Int]? = nil
+        /// Whether the inputs are normalised with `initFrom`'s statistics rather than the training data's.
+        public var initNormalizer = false
         public init() {}
     }
 

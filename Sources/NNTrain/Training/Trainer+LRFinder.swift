@@ -68,12 +68,16 @@ public enum LRRangeTest {
                 + "to max_iter iterations, so a range test of one step per batch measures nothing; expected another "
                 + "optimizer for lr-find", file: configPath)
         }
-        let data = try TrainingData.load(for: &configuration, file: configPath)
+        var data = try TrainingData.load(for: &configuration, file: configPath)
+        // The test starts where the run would: from model.init_from's weights (and normaliser) when given.
+        let initialWeights = try InitialWeights.load(for: configuration, data: data, file: configPath)
+        if let normalizer = initialWeights?.normalizer { data.normalizer = normalizer }
+        if let initialWeights { data.notes.append(initialWeights.summary) }
         // The test steps on the loss the run trains on, a teacher's term included; pruning takes no
         // part: its masks come at start_epoch and later, and would change the model mid-test.
         let teacher = try Teacher.load(for: configuration, data: data, file: configPath)
         configuration.pruning.method = nil
-        let result = try Trainer(configuration: configuration, data: data, teacher: teacher)
+        let result = try Trainer(configuration: configuration, data: data, teacher: teacher, initialWeights: initialWeights)
             .findLearningRate(schedule: schedule)
         let directory = folder ?? configuration.runDirectory(configPath: configPath)
         let csvPath = directory + "/lr_find.csv", svgPath = directory + "/lr_find.svg"

@@ -47,6 +47,9 @@ public final class Trainer {
     /// The teacher of a distillation run (`distillation.teacher`), run on each training batch; nil
     /// without one. Validation and test figures are the student's own (`evaluationLoss`).
     public let teacher: Teacher?
+    /// Where the run's initial weights came from (`model.init_from`), which its checkpoints record; nil:
+    /// the initialiser's. A resumed run has its checkpoint's (`Checkpoint.restore`).
+    public internal(set) var initialWeightsRecord: InitialWeights.Record?
     /// The training objective under a teacher: `loss` mixed with the teacher's term (see
     /// `DistillationLoss`); nil without a teacher.
     public let distillationLoss: DistillationLoss?
@@ -128,7 +131,11 @@ public final class Trainer {
     /// scheduler defaults that depend on the data's batches filled in (`resolvingScheduleDefaults`).
     /// With a `teacher` (`Teacher.load` reads the one `distillation.teacher` names), each step's loss
     /// is the distillation loss of `distillation.temperature` and `alpha`.
-    public init(configuration: Configuration, data: TrainingData, teacher: Teacher? = nil) {
+    ///
+    /// With `initialWeights` (`InitialWeights.load` reads the file `model.init_from` names), its layers
+    /// overwrite the initialiser's right after it has run, before anything copies the weights (EMA, SWA).
+    public init(configuration: Configuration, data: TrainingData, teacher: Teacher? = nil,
+                initialWeights: InitialWeights? = nil) {
         let stepsPerEpoch = configuration.stepsPerEpoch(trainRows: data.train.count)
         let configuration = configuration.resolvingScheduleDefaults(stepsPerEpoch: stepsPerEpoch)
         self.configuration = configuration
@@ -140,6 +147,8 @@ public final class Trainer {
         network.reserve(rows: max(batchRows, Trainer.evaluationRows))
         var initRandom = RandomGenerator(seed: configuration.seed, stream: RandomStream.initialization.rawValue)
         configuration.initialization.apply(to: network, activation: configuration.model.activationFunction, random: &initRandom)
+        initialWeights?.apply(to: network)
+        initialWeightsRecord = initialWeights?.record
         classWeights = Trainer.classWeights(configuration, data: data)
         loss = Loss(configuration.loss, labelSmoothing: configuration.regularization.labelSmoothing,
                     huberDelta: configuration.huberDelta, classWeights: classWeights)

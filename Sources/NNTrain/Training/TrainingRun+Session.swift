@@ -43,9 +43,19 @@ extension TrainingRun {
             self.wallStart = wallStart
             self.resumed = resumed
             var configuration = configuration
-            data = try TrainingData.load(for: &configuration, file: configPath)
+            var data = try TrainingData.load(for: &configuration, file: configPath)
+            // A new run reads model.init_from; a resumed one has the weights (and the normaliser) in its checkpoint.
+            let initialWeights = resumed == nil ? try InitialWeights.load(for: configuration, data: data, file: configPath) : nil
+            if let normalizer = initialWeights?.normalizer {
+                data.normalizer = normalizer
+            } else if let resumed, configuration.model.initNormalizer {
+                data.normalizer = resumed.checkpoint.normalizer
+            }
+            if let initialWeights { data.notes.append(initialWeights.summary) }
+            self.data = data
             trainer = Trainer(configuration: configuration, data: data,
-                              teacher: try Teacher.load(for: configuration, data: data, file: configPath))
+                              teacher: try Teacher.load(for: configuration, data: data, file: configPath),
+                              initialWeights: initialWeights)
             try configuration.checkScheduleFitsTheData(stepsPerEpoch: trainer.batchesPerEpoch, file: configPath)
             try TrainingRun.write(RunDirectory.configHeader(configPath: configPath) + trainer.configuration.resolvedYAML(),
                                   to: directory + "/config.yaml")
