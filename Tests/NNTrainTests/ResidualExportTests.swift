@@ -108,4 +108,60 @@ import Testing
         #expect(QuantizationMode.none.modelBytes(of: model) == 4 * (weightsAndBiases + 24))
         #expect(QuantizationMode.fp16.modelBytes(of: model) == 2 * (weightsAndBiases + 24))
     }
+
+    /// A hand-built 2×3-pixel residual classifier 6 → 4 relu → 4 relu (+ h) → 2 relu (+ h Pᵀ, P [2, 4] = i/10) → 3.
+    static func residualImageModel() -> InferenceModel {
+        var model = ONNXExportTests.imageModel(activation: .relu)
+        func layer(_ inputs: Int, _ outputs: Int, _ activation: Activation) -> InferenceModel.Layer {
+            InferenceModel.Layer(inputs: inputs, outputs: outputs, weight: (0..<inputs * outputs).map { Float($0) / 10 - 1 },
+                                 bias: (0..<outputs).map { Float($0) / 4 }, activation: activation)
+        }
+        model.layers = [layer(6, 4, .relu), layer(4, 4, .relu), layer(4, 2, .relu), layer(2, 3, .identity)]
+        model.layers[1].shortcut = .identity
+        model.layers[2].shortcut = .projection((0..<8).map { Float($0) / 10 })
+        return model
+    }
+
+    /// ONNX: Add(activation, input) after layer 1, Add(activation, MatMul(input, Pᵀ)) after layer 2 with Pᵀ [4, 2]
+    /// stored float32 (fp32, int8) or FLOAT16 and a Cast (fp16), in every opset; int8's next layer quantizes the sum.
+    @Test(arguments: [13, 17, 21])
+    func onnxAddsTheShortcutAfterTheActivation(opset: Int) throws {
+        let model = Self.residualImageModel()
+        let transposed: [Float] = [0, 0.4, 0.1, 0.5, 0.2, 0.6, 0.3, 0.7]  // P [2, 4] = k/10, as [4, 2]
+        let fp32 = try ONNXExportTests.export(model, .fp32, opset: opset)
+        #expect(fp32.graph.node.map(\.opType) == ["Mul", "Gemm", "Relu", "Gemm", "Relu", "Add", "Gemm", "Relu", "MatMul",
+                                                  "Add", "Gemm", "Softmax"])
+        #expect(try ONNXExportTests.node("layer1/residual", in: fp32).input == ["layer1/relu", "layer0/relu"])
+        #expect(try ONNXExportTests.node("layer2/linear", in: fp32).input.first == "layer1/residual")
+        #expect(try ONNXExportTests.node("layer2/shortcut", in: fp32).input == ["layer1/residual", "layer2/shortcut_weight"])
+        #expect(try ONNXExportTests.node("layer2/residual", in: fp32).input == ["layer2/relu", "layer2/shortcut"])
+        #expect(try ONNXExportTests.node("logits", in: fp32).input.first == "layer2/residual")
+        let weight = try ONNXExportTests.initializer("layer2/shortcut_weight", in: fp32)
+        #expect(weight.dataType == 1 && weight.dims == [4, 2] && ONNXExportTests.floats(weight) == transposed)
+
+        let fp16 = try ONNXExportTests.export(model, .fp16, opset: opset)
+        let stored = try ONNXExportTests.initializer("layer2/shortcut_weight_fp16", in: fp16)
+        #expect(stored.dataType == 10 && stored.dims == [4, 2])
+        let cast = try ONNXExportTests.node("layer2/shortcut_weight", in: fp16)
+        #expect(cast.opType == "Cast" && cast.input == ["layer2/shortcut_weight_fp16"])
+        #expect(try ONNXExportTests.node("layer2/shortcut", in: fp16).input == ["layer1/residual", "layer2/shortcut_weight"])
+
+        let int8 = try ONNXExportTests.export(model, .int8(ONNXExportTests.quantization(of: model)), opset: opset)
+        let int8Weight = try ONNXExportTests.initializer("layer2/shortcut_weight", in: int8)
+        #expect(int8Weight.dataType == 1 && ONNXExportTests.floats(int8Weight) == transposed)
+        #expect(try ONNXExportTests.node("layer1/residual", in: int8).input == ["layer1/relu", "layer0/relu"])
+        #expect(try ONNXExportTests.node("layer2/input_quantized", in: int8).input.first == "layer1/residual")
+        #expect(try ONNXExportTests.node("layer3/input_quantized", in: int8).input.first == "layer2/residual")
+    }
+
+    /// A shortcut of the wrong shape is refused in one line, not written.
+    @Test func onnxRefusesAShortcutOfAnotherShape() throws {
+        var model = Self.residualImageModel()
+        model.layers[2].shortcut = .identity  // 4 → 2: widths differ
+        model.layers[2].inputs = 4
+        #expect(throws: NNTrainError(.data, "ONNX export: layer 2 (4→2) has a shortcut of another shape; expected an identity "
+            + "of equal widths or a projection [2, 4]")) {
+            try ONNXExport.encode(model, weights: .fp32, opset: 17)
+        }
+    }
 }
