@@ -164,4 +164,42 @@ import Testing
             try ONNXExport.encode(model, weights: .fp32, opset: 17)
         }
     }
+
+    /// safetensors: a residual model's state_dict is ResidualMLP's, block i's modules under `layers.<i>.<position>`
+    /// and the projection as `shortcuts.2.weight` [4, 6] (the checkpoint's values), and the printed Python defines
+    /// that class, with block 1 in `identity` and block 2's nn.Linear(6, 4, bias=False).
+    @Test func safetensorsHoldTheResidualMLPsStateDict() throws {
+        let checkpoint = try Self.checkpoint(norm: .batch)
+        let export = try StateDictExport(checkpoint: checkpoint, fingerprint: "", path: "last.bin", quantization: .none)
+        #expect(export.shortcuts == [.init(block: 1, projected: false), .init(block: 2, projected: true)])
+        let file = try SafeTensors.decode(export.encoded(), path: "m.safetensors", dtypes: SafeTensors.DType.allCases)
+        func block(_ i: Int, _ inputs: Int, _ outputs: Int) -> [(String, [Int])] {
+            [("layers.\(i).0.weight", [outputs, inputs]), ("layers.\(i).0.bias", [outputs]),
+             ("layers.\(i).1.weight", [outputs]), ("layers.\(i).1.bias", [outputs]),
+             ("layers.\(i).1.running_mean", [outputs]), ("layers.\(i).1.running_var", [outputs]),
+             ("layers.\(i).1.num_batches_tracked", [])]
+        }
+        let expected = block(0, 3, 6) + block(1, 6, 6) + block(2, 6, 4)
+            + [("layers.3.0.weight", [2, 4]), ("layers.3.0.bias", [2]), ("shortcuts.2.weight", [4, 6])]
+        #expect(file.tensors.map(\.name) == expected.map(\.0))
+        #expect(file.tensors.map(\.tensor.shape) == expected.map(\.1))
+        let contents = try checkpoint.contents()
+        for (name, source) in [("shortcuts.2.weight", "shortcuts.2.weight"), ("layers.2.0.weight", "layers.2.weight"),
+                               ("layers.1.1.running_var", "norms.1.running_var")] {
+            #expect(try #require(file[name]).elements(as: Float.self) == (try #require(contents[source]).elements(as: Float.self)))
+        }
+        let python = export.python(path: "m.safetensors", schema: checkpoint.inputSchema)
+        for line in [
+            "class ResidualMLP(nn.Module):",
+            "            nn.Sequential(nn.Linear(3, 6), nn.BatchNorm1d(6), nn.GELU(), nn.Dropout(p=0.1)),",
+            "            nn.Sequential(nn.Linear(4, 2)),",
+            "        self.identity = {1}",
+            "        self.shortcuts = nn.ModuleDict({\"2\": nn.Linear(6, 4, bias=False)})",
+            "                y = y + self.shortcuts[str(i)](x)",
+            "model = ResidualMLP()",
+        ] {
+            #expect(python.contains(line + "\n"), "\(line)")
+        }
+        #expect(!python.contains("nn.Sequential(\n"))
+    }
 }
