@@ -186,7 +186,8 @@ import Testing
         let contents = try checkpoint.contents()
         for (name, source) in [("shortcuts.2.weight", "shortcuts.2.weight"), ("layers.2.0.weight", "layers.2.weight"),
                                ("layers.1.1.running_var", "norms.1.running_var")] {
-            #expect(try #require(file[name]).elements(as: Float.self) == (try #require(contents[source]).elements(as: Float.self)))
+            let expected = try #require(contents[source]).elements(as: Float.self)
+            #expect(try #require(file[name]).elements(as: Float.self) == expected, "\(name)")
         }
         let python = export.python(path: "m.safetensors", schema: checkpoint.inputSchema)
         for line in [

@@ -61,7 +61,8 @@ public struct InferenceModel: Sendable, Equatable {
             self.slopes = slopes
             self.shortcut = shortcut
             if case .projection(let p) = shortcut {
-                precondition(p.count == inputs * outputs, "InferenceModel.Layer: \(p.count) projection weights for \(inputs)→\(outputs)")
+                precondition(p.count == inputs * outputs,
+                             "InferenceModel.Layer: \(p.count) projection weights for \(inputs)→\(outputs)")
             } else if shortcut == .identity {
                 precondition(inputs == outputs, "InferenceModel.Layer: an identity shortcut for \(inputs)→\(outputs)")
             }
@@ -204,7 +205,8 @@ public struct InferenceModel: Sendable, Equatable {
             let k = inferenceIndex[skip.to]
             guard k >= 1, inferenceIndex[skip.from] == k - 1, layers[k].inputs == layers[k].outputs || skip.projection != nil
             else {
-                throw .data(path, "a skip connection does not span one linear layer; expected a checkpoint written by nntrain run")
+                throw .data(path, "a skip connection does not span one linear layer; expected a checkpoint written by "
+                    + "nntrain run")
             }
             layers[k].shortcut = skip.projection.map { .projection(array($0)) } ?? .identity
         }
