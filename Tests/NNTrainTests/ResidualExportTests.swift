@@ -65,6 +65,7 @@ import Testing
         let projection = network.parameters.valuesArray(of: try #require(network.parameters.tensor(named: "shortcuts.2.weight")))
         #expect(projection.count == 24)
         #expect(model.layers.map(\.shortcut) == [nil, .identity, .projection(projection), nil])
+        #expect(model.layers.map { ExportReport.Layer($0).shortcut } == [nil, "identity", "projection", nil])
         let rows = 5
         var random = RandomGenerator(seed: 9)
         var x = (0..<(rows * 3)).map { _ in Float(random.nextGaussian()) }
@@ -107,6 +108,9 @@ import Testing
         let weightsAndBiases = 3 * 6 + 6 + 6 * 6 + 6 + 6 * 4 + 4 + 4 * 2 + 2
         #expect(QuantizationMode.none.modelBytes(of: model) == 4 * (weightsAndBiases + 24))
         #expect(QuantizationMode.fp16.modelBytes(of: model) == 2 * (weightsAndBiases + 24))
+        // The export report names each layer's shortcut.
+        let text = ExportReport(checkpoint: "c.bin", out: "m.onnx", format: "onnx", quantization: .fp16, model: model).text()
+        #expect(text.contains("\n  1  6 → 6  gelu, + input\n  2  6 → 4  gelu, + input · Pᵀ\n  3  4 → 2  none\n"), "\(text)")
     }
 
     /// A hand-built 2×3-pixel residual classifier 6 → 4 relu → 4 relu (+ h) → 2 relu (+ h Pᵀ, P [2, 4] = i/10) → 3.
