@@ -3,7 +3,7 @@
 safetensors state_dict recomputed in numpy (and in PyTorch when it is installed), each against
 `nntrain predict` on the same rows.
 
-Eleven small models are trained in WORK (a few seconds each), one of each kind export handles:
+Thirteen small models are trained in WORK (a few seconds each), one of each kind export handles:
 
   fashion-mnist  configs/fashion-mnist.txt for 1 epoch with hidden [64], batch norm and gelu
                  (batch norm folded into the Gemm, GELU's erf form); test rows: the 10,000 t10k images
@@ -23,6 +23,8 @@ Eleven small models are trained in WORK (a few seconds each), one of each kind e
                  linear region matters): Selu, Elu, HardSwish (HardSigmoid·x at opset 13), Mish (at 21;
                  x·tanh(softplus x) at 13 and 17), Softplus around Mul, Div, Greater and Where; PRelu with
                  the learned slopes [width] (prelu_init 0.3), nn.PReLU(num_parameters=width) in numpy
+  penguins-residual  hidden [16, 16, 8], 40 epochs, model.residual: an identity skip (Add) and a projection
+                 (Add of MatMul by Pᵀ); the state_dict through the printed ResidualMLP in numpy
   penguins-layernorm  hidden [16, 8], 40 epochs, model.norm layer and gelu: LayerNormalization (opsets 17
                  and 21) and its ReduceMean, Sub, Mul, Sqrt, Div written out at 13; nn.LayerNorm in the
                  state_dict
@@ -78,7 +80,7 @@ one failed, 2 on bad usage.
 
 Usage (from the project folder):
     data-scripts/onnx-check.py [--nntrain .build/release/nntrain] [--work runs/onnx-check]
-                               [--fashion-mnist data/fashion-mnist] [--penguins data/penguins.csv]
+                               [--fashion-mnist data/fashion-mnist] [--penguins data/penguins.csv] [--only NAME]
 Needs numpy, onnx, onnxruntime and safetensors (.ci/run pins them in .venv-onnx); torch is optional.
 """
 import argparse
@@ -288,12 +290,48 @@ def erf(x):
     return np.vectorize(math.erf)(x)
 
 
-def sequential_forward(modules, state, x):
-    """torch.nn's forward of each module in evaluation mode, in float64 (torch.nn docs' formulas)."""
+def module_call(call):
+    """(module name, positional args, keyword args) of an nn.Module(...) call."""
+    name = getattr(call.func, "attr", getattr(call.func, "id", ""))
+    return (name, [ast.literal_eval(a) for a in call.args], {k.arg: ast.literal_eval(k.value) for k in call.keywords})
+
+
+def residual_modules(python):
+    """The printed ResidualMLP of a residual model: ([modules of each block], {identity block indices},
+    {block index: shortcut Linear}), or None when `python` prints an nn.Sequential."""
+    if "class ResidualMLP" not in python:
+        return None
+    blocks, identity, shortcuts = [], set(), {}
+    for node in ast.walk(ast.parse(python)):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "ModuleList":
+            blocks = [[module_call(m) for m in block.args] for block in node.args[0].elts]
+        elif isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "ModuleDict":
+            shortcuts = {int(ast.literal_eval(k)): module_call(v) for k, v in zip(node.args[0].keys, node.args[0].values)}
+        elif isinstance(node, ast.Assign) and getattr(node.targets[0], "attr", "") == "identity":
+            identity = set(ast.literal_eval(node.value)) if isinstance(node.value, ast.Set) else set()
+    return blocks, identity, shortcuts
+
+
+def residual_forward(residual, state, x):
+    """ResidualMLP's forward in float64: h = block_i(h), plus h (identity) or h Pᵀ (shortcuts.<i>.weight)."""
+    blocks, identity, shortcuts = residual
+    for i, modules in enumerate(blocks):
+        y = sequential_forward(modules, state, x, prefix=f"layers.{i}.")
+        if i in identity:
+            y = y + x
+        elif i in shortcuts:
+            y = y + x @ state[f"shortcuts.{i}.weight"].astype(np.float64).T
+        x = y
+    return x
+
+
+def sequential_forward(modules, state, x, prefix=""):
+    """torch.nn's forward of each module in evaluation mode, in float64 (torch.nn docs' formulas); the tensors
+    named `prefix` + position."""
     for position, (name, args, kwargs) in enumerate(modules):
-        p = lambda key: state[f"{position}.{key}"].astype(np.float64)  # noqa: E731
+        p = lambda key: state[f"{prefix}{position}.{key}"].astype(np.float64)  # noqa: E731
         if name == "Linear":
-            x = x @ p("weight").T + (p("bias") if f"{position}.bias" in state else 0)
+            x = x @ p("weight").T + (p("bias") if f"{prefix}{position}.bias" in state else 0)
         elif name == "BatchNorm1d":
             eps = kwargs.get("eps", args[1] if len(args) > 1 else 1e-5)
             x = (x - p("running_mean")) / np.sqrt(p("running_var") + eps) * p("weight") + p("bias")
@@ -507,12 +545,14 @@ def check_safetensors(checks, model, kind, path, python, nn_values, tolerance):
         state = load_file(path)
         with safe_open(path, "np") as f:
             metadata = f.metadata() or {}
-        modules = sequential_modules(python)
+        residual = residual_modules(python)
+        modules = sequential_modules(python) if residual is None else [m for block in residual[0] for m in block]
         shift = np.array(json.loads(metadata["nntrain.normalizer.shift"]), dtype=np.float64)
         scale = np.array(json.loads(metadata["nntrain.normalizer.scale"]), dtype=np.float64)
         schema = json.loads(metadata["nntrain.input"])
         raw = model.pixels if "images" in schema else encoded_table(model.onnx_rows, schema["table"])
-        z = sequential_forward(modules, state, (raw - shift) * scale)
+        x = (raw - shift) * scale
+        z = sequential_forward(modules, state, x) if residual is None else residual_forward(residual, state, x)
         if model.target_spread is None:
             got = softmax(z)
         else:
@@ -525,8 +565,9 @@ def check_safetensors(checks, model, kind, path, python, nn_values, tolerance):
     what = "probabilities" if model.target_spread is None else "values / the target's std"
     architecture = ", ".join(m[0] for m in modules)
     quantized = "" if kind == "fp32" else " --quantize fp16"
+    container = "nn.Sequential" if residual is None else "ResidualMLP"
     checks.report(difference <= tolerance,
-                  f"{name} safetensors {kind}: the state_dict through the printed nn.Sequential({architecture}) in "
+                  f"{name} safetensors {kind}: the state_dict through the printed {container}({architecture}) in "
                   f"numpy: {what} within {tolerance:g} of nntrain predict{quantized}'s (largest difference "
                   f"{difference:.2e})")
     check_torch(checks, f"{name} safetensors {kind}", python, raw, got, tolerance)
@@ -612,6 +653,15 @@ ACTIVATION_MODELS = {
 }
 
 
+def penguins_residual(nntrain, work, path):
+    """hidden [16, 16, 8] with model.residual: an identity skip around the second layer, a projection P [8, 16]
+    around the third (Add, and MatMul by Pᵀ, in the graph; ResidualMLP in the state_dict)."""
+    checkpoint = train(nntrain, work, "penguins-residual", "configs/penguins.txt", [
+        f"data.path={path}", "model.hidden=[16, 16, 8]", "model.residual=true", "training.epochs=40"])
+    schema = json.loads(checkpoint_metadata(checkpoint)["nntrain.input"])["table"]
+    return Model("penguins-residual", checkpoint, path, csv_columns(path)), schema["missing_values"]
+
+
 def penguins_pruned(nntrain, work, path):
     checkpoint = train(nntrain, work, "penguins-pruned", "configs/penguins.txt", [
         f"data.path={path}", "model.hidden=[32, 16]", "model.batch_norm=true", "pruning.method=neurons",
@@ -690,6 +740,7 @@ def main():
     parser.add_argument("--work", default="runs/onnx-check")
     parser.add_argument("--fashion-mnist", default="data/fashion-mnist")
     parser.add_argument("--penguins", default="data/penguins.csv")
+    parser.add_argument("--only", metavar="NAME", help="check only the model NAME (e.g. penguins-residual)")
     args = parser.parse_args()
     if not os.access(args.nntrain, os.X_OK):
         print(f"{args.nntrain}: no nntrain binary there; expected --nntrain PATH (make build makes "
@@ -699,21 +750,28 @@ def main():
     print(f"onnx {onnx.__version__}, onnxruntime {ort.__version__}, numpy {np.__version__}", flush=True)
     models = []
     if os.path.exists(os.path.join(args.fashion_mnist, "t10k-images-idx3-ubyte.gz")):
-        models.append(lambda: fashion_mnist(args.nntrain, args.work, args.fashion_mnist))
+        models.append(("fashion-mnist", lambda: fashion_mnist(args.nntrain, args.work, args.fashion_mnist)))
     else:
         checks.skip(f"the Fashion-MNIST model: no {args.fashion_mnist}/t10k-images-idx3-ubyte.gz")
     if os.path.exists(args.penguins):
-        models.append(lambda: penguins(args.nntrain, args.work, args.penguins))
-        models.append(lambda: penguins_bf16(args.nntrain, args.work, args.penguins))
-        models.append(lambda: penguins_regression(args.nntrain, args.work, args.penguins))
-        models.append(lambda: penguins_pruned(args.nntrain, args.work, args.penguins))
+        models.append(("penguins", lambda: penguins(args.nntrain, args.work, args.penguins)))
+        models.append(("penguins-bf16", lambda: penguins_bf16(args.nntrain, args.work, args.penguins)))
+        models.append(("regression", lambda: penguins_regression(args.nntrain, args.work, args.penguins)))
+        models.append(("penguins-pruned", lambda: penguins_pruned(args.nntrain, args.work, args.penguins)))
+        models.append(("penguins-residual", lambda: penguins_residual(args.nntrain, args.work, args.penguins)))
         for name, overrides in ACTIVATION_MODELS.items():
-            models.append(lambda name=name, overrides=overrides:
-                          penguins_activation(args.nntrain, args.work, args.penguins, name, overrides))
+            models.append((f"penguins-{name}", lambda name=name, overrides=overrides:
+                           penguins_activation(args.nntrain, args.work, args.penguins, name, overrides)))
     else:
         checks.skip(f"the penguins classifier and regression: no {args.penguins}")
     trained = {}
-    for make in models:
+    if args.only is not None:
+        models = [(name, make) for name, make in models if name == args.only]
+        if not models:
+            print(f"--only {args.only}: no such model here; expected one of the names in this script's description",
+                  file=sys.stderr)
+            return 2
+    for _, make in models:
         try:
             model, missing_values = make()
         except CommandFailed as error:

@@ -116,8 +116,8 @@ import Testing
 
     /// A residual run end to end: its checkpoint says so, `nntrain eval` rebuilds the network with its skips (the
     /// validation loss of the last epoch again, to float summation: eval sums in batches of its own), and
-    /// export and --quantize, whose chain of linear layers cannot express the skips, refuse in one line.
-    @Test func aResidualCheckpointEvaluatesAndExportRefusesIt() throws {
+    /// export's inference form and state_dict carry the skips (ResidualExportTests checks their numbers).
+    @Test func aResidualCheckpointEvaluatesAndExports() throws {
         let folder = try CheckpointEvaluationTests.imageFolder()
         let config = try folder.write("""
             data: {path: \(folder.path), validation_split: 0.25}
@@ -133,13 +133,7 @@ import Testing
         let evaluation = try CheckpointEvaluation.run(checkpointPath: path, split: .val)
         let trained = try #require(checkpoint.state.history.last?.validation?.loss)
         #expect(abs(evaluation.loss - trained) <= 1e-6 * trained, "\(evaluation.loss) vs \(trained)")
-        let message = "\(path): its model has skip connections (model.residual: true), which export and --quantize do "
-            + "not express yet; expected a model without model.residual (eval and predict without --quantize run it)"
-        #expect(throws: NNTrainError.data(path, String(message.dropFirst(path.count + 2)))) {
-            try InferenceModel(checkpointPath: path)
-        }
-        #expect(throws: NNTrainError.self) {
-            try StateDictExport(checkpoint: checkpoint, fingerprint: "", path: path, quantization: .none)
-        }
+        #expect(try InferenceModel(checkpointPath: path).layers.map(\.shortcut).map { $0 == nil } == [true, false, false, true])
+        #expect(try StateDictExport(checkpoint: checkpoint, fingerprint: "", path: path, quantization: .none).isResidual)
     }
 }

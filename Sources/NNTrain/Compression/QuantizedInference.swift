@@ -26,6 +26,11 @@ import Foundation
 /// alone, then y = f(γ ⊙ (z − μ)/√(σ² + ε) + β) over each row in float32 (`LayerNorm.normalizeRows`), in
 /// every mode: γ and β stay float32, as the exported LayerNormalization takes them. Then the standardised
 /// target's affine y = σ·z + μ (regression), as `TargetAffine`.
+///
+/// A residual layer (`InferenceModel.Layer.shortcut`) then adds its input x in float32: y + x, or y + x·Pᵀ with
+/// P float32 (fp32 and int8: the exported graph's float MatMul after the int8 layer's DequantizeLinear) or
+/// rounded to binary16 (fp16, Cast to float as the other weights), the product an sgemm, then the sum
+/// (`Network`'s order: x·Pᵀ first, then + y).
 public final class QuantizedInference {
     public let model: InferenceModel
     public let weights: ExportedWeights
@@ -34,6 +39,11 @@ public final class QuantizedInference {
     /// Each layer's prelu slopes as the forward pass reads them (fp16: values of binary16, as `model.half()`
     /// stores nn.PReLU's weight; int8: float32, the PRelu between the quantized products); [] without prelu.
     private let slopes: [[Float]]
+    /// Each layer's shortcut P [outputs, inputs] as the forward pass reads it (fp16: values of binary16);
+    /// nil for an identity shortcut or none.
+    private let projections: [[Float]?]
+    /// x·Pᵀ of a projection shortcut: [rowCapacity, widest layer].
+    private let shortcutProducts: FloatBuffer
     /// Each layer's output [rowCapacity, outputs].
     private let outputs: [FloatBuffer]
     /// f's input z, which `Activation` keeps for GELU and SiLU: [rowCapacity, widest layer].
@@ -68,6 +78,11 @@ public final class QuantizedInference {
         } else {
             slopes = model.layers.map(\.slopes)
         }
+        projections = model.layers.map { layer in
+            guard case .projection(let p) = layer.shortcut else { return nil }
+            if case .fp16 = weights { return p.map(Binary16.rounded) }
+            return p
+        }
         switch weights {
         case .fp32:
             layers = model.layers.map { .float(weight: $0.weight, bias: $0.bias) }
@@ -87,6 +102,7 @@ public final class QuantizedInference {
         }
         outputs = model.layers.map { FloatBuffer(count: rowCapacity * $0.outputs) }
         preActivations = FloatBuffer(count: rowCapacity * (model.layers.map(\.outputs).max() ?? 1))
+        shortcutProducts = FloatBuffer(count: rowCapacity * (model.layers.map(\.outputs).max() ?? 1))
         let widest = max(rowCapacity * (model.layers.map(\.inputs).max() ?? 1), 1)
         codes = UnsafeMutableBufferPointer<Int16>.allocate(capacity: widest)
         codes.initialize(repeating: 0)
@@ -117,6 +133,7 @@ public final class QuantizedInference {
                 integerProduct(input, int8, into: y)
                 Self.finish(y, layer, bias: int8.bias, kept: kept, slopes: slopes[index])
             }
+            addShortcut(of: layer, projection: projections[index], input: input, to: y)
             input = y
         }
         if let scaling = model.targetScaling {
@@ -140,6 +157,24 @@ public final class QuantizedInference {
         norm.scale.withUnsafeBufferPointer { LayerNorm.normalizeRows(y, scale: $0.baseAddress.unsafelyUnwrapped) }
         norm.shift.withUnsafeBufferPointer { b in
             layer.activate(y, bias: b.baseAddress.unsafelyUnwrapped, preActivation: kept, slopes: slopes)
+        }
+    }
+
+    /// y += x (identity shortcut) or y = x·Pᵀ + y (projection), in float32; nothing without a shortcut.
+    private func addShortcut(of layer: InferenceModel.Layer, projection: [Float]?, input x: MatrixView, to y: MatrixView) {
+        switch layer.shortcut {
+        case nil:
+            return
+        case .identity:
+            for k in 0..<y.count { y.base[k] = y.base[k] + x.base[k] }
+        case .projection:
+            let product = shortcutProducts.matrix(rows: y.rows, columns: y.columns)
+            (projection ?? []).withUnsafeBufferPointer { p in
+                BLAS.gemm(transposeA: false, transposeB: true, m: y.rows, n: y.columns, k: x.columns, alpha: 1,
+                          a: x.base, lda: x.columns, b: p.baseAddress.unsafelyUnwrapped, ldb: x.columns, beta: 0,
+                          c: product.base, ldc: y.columns)
+            }
+            for k in 0..<y.count { y.base[k] = product.base[k] + y.base[k] }
         }
     }
 
@@ -182,7 +217,8 @@ extension QuantizationMode {
     /// channel's s_w and the input's s_x), 1 a zero point (each output channel's int8 zero, as
     /// DequantizeLinear's zero-point tensor stores it, and the input's z_x). The normaliser (2 floats
     /// an input) is the same in every format and left out; a layer norm adds its γ and β, 8 bytes a unit;
-    /// prelu's slopes count as biases do (float32 in int8).
+    /// prelu's slopes count as biases do (float32 in int8); a projection shortcut's P as weights do, but float32 in
+    /// int8 (the graph keeps its MatMul in float).
     public func modelBytes(of model: InferenceModel) -> Int {
         model.layers.reduce(0) { total, layer in
             let weights = layer.inputs * layer.outputs, biases = layer.outputs + layer.slopes.count
@@ -192,7 +228,8 @@ extension QuantizationMode {
             case .int8: weights + 4 * biases + 4 * (layer.outputs + 1) + (layer.outputs + 1)
             }
             let norm = layer.layerNorm == nil ? 0 : 8 * layer.outputs  // a layer norm's γ and β, float32 in every format
-            return total + bytes + norm
+            let projection = if case .projection(let p) = layer.shortcut { p.count * (self == .fp16 ? 2 : 4) } else { 0 }
+            return total + bytes + norm + projection
         }
     }
 }

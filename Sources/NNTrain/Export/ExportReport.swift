@@ -10,6 +10,9 @@ public struct ExportReport: Encodable, Sendable {
         public var activation: String
         /// Whether a layer norm comes between the product and the activation (`model.norm: layer`).
         public var layerNorm: Bool
+        /// A residual layer's skip connection (`model.residual`): "identity" (+ its input) or "projection"
+        /// (+ its input times Pᵀ); nil (left out of the JSON) for none.
+        public var shortcut: String?
         /// int8 only: the layer input's s_x and z_x, and the range of its weights' per-channel scales.
         public var inputScale: Float?
         public var inputZeroPoint: Int?
@@ -21,6 +24,11 @@ public struct ExportReport: Encodable, Sendable {
             outputs = layer.outputs
             activation = Self.name(layer.activation)
             layerNorm = layer.layerNorm != nil
+            shortcut = switch layer.shortcut {
+            case nil: nil
+            case .identity: "identity"
+            case .projection: "projection"
+            }
         }
 
         public init(_ layer: InferenceModel.Layer, _ quantized: Int8Quantization.Layer) {
@@ -122,6 +130,7 @@ public struct ExportReport: Encodable, Sendable {
         text += "layers\n"
         for (index, layer) in layers.enumerated() {
             text += "  \(index)  \(layer.inputs) → \(layer.outputs)  \(layer.layerNorm ? "layer norm, " : "")\(layer.activation)"
+            if let shortcut = layer.shortcut { text += ", + input" + (shortcut == "projection" ? " · Pᵀ" : "") }
             if let scale = layer.inputScale, let zero = layer.inputZeroPoint, let low = layer.weightScaleMin,
                let high = layer.weightScaleMax
             {

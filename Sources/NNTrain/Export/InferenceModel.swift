@@ -23,6 +23,12 @@ import Foundation
 /// of its layer, between the product and the activation (`Layer.layerNorm`):
 ///
 ///     z = hₖ Wₖᵀ + bₖ,  hₖ₊₁ = fₖ(γ ⊙ (z − μ(z)) / √(σ²(z) + ε) + β)   μ, σ² (biased) over each row, ε = 1e-5
+///
+/// A residual model (`model.residual`, `Network.mlp`) adds each hidden layer k ≥ 1's input after its activation
+/// (`Layer.shortcut`; dropout, the identity in evaluation, changes nothing):
+///
+///     hₖ₊₁ = fₖ(hₖ Wₖᵀ + bₖ) + hₖ          identity shortcut (widths agree)
+///     hₖ₊₁ = fₖ(hₖ Wₖᵀ + bₖ) + hₖ Pₖᵀ      projection shortcut, Pₖ [out, in] (`shortcuts.<k>.weight`, no bias)
 public struct InferenceModel: Sendable, Equatable {
     /// One linear layer and the activation after it (`.identity` for the output layer).
     public struct Layer: Sendable, Equatable {
@@ -37,9 +43,11 @@ public struct InferenceModel: Sendable, Equatable {
         public var layerNorm: LayerNormAffine?
         /// prelu's learned slope of each output [outputs] (nn.PReLU's weight); [] for other activations.
         public var slopes: [Float]
+        /// A residual block's skip connection, added to the output after the activation; nil: none.
+        public var shortcut: Shortcut?
 
         public init(inputs: Int, outputs: Int, weight: [Float], bias: [Float], activation: Activation,
-                    layerNorm: LayerNormAffine? = nil, slopes: [Float] = []) {
+                    layerNorm: LayerNormAffine? = nil, slopes: [Float] = [], shortcut: Shortcut? = nil) {
             precondition(weight.count == inputs * outputs && bias.count == outputs,
                          "InferenceModel.Layer: \(weight.count) weights and \(bias.count) biases for \(inputs)→\(outputs)")
             precondition(slopes.isEmpty || slopes.count == outputs,
@@ -51,6 +59,13 @@ public struct InferenceModel: Sendable, Equatable {
             self.activation = activation
             self.layerNorm = layerNorm
             self.slopes = slopes
+            self.shortcut = shortcut
+            if case .projection(let p) = shortcut {
+                precondition(p.count == inputs * outputs,
+                             "InferenceModel.Layer: \(p.count) projection weights for \(inputs)→\(outputs)")
+            } else if shortcut == .identity {
+                precondition(inputs == outputs, "InferenceModel.Layer: an identity shortcut for \(inputs)→\(outputs)")
+            }
         }
 
         /// y = f(z + b) in place over `z` [rows, outputs], fp32, with prelu's slopes (`Activation.applyWithBias`):
@@ -79,6 +94,14 @@ public struct InferenceModel: Sendable, Equatable {
             }
             return output
         }
+    }
+
+    /// What a residual layer adds to its output y = f(x Wᵀ + b) (`Network.Skip`): x itself, or x Pᵀ.
+    public enum Shortcut: Sendable, Equatable {
+        /// y + x (inputs == outputs).
+        case identity
+        /// y + x Pᵀ, P [outputs, inputs] row-major (nn.Linear(inputs, outputs, bias=False)'s weight).
+        case projection([Float])
     }
 
     /// γ and β of a layer norm (nn.LayerNorm's weight and bias), [width] each.
@@ -134,7 +157,6 @@ public struct InferenceModel: Sendable, Equatable {
     public init(checkpoint: Checkpoint, fingerprint: String, path: String) throws(NNTrainError) {
         let configuration = try checkpoint.configuration(path: path)
         let network = try CheckpointEvaluation.model(of: checkpoint, configuration: configuration, path: path)
-        try Self.refuseSkipConnections(network, path: path)
         guard checkpoint.normalizer.scale.count == network.inputWidth else {
             throw .data(path, "its normaliser has \(checkpoint.normalizer.scale.count) features but the model takes "
                 + "\(network.inputWidth) inputs; expected a checkpoint written by nntrain run")
@@ -144,7 +166,9 @@ public struct InferenceModel: Sendable, Equatable {
             Array(UnsafeBufferPointer(start: values + tensor.offset, count: tensor.count))
         }
         var layers: [Layer] = []
+        var inferenceIndex: [Int] = []  // per network layer, the inference layer it ends up in (-1: before any)
         for layer in network.layers {
+            defer { inferenceIndex.append(layers.count - 1) }
             switch layer {
             case let dense as Dense:
                 layers.append(Layer(inputs: dense.inputWidth, outputs: dense.outputWidth, weight: array(dense.weight),
@@ -177,6 +201,15 @@ public struct InferenceModel: Sendable, Equatable {
                     + "layers, batch or layer norms, activations and dropout")
             }
         }
+        for skip in network.skips {
+            let k = inferenceIndex[skip.to]
+            guard k >= 1, inferenceIndex[skip.from] == k - 1, layers[k].inputs == layers[k].outputs || skip.projection != nil
+            else {
+                throw .data(path, "a skip connection does not span one linear layer; expected a checkpoint written by "
+                    + "nntrain run")
+            }
+            layers[k].shortcut = skip.projection.map { .projection(array($0)) } ?? .identity
+        }
         var architecture = checkpoint.architecture
         if !checkpoint.batchNormNames.isEmpty { architecture += ", batch norm (folded)" }
         if configuration.pruning.method == .neurons {
@@ -187,15 +220,6 @@ public struct InferenceModel: Sendable, Equatable {
         self.init(normalizer: checkpoint.normalizer, layers: layers, targetScaling: checkpoint.targetScaling,
                   schema: checkpoint.inputSchema, classNames: checkpoint.classNames, architecture: architecture,
                   trainedWith: checkpoint.nntrainVersion, fingerprint: fingerprint)
-    }
-
-    /// A residual network (`model.residual`) is not a chain of linear layers, which is all this form, the ONNX
-    /// graph, the safetensors' nn.Sequential and the int8 arithmetic express so far: refused, with the way out
-    /// (eval and predict without `--quantize` run the network itself, skip connections included).
-    static func refuseSkipConnections(_ network: Network, path: String) throws(NNTrainError) {
-        guard !network.skips.isEmpty else { return }
-        throw .data(path, "its model has skip connections (model.residual: true), which export and --quantize do not "
-            + "express yet; expected a model without model.residual (eval and predict without --quantize run it)")
     }
 
     /// `linear` followed by `norm` in evaluation mode, as one linear layer with `norm`'s activation.

@@ -25,6 +25,8 @@ import Foundation
 ///     x' = (x − shift)·scale                    Sub, Mul with float [width] (each left out when identity)
 ///     h = f(x' Wᵀ + b)                          per layer, as `weights` stores W (below)
 ///     h = f(LN(x' Wᵀ + b))                      with a layer norm: LayerNormalization (see `layerNormalization`)
+///     h = f(…) + x,  h = f(…) + MatMul(x, Pᵀ)   a residual layer's shortcut (`shortcut`): Add after the activation,
+///                                               Pᵀ [in, out] stored as the weights are, but float32 in int8
 ///     y = σ·h + μ                               Mul, Add: a standardised regression target only
 ///
 /// - fp32: Gemm(h, W [out, in], b [out], transB = 1).
@@ -213,6 +215,7 @@ public enum ONNXExport {
         }
         for (index, layer) in model.layers.enumerated() {
             let name = "\(prefix)layer\(index)/"
+            let layerInput = x
             switch weights {
             case .fp32:
                 x = graph.node("Gemm", [x, graph.floats(name + "weight", layer.weight, shape: [layer.outputs, layer.inputs]),
@@ -231,6 +234,9 @@ public enum ONNXExport {
             if let norm = layer.layerNorm { x = layerNormalization(norm, of: x, name: name, in: &graph) }
             x = layer.slopes.isEmpty ? activation(layer.activation, of: x, name: name, in: &graph)
                 : prelu(layer, weights: weights, of: x, name: name, in: &graph)
+            if let shortcut = layer.shortcut {
+                x = self.shortcut(shortcut, layer: layer, weights: weights, input: layerInput, output: x, name: name, in: &graph)
+            }
         }
         if let target = model.targetScaling {
             let scale = graph.floats(prefix + "target/scale", [target.scale], shape: [])
@@ -239,6 +245,36 @@ public enum ONNXExport {
             x = graph.node("Add", [x, shift], output: prefix + "target/value")
         }
         return x
+    }
+
+    /// A residual layer's output y + x (identity) or y + x Pᵀ (`InferenceModel.Shortcut`), x the layer's input: Add,
+    /// after the activation, as `Network` adds it. P [out, in] is stored transposed, Pᵀ [in, out], as MatMul's
+    /// right operand (torch.onnx exports nn.Linear(bias=False) as MatMul by the transposed weight): FLOAT16 and a
+    /// Cast in fp16; float32 in fp32 and int8, where the MatMul stays a float product after the layer's
+    /// DequantizeLinear (no QDQ pair around it, so ONNX Runtime's QDQ transformer leaves it float).
+    private static func shortcut(_ shortcut: InferenceModel.Shortcut, layer: InferenceModel.Layer, weights: ExportedWeights,
+                                 input: String, output y: String, name: String, in graph: inout ONNXGraph) -> String {
+        let added: String
+        switch shortcut {
+        case .identity:
+            added = input
+        case .projection(let p):
+            var transposed = [Float](repeating: 0, count: p.count)
+            for row in 0..<layer.outputs {
+                for column in 0..<layer.inputs { transposed[column * layer.outputs + row] = p[row * layer.inputs + column] }
+            }
+            let shape = [layer.inputs, layer.outputs]
+            let projection: String
+            if case .fp16 = weights {
+                let stored = graph.halves(name + "shortcut_weight_fp16", transposed, shape: shape)
+                projection = graph.node("Cast", [stored], output: name + "shortcut_weight",
+                                        attributes: [.int("to", Int(ONNXGraph.DataType.float.rawValue))])
+            } else {
+                projection = graph.floats(name + "shortcut_weight", transposed, shape: shape)
+            }
+            added = graph.node("MatMul", [input, projection], output: name + "shortcut")
+        }
+        return graph.node("Add", [y, added], output: name + "residual")
     }
 
     /// One int8 linear layer in QDQ form (see the type's comment); returns its pre-activation.
@@ -476,6 +512,14 @@ public enum ONNXExport {
             else {
                 throw refuse("layer \(index) (\(layer.inputs)→\(layer.outputs)) does not follow the layer before it; "
                     + "expected each layer's inputs to be the previous one's outputs")
+            }
+            switch layer.shortcut {
+            case nil: break
+            case .identity where layer.inputs == layer.outputs: break
+            case .projection(let p) where p.count == layer.inputs * layer.outputs: break
+            default:
+                throw refuse("layer \(index) (\(layer.inputs)→\(layer.outputs)) has a shortcut of another shape; expected "
+                    + "an identity of equal widths or a projection [\(layer.outputs), \(layer.inputs)]")
             }
         }
         if model.task == .classification, model.classNames.count != model.outputWidth {

@@ -36,6 +36,16 @@ import Foundation
 /// stays I64, as `half()` leaves integer buffers. `load_state_dict` copies them into a float32
 /// model unchanged in value (binary16 converts to binary32 exactly), or into a `model.half()`.
 ///
+/// A residual model (`model.residual`) is no Sequential: `python` prints a small nn.Module, `ResidualMLP`, holding one
+/// nn.Sequential per linear layer (its Linear and the modules after it, positions counted within it) in
+/// `self.layers = nn.ModuleList([...])`, and the projections in `self.shortcuts = nn.ModuleDict({"<i>":
+/// nn.Linear(in, out, bias=False)})`; its forward adds each block i ≥ 1's input after the block (`Network.mlp`):
+///
+///     layers.<i>.<position>.weight …                 block i's modules, as above within the block
+///     shortcuts.<i>.weight [out, in]                 P of a block whose width changes (after every other tensor)
+///
+///     h = block_i(h) + h   (i in `identity`),   h = block_i(h) + shortcuts[i](h)   (a projection)
+///
 /// The input normalisation x' = (x − shift)·scale, the standardised target's y = σ·z + μ, the class
 /// and feature names and the input schema are not modules: they go in the file's `__metadata__`
 /// (strings; see `metadataKeys`), and `python` prints the code that applies them.
@@ -58,6 +68,18 @@ public struct StateDictExport: Sendable {
     }
 
     public var modules: [Module]
+    /// A residual model's skip connections, by block (the linear layer's index); [] for a Sequential.
+    public var shortcuts: [Shortcut] = []
+
+    /// A skip connection around block `block`: its input added to its output, through nn.Linear(inputs, outputs,
+    /// bias=False) when `projected`.
+    public struct Shortcut: Equatable, Sendable {
+        public var block: Int
+        public var projected: Bool
+    }
+
+    /// Whether the model is a `ResidualMLP` rather than an nn.Sequential.
+    public var isResidual: Bool { !shortcuts.isEmpty }
     /// The file's contents: the state_dict's tensors in the Sequential's order, and the metadata.
     public var contents: SafeTensors
     public var weights: Weights
@@ -103,7 +125,6 @@ public struct StateDictExport: Sendable {
         }
         let configuration = try checkpoint.configuration(path: path)
         let network = try CheckpointEvaluation.model(of: checkpoint, configuration: configuration, path: path)
-        try InferenceModel.refuseSkipConnections(network, path: path)
         let values = network.parameters.values.base
         func array(_ tensor: ParameterStore.Tensor) -> [Float] {
             Array(UnsafeBufferPointer(start: values + tensor.offset, count: tensor.count))
@@ -115,8 +136,16 @@ public struct StateDictExport: Sendable {
         let batchesSeen = Int64(checkpoint.state.stepCount) + Int64(checkpoint.state.gradScaler?.skippedSteps ?? 0)
         var modules: [Module] = []
         var tensors: [(name: String, tensor: SafeTensors.Tensor)] = []
+        let residual = !network.skips.isEmpty
+        var blockStart = 0, block = -1  // a residual model's current block and the module it starts at
+        var blockOf: [Int] = []  // per network layer, its block
         for layer in network.layers {
-            let position = "\(modules.count)."
+            defer { blockOf.append(block) }
+            if layer is Dense {
+                block += 1
+                blockStart = modules.count
+            }
+            let position = residual ? "layers.\(block).\(modules.count - blockStart)." : "\(modules.count)."
             switch layer {
             case let dense as Dense:
                 modules.append(.linear(inputs: dense.inputWidth, outputs: dense.outputWidth))
@@ -147,6 +176,13 @@ public struct StateDictExport: Sendable {
             default:
                 throw .data(path, "its model has a layer a state_dict export cannot express (\(type(of: layer))); "
                     + "expected linear layers, batch or layer norms, activations and dropout")
+            }
+        }
+        for skip in network.skips {
+            let block = blockOf[skip.to]
+            shortcuts.append(Shortcut(block: block, projected: skip.projection != nil))
+            if let p = skip.projection {
+                tensors.append(("shortcuts.\(block).weight", tensor(array(p), shape: p.shape)))
             }
         }
         self.modules = modules
@@ -261,20 +297,22 @@ extension StateDictExport {
             "from safetensors import safe_open",
             "from safetensors.torch import load_file",
             "",
-            "model = nn.Sequential(",
         ]
-        // One line per layer: its Linear and the modules after it up to the next Linear.
-        var row: [String] = []
+        // One row per layer: its Linear and the modules after it up to the next Linear.
+        var rows: [[String]] = []
         for module in modules {
-            if case .linear = module, !row.isEmpty {
-                lines.append("    " + row.joined(separator: " "))
-                row = []
-            }
-            row.append(Self.python(module) + ",")
+            if case .linear = module { rows.append([]) }
+            if rows.isEmpty { rows.append([]) }
+            rows[rows.count - 1].append(Self.python(module))
         }
-        if !row.isEmpty { lines.append("    " + row.joined(separator: " ")) }
+        if isResidual {
+            lines += residualClass(rows: rows)
+        } else {
+            lines.append("model = nn.Sequential(")
+            lines += rows.map { "    " + $0.map { $0 + "," }.joined(separator: " ") }
+            lines.append(")")
+        }
         lines += [
-            ")",
             "model.load_state_dict(load_file(\(file)))  # strict: every tensor named and shaped as above",
             "model.eval()  # batch norm uses its running statistics; dropout passes its input through",
         ]
@@ -315,6 +353,41 @@ extension StateDictExport {
             lines.append("        return model((x - shift) * scale)[:, 0]  # the predicted values [N]")
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The `ResidualMLP` class of a residual model and `model = ResidualMLP()`: `rows` are the blocks' modules.
+    private func residualClass(rows: [[String]]) -> [String] {
+        let identity = shortcuts.filter { !$0.projected }.map { String($0.block) }
+        let linears = modules.compactMap { module -> (inputs: Int, outputs: Int)? in
+            if case .linear(let inputs, let outputs) = module { (inputs, outputs) } else { nil }
+        }
+        let projections = shortcuts.filter { $0.projected && linears.indices.contains($0.block) }.map { shortcut in
+            "\"\(shortcut.block)\": nn.Linear(\(linears[shortcut.block].inputs), \(linears[shortcut.block].outputs), bias=False)"
+        }
+        return [
+            "class ResidualMLP(nn.Module):",
+            "    # block i's output is block(h) + h (i in identity) or block(h) + shortcuts[str(i)](h), P h with P [out, in]",
+            "    def __init__(self):",
+            "        super().__init__()",
+            "        self.layers = nn.ModuleList([",
+        ] + rows.map { "            nn.Sequential(" + $0.joined(separator: ", ") + ")," } + [
+            "        ])",
+            "        self.identity = {" + identity.joined(separator: ", ") + "}",
+            "        self.shortcuts = nn.ModuleDict({" + projections.joined(separator: ", ") + "})",
+            "",
+            "    def forward(self, x):",
+            "        for i, block in enumerate(self.layers):",
+            "            y = block(x)",
+            "            if i in self.identity:",
+            "                y = y + x",
+            "            elif str(i) in self.shortcuts:",
+            "                y = y + self.shortcuts[str(i)](x)",
+            "            x = y",
+            "        return x",
+            "",
+            "",
+            "model = ResidualMLP()",
+        ]
     }
 
     private var isRegression: Bool { contents.metadata["nntrain.task"] == PredictionTask.regression.rawValue }
