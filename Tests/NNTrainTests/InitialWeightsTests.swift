@@ -127,6 +127,41 @@ import Testing
         }
     }
 
+    /// prelu's slopes (`activations.<i>.weight`) and a residual block's projection (`shortcuts.1.weight`, hidden
+    /// 24 → 12) come with their layer, bit for bit, from the checkpoint and from its safetensors export (where a
+    /// position holding a 1-D weight without a bias is nn.PReLU, and the ResidualMLP nests its blocks).
+    @Test(arguments: ["prelu", "residual"])
+    func preluSlopesAndResidualProjectionsComeWithTheirLayer(kind: String) throws {
+        let folder = try TemporaryFolder()
+        func shaped(_ config: Configuration) -> Configuration {
+            var config = config
+            if kind == "prelu" { config.model.activation = .prelu } else { config.model.residual = true }
+            return config
+        }
+        var sourceConfig = shaped(ResumeTests.sgdConfig())
+        sourceConfig.training.epochs = 2
+        let trainer = Trainer(configuration: sourceConfig, data: Self.data())
+        try trainer.train()
+        let source = Checkpoint(trainer: trainer, bestRecord: nil, reason: .final)
+        try source.write(to: folder.file("a.bin"))
+        let export = try StateDictExport(checkpoint: source, fingerprint: "0", path: "a.bin", quantization: .none)
+        try Data(export.encoded()).write(to: URL(fileURLWithPath: folder.file("a.safetensors")))
+        let names = kind == "prelu" ? ["activations.0.weight", "activations.1.weight"] : ["shortcuts.1.weight"]
+        for file in ["a.bin", "a.safetensors"] {
+            let config = shaped(Self.fineTuning(from: folder.file(file)))
+            let initial = try Self.load(config, Self.data())
+            let network = Trainer(configuration: config, data: Self.data(), initialWeights: initial).network
+            for name in names + Self.allTensors {
+                #expect(try Self.bits(network, name) == Self.bits(source, name), "\(file) \(name)")
+            }
+            #expect(!initial.summary.contains("fresh") && !initial.summary.contains("unused"), "\(initial.summary)")
+        }
+        // A model without prelu (or without the projection) leaves the file's tensors unused, and says so.
+        let plain = Self.fineTuning(from: folder.file("a.safetensors"))
+        let summary = try Self.load(plain, Self.data()).summary
+        #expect(summary.contains(kind == "prelu" ? "activations.0 of the file unused" : "shortcuts.1 of the file unused"))
+    }
+
     /// A state_dict as PyTorch saves an nn.Sequential without norms, its keys in safetensors' sorted order
     /// (0.bias before 0.weight, 10 before 2): positions 0 and 2 are the linear layers 0 and 1.
     @Test func aPlainSequentialLoadsWhateverTheKeyOrder() throws {
@@ -212,6 +247,15 @@ import Testing
                 + "model's [10, 24]") == true
         }
         config.model.initLayers = [0]  // without layer 1, the rest fits
+        #expect(try Self.load(config, Self.data()).record.layers == [0])
+        // Another number of layers: matched by index, the file's hidden layer 1 would become this model's head.
+        config = Self.fineTuning(from: folder.file("a.bin"))
+        config.model.hidden = [24]
+        #expect { _ = try InitialWeights.load(for: config, data: Self.data(), file: "config.yaml") } throws: {
+            ($0 as? NNTrainError)?.message.contains("has 3 linear layers, this model 2 (model.hidden [24]); expected as "
+                + "many, or model.init_layers naming the layers to copy") == true
+        }
+        config.model.initLayers = [0]
         #expect(try Self.load(config, Self.data()).record.layers == [0])
         config = Self.fineTuning(from: folder.file("a.bin"))
         #expect { _ = try InitialWeights.load(for: config, data: Self.data(features: 9), file: "config.yaml") } throws: {

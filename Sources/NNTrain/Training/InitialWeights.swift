@@ -9,9 +9,11 @@ import Foundation
 /// writes it or `safetensors.torch.save_file(model.state_dict(), path)` saves an `nn.Sequential` of the same
 /// layout (F32, F16 or F64 tensors; F16 and F64 converted to float32 as `tensor.float()` does). The
 /// Sequential's positions (`StateDictExport`) map back to nntrain's names: the k-th position holding a 2-D
-/// `weight` is linear layer k (`layers.<k>.weight` [out, in], `.bias` [out]); a position holding a 1-D
-/// `weight` after it is its norm (`norms.<k>.weight`, `.bias`, and a batch norm's `.running_mean`,
-/// `.running_var`; `num_batches_tracked` is not read). A safetensors file with nntrain's own names
+/// `weight` is linear layer k (`layers.<k>.weight` [out, in], `.bias` [out]); a position after it holding a
+/// 1-D `weight` and a `bias` is its norm (`norms.<k>.weight`, `.bias`, and a batch norm's `.running_mean`,
+/// `.running_var`; `num_batches_tracked` is not read), one holding a 1-D `weight` alone its nn.PReLU's slopes
+/// (`activations.<k>.weight`). The `ResidualMLP` the export prints for a residual model nests the same in
+/// `layers.<block>.<position>` and keeps `shortcuts.<k>.weight`. A safetensors file with nntrain's own names
 /// (`layers.<k>.weight`) is read as they are.
 ///
 /// Layers are matched by position and shape. The initialiser runs first, as in any run (same seed stream),
@@ -19,6 +21,7 @@ import Foundation
 ///
 ///     W_i, b_i ← the file's, bit for bit          when its layers.i.weight has this model's [out_i, in_i]
 ///     γ_i, β_i, running_mean_i, running_var_i     with their layer, where the file has them in this shape
+///     prelu's slopes a_i, a residual projection P_i    likewise
 ///     the head (i = last)                         keeps its fresh initialisation when its shape differs
 ///                                                 (another number of classes, classification → regression)
 ///
@@ -104,6 +107,11 @@ extension InitialWeights {
         let widths = [data.train.featureCount] + model.hidden + [data.outputWidth]
         let linearCount = widths.count - 1
         func shape(_ values: [Int]) -> String { "[" + values.map(String.init).joined(separator: ", ") + "]" }
+        /// Why the file's `name` is not copied into a tensor of `expected` shape.
+        func absent(_ name: String, _ expected: [Int]) -> String {
+            source.tensors[name].map { "the file's \(name) is \(shape($0.shape)), this model's \(shape(expected))" }
+                ?? "not in the file"
+        }
         guard let first = source.tensors["layers.0.weight"], first.shape.count == 2 else {
             throw refuse("has no first linear layer (layers.0.weight, or 0.weight in an nn.Sequential); expected the "
                 + "weights of an MLP")
@@ -125,7 +133,13 @@ extension InitialWeights {
             }
             normalizer = saved
         }
+        // Layers match by index, so with every layer chosen the file must have as many (its head is the last).
+        guard model.initLayers != nil || source.linearCount == linearCount else {
+            throw refuse("has \(source.linearCount) linear layers, this model \(linearCount) (model.hidden \(model.hidden)); "
+                + "expected as many, or model.init_layers naming the layers to copy")
+        }
         let chosen = Set(model.initLayers ?? Array(0..<linearCount))
+        let isPReLU = if case .prelu = model.activationFunction { true } else { false }
         var copies: [(name: String, values: [Float])] = []
         var running: [(name: String, mean: [Float], variance: [Float])] = []
         var copied: [Int] = [], fresh: [String] = [], notes: [String] = []
@@ -163,16 +177,33 @@ extension InitialWeights {
                    gamma.shape == width, beta.shape == width {
                     copies += [(norm + ".weight", gamma.values), (norm + ".bias", beta.values)]
                 } else {
-                    notes.append("\(norm) fresh: not in the file")
+                    notes.append("\(norm) fresh: " + absent(norm + ".weight", width))
                 }
                 if model.norm == .batch, let mean = source.tensors[norm + ".running_mean"],
                    let variance = source.tensors[norm + ".running_var"], mean.shape == width, variance.shape == width {
                     running.append((norm, mean.values, variance.values))
                 } else if model.norm == .batch {
-                    notes.append("\(norm) running statistics fresh: not in the file")
+                    notes.append("\(norm) running statistics fresh: " + absent(norm + ".running_mean", width))
                 }
             } else if source.tensors[norm + ".weight"] != nil {
                 notes.append("\(norm) of the file unused: this model has no norm there")
+            }
+            // prelu's slopes and a residual block's projection come with their layer, as its norm does.
+            let slopes = "activations.\(i).weight", shortcut = "shortcuts.\(i).weight"
+            let modelShapes = [slopes: isPReLU && !isHead ? width : nil,
+                               shortcut: model.residual && i >= 1 && !isHead && widths[i] != widths[i + 1]
+                                   ? expected : nil]
+            for (tensor, modelShape) in modelShapes.sorted(by: { $0.key < $1.key }) {
+                let saved = source.tensors[tensor]
+                if let modelShape {
+                    if let saved, saved.shape == modelShape {
+                        copies.append((tensor, saved.values))
+                    } else {
+                        notes.append("\(tensor.dropLast(".weight".count)) fresh: " + absent(tensor, modelShape))
+                    }
+                } else if saved != nil {
+                    notes.append("\(tensor.dropLast(".weight".count)) of the file unused: this model has none there")
+                }
             }
         }
         let unchosen = (0..<linearCount).filter { !chosen.contains($0) }
@@ -237,23 +268,36 @@ extension InitialWeights {
     static func source(stateDict contents: SafeTensors, path: String) throws(NNTrainError) -> Source {
         var source = Source()
         let parameterNames: Set = ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
-        var positions: [Int: [(parameter: String, tensor: SafeTensors.Tensor)]] = [:]
+        // A position is the Sequential's index, or (block, index) in the export's ResidualMLP (`layers.<b>.<k>.*`).
+        var positions: [[Int]: [(parameter: String, tensor: SafeTensors.Tensor)]] = [:]
+        var nntrainNames = false
         for (name, tensor) in contents.tensors {
             let parts = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            if parts.count == 3, parts[0] == "layers" || parts[0] == "norms", Int(parts[1]) != nil,
-               parameterNames.contains(parts[2]) {
+            let kinds: Set = ["layers", "norms", "activations", "shortcuts"]
+            if parts.count == 3, kinds.contains(parts[0]), Int(parts[1]) != nil, parameterNames.contains(parts[2]) {
                 if parts[2] != "num_batches_tracked" { source.tensors[name] = (tensor.shape, try floats(tensor, name, path)) }
+                nntrainNames = nntrainNames || parts[0] != "shortcuts"
                 continue
             }
-            guard parts.count == 2, let position = Int(parts[0]), position >= 0, parameterNames.contains(parts[1]) else {
+            let indices = parts.dropLast().map { Int($0) }
+            let nested = parts.count == 4 && parts[0] == "layers" ? Array(indices.dropFirst()) : indices
+            guard let parameter = parts.last, parameterNames.contains(parameter), (1...2).contains(nested.count),
+                  parts.count == 2 || parts.count == 4 && parts[0] == "layers",
+                  case let position = nested.compactMap({ $0 }), position.count == nested.count, position.allSatisfy({ $0 >= 0 })
+            else {
                 throw .data(path, "tensor \(name) is not an nn.Sequential state_dict name; expected names like 0.weight, "
                     + "0.bias, 1.running_mean (as nntrain export --format safetensors writes them)")
             }
-            positions[position, default: []].append((parts[1], tensor))
+            positions[position, default: []].append((parameter, tensor))
+        }
+        guard !nntrainNames || positions.isEmpty else {
+            throw .data(path, "mixes nntrain's tensor names (layers.0.weight) with an nn.Sequential's (0.weight); "
+                + "expected one or the other")
         }
         var linear = -1
-        for position in positions.keys.sorted() {
+        for position in positions.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             let entries = positions[position] ?? []
+            let label = position.map(String.init).joined(separator: ".")
             guard let weight = entries.first(where: { $0.parameter == "weight" }) else { continue }
             let prefix: String
             if weight.tensor.shape.count == 2 {
@@ -261,13 +305,14 @@ extension InitialWeights {
                 prefix = "layers.\(linear)"
             } else {
                 guard linear >= 0 else {
-                    throw .data(path, "tensor \(position).weight of shape \(weight.tensor.shape) comes before any linear "
+                    throw .data(path, "tensor \(label).weight of shape \(weight.tensor.shape) comes before any linear "
                         + "layer; expected an nn.Sequential starting with nn.Linear")
                 }
-                prefix = "norms.\(linear)"
+                // A norm has a bias beside its weight; nn.PReLU's slopes are a weight alone.
+                prefix = entries.contains(where: { $0.parameter == "bias" }) ? "norms.\(linear)" : "activations.\(linear)"
             }
             for entry in entries where entry.parameter != "num_batches_tracked" {
-                let name = "\(position).\(entry.parameter)"
+                let name = "\(label).\(entry.parameter)"
                 source.tensors[prefix + "." + entry.parameter] = (entry.tensor.shape, try floats(entry.tensor, name, path))
             }
         }
