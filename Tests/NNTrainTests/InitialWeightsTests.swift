@@ -185,6 +185,35 @@ import Testing
         #expect { _ = try InitialWeights.load(for: config, data: Self.data(), file: "config.yaml") } throws: { error in
             (error as? NNTrainError)?.message.contains("has no input normalisation") == true
         }
+        // Damaged files: a position spelled twice, normaliser metadata of unequal lengths.
+        func message(_ tensors: [(String, SafeTensors.Tensor)], _ metadata: [String: String]) -> String? {
+            let file = SafeTensors(tensors: tensors, metadata: metadata)
+            try? Data(file.encoded()).write(to: URL(fileURLWithPath: folder.file("bad.safetensors")))
+            var bad = Configuration()
+            bad.model.hidden = [5]
+            bad.model.initFrom = folder.file("bad.safetensors")
+            do { _ = try InitialWeights.load(for: bad, data: Self.data(), file: "config.yaml") } catch { return error.message }
+            return nil
+        }
+        let plain: [(String, SafeTensors.Tensor)] = [("0.bias", .init(b0)), ("0.weight", .init(w0, shape: [5, 16])),
+                                                     ("2.bias", .init(b1)), ("2.weight", .init(w1, shape: [4, 5]))]
+        #expect(message(plain + [("00.weight", .init(w0, shape: [5, 16]))], [:])?
+            .contains("tensor 00.weight repeats position 0 under another spelling") == true)
+        #expect(message(plain, ["nntrain.normalizer.shift": "[0, 0]", "nntrain.normalizer.scale": "[1]"])?
+            .contains("nntrain.normalizer.shift and .scale hold 2 and 1 numbers") == true)
+    }
+
+    /// A norm is copied into a norm of its kind only: the file's batch norm (it has running statistics) leaves a
+    /// layer norm fresh, and the start line says so.
+    @Test func aNormOfAnotherKindStaysFresh() throws {
+        let folder = try TemporaryFolder()
+        try Self.writeSource(to: folder.file("a.bin"))  // batch norms
+        var config = Self.fineTuning(from: folder.file("a.bin"))
+        config.model.norm = .layer
+        let initial = try Self.load(config, Self.data())
+        #expect(initial.summary.contains("norms.0 fresh: the file's is a batch norm, this model's a layer norm"))
+        let network = Trainer(configuration: config, data: Self.data(), initialWeights: initial).network
+        #expect(try Self.bits(network, "norms.0.weight") == [Float](repeating: 1, count: 24).map(\.bitPattern))
     }
 
     // MARK: - The head and init_layers
@@ -243,7 +272,7 @@ import Testing
         config.model.hidden = [24, 10]
         #expect { _ = try InitialWeights.load(for: config, data: Self.data(), file: "config.yaml") } throws: { error in
             let error = error as? NNTrainError
-            return error?.kind == .config && error?.message.contains("layers.1.weight: the checkpoint's [12, 24], this "
+            return error?.kind == .config && error?.message.contains("layers.1.weight: the file's [12, 24], this "
                 + "model's [10, 24]") == true
         }
         config.model.initLayers = [0]  // without layer 1, the rest fits
@@ -261,7 +290,7 @@ import Testing
         #expect { _ = try InitialWeights.load(for: config, data: Self.data(features: 9), file: "config.yaml") } throws: {
             let message = ($0 as? NNTrainError)?.message ?? ""
             return message.contains("takes 16 inputs") && message.contains("gives 9")
-                && message.contains("the checkpoint's [24, 16], this model's [24, 9]")
+                && message.contains("the file's [24, 16], this model's [24, 9]")
         }
         config.model.initFrom = folder.file("missing.bin")
         #expect { _ = try InitialWeights.load(for: config, data: Self.data(), file: "config.yaml") } throws: {

@@ -118,7 +118,7 @@ extension InitialWeights {
         }
         guard first.shape[1] == widths[0] else {
             throw refuse("its model takes \(first.shape[1]) inputs but \(configuration.data.path) gives \(widths[0]) "
-                + "(layers.0.weight: the checkpoint's \(shape(first.shape)), this model's \(shape([widths[1], widths[0]]))); "
+                + "(layers.0.weight: the file's \(shape(first.shape)), this model's \(shape([widths[1], widths[0]]))); "
                 + "expected weights trained on inputs of this kind")
         }
         var normalizer: Normalizer?
@@ -154,14 +154,14 @@ extension InitialWeights {
                     continue
                 }
                 throw refuse("has \(source.linearCount) linear layers, this model \(linearCount); expected a layer \(i) "
-                    + "of shape \(shape(expected)) (model.hidden as the checkpoint's, or model.init_layers without \(i))")
+                    + "of shape \(shape(expected)) (model.hidden as the file's, or model.init_layers without \(i))")
             }
             guard weight.shape == expected else {
                 if isHead {
                     fresh.append("layer \(i) (head) fresh: \(shape(weight.shape)) vs \(shape(expected))")
                     continue
                 }
-                throw refuse("\(name).weight: the checkpoint's \(shape(weight.shape)), this model's \(shape(expected)); "
+                throw refuse("\(name).weight: the file's \(shape(weight.shape)), this model's \(shape(expected)); "
                     + "expected the same hidden widths (model.hidden) or model.init_layers without \(i)")
             }
             guard let bias = source.tensors[name + ".bias"], bias.shape == [widths[i + 1]] else {
@@ -172,7 +172,12 @@ extension InitialWeights {
             copied.append(i)
             let norm = "norms.\(i)", width = [widths[i + 1]]
             let hasNorm = !isHead && model.norm != .none
-            if hasNorm {
+            // The file's norm is a batch norm when it has running statistics, else a layer norm; only its kind is copied.
+            let fileNorm: NormKind = source.tensors[norm + ".running_mean"] == nil ? .layer : .batch
+            if hasNorm, source.tensors[norm + ".weight"] != nil, fileNorm != model.norm {
+                notes.append("\(norm) fresh: the file's is a \(fileNorm.rawValue) norm, this model's a "
+                    + "\(model.norm.rawValue) norm")
+            } else if hasNorm {
                 if let gamma = source.tensors[norm + ".weight"], let beta = source.tensors[norm + ".bias"],
                    gamma.shape == width, beta.shape == width {
                     copies += [(norm + ".weight", gamma.values), (norm + ".bias", beta.values)]
@@ -288,6 +293,10 @@ extension InitialWeights {
                 throw .data(path, "tensor \(name) is not an nn.Sequential state_dict name; expected names like 0.weight, "
                     + "0.bias, 1.running_mean (as nntrain export --format safetensors writes them)")
             }
+            guard !(positions[position] ?? []).contains(where: { $0.parameter == parameter }) else {
+                throw .data(path, "tensor \(name) repeats position \(position.map(String.init).joined(separator: ".")) "
+                    + "under another spelling; expected each nn.Sequential position once")
+            }
             positions[position, default: []].append((parameter, tensor))
         }
         guard !nntrainNames || positions.isEmpty else {
@@ -316,8 +325,14 @@ extension InitialWeights {
                 source.tensors[prefix + "." + entry.parameter] = (entry.tensor.shape, try floats(entry.tensor, name, path))
             }
         }
-        if let shift = contents.metadata["nntrain.normalizer.shift"], let scale = contents.metadata["nntrain.normalizer.scale"],
-           let shifts = floatList(shift), let scales = floatList(scale), shifts.count == scales.count {
+        let shift = contents.metadata["nntrain.normalizer.shift"], scale = contents.metadata["nntrain.normalizer.scale"]
+        if shift != nil || scale != nil {
+            guard let shifts = shift.flatMap(floatList), let scales = scale.flatMap(floatList), shifts.count == scales.count
+            else {
+                throw .data(path, "metadata nntrain.normalizer.shift and .scale hold \(shift.flatMap(floatList)?.count ?? 0) "
+                    + "and \(scale.flatMap(floatList)?.count ?? 0) numbers; expected two JSON arrays of one number per input "
+                    + "(as nntrain export writes them)")
+            }
             source.normalizer = Normalizer(shift: shifts, scale: scales)
         }
         return source
