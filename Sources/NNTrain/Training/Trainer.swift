@@ -448,17 +448,8 @@ public final class Trainer {
                 var evaluationSums = LossSums()
                 let output = network.forward(x, training: true)
                 if first { layerStatistics?.measureDeadUnits(network) }
-                if let teacher, let distillationLoss {
-                    distillationLoss.evaluate(output: output, teacher: teacher.outputs(for: x), targets: targets,
-                                              gradient: network.outputGradient, into: &evaluationSums)
-                } else {
-                    loss.evaluate(output: output, targets: targets, gradient: network.outputGradient, into: &evaluationSums)
-                }
-                guard evaluationSums.loss.isFinite else {
-                    let overflow = configuration.training.precision == .fp16 ? " (fp16 overflows beyond ±65504)" : ""
-                    throw divergence(epoch: epoch, step: batch, what: "the loss became \(evaluationSums.loss)\(overflow)",
-                                     learningRate: values.learningRate)
-                }
+                try evaluateLoss(output: output, input: x, targets: targets, into: &evaluationSums, epoch: epoch,
+                                 batch: batch, learningRate: values.learningRate)
                 network.backward(input: x)
                 _ = try unscaleGradients(epoch: epoch, step: batch)  // no scaler: true, or throws
                 pruner?.maskGradients()
@@ -494,6 +485,24 @@ public final class Trainer {
         }
     }
 
+    /// The training objective of a forward pass's `output` for input `x` (the loss, or the distillation loss
+    /// with its teacher), its sums added to `sums` and dL/d(output) written to `network.outputGradient`; a
+    /// loss that is not finite ends the run as diverged at this step.
+    private func evaluateLoss(output: MatrixView, input x: MatrixView, targets: TargetBatch, into sums: inout LossSums,
+                              epoch: Int, batch: Int, learningRate: Double) throws(NNTrainError) {
+        if let teacher, let distillationLoss {
+            distillationLoss.evaluate(output: output, teacher: teacher.outputs(for: x), targets: targets,
+                                      gradient: network.outputGradient, into: &sums)
+        } else {
+            loss.evaluate(output: output, targets: targets, gradient: network.outputGradient, into: &sums)
+        }
+        guard sums.loss.isFinite else {
+            let overflow = configuration.training.precision == .fp16 ? " (fp16 overflows beyond ±65504)" : ""
+            throw divergence(epoch: epoch, step: batch, what: "the loss became \(sums.loss)\(overflow)",
+                             learningRate: learningRate)
+        }
+    }
+
     /// One micro-batch's forward and backward pass on `order[range]`: gather and normalise, augment,
     /// forward [+ teacher], loss (added to `sums`), ∂L/∂output [× S] × 1/K, backward, leaving its parameter
     /// gradients in the network's gradient buffer.
@@ -504,17 +513,8 @@ public final class Trainer {
             let output = network.forward(x, training: true)
             // With accumulate_steps, the group's last micro-batch is the one its dead units are counted in.
             layerStatistics?.measureDeadUnits(network)
-            if let teacher, let distillationLoss {
-                distillationLoss.evaluate(output: output, teacher: teacher.outputs(for: x), targets: targets,
-                                          gradient: network.outputGradient, into: &sums)
-            } else {
-                loss.evaluate(output: output, targets: targets, gradient: network.outputGradient, into: &sums)
-            }
-            guard sums.loss.isFinite else {
-                let overflow = configuration.training.precision == .fp16 ? " (fp16 overflows beyond ±65504)" : ""
-                throw divergence(epoch: epoch, step: batch, what: "the loss became \(sums.loss)\(overflow)",
-                                 learningRate: values.learningRate)
-            }
+            try evaluateLoss(output: output, input: x, targets: targets, into: &sums, epoch: epoch, batch: batch,
+                             learningRate: values.learningRate)
             gradScaler?.scaleLossGradient(network.outputGradient)
             if accumulateSteps > 1 {
                 // Lightning's `closure_loss / accumulate_grad_batches`, for every group, the last one too.
