@@ -262,6 +262,23 @@ import Testing
         }
     }
 
+    /// The passes of a step set the optimizer's counters between them, which must not copy its buffers (a copy of
+    /// every moment per step): the moments stay in the same storage across a step of three passes.
+    @Test func layerPassesCopyNoOptimizerBuffer() throws {
+        var config = Self.config(freeze: [0])
+        config.optimizer.name = .adam
+        config.optimizer.layerLR = [1, 0.5, 2]
+        let trainer = Trainer(configuration: config, data: ResumeTests.classificationData())
+        let adam = try #require(trainer.optimizer as? Adam)
+        func address() -> Int { adam.firstMoment.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) } }
+        trainer.observers = [StopWhen { $0.stepCount == 1 }]
+        try trainer.train()
+        let before = address()
+        trainer.observers = [StopWhen { $0.stepCount == 2 }]
+        try trainer.train()
+        #expect(address() == before)
+    }
+
     // MARK: - The configuration
 
     static func parse(_ extra: String) throws -> Configuration {
