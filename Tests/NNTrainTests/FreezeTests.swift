@@ -145,6 +145,25 @@ import Testing
         }
     }
 
+    /// SWA's batch-norm pass (update_bn) recomputes the norms that trained and leaves a frozen one's statistics, the
+    /// pretrained ones it normalised with all along, in the final model.
+    @Test func swasBatchNormPassLeavesAFrozenNormsStatistics() throws {
+        let folder = try TemporaryFolder()
+        let source = try InitialWeightsTests.writeSource(to: folder.file("source.bin"))
+        var config = InitialWeightsTests.fineTuning(from: folder.file("source.bin"))
+        config.training.freeze = [0]
+        config.training.epochs = 3
+        config.earlyStopping.restoreBest = false
+        config.swa.startEpoch = 2
+        config.swa.lr = 0.01
+        let data = InitialWeightsTests.data()
+        let trainer = Trainer(configuration: config, data: data, initialWeights: try InitialWeightsTests.load(config, data))
+        try trainer.train()
+        let swa = try #require(trainer.state.swa)
+        #expect(swa.model.runningStatistics[0...1] == source.servedModel.runningStatistics[0...1])
+        #expect(swa.model.runningStatistics[2] != source.servedModel.runningStatistics[2])
+    }
+
     // MARK: - freeze_epochs
 
     /// `freeze_epochs: 2` of 4 without `freeze`: every layer but the head frozen (fastai's `freeze()`) through the
