@@ -298,6 +298,22 @@ import Testing
         #expect(address() == before)
     }
 
+    /// A run that diverges under a large multiplier says so beside the scheduled lr.
+    @Test func aDivergenceNamesTheLargestMultiplier() {
+        var config = Self.config()
+        config.optimizer.layerLR = [1, 1e30, 1]
+        config.training.clip.norm = nil
+        config.scheduler.name = .constant
+        config.scheduler.factor = 1
+        let trainer = Trainer(configuration: config, data: ResumeTests.classificationData())
+        #expect {
+            try trainer.train()
+        } throws: { error in
+            let message = (error as? NNTrainError)?.message ?? ""
+            return message.contains("the learning rate 0.05 (× 1e+30 by optimizer.layer_lr) is likely too high")
+        }
+    }
+
     // MARK: - The configuration
 
     static func parse(_ extra: String) throws -> Configuration {
