@@ -31,6 +31,9 @@ import Foundation
 /// loss by K, and steps at the epoch's last batch), the epoch's last group steps with the micro-batches
 /// it has, each still divided by K. `stepCount`, `position.batch`, the schedules, steps.csv and the
 /// observers count optimizer steps, so a run stops (and a checkpoint falls) only between groups.
+/// With `training.freeze` / `freeze_epochs` the frozen layers sit out every step (no gradient, no update: see
+/// `applyFreeze(epoch:)`, decided at each epoch's start), and with `optimizer.layer_lr` the optimizer step is one
+/// pass per multiplier (`optimizerStep`).
 /// Buffers are sized once in `init`, so the steps allocate no buffers. The same configuration and
 /// seed give the same numbers on the same machine.
 public final class Trainer {
