@@ -24,7 +24,8 @@ import Testing
         "data.files.test_images": "c", "data.files.test_labels": "d", "pruning.method": "magnitude",
         "pruning.end_epoch": "1", "swa.start_epoch": "1", "swa.lr": "0.05",
         "data.augment.crop_scale": "[0.8, 1.0]", "model.batch_norm": "true", "optimizer.max_eval": "5",
-        "model.init_from": "a.bin", "model.init_layers": "[0]",
+        "model.init_from": "a.bin", "model.init_layers": "[0]", "training.freeze": "[0]", "training.freeze_epochs": "1",
+        "optimizer.layer_lr": "[0.1, 0.5, 1]",
     ]
 
     /// What a choice needs besides (unless it is the key unset): idx has no default folder, csv needs its target.

@@ -237,10 +237,12 @@ extension ConfigurationTests {
         @Test func singleValueWhereASectionBelongs() {
             #expect(configError("training: 5\n") ==
                 "configs/x.txt:1: training: expected a section "
-                + "(a mapping with some of: epochs, batch_size, accumulate_steps, precision, loss_scale, clip, max_seconds)")
+                + "(a mapping with some of: epochs, batch_size, accumulate_steps, precision, loss_scale, clip, freeze, "
+                + "freeze_epochs, max_seconds)")
             #expect(configError("training: [5]\n") ==
                 "configs/x.txt:1: training: expected a section "
-                + "(a mapping with some of: epochs, batch_size, accumulate_steps, precision, loss_scale, clip, max_seconds), "
+                + "(a mapping with some of: epochs, batch_size, accumulate_steps, precision, loss_scale, clip, freeze, "
+                + "freeze_epochs, max_seconds), "
                 + "not a list")
         }
 
@@ -498,7 +500,8 @@ extension ConfigurationTests {
         @Test func overrideCannotHideASectionThatIsNotAMapping() {
             #expect(configError("training: 5\n", overrides: ["training.epochs=3"]) ==
                 "configs/x.txt:1: training: expected a section "
-                + "(a mapping with some of: epochs, batch_size, accumulate_steps, precision, loss_scale, clip, max_seconds)")
+                + "(a mapping with some of: epochs, batch_size, accumulate_steps, precision, loss_scale, clip, freeze, "
+                + "freeze_epochs, max_seconds)")
         }
 
         @Test func laterOverrideWins() throws {
@@ -538,14 +541,16 @@ extension ConfigurationTests {
                 + "(did you mean 'optimizer'?)")
             #expect(configError("seed: 1\n", overrides: ["training.epoch=1"]) ==
                 "--set training.epoch=1: unknown key 'epoch' in section 'training'; "
-                + "expected one of: epochs, batch_size, accumulate_steps, precision, loss_scale, clip, max_seconds "
+                + "expected one of: epochs, batch_size, accumulate_steps, precision, loss_scale, clip, freeze, "
+                + "freeze_epochs, max_seconds "
                 + "(did you mean 'epochs'?)")
         }
 
         @Test func overrideMustNameAKeyThatHoldsAValue() {
             #expect(configError("seed: 1\n", overrides: ["training=1"]) ==
                 "--set training=1: 'training' is a section; expected training.KEY=value with KEY one of: "
-                + "epochs, batch_size, accumulate_steps, precision, loss_scale, clip, max_seconds")
+                + "epochs, batch_size, accumulate_steps, precision, loss_scale, clip, freeze, "
+                + "freeze_epochs, max_seconds")
             #expect(configError("seed: 1\n", overrides: ["seed.value=1"]) ==
                 "--set seed.value=1: 'seed' holds a value, not keys; expected seed=value")
         }

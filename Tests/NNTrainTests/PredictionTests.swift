@@ -74,9 +74,19 @@ import Testing
         }
         #expect(confusion == report.confusionMatrix)
 
-        // Other batch sizes cut the same rows into other products, with the same outputs.
+        // Other batch sizes cut the same rows into other products, with the same outputs: the same classes, and
+        // probabilities equal to float rounding (OpenBLAS's AVX-512 kernel gives the same bits at every batch size;
+        // its Haswell/Zen kernel sums an edge row's products in another order, 1e-7 apart).
         for batchSize in [1, 7] {
-            #expect(try Self.predict(last, images, .init(probabilities: true, topK: 3, batchSize: batchSize)).text == text)
+            let other = try Self.predict(last, images, .init(probabilities: true, topK: 3, batchSize: batchSize)).records
+            #expect(other.count == records.count)
+            for (a, b) in zip(records, other) {
+                #expect(a.count == b.count)
+                for (x, y) in zip(a, b) where x != y {
+                    let (u, v) = (try #require(Double(x)), try #require(Double(y)))
+                    #expect(abs(u - v) <= 1e-6, "batch size \(batchSize): \(x) vs \(y)")
+                }
+            }
         }
         guard precision == .fp32 else { return }
         let (byHand, _) = try CheckpointEvaluationTests.predictions(checkpoint: last, folder: folder.path)

@@ -306,12 +306,13 @@ struct ConfigKey: Sendable {
         }, write: yamlFlowList)
     }
 
-    /// `numberList` whose absence (nil) means "off" (or "work it out"), left out of the resolved YAML when unset.
+    /// `numberList` whose absence (nil) means "off" (or "work it out"), left out of the resolved YAML when unset;
+    /// a nil `count` takes a list of any length (the rules between keys check it).
     static func optionalNumberList(
         _ name: String, _ field: WritableKeyPath<Configuration, [Double]?> & Sendable,
-        count: Int, _ bounds: NumberBounds, example: String, help: String
+        count: Int?, _ bounds: NumberBounds, example: String, help: String
     ) -> ConfigKey {
-        let expectation = "a list of exactly \(count) numbers \(bounds.description), like \(example)"
+        let expectation = "a list of \(count.map { "exactly \($0) " } ?? "")numbers \(bounds.description), like \(example)"
         return value(name, field, help: help, allowed: expectation, read: { value throws(NNTrainError) in
             try value.list(expecting: expectation, count: count) { element throws(NNTrainError) in try element.number(bounds) }
         }, write: { $0.map(yamlFlowList) })
@@ -355,13 +356,28 @@ struct ConfigKey: Sendable {
                 guard text == "all" else { throw value.problem("\(quoted(text)) is not \(expectation)") }
                 return nil
             }
-            let indices = try value.list(expecting: expectation) { element throws(NNTrainError) in
-                try element.integer(atLeast: 0)
-            }
-            guard !indices.isEmpty else { throw value.problem("is an empty list; expected \(expectation)") }
-            guard Set(indices).count == indices.count else { throw value.problem("repeats a layer; expected \(expectation)") }
-            return indices
+            return try layerIndices(value, expecting: expectation)
         }, write: { $0.map(yamlFlowList) ?? "all" })
+    }
+
+    /// A list of distinct layer indices >= 0, like [0, 1] (`training.freeze`); nil (left out) when unset.
+    static func layerList(
+        _ name: String, _ field: WritableKeyPath<Configuration, [Int]?> & Sendable, help: String
+    ) -> ConfigKey {
+        let expectation = "a list of distinct layer indices >= 0, like [0, 1]"
+        return value(name, field, help: help, allowed: expectation, read: { value throws(NNTrainError) in
+            try layerIndices(value, expecting: expectation)
+        }, write: { $0.map(yamlFlowList) })
+    }
+
+    /// A non-empty list of distinct integers >= 0.
+    private static func layerIndices(_ value: ConfigValue, expecting expectation: String) throws(NNTrainError) -> [Int] {
+        let indices = try value.list(expecting: expectation) { element throws(NNTrainError) in
+            try element.integer(atLeast: 0)
+        }
+        guard !indices.isEmpty else { throw value.problem("is an empty list; expected \(expectation)") }
+        guard Set(indices).count == indices.count else { throw value.problem("repeats a layer; expected \(expectation)") }
+        return indices
     }
 
     /// A key holding the `Configuration` field at `field`: `read` validates a config value into

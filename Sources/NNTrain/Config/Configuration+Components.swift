@@ -197,3 +197,26 @@ extension Configuration {
                               batchCapacity: batchCapacity, fill: range.black, white: range.white)
     }
 }
+
+extension Configuration {
+    /// The line a run prints at its start when it freezes layers or scales their learning rates, nil otherwise:
+    /// `training.freeze: layers 0, 1 frozen (no update, no gradient) for epochs 1-2, then every layer trains;
+    /// optimizer.layer_lr: lr × 0.1, 0.3, 1 for layers 0, 1, 2`.
+    public var layerTrainingNote: String? {
+        let layerCount = model.hidden.count + 1
+        var parts: [String] = []
+        let frozen = training.frozenLayers(epoch: 1, layerCount: layerCount).sorted()
+        if !frozen.isEmpty {
+            let names = (frozen.count == 1 ? "layer " : "layers ") + frozen.map(String.init).joined(separator: ", ")
+            let span = training.freezeEpochs.map { n in
+                " for epoch\(n == 1 ? " 1" : "s 1-\(n)"), then every layer trains"
+            } ?? " for the whole run"
+            parts.append("training.freeze: \(names) frozen (no update, no gradient)\(span)")
+        }
+        if let scales = optimizer.layerLR {
+            parts.append("optimizer.layer_lr: lr × " + scales.map { String(format: "%g", $0) }.joined(separator: ", ")
+                + " for layers " + (0..<layerCount).map(String.init).joined(separator: ", "))
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+}

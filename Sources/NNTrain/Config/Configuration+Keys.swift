@@ -176,6 +176,10 @@ extension Configuration {
                           .radam, .asgd)
                 .whenUnset(optimizerDefaults(\.defaultWeightDecay)),
             .boolean("decay_batch_norm", \.optimizer.decayBatchNorm, help: "also decay (and L1) the norms' gamma and beta"),
+            .optionalNumberList("layer_lr", \.optimizer.layerLR, count: nil, .positive, example: "[0.1, 0.3, 1]",
+                                help: "discriminative learning rates: one multiplier per linear layer (with its norm), "
+                                    + "applied to the scheduled lr (fastai's slice(lo, hi))")
+                .whenUnset("every layer at the scheduled lr"),
             .boolean("amsgrad", \.optimizer.amsgrad, help: "the AMSGrad variant")
                 .onlyWhen("optimizer.name", is: OptimizerKind.adam, .adamw),
             .number("alpha", \.optimizer.alpha, .nonNegative,
@@ -323,6 +327,13 @@ extension Configuration {
                 .optionalNumber("value", \.training.clip.value, .positive,
                                 help: "clip_grad_value_: clamp each element to +-value").whenUnset("off"),
             ]),
+            .layerList("freeze", \.training.freeze,
+                       help: "linear layers (with their norms) that get no update and no gradient computation; a "
+                           + "frozen batch norm uses its running statistics")
+                .whenUnset("none, or every layer but the head with freeze_epochs"),
+            .optionalInteger("freeze_epochs", \.training.freezeEpochs, atLeast: 1,
+                             help: "the frozen layers train from epoch N+1 on (fastai's fine_tune(freeze_epochs=N))")
+                .whenUnset("frozen for the whole run"),
             .optionalNumber("max_seconds", \.training.maxSeconds, .positive,
                             help: "this invocation's wall-time limit; then a checkpoint, resumable").whenUnset("no limit"),
         ]),

@@ -4,13 +4,15 @@ extension Configuration {
     /// model's shapes, the data and its split (the seed draws it), the batches (their size sets
     /// the epoch's steps), the number format and loss scaler, and the optimizer's kind and the
     /// options that decide which buffers it keeps (lbfgs's history_size: its `old_dirs.<i>`),
+    /// which layers train when (`training.freeze`, `freeze_epochs`: the optimizer's per-layer state follows them),
     /// and which weights pruning masks (its method, scope and
     /// layers: the masks saved are of those), and whether an average is kept (EMA on, SWA's start: the
     /// averages saved are of those). A resume with one of these changed is refused.
     static let keysFixedOnResume = [
         "seed", "data.", "model.", "loss", "huber_delta", "training.batch_size", "training.accumulate_steps",
         "training.precision",
-        "training.loss_scale", "optimizer.name", "optimizer.momentum", "optimizer.amsgrad", "optimizer.centered",
+        "training.loss_scale", "training.freeze", "training.freeze_epochs",
+        "optimizer.name", "optimizer.momentum", "optimizer.amsgrad", "optimizer.centered",
         "optimizer.history_size",
         "pruning.method", "pruning.scope", "pruning.include_output", "ema.enabled", "swa.start_epoch",
     ]

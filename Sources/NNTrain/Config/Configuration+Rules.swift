@@ -48,6 +48,53 @@ extension Configuration {
         try checkResidual(given: given, file: file)
         try checkSWA(given: given, file: file)
         try checkInitLayers(given: given)
+        try checkLayerTraining(given: given, file: file)
+    }
+
+    /// `training.freeze`, `freeze_epochs` and `optimizer.layer_lr` name this model's linear layers (0 to
+    /// len(hidden), the last the head), leave at least one layer training, and unfreeze within the run; lbfgs
+    /// steps all parameters as one vector, and ASGD's averaged model would hold zeros where layers never step
+    /// (torch.optim.ASGD's `ax` starts at zero and moves only with steps), so both refuse frozen layers.
+    private func checkLayerTraining(given: [String: ConfigValue], file: String) throws(NNTrainError) {
+        let count = model.hidden.count + 1
+        func refuse(_ key: String, _ message: String) -> NNTrainError {
+            keySources.problem(key, message, placedAt: ["training.freeze", "training.freeze_epochs"], file: file)
+        }
+        let layers = "model.hidden \(model.hidden) makes \(count) linear layers (0 to \(count - 1), the last the head)"
+        if let freeze = training.freeze {
+            if let beyond = freeze.first(where: { $0 >= count }) {
+                throw refuse("training.freeze", "names layer \(beyond), but \(layers); expected indices of them")
+            }
+            if freeze.count == count {
+                throw refuse("training.freeze", "freezes every layer, so nothing would train; expected at most \(count - 1) "
+                    + "of the \(count) layers (the head, \(count - 1), usually trains)")
+            }
+        }
+        if let epochs = training.freezeEpochs {
+            if epochs >= training.epochs {
+                throw refuse("training.freeze_epochs", "is \(epochs) but training.epochs is \(training.epochs), so the "
+                    + "frozen layers would never train; expected fewer epochs, or training.freeze alone to freeze them "
+                    + "for the whole run")
+            }
+            if training.freeze == nil, count == 1 {
+                throw refuse("training.freeze_epochs", "has nothing to freeze: model.hidden is empty, so the head is the "
+                    + "only layer; expected hidden layers, or no freeze_epochs")
+            }
+        }
+        if let scales = optimizer.layerLR, scales.count != count {
+            throw refuse("optimizer.layer_lr", "has \(scales.count) multipliers, but \(layers); expected one per layer")
+        }
+        let freezes = training.freeze != nil || training.freezeEpochs != nil
+        if optimizer.name == .lbfgs, freezes || optimizer.layerLR != nil {
+            let key = freezes ? (training.freeze != nil ? "training.freeze" : "training.freeze_epochs") : "optimizer.layer_lr"
+            throw refuse(key, "lbfgs steps every parameter along one direction with one step length, so it takes "
+                + "neither frozen layers nor per-layer learning rates; expected another optimizer")
+        }
+        if optimizer.name == .asgd, freezes {
+            throw refuse(training.freeze != nil ? "training.freeze" : "training.freeze_epochs", "asgd's averaged model "
+                + "(its ax, which nntrain evaluates) starts at zero and moves only where the optimizer steps, so a frozen "
+                + "layer would be zero in it; expected another optimizer")
+        }
     }
 
     /// `model.init_layers` names linear layers of this model: indices below len(hidden) + 1.

@@ -221,6 +221,10 @@ public struct Configuration: Equatable, Sendable {
         public var weightDecay: Double = OptimizerKind.adam.defaultWeightDecay
         /// Whether weight decay (and the L1 penalty) also applies to the norms' γ and β (batch or layer norm).
         public var decayBatchNorm = false
+        /// Discriminative learning rates: one multiplier > 0 per linear layer (with its norm, slopes and projection),
+        /// applied to the scheduled lr of each step, as fastai's `slice(lo, hi)` or one torch param group per layer;
+        /// nil: every layer at the scheduled lr.
+        public var layerLR: [Double]? = nil
         /// AMSGrad variant of adam and adamw.
         public var amsgrad = adamDefaults.amsgrad
         /// Smoothing constant α of rmsprop, 0 ≤ α < 1; asgd's power α of its η schedule, ≥ 0 (each
@@ -335,6 +339,18 @@ public struct Configuration: Equatable, Sendable {
         public var lossScale: LossScaling = .none
         /// Gradient clipping, applied before the optimizer step.
         public var clip = ClipSection()
+        /// The linear layers (indices of `layers.<i>`, with their norms, slopes and projections) that get no update
+        /// (`requires_grad_(False)`): all epochs, or with `freezeEpochs` the first N; nil: none, or with
+        /// `freezeEpochs` every layer but the head (fastai's `freeze()`).
+        public var freeze: [Int]? = nil
+        /// N ≥ 1: the frozen layers train from epoch N + 1 on (fastai's `fine_tune(freeze_epochs=N)`); nil: frozen
+        /// for the whole run.
+        public var freezeEpochs: Int? = nil
+        /// The linear layers frozen during `epoch` (from 1) of a model of `layerCount` linear layers.
+        public func frozenLayers(epoch: Int, layerCount: Int) -> Set<Int> {
+            guard let freezeEpochs else { return Set(freeze ?? []) }
+            return epoch > freezeEpochs ? [] : Set(freeze ?? Array(0..<(layerCount - 1)))
+        }
         /// Wall seconds this invocation may take (> 0; nil is no limit): once past them, training stops
         /// after the current step with a checkpoint, as an interruption does, and the run exits 0. A
         /// per-invocation limit for CI, so a resume may change it freely.

@@ -18,6 +18,10 @@ import Foundation
 ///     dβ_j = Σ_i dz_ij     dγ_j = Σ_i dz_ij·x̂_ij
 ///     dx_ij = γ_j / (B·√(σ²_j + ε)) · (B·dz_ij − dβ_j − x̂_ij·dγ_j)
 ///
+/// Frozen (`training.freeze`), the layer is in eval mode while the rest trains (fastai's freezing: the running
+/// statistics normalise and stay as they are), and back-propagation sets no dγ, dβ; the eval-mode input gradient
+/// is then dx_ij = dz_ij·γ_j / √(running_var_j + ε).
+///
 /// PyTorch refuses a training batch of one row; here such a batch normalises to β (x̂ = 0) and
 /// leaves the running variance as it was, rather than stopping a run over its last batch.
 /// γ and β take no weight decay unless `optimizer.decay_batch_norm` says so.
@@ -25,12 +29,15 @@ import Foundation
 /// In mixed precision (`Precision`) the statistics and x̂ are computed in fp32 from the rounded
 /// input, as cuDNN does for fp16 data; γ·x̂ + β is rounded before the activation, dz is stored
 /// rounded, and dγ, dβ stay fp32 (parameters are fp32 under autocast).
-public final class BatchNorm: Layer {
+public final class BatchNorm: TrainableLayer {
     public let inputWidth: Int
     public var outputWidth: Int { inputWidth }
     public let activation: Activation
     /// The format the output before the activation, and dz, are rounded to; fp32 for plain training.
     public let precision: Precision
+    /// Frozen (`training.freeze`): eval mode in training too, no dγ, dβ.
+    public var frozen = false
+    public var layerIndex: Int { scale.layer ?? -1 }
     public static let momentum: Float = 0.1
     public static let epsilon: Float = 1e-5
     let parameters: ParameterStore
@@ -76,7 +83,7 @@ public final class BatchNorm: Layer {
                 inverseStd.withUnsafeMutableBufferPointer { inverseStd in
                     let mean = runningMean.baseAddress.unsafelyUnwrapped, variance = runningVariance.baseAddress.unsafelyUnwrapped
                     let invStd = inverseStd.baseAddress.unsafelyUnwrapped
-                    if training {
+                    if training && !frozen {
                         var factor = Self.momentum
                         if let batches = cumulativeBatches {
                             cumulativeBatches = batches + 1
@@ -147,6 +154,17 @@ public final class BatchNorm: Layer {
                             precision: precision)
         let dz = dy.base, xHat = normalized.base
         let gamma = parameters.values.base + scale.offset
+        if frozen {
+            guard let dx else { return }
+            inverseStd.withUnsafeBufferPointer { inverseStd in
+                let invStd = inverseStd.baseAddress.unsafelyUnwrapped
+                for i in 0..<rows {
+                    let g = dz + i * n, out = dx.base + i * n
+                    for j in 0..<n { out[j] = g[j] * gamma[j] * invStd[j] }
+                }
+            }
+            return
+        }
         let dGamma = parameters.gradients.base + scale.offset, dBeta = parameters.gradients.base + shift.offset
         for j in 0..<n { dGamma[j] = 0; dBeta[j] = 0 }
         for i in 0..<rows {

@@ -18,7 +18,7 @@
 /// before the activation; dz is stored rounded (relu's needs no rounding), dx = dz · W reads the
 /// same rounded W, and dW and db are rounded by `Network.finishGradients`, in one pass with
 /// unscaling.
-public final class Dense: Layer {
+public final class Dense: TrainableLayer {
     public let inputWidth: Int
     public let outputWidth: Int
     public let activation: Activation
@@ -27,6 +27,9 @@ public final class Dense: Layer {
     let bias: ParameterStore.Tensor
     /// The format of the products' operands and results; fp32 for plain training.
     public let precision: Precision
+    /// Frozen (`training.freeze`): back-propagation skips dW and db, the GEMM that costs as much as dx.
+    public var frozen = false
+    public var layerIndex: Int { weight.layer ?? -1 }
     /// z = x·Wᵀ + b, kept only when the activation's derivative needs it (GELU).
     private var preActivation: FloatBuffer?
     /// W then b rounded to `precision`, refreshed by every forward pass (empty in fp32).
@@ -77,12 +80,14 @@ public final class Dense: Layer {
         let w = operands.weight
         let dw = parameters.gradients.base + weight.offset
         let db = parameters.gradients.base + bias.offset
-        BLAS.gemm(transposeA: true, transposeB: false, m: outputWidth, n: inputWidth, k: x.rows,
-                  alpha: 1, a: dz.base, lda: outputWidth, b: x.base, ldb: inputWidth, beta: 0, c: dw, ldc: inputWidth)
-        for j in 0..<outputWidth { db[j] = 0 }
-        for row in 0..<dz.rows {
-            let g = dz.base + row * outputWidth
-            for j in 0..<outputWidth { db[j] += g[j] }
+        if !frozen {
+            BLAS.gemm(transposeA: true, transposeB: false, m: outputWidth, n: inputWidth, k: x.rows,
+                      alpha: 1, a: dz.base, lda: outputWidth, b: x.base, ldb: inputWidth, beta: 0, c: dw, ldc: inputWidth)
+            for j in 0..<outputWidth { db[j] = 0 }
+            for row in 0..<dz.rows {
+                let g = dz.base + row * outputWidth
+                for j in 0..<outputWidth { db[j] += g[j] }
+            }
         }
         if let dx {
             BLAS.gemm(transposeA: false, transposeB: false, m: x.rows, n: inputWidth, k: outputWidth,

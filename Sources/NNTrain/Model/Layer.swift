@@ -19,3 +19,14 @@ public protocol Layer: AnyObject {
     func backward(input x: MatrixView, output y: MatrixView, outputGradient dy: MatrixView,
                   inputGradient dx: MatrixView?)
 }
+
+/// A layer with parameters of its own (`Dense`, `BatchNorm`, `LayerNorm`, `PReLU`), which `training.freeze`
+/// can freeze (`Network.freeze(layers:)`), as a PyTorch user sets `requires_grad_(False)` on a module.
+public protocol TrainableLayer: Layer {
+    /// The linear layer its parameters go with, the `<i>` of their names (`ParameterStore.Tensor.layer`).
+    var layerIndex: Int { get }
+    /// While true, back-propagation computes none of the layer's parameter gradients (they stay zero, and the
+    /// optimizer skips them), though it still passes dL/dx on when asked; a batch norm normalises with its
+    /// running statistics and leaves them as they are (eval mode, as fastai freezes a batch norm).
+    var frozen: Bool { get set }
+}

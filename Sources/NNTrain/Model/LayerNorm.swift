@@ -17,11 +17,14 @@ import Foundation
 ///
 /// In mixed precision the statistics and x̂ are computed in fp32 from the rounded input (autocast runs
 /// layer_norm in fp32), γ·x̂ + β is rounded before the activation and dz is stored rounded, as BatchNorm.
-public final class LayerNorm: Layer {
+public final class LayerNorm: TrainableLayer {
     public let inputWidth: Int
     public var outputWidth: Int { inputWidth }
     public let activation: Activation
     public let precision: Precision
+    /// Frozen (`training.freeze`): back-propagation leaves dγ and dβ alone (dL/dx does not need them).
+    public var frozen = false
+    public var layerIndex: Int { scale.layer ?? -1 }
     public static let epsilon: Float = 1e-5
     let parameters: ParameterStore
     let scale: ParameterStore.Tensor
@@ -101,12 +104,14 @@ public final class LayerNorm: Layer {
         let dz = dy.base, xHat = normalized.base, invStd = inverseStd.base
         let gamma = parameters.values.base + scale.offset
         let dGamma = parameters.gradients.base + scale.offset, dBeta = parameters.gradients.base + shift.offset
-        for j in 0..<n { dGamma[j] = 0; dBeta[j] = 0 }
-        for i in 0..<rows {
-            let g = dz + i * n, h = xHat + i * n
-            for j in 0..<n {
-                dBeta[j] += g[j]
-                dGamma[j] += g[j] * h[j]
+        if !frozen {
+            for j in 0..<n { dGamma[j] = 0; dBeta[j] = 0 }
+            for i in 0..<rows {
+                let g = dz + i * n, h = xHat + i * n
+                for j in 0..<n {
+                    dBeta[j] += g[j]
+                    dGamma[j] += g[j] * h[j]
+                }
             }
         }
         guard let dx else { return }

@@ -49,6 +49,11 @@ public final class Network {
     private var sums: [FloatBuffer] = []
     private var skipGradients: [FloatBuffer] = []
     private var roundedProjections: [FloatBuffer] = []
+    /// The linear layers frozen by `freeze(layers:)` (`training.freeze`); empty: all train.
+    public private(set) var frozenLayers: Set<Int> = []
+    /// The lowest layer back-propagation reaches: the first with a parameter that trains. Below it every layer is
+    /// frozen or has no parameters, so neither their parameter gradients nor any dL/dx are needed there.
+    private var backwardFloor = 0
 
     /// A skip connection: the output of layer `to` (the last layer of a residual block) gets h added, where h
     /// is what layer `from` passes on (its output, or its own skip's sum); with `projection` P [out, in]
@@ -255,12 +260,40 @@ public final class Network {
         }
         let weights = precision == .fp32 ? UnsafePointer(parameters.values.base + p.offset)
             : UnsafePointer(roundedProjections[s].base)
-        BLAS.gemm(transposeA: true, transposeB: false, m: g.columns, n: h.columns, k: lastRows, alpha: 1,
-                  a: g.base, lda: g.columns, b: h.base, ldb: h.columns, beta: 0,
-                  c: parameters.gradients.base + p.offset, ldc: h.columns)
+        if !projectionFrozen(s) {
+            BLAS.gemm(transposeA: true, transposeB: false, m: g.columns, n: h.columns, k: lastRows, alpha: 1,
+                      a: g.base, lda: g.columns, b: h.base, ldb: h.columns, beta: 0,
+                      c: parameters.gradients.base + p.offset, ldc: h.columns)
+        }
         BLAS.gemm(transposeA: false, transposeB: false, m: lastRows, n: h.columns, k: g.columns, alpha: 1,
                   a: g.base, lda: g.columns, b: weights, ldb: h.columns, beta: 0, c: carried.base, ldc: h.columns)
         roundGradient(carried)
+    }
+
+    /// Freezes the linear layers `layers` (indices of `layers.<i>`) with their norms, PReLU slopes and residual
+    /// projections, and unfreezes the others (`TrainableLayer.frozen`), as `requires_grad_(False)` on those
+    /// modules: back-propagation computes no gradient for their parameters (their gradients are set to zero here,
+    /// and stay zero: clipping's norm and the L1 penalty see nothing of them, as torch's grads stay None), stops
+    /// at the lowest layer that trains (the frozen layers below it cost no back-propagation at all), and a
+    /// frozen batch norm runs in eval mode.
+    public func freeze(layers frozen: Set<Int>) {
+        frozenLayers = frozen
+        for case let layer as any TrainableLayer in self.layers { layer.frozen = frozen.contains(layer.layerIndex) }
+        for tensor in parameters.tensors where tensor.layer.map(frozen.contains) ?? false {
+            (parameters.gradients.base + tensor.offset).update(repeating: 0, count: tensor.count)
+        }
+        var floor = self.layers.firstIndex { ($0 as? any TrainableLayer).map { !$0.frozen } ?? false } ?? self.layers.count
+        for skip in skips {
+            if let projection = skip.projection, !(projection.layer.map(frozen.contains) ?? false) {
+                floor = min(floor, skip.to)
+            }
+        }
+        backwardFloor = min(floor, self.layers.count - 1)
+    }
+
+    /// Whether skip `s`'s projection (if it has one) is frozen with its block's layer.
+    private func projectionFrozen(_ s: Int) -> Bool {
+        skips[s].projection?.layer.map(frozenLayers.contains) ?? false
     }
 
     /// The network's output for the rows of `x` ([rows, inputWidth], rows ≤ rowCapacity).
@@ -296,15 +329,16 @@ public final class Network {
         gradients[layers.count - 1].matrix(rows: lastRows, columns: outputWidth)
     }
 
-    /// Sets every parameter gradient from `outputGradient`, for the input `x` of the last forward pass.
+    /// Sets every parameter gradient from `outputGradient`, for the input `x` of the last forward pass (those of
+    /// frozen layers aside: see `freeze(layers:)`).
     public func backward(input x: MatrixView) {
         let firstInput = precision == .fp32 ? x : roundedInput.matrix(rows: lastRows, columns: inputWidth)
         roundGradient(outputGradient)
-        for i in stride(from: layers.count - 1, through: 0, by: -1) {
+        for i in stride(from: layers.count - 1, through: backwardFloor, by: -1) {
             let layer = layers[i]
             let input = i == 0 ? firstInput : passedOn(byLayer: i - 1)
             let output = outputs[i].matrix(rows: lastRows, columns: layer.outputWidth)
-            let dInput = i == 0 ? nil : gradients[i - 1].matrix(rows: lastRows, columns: layer.inputWidth)
+            let dInput = i == backwardFloor ? nil : gradients[i - 1].matrix(rows: lastRows, columns: layer.inputWidth)
             if let s = skipEnding[i] { backShortcut(s) }
             layer.backward(input: input, output: output,
                            outputGradient: gradients[i].matrix(rows: lastRows, columns: layer.outputWidth),

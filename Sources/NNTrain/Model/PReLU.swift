@@ -18,11 +18,14 @@
 /// slopes are rounded into a copy by each forward pass (the master values stay fp32), x arrives rounded,
 /// y = round(a·x) below zero; dx is rounded by `Network`, and da, summed in fp32, is rounded to the low
 /// precision by `Network.finishGradients` as a linear layer's gradients (the gradient of the cast).
-public final class PReLU: Layer {
+public final class PReLU: TrainableLayer {
     public let inputWidth: Int
     public var outputWidth: Int { inputWidth }
     /// The format of x, y and the slopes' copy; fp32 for plain training.
     public let precision: Precision
+    /// Frozen (`training.freeze`): back-propagation leaves the slopes' gradient alone.
+    public var frozen = false
+    public var layerIndex: Int { slope.layer ?? -1 }
     let parameters: ParameterStore
     let slope: ParameterStore.Tensor
     /// The slopes rounded to `precision`, refreshed by every forward pass (empty in fp32).
@@ -69,10 +72,12 @@ public final class PReLU: Layer {
     public func backward(input x: MatrixView, output y: MatrixView, outputGradient dy: MatrixView,
                          inputGradient dx: MatrixView?) {
         let n = inputWidth, a = slopes, da = parameters.gradients.base + slope.offset
-        for j in 0..<n { da[j] = 0 }
-        for i in 0..<x.rows {
-            let input = x.base + i * n, g = dy.base + i * n
-            for j in 0..<n { da[j] += input[j] > 0 ? 0 : input[j] * g[j] }
+        if !frozen {
+            for j in 0..<n { da[j] = 0 }
+            for i in 0..<x.rows {
+                let input = x.base + i * n, g = dy.base + i * n
+                for j in 0..<n { da[j] += input[j] > 0 ? 0 : input[j] * g[j] }
+            }
         }
         guard let dx else { return }
         for i in 0..<x.rows {

@@ -26,6 +26,13 @@ public final class ParameterStore {
         /// Index of the tensor's first element in `values` and `gradients`.
         public var offset: Int
         public var count: Int { shape.reduce(1, *) }
+        /// The linear layer the tensor belongs to, the `<i>` of its name: `layers.<i>.*`, and the norm
+        /// (`norms.<i>.*`), PReLU slopes (`activations.<i>.weight`) and residual projection (`shortcuts.<i>.weight`)
+        /// that go with linear layer i. What `training.freeze` and `optimizer.layer_lr` index.
+        public var layer: Int? {
+            let parts = name.split(separator: ".")
+            return parts.count >= 2 ? Int(parts[1]) : nil
+        }
     }
 
     public let tensors: [Tensor]
@@ -55,16 +62,20 @@ public final class ParameterStore {
     /// linear layers' weights and biases, to batch-norm parameters only when `decayBatchNorm`, and never
     /// to PReLU slopes (a torch user puts nn.PReLU's weight in a param group with weight_decay 0, as He
     /// et al. 2015, section 2.1, advise: decay would push the slopes towards 0, towards relu).
-    /// Consecutive tensors with the same answer are merged into one run.
-    public func groups(decayBatchNorm: Bool) -> [ParameterGroup] {
+    /// Consecutive tensors with the same answer are merged into one run; `byLayer` also keeps tensors of
+    /// different linear layers (`Tensor.layer`) apart, each group saying its layer, for the trainer to freeze
+    /// layers or give them their own learning rates.
+    public func groups(decayBatchNorm: Bool, byLayer: Bool = false) -> [ParameterGroup] {
         var groups: [ParameterGroup] = []
         for tensor in tensors {
             let decays = tensor.role.takesWeightDecay(decayBatchNorm: decayBatchNorm)
             let range = tensor.offset..<(tensor.offset + tensor.count)
-            if let last = groups.last, last.weightDecay == decays, last.range.upperBound == range.lowerBound {
+            let layer = byLayer ? tensor.layer : nil
+            if let last = groups.last, last.weightDecay == decays, last.layer == layer,
+               last.range.upperBound == range.lowerBound {
                 groups[groups.count - 1].range = last.range.lowerBound..<range.upperBound
             } else {
-                groups.append(ParameterGroup(range: range, weightDecay: decays))
+                groups.append(ParameterGroup(range: range, weightDecay: decays, layer: layer))
             }
         }
         return groups

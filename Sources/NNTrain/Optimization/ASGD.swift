@@ -24,7 +24,7 @@ import Foundation
 /// the first step on it is the model validation and the test evaluate and `nntrain.final_model` (`ax`)
 /// names for eval, predict and export (`Trainer.iterateAverage`), with the model's batch-norm statistics.
 public final class ASGD: Optimizer {
-    public let groups: [ParameterGroup]
+    public var groups: [ParameterGroup]
     public let lambd: Double
     public let alpha: Double
     public let t0: Double

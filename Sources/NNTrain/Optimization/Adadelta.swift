@@ -13,7 +13,7 @@
 /// drive: `step` ignores `momentum`, and PyTorch's OneCycleLR refuses it (`OptimizerKind.hasMomentum`).
 /// torch keeps a `step` count that no formula reads; it is not kept here.
 public final class Adadelta: Optimizer {
-    public let groups: [ParameterGroup]
+    public var groups: [ParameterGroup]
     public let rho: Double
     public let eps: Double
     public let weightDecay: Double

@@ -12,7 +12,7 @@
 /// initial_accumulator_value ≥ 0 and ε ≥ 0. γ̃ is computed in double precision, as Python does.
 /// Adagrad has no momentum, so a cycling schedule has nothing to drive: `step` ignores `momentum`.
 public final class Adagrad: Optimizer {
-    public let groups: [ParameterGroup]
+    public var groups: [ParameterGroup]
     public let lrDecay: Double
     public let weightDecay: Double
     public let initialAccumulatorValue: Double

@@ -16,7 +16,7 @@ import Foundation
 /// double precision, as Python does, then used as single-precision scalars. `AdamW` is this class with
 /// decoupled decay, as torch.optim.AdamW is a subclass of Adam.
 public class Adam: Optimizer {
-    public let groups: [ParameterGroup]
+    public var groups: [ParameterGroup]
     public let beta1: Double
     public let beta2: Double
     public let eps: Double

@@ -13,7 +13,7 @@ import Foundation
 /// default is 2e-3). PyTorch raises ValueError unless γ ≥ 0, ε ≥ 0, 0 ≤ β1 < 1, 0 ≤ β2 < 1 and λ ≥ 0.
 /// The step size γ/(1 − β1ᵗ) is computed in double precision, as Python does.
 public final class Adamax: Optimizer {
-    public let groups: [ParameterGroup]
+    public var groups: [ParameterGroup]
     public let beta1: Double
     public let beta2: Double
     public let eps: Double

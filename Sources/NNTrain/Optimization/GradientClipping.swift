@@ -81,11 +81,12 @@ public struct GradientClipping: Equatable, Sendable {
 
 /// The L1 penalty λ·Σ|θ| over the parameters that take weight decay, added to the loss's gradient:
 /// g ← g + λ·sign(θ) (sign(0) = 0, as autograd differentiates |θ|). The penalty itself is not added
-/// to the reported loss, so metrics stay comparable between runs with and without it.
+/// to the reported loss, so metrics stay comparable between runs with and without it. A frozen layer's
+/// group (`ParameterGroup.active` false) gets none: its gradient stays zero, as torch's stays None.
 public enum L1Penalty {
     public static func addGradient(lambda: Float, parameters: UnsafePointer<Float>, gradients: UnsafeMutablePointer<Float>,
                                    groups: [ParameterGroup]) {
-        for group in groups where group.weightDecay {
+        for group in groups where group.weightDecay && group.active {
             for i in group.range {
                 let theta = parameters[i]
                 gradients[i] += theta > 0 ? lambda : (theta < 0 ? -lambda : 0)

@@ -57,6 +57,9 @@ public final class LBFGS: Optimizer {
     public internal(set) var oldDirs: [[Float]] = []
     public internal(set) var oldSteps: [[Float]] = []
     public internal(set) var ro: [Float] = []
+    /// The groups it was built for. LBFGS steps every parameter (its direction is one flat vector), so the
+    /// configuration allows it neither frozen layers nor per-layer learning rates.
+    public var groups: [ParameterGroup]
     /// H, the scale of the initial inverse Hessian (`H_diag`).
     public internal(set) var hDiag: Float = 1
     /// g of the last iteration (`prev_flat_grad`) and its f (`prev_loss`).
@@ -75,6 +78,7 @@ public final class LBFGS: Optimizer {
 
     public init(groups: [ParameterGroup], maxIter: Int = 20, maxEval: Int? = nil, toleranceGrad: Double = 1e-7,
                 toleranceChange: Double = 1e-9, historySize: Int = 100, lineSearch: LineSearchKind = .none) {
+        self.groups = groups
         self.maxIter = maxIter
         self.maxEval = maxEval ?? maxIter * 5 / 4
         self.toleranceGrad = toleranceGrad

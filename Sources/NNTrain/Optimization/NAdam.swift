@@ -20,7 +20,7 @@ import Foundation
 /// computed in double precision, as Python does; Π is a single-precision value, as PyTorch keeps it in
 /// a float32 tensor (state['mu_product']).
 public final class NAdam: Optimizer {
-    public let groups: [ParameterGroup]
+    public var groups: [ParameterGroup]
     public let beta1: Double
     public let beta2: Double
     public let eps: Double

@@ -67,6 +67,21 @@ public struct OptimizerState: Equatable, Sendable {
 }
 
 extension Optimizer {
+    /// The optimizer's counters (`state.counters`: `step`, `mu_product`, `has_momentum_buffer`, …). Setting
+    /// them, to counters taken from this optimizer, leaves its buffers as they are: the trainer keeps one set per
+    /// cohort of layers that began stepping together (`Trainer.optimizerStep`), as torch keeps a `step` per
+    /// parameter.
+    public var counters: [String: Double] {
+        get { state.counters }
+        set {
+            var state = self.state
+            state.counters = newValue
+            do { try restore(state) } catch {
+                preconditionFailure("an optimizer refused its own buffers with counters of its own: \(error.description)")
+            }
+        }
+    }
+
     /// Puts back a state taken from an optimizer of the same kind and parameter count; a state that
     /// does not fit (a missing buffer, a wrong length, a missing counter) is refused with a
     /// one-line description of the misfit, and the optimizer is left unchanged.

@@ -4,13 +4,25 @@ import _Builtin_intrinsics.intel
 
 /// A contiguous run of the flat parameter buffer and whether weight decay applies to it (batch-norm
 /// parameters are excluded from decay by default, as a PyTorch user does with two param groups).
+///
+/// Split by layer (`ParameterStore.groups(decayBatchNorm:byLayer:)`), a group also says which linear layer
+/// `layer` its tensors belong to, so the trainer can leave a frozen layer out of a step (`active` false: the
+/// optimizer neither reads nor writes its parameters or state, as torch.optim skips a parameter whose grad is
+/// None) or step a layer at its own learning rate (`optimizer.layer_lr`, see `Trainer.optimizerStep`).
 public struct ParameterGroup: Equatable, Sendable {
     public var range: Range<Int>
     public var weightDecay: Bool
+    /// The linear layer (`layers.<i>` with its norm, slopes and projection) of every tensor in the group; nil
+    /// when the groups were not split by layer.
+    public var layer: Int?
+    /// Whether an optimizer step touches the group (false while its layer is frozen, or while another layer's
+    /// learning rate is being applied).
+    public var active = true
 
-    public init(range: Range<Int>, weightDecay: Bool) {
+    public init(range: Range<Int>, weightDecay: Bool, layer: Int? = nil) {
         self.range = range
         self.weightDecay = weightDecay
+        self.layer = layer
     }
 }
 
@@ -34,6 +46,9 @@ public struct ParameterGroup: Equatable, Sendable {
 /// `OptimizerKind` (the compiler then asks for its default learning rate, `hasMomentum` and its line
 /// in `makeOptimizer`), plus its hyperparameters in the configuration's key table.
 public protocol Optimizer: AnyObject {
+    /// The runs of the flat buffer the optimizer steps; a step skips the inactive ones (`ParameterGroup.active`).
+    /// The ranges are fixed (they tile the buffer the optimizer was built for): only `active` may change.
+    var groups: [ParameterGroup] { get set }
     /// One update. (LBFGS, which needs the objective itself, steps through its own
     /// `step(parameters:gradients:learningRate:evaluate:)`, which `Trainer.closureStep` calls.)
     /// `learningRate` is γ for this step (the schedule's value). `momentum`, when non-nil,
@@ -83,13 +98,13 @@ extension ParameterGroup {
 }
 
 extension Array where Element == ParameterGroup {
-    /// Calls `body(group, range)` for pieces of every group's range, spread over the cores by
-    /// `Parallel.forEachPiece`: together the calls cover each parameter exactly once, with the group
-    /// it belongs to. The optimizers' steps are elementwise, so this changes no value.
+    /// Calls `body(group, range)` for pieces of every active group's range, spread over the cores by
+    /// `Parallel.forEachPiece`: together the calls cover each parameter of an active group exactly once, with the
+    /// group it belongs to. The optimizers' steps are elementwise, so this changes no value.
     @inline(__always)
     func forEachPiece(parameterCount: Int, _ body: (ParameterGroup, Range<Int>) -> Void) {
         Parallel.forEachPiece(of: parameterCount) { piece in
-            for group in self {
+            for group in self where group.active {
                 let range = group.range.clamped(to: piece)
                 if !range.isEmpty { body(group, range) }
             }

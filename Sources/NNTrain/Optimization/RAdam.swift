@@ -22,7 +22,7 @@ import Foundation
 /// as Python does; √(1 − β2ᵗ)/(√v + ε) is torch's `reciprocal() * scalar`, in that order. With
 /// β2 = 0.999, ρ_t first exceeds 5 at step 6.
 public final class RAdam: Optimizer {
-    public let groups: [ParameterGroup]
+    public var groups: [ParameterGroup]
     public let beta1: Double
     public let beta2: Double
     public let eps: Double

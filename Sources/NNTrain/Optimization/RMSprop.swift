@@ -17,7 +17,7 @@
 /// PyTorch's defaults: α = 0.99, ε = 1e-8, λ = 0, μ = 0, centered false (γ is passed to each step;
 /// PyTorch's default is 1e-2). PyTorch raises ValueError unless γ ≥ 0, ε ≥ 0, μ ≥ 0, λ ≥ 0 and α ≥ 0.
 public final class RMSprop: Optimizer {
-    public let groups: [ParameterGroup]
+    public var groups: [ParameterGroup]
     public let alpha: Double
     public let eps: Double
     public let weightDecay: Double

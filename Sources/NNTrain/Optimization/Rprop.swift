@@ -16,7 +16,7 @@
 /// Rprop is meant for full-batch gradients, but torch (and so this) allows any batch size.
 /// g·p is the single-precision product (an underflow to 0 counts as 0, as torch's `grad.mul(prev).sign()`).
 public final class Rprop: Optimizer {
-    public let groups: [ParameterGroup]
+    public var groups: [ParameterGroup]
     public let etaMinus: Double
     public let etaPlus: Double
     public let stepSizeMin: Double

@@ -10,7 +10,7 @@
 /// PyTorch's defaults: μ = 0, τ = 0, nesterov false, λ = 0 (γ is passed to each step). PyTorch raises
 /// ValueError unless γ ≥ 0, μ ≥ 0 and λ ≥ 0, and unless μ > 0 and τ = 0 when nesterov is set.
 public final class SGD: Optimizer {
-    public let groups: [ParameterGroup]
+    public var groups: [ParameterGroup]
     public let momentum: Double
     public let dampening: Double
     public let nesterov: Bool

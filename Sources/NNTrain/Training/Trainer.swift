@@ -86,7 +86,17 @@ public final class Trainer {
     /// Rows per evaluation pass (larger than a typical batch: evaluation keeps no gradients).
     static let evaluationRows = 1024
 
-    private let groups: [ParameterGroup]
+    /// The optimizer's groups, split by layer when layers freeze or have their own lr; a frozen layer's are
+    /// inactive (see `applyFreeze(epoch:)`).
+    private var groups: [ParameterGroup]
+    /// With frozen layers or `optimizer.layer_lr`: the optimizer's passes of a step (see `optimizerStep`); nil:
+    /// one plain step over every parameter.
+    private var layerPasses: [LayerPass]?
+    /// With `training.freeze_epochs`: the optimizer counters of the layers frozen in the first epochs, which
+    /// begin stepping (with fresh state, as torch's per-parameter state) when they thaw; nil otherwise.
+    var thawedCounters: [String: Double]?
+    /// The counter names under which checkpoints keep `thawedCounters`: `thawed.step`, ….
+    static let thawedPrefix = "thawed."
     /// K of `training.accumulate_steps`: micro-batches of `trainLoader.capacity` rows per optimizer step.
     let accumulateSteps: Int
     /// With K > 1, the sum of the group's micro-batch gradients so far (one parameter-sized buffer; the
@@ -159,8 +169,11 @@ public final class Trainer {
             hard: Loss(configuration.loss, labelSmoothing: configuration.regularization.labelSmoothing,
                        huberDelta: configuration.huberDelta, classWeights: classWeights),
             temperature: Float(configuration.distillation.temperature), alpha: Float(configuration.distillation.alpha))
-        groups = network.parameters.groups(decayBatchNorm: configuration.optimizer.decayBatchNorm)
+        let training = configuration.training
+        let byLayer = training.freeze != nil || training.freezeEpochs != nil || configuration.optimizer.layerLR != nil
+        groups = network.parameters.groups(decayBatchNorm: configuration.optimizer.decayBatchNorm, byLayer: byLayer)
         optimizer = configuration.optimizer.makeOptimizer(groups: groups)
+        if training.freezeEpochs != nil { thawedCounters = optimizer.counters }
         plateau = configuration.makePlateau()
         earlyStopping = configuration.makeEarlyStopping()
         gradScaler = GradScaler(configuration.training.lossScale)
@@ -190,6 +203,72 @@ public final class Trainer {
         } else {
             sampler = nil
         }
+        applyFreeze(epoch: 1)
+    }
+
+    /// One pass of the optimizer in a step: its groups (those of other passes and of frozen layers inactive),
+    /// the multiplier of the scheduled lr, and whether its layers are the thawed ones (`thawedCounters`).
+    struct LayerPass {
+        var groups: [ParameterGroup]
+        var lrScale: Double
+        var thawed: Bool
+    }
+
+    /// Freezes the layers `training.freeze` / `freeze_epochs` freeze during `epoch` (`Network.freeze(layers:)`) and
+    /// lays out the optimizer's passes: one per distinct (layer_lr multiplier, thawed or not) among the layers that
+    /// train. A no-op for a run without frozen layers or layer_lr.
+    func applyFreeze(epoch: Int) {
+        guard groups.contains(where: { $0.layer != nil }) else { return }
+        let training = configuration.training, layerCount = configuration.model.hidden.count + 1
+        let frozen = training.frozenLayers(epoch: epoch, layerCount: layerCount)
+        let thawing = training.freezeEpochs == nil ? [] : training.frozenLayers(epoch: 1, layerCount: layerCount)
+        if frozen != network.frozenLayers { network.freeze(layers: frozen) }
+        for g in groups.indices { groups[g].active = !(groups[g].layer.map(frozen.contains) ?? false) }
+        var passes: [LayerPass] = []
+        for group in groups where group.active {
+            let layer = group.layer ?? 0
+            let scale = configuration.optimizer.layerLR?[layer] ?? 1, thawed = thawing.contains(layer)
+            if !passes.contains(where: { $0.lrScale == scale && $0.thawed == thawed }) {
+                let members = groups.map { member in
+                    var member = member
+                    let index = member.layer ?? 0
+                    member.active = member.active && (configuration.optimizer.layerLR?[index] ?? 1) == scale
+                        && thawing.contains(index) == thawed
+                    return member
+                }
+                passes.append(LayerPass(groups: members, lrScale: scale, thawed: thawed))
+            }
+        }
+        layerPasses = passes
+        optimizer.groups = groups
+    }
+
+    /// The optimizer's update of one step at the scheduled `values`. Without frozen layers or layer_lr, one
+    /// step over every parameter. Otherwise one step per `LayerPass`, each over its own layers at lr × its
+    /// multiplier (as torch steps each param group at its own `lr`), every pass starting from the counters of
+    /// its cohort: the step count (and NAdam's μ product, SGD's seeded momentum) of the layers that trained from
+    /// the start, or of those that thawed after `freeze_epochs` (`thawedCounters`), whose steps start from 1
+    /// as torch's per-parameter `state['step']` does for a parameter that first gets a gradient then.
+    private func optimizerStep(values: ScheduledValues) {
+        let parameters = network.parameters
+        let theta = parameters.values.storage, gradients = UnsafeBufferPointer(parameters.gradients.storage)
+        guard let layerPasses else {
+            optimizer.step(parameters: theta, gradients: gradients, learningRate: Float(values.learningRate),
+                           momentum: values.momentum)
+            return
+        }
+        let start = optimizer.counters
+        var after = start, thawedAfter = thawedCounters
+        for pass in layerPasses {
+            optimizer.groups = pass.groups
+            optimizer.counters = pass.thawed ? thawedCounters ?? start : start
+            optimizer.step(parameters: theta, gradients: gradients, learningRate: Float(values.learningRate * pass.lrScale),
+                           momentum: values.momentum)
+            if pass.thawed { thawedAfter = optimizer.counters } else { after = optimizer.counters }
+        }
+        optimizer.groups = groups
+        optimizer.counters = after
+        thawedCounters = thawedAfter
     }
 
     /// The class weights of `configuration.lossWeights` for `data`'s training split; nil without them, for
@@ -304,6 +383,7 @@ public final class Trainer {
     private func trainEpoch() throws(NNTrainError) -> EpochMetrics? {
         let epoch = position.epoch
         let batches = batchesPerEpoch, batchRows = trainLoader.capacity * accumulateSteps, rowCount = data.train.count
+        applyFreeze(epoch: epoch)
         if position.batch == 0 {
             if let sampler { sampler.draw(into: &order, random: &shuffleRandom) } else { shuffleRandom.shuffle(&order) }
             progress = EpochProgress(skippedAtStart: gradScaler?.skippedSteps ?? 0)
@@ -413,8 +493,7 @@ public final class Trainer {
             throw divergence(epoch: epoch, step: batch, what: "the gradient norm became \(norm)",
                              learningRate: values.learningRate)
         }
-        optimizer.step(parameters: parameters.values.storage, gradients: UnsafeBufferPointer(parameters.gradients.storage),
-                       learningRate: Float(values.learningRate), momentum: values.momentum)
+        optimizerStep(values: values)
         pruner?.maskWeights()
         return norm
     }

@@ -52,6 +52,7 @@ extension TrainingRun {
                 data.normalizer = resumed.checkpoint.normalizer
             }
             if let initialWeights { data.notes.append(initialWeights.summary) }
+            if let note = configuration.layerTrainingNote { data.notes.append(note) }
             self.data = data
             trainer = Trainer(configuration: configuration, data: data,
                               teacher: try Teacher.load(for: configuration, data: data, file: configPath),

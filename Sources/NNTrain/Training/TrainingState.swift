@@ -113,7 +113,7 @@ extension Trainer {
     public var state: TrainingState {
         TrainingState(
             position: position, stepCount: stepCount, trainingSeconds: trainingSeconds,
-            model: network.snapshot(), bestModel: bestSnapshot, optimizer: optimizer.state,
+            model: network.snapshot(), bestModel: bestSnapshot, optimizer: optimizerState,
             plateau: plateau, earlyStopping: earlyStopping, gradScaler: gradScaler,
             shuffleRandom: shuffleRandom, augmentRandom: augmentRandom,
             dropoutRandoms: dropoutLayers.map(\.random), order: order, progress: progress,
@@ -121,6 +121,13 @@ extension Trainer {
             restoredEpoch: restoredEpoch,
             pruningMasks: Dictionary(pruner?.masks ?? [], uniquingKeysWith: { first, _ in first }),
             ema: ema?.state, swa: swa?.state, swaSchedule: swaSchedule, warningsGiven: warningsGiven)
+    }
+
+    /// The optimizer's state, with the thawed layers' counters as `thawed.<name>` (`training.freeze_epochs`).
+    private var optimizerState: OptimizerState {
+        var state = optimizer.state
+        for (name, value) in thawedCounters ?? [:] { state.counters[Trainer.thawedPrefix + name] = value }
+        return state
     }
 
     /// Puts back a state taken from a trainer of the same configuration and data. A state that
@@ -153,9 +160,18 @@ extension Trainer {
         let savedMasks = try pruningMasks(state.pruningMasks)
         try checkAverage(state.ema, of: ema, named: "ema", current: current.model)
         try checkAverage(state.swa, of: swa, named: "swa", current: current.model)
+        var thawed = thawedCounters
+        for name in (thawedCounters ?? [:]).keys {
+            guard let value = state.optimizer.counters[Trainer.thawedPrefix + name] else {
+                throw TrainingStateMismatch(description: "optimizer \(configuration.optimizer.name.rawValue): missing "
+                    + "counter \(Trainer.thawedPrefix + name) (the layers that thaw after training.freeze_epochs)")
+            }
+            thawed?[name] = value
+        }
         do { try optimizer.restore(state.optimizer) } catch {
             throw TrainingStateMismatch(description: "optimizer \(configuration.optimizer.name.rawValue): \(error.description)")
         }
+        thawedCounters = thawed
         network.restore(state.model)
         bestSnapshot = state.bestModel
         position = state.position
