@@ -3,7 +3,7 @@
 nntrain fine-tunes from (docs/fine-tuning.md, "A worked example"; make transfer-data first).
 
     .venv-torch/bin/python data-scripts/torch-pretrain.py [--data data/fashion-mnist-a]
-        [--out runs/transfer-torch/model.safetensors] [--epochs 15] [--seed 42] [--threads 2]
+        [--out runs/transfer-torch/model.safetensors] [--epochs 15] [--seed 42] [--threads 1]
 
 The same work as configs/transfer-pretrain.txt, written as a PyTorch tutorial writes it:
 nn.Sequential(Linear(784, 256), ReLU, Linear(256, 128), ReLU, Linear(128, 5)) with PyTorch's default
@@ -55,7 +55,9 @@ def main():
     parser.add_argument("--out", default="runs/transfer-torch/model.safetensors", help="the state_dict written")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch.set_num_threads; 1 makes the file independent of the number of cores (2 threads sum in "
+                             "another order: another model, 89.82%% instead of 89.84%% on task A's test)")
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
