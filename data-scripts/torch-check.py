@@ -91,6 +91,25 @@ LAYERS = {
     "residual-layer-norm-prelu": "residual: true\n  norm: layer\n  activation: prelu",
     "residual-batch-norm": "residual: true\n  norm: batch",
 }
+# Frozen layers and per-layer learning rates (training.freeze, freeze_epochs, optimizer.layer_lr), with batch
+# norm: torch freezes with requires_grad_(False) and a frozen batch norm's eval(), steps each layer's param group
+# at lr × its multiplier, and gives a layer that thaws fresh per-parameter state (its step counts from 1).
+FREEZE = {
+    "freeze-batch-norm-layer-lr": ({"optimizer": "name: adam\n  lr: 0.01\n  weight_decay: 0.01\n  layer_lr: [0.5, 1, 2, 1]",
+                                    "training": "freeze: [1]"},
+                                   lambda ps, g: torch.optim.Adam(g, lr=0.01, weight_decay=0.01), None),
+    "freeze-epochs-adam": ({"optimizer": "name: adam\n  lr: 0.01\n  weight_decay: 0.01", "training": "freeze_epochs: 3"},
+                           lambda ps, g: torch.optim.Adam(g, lr=0.01, weight_decay=0.01), None),
+    "freeze-epochs-nadam-layer-lr": ({"optimizer": "name: nadam\n  lr: 0.01\n  layer_lr: [0.3, 1, 1, 2]",
+                                      "training": "freeze: [0, 2]\n  freeze_epochs: 2"},
+                                     lambda ps, g: torch.optim.NAdam(g, lr=0.01), None),
+    "freeze-epochs-rprop-layer-lr": ({"optimizer": "name: rprop\n  lr: 0.01\n  layer_lr: [0.1, 1, 1, 3]",
+                                      "training": "freeze_epochs: 2"},
+                                     lambda ps, g: torch.optim.Rprop(g, lr=0.01), None),
+    "freeze-epochs-sgd-dampening": ({"optimizer": "name: sgd\n  lr: 0.05\n  momentum: 0.9\n  dampening: 0.3",
+                                     "training": "freeze_epochs: 2"},
+                                    lambda ps, g: torch.optim.SGD(g, lr=0.05, momentum=0.9, dampening=0.3), None),
+}
 
 
 def load_checkpoint(path):
@@ -159,6 +178,7 @@ scheduler:
 training:
   epochs: {steps + 1}
   batch_size: full
+  {sections.get("training", "")}
 checkpoint:
   every_n_epochs: 1
   keep_last: {steps + 2}
@@ -244,13 +264,26 @@ def torch_state(name, tensors, metadata, params, names):
         entry = {k: torch.tensor(v[offset:offset + n].reshape(tuple(p.shape))) for k, v in buffers.items()}
         offset += n
         for key, value in counters.items():
-            if key == "has_momentum_buffer":
+            if key == "has_momentum_buffer" or "." in key:  # thawed.<name>: a cohort's that torch keeps per parameter
                 continue
             entry[key] = torch.tensor(float(value), dtype=torch.float32)
         if name in ("rmsprop", "adadelta"):  # torch counts steps there; nntrain needs no counter
             entry["step"] = torch.tensor(float(state["stepCount"]), dtype=torch.float32)
         result[p] = entry
     return result
+
+
+def layer_of(name):
+    return int(name.split(".")[1])
+
+
+def frozen_layers(config, epoch, layer_count):
+    """The linear layers nntrain's training.freeze / freeze_epochs freeze during `epoch` (from 1)."""
+    listed = json.loads(config["training.freeze"]) if "training.freeze" in config else None
+    epochs = int(config["training.freeze_epochs"]) if "training.freeze_epochs" in config else None
+    if epochs is None:
+        return set(listed or [])
+    return set() if epoch > epochs else set(listed if listed is not None else range(layer_count - 1))
 
 
 def torch_trajectory(dtype, config, start, metadata, names, x, y, widths, make_optimizer, make_scheduler, steps):
@@ -271,11 +304,23 @@ def torch_trajectory(dtype, config, start, metadata, names, x, y, widths, make_o
                 norm.num_batches_tracked.fill_(1)
     params = [parameters[n] for n in names]
     decay_free = {n for n in names if n.startswith(("norms.", "activations."))}
-    groups = [{"params": [parameters[n] for n in names if n not in decay_free]},
-              {"params": [parameters[n] for n in names if n in decay_free], "weight_decay": 0.0}]
+    layer_lr = json.loads(config["optimizer.layer_lr"]) if "optimizer.layer_lr" in config else None
+    if layer_lr:  # one group per layer (and decay), at lr × the layer's multiplier
+        lr = float(config["optimizer.lr"])
+        groups = [{"params": [parameters[n] for n in names if layer_of(n) == i and (n in decay_free) == free],
+                   "lr": lr * scale, **({"weight_decay": 0.0} if free else {})}
+                  for i, scale in enumerate(layer_lr) for free in (False, True)]
+    else:
+        groups = [{"params": [parameters[n] for n in names if n not in decay_free]},
+                  {"params": [parameters[n] for n in names if n in decay_free], "weight_decay": 0.0}]
     optimizer = make_optimizer(params, [g for g in groups if g["params"]])
     kind = config["optimizer.name"]
+    layer_count = len(widths) - 1
+    frozen_at_start = frozen_layers(config, 1, layer_count)
+    name_of = {id(p): n for p, n in zip(params, names)}
     for p, entry in torch_state(kind, start, metadata, params, names).items():
+        if layer_of(name_of[id(p)]) in frozen_at_start:  # never stepped: torch has no state for it
+            continue
         optimizer.state[p] = {k: (v.to(dtype) if torch.is_tensor(v) and v.is_floating_point() else
                                   [u.to(dtype) for u in v] if isinstance(v, list) else v) for k, v in entry.items()}
     scheduler = make_scheduler(optimizer) if make_scheduler else None
@@ -289,9 +334,18 @@ def torch_trajectory(dtype, config, start, metadata, names, x, y, widths, make_o
         value.backward()
         return value
 
-    model.train()
+    def freeze(epoch):
+        model.train()
+        frozen = frozen_layers(config, epoch, layer_count)
+        for n in names:
+            parameters[n].requires_grad_(layer_of(n) not in frozen)
+        for i, norm in enumerate(getattr(model, "norms", [])):
+            if i in frozen and isinstance(norm, nn.BatchNorm1d):
+                norm.eval()
+
     trajectory = []
-    for _ in range(steps):
+    for k in range(steps):
+        freeze(k + 2)
         loss = optimizer.step(closure) if kind == "lbfgs" else closure()
         if kind != "lbfgs":
             optimizer.step()
@@ -303,8 +357,10 @@ def torch_trajectory(dtype, config, start, metadata, names, x, y, widths, make_o
                 values[f"optimizer.{key}"] = optimizer.state[params[0]][key].double().numpy().copy()
         else:
             keys = {k for p in params for k, v in optimizer.state[p].items() if torch.is_tensor(v) and v.numel() == p.numel()}
-            for key in keys:
-                values[f"optimizer.{key}"] = np.concatenate([optimizer.state[p][key].double().numpy().reshape(-1) for p in params])
+            for key in keys:  # a parameter that has not stepped yet has no state: nntrain's buffers hold zeros there
+                values[f"optimizer.{key}"] = np.concatenate([
+                    optimizer.state[p][key].double().numpy().reshape(-1) if key in optimizer.state[p]
+                    else np.zeros(p.numel()) for p in params])
         trajectory.append((float(loss.detach()) if torch.is_tensor(loss) else float(loss), optimizer.param_groups[0]["lr"], values))
     return trajectory
 
@@ -377,6 +433,7 @@ def main():
     torch.set_num_threads(1)
     cases = [(n, s, "activation: relu", o, sc) for n, (s, o, sc) in CASES.items()]
     cases += [(n, ADAM[0], lines, ADAM[1], ADAM[2]) for n, lines in LAYERS.items()]
+    cases += [(n, s, "norm: batch", o, sc) for n, (s, o, sc) in FREEZE.items()]
     failures = []
     with tempfile.TemporaryDirectory() as folder:
         data_path = write_data(folder)

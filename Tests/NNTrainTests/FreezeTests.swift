@@ -145,6 +145,25 @@ import Testing
         }
     }
 
+    /// SWA's batch-norm pass (update_bn) recomputes the norms that trained and leaves a frozen one's statistics, the
+    /// pretrained ones it normalised with all along, in the final model.
+    @Test func swasBatchNormPassLeavesAFrozenNormsStatistics() throws {
+        let folder = try TemporaryFolder()
+        let source = try InitialWeightsTests.writeSource(to: folder.file("source.bin"))
+        var config = InitialWeightsTests.fineTuning(from: folder.file("source.bin"))
+        config.training.freeze = [0]
+        config.training.epochs = 3
+        config.earlyStopping.restoreBest = false
+        config.swa.startEpoch = 2
+        config.swa.lr = 0.01
+        let data = InitialWeightsTests.data()
+        let trainer = Trainer(configuration: config, data: data, initialWeights: try InitialWeightsTests.load(config, data))
+        try trainer.train()
+        let swa = try #require(trainer.state.swa)
+        #expect(swa.model.runningStatistics[0...1] == source.servedModel.runningStatistics[0...1])
+        #expect(swa.model.runningStatistics[2] != source.servedModel.runningStatistics[2])
+    }
+
     // MARK: - freeze_epochs
 
     /// `freeze_epochs: 2` of 4 without `freeze`: every layer but the head frozen (fastai's `freeze()`) through the
@@ -259,6 +278,39 @@ import Testing
                 #expect(abs(scaledStep - scale * plainStep) <= 1e-6 + 1e-4 * abs(scale * plainStep),
                         "\(tensor.name): \(scaledStep) vs \(scale) × \(plainStep)")
             }
+        }
+    }
+
+    /// The passes of a step set the optimizer's counters between them, which must not copy its buffers (a copy of
+    /// every moment per step): the moments stay in the same storage across a step of three passes.
+    @Test func layerPassesCopyNoOptimizerBuffer() throws {
+        var config = Self.config(freeze: [0])
+        config.optimizer.name = .adam
+        config.optimizer.layerLR = [1, 0.5, 2]
+        let trainer = Trainer(configuration: config, data: ResumeTests.classificationData())
+        let adam = try #require(trainer.optimizer as? Adam)
+        func address() -> Int { adam.firstMoment.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) } }
+        trainer.observers = [StopWhen { $0.stepCount == 1 }]
+        try trainer.train()
+        let before = address()
+        trainer.observers = [StopWhen { $0.stepCount == 2 }]
+        try trainer.train()
+        #expect(address() == before)
+    }
+
+    /// A run that diverges under a large multiplier says so beside the scheduled lr.
+    @Test func aDivergenceNamesTheLargestMultiplier() {
+        var config = Self.config()
+        config.optimizer.layerLR = [1, 1e30, 1]
+        config.training.clip.norm = nil
+        config.scheduler.name = .constant
+        config.scheduler.factor = 1
+        let trainer = Trainer(configuration: config, data: ResumeTests.classificationData())
+        #expect {
+            try trainer.train()
+        } throws: { error in
+            let message = (error as? NNTrainError)?.message ?? ""
+            return message.contains("the learning rate 0.05 (× 1e+30 by optimizer.layer_lr) is likely too high")
         }
     }
 

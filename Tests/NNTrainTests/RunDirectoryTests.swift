@@ -145,7 +145,8 @@ import Testing
         } throws: { error in
             let error = error as? NNTrainError
             return error?.kind == .config && error?.message == "\(run)/checkpoints/last.bin: cannot resume: the config "
-                + "changed model.hidden since the checkpoint, which alters the model or the data; expected "
+                + "changed model.hidden since the checkpoint, on which its saved state depends (the model, the data, "
+                + "the optimizer's state); expected "
                 + "the checkpoint's values (see them with: nntrain inspect \(run)/checkpoints/last.bin --config) or a new run "
                 + "directory (output.dir)"
         }

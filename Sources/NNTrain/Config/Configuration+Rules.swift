@@ -95,6 +95,10 @@ extension Configuration {
                 + "(its ax, which nntrain evaluates) starts at zero and moves only where the optimizer steps, so a frozen "
                 + "layer would be zero in it; expected another optimizer")
         }
+        if optimizer.name == .asgd, optimizer.layerLR != nil {
+            throw refuse("optimizer.layer_lr", "asgd's step size eta is one value decayed from the lr of its first step, "
+                + "not a per-layer one; expected another optimizer, or no layer_lr")
+        }
     }
 
     /// `model.init_layers` names linear layers of this model: indices below len(hidden) + 1.

@@ -282,12 +282,8 @@ public final class Network {
         for tensor in parameters.tensors where tensor.layer.map(frozen.contains) ?? false {
             (parameters.gradients.base + tensor.offset).update(repeating: 0, count: tensor.count)
         }
-        var floor = self.layers.firstIndex { ($0 as? any TrainableLayer).map { !$0.frozen } ?? false } ?? self.layers.count
-        for skip in skips {
-            if let projection = skip.projection, !(projection.layer.map(frozen.contains) ?? false) {
-                floor = min(floor, skip.to)
-            }
-        }
+        // A residual projection goes with its block's Dense, which comes before the block's end, where dP is formed.
+        let floor = self.layers.firstIndex { ($0 as? any TrainableLayer).map { !$0.frozen } ?? false } ?? self.layers.count
         backwardFloor = min(floor, self.layers.count - 1)
     }
 

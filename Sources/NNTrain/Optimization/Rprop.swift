@@ -54,8 +54,13 @@ public final class Rprop: Optimizer {
     public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>,
                      learningRate lr: Float, momentum _: Double?) {
         let (theta, grad) = flatPointers(parameters, gradients, count: parameterCount)
-        if stepCount == 0 {
-            for i in stepSize.indices { stepSize[i] = lr }
+        if stepCount == 0 {  // the groups stepped now (a frozen layer's, or another lr's, start at their own first step)
+            stepSize.withUnsafeMutableBufferPointer { sBuffer in
+                let s = sBuffer.baseAddress.unsafelyUnwrapped
+                groups.forEachPiece(parameterCount: parameterCount) { _, range in
+                    for i in range { s[i] = lr }
+                }
+            }
         }
         stepCount += 1
         let etaMinus = Float(etaMinus), etaPlus = Float(etaPlus)

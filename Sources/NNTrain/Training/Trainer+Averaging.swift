@@ -87,13 +87,15 @@ extension Trainer {
         defer { for (layer, random) in zip(dropouts, randoms) { layer.random = random } }
         let natural = (0..<Int32(data.train.count)).map { $0 }
         let batchRows = trainLoader.capacity, rowCount = data.train.count
+        // A frozen norm (`training.freeze`) runs in eval mode: its statistics, constant while it was frozen, stay.
+        let recomputed = norms.filter { !$0.frozen }
         try average.swappedIn(network) { () throws(NNTrainError) in
-            for norm in norms {
+            for norm in recomputed {
                 norm.runningMean = [Float](repeating: 0, count: norm.inputWidth)
                 norm.runningVariance = [Float](repeating: 1, count: norm.inputWidth)
                 norm.cumulativeBatches = 0
             }
-            defer { for norm in norms { norm.cumulativeBatches = nil } }
+            defer { for norm in recomputed { norm.cumulativeBatches = nil } }
             natural.withUnsafeBufferPointer { order in
                 for batch in 0..<batchesPerEpoch {
                     let range = (batch * batchRows)..<min((batch + 1) * batchRows, rowCount)

@@ -224,16 +224,19 @@ public final class Trainer {
         let thawing = training.freezeEpochs == nil ? [] : training.frozenLayers(epoch: 1, layerCount: layerCount)
         if frozen != network.frozenLayers { network.freeze(layers: frozen) }
         for g in groups.indices { groups[g].active = !(groups[g].layer.map(frozen.contains) ?? false) }
+        // Split by layer, every group has one: `Tensor.layer` of an MLP's names.
+        func layer(_ group: ParameterGroup) -> Int {
+            guard let layer = group.layer else { preconditionFailure("a parameter group without its layer") }
+            return layer
+        }
         var passes: [LayerPass] = []
         for group in groups where group.active {
-            let layer = group.layer ?? 0
-            let scale = configuration.optimizer.layerLR?[layer] ?? 1, thawed = thawing.contains(layer)
+            let scale = configuration.optimizer.layerLR?[layer(group)] ?? 1, thawed = thawing.contains(layer(group))
             if !passes.contains(where: { $0.lrScale == scale && $0.thawed == thawed }) {
                 let members = groups.map { member in
                     var member = member
-                    let index = member.layer ?? 0
-                    member.active = member.active && (configuration.optimizer.layerLR?[index] ?? 1) == scale
-                        && thawing.contains(index) == thawed
+                    member.active = member.active && (configuration.optimizer.layerLR?[layer(member)] ?? 1) == scale
+                        && thawing.contains(layer(member)) == thawed
                     return member
                 }
                 passes.append(LayerPass(groups: members, lrScale: scale, thawed: thawed))

@@ -213,7 +213,8 @@ public enum TrainingRun {
         let (refused, allowed) = configuration.resumeChanges(from: saved, state: checkpoint.state)
         guard refused.isEmpty else {
             throw NNTrainError(.config, "\(checkpointPath): cannot resume: the config changed \(refused.joined(separator: ", ")) "
-                + "since the checkpoint, which alters the model or the data; expected the checkpoint's values "
+                + "since the checkpoint, on which its saved state depends (the model, the data, the optimizer's state); "
+                + "expected the checkpoint's values "
                 + "(see them with: nntrain inspect \(ShellQuoting.quote(checkpointPath)) --config) "
                 + "or a new run directory (output.dir)")
         }
