@@ -19,6 +19,11 @@
 #   make bench-sweep    8 trials of the reference config as a sweep: --jobs 1, --jobs <cores> (one thread
 #                       each) and --jobs 8, taking turns; median wall times and the throughput ratio
 #                       (Benchmarks/sweep_throughput.py)
+#   make transfer-data  Fashion-MNIST split into the fine-tuning demo's two tasks: data/fashion-mnist-a (classes
+#                       0-4, all images) and data/fashion-mnist-b (classes 5-9 as 0-4, 1,000 training images)
+#                       (data-scripts/make-transfer-task.py; docs/fine-tuning.md, "A worked example")
+#   make transfer-torch  task A of make transfer-data trained by PyTorch, saved with safetensors for model.init_from
+#                       (data-scripts/torch-pretrain.py)
 #   make onnx-check     the exports checked by the real runtime: ONNX files in ONNX Runtime, the safetensors
 #                       state_dict in numpy, against nntrain predict (data-scripts/onnx-check.py; CI runs it)
 #   make kill-resume    kill -9 a run at 20 random moments and resume it each time
@@ -34,7 +39,7 @@
 #                       Reporting/TensorBoard/tensorboard.pb.swift from tensorboard.proto with protoc and
 #                       protoc-gen-swift (built first into .build-protoc when missing, which takes minutes;
 #                       neither make test nor CI runs it: the generated file is committed)
-.PHONY: run test lint deps build data bonus compare-gd kill-resume slurm-check bench bench-tabular bench-kernels fuzz docs proto clean
+.PHONY: run test lint deps build data transfer-data bonus compare-gd kill-resume slurm-check bench bench-tabular bench-kernels fuzz docs proto clean
 
 SWIFT ?= swift
 # Swift's build folder; another (make bench SCRATCH=.build-x) keeps parallel builds of one checkout apart.
@@ -82,6 +87,10 @@ build: deps
 
 data:
 	data-scripts/fetch-fashion-mnist.sh data/fashion-mnist
+
+# The fine-tuning demo's two tasks, cut from Fashion-MNIST (the same bytes on every run).
+transfer-data: data
+	python3 data-scripts/make-transfer-task.py --source data/fashion-mnist --out data
 
 # The bonus regression: generate 10,000 employees, fit the linear model, compare weights.
 bonus: build
@@ -161,8 +170,14 @@ TORCH_ENV := $(TORCH_VENV)/pinned
 endif
 $(TORCH_VENV)/pinned: Makefile
 	python3 -m venv $(TORCH_VENV)
-	$(TORCH_VENV)/bin/pip install -q torch==$(TORCH_VERSION) numpy==2.4.6
-	echo torch==$(TORCH_VERSION) numpy==2.4.6 > $@
+	$(TORCH_VENV)/bin/pip install -q torch==$(TORCH_VERSION) numpy==2.4.6 safetensors==0.8.0
+	echo torch==$(TORCH_VERSION) numpy==2.4.6 safetensors==0.8.0 > $@
+
+# The fine-tuning demo's task A trained by PyTorch, saved as a safetensors state_dict
+# (runs/transfer-torch/model.safetensors) for model.init_from (docs/fine-tuning.md, "A worked example").
+.PHONY: transfer-torch
+transfer-torch: transfer-data $(TORCH_ENV)
+	$(TORCH_PYTHON) data-scripts/torch-pretrain.py
 
 # nntrain's optimizers, schedules and layers against torch.optim, torch.optim.lr_scheduler and torch.nn:
 # full-batch runs whose checkpoints after steps 2-6 must equal torch's steps from the checkpoint of step 1.

@@ -24,7 +24,7 @@ import Testing
         "data.files.test_images": "c", "data.files.test_labels": "d", "pruning.method": "magnitude",
         "pruning.end_epoch": "1", "swa.start_epoch": "1", "swa.lr": "0.05",
         "data.augment.crop_scale": "[0.8, 1.0]", "model.batch_norm": "true", "optimizer.max_eval": "5",
-        "model.init_from": "a.bin", "training.freeze": "[0]", "training.freeze_epochs": "1",
+        "model.init_from": "a.bin", "model.init_layers": "[0]", "training.freeze": "[0]", "training.freeze_epochs": "1",
         "optimizer.layer_lr": "[0.1, 0.5, 1]",
     ]
 
@@ -89,6 +89,22 @@ import Testing
             + "it always holds a value, 15 by default; expected an integer >= 1")) {
             try Configuration.parse(yaml: "seed: 1\ntraining:\n  epochs:\n", source: "c.yaml")
         }
+    }
+
+    /// A fine-tuning config's from-scratch control is the same file with two nulls: `init_layers`
+    /// applies only with `init_from`, so unsetting `init_from` alone is refused, and with both unset the
+    /// config equals the file without them (configs/transfer-finetune.txt's control run).
+    @Test func fineTuningConfigUnsetsIntoItsFromScratchControl() throws {
+        let fineTuning = "seed: 1\nmodel:\n  init_from: a.bin\n  init_layers: [0, 1]\n"
+        let control = try Configuration.parse(yaml: "seed: 1\n", source: "c.yaml")
+        #expect(throws: NNTrainError(.config, "c.yaml:4: model.init_layers: applies only with model.init_from, "
+            + "which is not set")) {
+            try Configuration.parse(yaml: fineTuning, source: "c.yaml", overrides: ["model.init_from=null"])
+        }
+        let unset = try Configuration.parse(yaml: fineTuning, source: "c.yaml",
+                                            overrides: ["model.init_from=null", "model.init_layers=null"])
+        #expect(unset == control)
+        #expect(unset.model.initFrom == nil && unset.model.initLayers == nil)
     }
 
     /// Every key has a meaning and its allowed values; a key whose default is "nothing" (left out

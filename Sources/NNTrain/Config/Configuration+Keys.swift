@@ -134,7 +134,7 @@ extension Configuration {
                               + "(docs/fine-tuning.md)").whenUnset("none: the initialiser's weights"),
             .layerSelection("init_layers", \.model.initLayers,
                             help: "the linear layers copied from init_from (with their norms); the others initialised")
-                .onlyWhenSet("model.init_from"),
+                .onlyWhenSet("model.init_from").whenUnset("all"),
             .boolean("init_normalizer", \.model.initNormalizer,
                      help: "normalise inputs with init_from's statistics instead of the new data's")
                 .onlyWhenSet("model.init_from"),
