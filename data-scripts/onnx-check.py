@@ -242,7 +242,12 @@ def feeds(session, rows, missing_values):
 
 def run_onnx(path, inputs_of):
     """{output name: float64 array} of the model at `path` on the rows `inputs_of(session)` gives."""
-    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    # On x86 CPUs without VNNI, ONNX Runtime's default U8S8 int8 product sums pairs of products in int16 with
+    # saturation (vpmaddubsw), which it documents as an overflow; this option makes it multiply U8U8 instead, exact in
+    # int32 as nntrain's int8 simulation is (a no-op elsewhere: VNNI's products do not saturate).
+    options.add_session_config_entry("session.x64quantprecision", "1")
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
     outputs = session.run(None, inputs_of(session))
     return {node.name: np.asarray(value, dtype=np.float64) for node, value in zip(session.get_outputs(), outputs)}
 
