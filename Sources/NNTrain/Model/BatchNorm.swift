@@ -147,6 +147,20 @@ public final class BatchNorm: TrainableLayer {
         }
     }
 
+    /// The gradients of a norm's affine y = γ·x̂ + β over `rows` rows of `width` features (batch and layer norm
+    /// alike): dβ_j = Σ_i dz_ij, dγ_j = Σ_i dz_ij·x̂_ij, summed in row order.
+    static func affineGradients(dz: UnsafePointer<Float>, normalized xHat: UnsafePointer<Float>, rows: Int, width n: Int,
+                                dGamma: UnsafeMutablePointer<Float>, dBeta: UnsafeMutablePointer<Float>) {
+        for j in 0..<n { dGamma[j] = 0; dBeta[j] = 0 }
+        for i in 0..<rows {
+            let g = dz + i * n, h = xHat + i * n
+            for j in 0..<n {
+                dBeta[j] += g[j]
+                dGamma[j] += g[j] * h[j]
+            }
+        }
+    }
+
     public func backward(input x: MatrixView, output y: MatrixView, outputGradient dy: MatrixView,
                          inputGradient dx: MatrixView?) {
         let rows = x.rows, n = inputWidth
@@ -166,14 +180,7 @@ public final class BatchNorm: TrainableLayer {
             return
         }
         let dGamma = parameters.gradients.base + scale.offset, dBeta = parameters.gradients.base + shift.offset
-        for j in 0..<n { dGamma[j] = 0; dBeta[j] = 0 }
-        for i in 0..<rows {
-            let g = dz + i * n, h = xHat + i * n
-            for j in 0..<n {
-                dBeta[j] += g[j]
-                dGamma[j] += g[j] * h[j]
-            }
-        }
+        Self.affineGradients(dz: dz, normalized: xHat, rows: rows, width: n, dGamma: dGamma, dBeta: dBeta)
         guard let dx else { return }
         let count = Float(rows), invRows = 1 / Float(rows)
         inverseStd.withUnsafeBufferPointer { inverseStd in

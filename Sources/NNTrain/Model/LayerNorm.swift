@@ -105,14 +105,7 @@ public final class LayerNorm: TrainableLayer {
         let gamma = parameters.values.base + scale.offset
         let dGamma = parameters.gradients.base + scale.offset, dBeta = parameters.gradients.base + shift.offset
         if !frozen {
-            for j in 0..<n { dGamma[j] = 0; dBeta[j] = 0 }
-            for i in 0..<rows {
-                let g = dz + i * n, h = xHat + i * n
-                for j in 0..<n {
-                    dBeta[j] += g[j]
-                    dGamma[j] += g[j] * h[j]
-                }
-            }
+            BatchNorm.affineGradients(dz: dz, normalized: xHat, rows: rows, width: n, dGamma: dGamma, dBeta: dBeta)
         }
         guard let dx else { return }
         for i in 0..<rows {
